@@ -1,0 +1,84 @@
+"""The one access policy: a permission vocabulary, the roles that hold each permission, and the
+region scope every query is filtered by.
+
+Views never test roles or ``is_staff`` themselves: they load objects through an app's access helpers
+(``registry.access``), which answer 404 for what lies outside the user's scope and 403 when the
+role may read but not do what was asked.
+"""
+
+from enum import StrEnum
+
+from django.db.models import Q
+
+from psm_portal.models import Role
+
+
+class Perm(StrEnum):
+    PSM_VIEW = "psm.view"
+    PSM_VIEW_NIK = "psm.view_nik"
+    PSM_CREATE = "psm.create"
+    PSM_EDIT = "psm.edit"
+    PSM_CHANGE_STATUS = "psm.change_status"
+    PSM_IMPORT = "psm.import"
+    PSM_EXPORT = "psm.export"
+    PSM_CARD = "psm.card"
+    COVERAGE_VIEW = "wilayah.coverage"
+    AUDIT_VIEW = "audit.view"
+
+
+_STAFF = {
+    Perm.PSM_VIEW,
+    Perm.PSM_VIEW_NIK,
+    Perm.PSM_CREATE,
+    Perm.PSM_EDIT,
+    Perm.PSM_CHANGE_STATUS,
+    Perm.PSM_IMPORT,
+    Perm.PSM_EXPORT,
+    Perm.PSM_CARD,
+    Perm.COVERAGE_VIEW,
+    Perm.AUDIT_VIEW,
+}
+ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
+    Role.ADMIN: frozenset(Perm),
+    Role.STAF: frozenset(_STAFF),
+    # Supervisors read, export and sign; they do not need a PSM's full NIK.
+    Role.SUPERVISOR: frozenset(
+        {Perm.PSM_VIEW, Perm.PSM_EXPORT, Perm.PSM_CARD, Perm.COVERAGE_VIEW, Perm.AUDIT_VIEW}
+    ),
+    Role.VERIFIKATOR: frozenset({Perm.PSM_VIEW, Perm.COVERAGE_VIEW}),
+    # A PSM sees their own record (NIK included: it is theirs) and prints their own card.
+    Role.PSM: frozenset({Perm.PSM_VIEW, Perm.PSM_VIEW_NIK, Perm.PSM_CARD}),
+}
+
+
+def has_permission(user, perm: Perm, obj=None) -> bool:
+    """Whether ``user``'s role grants ``perm``. With ``obj``, the object must also be in scope
+    (callers that loaded ``obj`` through an access helper already know it is)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if perm not in ROLE_PERMISSIONS.get(user.role, ()):
+        return False
+    if obj is not None and user.role == Role.PSM:
+        return getattr(obj, "pk", None) == user.psm_id and obj._meta.model_name == "psm"
+    return True
+
+
+def region_q(user, lookup: str) -> Q:
+    """A filter keeping rows whose Kemendagri code at ``lookup`` lies inside the user's scope.
+
+    An administrator without a scope sees everything; anyone else without a scope sees nothing.
+    """
+    codes = user.scope_codes
+    if not codes:
+        return Q() if user.role == Role.ADMIN else Q(pk__in=[])
+    q = Q(pk__in=[])
+    for code in codes:
+        q |= Q(**{lookup: code}) | Q(**{f"{lookup}__startswith": f"{code}."})
+    return q
+
+
+def code_in_scope(user, code: str) -> bool:
+    codes = user.scope_codes
+    if not codes:
+        return user.role == Role.ADMIN
+    return any(code == c or code.startswith(f"{c}.") for c in codes)

@@ -1,0 +1,37 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from psm_portal.models import AuditEvent, Kantor, User
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    fieldsets = [
+        *BaseUserAdmin.fieldsets,
+        (_("Peran dan wilayah"), {"fields": ["role", "scope", "psm", "jabatan", "nip"]}),
+    ]
+    list_display = ["username", "get_full_name", "role", "is_active"]
+    list_filter = ["role", "is_active"]
+    autocomplete_fields = ["scope", "psm"]
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "actor_label", "action", "target_type", "target_label"]
+    list_filter = ["action", "target_type"]
+    search_fields = ["actor_label", "target_label"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Kantor)
+class KantorAdmin(admin.ModelAdmin):
+    autocomplete_fields = ["wilayah"]

@@ -1,0 +1,72 @@
+"""Audit events: written by services for every write, and by views for sensitive reads."""
+
+import datetime as dt
+import decimal
+
+from django.db.models import Model
+from django.db.models.fields.files import FieldFile
+
+from psm_portal.models import AuditEvent
+from psm_portal.privacy import mask_nik
+
+# Values never copied into the audit trail in clear.
+_MASKED_FIELDS = {"nik", "password"}
+
+
+def _jsonable(value):
+    if isinstance(value, dt.date | dt.datetime | decimal.Decimal):
+        return str(value)
+    if isinstance(value, FieldFile):
+        return value.name or ""
+    if isinstance(value, Model):
+        return value.pk
+    return value
+
+
+def snapshot(obj: Model, fields=None) -> dict:
+    """The concrete field values of ``obj`` as JSON-safe data (NIKs masked)."""
+    data = {}
+    for f in obj._meta.concrete_fields:
+        if fields is not None and f.name not in fields:
+            continue
+        value = _jsonable(getattr(obj, f.attname))
+        if f.name in _MASKED_FIELDS and value:
+            value = mask_nik(str(value)) if f.name == "nik" else "***"
+        data[f.name] = value
+    return data
+
+
+def changed(before: dict, after: dict) -> tuple[dict, dict]:
+    """Only the keys whose values differ, for a readable change history."""
+    keys = [k for k in after if before.get(k) != after.get(k)]
+    return {k: before.get(k) for k in keys}, {k: after[k] for k in keys}
+
+
+def record(
+    *,
+    by,
+    action: str,
+    target=None,
+    target_type: str = "",
+    target_id="",
+    target_label: str = "",
+    before=None,
+    after=None,
+    reason: str = "",
+) -> AuditEvent:
+    if target is not None:
+        target_type = target_type or target._meta.label_lower
+        target_id = target_id or target.pk
+        target_label = target_label or str(target)
+    actor_ok = by is not None and getattr(by, "is_authenticated", False)
+    return AuditEvent.objects.create(
+        actor_id=by.pk if actor_ok else None,
+        actor_label=by.get_username() if actor_ok else "sistem",
+        action=action,
+        target_type=target_type,
+        target_id=str(target_id or ""),
+        target_label=target_label[:300],
+        before=before,
+        after=after,
+        reason=reason,
+    )

@@ -1,0 +1,9 @@
+# Indonesian letters spell the month out: "10 Maret 2022" (domain.md §7.1), not "10 Mar 2022".
+DATE_FORMAT = "j F Y"
+DATETIME_FORMAT = "j F Y, H.i"
+SHORT_DATE_FORMAT = "d-m-Y"
+TIME_FORMAT = "H.i"
+DATE_INPUT_FORMATS = ["%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y", "%d/%m/%y"]
+DECIMAL_SEPARATOR = ","
+THOUSAND_SEPARATOR = "."
+NUMBER_GROUPING = 3

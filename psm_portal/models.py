@@ -1,0 +1,129 @@
+"""What every app shares: the user and their role and scope, audit events, the office's settings."""
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+
+
+class TimeStamped(models.Model):
+    created_at = models.DateTimeField(_("dibuat"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("diubah"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", _("Administrator")
+    STAF = "staf", _("Staf dinas")
+    SUPERVISOR = "supervisor", _("Supervisor")
+    VERIFIKATOR = "verifikator", _("Verifikator kecamatan")
+    PSM = "psm", _("PSM")
+
+
+class User(AbstractUser):
+    """A portal account. Its scope is one or more region nodes; a PSM account is tied to one PSM."""
+
+    role = models.CharField(_("peran"), max_length=16, choices=Role, default=Role.STAF)
+    scope = models.ManyToManyField(
+        "registry.Wilayah",
+        verbose_name=_("wilayah kerja"),
+        blank=True,
+        related_name="+",
+        help_text=_("Provinsi, kab/kota atau kecamatan yang boleh dilihat akun ini."),
+    )
+    psm = models.OneToOneField(
+        "registry.Psm",
+        verbose_name=_("data PSM"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="user",
+    )
+    jabatan = models.CharField(_("jabatan"), max_length=200, blank=True)
+    nip = models.CharField(_("NIP"), max_length=18, blank=True)
+    updated_at = models.DateTimeField(_("diubah"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("pengguna")
+        verbose_name_plural = _("pengguna")
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(role="psm") | models.Q(psm__isnull=False),
+                name="user_psm_role_has_psm",
+                violation_error_message=_("Akun PSM harus terhubung ke satu data PSM."),
+            ),
+        ]
+
+    @cached_property
+    def scope_codes(self) -> tuple[str, ...]:
+        """Kemendagri code prefixes this account may see (one query, cached per request)."""
+        if not self.is_authenticated:
+            return ()
+        return tuple(sorted(self.scope.values_list("kode", flat=True)))
+
+
+class AuditEvent(models.Model):
+    """Append-only record of every write and every sensitive read. No foreign keys on purpose:
+    nothing here blocks deleting what it mentions, and nothing deleted erases its trail."""
+
+    created_at = models.DateTimeField(_("waktu"), auto_now_add=True, db_index=True)
+    actor_id = models.BigIntegerField(_("ID pelaku"), null=True, blank=True, db_index=True)
+    actor_label = models.CharField(_("pelaku"), max_length=200)
+    action = models.CharField(_("tindakan"), max_length=64, db_index=True)
+    target_type = models.CharField(_("jenis objek"), max_length=64)
+    target_id = models.CharField(_("ID objek"), max_length=64, blank=True)
+    target_label = models.CharField(_("objek"), max_length=300, blank=True)
+    before = models.JSONField(_("sebelum"), null=True, blank=True)
+    after = models.JSONField(_("sesudah"), null=True, blank=True)
+    reason = models.TextField(_("alasan"), blank=True)
+
+    class Meta:
+        verbose_name = _("jejak audit")
+        verbose_name_plural = _("jejak audit")
+        indexes = [models.Index(fields=["target_type", "target_id", "created_at"])]
+
+    def __str__(self):
+        return (
+            f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.target_label}"
+        )
+
+
+class Kantor(TimeStamped):
+    """The office this deployment serves: its region, its letterhead and who signs. One row."""
+
+    wilayah = models.ForeignKey(
+        "registry.Wilayah",
+        verbose_name=_("wilayah layanan"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    pemerintah = models.CharField(
+        _("pemerintah daerah"), max_length=200, help_text=_("Mis. PEMERINTAH KOTA MAGELANG")
+    )
+    nama = models.CharField(_("nama dinas"), max_length=200, default="DINAS SOSIAL")
+    alamat = models.CharField(_("alamat"), max_length=300, blank=True)
+    telepon = models.CharField(_("telepon"), max_length=60, blank=True)
+    email = models.EmailField(_("pos-el"), blank=True)
+    laman = models.CharField(_("laman"), max_length=200, blank=True)
+    kode_pos = models.CharField(_("kode pos"), max_length=5, blank=True)
+    kota_surat = models.CharField(
+        _("tempat penandatanganan"), max_length=100, help_text=_("Mis. Magelang")
+    )
+    logo = models.ImageField(_("logo"), upload_to="kantor/", blank=True)
+    penandatangan_nama = models.CharField(_("nama penandatangan"), max_length=200, blank=True)
+    penandatangan_jabatan = models.CharField(_("jabatan penandatangan"), max_length=200, blank=True)
+    penandatangan_pangkat = models.CharField(_("pangkat/golongan"), max_length=100, blank=True)
+    penandatangan_nip = models.CharField(_("NIP penandatangan"), max_length=18, blank=True)
+    menggunakan_verifikator_kecamatan = models.BooleanField(
+        _("memakai verifikator kecamatan"), default=False
+    )
+
+    class Meta:
+        verbose_name = _("kantor")
+        verbose_name_plural = _("kantor")
+        constraints = [models.CheckConstraint(condition=models.Q(pk=1), name="kantor_single_row")]
+
+    def __str__(self):
+        return f"{self.nama} {self.pemerintah}"

@@ -1,0 +1,26 @@
+"""The office (Kantor) this deployment serves. One row, configured in the admin or by seed_demo."""
+
+from psm_portal.models import Kantor
+
+
+def current_office() -> Kantor | None:
+    return Kantor.objects.select_related("wilayah").filter(pk=1).first()
+
+
+def indonesian_date(value) -> str:
+    """10 Maret 2022, whatever language the request is in: printed documents are Indonesian."""
+    months = [
+        "Januari",
+        "Februari",
+        "Maret",
+        "April",
+        "Mei",
+        "Juni",
+        "Juli",
+        "Agustus",
+        "September",
+        "Oktober",
+        "November",
+        "Desember",
+    ]
+    return f"{value.day} {months[value.month - 1]} {value.year}"

@@ -1,0 +1,24 @@
+"""Upload checks by content, not by name: size first, then what the bytes really are."""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext as _
+
+
+def validate_size(upload, limit: int | None = None) -> None:
+    limit = limit or settings.PSM_MAX_UPLOAD_BYTES
+    if upload and upload.size > limit:
+        raise ValidationError(
+            _("Berkas terlalu besar (%(size)s). Batasnya %(limit)s.")
+            % {"size": filesizeformat(upload.size), "limit": filesizeformat(limit)}
+        )
+
+
+def validate_pdf(upload) -> None:
+    """An SK document must really be a PDF: check the magic bytes, not the file name."""
+    validate_size(upload)
+    head = upload.read(5)
+    upload.seek(0)
+    if head != b"%PDF-":
+        raise ValidationError(_("Dokumen harus berupa berkas PDF."))

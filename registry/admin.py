@@ -1,0 +1,29 @@
+from django.contrib import admin
+
+from registry.models import Psm, Spesialisasi, Wilayah
+
+
+@admin.register(Wilayah)
+class WilayahAdmin(admin.ModelAdmin):
+    list_display = ["kode", "nama", "tingkat", "jenis"]
+    list_filter = ["tingkat"]
+    search_fields = ["kode", "nama"]
+
+
+@admin.register(Spesialisasi)
+class SpesialisasiAdmin(admin.ModelAdmin):
+    list_display = ["kode", "nama"]
+
+
+@admin.register(Psm)
+class PsmAdmin(admin.ModelAdmin):
+    """Read-mostly: PSM are registered and changed through the portal's services."""
+
+    list_display = ["nama", "desa_tugas", "status"]
+    search_fields = ["nama_cari"]
+    list_filter = ["status"]
+    autocomplete_fields = ["desa_ktp", "desa_domisili", "desa_tugas"]
+    exclude = ["nik"]
+
+    def has_add_permission(self, request):
+        return False

@@ -1,0 +1,225 @@
+"""Registry forms: validation only (layout by crispy). Errors in Bahasa Indonesia, next to the
+field; warnings (NIK mismatches) are shown and may be confirmed, errors may not."""
+
+import datetime as dt
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from psm_portal.uploads import validate_pdf, validate_size
+from registry.models import (
+    AlasanBerhenti,
+    BantuanPeralatan,
+    IpsmMembership,
+    Penghargaan,
+    Psm,
+    PsmAppointment,
+    PsmBimtek,
+    Spesialisasi,
+    StatusPsm,
+    Wilayah,
+)
+from registry.nik import check_nik
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class DesaChoiceField(forms.ModelChoiceField):
+    """A desa/kelurahan select grouped by kecamatan."""
+
+    def label_from_instance(self, obj):
+        return f"{obj.nama} ({obj.induk.nama})" if obj.induk_id else obj.nama
+
+
+def _date_widgets(*names):
+    return {name: DateInput() for name in names}
+
+
+class PsmForm(forms.ModelForm):
+    # Longer than 16 on purpose: "3174 0755 0895 0001" from a KTP photocopy is cleaned, not refused.
+    nik = forms.CharField(
+        label=_("NIK"),
+        max_length=30,
+        help_text=_("16 digit sesuai KTP."),
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    konfirmasi_peringatan = forms.BooleanField(
+        label=_("Saya sudah memeriksa peringatan di atas dan data ini benar"), required=False
+    )
+
+    class Meta:
+        model = Psm
+        fields = [
+            "nik",
+            "nama",
+            "jenis_kelamin",
+            "tempat_lahir",
+            "tanggal_lahir",
+            "kewarganegaraan",
+            "alamat_ktp",
+            "desa_ktp",
+            "alamat_domisili",
+            "desa_domisili",
+            "desa_tugas",
+            "telepon",
+            "email",
+            "pendidikan",
+            "pekerjaan",
+            "tanggal_bergabung",
+            "foto",
+            "spesialisasi",
+            "bisa_baca_tulis",
+            "pernyataan_komitmen",
+            "motivasi",
+        ]
+        field_classes = {
+            "desa_ktp": DesaChoiceField,
+            "desa_domisili": DesaChoiceField,
+            "desa_tugas": DesaChoiceField,
+        }
+        widgets = {
+            **_date_widgets("tanggal_lahir", "tanggal_bergabung"),
+            "telepon": forms.TextInput(attrs={"inputmode": "tel"}),
+            "spesialisasi": forms.CheckboxSelectMultiple,
+            "motivasi": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, desa_qs=None, today: dt.date | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today = today or timezone.localdate()
+        self.warnings: list[str] = []
+        desa_qs = desa_qs if desa_qs is not None else Wilayah.objects.none()
+        for name in ("desa_ktp", "desa_domisili", "desa_tugas"):
+            self.fields[name].queryset = desa_qs
+        self.fields["spesialisasi"].queryset = Spesialisasi.objects.order_by("nama", "pk")
+        self.fields["foto"].help_text = _("JPG atau PNG, paling besar 5 MB.")
+
+    def clean_nama(self):
+        nama = " ".join(self.cleaned_data["nama"].split())
+        if not nama:
+            raise ValidationError(_("Nama wajib diisi."))
+        return nama
+
+    def clean_tanggal_lahir(self):
+        value = self.cleaned_data["tanggal_lahir"]
+        if value > self.today:
+            raise ValidationError(_("Tanggal lahir tidak boleh di masa depan."))
+        if value.year < 1900:
+            raise ValidationError(_("Tahun lahir tidak masuk akal."))
+        return value
+
+    def clean_tanggal_bergabung(self):
+        value = self.cleaned_data["tanggal_bergabung"]
+        if value > self.today:
+            raise ValidationError(_("Tanggal bergabung tidak boleh di masa depan."))
+        return value
+
+    def clean_foto(self):
+        foto = self.cleaned_data.get("foto")
+        if foto and hasattr(foto, "size"):
+            validate_size(foto)
+        return foto
+
+    def clean(self):
+        cleaned = super().clean()
+        if "nik" in self.errors:
+            return cleaned
+        result = check_nik(
+            cleaned.get("nik"),
+            declared_dob=cleaned.get("tanggal_lahir"),
+            declared_sex=cleaned.get("jenis_kelamin"),
+            today=self.today,
+            known_kecamatan=lambda kode: Wilayah.objects.filter(kode=kode).exists(),
+        )
+        if result.errors:
+            for message in result.errors:
+                self.add_error("nik", message)
+            return cleaned
+        cleaned["nik"] = result.nik
+        self.warnings = result.warnings
+        if self.warnings and not cleaned.get("konfirmasi_peringatan"):
+            self.add_error(
+                "konfirmasi_peringatan",
+                _(
+                    "Ada peringatan pada data ini. Periksa, lalu centang konfirmasi "
+                    "untuk menyimpan."
+                ),
+            )
+        return cleaned
+
+
+class StatusChangeForm(forms.Form):
+    ke = forms.ChoiceField(label=_("Status baru"), choices=StatusPsm.choices)
+    tanggal = forms.DateField(label=_("Tanggal efektif"), widget=DateInput())
+    alasan = forms.ChoiceField(
+        label=_("Alasan (wajib bila berhenti)"),
+        required=False,
+        choices=[("", "---------"), *AlasanBerhenti.choices],
+    )
+    referensi = forms.CharField(label=_("Nomor SK/surat"), required=False, max_length=100)
+    catatan = forms.CharField(
+        label=_("Catatan"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args, allowed=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["ke"].choices = [
+            (v, StatusPsm(v).label) for v in StatusPsm.values if v in allowed
+        ]
+
+
+class SkForm(forms.ModelForm):
+    class Meta:
+        model = PsmAppointment
+        fields = [
+            "nomor_sk",
+            "tanggal_sk",
+            "penerbit_level",
+            "penerbit_nama",
+            "berlaku_mulai",
+            "berlaku_sampai",
+            "dokumen",
+        ]
+        widgets = _date_widgets("tanggal_sk", "berlaku_mulai", "berlaku_sampai")
+
+    def clean_dokumen(self):
+        dokumen = self.cleaned_data.get("dokumen")
+        if dokumen and hasattr(dokumen, "read"):
+            validate_pdf(dokumen)
+        return dokumen
+
+
+class BimtekRecordForm(forms.ModelForm):
+    class Meta:
+        model = PsmBimtek
+        fields = ["tingkat", "nomor_sertifikat", "penyelenggara", "tanggal"]
+        widgets = _date_widgets("tanggal")
+
+
+class IpsmForm(forms.ModelForm):
+    class Meta:
+        model = IpsmMembership
+        fields = ["tingkat", "jabatan", "periode_mulai", "periode_selesai"]
+
+
+class BantuanForm(forms.ModelForm):
+    class Meta:
+        model = BantuanPeralatan
+        fields = ["jenis", "tanggal", "sumber", "keterangan"]
+        widgets = _date_widgets("tanggal")
+
+
+class PenghargaanForm(forms.ModelForm):
+    class Meta:
+        model = Penghargaan
+        fields = ["nama", "tingkat", "tahun", "keterangan"]

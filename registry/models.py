@@ -1,0 +1,355 @@
+"""Places (Kemendagri regions) and people (PSM volunteers and their whole service record).
+
+Business rules live in ``services.py``; this module holds tables, choices and the invariants the
+database itself must keep.
+"""
+
+import secrets
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from psm_portal.models import TimeStamped
+from registry.text import normalise_for_search
+
+nik_format = RegexValidator(r"^\d{16}$", _("NIK harus 16 digit angka."))
+
+
+class Tingkat(models.IntegerChoices):
+    PROVINSI = 1, _("Provinsi")
+    KABKOTA = 2, _("Kabupaten/Kota")
+    KECAMATAN = 3, _("Kecamatan")
+    DESA = 4, _("Desa/Kelurahan")
+
+
+class Wilayah(models.Model):
+    """A Kemendagri region, keyed by its dotted code (``33.71.01.1003``). Codes are never deleted
+    while anything refers to them: foreign keys to this table use PROTECT."""
+
+    kode = models.CharField(_("kode"), max_length=13, primary_key=True)
+    nama = models.CharField(_("nama"), max_length=100)
+    tingkat = models.PositiveSmallIntegerField(_("tingkat"), choices=Tingkat)
+    jenis = models.CharField(_("jenis"), max_length=20)
+    induk = models.ForeignKey(
+        "self",
+        verbose_name=_("induk"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="anak",
+    )
+    sumber = models.CharField(_("sumber"), max_length=100, default="Kepmendagri 300.2.2-2138/2025")
+
+    class Meta:
+        verbose_name = _("wilayah")
+        verbose_name_plural = _("wilayah")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(tingkat__gte=1, tingkat__lte=4), name="wilayah_tingkat_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return self.nama
+
+    @staticmethod
+    def tingkat_of(kode: str) -> int:
+        """The level follows from the code's shape: 33 / 33.71 / 33.71.01 / 33.71.01.1003."""
+        return kode.count(".") + 1
+
+    @property
+    def label(self) -> str:
+        return f"{self.jenis.replace('_', ' ').title()} {self.nama}"
+
+
+class Spesialisasi(TimeStamped):
+    """A field a PSM specialises in (disability, children, elderly, disaster ...), kept as data."""
+
+    kode = models.SlugField(_("kode"), max_length=40, unique=True)
+    nama = models.CharField(_("nama"), max_length=100)
+
+    class Meta:
+        verbose_name = _("spesialisasi")
+        verbose_name_plural = _("spesialisasi")
+
+    def __str__(self):
+        return self.nama
+
+
+class JenisKelamin(models.TextChoices):
+    L = "L", _("Laki-laki")
+    P = "P", _("Perempuan")
+
+
+class Kewarganegaraan(models.TextChoices):
+    WNI = "WNI", _("WNI")
+    WNA = "WNA", _("WNA")
+
+
+class Pendidikan(models.TextChoices):
+    TIDAK_SEKOLAH = "tidak_sekolah", _("Tidak/belum sekolah")
+    SD = "sd", _("SD/sederajat")
+    SMP = "smp", _("SMP/sederajat")
+    SMA = "sma", _("SMA/SMK/sederajat")
+    D3 = "d3", _("Diploma")
+    S1 = "s1", _("S1/D4")
+    S2 = "s2", _("S2")
+    S3 = "s3", _("S3")
+
+
+class StatusPsm(models.TextChoices):
+    CALON = "calon", _("Calon")
+    AKTIF = "aktif", _("Aktif")
+    NONAKTIF = "nonaktif", _("Nonaktif")
+    BERHENTI = "berhenti", _("Berhenti")
+
+
+class AlasanBerhenti(models.TextChoices):
+    MENINGGAL = "meninggal_dunia", _("Meninggal dunia")
+    MENGUNDURKAN_DIRI = "mengundurkan_diri", _("Mengundurkan diri")
+    PINDAH = "pindah_domisili", _("Pindah domisili")
+    TIDAK_MEMENUHI_SYARAT = "tidak_memenuhi_syarat", _("Tidak memenuhi syarat")
+    TIDAK_AKTIF = "tidak_aktif", _("Tidak aktif")
+    MELANGGAR_ETIKA = "melanggar_etika", _("Melanggar etika")
+    LAINNYA = "lainnya", _("Lainnya")
+
+
+class TingkatBimtek(models.TextChoices):
+    DASAR = "dasar", _("Bimtek dasar")
+    LANJUTAN = "lanjutan", _("Pemantapan/lanjutan")
+    SPESIALISASI = "spesialisasi", _("Spesialisasi")
+
+
+def _new_verification_code() -> str:
+    return secrets.token_urlsafe(12)
+
+
+class Psm(TimeStamped):
+    """A PSM volunteer (or candidate). The NIK is a 16-character string, unique, never in a URL."""
+
+    nik = models.CharField(
+        _("NIK"),
+        max_length=16,
+        unique=True,
+        validators=[nik_format],
+        error_messages={"unique": _("NIK ini sudah terdaftar sebagai PSM.")},
+    )
+    nama = models.CharField(_("nama lengkap"), max_length=150)
+    nama_cari = models.CharField(max_length=150, editable=False, db_index=True)
+    jenis_kelamin = models.CharField(_("jenis kelamin"), max_length=1, choices=JenisKelamin)
+    tempat_lahir = models.CharField(_("tempat lahir"), max_length=100)
+    tanggal_lahir = models.DateField(_("tanggal lahir"))
+    kewarganegaraan = models.CharField(
+        _("kewarganegaraan"), max_length=3, choices=Kewarganegaraan, default=Kewarganegaraan.WNI
+    )
+    alamat_ktp = models.CharField(_("alamat KTP"), max_length=300)
+    desa_ktp = models.ForeignKey(
+        Wilayah, verbose_name=_("desa/kelurahan KTP"), on_delete=models.PROTECT, related_name="+"
+    )
+    alamat_domisili = models.CharField(_("alamat domisili"), max_length=300, blank=True)
+    desa_domisili = models.ForeignKey(
+        Wilayah,
+        verbose_name=_("desa/kelurahan domisili"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    desa_tugas = models.ForeignKey(
+        Wilayah,
+        verbose_name=_("desa/kelurahan tugas"),
+        on_delete=models.PROTECT,
+        related_name="psm_set",
+    )
+    telepon = models.CharField(_("telepon"), max_length=20, blank=True)
+    email = models.EmailField(_("pos-el"), blank=True)
+    pendidikan = models.CharField(
+        _("pendidikan terakhir"), max_length=16, choices=Pendidikan, blank=True
+    )
+    pekerjaan = models.CharField(_("pekerjaan"), max_length=100, blank=True)
+    tanggal_bergabung = models.DateField(_("tanggal bergabung"))
+    foto = models.ImageField(_("foto"), upload_to="psm/foto/", blank=True)
+    spesialisasi = models.ManyToManyField(
+        Spesialisasi, verbose_name=_("spesialisasi"), blank=True, related_name="psm_set"
+    )
+    bisa_baca_tulis = models.BooleanField(_("dapat membaca dan menulis"), default=True)
+    pernyataan_komitmen = models.BooleanField(_("surat pernyataan komitmen"), default=False)
+    motivasi = models.TextField(_("motivasi"), max_length=2000, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=StatusPsm, default=StatusPsm.CALON, db_index=True
+    )
+    status_sejak = models.DateField(_("status sejak"))
+    kode_verifikasi = models.CharField(
+        max_length=24, unique=True, default=_new_verification_code, editable=False
+    )
+
+    class Meta:
+        verbose_name = _("PSM")
+        verbose_name_plural = _("PSM")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(nik__regex=r"^[0-9]{16}$"), name="psm_nik_16_digits"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(jenis_kelamin__in=["L", "P"]), name="psm_jenis_kelamin_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=StatusPsm.values), name="psm_status_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["desa_tugas", "status"])]
+
+    def __str__(self):
+        return self.nama
+
+    def save(self, *args, **kwargs):
+        # Derived column for case- and accent-insensitive search on any database.
+        self.nama_cari = normalise_for_search(self.nama)
+        if kwargs.get("update_fields") is not None and "nama" in kwargs["update_fields"]:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "nama_cari"}
+        super().save(*args, **kwargs)
+
+
+class PsmStatusChange(models.Model):
+    """One step of a PSM's lifecycle: from, to, effective date, reason and who did it."""
+
+    psm = models.ForeignKey(Psm, on_delete=models.CASCADE, related_name="riwayat_status")
+    dari = models.CharField(_("dari"), max_length=10, choices=StatusPsm, blank=True)
+    ke = models.CharField(_("menjadi"), max_length=10, choices=StatusPsm)
+    tanggal_efektif = models.DateField(_("tanggal efektif"))
+    alasan = models.CharField(_("alasan"), max_length=32, choices=AlasanBerhenti, blank=True)
+    catatan = models.TextField(_("catatan"), max_length=2000, blank=True)
+    referensi = models.CharField(_("nomor SK/surat"), max_length=100, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("riwayat status")
+        verbose_name_plural = _("riwayat status")
+
+    def __str__(self):
+        return f"{self.psm_id}: {self.dari or '-'} -> {self.ke} ({self.tanggal_efektif})"
+
+
+class PenerbitSk(models.TextChoices):
+    DESA = "desa", _("Desa/Kelurahan")
+    DINAS = "dinas", _("Dinas Sosial")
+    KEPALA_DAERAH = "kepala_daerah", _("Bupati/Wali Kota")
+
+
+class PsmAppointment(TimeStamped):
+    """An appointment decree (SK) for a PSM."""
+
+    psm = models.ForeignKey(Psm, on_delete=models.CASCADE, related_name="sk_set")
+    nomor_sk = models.CharField(_("nomor SK"), max_length=100)
+    tanggal_sk = models.DateField(_("tanggal SK"))
+    penerbit_level = models.CharField(_("penerbit"), max_length=16, choices=PenerbitSk)
+    penerbit_nama = models.CharField(_("nama penerbit"), max_length=200)
+    berlaku_mulai = models.DateField(_("berlaku mulai"))
+    berlaku_sampai = models.DateField(_("berlaku sampai"), null=True, blank=True)
+    dokumen = models.FileField(_("dokumen SK (PDF)"), upload_to="psm/sk/", blank=True)
+
+    class Meta:
+        verbose_name = _("SK pengangkatan")
+        verbose_name_plural = _("SK pengangkatan")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(berlaku_sampai__isnull=True)
+                | models.Q(berlaku_sampai__gte=models.F("berlaku_mulai")),
+                name="sk_period_ordered",
+            ),
+        ]
+
+
+class PsmBimtek(TimeStamped):
+    """A completed Bimtek, recorded from its certificate until the training app writes it."""
+
+    psm = models.ForeignKey(Psm, on_delete=models.CASCADE, related_name="bimtek_set")
+    tingkat = models.CharField(_("tingkat"), max_length=16, choices=TingkatBimtek)
+    nomor_sertifikat = models.CharField(_("nomor sertifikat"), max_length=100)
+    penyelenggara = models.CharField(_("penyelenggara"), max_length=200)
+    tanggal = models.DateField(_("tanggal lulus"))
+
+    class Meta:
+        verbose_name = _("riwayat Bimtek")
+        verbose_name_plural = _("riwayat Bimtek")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["psm", "tingkat", "nomor_sertifikat"], name="bimtek_record_unique"
+            ),
+        ]
+
+
+class TingkatIpsm(models.TextChoices):
+    DESA = "desa", _("Desa/Kelurahan")
+    KECAMATAN = "kecamatan", _("Kecamatan")
+    KABKOTA = "kabkota", _("Kabupaten/Kota")
+    PROVINSI = "provinsi", _("Provinsi")
+    NASIONAL = "nasional", _("Nasional")
+
+
+class JabatanIpsm(models.TextChoices):
+    KETUA = "ketua", _("Ketua")
+    WAKIL = "wakil_ketua", _("Wakil ketua")
+    SEKRETARIS = "sekretaris", _("Sekretaris")
+    BENDAHARA = "bendahara", _("Bendahara")
+    ANGGOTA = "anggota", _("Anggota")
+
+
+class IpsmMembership(TimeStamped):
+    psm = models.ForeignKey(Psm, on_delete=models.CASCADE, related_name="ipsm_set")
+    tingkat = models.CharField(_("tingkat kepengurusan"), max_length=16, choices=TingkatIpsm)
+    jabatan = models.CharField(_("jabatan"), max_length=16, choices=JabatanIpsm)
+    periode_mulai = models.PositiveSmallIntegerField(_("periode mulai (tahun)"))
+    periode_selesai = models.PositiveSmallIntegerField(
+        _("periode selesai (tahun)"), null=True, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("keanggotaan IPSM")
+        verbose_name_plural = _("keanggotaan IPSM")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(periode_selesai__isnull=True)
+                | models.Q(periode_selesai__gte=models.F("periode_mulai")),
+                name="ipsm_period_ordered",
+            ),
+        ]
+
+
+class BantuanPeralatan(TimeStamped):
+    """Work equipment given to a PSM (motorbike, phone, vest, bag ...)."""
+
+    psm = models.ForeignKey(Psm, on_delete=models.CASCADE, related_name="bantuan_set")
+    jenis = models.CharField(_("jenis bantuan"), max_length=150)
+    tanggal = models.DateField(_("tanggal diterima"))
+    sumber = models.CharField(_("sumber"), max_length=150)
+    keterangan = models.CharField(_("keterangan"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("bantuan peralatan")
+        verbose_name_plural = _("bantuan peralatan")
+
+
+class TingkatPenghargaan(models.TextChoices):
+    KABKOTA = "kabkota", _("Kabupaten/Kota")
+    PROVINSI = "provinsi", _("Provinsi")
+    NASIONAL = "nasional", _("Nasional")
+
+
+class Penghargaan(TimeStamped):
+    """An award, typically PSM berprestasi at kab/kota, provincial or national level."""
+
+    psm = models.ForeignKey(Psm, on_delete=models.CASCADE, related_name="penghargaan_set")
+    nama = models.CharField(_("nama penghargaan"), max_length=200, default="PSM Berprestasi")
+    tingkat = models.CharField(_("tingkat"), max_length=16, choices=TingkatPenghargaan)
+    tahun = models.PositiveSmallIntegerField(_("tahun"))
+    keterangan = models.CharField(_("keterangan"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("penghargaan")
+        verbose_name_plural = _("penghargaan")

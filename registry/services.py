@@ -1,0 +1,232 @@
+"""Every write to the registry. Each service runs in a transaction, validates, writes, and records
+an audit event with the actor. ``today`` is passed in by callers so tests need no clock tricks."""
+
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from psm_portal import audit
+from registry.models import (
+    BantuanPeralatan,
+    IpsmMembership,
+    Kewarganegaraan,
+    Penghargaan,
+    Psm,
+    PsmAppointment,
+    PsmBimtek,
+    PsmStatusChange,
+    StatusPsm,
+    TingkatBimtek,
+)
+
+# Which lifecycle steps are allowed; anything else is refused by psm_change_status.
+TRANSITIONS: dict[str, set[str]] = {
+    StatusPsm.CALON: {StatusPsm.AKTIF, StatusPsm.BERHENTI},
+    StatusPsm.AKTIF: {StatusPsm.NONAKTIF, StatusPsm.BERHENTI},
+    StatusPsm.NONAKTIF: {StatusPsm.AKTIF, StatusPsm.BERHENTI},
+    StatusPsm.BERHENTI: {StatusPsm.CALON},  # re-registration starts again as a candidate
+}
+
+_PSM_FIELDS = [
+    "nik",
+    "nama",
+    "jenis_kelamin",
+    "tempat_lahir",
+    "tanggal_lahir",
+    "kewarganegaraan",
+    "alamat_ktp",
+    "desa_ktp",
+    "alamat_domisili",
+    "desa_domisili",
+    "desa_tugas",
+    "telepon",
+    "email",
+    "pendidikan",
+    "pekerjaan",
+    "tanggal_bergabung",
+    "foto",
+    "bisa_baca_tulis",
+    "pernyataan_komitmen",
+    "motivasi",
+]
+
+
+def age_on(birth: dt.date, on: dt.date) -> int:
+    return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+
+
+def activation_problems(psm: Psm, *, on: dt.date | None = None) -> list[str]:
+    """Why ``psm`` cannot become aktif (Permensos 10/2019, domain.md §2.3); empty when they can.
+
+    ``on`` defaults to the date of the latest SK; without an SK there is no appointment to check.
+    """
+    problems = []
+    sk = psm.sk_set.order_by("-tanggal_sk", "-pk").first()
+    if sk is None:
+        problems.append(_("Belum ada SK pengangkatan."))
+    on = on or (sk.tanggal_sk if sk else None)
+    if psm.kewarganegaraan != Kewarganegaraan.WNI:
+        problems.append(_("PSM harus warga negara Indonesia (WNI)."))
+    if on is not None and age_on(psm.tanggal_lahir, on) < 18:
+        problems.append(
+            _("Usia pada tanggal SK %(tgl)s baru %(usia)d tahun; minimal 18 tahun.")
+            % {"tgl": on.strftime("%d-%m-%Y"), "usia": age_on(psm.tanggal_lahir, on)}
+        )
+    if psm.desa_ktp_id != psm.desa_tugas_id:
+        problems.append(_("Desa/kelurahan KTP harus sama dengan desa/kelurahan tempat bertugas."))
+    if not psm.bisa_baca_tulis:
+        problems.append(_("PSM harus dapat membaca dan menulis."))
+    bimtek = psm.bimtek_set.filter(tingkat=TingkatBimtek.DASAR)
+    if on is not None:
+        bimtek = bimtek.filter(tanggal__lte=on)
+    if not bimtek.exists():
+        problems.append(_("Belum lulus Bimtek dasar pada atau sebelum tanggal SK."))
+    return problems
+
+
+@transaction.atomic
+def psm_register(*, data: dict, spesialisasi=(), by, today: dt.date) -> Psm:
+    """Register a new PSM or candidate. New records start as calon."""
+    psm = Psm(**{k: v for k, v in data.items() if k in _PSM_FIELDS})
+    psm.status = StatusPsm.CALON
+    psm.status_sejak = today
+    psm.full_clean()
+    psm.save()
+    psm.spesialisasi.set(spesialisasi)
+    PsmStatusChange.objects.create(
+        psm=psm,
+        dari="",
+        ke=StatusPsm.CALON,
+        tanggal_efektif=today,
+        catatan=_("Pendaftaran"),
+        actor=by if by and by.is_authenticated else None,
+    )
+    audit.record(by=by, action="psm.register", target=psm, after=audit.snapshot(psm))
+    return psm
+
+
+@transaction.atomic
+def psm_update(*, psm: Psm, data: dict, spesialisasi=None, by) -> Psm:
+    psm = Psm.objects.select_for_update().get(pk=psm.pk)
+    before = audit.snapshot(psm)
+    for key, value in data.items():
+        if key in _PSM_FIELDS:
+            setattr(psm, key, value)
+    psm.full_clean()
+    psm.save()
+    if spesialisasi is not None:
+        psm.spesialisasi.set(spesialisasi)
+    old, new = audit.changed(before, audit.snapshot(psm))
+    if old or new:
+        audit.record(by=by, action="psm.update", target=psm, before=old, after=new)
+    return psm
+
+
+@transaction.atomic
+def psm_change_status(
+    *,
+    psm: Psm,
+    ke: str,
+    tanggal: dt.date,
+    by,
+    alasan: str = "",
+    catatan: str = "",
+    referensi: str = "",
+) -> PsmStatusChange:
+    """Move a PSM along calon -> aktif -> nonaktif -> berhenti, keeping the history."""
+    psm = Psm.objects.select_for_update().get(pk=psm.pk)
+    dari = psm.status
+    if ke not in TRANSITIONS.get(dari, set()):
+        raise ValidationError(
+            _("Status tidak dapat diubah dari %(dari)s menjadi %(ke)s.")
+            % {
+                "dari": StatusPsm(dari).label,
+                "ke": StatusPsm(ke).label if ke in StatusPsm.values else ke,
+            }
+        )
+    if tanggal < psm.status_sejak:
+        raise ValidationError(
+            _("Tanggal efektif tidak boleh sebelum status saat ini berlaku (%(tgl)s).")
+            % {"tgl": psm.status_sejak.strftime("%d-%m-%Y")}
+        )
+    if ke == StatusPsm.AKTIF:
+        problems = activation_problems(psm)
+        if problems:
+            raise ValidationError(problems)
+    if ke == StatusPsm.BERHENTI and not alasan:
+        raise ValidationError({"alasan": _("Alasan berhenti wajib diisi.")})
+    change = PsmStatusChange.objects.create(
+        psm=psm,
+        dari=dari,
+        ke=ke,
+        tanggal_efektif=tanggal,
+        alasan=alasan,
+        catatan=catatan,
+        referensi=referensi,
+        actor=by if by and by.is_authenticated else None,
+    )
+    psm.status = ke
+    psm.status_sejak = tanggal
+    psm.save(update_fields=["status", "status_sejak", "updated_at"])
+    audit.record(
+        by=by,
+        action="psm.status",
+        target=psm,
+        before={"status": dari},
+        after={"status": ke, "tanggal": str(tanggal)},
+        reason=alasan or catatan,
+    )
+    return change
+
+
+def _add_record(model, *, psm: Psm, data: dict, by, action: str):
+    obj = model(psm=psm, **data)
+    obj.full_clean()
+    obj.save()
+    audit.record(by=by, action=action, target=psm, after=audit.snapshot(obj))
+    return obj
+
+
+@transaction.atomic
+def sk_add(*, psm: Psm, data: dict, by) -> PsmAppointment:
+    return _add_record(PsmAppointment, psm=psm, data=data, by=by, action="psm.sk_add")
+
+
+@transaction.atomic
+def bimtek_record(
+    *, psm: Psm, tingkat: str, nomor_sertifikat: str, penyelenggara: str, tanggal: dt.date, by
+) -> PsmBimtek:
+    """Record a passed Bimtek. The training app calls this (registry never imports training)."""
+    existing = PsmBimtek.objects.filter(
+        psm=psm, tingkat=tingkat, nomor_sertifikat=nomor_sertifikat
+    ).first()
+    if existing is not None:
+        return existing
+    obj = PsmBimtek(
+        psm=psm,
+        tingkat=tingkat,
+        nomor_sertifikat=nomor_sertifikat,
+        penyelenggara=penyelenggara,
+        tanggal=tanggal,
+    )
+    obj.full_clean()
+    obj.save()
+    audit.record(by=by, action="psm.bimtek_add", target=psm, after=audit.snapshot(obj))
+    return obj
+
+
+@transaction.atomic
+def ipsm_add(*, psm: Psm, data: dict, by) -> IpsmMembership:
+    return _add_record(IpsmMembership, psm=psm, data=data, by=by, action="psm.ipsm_add")
+
+
+@transaction.atomic
+def bantuan_add(*, psm: Psm, data: dict, by) -> BantuanPeralatan:
+    return _add_record(BantuanPeralatan, psm=psm, data=data, by=by, action="psm.bantuan_add")
+
+
+@transaction.atomic
+def penghargaan_add(*, psm: Psm, data: dict, by) -> Penghargaan:
+    return _add_record(Penghargaan, psm=psm, data=data, by=by, action="psm.penghargaan_add")

@@ -1,0 +1,17 @@
+from django.urls import path, re_path
+
+from registry import views
+
+app_name = "registry"
+urlpatterns = [
+    path("psm/", views.psm_list, name="psm-list"),
+    re_path(r"^psm/ekspor\.(?P<fmt>csv|xlsx)$", views.psm_export, name="psm-export"),
+    path("psm/tambah/", views.psm_create, name="psm-create"),
+    path("psm/<int:pk>/", views.psm_detail, name="psm-detail"),
+    path("psm/<int:pk>/ubah/", views.psm_update, name="psm-update"),
+    path("psm/<int:pk>/status/", views.psm_status_change, name="psm-status"),
+    path("psm/<int:pk>/<slug:kind>/tambah/", views.psm_record_add, name="psm-record-add"),
+    path("psm/<int:pk>/kartu.pdf", views.psm_card, name="psm-card"),
+    path("cakupan/", views.coverage, name="coverage"),
+    path("verifikasi/<slug:kode>/", views.psm_verify, name="psm-verify"),
+]

@@ -1,0 +1,254 @@
+"""Registry pages. Thin: check access, validate, call one service or selector, render."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from psm_portal import audit
+from psm_portal.access import Perm, has_permission
+from psm_portal.office import current_office, indonesian_date
+from psm_portal.pdf import public_url, qr_svg_data_uri, render_pdf
+from psm_portal.privacy import mask_nik
+from psm_portal.spreadsheets import csv_response, xlsx_response
+from registry import forms, selectors, services
+from registry.access import desa_in_scope, get_psm_for_user, require
+from registry.models import Psm
+
+PAGE_SIZE = 25
+
+
+@require_GET
+def psm_list(request):
+    require(request.user, Perm.PSM_VIEW)
+    fs = selectors.psm_filter(request.user, request.GET)
+    page = Paginator(selectors.psm_filtered_queryset(fs), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    show_nik = has_permission(request.user, Perm.PSM_VIEW_NIK)
+    return render(
+        request,
+        "registry/psm_list.html",
+        {
+            "filter": fs,
+            "page": page,
+            "show_nik": show_nik,
+        },
+    )
+
+
+def _export_rows(queryset, show_nik: bool):
+    for psm in queryset.iterator(chunk_size=1000):
+        yield [
+            psm.nama,
+            psm.nik if show_nik else mask_nik(psm.nik),
+            psm.get_jenis_kelamin_display(),
+            psm.tanggal_lahir.isoformat(),
+            psm.desa_tugas.nama,
+            psm.desa_tugas.induk.nama if psm.desa_tugas.induk_id else "",
+            psm.desa_tugas_id,
+            psm.get_status_display(),
+            psm.status_sejak.isoformat(),
+            ", ".join(s.nama for s in psm.spesialisasi.all()),
+            ", ".join(sorted({b.get_tingkat_display() for b in psm.bimtek_set.all()})),
+        ]
+
+
+EXPORT_HEADER = [
+    "Nama",
+    "NIK",
+    "Jenis kelamin",
+    "Tanggal lahir",
+    "Desa/kelurahan tugas",
+    "Kecamatan",
+    "Kode wilayah",
+    "Status",
+    "Status sejak",
+    "Spesialisasi",
+    "Bimtek",
+]
+
+
+@require_GET
+def psm_export(request, fmt):
+    require(request.user, Perm.PSM_EXPORT)
+    fs = selectors.psm_filter(request.user, request.GET)
+    queryset = selectors.psm_filtered_queryset(fs)
+    show_nik = has_permission(request.user, Perm.PSM_VIEW_NIK)
+    audit.record(
+        by=request.user,
+        action="psm.export",
+        target_type="registry.psm",
+        target_label=f"{fmt}: {queryset.count()} baris",
+        after={k: v for k, v in request.GET.items() if k != "q"},
+    )
+    stamp = timezone.localdate().isoformat()
+    rows = _export_rows(queryset, show_nik)
+    if fmt == "csv":
+        return csv_response(f"psm-{stamp}.csv", EXPORT_HEADER, rows)
+    return xlsx_response(f"psm-{stamp}.xlsx", "PSM", EXPORT_HEADER, rows)
+
+
+@require_http_methods(["GET", "POST"])
+def psm_create(request):
+    require(request.user, Perm.PSM_CREATE)
+    form = forms.PsmForm(
+        request.POST or None, request.FILES or None, desa_qs=desa_in_scope(request.user)
+    )
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        spesialisasi = data.pop("spesialisasi", [])
+        try:
+            psm = services.psm_register(
+                data=data, spesialisasi=spesialisasi, by=request.user, today=timezone.localdate()
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("PSM %(nama)s tersimpan.") % {"nama": psm.nama})
+            return redirect("registry:psm-detail", pk=psm.pk)
+    return render(request, "registry/psm_form.html", {"form": form, "psm": None})
+
+
+@require_http_methods(["GET", "POST"])
+def psm_update(request, pk):
+    psm = get_psm_for_user(request.user, pk, perm=Perm.PSM_EDIT)
+    form = forms.PsmForm(
+        request.POST or None,
+        request.FILES or None,
+        instance=psm,
+        desa_qs=desa_in_scope(request.user),
+    )
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        spesialisasi = data.pop("spesialisasi", [])
+        try:
+            services.psm_update(psm=psm, data=data, spesialisasi=spesialisasi, by=request.user)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Perubahan tersimpan."))
+            return redirect("registry:psm-detail", pk=psm.pk)
+    return render(request, "registry/psm_form.html", {"form": form, "psm": psm})
+
+
+@require_GET
+def psm_detail(request, pk):
+    psm = get_psm_for_user(request.user, pk)
+    context = {
+        "psm": psm,
+        "show_nik": has_permission(request.user, Perm.PSM_VIEW_NIK, psm),
+        "can_edit": has_permission(request.user, Perm.PSM_EDIT, psm),
+        "can_status": has_permission(request.user, Perm.PSM_CHANGE_STATUS, psm),
+        "can_card": has_permission(request.user, Perm.PSM_CARD, psm),
+        **selectors.psm_profile(psm),
+    }
+    if context["can_status"]:
+        allowed = services.TRANSITIONS.get(psm.status, set())
+        context["status_form"] = forms.StatusChangeForm(
+            allowed=allowed, initial={"tanggal": timezone.localdate()}
+        )
+        context["activation_problems"] = services.activation_problems(psm)
+    if has_permission(request.user, Perm.AUDIT_VIEW, psm):
+        context["audit_trail"] = selectors.psm_audit_trail(psm)
+    return render(request, "registry/psm_detail.html", context)
+
+
+@require_POST
+def psm_status_change(request, pk):
+    psm = get_psm_for_user(request.user, pk, perm=Perm.PSM_CHANGE_STATUS)
+    form = forms.StatusChangeForm(request.POST, allowed=services.TRANSITIONS.get(psm.status, set()))
+    if form.is_valid():
+        try:
+            services.psm_change_status(psm=psm, by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            for message in exc.messages:
+                form.add_error(None, message)
+        else:
+            messages.success(request, _("Status diperbarui."))
+            return redirect("registry:psm-detail", pk=psm.pk)
+    return render(request, "registry/psm_status_form.html", {"psm": psm, "form": form}, status=422)
+
+
+# The service-record sections of the profile share one add view.
+RECORD_KINDS = {
+    "sk": (forms.SkForm, services.sk_add, _l("SK pengangkatan")),
+    "bimtek": (
+        forms.BimtekRecordForm,
+        lambda *, psm, data, by: services.bimtek_record(psm=psm, by=by, **data),
+        _l("riwayat Bimtek"),
+    ),
+    "ipsm": (forms.IpsmForm, services.ipsm_add, _l("keanggotaan IPSM")),
+    "bantuan": (forms.BantuanForm, services.bantuan_add, _l("bantuan peralatan")),
+    "penghargaan": (forms.PenghargaanForm, services.penghargaan_add, _l("penghargaan")),
+}
+
+
+@require_http_methods(["GET", "POST"])
+def psm_record_add(request, pk, kind):
+    psm = get_psm_for_user(request.user, pk, perm=Perm.PSM_EDIT)
+    if kind not in RECORD_KINDS:
+        raise Http404
+    form_class, service, title = RECORD_KINDS[kind]
+    form = form_class(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            service(psm=psm, data=form.cleaned_data, by=request.user)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Data %(judul)s ditambahkan.") % {"judul": title})
+            return redirect("registry:psm-detail", pk=psm.pk)
+    return render(
+        request, "registry/psm_record_form.html", {"psm": psm, "form": form, "title": title}
+    )
+
+
+@require_GET
+def coverage(request):
+    require(request.user, Perm.COVERAGE_VIEW)
+    desa = selectors.coverage(request.user)
+    return render(
+        request,
+        "registry/coverage.html",
+        {
+            "desa_list": desa,
+            "tanpa_psm": sum(1 for d in desa if d.psm_aktif == 0),
+        },
+    )
+
+
+@require_GET
+def psm_card(request, pk):
+    psm = get_psm_for_user(request.user, pk, perm=Perm.PSM_CARD)
+    office = current_office()
+    verify_url = public_url(reverse("registry:psm-verify", args=[psm.kode_verifikasi]))
+    pdf = render_pdf(
+        "pdf/psm_card.html",
+        {
+            "psm": psm,
+            "nik_masked": mask_nik(psm.nik),
+            "qr": qr_svg_data_uri(verify_url),
+            "kantor_pemerintah": office.pemerintah if office else "",
+            "kantor_nama": office.nama if office else _("Dinas Sosial"),
+            "tanggal_cetak": indonesian_date(timezone.localdate()),
+        },
+    )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="kartu-psm-{psm.pk}.pdf"'
+    return response
+
+
+@login_not_required
+@require_GET
+def psm_verify(request, kode):
+    """Public page behind the card's QR code: name, status and desa, nothing else."""
+    psm = Psm.objects.select_related("desa_tugas").filter(kode_verifikasi=kode).first()
+    return render(request, "registry/psm_verify.html", {"psm": psm}, status=200 if psm else 404)

