@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_filters",
     "axes",
+    "django_tasks_db",
     "psm_portal",
     "registry",
     "training",
@@ -144,6 +145,10 @@ STORAGES = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 PSM_MAX_UPLOAD_BYTES = env_int("PSM_MAX_UPLOAD_BYTES", 5 * 1024 * 1024)
+
+# Background jobs (certificates in bulk, large reports): Django's tasks framework with a
+# database-backed queue, run by `manage.py db_worker` (see README). No extra server needed.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
