@@ -11,6 +11,8 @@ from psm_portal.privacy import mask_nik
 
 # Values never copied into the audit trail in clear.
 _MASKED_FIELDS = {"nik", "password"}
+# Bookkeeping that would make every change look different.
+_SKIPPED_FIELDS = {"created_at", "updated_at", "nama_cari"}
 
 
 def _jsonable(value):
@@ -27,7 +29,7 @@ def snapshot(obj: Model, fields=None) -> dict:
     """The concrete field values of ``obj`` as JSON-safe data (NIKs masked)."""
     data = {}
     for f in obj._meta.concrete_fields:
-        if fields is not None and f.name not in fields:
+        if (fields is not None and f.name not in fields) or f.name in _SKIPPED_FIELDS:
             continue
         value = _jsonable(getattr(obj, f.attname))
         if f.name in _MASKED_FIELDS and value:

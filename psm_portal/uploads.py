@@ -1,5 +1,6 @@
 """Upload checks by content, not by name: size first, then what the bytes really are."""
 
+from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
@@ -22,3 +23,12 @@ def validate_pdf(upload) -> None:
     upload.seek(0)
     if head != b"%PDF-":
         raise ValidationError(_("Dokumen harus berupa berkas PDF."))
+
+
+class LimitedImageField(forms.ImageField):
+    """An image field that refuses an oversized upload before Pillow ever parses it."""
+
+    def to_python(self, data):
+        if data and getattr(data, "size", 0):
+            validate_size(data)
+        return super().to_python(data)

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from psm_portal.uploads import validate_pdf, validate_size
+from psm_portal.uploads import LimitedImageField, validate_pdf
 from registry.models import (
     AlasanBerhenti,
     BantuanPeralatan,
@@ -83,6 +83,7 @@ class PsmForm(forms.ModelForm):
             "desa_ktp": DesaChoiceField,
             "desa_domisili": DesaChoiceField,
             "desa_tugas": DesaChoiceField,
+            "foto": LimitedImageField,
         }
         widgets = {
             **_date_widgets("tanggal_lahir", "tanggal_bergabung"),
@@ -120,12 +121,6 @@ class PsmForm(forms.ModelForm):
         if value > self.today:
             raise ValidationError(_("Tanggal bergabung tidak boleh di masa depan."))
         return value
-
-    def clean_foto(self):
-        foto = self.cleaned_data.get("foto")
-        if foto and hasattr(foto, "size"):
-            validate_size(foto)
-        return foto
 
     def clean(self):
         cleaned = super().clean()

@@ -1,0 +1,96 @@
+import os
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+from django.urls import reverse
+
+from psm_portal.models import Role
+from registry.models import Wilayah
+from registry.regions import load_regions
+from tests.factories import make_user
+
+
+def _settings_process(**env):
+    """Import the production settings in a fresh interpreter with exactly ``env``."""
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"SECRET_KEY", "ALLOWED_HOSTS", "DEBUG", "DJANGO_SETTINGS_MODULE"}
+    }
+    return subprocess.run(
+        [sys.executable, "-c", "import psm_portal.settings"],
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        cwd=settings.BASE_DIR,
+    )
+
+
+def test_production_refuses_to_start_without_secret_key():
+    result = _settings_process(ALLOWED_HOSTS="psm.example.go.id")
+    assert result.returncode != 0 and "SECRET_KEY" in result.stderr
+
+
+def test_production_refuses_to_start_without_allowed_hosts():
+    result = _settings_process(SECRET_KEY="x" * 50)
+    assert result.returncode != 0 and "ALLOWED_HOSTS" in result.stderr
+
+
+def test_settings_reject_a_malformed_boolean():
+    result = _settings_process(DEBUG="yes please")
+    assert result.returncode != 0 and "DEBUG must be true or false" in result.stderr
+
+
+def test_production_starts_with_required_values():
+    assert _settings_process(SECRET_KEY="x" * 50, ALLOWED_HOSTS="a.example").returncode == 0
+
+
+def test_pages_carry_a_csp_without_unsafe_inline(client, db):
+    response = client.get(reverse("login"))
+    csp = response["Content-Security-Policy"]
+    assert "script-src 'self'" in csp
+    assert "unsafe-inline" not in csp
+    assert "frame-ancestors 'none'" in csp
+
+
+def test_interface_is_indonesian_by_default_and_english_on_request(client, db):
+    assert "Masuk ke Portal PSM" in client.get(reverse("login")).content.decode()
+    client.post(reverse("set_language"), {"language": "en", "next": "/masuk/"})
+    assert '<html lang="en">' in client.get(reverse("login")).content.decode()
+
+
+def test_login_locks_out_after_repeated_failures(client, regions):
+    make_user(Role.STAF, scope=["33.71"], username="rina")
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post(reverse("login"), {"username": "rina", "password": "salah"})
+    response = client.post(reverse("login"), {"username": "rina", "password": "sandi-uji-123"})
+    assert response.status_code == 429
+    assert "Akun terkunci sementara" in response.content.decode()
+
+
+def test_login_with_right_password_lands_on_registry(client, regions):
+    make_user(Role.STAF, scope=["33.71"], username="rina")
+    response = client.post(reverse("login"), {"username": "rina", "password": "sandi-uji-123"})
+    assert response.status_code == 302
+    assert client.get(response["Location"], follow=True).status_code == 200
+
+
+def test_failed_login_message_is_indonesian(client, db):
+    response = client.post(reverse("login"), {"username": "x", "password": "y"})
+    assert "dan sandi yang benar. Huruf besar/kecil" in response.content.decode()
+
+
+def test_load_regions_is_idempotent_and_loads_magelang(db):
+    first = load_regions("33.71")
+    assert (first.created, first.updated) == (1 + 1 + 3 + 17, 0)  # Jawa Tengah, kota, 3 kec, 17
+    again = load_regions("33.71")
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 22)
+    assert Wilayah.objects.get(kode="33.71.01.1003").induk_id == "33.71.01"
+    assert Wilayah.objects.get(kode="33.71").jenis == "kota"
+
+
+def test_load_regions_rejects_a_malformed_code(db):
+    with pytest.raises(ValueError, match="Format kode"):
+        load_regions("33.7")

@@ -1,0 +1,164 @@
+"""Every URL pattern against every role, so no view can ship without its access check.
+
+A URL name missing from EXPECTED fails ``test_every_url_pattern_has_an_expectation``: whoever adds a
+view must say here who may open it. Statuses are for a GET of an object inside the Kota Magelang
+scope; a second test checks that objects outside a user's scope answer 404.
+"""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from psm_portal.models import Role
+from tests.factories import PsmFactory
+
+ANON = "anon"
+LOGIN = "login"  # a redirect to the login page
+ROLES = [ANON, Role.ADMIN, Role.STAF, Role.SUPERVISOR, Role.VERIFIKATOR, Role.PSM]
+
+
+def _all(status):
+    return dict.fromkeys(ROLES[1:], status)
+
+
+# For each URL name, the expected status of a GET per role.
+EXPECTED: dict[str, dict[str, int | str]] = {
+    "home": {ANON: LOGIN, **_all(302)},
+    "healthz": {ANON: 200, **_all(200)},
+    "login": {ANON: 200, **_all(302)},
+    "logout": {ANON: LOGIN, **_all(405)},
+    "password_change": {ANON: LOGIN, **_all(200)},
+    "password_change_done": {ANON: LOGIN, **_all(200)},
+    "set_language": {ANON: 302, **_all(302)},
+    "registry:psm-list": {ANON: LOGIN, **_all(200)},
+    "registry:psm-export": {
+        ANON: LOGIN,
+        Role.ADMIN: 200,
+        Role.STAF: 200,
+        Role.SUPERVISOR: 200,
+        Role.VERIFIKATOR: 403,
+        Role.PSM: 403,
+    },
+    "registry:psm-create": {
+        ANON: LOGIN,
+        Role.ADMIN: 200,
+        Role.STAF: 200,
+        Role.SUPERVISOR: 403,
+        Role.VERIFIKATOR: 403,
+        Role.PSM: 403,
+    },
+    "registry:psm-detail": {ANON: LOGIN, **_all(200)},
+    "registry:psm-update": {
+        ANON: LOGIN,
+        Role.ADMIN: 200,
+        Role.STAF: 200,
+        Role.SUPERVISOR: 403,
+        Role.VERIFIKATOR: 403,
+        Role.PSM: 403,
+    },
+    "registry:psm-status": {ANON: LOGIN, **_all(405)},
+    "registry:psm-record-add": {
+        ANON: LOGIN,
+        Role.ADMIN: 200,
+        Role.STAF: 200,
+        Role.SUPERVISOR: 403,
+        Role.VERIFIKATOR: 403,
+        Role.PSM: 403,
+    },
+    "registry:psm-card": {
+        ANON: LOGIN,
+        Role.ADMIN: 200,
+        Role.STAF: 200,
+        Role.SUPERVISOR: 200,
+        Role.VERIFIKATOR: 403,
+        Role.PSM: 200,
+    },
+    "registry:coverage": {
+        ANON: LOGIN,
+        Role.ADMIN: 200,
+        Role.STAF: 200,
+        Role.SUPERVISOR: 200,
+        Role.VERIFIKATOR: 200,
+        Role.PSM: 403,
+    },
+    "registry:psm-verify": {ANON: 200, **_all(200)},
+}
+
+# URL names that are not ours to check (Django's admin has its own staff gate, tested upstream).
+IGNORED_NAMESPACES = {"admin"}
+
+
+def _url_patterns(resolver=None, prefix=""):
+    """(namespaced name, parameter names) for every named URL pattern of the project."""
+    resolver = resolver or get_resolver()
+    for pattern in resolver.url_patterns:
+        if isinstance(pattern, URLResolver):
+            if pattern.namespace in IGNORED_NAMESPACES:
+                continue
+            ns = f"{prefix}{pattern.namespace}:" if pattern.namespace else prefix
+            yield from _url_patterns(pattern, ns)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            yield f"{prefix}{pattern.name}", list(pattern.pattern.regex.groupindex)
+
+
+def _url_names():
+    return {name for name, _params in _url_patterns()}
+
+
+def _reverse(name, psm, extra=None):
+    """Reverse ``name`` with sample arguments that all point inside the users' scope."""
+    samples = {
+        "pk": psm.pk,
+        "kind": "sk",
+        "fmt": "csv",
+        "kode": psm.kode_verifikasi,
+        **(extra or {}),
+    }
+    params = dict(_url_patterns())[name]
+    return reverse(name, kwargs={p: samples[p] for p in params} or None)
+
+
+def test_every_url_pattern_has_an_expectation():
+    missing = sorted(_url_names() - set(EXPECTED))
+    assert missing == [], f"URL names without an access expectation: {missing}"
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+@pytest.mark.parametrize("role", ROLES)
+def test_url_access_matrix(client, users, psm, name, role):
+    url = _reverse(name, psm)
+    if role != ANON:
+        client.force_login(users[role])
+    response = client.get(url)
+    expected = EXPECTED[name][role]
+    if expected == LOGIN:
+        assert response.status_code == 302, (url, role, response.status_code)
+        assert response["Location"].startswith(reverse("login")), response["Location"]
+    else:
+        assert response.status_code == expected, (url, role, response.status_code)
+
+
+OBJECT_URLS = [
+    "registry:psm-detail",
+    "registry:psm-update",
+    "registry:psm-record-add",
+    "registry:psm-card",
+]
+
+
+@pytest.mark.parametrize("name", OBJECT_URLS)
+@pytest.mark.parametrize("role", [Role.STAF, Role.SUPERVISOR, Role.VERIFIKATOR, Role.PSM])
+def test_objects_outside_scope_answer_404(client, users, name, role):
+    # Wonogiri (33.12) is outside every scope; Magelang Utara is outside the verifier's and
+    # another PSM is outside the PSM's own.
+    outsider = PsmFactory(desa_kode="33.12.01.2001")
+    neighbour = PsmFactory(desa_kode="33.71.02.1003")
+    client.force_login(users[role])
+    for other in (outsider, neighbour) if role in (Role.VERIFIKATOR, Role.PSM) else (outsider,):
+        url = reverse(name, kwargs={"pk": other.pk, **({"kind": "sk"} if "record" in name else {})})
+        assert client.get(url).status_code == 404, (role, url)
+
+
+def test_unknown_record_kind_is_404(client, users, psm):
+    client.force_login(users[Role.STAF])
+    url = reverse("registry:psm-record-add", kwargs={"pk": psm.pk, "kind": "rahasia"})
+    assert client.get(url).status_code == 404

@@ -1,0 +1,189 @@
+import datetime as dt
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from psm_portal.models import AuditEvent
+from registry import services
+from registry.models import PsmStatusChange, StatusPsm, Wilayah
+from tests.factories import BimtekFactory, PsmFactory, SkFactory
+
+TODAY = dt.date(2026, 11, 24)
+
+
+@pytest.fixture
+def eligible(psm):
+    """A candidate who meets every Permensos 10/2019 requirement at the SK date."""
+    BimtekFactory(psm=psm, tanggal=dt.date(2021, 1, 15))
+    SkFactory(psm=psm, tanggal_sk=dt.date(2021, 2, 1))
+    return psm
+
+
+def _register_data(**overrides):
+    desa = Wilayah.objects.get(kode="33.71.01.1003")
+    data = {
+        "nik": "3371014503900001",
+        "nama": "Siti Rahayu",
+        "jenis_kelamin": "P",
+        "tempat_lahir": "Magelang",
+        "tanggal_lahir": dt.date(1990, 3, 5),
+        "alamat_ktp": "Jl. Tidar 3",
+        "desa_ktp": desa,
+        "desa_tugas": desa,
+        "tanggal_bergabung": dt.date(2024, 1, 2),
+    }
+    data.update(overrides)
+    return data
+
+
+def test_psm_register_starts_as_calon_with_history_and_audit(staff):
+    psm = services.psm_register(data=_register_data(), by=staff, today=TODAY)
+    assert psm.status == StatusPsm.CALON and psm.status_sejak == TODAY
+    assert list(psm.riwayat_status.values_list("dari", "ke")) == [("", "calon")]
+    event = AuditEvent.objects.get(action="psm.register", target_id=str(psm.pk))
+    assert event.actor_id == staff.pk
+    assert event.after["nik"] == "3371**********01"  # the audit trail never holds a full NIK
+
+
+def test_psm_update_records_only_changed_fields(staff, psm):
+    services.psm_update(psm=psm, data={"telepon": "081234567890", "nama": psm.nama}, by=staff)
+    event = AuditEvent.objects.get(action="psm.update")
+    assert event.before == {"telepon": ""} and event.after == {"telepon": "081234567890"}
+
+
+def test_psm_change_status_activates_eligible_candidate(staff, eligible):
+    services.psm_change_status(
+        psm=eligible, ke=StatusPsm.AKTIF, tanggal=dt.date(2021, 2, 1), by=staff
+    )
+    eligible.refresh_from_db()
+    assert eligible.status == StatusPsm.AKTIF
+    change = PsmStatusChange.objects.get(psm=eligible, ke="aktif")
+    assert (change.dari, change.actor) == ("calon", staff)
+
+
+@pytest.mark.parametrize(
+    ("setup", "fragment"),
+    [
+        ("no_sk", "Belum ada SK"),
+        ("under_18", "minimal 18 tahun"),
+        ("ktp_elsewhere", "KTP harus sama"),
+        ("no_bimtek", "Bimtek dasar"),
+        ("bimtek_after_sk", "Bimtek dasar"),
+        ("wna", "WNI"),
+        ("illiterate", "membaca dan menulis"),
+    ],
+)
+def test_psm_change_status_refuses_activation_without_requirements(staff, psm, setup, fragment):
+    if setup != "no_sk":
+        SkFactory(psm=psm, tanggal_sk=dt.date(2021, 2, 1))
+    if setup not in ("no_bimtek", "bimtek_after_sk"):
+        BimtekFactory(psm=psm, tanggal=dt.date(2021, 1, 15))
+    if setup == "bimtek_after_sk":
+        BimtekFactory(psm=psm, tanggal=dt.date(2021, 3, 1))
+    if setup == "under_18":
+        psm.tanggal_lahir = dt.date(2003, 2, 2)  # 17 on 1 Feb 2021, 18 the next day
+    if setup == "ktp_elsewhere":
+        psm.desa_ktp = Wilayah.objects.get(kode="33.71.02.1003")
+    if setup == "wna":
+        psm.kewarganegaraan = "WNA"
+    if setup == "illiterate":
+        psm.bisa_baca_tulis = False
+    psm.save()
+    with pytest.raises(ValidationError) as exc:
+        services.psm_change_status(
+            psm=psm, ke=StatusPsm.AKTIF, tanggal=dt.date(2021, 2, 1), by=staff
+        )
+    assert any(fragment in m for m in exc.value.messages), exc.value.messages
+    psm.refresh_from_db()
+    assert psm.status == StatusPsm.CALON
+
+
+def test_activation_age_is_counted_on_the_sk_date_with_no_upper_limit(staff, psm):
+    psm.tanggal_lahir = dt.date(1930, 2, 1)  # 91 at the SK date: allowed
+    psm.save()
+    BimtekFactory(psm=psm)
+    SkFactory(psm=psm, tanggal_sk=dt.date(2021, 2, 1))
+    assert services.activation_problems(psm) == []
+    psm.tanggal_lahir = dt.date(2003, 2, 1)  # exactly 18 on the SK date
+    psm.save()
+    assert services.activation_problems(psm) == []
+
+
+ALL = list(StatusPsm)
+LEGAL = {(a, b) for a, targets in services.TRANSITIONS.items() for b in targets}
+
+
+@pytest.mark.parametrize("dari", ALL)
+@pytest.mark.parametrize("ke", ALL)
+def test_psm_change_status_transition_table(staff, eligible, dari, ke):
+    eligible.status = dari
+    eligible.status_sejak = dt.date(2021, 1, 1)
+    eligible.save()
+    kwargs = {"alasan": "mengundurkan_diri"} if ke == StatusPsm.BERHENTI else {}
+    if (dari, ke) in LEGAL:
+        services.psm_change_status(
+            psm=eligible, ke=ke, tanggal=dt.date(2021, 2, 1), by=staff, **kwargs
+        )
+        eligible.refresh_from_db()
+        assert eligible.status == ke
+    else:
+        with pytest.raises(ValidationError, match="tidak dapat diubah"):
+            services.psm_change_status(
+                psm=eligible, ke=ke, tanggal=dt.date(2021, 2, 1), by=staff, **kwargs
+            )
+
+
+def test_psm_change_status_berhenti_needs_a_reason(staff, psm):
+    with pytest.raises(ValidationError) as exc:
+        services.psm_change_status(psm=psm, ke=StatusPsm.BERHENTI, tanggal=TODAY, by=staff)
+    assert "Alasan berhenti wajib diisi." in exc.value.messages
+
+
+def test_psm_change_status_refuses_a_date_before_the_current_status(staff, psm):
+    with pytest.raises(ValidationError, match="tidak boleh sebelum"):
+        services.psm_change_status(
+            psm=psm, ke=StatusPsm.BERHENTI, tanggal=dt.date(2019, 1, 1), by=staff, alasan="lainnya"
+        )
+
+
+def test_bimtek_record_is_idempotent(staff, psm):
+    kwargs = {
+        "psm": psm,
+        "tingkat": "dasar",
+        "nomor_sertifikat": "BD-1",
+        "penyelenggara": "Dinsos",
+        "tanggal": dt.date(2021, 1, 1),
+        "by": staff,
+    }
+    first = services.bimtek_record(**kwargs)
+    assert services.bimtek_record(**kwargs) == first
+    assert AuditEvent.objects.filter(action="psm.bimtek_add").count() == 1
+
+
+def test_nik_unique_in_the_database(psm):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        PsmFactory(nik=psm.nik)
+
+
+@pytest.mark.parametrize("bad_nik", ["12345", "33710155089500AB", "3371 15508950001"])
+def test_nik_check_constraint_refuses_malformed_values(regions, bad_nik):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        PsmFactory(nik=bad_nik)
+
+
+def test_jenis_kelamin_check_constraint(regions):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        PsmFactory(jenis_kelamin="X")
+
+
+def test_sk_period_constraint(psm):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        SkFactory(psm=psm, berlaku_mulai=dt.date(2022, 1, 1), berlaku_sampai=dt.date(2021, 1, 1))
+
+
+def test_wilayah_in_use_cannot_be_deleted(psm):
+    from django.db.models import ProtectedError
+
+    with pytest.raises(ProtectedError):
+        Wilayah.objects.get(kode="33.71.01.1003").delete()

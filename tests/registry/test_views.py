@@ -1,0 +1,313 @@
+import csv
+import datetime as dt
+import io
+import subprocess
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from psm_portal.models import AuditEvent, Role
+from registry.models import Psm, PsmAppointment, Spesialisasi, StatusPsm
+from tests.factories import BimtekFactory, PsmFactory, SkFactory
+
+DESA = "33.71.01.1003"
+
+
+def _form_data(**overrides):
+    data = {
+        "nik": "3371014503900001",
+        "nama": "Siti Rahayu",
+        "jenis_kelamin": "P",
+        "tempat_lahir": "Magelang",
+        "tanggal_lahir": "1990-03-05",
+        "kewarganegaraan": "WNI",
+        "alamat_ktp": "Jl. Tidar 3 RT 01/RW 02",
+        "desa_ktp": DESA,
+        "desa_tugas": DESA,
+        "tanggal_bergabung": "2024-01-02",
+        "bisa_baca_tulis": "on",
+    }
+    data.update(overrides)
+    return data
+
+
+@pytest.fixture
+def staff_client(client, staff):
+    client.force_login(staff)
+    return client
+
+
+def test_psm_create_saves_and_redirects_to_profile(staff_client):
+    response = staff_client.post(reverse("registry:psm-create"), _form_data())
+    psm = Psm.objects.get(nik="3371014503900001")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("registry:psm-detail", args=[psm.pk])
+    assert psm.nik not in response["Location"]
+
+
+def test_psm_create_accepts_nik_typed_with_spaces_and_dots(staff_client):
+    staff_client.post(reverse("registry:psm-create"), _form_data(nik="3371.0145 0390-0001"))
+    assert Psm.objects.filter(nik="3371014503900001").exists()
+
+
+def test_psm_create_impossible_nik_keeps_everything_typed(staff_client):
+    response = staff_client.post(
+        reverse("registry:psm-create"), _form_data(nik="3371013102900001", nama="Ma'ruf Amin")
+    )
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Tanggal lahir pada NIK (digit 7-12) bukan tanggal yang ada." in body
+    assert 'value="3371013102900001"' in body and 'value="Ma&#x27;ruf Amin"' in body
+    assert not Psm.objects.exists()
+
+
+def test_psm_create_warning_needs_confirmation_then_saves(staff_client):
+    # NIK says 5 March 1990, the form says 6 March: a warning, not an error.
+    data = _form_data(tanggal_lahir="1990-03-06")
+    response = staff_client.post(reverse("registry:psm-create"), data)
+    assert response.status_code == 200
+    assert "Tanggal lahir pada NIK (05-03-1990) berbeda dengan isian" in response.content.decode()
+    assert not Psm.objects.exists()
+    response = staff_client.post(
+        reverse("registry:psm-create"), {**data, "konfirmasi_peringatan": "on"}
+    )
+    assert response.status_code == 302
+    assert Psm.objects.get().tanggal_lahir == dt.date(1990, 3, 6)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"nama": "A" * 10_000}, "paling banyak 150 karakter"),
+        ({"tanggal_lahir": "2099-01-01"}, "Tanggal lahir tidak boleh di masa depan."),
+        ({"tanggal_lahir": "1990-02-30"}, "Masukkan tanggal yang valid."),
+        ({"nik": "1234"}, "NIK harus 16 digit angka"),
+        ({"nik": ""}, "Bidang ini tidak boleh kosong."),
+        ({"desa_tugas": "33.12.01.2001"}, "Masukkan pilihan yang valid."),  # outside scope
+    ],
+)
+def test_psm_create_bad_input_gets_an_indonesian_message(staff_client, overrides, message):
+    response = staff_client.post(reverse("registry:psm-create"), _form_data(**overrides))
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not Psm.objects.exists()
+
+
+def test_psm_create_duplicate_nik_is_refused_with_message(staff_client, psm):
+    response = staff_client.post(
+        reverse("registry:psm-create"),
+        _form_data(nik=psm.nik, tanggal_lahir="1985-03-10", jenis_kelamin="L"),
+    )
+    assert "NIK ini sudah terdaftar sebagai PSM." in response.content.decode()
+
+
+def test_psm_create_escapes_markup_and_keeps_emoji(staff_client):
+    staff_client.post(
+        reverse("registry:psm-create"), _form_data(nama="<script>alert(1)</script> Dewi 🌸")
+    )
+    psm = Psm.objects.get()
+    body = staff_client.get(reverse("registry:psm-detail", args=[psm.pk])).content.decode()
+    assert "<script>alert(1)</script>" not in body
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; Dewi 🌸" in body
+
+
+def test_psm_create_rejects_pdf_disguised_as_photo(staff_client):
+    fake = SimpleUploadedFile("foto.jpg", b"%PDF-1.4 not an image", content_type="image/jpeg")
+    response = staff_client.post(reverse("registry:psm-create"), {**_form_data(), "foto": fake})
+    assert "Unggah gambar yang valid" in response.content.decode()
+    assert not Psm.objects.exists()
+
+
+def test_psm_create_rejects_30_mb_photo_with_message(staff_client):
+    big = SimpleUploadedFile(
+        "foto.jpg", b"\xff\xd8\xff" + b"0" * (30 * 1024 * 1024), content_type="image/jpeg"
+    )
+    response = staff_client.post(reverse("registry:psm-create"), {**_form_data(), "foto": big})
+    assert response.status_code == 200
+    assert not Psm.objects.exists()
+    assert "Berkas terlalu besar (30,0\xa0MB). Batasnya 5,0\xa0MB." in response.content.decode()
+
+
+def test_sk_upload_must_really_be_a_pdf(staff_client, psm):
+    url = reverse("registry:psm-record-add", args=[psm.pk, "sk"])
+    data = {
+        "nomor_sk": "400.9/1/2024",
+        "tanggal_sk": "2024-01-02",
+        "penerbit_level": "dinas",
+        "penerbit_nama": "Kepala Dinas",
+        "berlaku_mulai": "2024-01-02",
+    }
+    fake = SimpleUploadedFile("sk.pdf", b"MZ\x90\x00 an executable", content_type="application/pdf")
+    response = staff_client.post(url, {**data, "dokumen": fake})
+    assert "Dokumen harus berupa berkas PDF." in response.content.decode()
+    real = SimpleUploadedFile("sk.pdf", b"%PDF-1.4\n%%EOF", content_type="application/pdf")
+    assert staff_client.post(url, {**data, "dokumen": real}).status_code == 302
+    assert PsmAppointment.objects.filter(psm=psm).count() == 1
+
+
+def test_status_change_view_explains_missing_requirements(staff_client, psm):
+    response = staff_client.post(
+        reverse("registry:psm-status", args=[psm.pk]), {"ke": "aktif", "tanggal": "2024-01-02"}
+    )
+    assert response.status_code == 422
+    assert "Belum ada SK pengangkatan." in response.content.decode()
+    psm.refresh_from_db()
+    assert psm.status == StatusPsm.CALON
+
+
+def test_status_change_view_activates(staff_client, psm):
+    BimtekFactory(psm=psm)
+    SkFactory(psm=psm, tanggal_sk=dt.date(2021, 2, 1))
+    response = staff_client.post(
+        reverse("registry:psm-status", args=[psm.pk]), {"ke": "aktif", "tanggal": "2021-02-01"}
+    )
+    assert response.status_code == 302
+    psm.refresh_from_db()
+    assert psm.status == StatusPsm.AKTIF
+
+
+def test_supervisor_cannot_change_status(client, users, psm):
+    client.force_login(users[Role.SUPERVISOR])
+    response = client.post(
+        reverse("registry:psm-status", args=[psm.pk]),
+        {"ke": "berhenti", "tanggal": "2024-01-02", "alasan": "lainnya"},
+    )
+    assert response.status_code == 403
+
+
+@pytest.fixture
+def many_psm(regions):
+    """35 PSM over several desa, each with two specialisations and a Bimtek."""
+    specs = [Spesialisasi.objects.create(kode=f"s{i}", nama=f"Spesialisasi {i}") for i in range(3)]
+    people = []
+    for i in range(35):
+        psm = PsmFactory(
+            desa_kode=["33.71.01.1003", "33.71.02.1003", "33.71.03.1001"][i % 3],
+            nama=f"Warga {i:02d}",
+        )
+        psm.spesialisasi.set(specs[:2])
+        BimtekFactory(psm=psm)
+        people.append(psm)
+    return people
+
+
+def test_psm_list_query_count_is_constant(staff_client, many_psm, django_assert_num_queries):
+    # session, user, scope, count, rows, spesialisasi, bimtek, kecamatan+desa choices,
+    # spesialisasi choices
+    with django_assert_num_queries(10):
+        response = staff_client.get(reverse("registry:psm-list"))
+    assert response.status_code == 200
+    assert response.context["page"].paginator.count == 35
+
+
+def test_psm_profile_query_count_is_constant(staff_client, many_psm, django_assert_num_queries):
+    psm = many_psm[0]
+    for i in range(3):
+        SkFactory(psm=psm, tanggal_sk=dt.date(2021, 2, 1 + i))
+    with django_assert_num_queries(14):
+        response = staff_client.get(reverse("registry:psm-detail", args=[psm.pk]))
+    assert response.status_code == 200
+
+
+def test_psm_list_search_is_case_and_accent_insensitive(staff_client, regions):
+    PsmFactory(nama="Ma’rúf Hidayat")
+    PsmFactory(nama="Siti Aminah")
+    response = staff_client.get(reverse("registry:psm-list"), {"q": "MA'RUF"})
+    assert [p.nama for p in response.context["page"]] == ["Ma’rúf Hidayat"]
+
+
+def test_psm_list_exact_nik_search_and_no_partial_nik_match(staff_client, regions):
+    psm = PsmFactory()
+    PsmFactory()
+    found = staff_client.get(reverse("registry:psm-list"), {"q": psm.nik}).context["page"]
+    assert [p.pk for p in found] == [psm.pk]
+    partial = staff_client.get(reverse("registry:psm-list"), {"q": psm.nik[:8]}).context["page"]
+    assert list(partial) == []
+
+
+def test_psm_list_filters_by_kecamatan_status_and_bimtek(staff_client, many_psm):
+    url = reverse("registry:psm-list")
+    page = staff_client.get(url, {"kecamatan": "33.71.02"}).context["page"]
+    assert page.paginator.count == 12
+    assert staff_client.get(url, {"status": "aktif"}).context["page"].paginator.count == 0
+    assert staff_client.get(url, {"bimtek": "belum"}).context["page"].paginator.count == 0
+    assert staff_client.get(url, {"bimtek": "dasar"}).context["page"].paginator.count == 35
+
+
+def test_psm_list_masks_nik_for_supervisor(client, users, psm):
+    client.force_login(users[Role.SUPERVISOR])
+    body = client.get(reverse("registry:psm-list")).content.decode()
+    assert psm.nik not in body and f"{psm.nik[:4]}**********{psm.nik[-2:]}" in body
+
+
+def test_export_csv_neutralises_formulas_and_is_audited(staff_client, regions):
+    PsmFactory(nama='=HYPERLINK("http://x")')
+    PsmFactory(nama="@SUM(A1)")
+    response = staff_client.get(reverse("registry:psm-export", args=["csv"]))
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    names = [row[0] for row in csv.reader(io.StringIO(text))][1:]
+    assert sorted(names) == ['\'=HYPERLINK("http://x")', "'@SUM(A1)"]
+    assert AuditEvent.objects.filter(action="psm.export", actor_id__isnull=False).exists()
+
+
+def test_export_xlsx_masks_nik_for_supervisor(client, users, psm):
+    client.force_login(users[Role.SUPERVISOR])
+    response = client.get(reverse("registry:psm-export", args=["xlsx"]))
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:2] == ("Nama", "NIK")
+    assert rows[1][1] == f"{psm.nik[:4]}**********{psm.nik[-2:]}"
+
+
+def test_export_respects_region_scope(staff_client, regions):
+    PsmFactory(desa_kode="33.12.01.2001", nama="Orang Wonogiri")
+    PsmFactory(nama="Orang Magelang")
+    response = staff_client.get(reverse("registry:psm-export", args=["csv"]))
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    assert "Orang Magelang" in text and "Orang Wonogiri" not in text
+
+
+def test_coverage_counts_active_psm_per_desa(staff_client, regions):
+    active = PsmFactory(status=StatusPsm.AKTIF)
+    PsmFactory(status=StatusPsm.CALON)
+    response = staff_client.get(reverse("registry:coverage"))
+    rows = {d.kode: d for d in response.context["desa_list"]}
+    assert len(rows) == 17
+    assert rows[active.desa_tugas_id].psm_aktif == 1
+    assert rows[active.desa_tugas_id].psm_total == 2
+    assert response.context["tanpa_psm"] == 16
+
+
+def _pdf_text(pdf: bytes, tmp_path) -> str:
+    path = tmp_path / "doc.pdf"
+    path.write_bytes(pdf)
+    return subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+
+
+def test_card_pdf_reads_back_with_masked_nik(client, users, psm, tmp_path):
+    client.force_login(users[Role.PSM])
+    response = client.get(reverse("registry:psm-card", args=[psm.pk]))
+    assert response["Content-Type"] == "application/pdf"
+    text = _pdf_text(response.content, tmp_path)
+    assert "KARTU PEKERJA SOSIAL MASYARAKAT" in text
+    assert psm.nama in text and "Rejowinangun Selatan" in text
+    assert psm.nik not in text and f"{psm.nik[:4]}**********{psm.nik[-2:]}" in text
+
+
+def test_public_verification_shows_only_name_status_and_desa(client, psm):
+    psm.telepon = "081299998888"
+    psm.save()
+    body = client.get(reverse("registry:psm-verify", args=[psm.kode_verifikasi])).content.decode()
+    assert psm.nama in body and "Calon" in body and "Rejowinangun Selatan" in body
+    for secret in (psm.nik, psm.telepon, psm.alamat_ktp, psm.nik[:4]):
+        assert secret not in body
+
+
+def test_public_verification_unknown_code_is_404_with_message(client, regions):
+    response = client.get(reverse("registry:psm-verify", args=["tebak-tebakan"]))
+    assert response.status_code == 404
+    assert "Kartu tidak dikenal" in response.content.decode()
