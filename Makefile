@@ -14,8 +14,10 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $@
 
+# Compiles the translation catalogues; without gettext's msgfmt the portal still runs in Indonesian.
 messages: $(VENV)/.installed
-	$(PY) manage.py compilemessages --ignore=.venv -v0
+	@if command -v msgfmt >/dev/null; then DEBUG=true $(PY) manage.py compilemessages --ignore=.venv -v0; \
+	else echo "msgfmt (gettext) tidak ada: katalog terjemahan tidak dikompilasi"; fi
 
 # Starts the portal on SQLite (or DATABASE_URL) with demo data, and prints the URL and logins.
 run: export DEBUG ?= true

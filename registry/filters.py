@@ -69,6 +69,10 @@ class PsmFilter(django_filters.FilterSet):
             self.filters["kecamatan"].queryset = kecamatan_qs
         if desa_qs is not None:
             self.filters["desa"].queryset = desa_qs
+        for field in self.form.fields.values():
+            field.widget.attrs.setdefault(
+                "class", "form-select" if hasattr(field, "choices") else "form-control"
+            )
 
     def filter_q(self, queryset, name, value):
         digits = clean_nik(value)
