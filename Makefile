@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint format messages check-deploy clean
+.PHONY: run test lint format messages clean bench
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "Python 3.12+ diperlukan (Django 6.1); lihat .python-version")'
@@ -41,3 +41,9 @@ format: $(VENV)/.installed
 
 clean:
 	rm -rf var staticfiles .pytest_cache
+
+# Performance figures on PostgreSQL (see README "Benchmarks"): make bench PRESET=nasional
+PRESET ?= kabkota
+bench: $(VENV)/.installed
+	DJANGO_SETTINGS_MODULE=benchmarks.settings $(PY) manage.py migrate --no-input -v0
+	$(PY) -m benchmarks.run --preset $(PRESET)

@@ -51,5 +51,11 @@ def desa_in_scope(user):
     )
 
 
-def kecamatan_in_scope(user):
-    return Wilayah.objects.filter(tingkat=3).filter(region_q(user, "kode")).order_by("nama", "kode")
+def regions_in_scope(user) -> dict:
+    """Kab/kota, kecamatan and desa/kelurahan the user may filter by (lazy querysets)."""
+    scoped = Wilayah.objects.filter(region_q(user, "kode"))
+    return {
+        "kabkota": scoped.filter(tingkat=2),
+        "kecamatan": scoped.filter(tingkat=3),
+        "desa": scoped.filter(tingkat=4),
+    }

@@ -18,12 +18,33 @@ SORTS = {
 }
 
 
+def search_psm(queryset, value: str):
+    """A 16-digit value is an exact NIK (never a partial NIK match); anything else is a partial,
+    case- and accent-insensitive name (trigram-indexed on PostgreSQL)."""
+    digits = clean_nik(value)
+    if digits.isdigit() and len(digits) == 16:
+        return queryset.filter(nik=digits)
+    term = normalise_for_search(value)
+    return queryset.filter(nama_cari__contains=term) if term else queryset
+
+
+# A select longer than this is not rendered whole: the user narrows the region first. It keeps
+# the list page fast for a provincial or national scope (8,563 desa in Jawa Tengah alone).
+MAX_REGION_OPTIONS = 300
+
+
 class PsmFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Cari nama atau NIK"), method="filter_q")
+    kabkota = django_filters.ModelChoiceFilter(
+        label=_("Kabupaten/kota"),
+        queryset=Wilayah.objects.none(),
+        method="filter_region",
+        empty_label=_("Semua kab/kota"),
+    )
     kecamatan = django_filters.ModelChoiceFilter(
         label=_("Kecamatan"),
         queryset=Wilayah.objects.none(),
-        method="filter_kecamatan",
+        method="filter_region",
         empty_label=_("Semua kecamatan"),
     )
     desa = django_filters.ModelChoiceFilter(
@@ -61,28 +82,49 @@ class PsmFilter(django_filters.FilterSet):
 
     class Meta:
         model = Psm
-        fields = ["q", "kecamatan", "desa", "status", "spesialisasi", "bimtek", "urut"]
+        fields = ["q", "kabkota", "kecamatan", "desa", "status", "spesialisasi", "bimtek", "urut"]
 
-    def __init__(self, *args, kecamatan_qs=None, desa_qs=None, **kwargs):
+    def __init__(self, *args, regions: dict, **kwargs):
+        """``regions`` maps kabkota/kecamatan/desa to the querysets in the user's scope; they
+        validate the choice, while the options shown follow the parent chosen above them."""
         super().__init__(*args, **kwargs)
-        if kecamatan_qs is not None:
-            self.filters["kecamatan"].queryset = kecamatan_qs
-        if desa_qs is not None:
-            self.filters["desa"].queryset = desa_qs
+        for name, queryset in regions.items():
+            self.filters[name].queryset = queryset
+        data = self.data or {}
+        kab, kec = data.get("kabkota"), data.get("kecamatan")
+        kab_shown = self._show_options("kabkota", regions["kabkota"], _("Semua kab/kota"))
+        if len(kab_shown) <= 1 and not kab:
+            del self.form.fields["kabkota"]  # an office serving one kab/kota needs no such select
+        kecamatan = regions["kecamatan"].filter(induk_id=kab) if kab else regions["kecamatan"]
+        self._show_options("kecamatan", kecamatan, _("Pilih kab/kota dulu"))
+        desa = regions["desa"]
+        if kec:
+            desa = desa.filter(induk_id=kec)
+        elif kab:
+            desa = desa.filter(induk__induk_id=kab)
+        self._show_options("desa", desa, _("Pilih kecamatan dulu"))
         for field in self.form.fields.values():
             field.widget.attrs.setdefault(
                 "class", "form-select" if hasattr(field, "choices") else "form-control"
             )
 
-    def filter_q(self, queryset, name, value):
-        digits = clean_nik(value)
-        if digits.isdigit() and len(digits) == 16:
-            return queryset.filter(nik=digits)  # exact NIK; never a partial NIK match
-        term = normalise_for_search(value)
-        return queryset.filter(nama_cari__contains=term) if term else queryset
+    def _show_options(self, name, queryset, too_many_label) -> list:
+        """Render at most MAX_REGION_OPTIONS options (one query, whatever the data size)."""
+        field = self.form.fields[name]
+        rows = list(
+            queryset.order_by("nama", "kode").values_list("kode", "nama")[: MAX_REGION_OPTIONS + 1]
+        )
+        label = field.empty_label
+        if len(rows) > MAX_REGION_OPTIONS:
+            rows, label = [], too_many_label
+        field.widget.choices = [("", label), *rows]
+        return rows
 
-    def filter_kecamatan(self, queryset, name, value):
-        return queryset.filter(desa_tugas__induk=value)
+    def filter_q(self, queryset, name, value):
+        return search_psm(queryset, value)
+
+    def filter_region(self, queryset, name, value):
+        return queryset.filter(desa_tugas__kode__startswith=f"{value.kode}.")
 
     def filter_bimtek(self, queryset, name, value):
         if value == "belum":

@@ -1,9 +1,12 @@
 """Reads of the registry, scoped to the user and with related rows pre-loaded."""
 
+from dataclasses import dataclass
+
 from django.db.models import Count, Q
+from django.db.models.functions import Substr
 
 from psm_portal.access import region_q
-from registry.access import desa_in_scope, kecamatan_in_scope, psm_visible_to
+from registry.access import psm_visible_to, regions_in_scope
 from registry.filters import PsmFilter
 from registry.models import Psm, StatusPsm, Wilayah
 
@@ -15,12 +18,7 @@ def psm_filter(user, params) -> PsmFilter:
         .select_related("desa_tugas__induk")
         .prefetch_related("spesialisasi", "bimtek_set")
     )
-    fs = PsmFilter(
-        params or None,
-        queryset=base,
-        kecamatan_qs=kecamatan_in_scope(user),
-        desa_qs=desa_in_scope(user),
-    )
+    fs = PsmFilter(params or None, queryset=base, regions=regions_in_scope(user))
     return fs
 
 
@@ -50,16 +48,75 @@ def psm_audit_trail(psm: Psm, limit: int = 50):
     )[:limit]
 
 
-def coverage(user):
-    """Every desa/kelurahan in scope with its number of active PSM, grouped by kecamatan."""
-    desa = (
-        Wilayah.objects.filter(tingkat=4)
-        .filter(region_q(user, "kode"))
-        .select_related("induk")
-        .annotate(
-            psm_aktif=Count("psm_set", filter=Q(psm_set__status=StatusPsm.AKTIF)),
-            psm_total=Count("psm_set"),
+@dataclass
+class CoverageRow:
+    wilayah: Wilayah
+    desa_total: int = 0
+    desa_tanpa_psm: int = 0
+    psm_aktif: int = 0
+    psm_total: int = 0
+
+
+def coverage(user, node_code: str | None = None) -> dict:
+    """Active-PSM coverage one level below ``node_code`` (default: the user's scope), in four
+    queries whatever the size of the region: the children, the desa per child, and the PSM per
+    child, grouped by the prefix of their desa code. Desa without an active PSM are counted."""
+    scope = Wilayah.objects.filter(region_q(user, "kode"))
+    node = None
+    if node_code:
+        node = scope.filter(kode=node_code, tingkat__lt=4).first()
+    if node is None and len(user.scope_codes) == 1:
+        node = scope.filter(kode=user.scope_codes[0], tingkat__lt=4).first()
+    if node is not None:
+        children = Wilayah.objects.filter(induk=node)
+    elif user.scope_codes:
+        children = Wilayah.objects.filter(kode__in=user.scope_codes)
+    else:
+        children = Wilayah.objects.filter(tingkat=1)  # an administrator without a scope
+    children = list(children.order_by("nama", "kode"))
+    rows = {w.kode: CoverageRow(wilayah=w) for w in children}
+    if children:
+        width = len(children[0].kode)
+        prefix_q = Q(pk__in=[])
+        for w in children:
+            prefix_q |= Q(kode=w.kode) | Q(kode__startswith=f"{w.kode}.")
+        desa = (
+            Wilayah.objects.filter(prefix_q, tingkat=4)
+            .annotate(prefix=Substr("kode", 1, width))
+            .values("prefix")
+            .annotate(n=Count("pk"))
         )
-        .order_by("induk__nama", "nama", "kode")
-    )
-    return list(desa)
+        for item in desa:
+            rows[item["prefix"]].desa_total = item["n"]
+        psm_q = Q(pk__in=[])
+        for w in children:
+            psm_q |= Q(desa_tugas__kode=w.kode) | Q(desa_tugas__kode__startswith=f"{w.kode}.")
+        aktif = Q(status=StatusPsm.AKTIF)
+        psm = (
+            Psm.objects.filter(psm_q)
+            .annotate(prefix=Substr("desa_tugas_id", 1, width))
+            .values("prefix")
+            .annotate(
+                total=Count("pk"),
+                aktif=Count("pk", filter=aktif),
+                desa_aktif=Count("desa_tugas_id", filter=aktif, distinct=True),
+            )
+        )
+        for item in psm:
+            row = rows[item["prefix"]]
+            row.psm_total, row.psm_aktif = item["total"], item["aktif"]
+            row.desa_tanpa_psm = -item["desa_aktif"]
+        for row in rows.values():
+            row.desa_tanpa_psm += row.desa_total
+    trail = []
+    if node is not None:  # the in-scope ancestors of the node, for the breadcrumb (one query)
+        parts = node.kode.split(".")
+        prefixes = [".".join(parts[:i]) for i in range(1, len(parts) + 1)]
+        trail = list(scope.filter(kode__in=prefixes).order_by("tingkat"))
+    return {
+        "node": node,
+        "trail": trail,
+        "rows": list(rows.values()),
+        "desa_level": bool(children) and children[0].tingkat == 4,
+        "tanpa_psm": sum(r.desa_tanpa_psm for r in rows.values()),
+    }

@@ -214,15 +214,8 @@ def psm_record_add(request, pk, kind):
 @require_GET
 def coverage(request):
     require(request.user, Perm.COVERAGE_VIEW)
-    desa = selectors.coverage(request.user)
-    return render(
-        request,
-        "registry/coverage.html",
-        {
-            "desa_list": desa,
-            "tanpa_psm": sum(1 for d in desa if d.psm_aktif == 0),
-        },
-    )
+    context = selectors.coverage(request.user, request.GET.get("wilayah"))
+    return render(request, "registry/coverage.html", context)
 
 
 @require_GET

@@ -194,9 +194,9 @@ def many_psm(regions):
 
 
 def test_psm_list_query_count_is_constant(staff_client, many_psm, django_assert_num_queries):
-    # session, user, scope, count, rows, spesialisasi, bimtek, kecamatan+desa choices,
-    # spesialisasi choices
-    with django_assert_num_queries(10):
+    # session, user, scope, count, rows, spesialisasi, bimtek, kab/kota + kecamatan + desa
+    # options, spesialisasi options
+    with django_assert_num_queries(11):
         response = staff_client.get(reverse("registry:psm-list"))
     assert response.status_code == 200
     assert response.context["page"].paginator.count == 35
@@ -269,15 +269,36 @@ def test_export_respects_region_scope(staff_client, regions):
     assert "Orang Magelang" in text and "Orang Wonogiri" not in text
 
 
-def test_coverage_counts_active_psm_per_desa(staff_client, regions):
+def test_coverage_drills_down_from_kab_kota_to_desa(staff_client, regions):
     active = PsmFactory(status=StatusPsm.AKTIF)
     PsmFactory(status=StatusPsm.CALON)
-    response = staff_client.get(reverse("registry:coverage"))
-    rows = {d.kode: d for d in response.context["desa_list"]}
-    assert len(rows) == 17
-    assert rows[active.desa_tugas_id].psm_aktif == 1
-    assert rows[active.desa_tugas_id].psm_total == 2
-    assert response.context["tanpa_psm"] == 16
+    PsmFactory(status=StatusPsm.AKTIF, desa_kode="33.12.01.2001")  # outside the scope
+    top = staff_client.get(reverse("registry:coverage")).context
+    by_code = {r.wilayah.kode: r for r in top["rows"]}
+    assert sorted(by_code) == ["33.71.01", "33.71.02", "33.71.03"]
+    selatan = by_code["33.71.01"]
+    assert (selatan.desa_total, selatan.desa_tanpa_psm, selatan.psm_aktif, selatan.psm_total) == (
+        6,
+        5,
+        1,
+        2,
+    )
+    assert top["tanpa_psm"] == 16 and not top["desa_level"]
+    down = staff_client.get(reverse("registry:coverage"), {"wilayah": "33.71.01"}).context
+    rows = {r.wilayah.kode: r for r in down["rows"]}
+    assert down["desa_level"] and len(rows) == 6
+    assert (rows[active.desa_tugas_id].psm_aktif, rows[active.desa_tugas_id].psm_total) == (1, 2)
+    assert [w.kode for w in down["trail"]] == ["33.71", "33.71.01"]
+
+
+def test_coverage_outside_scope_falls_back_to_own_region(staff_client, regions):
+    context = staff_client.get(reverse("registry:coverage"), {"wilayah": "33.12"}).context
+    assert context["node"].kode == "33.71"
+
+
+def test_coverage_query_count_does_not_grow(staff_client, many_psm, django_assert_num_queries):
+    with django_assert_num_queries(8):
+        staff_client.get(reverse("registry:coverage"), {"wilayah": "33.71.02"})
 
 
 def _pdf_text(pdf: bytes, tmp_path) -> str:
@@ -311,3 +332,23 @@ def test_public_verification_unknown_code_is_404_with_message(client, regions):
     response = client.get(reverse("registry:psm-verify", args=["tebak-tebakan"]))
     assert response.status_code == 404
     assert "Kartu tidak dikenal" in response.content.decode()
+
+
+def test_region_filter_options_follow_the_chosen_parent(staff_client, regions, monkeypatch):
+    monkeypatch.setattr("registry.filters.MAX_REGION_OPTIONS", 5)  # Magelang has 17 kelurahan
+    form = staff_client.get(reverse("registry:psm-list")).context["filter"].form
+    assert "kabkota" not in form.fields  # one kab/kota in scope: no select for it
+    assert list(form.fields["desa"].widget.choices) == [("", "Pilih kecamatan dulu")]
+    form = (
+        staff_client.get(reverse("registry:psm-list"), {"kecamatan": "33.71.02"})
+        .context["filter"]
+        .form
+    )
+    codes = [code for code, _label in form.fields["desa"].widget.choices if code]
+    assert len(codes) == 5 and all(code.startswith("33.71.02.") for code in codes)
+
+
+def test_region_filter_refuses_a_region_outside_the_scope(staff_client, regions):
+    PsmFactory(desa_kode="33.12.01.2001")
+    page = staff_client.get(reverse("registry:psm-list"), {"kecamatan": "33.12.01"}).context["page"]
+    assert page.paginator.count == 0
