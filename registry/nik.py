@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
-
 PROVINCE_CODES = frozenset(
     {
         "11",
