@@ -236,9 +236,6 @@ def seed_demo(*, today: dt.date, seed: int = 2022) -> dict[str, str]:
             StatusPsm.NONAKTIF,
             StatusPsm.BERHENTI,
         ]
-        # Two kelurahan are left without an active PSM, so the coverage page has gaps to show.
-        if desa.kode.endswith(("1002", "1011")):
-            plan = [StatusPsm.CALON, StatusPsm.BERHENTI]
         for status in plan:
             data = _person(rng, desa.induk, serial, today)
             street = f"{rng.choice(STREETS)} No. {rng.randint(1, 120)}"

@@ -187,3 +187,27 @@ def test_wilayah_in_use_cannot_be_deleted(psm):
 
     with pytest.raises(ProtectedError):
         Wilayah.objects.get(kode="33.71.01.1003").delete()
+
+
+def test_seed_demo_has_every_status_in_each_of_the_17_kelurahan(db):
+    from django.db.models import Count
+
+    from psm_portal.models import User
+    from registry.demo import seed_demo
+    from registry.models import Psm
+
+    seed_demo(today=TODAY)
+    per_desa = Psm.objects.values("desa_tugas").annotate(n=Count("status", distinct=True))
+    assert len(per_desa) == 17 and all(row["n"] == 4 for row in per_desa)
+    for psm in Psm.objects.filter(status=StatusPsm.AKTIF):
+        assert services.activation_problems(psm) == []  # the demo obeys the same rules
+    assert set(User.objects.values_list("username", flat=True)) == {
+        "admin",
+        "staf",
+        "supervisor",
+        "verifikator",
+        "psm",
+    }
+    before = Psm.objects.count()
+    seed_demo(today=TODAY)  # idempotent: a second run adds no PSM
+    assert Psm.objects.count() == before
