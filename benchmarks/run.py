@@ -66,8 +66,7 @@ def _pages(psm):
     return {
         "baseline (1 query)": "/bench/baseline/",
         "PSM list": "/registri/psm/",
-        "PSM list, filtered": f"/registri/psm/?kecamatan={kecamatan}&status=aktif&q=sri",
-        "PSM list, exact NIK": f"/registri/psm/?q={psm.nik}",
+        "PSM list, filtered": f"/registri/psm/?kecamatan={kecamatan}&status=aktif",
         "PSM profile": f"/registri/psm/{psm.pk}/",
         "coverage (kecamatan)": "/registri/cakupan/",
     }

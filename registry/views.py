@@ -1,5 +1,8 @@
 """Registry pages. Thin: check access, validate, call one service or selector, render."""
 
+import secrets
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
@@ -23,12 +26,51 @@ from registry.access import desa_in_scope, get_psm_for_user, require
 from registry.models import Psm
 
 PAGE_SIZE = 25
+SEARCH_SESSION_KEY = "registry.psm_search"
+SEARCHES_KEPT = 20
 
 
-@require_GET
+def _list_params(request):
+    """Filters from the URL plus the search term kept in the session under an opaque token.
+
+    A name or NIK typed into the search box never travels in a URL, so it never lands in access
+    logs or browser history (UU 27/2022): the form posts it, and the list links carry ``cari``.
+    """
+    params = request.GET.copy()
+    params.pop("q", None)  # never taken from a URL
+    searches = request.session.get(SEARCH_SESSION_KEY, {})
+    if params.get("cari") in searches:
+        params["q"] = searches[params["cari"]]
+    return params
+
+
+def _remember_search(request) -> str:
+    """Store the posted filters' search term; answer the list URL to redirect to."""
+    params = request.POST.copy()
+    for key in ("csrfmiddlewaretoken", "page", "cari"):
+        params.pop(key, None)
+    term = " ".join(params.pop("q", [""])[-1].split())[:200]
+    if term:
+        token = secrets.token_urlsafe(6)
+        searches = request.session.get(SEARCH_SESSION_KEY, {})
+        searches = dict(list(searches.items())[-(SEARCHES_KEPT - 1) :])
+        searches[token] = term
+        request.session[SEARCH_SESSION_KEY] = searches
+        params["cari"] = token
+    query = {k: v for k, v in params.items() if v}
+    return (
+        f"{reverse('registry:psm-list')}?{urlencode(query)}"
+        if query
+        else reverse("registry:psm-list")
+    )
+
+
+@require_http_methods(["GET", "POST"])
 def psm_list(request):
     require(request.user, Perm.PSM_VIEW)
-    fs = selectors.psm_filter(request.user, request.GET)
+    if request.method == "POST":
+        return redirect(_remember_search(request))
+    fs = selectors.psm_filter(request.user, _list_params(request))
     page = Paginator(selectors.psm_filtered_queryset(fs), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
@@ -79,7 +121,7 @@ EXPORT_HEADER = [
 @require_GET
 def psm_export(request, fmt):
     require(request.user, Perm.PSM_EXPORT)
-    fs = selectors.psm_filter(request.user, request.GET)
+    fs = selectors.psm_filter(request.user, _list_params(request))
     queryset = selectors.psm_filtered_queryset(fs)
     show_nik = has_permission(request.user, Perm.PSM_VIEW_NIK)
     audit.record(
@@ -87,7 +129,7 @@ def psm_export(request, fmt):
         action="psm.export",
         target_type="registry.psm",
         target_label=f"{fmt}: {queryset.count()} baris",
-        after={k: v for k, v in request.GET.items() if k != "q"},
+        after={k: v for k, v in request.GET.items() if k != "cari"},
     )
     stamp = timezone.localdate().isoformat()
     rows = _export_rows(queryset, show_nik)

@@ -211,20 +211,53 @@ def test_psm_profile_query_count_is_constant(staff_client, many_psm, django_asse
     assert response.status_code == 200
 
 
+def _search(client, term, **filters):
+    """Search as the page does: the form posts, the list is then shown under an opaque token."""
+    response = client.post(reverse("registry:psm-list"), {"q": term, **filters})
+    assert response.status_code == 302
+    assert term not in response["Location"]
+    return client.get(response["Location"])
+
+
 def test_psm_list_search_is_case_and_accent_insensitive(staff_client, regions):
     PsmFactory(nama="Ma’rúf Hidayat")
     PsmFactory(nama="Siti Aminah")
-    response = staff_client.get(reverse("registry:psm-list"), {"q": "MA'RUF"})
+    response = _search(staff_client, "MA'RUF")
     assert [p.nama for p in response.context["page"]] == ["Ma’rúf Hidayat"]
+    assert response.context["filter"].form["q"].value() == "MA'RUF"  # the box keeps the term
 
 
 def test_psm_list_exact_nik_search_and_no_partial_nik_match(staff_client, regions):
     psm = PsmFactory()
     PsmFactory()
-    found = staff_client.get(reverse("registry:psm-list"), {"q": psm.nik}).context["page"]
+    found = _search(staff_client, psm.nik).context["page"]
     assert [p.pk for p in found] == [psm.pk]
-    partial = staff_client.get(reverse("registry:psm-list"), {"q": psm.nik[:8]}).context["page"]
-    assert list(partial) == []
+    assert list(_search(staff_client, psm.nik[:8]).context["page"]) == []
+
+
+def test_psm_list_never_takes_a_search_term_from_the_url(staff_client, regions):
+    psm = PsmFactory()
+    PsmFactory()
+    page = staff_client.get(reverse("registry:psm-list"), {"q": psm.nik}).context["page"]
+    assert page.paginator.count == 2  # ignored: a NIK must not travel in a URL
+
+
+def test_psm_list_search_keeps_filters_and_paginates_under_the_token(staff_client, many_psm):
+    response = _search(staff_client, "warga", kecamatan="33.71.02")
+    assert response.context["page"].paginator.count == 12
+    assert "cari=" in response.request["QUERY_STRING"]
+    assert "kecamatan=33.71.02" in response.request["QUERY_STRING"]
+
+
+def test_export_uses_the_search_of_the_list(staff_client, regions):
+    PsmFactory(nama="Dewi Lestari")
+    PsmFactory(nama="Budi Santoso")
+    listing = _search(staff_client, "dewi")
+    response = staff_client.get(
+        reverse("registry:psm-export", args=["csv"]) + "?" + listing.request["QUERY_STRING"]
+    )
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    assert "Dewi Lestari" in text and "Budi Santoso" not in text
 
 
 def test_psm_list_filters_by_kecamatan_status_and_bimtek(staff_client, many_psm):
