@@ -24,3 +24,10 @@ def indonesian_date(value) -> str:
         "Desember",
     ]
     return f"{value.day} {months[value.month - 1]} {value.year}"
+
+
+def format_nip(nip: str) -> str:
+    """NIP 19680411 199303 1 009, as printed in signature blocks (domain.md §5.3)."""
+    if len(nip) != 18 or not nip.isdigit():
+        return nip
+    return f"{nip[:8]} {nip[8:14]} {nip[14]} {nip[15:]}"

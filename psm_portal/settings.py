@@ -201,3 +201,9 @@ LOGGING = {
 # The public address used in QR codes printed on cards and certificates.
 PSM_PUBLIC_BASE_URL = env_str("PSM_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
 CSRF_FAILURE_VIEW = "psm_portal.views.csrf_failure"
+
+# Numbers on official documents: {urut} is the yearly serial, {tahun} the year. The classification
+# code (Permendagri 83/2022) and the unit code are the office's own.
+PSM_DOCUMENT_NUMBER_PATTERN = env_str(
+    "PSM_DOCUMENT_NUMBER_PATTERN", "400.9/{urut:03d}/Dinsos/{tahun}"
+)

@@ -81,6 +81,14 @@ EXPECTED: dict[str, dict[str, int | str]] = {
         Role.PSM: 403,
     },
     "registry:psm-verify": {ANON: 200, **_all(200)},
+    "reports:coverage-pdf": {
+        ANON: LOGIN,
+        Role.ADMIN: 200,
+        Role.STAF: 200,
+        Role.SUPERVISOR: 200,
+        Role.VERIFIKATOR: 200,
+        Role.PSM: 403,
+    },
 }
 
 # URL names that are not ours to check (Django's admin has its own staff gate, tested upstream).

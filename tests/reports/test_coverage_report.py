@@ -1,0 +1,141 @@
+import datetime as dt
+import subprocess
+import threading
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+
+from psm_portal.models import Kantor, Role
+from registry.models import StatusPsm, Wilayah
+from reports import services
+from reports.documents import CoverageReport
+from reports.models import IssuedDocument
+from tests.factories import PsmFactory
+
+TODAY = dt.date(2026, 11, 24)
+
+
+@pytest.fixture
+def office(regions):
+    return Kantor.objects.create(
+        pk=1,
+        wilayah=Wilayah.objects.get(kode="33.71"),
+        pemerintah="Pemerintah Kota Magelang",
+        nama="Dinas Sosial",
+        alamat="Jl. Jenderal Sudirman No. 46",
+        kota_surat="Magelang",
+        penandatangan_nama="Dra. Wulan Prasetyaningsih, M.Si.",
+        penandatangan_jabatan="Kepala Dinas Sosial Kota Magelang",
+        penandatangan_pangkat="Pembina Tingkat I (IV/b)",
+        penandatangan_nip="196804111993032009",
+    )
+
+
+@pytest.fixture
+def people(regions):
+    for kode, status in [
+        ("33.71.01.1003", StatusPsm.AKTIF),
+        ("33.71.01.1003", StatusPsm.AKTIF),
+        ("33.71.01.1007", StatusPsm.CALON),
+        ("33.71.02.1003", StatusPsm.AKTIF),
+        ("33.71.03.1001", StatusPsm.BERHENTI),
+        ("33.12.01.2001", StatusPsm.AKTIF),
+    ]:
+        PsmFactory(desa_kode=kode, status=status)
+
+
+def _sql(query, params=()):
+    with connection.cursor() as cursor:
+        cursor.execute(query, params)
+        return cursor.fetchall()
+
+
+def test_coverage_report_context_equals_an_independent_sql_count(users, office, people):
+    context = CoverageReport(users[Role.STAF], today=TODAY).context()
+    expected = dict(
+        _sql(
+            "SELECT substr(w.kode, 1, 8), count(p.id) FROM registry_wilayah w "
+            "LEFT JOIN registry_psm p ON p.desa_tugas_id = w.kode AND p.status = 'aktif' "
+            "WHERE w.tingkat = 4 AND w.kode LIKE '33.71.%%' GROUP BY 1"
+        )
+    )
+    assert {r.wilayah.kode: r.psm_aktif for r in context["rows"]} == expected
+    desa_without = _sql(
+        "SELECT count(*) FROM registry_wilayah w WHERE w.tingkat = 4 AND w.kode LIKE '33.71.%%' "
+        "AND NOT EXISTS (SELECT 1 FROM registry_psm p WHERE p.desa_tugas_id = w.kode "
+        "AND p.status = 'aktif')"
+    )[0][0]
+    assert context["totals"]["desa_tanpa_psm"] == desa_without == 15
+    assert context["totals"]["psm_total"] == 6  # 5 + the users fixture's PSM; not Wonogiri's
+    assert len(context["sections"]) == 3
+
+
+def test_coverage_report_pdf_reads_back(client, users, office, people, tmp_path):
+    client.force_login(users[Role.SUPERVISOR])
+    response = client.get(reverse("reports:coverage-pdf"))
+    assert response["Content-Type"] == "application/pdf"
+    path = tmp_path / "cakupan.pdf"
+    path.write_bytes(response.content)
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    for expected in [
+        "PEMERINTAH KOTA MAGELANG",
+        "DINAS SOSIAL",
+        "LAPORAN CAKUPAN PEKERJA SOSIAL MASYARAKAT",
+        "Nomor: 400.9/001/Dinsos/",
+        "Dra. Wulan Prasetyaningsih, M.Si.",
+        "NIP 19680411 199303 2 009",
+        "Pembina Tingkat I (IV/b)",
+        "Rejowinangun Selatan",
+        "Halaman 1 dari",
+    ]:
+        assert expected in text, expected
+    assert " Jumlah " in text or "Jumlah" in text
+    assert IssuedDocument.objects.get().diminta_oleh == users[Role.SUPERVISOR]
+
+
+def test_coverage_report_names_nobody(users, office, people):
+    context = CoverageReport(users[Role.STAF], today=TODAY).context()
+    from django.template.loader import render_to_string
+
+    html = render_to_string("pdf/report_coverage.html", {**context, "nomor": "X"})
+    assert "Warga Uji" not in html  # the factory's names
+
+
+def test_document_numbers_are_sequential_per_year(users):
+    staf = users[Role.STAF]
+    first = services.document_number_issue(jenis="x", perihal="a", by=staf, today=TODAY)
+    second = services.document_number_issue(jenis="x", perihal="b", by=staf, today=TODAY)
+    next_year = services.document_number_issue(
+        jenis="x", perihal="c", by=staf, today=dt.date(2027, 1, 2)
+    )
+    assert (first.nomor, second.nomor, next_year.nomor) == (
+        "400.9/001/Dinsos/2026",
+        "400.9/002/Dinsos/2026",
+        "400.9/001/Dinsos/2027",
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_document_numbers_never_repeat_under_concurrency(regions):
+    numbers, errors = [], []
+
+    def take():
+        try:
+            numbers.append(
+                services.document_number_issue(jenis="x", perihal="y", by=None, today=TODAY).urut
+            )
+        except Exception as exc:  # noqa: BLE001  (collected and asserted below)
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=take) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert sorted(numbers) == list(range(1, 9))
