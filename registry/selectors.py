@@ -4,8 +4,10 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Q
 from django.db.models.functions import Substr
+from django.utils.translation import gettext_lazy as _
 
 from psm_portal.access import region_q
+from psm_portal.models import AuditEvent
 from registry.access import psm_visible_to, regions_in_scope
 from registry.filters import PsmFilter
 from registry.models import Psm, StatusPsm, Wilayah
@@ -40,12 +42,51 @@ def psm_profile(psm: Psm) -> dict:
     }
 
 
-def psm_audit_trail(psm: Psm, limit: int = 50):
-    from psm_portal.models import AuditEvent
+AUDIT_ACTIONS = {
+    "psm.register": _("Pendaftaran"),
+    "psm.update": _("Perubahan data"),
+    "psm.status": _("Perubahan status"),
+    "psm.sk_add": _("SK ditambahkan"),
+    "psm.bimtek_add": _("Bimtek dicatat"),
+    "psm.ipsm_add": _("Keanggotaan IPSM ditambahkan"),
+    "psm.bantuan_add": _("Bantuan peralatan dicatat"),
+    "psm.penghargaan_add": _("Penghargaan dicatat"),
+}
+# Bookkeeping columns that say nothing to a reader of the change history.
+_HIDDEN_IN_HISTORY = {"id", "psm", "kode_verifikasi", "created_at", "updated_at", "nama_cari"}
 
-    return AuditEvent.objects.filter(target_type="registry.psm", target_id=str(psm.pk)).order_by(
+
+@dataclass
+class HistoryEntry:
+    when: object
+    who: str
+    action: str
+    changes: list  # (field label, before, after)
+
+
+def psm_audit_trail(psm: Psm, limit: int = 50) -> list[HistoryEntry]:
+    """Who changed what and when, with field labels a reader understands (one query)."""
+    events = AuditEvent.objects.filter(target_type="registry.psm", target_id=str(psm.pk)).order_by(
         "-created_at", "-pk"
     )[:limit]
+    labels = {f.name: f.verbose_name for f in Psm._meta.get_fields() if hasattr(f, "verbose_name")}
+    entries = []
+    for event in events:
+        before = event.before or {}
+        changes = []
+        if event.action != "psm.register":  # a registration is summarised, not dumped
+            for key, value in (event.after or {}).items():
+                if key not in _HIDDEN_IN_HISTORY:
+                    changes.append((labels.get(key, key), before.get(key), value))
+        entries.append(
+            HistoryEntry(
+                when=event.created_at,
+                who=event.actor_label,
+                action=AUDIT_ACTIONS.get(event.action, event.action),
+                changes=changes,
+            )
+        )
+    return entries
 
 
 @dataclass

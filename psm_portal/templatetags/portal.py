@@ -9,8 +9,3 @@ register = template.Library()
 def nik_display(nik: str, show_full: bool) -> str:
     """The full NIK for roles that need it, the masked form for everyone else."""
     return nik if show_full else mask_nik(nik)
-
-
-@register.filter
-def get_item(mapping, key):
-    return mapping.get(key) if isinstance(mapping, dict) else None

@@ -385,3 +385,13 @@ def test_region_filter_refuses_a_region_outside_the_scope(staff_client, regions)
     PsmFactory(desa_kode="33.12.01.2001")
     page = staff_client.get(reverse("registry:psm-list"), {"kecamatan": "33.12.01"}).context["page"]
     assert page.paginator.count == 0
+
+
+def test_profile_change_history_names_fields_for_people(staff_client, psm, staff):
+    from registry import services
+
+    services.psm_update(psm=psm, data={"telepon": "081234567890"}, by=staff)
+    body = staff_client.get(reverse("registry:psm-detail", args=[psm.pk])).content.decode()
+    assert "Perubahan data" in body
+    assert "Telepon</span>: - &rarr; 081234567890" in body
+    assert "kode_verifikasi" not in body and psm.kode_verifikasi not in body
