@@ -56,12 +56,22 @@ def record(
     after=None,
     reason: str = "",
 ) -> AuditEvent:
+    event = build(by=by, action=action, target=target, target_type=target_type,
+                  target_id=target_id, target_label=target_label, before=before, after=after,
+                  reason=reason)
+    event.save()
+    return event
+
+
+def build(*, by, action: str, target=None, target_type: str = "", target_id="",
+          target_label: str = "", before=None, after=None, reason: str = "") -> AuditEvent:
+    """An unsaved event, for services that write many rows with one bulk_create."""
     if target is not None:
         target_type = target_type or target._meta.label_lower
         target_id = target_id or target.pk
         target_label = target_label or str(target)
     actor_ok = by is not None and getattr(by, "is_authenticated", False)
-    return AuditEvent.objects.create(
+    return AuditEvent(
         actor_id=by.pk if actor_ok else None,
         actor_label=by.get_username() if actor_ok else "sistem",
         action=action,

@@ -95,6 +95,7 @@ class PsmForm(forms.ModelForm):
     def __init__(self, *args, desa_qs=None, today: dt.date | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.today = today or timezone.localdate()
+        self.known_kecamatan = lambda kode: Wilayah.objects.filter(kode=kode).exists()
         self.warnings: list[str] = []
         desa_qs = desa_qs if desa_qs is not None else Wilayah.objects.none()
         for name in ("desa_ktp", "desa_domisili", "desa_tugas"):
@@ -131,7 +132,7 @@ class PsmForm(forms.ModelForm):
             declared_dob=cleaned.get("tanggal_lahir"),
             declared_sex=cleaned.get("jenis_kelamin"),
             today=self.today,
-            known_kecamatan=lambda kode: Wilayah.objects.filter(kode=kode).exists(),
+            known_kecamatan=self.known_kecamatan,
         )
         if result.errors:
             for message in result.errors:

@@ -353,3 +353,33 @@ class Penghargaan(TimeStamped):
     class Meta:
         verbose_name = _("penghargaan")
         verbose_name_plural = _("penghargaan")
+
+
+class StatusImpor(models.TextChoices):
+    PRATINJAU = "pratinjau", _("Pratinjau")
+    SELESAI = "selesai", _("Sudah disimpan")
+    BATAL = "batal", _("Dibatalkan")
+
+
+class ImportBatch(TimeStamped):
+    """One uploaded roster between its preview and its commit. The parsed rows (with their
+    errors, warnings and matched region codes) are kept here, never the file itself."""
+
+    dibuat_oleh = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    nama_berkas = models.CharField(_("nama berkas"), max_length=255)
+    status = models.CharField(
+        _("status"), max_length=10, choices=StatusImpor, default=StatusImpor.PRATINJAU
+    )
+    baris = models.JSONField(_("baris"), default=list)
+    jumlah_baris = models.PositiveIntegerField(_("jumlah baris"), default=0)
+    jumlah_valid = models.PositiveIntegerField(_("baris valid"), default=0)
+    hasil = models.JSONField(_("hasil"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("impor daftar PSM")
+        verbose_name_plural = _("impor daftar PSM")
+
+    def __str__(self):
+        return f"{self.nama_berkas} ({self.get_status_display()})"

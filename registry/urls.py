@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from registry import views
+from registry import views, views_import
 
 app_name = "registry"
 urlpatterns = [
@@ -14,4 +14,9 @@ urlpatterns = [
     path("psm/<int:pk>/kartu.pdf", views.psm_card, name="psm-card"),
     path("cakupan/", views.coverage, name="coverage"),
     path("verifikasi/<slug:kode>/", views.psm_verify, name="psm-verify"),
+    path("impor/", views_import.import_upload, name="import-upload"),
+    path("impor/templat.xlsx", views_import.import_template, name="import-template"),
+    path("impor/<int:pk>/", views_import.import_preview, name="import-preview"),
+    path("impor/<int:pk>/simpan/", views_import.import_commit, name="import-commit"),
+    path("impor/<int:pk>/batal/", views_import.import_cancel, name="import-cancel"),
 ]

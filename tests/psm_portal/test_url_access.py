@@ -20,6 +20,17 @@ def _all(status):
     return dict.fromkeys(ROLES[1:], status)
 
 
+def _staff_only(status):
+    return {
+        ANON: LOGIN,
+        Role.ADMIN: status,
+        Role.STAF: status,
+        Role.SUPERVISOR: 403,
+        Role.VERIFIKATOR: 403,
+        Role.PSM: 403,
+    }
+
+
 # For each URL name, the expected status of a GET per role.
 EXPECTED: dict[str, dict[str, int | str]] = {
     "home": {ANON: LOGIN, **_all(302)},
@@ -81,6 +92,11 @@ EXPECTED: dict[str, dict[str, int | str]] = {
         Role.PSM: 403,
     },
     "registry:psm-verify": {ANON: 200, **_all(200)},
+    "registry:import-upload": _staff_only(200),
+    "registry:import-template": _staff_only(200),
+    "registry:import-preview": _staff_only(404),  # another user's batch: 404 even for staff
+    "registry:import-commit": {ANON: LOGIN, **_all(405)},
+    "registry:import-cancel": {ANON: LOGIN, **_all(405)},
     "reports:coverage-pdf": {
         ANON: LOGIN,
         Role.ADMIN: 200,
@@ -115,7 +131,7 @@ def _url_names():
 def _reverse(name, psm, extra=None):
     """Reverse ``name`` with sample arguments that all point inside the users' scope."""
     samples = {
-        "pk": psm.pk,
+        "pk": psm.pk,  # also an import batch id that belongs to nobody in the test
         "kind": "sk",
         "fmt": "csv",
         "kode": psm.kode_verifikasi,

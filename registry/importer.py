@@ -1,0 +1,691 @@
+"""Importing an office's existing PSM roster (XLSX or CSV): read, match, preview, commit.
+
+The file is checked by its bytes, not its name. Each row is validated by the same ``PsmForm`` that
+guards the entry page, so an imported PSM obeys exactly the rules of a typed one; kecamatan and
+desa/kelurahan names are matched to Kemendagri codes only inside their parent region and the
+user's scope, with suggestions for misspellings. Nothing is written until the user commits the
+preview, and then every valid row is written in one transaction through the registry services.
+"""
+
+import csv
+import datetime as dt
+import difflib
+import io
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from psm_portal import audit
+from registry import services
+from registry.access import regions_in_scope
+from registry.forms import PsmForm
+from registry.models import ImportBatch, Psm, StatusImpor, Wilayah
+from registry.text import normalise_for_search
+
+MAX_ROWS = 20_000
+XLSX_MAGIC = b"PK\x03\x04"
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # encrypted .xlsx and legacy .xls
+
+# Column -> the header spellings offices use for it (compared after normalising).
+COLUMNS = {
+    "nik": ["nik", "no nik", "nomor induk kependudukan", "no ktp", "nomor ktp"],
+    "nama": ["nama", "nama lengkap", "nama psm"],
+    "jenis_kelamin": ["jenis kelamin", "jk", "l/p", "kelamin", "sex"],
+    "tempat_lahir": ["tempat lahir", "tmp lahir", "tempat"],
+    "tanggal_lahir": ["tanggal lahir", "tgl lahir", "tgl. lahir", "lahir"],
+    "alamat_ktp": ["alamat", "alamat ktp", "alamat sesuai ktp"],
+    "kecamatan": ["kecamatan", "kec", "kec."],
+    "desa": [
+        "desa",
+        "kelurahan",
+        "desa/kelurahan",
+        "desa / kelurahan",
+        "kel/desa",
+        "desa/kel",
+        "kelurahan/desa",
+    ],
+    "telepon": ["telepon", "no hp", "no. hp", "hp", "telp", "nomor hp", "no telepon"],
+    "email": ["email", "e-mail", "pos-el", "surel"],
+    "pekerjaan": ["pekerjaan"],
+    "tanggal_bergabung": [
+        "tanggal bergabung",
+        "tgl bergabung",
+        "mulai bergabung",
+        "tahun bergabung",
+        "bergabung",
+    ],
+}
+# What an update from the roster may change on an existing PSM.
+UPDATE_FIELDS = [
+    "nama",
+    "jenis_kelamin",
+    "tempat_lahir",
+    "tanggal_lahir",
+    "alamat_ktp",
+    "telepon",
+    "email",
+    "pekerjaan",
+    "tanggal_bergabung",
+]
+REQUIRED = [
+    "nik",
+    "nama",
+    "jenis_kelamin",
+    "tempat_lahir",
+    "tanggal_lahir",
+    "alamat_ktp",
+    "kecamatan",
+    "desa",
+]
+LABELS = {
+    "nik": "NIK",
+    "nama": "Nama",
+    "jenis_kelamin": "Jenis kelamin",
+    "tempat_lahir": "Tempat lahir",
+    "tanggal_lahir": "Tanggal lahir",
+    "alamat_ktp": "Alamat",
+    "kecamatan": "Kecamatan",
+    "desa": "Desa/kelurahan",
+    "telepon": "Telepon",
+    "email": "Email",
+    "pekerjaan": "Pekerjaan",
+    "tanggal_bergabung": "Tanggal bergabung",
+}
+MONTHS = {
+    name: i + 1
+    for i, names in enumerate(
+        [
+            ("januari", "jan"),
+            ("februari", "feb", "pebruari"),
+            ("maret", "mar"),
+            ("april", "apr"),
+            ("mei", "may"),
+            ("juni", "jun"),
+            ("juli", "jul"),
+            ("agustus", "agu", "agt", "aug"),
+            ("september", "sep", "sept"),
+            ("oktober", "okt", "oct"),
+            ("november", "nov", "nop"),
+            ("desember", "des", "dec"),
+        ]
+    )
+    for name in names
+}
+_REGION_PREFIXES = re.compile(r"^(kecamatan|kec\.?|kelurahan|kel\.?|desa|ds\.?)\s+")
+
+
+class ImportFileError(Exception):
+    """The whole file cannot be read; the message says why, in Bahasa Indonesia."""
+
+
+@dataclass
+class ParsedFile:
+    header: list[str]
+    rows: list[list]  # cell values as read (str, int, float, date, datetime or None)
+
+
+# --- reading the file ----------------------------------------------------------------------
+
+
+def read_file(data: bytes, filename: str) -> ParsedFile:
+    if not data:
+        raise ImportFileError(_("Berkas kosong."))
+    if data.startswith(OLE_MAGIC):
+        raise ImportFileError(
+            _(
+                "Berkas dilindungi sandi atau berformat Excel lama (.xls). Buka di Excel, hapus "
+                "sandinya, lalu simpan sebagai .xlsx atau .csv."
+            )
+        )
+    if data.startswith(XLSX_MAGIC):
+        return _read_xlsx(data)
+    if data[:4] in (b"%PDF", b"\x89PNG") or data[:3] == b"\xff\xd8\xff" or b"\x00" in data[:2048]:
+        raise ImportFileError(_("Berkas ini bukan XLSX atau CSV."))
+    return _read_csv(data)
+
+
+def _read_xlsx(data: bytes) -> ParsedFile:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001  (a malformed package raises many kinds)
+        raise ImportFileError(_("Berkas Excel rusak atau tidak dapat dibaca.")) from exc
+    sheet = workbook.worksheets[0]
+    rows = []
+    for values in sheet.iter_rows(values_only=True):
+        rows.append(list(values))
+        if len(rows) > MAX_ROWS + 1:
+            raise ImportFileError(
+                _("Berkas terlalu panjang: paling banyak %(n)s baris.")
+                % {"n": f"{MAX_ROWS:,}".replace(",", ".")}
+            )
+    workbook.close()
+    return _split_header(rows)
+
+
+def _read_csv(data: bytes) -> ParsedFile:
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:  # pragma: no cover  (cp1252 decodes almost anything; latin-1 decodes everything)
+        text = data.decode("latin-1")
+    sample = text[:4096]
+    try:
+        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
+        delimiter = dialect.delimiter
+    except csv.Error:
+        delimiter = ";" if sample.count(";") > sample.count(",") else ","
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    rows = []
+    try:
+        for row in reader:
+            rows.append(row)
+            if len(rows) > MAX_ROWS + 1:
+                raise ImportFileError(
+                    _("Berkas terlalu panjang: paling banyak %(n)s baris.")
+                    % {"n": f"{MAX_ROWS:,}".replace(",", ".")}
+                )
+    except csv.Error as exc:
+        raise ImportFileError(_("Berkas CSV tidak dapat dibaca: %(e)s") % {"e": exc}) from exc
+    return _split_header(rows)
+
+
+def _split_header(rows: list[list]) -> ParsedFile:
+    rows = [r for r in rows if any(v not in (None, "") for v in r)]
+    if not rows:
+        raise ImportFileError(_("Berkas tidak berisi data."))
+    return ParsedFile(header=["" if v is None else str(v) for v in rows[0]], rows=rows[1:])
+
+
+def map_columns(header: list[str]) -> dict[str, int]:
+    """Column name -> index, from the header row; an error names what is missing."""
+    normalised = [normalise_for_search(h).strip(" :*") for h in header]
+    found = {}
+    for key, spellings in COLUMNS.items():
+        for index, name in enumerate(normalised):
+            if name in spellings and key not in found:
+                found[key] = index
+    missing = [LABELS[k] for k in REQUIRED if k not in found]
+    if missing:
+        raise ImportFileError(
+            _(
+                "Kolom wajib tidak ditemukan di baris judul: %(cols)s. Unduh templat untuk "
+                "contoh judul kolom."
+            )
+            % {"cols": ", ".join(missing)}
+        )
+    return found
+
+
+# --- cell values ---------------------------------------------------------------------------
+
+
+def cell_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return " ".join(str(value).split())
+
+
+def parse_nik(value) -> tuple[str, str | None, str | None]:
+    """(digits, error, warning). Numbers and scientific notation are converted when every digit
+    survived; when Excel already dropped digits the error says how to fix the sheet."""
+    lost = _(
+        "NIK tersimpan sebagai angka sehingga digit terakhirnya hilang (%(v)s). Ubah kolom "
+        "NIK menjadi Teks di Excel lalu ketik ulang NIK-nya."
+    )
+    if isinstance(value, bool):
+        return "", _("NIK tidak valid."), None
+    if isinstance(value, int):
+        return str(value), None, _("NIK tersimpan sebagai angka; periksa bahwa 16 digitnya benar.")
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 2**53:
+            return (
+                str(int(value)),
+                None,
+                _("NIK tersimpan sebagai angka; periksa bahwa 16 digitnya benar."),
+            )
+        return "", lost % {"v": value}, None
+    text = cell_text(value).strip("'")
+    if re.fullmatch(r"[0-9.,]+[eE][+]?[0-9]+", text):
+        try:
+            number = Decimal(text.replace(",", "."))
+        except InvalidOperation:
+            return "", _("NIK tidak valid."), None
+        digits = len(number.as_tuple().digits)
+        if digits < 16 or number != number.to_integral_value():
+            return "", lost % {"v": text}, None
+        return str(int(number)), None, _("NIK ditulis dalam notasi ilmiah; periksa digitnya.")
+    return text, None, None
+
+
+def parse_date(value) -> tuple[dt.date | None, str | None]:
+    if value in (None, ""):
+        return None, None
+    if isinstance(value, dt.datetime):
+        return value.date(), None
+    if isinstance(value, dt.date):
+        return value, None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if 1 <= value < 80000:  # an Excel serial day number
+            return dt.date(1899, 12, 30) + dt.timedelta(days=int(value)), None
+        return None, _("'%(v)s' bukan tanggal.") % {"v": value}
+    text = cell_text(value).lower()
+    for pattern in (
+        "%Y-%m-%d",
+        "%d-%m-%Y",
+        "%d/%m/%Y",
+        "%d.%m.%Y",
+        "%d/%m/%y",
+        "%d-%m-%y",
+        "%Y/%m/%d",
+        "%Y-%m-%d %H:%M:%S",
+    ):
+        try:
+            return dt.datetime.strptime(text, pattern).date(), None
+        except ValueError:
+            continue
+    match = re.fullmatch(r"(\d{1,2})[\s-]+([a-z]+)\.?[\s-]+(\d{4})", text)
+    if match and match.group(2) in MONTHS:
+        try:
+            return dt.date(int(match.group(3)), MONTHS[match.group(2)], int(match.group(1))), None
+        except ValueError:
+            pass
+    return None, _(
+        "'%(v)s' bukan tanggal yang dikenal (contoh yang benar: 10-03-1985 atau 10 Maret 1985)."
+    ) % {"v": cell_text(value)[:40]}
+
+
+def parse_sex(value) -> str:
+    text = normalise_for_search(cell_text(value))
+    if text in ("l", "lk", "laki-laki", "laki laki", "pria", "m"):
+        return "L"
+    if text in ("p", "pr", "perempuan", "wanita", "f", "w"):
+        return "P"
+    return text.upper()[:1] if text else ""
+
+
+# --- matching region names -----------------------------------------------------------------
+
+
+def _region_key(name: str) -> str:
+    return _REGION_PREFIXES.sub("", normalise_for_search(name))
+
+
+class RegionMatcher:
+    """Kecamatan within the user's scope, desa/kelurahan within their kecamatan (two queries)."""
+
+    def __init__(self, user):
+        regions = regions_in_scope(user)
+        self.kecamatan = {}
+        self.kecamatan_codes = {}
+        for kode, nama in regions["kecamatan"].values_list("kode", "nama"):
+            self.kecamatan.setdefault(_region_key(nama), []).append((kode, nama))
+            self.kecamatan_codes[kode] = nama
+        self.desa = {}
+        self.desa_codes = {}
+        self.desa_objects = {}
+        for wilayah in regions["desa"].only("kode", "nama", "induk_id", "tingkat"):
+            kode, nama, induk = wilayah.kode, wilayah.nama, wilayah.induk_id
+            self.desa.setdefault(induk, {}).setdefault(_region_key(nama), []).append((kode, nama))
+            self.desa_codes[kode] = (nama, induk)
+            self.desa_objects[kode] = wilayah
+
+    def match_kecamatan(self, name: str):
+        """(code, error)."""
+        text = cell_text(name)
+        if text in self.kecamatan_codes:
+            return text, None
+        options = self.kecamatan.get(_region_key(text), [])
+        if len(options) == 1:
+            return options[0][0], None
+        if len(options) > 1:
+            return None, _("Kecamatan '%(v)s' ada lebih dari satu (%(codes)s); tulis kodenya.") % {
+                "v": text,
+                "codes": ", ".join(c for c, _n in options),
+            }
+        return None, self._unknown(_("Kecamatan"), text, self.kecamatan)
+
+    def match_desa(self, name: str, kecamatan_code: str):
+        text = cell_text(name)
+        if text in self.desa_codes and self.desa_codes[text][1] == kecamatan_code:
+            return text, None
+        choices = self.desa.get(kecamatan_code, {})
+        options = choices.get(_region_key(text), [])
+        if len(options) == 1:
+            return options[0][0], None
+        if len(options) > 1:
+            return None, _(
+                "Desa/kelurahan '%(v)s' ada lebih dari satu di kecamatan ini "
+                "(%(codes)s); tulis kodenya."
+            ) % {"v": text, "codes": ", ".join(c for c, _n in options)}
+        return None, self._unknown(
+            _("Desa/kelurahan"), text, choices, where=self.kecamatan_codes.get(kecamatan_code, "")
+        )
+
+    @staticmethod
+    def _unknown(kind, text, choices, where=""):
+        names = {options[0][1]: key for key, options in choices.items()}
+        close = difflib.get_close_matches(_region_key(text), list(names.values()), n=3, cutoff=0.7)
+        suggestion = [n for n, key in names.items() if key in close]
+        message = _("%(kind)s '%(v)s' tidak dikenal") % {"kind": kind, "v": text or "-"}
+        if where:
+            message += _(" di Kecamatan %(k)s") % {"k": where}
+        else:
+            message += _(" di wilayah kerja Anda")
+        if suggestion:
+            message += _(". Maksud Anda: %(s)s?") % {"s": " / ".join(suggestion)}
+        return message + "."
+
+
+# --- preview -------------------------------------------------------------------------------
+
+
+class _PreloadedRegionField(forms.ChoiceField):
+    """A desa/kelurahan choice checked against regions loaded once for the whole file."""
+
+    def __init__(self, *, regions: dict, **kwargs):
+        super().__init__(choices=[], **kwargs)
+        self.regions = regions
+
+    def to_python(self, value):
+        return self.regions.get(value) if value else None
+
+    def validate(self, value):
+        if value is None and self.required:
+            raise ValidationError(self.error_messages["required"], code="required")
+
+
+class RosterRowForm(PsmForm):
+    """The entry form's rules for one roster row, with the per-row lookups done once per file:
+    desa/kelurahan from a preloaded map, NIK prefixes from a preloaded set, and NIK uniqueness
+    by the importer (one query for the file) instead of one query per row."""
+
+    def __init__(self, *args, regions: dict, kecamatan_codes: set, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("desa_ktp", "desa_domisili", "desa_tugas"):
+            old = self.fields[name]
+            self.fields[name] = _PreloadedRegionField(
+                regions=regions, required=old.required, label=old.label
+            )
+        self.known_kecamatan = kecamatan_codes.__contains__
+
+    def _get_validation_exclusions(self):
+        # The desa fields were checked against the preloaded regions: no query per row.
+        return {*super()._get_validation_exclusions(), "desa_ktp", "desa_domisili", "desa_tugas"}
+
+    def validate_unique(self):
+        pass  # the importer checks NIKs against the registry once for the whole file
+
+
+def _form_data(values: dict, desa_code: str) -> dict:
+    return {
+        "nik": values["nik"],
+        "nama": values["nama"],
+        "jenis_kelamin": values["jenis_kelamin"],
+        "tempat_lahir": values["tempat_lahir"],
+        "kewarganegaraan": "WNI",
+        "tanggal_lahir": values["tanggal_lahir"],
+        "tanggal_bergabung": values["tanggal_bergabung"],
+        "alamat_ktp": values["alamat_ktp"],
+        "desa_ktp": desa_code,
+        "desa_tugas": desa_code,
+        "desa_domisili": desa_code,
+        "alamat_domisili": values["alamat_ktp"],
+        "telepon": values["telepon"],
+        "email": values["email"],
+        "pekerjaan": values["pekerjaan"],
+        "bisa_baca_tulis": "on",
+        "konfirmasi_peringatan": "on",
+    }
+
+
+def _form_errors(form) -> list[str]:
+    messages = []
+    for field, errors in form.errors.items():
+        if field == "konfirmasi_peringatan":
+            continue
+        label = LABELS.get(field, form.fields[field].label if field in form.fields else "")
+        for error in errors:
+            messages.append(f"{label}: {error}" if label else str(error))
+    return messages
+
+
+def build_preview(*, data: bytes, filename: str, by, today: dt.date) -> ImportBatch:
+    """Parse and check every row; store the outcome for the preview page. Writes no PSM."""
+    parsed = read_file(data, filename)
+    columns = map_columns(parsed.header)
+    matcher = RegionMatcher(by)
+    desa_qs = regions_in_scope(by)["desa"]
+    make_form = _form_factory(matcher, today)
+    niks = {}
+    raw_rows = []
+    for number, cells in enumerate(parsed.rows, start=2):
+        raw = {
+            key: (cells[index] if index < len(cells) else None) for key, index in columns.items()
+        }
+        raw_rows.append((number, raw))
+        nik, _error, _warning = parse_nik(raw.get("nik"))
+        niks.setdefault(nik, number)
+    existing = {psm.nik: psm for psm in Psm.objects.filter(nik__in=[n for n in niks if n])}
+    visible = set(
+        desa_qs.filter(kode__in=[p.desa_tugas_id for p in existing.values()]).values_list(
+            "kode", flat=True
+        )
+    )
+    rows = []
+    seen = set()
+    for number, raw in raw_rows:
+        rows.append(
+            _check_row(
+                number,
+                raw,
+                matcher=matcher,
+                make_form=make_form,
+                today=today,
+                existing=existing,
+                visible=visible,
+                seen=seen,
+            )
+        )
+    batch = ImportBatch.objects.create(
+        dibuat_oleh=by,
+        nama_berkas=filename[:255],
+        baris=rows,
+        jumlah_baris=len(rows),
+        jumlah_valid=sum(1 for r in rows if not r["errors"]),
+    )
+    return batch
+
+
+def _form_factory(matcher: "RegionMatcher", today: dt.date):
+    """Build RosterRowForms that share the regions loaded once for the file."""
+    kecamatan_codes = set(Wilayah.objects.filter(tingkat=3).values_list("kode", flat=True))
+
+    def make_form(values: dict, desa_code: str, instance=None) -> RosterRowForm:
+        return RosterRowForm(
+            _form_data(values, desa_code or ""),
+            instance=instance,
+            regions=matcher.desa_objects,
+            kecamatan_codes=kecamatan_codes,
+            today=today,
+        )
+
+    return make_form
+
+
+def _check_row(number, raw, *, matcher, make_form, today, existing, visible, seen) -> dict:
+    errors, warnings = [], []
+    nik, nik_error, nik_warning = parse_nik(raw.get("nik"))
+    if nik_error:
+        errors.append(f"NIK: {nik_error}")
+    if nik_warning:
+        warnings.append(f"NIK: {nik_warning}")
+    values = {key: cell_text(raw.get(key)) for key in LABELS}
+    values["nik"] = nik
+    values["jenis_kelamin"] = parse_sex(raw.get("jenis_kelamin"))
+    for key in ("tanggal_lahir", "tanggal_bergabung"):
+        parsed, error = parse_date(raw.get(key))
+        if error:
+            errors.append(f"{LABELS[key]}: {error}")
+        values[key] = parsed.isoformat() if parsed else ""
+    joined_in_file = bool(values["tanggal_bergabung"])
+    if not joined_in_file:
+        values["tanggal_bergabung"] = today.isoformat()
+    kecamatan_code, error = matcher.match_kecamatan(raw.get("kecamatan"))
+    desa_code = ""
+    if error:
+        errors.append(error)
+    else:
+        desa_code, error = matcher.match_desa(raw.get("desa"), kecamatan_code)
+        if error:
+            errors.append(error)
+    action = "baru"
+    psm_id = None
+    if nik and nik in seen:
+        errors.append(_("NIK: muncul lebih dari sekali di berkas ini."))
+    seen.add(nik)
+    if nik in existing:
+        if existing[nik].desa_tugas_id in visible:
+            action, psm_id = "ada", existing[nik].pk
+        else:
+            errors.append(_("NIK: sudah terdaftar sebagai PSM di wilayah lain."))
+    if not nik_error and not errors:
+        instance = existing.get(nik) if action == "ada" else None
+        form = make_form(values, desa_code, instance)
+        if form.is_valid():
+            warnings.extend(f"NIK: {w}" for w in form.warnings)
+        else:
+            errors.extend(_form_errors(form))
+    desa_label = ""
+    if desa_code:
+        nama, induk = matcher.desa_codes[desa_code]
+        desa_label = f"{nama}, {matcher.kecamatan_codes[induk]}"
+    return {
+        "baris": number,
+        "nilai": values,
+        "desa_kode": desa_code,
+        "desa_label": desa_label,
+        "aksi": action,
+        "psm_id": psm_id,
+        "errors": errors,
+        "warnings": warnings,
+        "bergabung_dari_berkas": joined_in_file,
+    }
+
+
+# --- commit --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def commit_batch(*, batch: ImportBatch, update_existing: bool, by, today: dt.date) -> dict:
+    """Write every valid row in one transaction: all of them or, on any failure, none."""
+    batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+    if batch.status != StatusImpor.PRATINJAU:
+        raise ValidationError(_("Impor ini sudah disimpan atau dibatalkan."))
+    make_form = _form_factory(RegionMatcher(by), today)
+    existing = Psm.objects.in_bulk([r["psm_id"] for r in batch.baris if r["aksi"] == "ada"])
+    new_rows, updates, skipped = [], [], 0
+    for row in batch.baris:
+        if row["errors"] or (row["aksi"] == "ada" and not update_existing):
+            skipped += 1
+            continue
+        instance = existing.get(row["psm_id"]) if row["aksi"] == "ada" else None
+        form = make_form(row["nilai"], row["desa_kode"], instance)
+        if not form.is_valid():  # the registry or the regions changed since the preview
+            raise ValidationError(
+                _(
+                    "Baris %(n)s tidak lagi valid: %(e)s. Tidak ada yang disimpan; unggah ulang "
+                    "berkasnya."
+                )
+                % {"n": row["baris"], "e": "; ".join(_form_errors(form))}
+            )
+        data = dict(form.cleaned_data)
+        data.pop("spesialisasi", None)
+        if instance is None:
+            new_rows.append(data)
+            continue
+        # An update touches only what the roster holds; the rest of the record stays.
+        data = {key: data[key] for key in UPDATE_FIELDS if row["nilai"].get(key, "") != ""}
+        data["desa_ktp"] = data["desa_tugas"] = form.cleaned_data["desa_tugas"]
+        if not row.get("bergabung_dari_berkas"):
+            data.pop("tanggal_bergabung", None)
+        updates.append((instance, data))
+    try:
+        services.psm_register_many(rows=new_rows, by=by, today=today)
+    except ValidationError as exc:
+        raise ValidationError(
+            _("%(e)s Tidak ada yang disimpan; unggah ulang berkasnya.")
+            % {"e": " ".join(exc.messages)}
+        ) from exc
+    for instance, data in updates:
+        services.psm_update(psm=instance, data=data, by=by)
+    created, updated = len(new_rows), len(updates)
+    batch.status = StatusImpor.SELESAI
+    batch.hasil = {
+        "baru": created,
+        "diperbarui": updated,
+        "dilewati": skipped,
+        "waktu": timezone.now().isoformat(),
+    }
+    batch.save(update_fields=["status", "hasil", "updated_at"])
+    audit.record(by=by, action="psm.import", target=batch, after=batch.hasil)
+    return batch.hasil
+
+
+def template_workbook() -> bytes:
+    """An empty roster with the expected headers and one example row, NIK as text."""
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Daftar PSM"
+    header = [
+        "NIK",
+        "Nama",
+        "Jenis kelamin",
+        "Tempat lahir",
+        "Tanggal lahir",
+        "Alamat",
+        "Kecamatan",
+        "Desa/kelurahan",
+        "Telepon",
+        "Email",
+        "Pekerjaan",
+        "Tanggal bergabung",
+    ]
+    sheet.append(header)
+    sheet.append(
+        [
+            "3371015508950001",
+            "Contoh Nama",
+            "P",
+            "Magelang",
+            "15-08-1995",
+            "Jl. Contoh No. 1 RT 01/RW 02",
+            "Magelang Selatan",
+            "Rejowinangun Selatan",
+            "081234567890",
+            "",
+            "Wiraswasta",
+            "02-01-2024",
+        ]
+    )
+    for column in "ABCDEFGHIJKL":
+        sheet.column_dimensions[column].width = 22
+    for cell in sheet["A"]:
+        cell.number_format = "@"  # NIK as text, so Excel keeps all 16 digits
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,503 @@
+import datetime as dt
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from openpyxl import Workbook
+
+from psm_portal.models import AuditEvent, Role
+from registry import importer
+from registry.models import ImportBatch, Psm, StatusImpor, StatusPsm
+from tests.factories import PsmFactory
+
+TODAY = dt.date(2026, 11, 24)
+HEADER = [
+    "NIK",
+    "Nama",
+    "Jenis Kelamin",
+    "Tempat Lahir",
+    "Tgl Lahir",
+    "Alamat",
+    "Kecamatan",
+    "Desa/Kelurahan",
+    "No HP",
+]
+
+
+def xlsx(rows, header=HEADER) -> bytes:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(header)
+    for row in rows:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def upload(client, content: bytes, name="daftar.xlsx"):
+    return client.post(
+        reverse("registry:import-upload"), {"berkas": SimpleUploadedFile(name, content)}
+    )
+
+
+@pytest.fixture
+def staff_client(client, staff):
+    client.force_login(staff)
+    return client
+
+
+def messy_rows(existing_nik):
+    return [
+        # 2: clean, NIK as text, ISO date
+        [
+            "3371014503900001",
+            "Siti Rahayu",
+            "P",
+            "Magelang",
+            "1990-03-05",
+            "Jl. Tidar 1",
+            "Magelang Selatan",
+            "Rejowinangun Selatan",
+            "0812",
+        ],
+        # 3: NIK as an exact number, Indonesian month name, "Kec." prefix and odd case
+        [
+            3371021211870001,
+            "Ma'ruf Hidayat",
+            "Laki-laki",
+            "Magelang",
+            "12 November 1987",
+            "Jl. Pemuda 2",
+            "kec. magelang utara",
+            "KELURAHAN WATES",
+            None,
+        ],
+        # 4: misspelt kelurahan -> error with a suggestion
+        [
+            "3371015508950001",
+            "Dewi Lestari",
+            "P",
+            "Magelang",
+            "15/08/1995",
+            "Jl. Ikhlas 3",
+            "Magelang Selatan",
+            "Rejowinangun Seltan",
+            "",
+        ],
+        # 5: impossible NIK (31 February)
+        [
+            "3371013102900001",
+            "Budi Santoso",
+            "L",
+            "Magelang",
+            "31-01-1990",
+            "Jl. A",
+            "Magelang Selatan",
+            "Magersari",
+            "",
+        ],
+        # 6: kecamatan outside the scope (Wonogiri)
+        [
+            "3312011503800001",
+            "Orang Wonogiri",
+            "L",
+            "Wonogiri",
+            "15-03-1980",
+            "Jl. B",
+            "Pracimantoro",
+            "Sumberagung",
+            "",
+        ],
+        # 7: the NIK already registered in scope
+        [
+            existing_nik,
+            "Nama Baru",
+            "L",
+            "Magelang",
+            "10-03-1985",
+            "Jl. Baru 9",
+            "Magelang Selatan",
+            "Rejowinangun Selatan",
+            "0899",
+        ],
+        # 8: scientific notation that lost digits
+        [
+            "3.37101E+15",
+            "Ani",
+            "P",
+            "Magelang",
+            "01-01-1990",
+            "Jl. C",
+            "Magelang Selatan",
+            "Magersari",
+            "",
+        ],
+        # 9: markup in a cell, Excel serial date, codes instead of names
+        [
+            "3371016707920001",
+            "<script>alert(1)</script> Dyah",
+            "P",
+            "Magelang",
+            33812,
+            "Jl. D",
+            "33.71.01",
+            "33.71.01.1007",
+            "",
+        ],
+        # 10: a date that is not one
+        [
+            "3371014101910001",
+            "Tri Wulandari",
+            "P",
+            "Magelang",
+            "31/02/1991",
+            "Jl. E",
+            "Magelang Selatan",
+            "Magersari",
+            "",
+        ],
+        # 11: the same NIK twice in the file
+        [
+            "3371014503900001",
+            "Siti Kembar",
+            "P",
+            "Magelang",
+            "1990-03-05",
+            "Jl. F",
+            "Magelang Selatan",
+            "Magersari",
+            "",
+        ],
+    ]
+
+
+@pytest.fixture
+def existing(regions):
+    return PsmFactory(nama="Nama Lama", telepon="0811", pekerjaan="Guru")
+
+
+def test_messy_roster_preview_reports_each_row(staff_client, existing):
+    response = upload(staff_client, xlsx(messy_rows(existing.nik)))
+    assert response.status_code == 302
+    batch = ImportBatch.objects.get()
+    rows = {r["baris"]: r for r in batch.baris}
+    assert rows[2]["errors"] == [] and rows[2]["desa_kode"] == "33.71.01.1003"
+    assert rows[3]["errors"] == [] and rows[3]["desa_kode"] == "33.71.02.1003"
+    assert rows[3]["nilai"]["tanggal_lahir"] == "1987-11-12"
+    assert any("angka" in w for w in rows[3]["warnings"])
+    assert any("Maksud Anda: Rejowinangun Selatan?" in e for e in rows[4]["errors"])
+    assert any("bukan tanggal yang ada" in e for e in rows[5]["errors"])
+    assert any("tidak dikenal di wilayah kerja Anda" in e for e in rows[6]["errors"])
+    assert rows[7]["aksi"] == "ada" and rows[7]["errors"] == []
+    assert any("digit terakhirnya hilang" in e for e in rows[8]["errors"])
+    assert rows[9]["errors"] == [] and rows[9]["nilai"]["tanggal_lahir"] == "1992-07-27"
+    assert rows[9]["desa_kode"] == "33.71.01.1007"
+    assert any("'31/02/1991' bukan tanggal" in e for e in rows[10]["errors"])
+    assert any("lebih dari sekali" in e for e in rows[11]["errors"])
+    assert batch.jumlah_valid == 4
+    assert not Psm.objects.exclude(pk=existing.pk).exists()  # a preview writes no PSM
+
+
+def test_preview_page_escapes_markup_and_lists_problems_first(staff_client, existing):
+    upload(staff_client, xlsx(messy_rows(existing.nik)))
+    batch = ImportBatch.objects.get()
+    body = staff_client.get(reverse("registry:import-preview", args=[batch.pk])).content.decode()
+    assert "<script>alert(1)</script>" not in body
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
+    assert body.index("Rejowinangun Seltan") < body.index("Siti Rahayu")
+    assert "Simpan 4 baris valid" in body
+
+
+def test_commit_with_skip_creates_new_rows_only(staff_client, staff, existing):
+    upload(staff_client, xlsx(messy_rows(existing.nik)))
+    batch = ImportBatch.objects.get()
+    response = staff_client.post(
+        reverse("registry:import-commit", args=[batch.pk]), {"nik_terdaftar": "lewati"}
+    )
+    assert response.status_code == 302
+    names = set(Psm.objects.exclude(pk=existing.pk).values_list("nama", flat=True))
+    assert names == {"Siti Rahayu", "Ma'ruf Hidayat", "<script>alert(1)</script> Dyah"}
+    assert set(Psm.objects.exclude(pk=existing.pk).values_list("status", flat=True)) == {
+        StatusPsm.CALON
+    }
+    existing.refresh_from_db()
+    assert existing.nama == "Nama Lama"
+    batch.refresh_from_db()
+    assert batch.status == StatusImpor.SELESAI
+    assert batch.hasil["baru"] == 3 and batch.hasil["dilewati"] == 7
+    assert AuditEvent.objects.filter(action="psm.register").count() == 3
+    assert AuditEvent.objects.filter(action="psm.import", actor_id=staff.pk).exists()
+
+
+def test_commit_with_update_changes_only_roster_columns(staff_client, existing):
+    upload(staff_client, xlsx(messy_rows(existing.nik)))
+    batch = ImportBatch.objects.get()
+    staff_client.post(
+        reverse("registry:import-commit", args=[batch.pk]), {"nik_terdaftar": "perbarui"}
+    )
+    existing.refresh_from_db()
+    assert (existing.nama, existing.telepon, existing.alamat_ktp) == (
+        "Nama Baru",
+        "0899",
+        "Jl. Baru 9",
+    )
+    assert existing.pekerjaan == "Guru"  # not in the roster: kept
+    assert existing.tanggal_bergabung == dt.date(2020, 1, 6)  # not in the roster: kept
+
+
+def test_commit_is_all_or_nothing_when_the_registry_changed(staff_client, regions):
+    upload(
+        staff_client,
+        xlsx(
+            [
+                [
+                    "3371014503900001",
+                    "Siti Rahayu",
+                    "P",
+                    "Magelang",
+                    "1990-03-05",
+                    "Jl. Tidar 1",
+                    "Magelang Selatan",
+                    "Rejowinangun Selatan",
+                    "",
+                ],
+                [
+                    "3371021211870001",
+                    "Budi",
+                    "L",
+                    "Magelang",
+                    "1987-11-12",
+                    "Jl. Pemuda 2",
+                    "Magelang Utara",
+                    "Wates",
+                    "",
+                ],
+            ]
+        ),
+    )
+    batch = ImportBatch.objects.get()
+    # Meanwhile someone registers the second NIK by hand.
+    PsmFactory(nik="3371021211870001", desa_kode="33.71.02.1003")
+    response = staff_client.post(
+        reverse("registry:import-commit", args=[batch.pk]), {"nik_terdaftar": "lewati"}, follow=True
+    )
+    body = response.content.decode()
+    assert "NIK sudah terdaftar sebagai PSM: 3371021211870001." in body
+    assert "Tidak ada yang disimpan" in body
+    assert not Psm.objects.filter(nik="3371014503900001").exists()  # rolled back
+    batch.refresh_from_db()
+    assert batch.status == StatusImpor.PRATINJAU
+
+
+def test_commit_twice_is_refused(staff_client, regions):
+    upload(
+        staff_client,
+        xlsx(
+            [
+                [
+                    "3371014503900001",
+                    "Siti",
+                    "P",
+                    "Magelang",
+                    "1990-03-05",
+                    "Jl. Tidar 1",
+                    "Magelang Selatan",
+                    "Magersari",
+                    "",
+                ]
+            ]
+        ),
+    )
+    batch = ImportBatch.objects.get()
+    url = reverse("registry:import-commit", args=[batch.pk])
+    staff_client.post(url, {"nik_terdaftar": "lewati"})
+    response = staff_client.post(url, {"nik_terdaftar": "lewati"}, follow=True)
+    assert "sudah disimpan atau dibatalkan" in response.content.decode()
+    assert Psm.objects.count() == 1
+
+
+def test_csv_with_semicolons_cp1252_and_scientific_nik(staff_client, regions):
+    text = (
+        "NIK;Nama;JK;Tempat lahir;Tanggal lahir;Alamat;Kecamatan;Kelurahan\n"
+        "3.371014503900001E+15;Siti Ñurhayati;P;Magelang;05.03.1990;Jl. Tidar;"
+        "Magelang Selatan;Magersari\n"
+    )
+    response = upload(staff_client, text.encode("cp1252"), name="roster.csv")
+    assert response.status_code == 302
+    row = ImportBatch.objects.get().baris[0]
+    assert row["errors"] == [], row["errors"]
+    assert row["nilai"]["nik"] == "3371014503900001"
+    assert row["nilai"]["nama"] == "Siti Ñurhayati"
+
+
+def test_formula_text_in_csv_is_kept_as_text_and_exported_neutralised(staff_client, regions):
+    text = (
+        "NIK,Nama,JK,Tempat lahir,Tanggal lahir,Alamat,Kecamatan,Kelurahan\n"
+        '3371014503900001,"=HYPERLINK(""http://x"",""klik"")",P,Magelang,05-03-1990,'
+        "Jl. Tidar,Magelang Selatan,Magersari\n"
+    )
+    upload(staff_client, text.encode(), name="roster.csv")
+    batch = ImportBatch.objects.get()
+    staff_client.post(
+        reverse("registry:import-commit", args=[batch.pk]), {"nik_terdaftar": "lewati"}
+    )
+    assert Psm.objects.get().nama == '=HYPERLINK("http://x","klik")'
+    export = staff_client.get(reverse("registry:psm-export", args=["csv"]))
+    assert "'=HYPERLINK" in b"".join(export.streaming_content).decode("utf-8-sig")
+
+
+def test_formula_cell_without_a_value_is_reported(staff_client, regions):
+    upload(
+        staff_client,
+        xlsx(
+            [
+                [
+                    "3371014503900001",
+                    "=CONCAT(A1,B1)",
+                    "P",
+                    "Magelang",
+                    "1990-03-05",
+                    "Jl. Tidar",
+                    "Magelang Selatan",
+                    "Magersari",
+                    "",
+                ]
+            ]
+        ),
+    )
+    row = ImportBatch.objects.get().baris[0]
+    assert "Nama: Bidang ini tidak boleh kosong." in row["errors"]
+
+
+@pytest.mark.parametrize(
+    ("content", "name", "message"),
+    [
+        (b"", "kosong.csv", "kosong"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 512, "sandi.xlsx", "dilindungi sandi"),
+        (b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "foto.xlsx", "bukan XLSX atau CSV"),
+        (b"PK\x03\x04 this is not really a zip", "rusak.xlsx", "rusak"),
+        (b"Nama,Alamat\nSiti,Jl. Tidar\n", "kurang.csv", "Kolom wajib tidak ditemukan"),
+        (b"%PDF-1.4 ...", "dokumen.csv", "bukan XLSX atau CSV"),
+    ],
+)
+def test_bad_files_get_a_message_and_no_batch(staff_client, regions, content, name, message):
+    response = upload(staff_client, content, name=name)
+    assert response.status_code == 422
+    assert message in response.content.decode()
+    assert not ImportBatch.objects.exists()
+
+
+def test_upload_of_30_mb_is_refused_with_message(staff_client, regions):
+    response = upload(staff_client, b"a" * (30 * 1024 * 1024), name="besar.csv")
+    assert response.status_code == 422
+    assert "Berkas terlalu besar" in response.content.decode()
+
+
+def test_ten_thousand_character_name_is_a_row_error(staff_client, regions):
+    upload(
+        staff_client,
+        xlsx(
+            [
+                [
+                    "3371014503900001",
+                    "A" * 10_000,
+                    "P",
+                    "Magelang",
+                    "1990-03-05",
+                    "Jl. Tidar",
+                    "Magelang Selatan",
+                    "Magersari",
+                    "",
+                ]
+            ]
+        ),
+    )
+    row = ImportBatch.objects.get().baris[0]
+    assert any("Nama" in e and "150 karakter" in e for e in row["errors"])
+
+
+@pytest.mark.parametrize("role", [Role.SUPERVISOR, Role.VERIFIKATOR, Role.PSM])
+def test_import_is_for_staff_only(client, users, role):
+    client.force_login(users[role])
+    assert client.get(reverse("registry:import-upload")).status_code == 403
+
+
+def test_another_users_batch_is_404(client, users, regions):
+    batch = ImportBatch.objects.create(dibuat_oleh=users[Role.ADMIN], nama_berkas="x.csv")
+    client.force_login(users[Role.STAF])
+    assert client.get(reverse("registry:import-preview", args=[batch.pk])).status_code == 404
+
+
+def test_cancel_forgets_the_parsed_rows(staff_client, regions):
+    upload(
+        staff_client,
+        xlsx(
+            [
+                [
+                    "3371014503900001",
+                    "Siti",
+                    "P",
+                    "Magelang",
+                    "1990-03-05",
+                    "Jl. Tidar 1",
+                    "Magelang Selatan",
+                    "Magersari",
+                    "",
+                ]
+            ]
+        ),
+    )
+    batch = ImportBatch.objects.get()
+    staff_client.post(reverse("registry:import-cancel", args=[batch.pk]))
+    batch.refresh_from_db()
+    assert (batch.status, batch.baris) == (StatusImpor.BATAL, [])
+
+
+def test_template_workbook_round_trips_through_the_importer(staff_client, regions):
+    content = staff_client.get(reverse("registry:import-template")).content
+    assert upload(staff_client, content).status_code == 302
+    row = ImportBatch.objects.get().baris[0]
+    assert row["errors"] == [] and row["desa_kode"] == "33.71.01.1003"
+
+
+def test_preview_query_count_does_not_grow_with_rows(
+    staff_client, regions, django_assert_num_queries
+):
+    rows = [
+        [
+            f"33710145039{i:05d}",
+            f"Warga {i}",
+            "P",
+            "Magelang",
+            "1990-03-05",
+            "Jl. Tidar",
+            "Magelang Selatan",
+            "Magersari",
+            "",
+        ]
+        for i in range(1, 36)
+    ]
+    upload(staff_client, xlsx(rows))
+    batch = ImportBatch.objects.get()
+    assert batch.jumlah_valid == 35
+    with django_assert_num_queries(3):  # session, user, batch
+        staff_client.get(reverse("registry:import-preview", args=[batch.pk]))
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("1990-03-05", "1990-03-05"),
+        ("05-03-1990", "1990-03-05"),
+        ("05/03/1990", "1990-03-05"),
+        ("5 Maret 1990", "1990-03-05"),
+        ("5 mar 1990", "1990-03-05"),
+        (32937, "1990-03-05"),
+        (dt.datetime(1990, 3, 5, 0, 0), "1990-03-05"),
+    ],
+)
+def test_parse_date_accepts_the_formats_offices_use(value, expected):
+    parsed, error = importer.parse_date(value)
+    assert error is None and parsed.isoformat() == expected
