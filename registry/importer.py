@@ -428,6 +428,11 @@ class RosterRowForm(PsmForm):
     def validate_unique(self):
         pass  # the importer checks NIKs against the registry once for the whole file
 
+    def validate_constraints(self):
+        # The table's check constraints (16-digit NIK, sex, status) repeat rules this form
+        # already applied; Django would run a query per constraint per row to check them again.
+        pass
+
 
 def _form_data(values: dict, desa_code: str) -> dict:
     return {

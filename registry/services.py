@@ -4,7 +4,7 @@ an audit event with the actor. ``today`` is passed in by callers so tests need n
 import datetime as dt
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from psm_portal import audit
@@ -121,7 +121,13 @@ def psm_register_many(*, rows: list[dict], by, today: dt.date) -> list[Psm]:
         psm = Psm(**{k: v for k, v in data.items() if k in _PSM_FIELDS})
         psm.status, psm.status_sejak = StatusPsm.CALON, today
         psm.nama_cari = normalise_for_search(psm.nama)
-        psm.full_clean(exclude=["desa_ktp", "desa_tugas", "desa_domisili"], validate_unique=False)
+        # Uniqueness and regions are checked below in one query each; the check constraints
+        # are the database's own (an IntegrityError below), not a query per row here.
+        psm.full_clean(
+            exclude=["desa_ktp", "desa_tugas", "desa_domisili"],
+            validate_unique=False,
+            validate_constraints=False,
+        )
         people.append(psm)
     niks = [p.nik for p in people]
     if len(set(niks)) != len(niks):
@@ -138,7 +144,13 @@ def psm_register_many(*, rows: list[dict], by, today: dt.date) -> list[Psm]:
             _("Kode desa/kelurahan tidak dikenal: %(k)s.")
             % {"k": ", ".join(sorted(codes - known)[:5])}
         )
-    Psm.objects.bulk_create(people, batch_size=1000)
+    try:
+        with transaction.atomic():
+            Psm.objects.bulk_create(people, batch_size=1000)
+    except IntegrityError as exc:
+        raise ValidationError(
+            _("Data tidak lolos pemeriksaan basis data: %(e)s") % {"e": exc}
+        ) from exc
     actor = by if by and by.is_authenticated else None
     PsmStatusChange.objects.bulk_create(
         [
