@@ -220,6 +220,9 @@ def main(argv=None):
         sys.exit("Set DATABASE_URL to a PostgreSQL database (benchmarks run on PostgreSQL).")
 
     _django()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
     from benchmarks.synthetic import PRESETS, generate
     from registry.models import Psm
 
