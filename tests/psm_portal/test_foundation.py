@@ -58,7 +58,21 @@ def test_pages_carry_a_csp_without_unsafe_inline(client, db):
 def test_interface_is_indonesian_by_default_and_english_on_request(client, db):
     assert "Masuk ke Portal PSM" in client.get(reverse("login")).content.decode()
     client.post(reverse("set_language"), {"language": "en", "next": "/masuk/"})
-    assert '<html lang="en">' in client.get(reverse("login")).content.decode()
+    body = client.get(reverse("login")).content.decode()
+    assert '<html lang="en">' in body and "Log in to the PSM Portal" in body
+
+
+def test_english_catalogue_is_complete():
+    """Every string of the interface has an English translation (run `make messages` after
+    `makemessages -l en` when adding strings)."""
+    po = settings.BASE_DIR / "locale/en/LC_MESSAGES/django.po"
+    stats = subprocess.run(
+        ["msgfmt", "--statistics", "-o", "/dev/null", str(po)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stderr
+    assert "untranslated" not in stats and "fuzzy" not in stats, stats
 
 
 def test_login_locks_out_after_repeated_failures(client, regions):
