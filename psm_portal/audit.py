@@ -56,15 +56,33 @@ def record(
     after=None,
     reason: str = "",
 ) -> AuditEvent:
-    event = build(by=by, action=action, target=target, target_type=target_type,
-                  target_id=target_id, target_label=target_label, before=before, after=after,
-                  reason=reason)
+    event = build(
+        by=by,
+        action=action,
+        target=target,
+        target_type=target_type,
+        target_id=target_id,
+        target_label=target_label,
+        before=before,
+        after=after,
+        reason=reason,
+    )
     event.save()
     return event
 
 
-def build(*, by, action: str, target=None, target_type: str = "", target_id="",
-          target_label: str = "", before=None, after=None, reason: str = "") -> AuditEvent:
+def build(
+    *,
+    by,
+    action: str,
+    target=None,
+    target_type: str = "",
+    target_id="",
+    target_label: str = "",
+    before=None,
+    after=None,
+    reason: str = "",
+) -> AuditEvent:
     """An unsaved event, for services that write many rows with one bulk_create."""
     if target is not None:
         target_type = target_type or target._meta.label_lower
