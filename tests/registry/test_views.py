@@ -395,3 +395,11 @@ def test_profile_change_history_names_fields_for_people(staff_client, psm, staff
     assert "Perubahan data" in body
     assert "Telepon</span>: - &rarr; 081234567890" in body
     assert "kode_verifikasi" not in body and psm.kode_verifikasi not in body
+
+
+def test_card_pdf_prints_markup_as_text(client, users, psm, tmp_path):
+    psm.nama = "<b>Dewi</b> & Ma'ruf 🌸"
+    psm.save()
+    client.force_login(users[Role.PSM])
+    text = _pdf_text(client.get(reverse("registry:psm-card", args=[psm.pk])).content, tmp_path)
+    assert "<b>Dewi</b> & Ma'ruf" in text
