@@ -11,7 +11,9 @@ import csv
 import datetime as dt
 import difflib
 import io
+import math
 import re
+import zipfile
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -31,6 +33,12 @@ from registry.text import normalise_for_search
 MAX_ROWS = 20_000
 XLSX_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # encrypted .xlsx and legacy .xls
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")  # Excel's "Unicode Text" (.txt/.csv) export
+# A 10 MB upload may inflate to gigabytes of XML (a zip bomb); a real 20,000-row roster is far
+# below this once unpacked.
+XLSX_MAX_UNPACKED = 300 * 1024 * 1024
+# Offices often put a title ("DAFTAR PSM KOTA ...") above the header row.
+HEADER_SEARCH_ROWS = 10
 
 # Column -> the header spellings offices use for it (compared after normalising).
 COLUMNS = {
@@ -127,7 +135,8 @@ class ImportFileError(Exception):
 @dataclass
 class ParsedFile:
     header: list[str]
-    rows: list[list]  # cell values as read (str, int, float, date, datetime or None)
+    # (row number in the sheet, cell values as read: str, int, float, date, datetime or None)
+    rows: list[tuple[int, list]]
 
 
 # --- reading the file ----------------------------------------------------------------------
@@ -145,7 +154,13 @@ def read_file(data: bytes, filename: str) -> ParsedFile:
         )
     if data.startswith(XLSX_MAGIC):
         return _read_xlsx(data)
-    if data[:4] in (b"%PDF", b"\x89PNG") or data[:3] == b"\xff\xd8\xff" or b"\x00" in data[:2048]:
+    if data.startswith(UTF16_BOMS):
+        try:
+            return _read_csv_text(data.decode("utf-16"))
+        except UnicodeDecodeError:
+            pass
+    if data[:4] in (b"%PDF", b"\x89PNG") or data[:3] == b"\xff\xd8\xff" or b"\x00" in data:
+        # NUL never occurs in text; PostgreSQL could not even store it in the preview.
         raise ImportFileError(_("Berkas ini bukan XLSX atau CSV."))
     return _read_csv(data)
 
@@ -154,7 +169,15 @@ def _read_xlsx(data: bytes) -> ParsedFile:
     from openpyxl import load_workbook
 
     try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        unpacked = sum(i.file_size for i in zipfile.ZipFile(io.BytesIO(data)).infolist())
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise ImportFileError(_("Berkas Excel rusak atau tidak dapat dibaca.")) from exc
+    if unpacked > XLSX_MAX_UNPACKED:
+        raise ImportFileError(_("Isi berkas Excel terlalu besar setelah dibuka."))
+    try:
+        # Formulas are read as formulas (not their cached values) so a row can say which cell
+        # holds one instead of importing whatever Excel last displayed.
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except Exception as exc:  # noqa: BLE001  (a malformed package raises many kinds)
         raise ImportFileError(_("Berkas Excel rusak atau tidak dapat dibaca.")) from exc
     sheet = workbook.worksheets[0]
@@ -179,6 +202,12 @@ def _read_csv(data: bytes) -> ParsedFile:
             continue
     else:  # pragma: no cover  (cp1252 decodes almost anything; latin-1 decodes everything)
         text = data.decode("latin-1")
+    return _read_csv_text(text)
+
+
+def _read_csv_text(text: str) -> ParsedFile:
+    if "\x00" in text:
+        raise ImportFileError(_("Berkas ini bukan XLSX atau CSV."))
     sample = text[:4096]
     try:
         dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
@@ -201,10 +230,29 @@ def _read_csv(data: bytes) -> ParsedFile:
 
 
 def _split_header(rows: list[list]) -> ParsedFile:
-    rows = [r for r in rows if any(v not in (None, "") for v in r)]
-    if not rows:
+    """Find the header row (the first of the first few non-empty rows that names every required
+    column) and keep each data row with its number in the sheet, so messages point at the row
+    the user sees even when blank or title rows come first."""
+    numbered = [
+        (number, row)
+        for number, row in enumerate(rows, start=1)
+        if any(v not in (None, "") for v in row)
+    ]
+    if not numbered:
         raise ImportFileError(_("Berkas tidak berisi data."))
-    return ParsedFile(header=["" if v is None else str(v) for v in rows[0]], rows=rows[1:])
+    first_error = None
+    for position, (_number, row) in enumerate(numbered[:HEADER_SEARCH_ROWS]):
+        header = ["" if v is None else str(v) for v in row]
+        try:
+            map_columns(header)
+        except ImportFileError as exc:
+            first_error = first_error or exc
+            continue
+        data_rows = numbered[position + 1 :]
+        if not data_rows:
+            raise ImportFileError(_("Berkas hanya berisi baris judul kolom, tanpa baris data."))
+        return ParsedFile(header=header, rows=data_rows)
+    raise first_error
 
 
 def map_columns(header: list[str]) -> dict[str, int]:
@@ -247,6 +295,13 @@ def parse_nik(value) -> tuple[str, str | None, str | None]:
     )
     if isinstance(value, bool):
         return "", _("NIK tidak valid."), None
+    if isinstance(value, float) and not math.isfinite(value):
+        return "", _("NIK tidak valid."), None
+    digits = str(int(value)) if isinstance(value, int | float) else ""
+    if len(digits) == 16 and digits.endswith("0") and value == int(value):
+        # Excel keeps 15 significant digits: a 16-digit NIK typed as a number always ends in 0
+        # there, so a numeric NIK ending in 0 may have lost its last digit. It cannot be trusted.
+        return "", lost % {"v": digits}, None
     if isinstance(value, int):
         return str(value), None, _("NIK tersimpan sebagai angka; periksa bahwa 16 digitnya benar.")
     if isinstance(value, float):
@@ -282,6 +337,10 @@ def parse_date(value) -> tuple[dt.date | None, str | None]:
             return dt.date(1899, 12, 30) + dt.timedelta(days=int(value)), None
         return None, _("'%(v)s' bukan tanggal.") % {"v": value}
     text = cell_text(value).lower()
+    if re.fullmatch(r"\d{5}(\.0+)?", text):  # an Excel serial day number saved as text
+        return parse_date(float(text))
+    # A CSV saved from Excel often carries a time after the date: "05/03/1990 00:00".
+    text = re.sub(r"[ t]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?$", "", text)
     for pattern in (
         "%Y-%m-%d",
         "%d-%m-%Y",
@@ -290,7 +349,6 @@ def parse_date(value) -> tuple[dt.date | None, str | None]:
         "%d/%m/%y",
         "%d-%m-%y",
         "%Y/%m/%d",
-        "%Y-%m-%d %H:%M:%S",
     ):
         try:
             return dt.datetime.strptime(text, pattern).date(), None
@@ -476,7 +534,7 @@ def build_preview(*, data: bytes, filename: str, by, today: dt.date) -> ImportBa
     make_form = _form_factory(matcher, today)
     niks = {}
     raw_rows = []
-    for number, cells in enumerate(parsed.rows, start=2):
+    for number, cells in parsed.rows:
         raw = {
             key: (cells[index] if index < len(cells) else None) for key, index in columns.items()
         }
@@ -532,6 +590,16 @@ def _form_factory(matcher: "RegionMatcher", today: dt.date):
 
 def _check_row(number, raw, *, matcher, make_form, today, existing, visible, seen) -> dict:
     errors, warnings = [], []
+    for key, value in raw.items():
+        if isinstance(value, str) and value.startswith("=") and len(value) > 1:
+            errors.append(
+                _(
+                    "%(col)s: sel berisi rumus Excel (%(f)s), bukan nilai. Salin kolomnya lalu "
+                    "Tempel Khusus > Nilai, kemudian unggah lagi."
+                )
+                % {"col": LABELS[key], "f": value[:40]}
+            )
+            raw[key] = None
     nik, nik_error, nik_warning = parse_nik(raw.get("nik"))
     if nik_error:
         errors.append(f"NIK: {nik_error}")

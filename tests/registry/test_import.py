@@ -332,30 +332,25 @@ def test_csv_with_semicolons_cp1252_and_scientific_nik(staff_client, regions):
     assert row["nilai"]["nama"] == "Siti Ñurhayati"
 
 
-def test_formula_text_in_csv_is_kept_as_text_and_exported_neutralised(staff_client, regions):
+def test_formula_text_in_csv_is_a_row_error_and_nothing_is_written(staff_client, regions):
     text = (
         "NIK,Nama,JK,Tempat lahir,Tanggal lahir,Alamat,Kecamatan,Kelurahan\n"
         '3371014503900001,"=HYPERLINK(""http://x"",""klik"")",P,Magelang,05-03-1990,'
         "Jl. Tidar,Magelang Selatan,Magersari\n"
     )
     upload(staff_client, text.encode(), name="roster.csv")
-    batch = ImportBatch.objects.get()
-    staff_client.post(
-        reverse("registry:import-commit", args=[batch.pk]), {"nik_terdaftar": "lewati"}
-    )
-    assert Psm.objects.get().nama == '=HYPERLINK("http://x","klik")'
-    export = staff_client.get(reverse("registry:psm-export", args=["csv"]))
-    assert "'=HYPERLINK" in b"".join(export.streaming_content).decode("utf-8-sig")
+    row = ImportBatch.objects.get().baris[0]
+    assert any(e.startswith("Nama: sel berisi rumus Excel (=HYPERLINK(") for e in row["errors"])
 
 
-def test_formula_cell_without_a_value_is_reported(staff_client, regions):
+def test_formula_cell_in_xlsx_is_named_as_a_formula(staff_client, regions):
     upload(
         staff_client,
         xlsx(
             [
                 [
                     "3371014503900001",
-                    "=CONCAT(A1,B1)",
+                    '=HYPERLINK("http://x","Siti")',
                     "P",
                     "Magelang",
                     "1990-03-05",
@@ -368,7 +363,8 @@ def test_formula_cell_without_a_value_is_reported(staff_client, regions):
         ),
     )
     row = ImportBatch.objects.get().baris[0]
-    assert "Nama: Bidang ini tidak boleh kosong." in row["errors"]
+    assert row["errors"][0].startswith("Nama: sel berisi rumus Excel (=HYPERLINK(")
+    assert "Tempel Khusus > Nilai" in row["errors"][0]
 
 
 @pytest.mark.parametrize(
@@ -499,5 +495,103 @@ def test_preview_query_count_does_not_grow_with_rows(
     ],
 )
 def test_parse_date_accepts_the_formats_offices_use(value, expected):
+    parsed, error = importer.parse_date(value)
+    assert error is None and parsed.isoformat() == expected
+
+
+ROSTER_HEADER = "NIK,Nama,JK,Tempat lahir,Tanggal lahir,Alamat,Kecamatan,Kelurahan\n"
+ROSTER_ROW = "3371014503900001,Siti,P,Magelang,05-03-1990,Jl. Tidar,Magelang Selatan,Magersari\n"
+
+
+def test_nul_byte_late_in_a_csv_is_refused_not_a_500(staff_client, regions):
+    text = ROSTER_HEADER + ROSTER_ROW * 60 + ROSTER_ROW.replace("Siti", "Si\x00ti")
+    response = upload(staff_client, text.encode(), name="roster.csv")
+    assert response.status_code == 422
+    assert "bukan XLSX atau CSV" in response.content.decode()
+
+
+def test_utf16_csv_from_excel_unicode_text_is_read(staff_client, regions):
+    text = "\ufeff" + (ROSTER_HEADER + ROSTER_ROW.replace("Siti", "Ma\u2019ruf")).replace(",", "\t")
+    assert upload(staff_client, text.encode("utf-16-le"), name="roster.txt").status_code == 302
+    row = ImportBatch.objects.get().baris[0]
+    assert row["errors"] == [] and row["nilai"]["nama"] == "Ma\u2019ruf"
+
+
+def test_header_only_file_says_there_are_no_data_rows(staff_client, regions):
+    response = upload(staff_client, ROSTER_HEADER.encode(), name="roster.csv")
+    assert response.status_code == 422
+    assert "tanpa baris data" in response.content.decode()
+    assert not ImportBatch.objects.exists()
+
+
+def test_title_and_blank_rows_keep_the_sheet_row_numbers(staff_client, regions):
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["DAFTAR PSM KOTA MAGELANG TAHUN 2026"])
+    sheet.append([])
+    sheet.append(HEADER)
+    sheet.append(
+        [
+            "3371014503900001",
+            "Siti",
+            "P",
+            "Magelang",
+            "1990-03-05",
+            "Jl. A",
+            "Magelang Selatan",
+            "Magersari",
+            "",
+        ]
+    )
+    sheet.append([])
+    sheet.append(
+        [
+            "3371014503900002",
+            "Ani",
+            "P",
+            "Magelang",
+            "1990-02-30",
+            "Jl. B",
+            "Magelang Selatan",
+            "Magersari",
+            "",
+        ]
+    )
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    assert upload(staff_client, buffer.getvalue()).status_code == 302
+    rows = {r["baris"]: r for r in ImportBatch.objects.get().baris}
+    assert set(rows) == {4, 6}
+    assert rows[4]["errors"] == []
+    assert any("'1990-02-30'" in e for e in rows[6]["errors"])
+
+
+@pytest.mark.parametrize("nik", [3371014503900010, 3.37101450390001e15])
+def test_numeric_nik_that_excel_may_have_cut_is_an_error(staff_client, regions, nik):
+    row = ["x", "Siti", "P", "Magelang", "1990-03-05", "Jl. A", "Magelang Selatan", "Magersari", ""]
+    row[0] = nik
+    upload(staff_client, xlsx([row]))
+    errors = ImportBatch.objects.get().baris[0]["errors"]
+    assert any("digit terakhirnya hilang (3371014503900010)" in e for e in errors)
+
+
+def test_zip_bomb_is_refused_before_openpyxl_reads_it(staff_client, regions, monkeypatch):
+    monkeypatch.setattr(importer, "XLSX_MAX_UNPACKED", 1000)
+    response = upload(staff_client, xlsx([]))
+    assert response.status_code == 422
+    assert "terlalu besar setelah dibuka" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("05/03/1990 00:00", "1990-03-05"),
+        ("1990-03-05 00:00:00", "1990-03-05"),
+        ("1990-03-05T00:00:00", "1990-03-05"),
+        ("32937", "1990-03-05"),
+        (32937.0, "1990-03-05"),
+    ],
+)
+def test_parse_date_accepts_what_excel_writes_into_csv(value, expected):
     parsed, error = importer.parse_date(value)
     assert error is None and parsed.isoformat() == expected
