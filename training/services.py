@@ -1,0 +1,422 @@
+"""Every write of the training app. Each service runs in a transaction, validates, writes and
+records an audit event; ``today`` comes from the caller. A passed Bimtek reaches the registry
+only through ``registry.services.bimtek_record``."""
+
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils.translation import gettext as _
+
+from psm_portal import audit
+from registry import services as registry_services
+from registry.models import Psm, StatusPsm
+from training.models import (
+    LEVEL_OF,
+    MODUL_DASAR,
+    PREREQUISITE,
+    BimtekEvent,
+    HariEvent,
+    Jenis,
+    Kehadiran,
+    KuotaKecamatan,
+    Modul,
+    Pemberitahuan,
+    Peserta,
+    StatusEvent,
+    StatusHadir,
+    StatusPeserta,
+)
+
+EVENT_TRANSITIONS = {
+    StatusEvent.DRAFT: {StatusEvent.BUKA, StatusEvent.BATAL},
+    StatusEvent.BUKA: {StatusEvent.TUTUP, StatusEvent.BATAL},
+    StatusEvent.TUTUP: {StatusEvent.BUKA, StatusEvent.BATAL},  # SELESAI only via event_complete
+    StatusEvent.SELESAI: set(),
+    StatusEvent.BATAL: set(),
+}
+SEATED = (StatusPeserta.TERDAFTAR, StatusPeserta.LULUS, StatusPeserta.TIDAK_LULUS)
+_EVENT_FIELDS = [
+    "judul",
+    "jenis",
+    "penyelenggara",
+    "wilayah",
+    "tempat",
+    "kapasitas",
+    "pendaftaran_mulai",
+    "pendaftaran_selesai",
+    "tanggal_mulai",
+    "tanggal_selesai",
+    "min_kehadiran_persen",
+    "nilai_lulus",
+    "keterangan",
+]
+
+
+def overlapping_events(event: BimtekEvent):
+    """Other live events of the same organiser region whose dates overlap (a warning only)."""
+    return (
+        BimtekEvent.objects.filter(
+            wilayah=event.wilayah_id,
+            tanggal_mulai__lte=event.tanggal_selesai,
+            tanggal_selesai__gte=event.tanggal_mulai,
+        )
+        .exclude(pk=event.pk)
+        .exclude(status=StatusEvent.BATAL)
+        .order_by("tanggal_mulai")
+    )
+
+
+@transaction.atomic
+def event_save(*, data: dict, by, event: BimtekEvent | None = None) -> BimtekEvent:
+    """Create or change an event. The days from start to end are created with it; a new Bimtek
+    dasar gets the default curriculum."""
+    creating = event is None
+    if creating:
+        event = BimtekEvent()
+        before = None
+    else:
+        event = BimtekEvent.objects.select_for_update().get(pk=event.pk)
+        before = audit.snapshot(event)
+        if event.status in (StatusEvent.SELESAI, StatusEvent.BATAL):
+            raise ValidationError(_("Kegiatan yang sudah selesai atau batal tidak dapat diubah."))
+    for key in _EVENT_FIELDS:
+        if key in data:
+            setattr(event, key, data[key])
+    if (
+        event.pendaftaran_mulai
+        and event.tanggal_selesai
+        and event.pendaftaran_mulai > event.tanggal_selesai
+    ):
+        raise ValidationError(
+            {"pendaftaran_mulai": _("Pendaftaran harus dibuka sebelum kegiatan selesai.")}
+        )
+    event.full_clean()
+    if not creating:
+        seated = event.peserta_set.filter(status__in=SEATED).count()
+        if event.kapasitas < seated:
+            raise ValidationError(
+                {
+                    "kapasitas": _(
+                        "Kapasitas tidak boleh di bawah jumlah peserta terdaftar (%(n)d)."
+                    )
+                    % {"n": seated}
+                }
+            )
+        outside = event.hari_set.exclude(
+            tanggal__range=(event.tanggal_mulai, event.tanggal_selesai)
+        )
+        if outside.filter(kehadiran_set__isnull=False).exists():
+            raise ValidationError(_("Ada kehadiran tercatat pada hari di luar tanggal baru."))
+        outside.delete()
+    event.save()
+    day = event.tanggal_mulai
+    existing = set(event.hari_set.values_list("tanggal", flat=True))
+    while day <= event.tanggal_selesai:
+        if day not in existing:
+            HariEvent.objects.create(event=event, tanggal=day)
+        day += dt.timedelta(days=1)
+    if creating and event.jenis == Jenis.DASAR:
+        Modul.objects.bulk_create(
+            Modul(event=event, urutan=i, judul=judul) for i, judul in enumerate(MODUL_DASAR, 1)
+        )
+    after = audit.snapshot(event)
+    if creating:
+        audit.record(by=by, action="event.create", target=event, after=after)
+    else:
+        old, new = audit.changed(before, after)
+        audit.record(by=by, action="event.update", target=event, before=old, after=new)
+    return event
+
+
+@transaction.atomic
+def event_set_status(*, event: BimtekEvent, status: str, by) -> BimtekEvent:
+    event = BimtekEvent.objects.select_for_update().get(pk=event.pk)
+    if status not in EVENT_TRANSITIONS[event.status]:
+        raise ValidationError(
+            _("Status kegiatan tidak dapat diubah dari %(a)s menjadi %(b)s.")
+            % {"a": StatusEvent(event.status).label, "b": StatusEvent(status).label}
+        )
+    before = event.status
+    event.status = status
+    event.save(update_fields=["status", "updated_at"])
+    audit.record(
+        by=by,
+        action="event.status",
+        target=event,
+        before={"status": before},
+        after={"status": status},
+    )
+    return event
+
+
+@transaction.atomic
+def quota_set(*, event: BimtekEvent, kecamatan, kuota: int, by) -> KuotaKecamatan:
+    if not kecamatan.kode.startswith(f"{event.wilayah_id}.") or kecamatan.tingkat != 3:
+        raise ValidationError(_("Kecamatan ini tidak berada di wilayah penyelenggara."))
+    quota, _created = KuotaKecamatan.objects.update_or_create(
+        event=event, kecamatan=kecamatan, defaults={"kuota": kuota}
+    )
+    audit.record(
+        by=by,
+        action="event.quota",
+        target=event,
+        after={"kecamatan": kecamatan.kode, "kuota": kuota},
+    )
+    return quota
+
+
+def enrolment_problems(event: BimtekEvent, psm: Psm, *, today: dt.date) -> list[str]:
+    """Why ``psm`` may not enrol in ``event`` today (empty when they may)."""
+    problems = []
+    if event.status != StatusEvent.BUKA:
+        problems.append(_("Pendaftaran kegiatan ini tidak sedang dibuka."))
+    elif not event.pendaftaran_mulai <= today <= event.pendaftaran_selesai:
+        problems.append(
+            _("Di luar masa pendaftaran (%(a)s s.d. %(b)s).")
+            % {
+                "a": event.pendaftaran_mulai.strftime("%d-%m-%Y"),
+                "b": event.pendaftaran_selesai.strftime("%d-%m-%Y"),
+            }
+        )
+    if not psm.desa_tugas_id.startswith(f"{event.wilayah_id}."):
+        problems.append(_("%(nama)s bertugas di luar wilayah penyelenggara.") % {"nama": psm.nama})
+    if psm.status == StatusPsm.BERHENTI:
+        problems.append(_("%(nama)s sudah berhenti sebagai PSM.") % {"nama": psm.nama})
+    elif psm.status == StatusPsm.CALON and event.jenis != Jenis.DASAR:
+        problems.append(_("Calon PSM hanya dapat mengikuti Bimtek dasar."))
+    passed = set(psm.bimtek_set.values_list("tingkat", flat=True))
+    needed = PREREQUISITE.get(event.jenis)
+    if needed and needed not in passed:
+        problems.append(
+            _("%(nama)s belum lulus %(tingkat)s.")
+            % {
+                "nama": psm.nama,
+                "tingkat": LEVEL_OF[Jenis(needed)].label if needed in LEVEL_OF else needed,
+            }
+        )
+    if event.tingkat and event.tingkat in passed:
+        problems.append(_("%(nama)s sudah lulus tingkat ini.") % {"nama": psm.nama})
+    return problems
+
+
+@transaction.atomic
+def enrolment_create(*, event: BimtekEvent, psm: Psm, by, today: dt.date) -> Peserta:
+    """Enrol ``psm``: a seat while capacity and the kecamatan quota allow, else the next place on
+    the waiting list. The event row is locked, so people enrolling at the same moment into the
+    last seats never overbook it."""
+    event = BimtekEvent.objects.select_for_update().get(pk=event.pk)
+    problems = enrolment_problems(event, psm, today=today)
+    if problems:
+        raise ValidationError(problems)
+    enrolment = Peserta.objects.filter(event=event, psm=psm).first()
+    if enrolment is not None and enrolment.status != StatusPeserta.BATAL:
+        raise ValidationError(
+            _("%(nama)s sudah terdaftar di kegiatan ini (%(status)s).")
+            % {"nama": psm.nama, "status": enrolment.get_status_display()}
+        )
+    enrolment = enrolment or Peserta(event=event, psm=psm)
+    enrolment.didaftarkan_oleh = by if by and by.is_authenticated else None
+    if _has_seat(event, psm):
+        enrolment.status, enrolment.antrean = StatusPeserta.TERDAFTAR, None
+    else:
+        last = event.peserta_set.aggregate(m=Max("antrean"))["m"] or 0
+        enrolment.status, enrolment.antrean = StatusPeserta.MENUNGGU, last + 1
+    try:
+        with transaction.atomic():
+            enrolment.save()
+    except IntegrityError as exc:  # a second request for the same person won the race
+        raise ValidationError(
+            _("%(nama)s sudah terdaftar di kegiatan ini.") % {"nama": psm.nama}
+        ) from exc
+    audit.record(
+        by=by,
+        action="enrolment.create",
+        target=enrolment,
+        after={"status": enrolment.status, "antrean": enrolment.antrean},
+    )
+    return enrolment
+
+
+def _has_seat(event: BimtekEvent, psm: Psm) -> bool:
+    seated = event.peserta_set.filter(status__in=SEATED)
+    if seated.count() >= event.kapasitas:
+        return False
+    kecamatan = psm.desa_tugas_id.rsplit(".", 1)[0]
+    quota = event.kuota_set.filter(kecamatan_id=kecamatan).values_list("kuota", flat=True).first()
+    if quota is None:
+        return True
+    return seated.filter(psm__desa_tugas_id__startswith=f"{kecamatan}.").count() < quota
+
+
+@transaction.atomic
+def enrolment_cancel(*, enrolment: Peserta, by) -> Peserta | None:
+    """Cancel an enrolment; a freed seat goes to the first person on the waiting list who fits
+    their kecamatan quota, who is told so. Answers the promoted enrolment, if any."""
+    event = BimtekEvent.objects.select_for_update().get(pk=enrolment.event_id)
+    enrolment = Peserta.objects.select_for_update().get(pk=enrolment.pk)
+    if enrolment.status not in (StatusPeserta.TERDAFTAR, StatusPeserta.MENUNGGU):
+        raise ValidationError(_("Pendaftaran ini tidak dapat dibatalkan lagi."))
+    if event.status in (StatusEvent.SELESAI, StatusEvent.BATAL):
+        raise ValidationError(_("Kegiatan sudah selesai atau batal."))
+    freed = enrolment.status == StatusPeserta.TERDAFTAR
+    enrolment.status, enrolment.antrean = StatusPeserta.BATAL, None
+    enrolment.save(update_fields=["status", "antrean", "updated_at"])
+    audit.record(by=by, action="enrolment.cancel", target=enrolment)
+    if not freed:
+        return None
+    for waiting in (
+        event.peserta_set.filter(status=StatusPeserta.MENUNGGU)
+        .select_related("psm")
+        .order_by("antrean")
+    ):
+        if _has_seat(event, waiting.psm):
+            waiting.status, waiting.antrean = StatusPeserta.TERDAFTAR, None
+            waiting.save(update_fields=["status", "antrean", "updated_at"])
+            Pemberitahuan.objects.create(
+                psm=waiting.psm,
+                pesan=_("Anda mendapat tempat di %(judul)s (%(tgl)s) dari daftar tunggu.")
+                % {"judul": event.judul, "tgl": event.tanggal_mulai.strftime("%d-%m-%Y")},
+            )
+            audit.record(by=by, action="enrolment.promote", target=waiting)
+            return waiting
+    return None
+
+
+@transaction.atomic
+def attendance_mark(*, hari: HariEvent, marks: dict[int, str], by) -> int:
+    """Record attendance of one day: {enrolment id: status}. Refuses enrolments of another
+    event or without a seat. Answers the number of marks saved."""
+    valid = set(
+        Peserta.objects.filter(event=hari.event_id, status__in=SEATED).values_list("pk", flat=True)
+    )
+    unknown = set(marks) - valid
+    if unknown:
+        raise ValidationError(_("Ada peserta yang tidak terdaftar di kegiatan ini."))
+    bad = {s for s in marks.values() if s not in StatusHadir.values}
+    if bad:
+        raise ValidationError(_("Status kehadiran tidak dikenal."))
+    actor = by if by and by.is_authenticated else None
+    for peserta_id, status in marks.items():
+        Kehadiran.objects.update_or_create(
+            peserta_id=peserta_id, hari=hari, defaults={"status": status, "dicatat_oleh": actor}
+        )
+    audit.record(
+        by=by,
+        action="attendance.mark",
+        target=hari.event,
+        after={"hari": str(hari.tanggal), "jumlah": len(marks)},
+    )
+    return len(marks)
+
+
+@transaction.atomic
+def checkin_self(*, token: str, psm: Psm, today: dt.date) -> Kehadiran:
+    """QR self check-in: the PSM opens the day's code on their phone and is marked present."""
+    hari = HariEvent.objects.select_related("event").filter(token_checkin=token).first()
+    if hari is None:
+        raise ValidationError(_("Kode presensi tidak dikenal."))
+    if hari.tanggal != today:
+        raise ValidationError(
+            _("Kode presensi ini hanya berlaku pada %(tgl)s.")
+            % {"tgl": hari.tanggal.strftime("%d-%m-%Y")}
+        )
+    enrolment = Peserta.objects.filter(event=hari.event, psm=psm, status__in=SEATED).first()
+    if enrolment is None:
+        raise ValidationError(_("Anda tidak terdaftar sebagai peserta kegiatan ini."))
+    mark, _created = Kehadiran.objects.get_or_create(
+        peserta=enrolment, hari=hari, defaults={"status": StatusHadir.HADIR}
+    )
+    return mark
+
+
+@transaction.atomic
+def scores_set(*, enrolment: Peserta, nilai_pre, nilai_post, by) -> Peserta:
+    for label, value in ((_("Nilai pre-test"), nilai_pre), (_("Nilai post-test"), nilai_post)):
+        if value is not None and not 0 <= value <= 100:
+            raise ValidationError(_("%(label)s harus 0 sampai 100.") % {"label": label})
+    enrolment.nilai_pre, enrolment.nilai_post = nilai_pre, nilai_post
+    enrolment.save(update_fields=["nilai_pre", "nilai_post", "updated_at"])
+    audit.record(
+        by=by,
+        action="enrolment.scores",
+        target=enrolment,
+        after={"pre": nilai_pre, "post": nilai_post},
+    )
+    return enrolment
+
+
+def attendance_percent(enrolment: Peserta, days: int) -> int:
+    present = sum(
+        1
+        for k in enrolment.kehadiran_set.all()
+        if k.status in (StatusHadir.HADIR, StatusHadir.TERLAMBAT)
+    )
+    return round(100 * present / days) if days else 0
+
+
+@transaction.atomic
+def event_complete(*, event: BimtekEvent, by, today: dt.date) -> dict:
+    """Close the event: lulus or tidak lulus by the event's rule (minimum attendance and, when
+    set, the post-test mark); graduates get a certificate number and, for a Bimtek level, a
+    record in the registry (which makes a candidate eligible for activation)."""
+    event = BimtekEvent.objects.select_for_update().get(pk=event.pk)
+    if event.status != StatusEvent.TUTUP:
+        raise ValidationError(_("Tutup pendaftaran dulu sebelum menyelesaikan kegiatan."))
+    if today < event.tanggal_selesai:
+        raise ValidationError(
+            _("Kegiatan baru berakhir pada %(tgl)s.")
+            % {"tgl": event.tanggal_selesai.strftime("%d-%m-%Y")}
+        )
+    days = event.hari_set.count()
+    seq = 0
+    result = {"lulus": 0, "tidak_lulus": 0}
+    for enrolment in (
+        event.peserta_set.filter(status=StatusPeserta.TERDAFTAR)
+        .select_related("psm")
+        .prefetch_related("kehadiran_set")
+        .order_by("pk")
+    ):
+        passed = attendance_percent(enrolment, days) >= event.min_kehadiran_persen and (
+            event.nilai_lulus is None
+            or (enrolment.nilai_post is not None and enrolment.nilai_post >= event.nilai_lulus)
+        )
+        if passed:
+            seq += 1
+            enrolment.status = StatusPeserta.LULUS
+            enrolment.nomor_sertifikat = (
+                f"SRT/{event.wilayah_id.replace('.', '')}/{event.tanggal_selesai.year}/"
+                f"{event.pk:04d}/{seq:03d}"
+            )
+            if event.tingkat:
+                registry_services.bimtek_record(
+                    psm=enrolment.psm,
+                    tingkat=event.tingkat,
+                    nomor_sertifikat=enrolment.nomor_sertifikat,
+                    penyelenggara=event.get_penyelenggara_display(),
+                    tanggal=event.tanggal_selesai,
+                    by=by,
+                )
+            result["lulus"] += 1
+        else:
+            enrolment.status = StatusPeserta.TIDAK_LULUS
+            result["tidak_lulus"] += 1
+        enrolment.save(update_fields=["status", "nomor_sertifikat", "updated_at"])
+    event.peserta_set.filter(status=StatusPeserta.MENUNGGU).update(
+        status=StatusPeserta.BATAL, antrean=None
+    )
+    event.status = StatusEvent.SELESAI
+    event.save(update_fields=["status", "updated_at"])
+    audit.record(by=by, action="event.complete", target=event, after=result)
+    return result
+
+
+@transaction.atomic
+def certificate_revoke(*, enrolment: Peserta, reason: str, by) -> Peserta:
+    if not enrolment.nomor_sertifikat:
+        raise ValidationError(_("Peserta ini tidak memiliki sertifikat."))
+    enrolment.sertifikat_dicabut = True
+    enrolment.save(update_fields=["sertifikat_dicabut", "updated_at"])
+    audit.record(by=by, action="certificate.revoke", target=enrolment, reason=reason)
+    return enrolment
