@@ -71,3 +71,22 @@ def make_user(
 
 
 ROLES = [r.value for r in Role]
+
+
+class EventFactory(factory.django.DjangoModelFactory):
+    """An open Bimtek dasar of Kota Magelang, registration open around 2026-11-24."""
+
+    class Meta:
+        model = "training.BimtekEvent"
+
+    judul = factory.Sequence(lambda n: f"Bimtek Dasar PSM Angkatan {n}")
+    jenis = "dasar"
+    penyelenggara = "kabkota"
+    wilayah = factory.LazyFunction(lambda: Wilayah.objects.get(kode="33.71"))
+    tempat = "Aula Dinas Sosial"
+    kapasitas = 30
+    pendaftaran_mulai = dt.date(2026, 11, 1)
+    pendaftaran_selesai = dt.date(2026, 11, 30)
+    tanggal_mulai = dt.date(2026, 12, 7)
+    tanggal_selesai = dt.date(2026, 12, 8)
+    status = "buka"

@@ -247,7 +247,7 @@ def _has_seat(event: BimtekEvent, psm: Psm) -> bool:
     quota = event.kuota_set.filter(kecamatan_id=kecamatan).values_list("kuota", flat=True).first()
     if quota is None:
         return True
-    return seated.filter(psm__desa_tugas_id__startswith=f"{kecamatan}.").count() < quota
+    return seated.filter(psm__desa_tugas__kode__startswith=f"{kecamatan}.").count() < quota
 
 
 @transaction.atomic

@@ -1,0 +1,325 @@
+import datetime as dt
+import threading
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+
+from psm_portal.models import AuditEvent
+from registry.models import PsmBimtek, StatusPsm
+from registry.services import activation_problems
+from tests.factories import BimtekFactory, EventFactory, PsmFactory, SkFactory
+from training import services
+from training.models import (
+    BimtekEvent,
+    HariEvent,
+    Kehadiran,
+    Modul,
+    Pemberitahuan,
+    Peserta,
+    StatusEvent,
+    StatusPeserta,
+)
+
+TODAY = dt.date(2026, 11, 24)
+
+
+def _event_data(**overrides):
+    from registry.models import Wilayah
+
+    data = {
+        "judul": "Bimtek Dasar PSM 2026",
+        "jenis": "dasar",
+        "penyelenggara": "kabkota",
+        "wilayah": Wilayah.objects.get(kode="33.71"),
+        "tempat": "Aula",
+        "kapasitas": 20,
+        "pendaftaran_mulai": dt.date(2026, 11, 1),
+        "pendaftaran_selesai": dt.date(2026, 11, 30),
+        "tanggal_mulai": dt.date(2026, 12, 7),
+        "tanggal_selesai": dt.date(2026, 12, 8),
+        "min_kehadiran_persen": 100,
+        "nilai_lulus": None,
+    }
+    data.update(overrides)
+    return data
+
+
+def test_event_save_creates_days_and_default_curriculum(staff):
+    event = services.event_save(data=_event_data(), by=staff)
+    assert list(event.hari_set.order_by("tanggal").values_list("tanggal", flat=True)) == [
+        dt.date(2026, 12, 7),
+        dt.date(2026, 12, 8),
+    ]
+    assert Modul.objects.filter(event=event).count() == 7
+    assert AuditEvent.objects.filter(action="event.create", actor_id=staff.pk).exists()
+
+
+def test_event_ending_before_it_starts_is_refused(staff):
+    with pytest.raises(ValidationError):
+        services.event_save(data=_event_data(tanggal_selesai=dt.date(2026, 12, 1)), by=staff)
+    assert not BimtekEvent.objects.exists()
+
+
+def test_event_end_before_start_is_a_database_constraint(regions):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        EventFactory(tanggal_selesai=dt.date(2026, 12, 1))
+
+
+def test_capacity_below_enrolment_is_refused(staff, regions):
+    event = EventFactory(kapasitas=3)
+    for _ in range(3):
+        services.enrolment_create(event=event, psm=PsmFactory(), by=staff, today=TODAY)
+    with pytest.raises(ValidationError, match="Kapasitas tidak boleh di bawah"):
+        services.event_save(event=event, data={"kapasitas": 2}, by=staff)
+
+
+def test_overlapping_events_are_found(staff, regions):
+    first = EventFactory()
+    second = EventFactory(tanggal_mulai=dt.date(2026, 12, 8), tanggal_selesai=dt.date(2026, 12, 9))
+    EventFactory(tanggal_mulai=dt.date(2026, 12, 10), tanggal_selesai=dt.date(2026, 12, 10))
+    assert list(services.overlapping_events(second)) == [first]
+
+
+def test_enrolment_fills_capacity_then_waitlists_in_order(staff, regions):
+    event = EventFactory(kapasitas=2)
+    people = [PsmFactory() for _ in range(4)]
+    result = [services.enrolment_create(event=event, psm=p, by=staff, today=TODAY) for p in people]
+    assert [(r.status, r.antrean) for r in result] == [
+        ("terdaftar", None),
+        ("terdaftar", None),
+        ("menunggu", 1),
+        ("menunggu", 2),
+    ]
+
+
+def test_cancellation_promotes_the_next_and_tells_them(staff, regions):
+    event = EventFactory(kapasitas=1)
+    first, second, third = (
+        services.enrolment_create(event=event, psm=PsmFactory(), by=staff, today=TODAY)
+        for _ in range(3)
+    )
+    promoted = services.enrolment_cancel(enrolment=first, by=staff)
+    assert promoted == second
+    second.refresh_from_db()
+    assert (second.status, second.antrean) == ("terdaftar", None)
+    assert Pemberitahuan.objects.get(psm=second.psm).pesan.startswith("Anda mendapat tempat")
+    third.refresh_from_db()
+    assert third.status == "menunggu"
+
+
+def test_kecamatan_quota_waitlists_and_promotion_respects_it(staff, regions):
+    from registry.models import Wilayah
+
+    event = EventFactory(kapasitas=10)
+    services.quota_set(
+        event=event, kecamatan=Wilayah.objects.get(kode="33.71.01"), kuota=1, by=staff
+    )
+    selatan_1 = services.enrolment_create(event=event, psm=PsmFactory(), by=staff, today=TODAY)
+    selatan_2 = services.enrolment_create(event=event, psm=PsmFactory(), by=staff, today=TODAY)
+    utara = services.enrolment_create(
+        event=event, psm=PsmFactory(desa_kode="33.71.02.1003"), by=staff, today=TODAY
+    )
+    assert (selatan_1.status, selatan_2.status, utara.status) == (
+        "terdaftar",
+        "menunggu",
+        "terdaftar",
+    )
+    assert services.enrolment_cancel(enrolment=selatan_1, by=staff) == selatan_2
+
+
+@pytest.mark.parametrize(
+    ("setup", "message"),
+    [
+        ("closed_event", "tidak sedang dibuka"),
+        ("after_window", "Di luar masa pendaftaran"),
+        ("stopped", "sudah berhenti"),
+        ("candidate_advanced", "Calon PSM hanya dapat mengikuti Bimtek dasar"),
+        ("no_prerequisite", "belum lulus"),
+        ("already_passed", "sudah lulus tingkat ini"),
+        ("outside_region", "di luar wilayah penyelenggara"),
+    ],
+)
+def test_enrolment_rules(staff, regions, setup, message):
+    event = EventFactory()
+    psm = PsmFactory()
+    today = TODAY
+    if setup == "closed_event":
+        event.status = StatusEvent.TUTUP
+    if setup == "after_window":
+        today = dt.date(2026, 12, 1)
+    if setup == "stopped":
+        psm.status = StatusPsm.BERHENTI
+    if setup == "candidate_advanced":
+        event.jenis = "lanjutan"
+    if setup == "no_prerequisite":
+        psm.status = StatusPsm.AKTIF
+        event.jenis = "lanjutan"
+    if setup == "already_passed":
+        BimtekFactory(psm=psm)
+    if setup == "outside_region":
+        psm = PsmFactory(desa_kode="33.12.01.2001")
+    event.save()
+    psm.save()
+    with pytest.raises(ValidationError) as exc:
+        services.enrolment_create(event=event, psm=psm, by=staff, today=today)
+    assert any(message in m for m in exc.value.messages), exc.value.messages
+    assert not Peserta.objects.exists()
+
+
+def test_enrolling_twice_is_refused_with_message(staff, regions):
+    event, psm = EventFactory(), PsmFactory()
+    services.enrolment_create(event=event, psm=psm, by=staff, today=TODAY)
+    with pytest.raises(ValidationError, match="sudah terdaftar di kegiatan ini"):
+        services.enrolment_create(event=event, psm=psm, by=staff, today=TODAY)
+
+
+def test_one_enrolment_per_person_is_a_database_constraint(staff, regions):
+    event, psm = EventFactory(), PsmFactory()
+    Peserta.objects.create(event=event, psm=psm, status="terdaftar")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Peserta.objects.create(event=event, psm=psm, status="terdaftar")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_no_overbooking_under_concurrency(regions):
+    """Twelve people enrol at the same moment into the last three seats, each on its own
+    PostgreSQL connection: exactly three get seats, nine wait in order, nobody gets an error."""
+    event = EventFactory(kapasitas=5)
+    for _ in range(2):
+        services.enrolment_create(event=event, psm=PsmFactory(), by=None, today=TODAY)
+    people = [PsmFactory() for _ in range(12)]
+    barrier = threading.Barrier(len(people))
+    errors = []
+
+    def enrol(psm):
+        try:
+            barrier.wait()
+            services.enrolment_create(event=event, psm=psm, by=None, today=TODAY)
+        except Exception as exc:  # noqa: BLE001  (collected and asserted below)
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=enrol, args=(p,)) for p in people]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    statuses = list(Peserta.objects.filter(event=event).values_list("status", flat=True))
+    assert statuses.count("terdaftar") == 5 and statuses.count("menunggu") == 9
+    places = sorted(
+        Peserta.objects.filter(event=event, status="menunggu").values_list("antrean", flat=True)
+    )
+    assert places == list(range(1, 10))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_same_person_enrolling_twice_at_once_gets_one_enrolment(regions):
+    event, psm = EventFactory(), PsmFactory()
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def enrol():
+        try:
+            barrier.wait()
+            services.enrolment_create(event=event, psm=psm, by=None, today=TODAY)
+            outcomes.append("ok")
+        except ValidationError:
+            outcomes.append("refused")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=enrol) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["ok", "refused"]
+    assert Peserta.objects.filter(event=event, psm=psm).count() == 1
+
+
+@pytest.fixture
+def running_event(staff, regions):
+    event = services.event_save(
+        data=_event_data(min_kehadiran_persen=100, nilai_lulus=70), by=staff
+    )
+    services.event_set_status(event=event, status=StatusEvent.BUKA, by=staff)
+    return event
+
+
+def test_attendance_for_another_events_day_is_refused(staff, running_event):
+    other = EventFactory()
+    other_day = HariEvent.objects.create(event=other, tanggal=dt.date(2026, 12, 7))
+    enrolment = services.enrolment_create(
+        event=running_event, psm=PsmFactory(), by=staff, today=TODAY
+    )
+    with pytest.raises(ValidationError, match="tidak terdaftar di kegiatan ini"):
+        services.attendance_mark(hari=other_day, marks={enrolment.pk: "hadir"}, by=staff)
+
+
+def test_scores_out_of_range_are_refused(staff, running_event):
+    enrolment = services.enrolment_create(
+        event=running_event, psm=PsmFactory(), by=staff, today=TODAY
+    )
+    with pytest.raises(ValidationError, match="0 sampai 100"):
+        services.scores_set(enrolment=enrolment, nilai_pre=50, nilai_post=101, by=staff)
+
+
+def test_completion_passes_by_attendance_and_post_test_and_feeds_the_registry(staff, running_event):
+    good, absent, low = (PsmFactory() for _ in range(3))
+    enrolled = {
+        p: services.enrolment_create(event=running_event, psm=p, by=staff, today=TODAY)
+        for p in (good, absent, low)
+    }
+    days = list(running_event.hari_set.order_by("tanggal"))
+    for day in days:
+        services.attendance_mark(
+            hari=day,
+            marks={
+                enrolled[good].pk: "hadir",
+                enrolled[low].pk: "terlambat",
+                enrolled[absent].pk: "hadir" if day == days[0] else "absen",
+            },
+            by=staff,
+        )
+    for psm, post in ((good, 85), (absent, 90), (low, 60)):
+        services.scores_set(enrolment=enrolled[psm], nilai_pre=40, nilai_post=post, by=staff)
+    services.event_set_status(event=running_event, status=StatusEvent.TUTUP, by=staff)
+    with pytest.raises(ValidationError, match="baru berakhir"):
+        services.event_complete(event=running_event, by=staff, today=dt.date(2026, 12, 7))
+    result = services.event_complete(event=running_event, by=staff, today=dt.date(2026, 12, 8))
+    assert result == {"lulus": 1, "tidak_lulus": 2}
+    passed = Peserta.objects.get(pk=enrolled[good].pk)
+    assert passed.status == StatusPeserta.LULUS
+    assert passed.nomor_sertifikat == f"SRT/3371/2026/{running_event.pk:04d}/001"
+    record = PsmBimtek.objects.get(psm=good)
+    assert (record.tingkat, record.tanggal) == ("dasar", dt.date(2026, 12, 8))
+    # The candidate is now eligible for activation once an SK follows the course.
+    SkFactory(psm=good, tanggal_sk=dt.date(2026, 12, 15))
+    assert activation_problems(good) == []
+    assert not PsmBimtek.objects.filter(psm__in=[absent, low]).exists()
+    assert Kehadiran.objects.count() == 6
+
+
+def test_self_checkin_marks_present_only_on_the_day(staff, running_event):
+    psm = PsmFactory()
+    services.enrolment_create(event=running_event, psm=psm, by=staff, today=TODAY)
+    day = running_event.hari_set.order_by("tanggal").first()
+    with pytest.raises(ValidationError, match="hanya berlaku"):
+        services.checkin_self(token=day.token_checkin, psm=psm, today=TODAY)
+    mark = services.checkin_self(token=day.token_checkin, psm=psm, today=day.tanggal)
+    assert mark.status == "hadir"
+    with pytest.raises(ValidationError, match="tidak terdaftar"):
+        services.checkin_self(token=day.token_checkin, psm=PsmFactory(), today=day.tanggal)
+    with pytest.raises(ValidationError, match="tidak dikenal"):
+        services.checkin_self(token="tebakan", psm=psm, today=day.tanggal)
+
+
+def test_event_status_transitions(staff, running_event):
+    with pytest.raises(ValidationError):
+        services.event_set_status(event=running_event, status=StatusEvent.SELESAI, by=staff)
+    services.event_set_status(event=running_event, status=StatusEvent.BATAL, by=staff)
+    with pytest.raises(ValidationError):
+        services.event_set_status(event=running_event, status=StatusEvent.BUKA, by=staff)
