@@ -24,6 +24,9 @@ class Perm(StrEnum):
     PSM_CARD = "psm.card"
     COVERAGE_VIEW = "wilayah.coverage"
     AUDIT_VIEW = "audit.view"
+    TRAINING_VIEW = "training.view"
+    TRAINING_MANAGE = "training.manage"
+    TRAINING_ENROL_SELF = "training.enrol_self"
 
 
 _STAFF = {
@@ -37,17 +40,35 @@ _STAFF = {
     Perm.PSM_CARD,
     Perm.COVERAGE_VIEW,
     Perm.AUDIT_VIEW,
+    Perm.TRAINING_VIEW,
+    Perm.TRAINING_MANAGE,
 }
 ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     Role.ADMIN: frozenset(Perm),
     Role.STAF: frozenset(_STAFF),
     # Supervisors read, export and sign; they do not need a PSM's full NIK.
     Role.SUPERVISOR: frozenset(
-        {Perm.PSM_VIEW, Perm.PSM_EXPORT, Perm.PSM_CARD, Perm.COVERAGE_VIEW, Perm.AUDIT_VIEW}
+        {
+            Perm.PSM_VIEW,
+            Perm.PSM_EXPORT,
+            Perm.PSM_CARD,
+            Perm.COVERAGE_VIEW,
+            Perm.AUDIT_VIEW,
+            Perm.TRAINING_VIEW,
+        }
     ),
-    Role.VERIFIKATOR: frozenset({Perm.PSM_VIEW, Perm.COVERAGE_VIEW}),
-    # A PSM sees their own record (NIK included: it is theirs) and prints their own card.
-    Role.PSM: frozenset({Perm.PSM_VIEW, Perm.PSM_VIEW_NIK, Perm.PSM_CARD}),
+    Role.VERIFIKATOR: frozenset({Perm.PSM_VIEW, Perm.COVERAGE_VIEW, Perm.TRAINING_VIEW}),
+    # A PSM sees their own record (NIK included: it is theirs), prints their own card, and
+    # enrols themselves in open training.
+    Role.PSM: frozenset(
+        {
+            Perm.PSM_VIEW,
+            Perm.PSM_VIEW_NIK,
+            Perm.PSM_CARD,
+            Perm.TRAINING_VIEW,
+            Perm.TRAINING_ENROL_SELF,
+        }
+    ),
 }
 
 

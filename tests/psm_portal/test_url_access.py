@@ -97,6 +97,23 @@ EXPECTED: dict[str, dict[str, int | str]] = {
     "registry:import-preview": _staff_only(404),  # another user's batch: 404 even for staff
     "registry:import-commit": {ANON: LOGIN, **_all(405)},
     "registry:import-cancel": {ANON: LOGIN, **_all(405)},
+    "training:event-list": {ANON: LOGIN, **_all(200)},
+    "training:event-create": _staff_only(200),
+    "training:event-detail": {ANON: LOGIN, **_all(200)},
+    "training:event-update": _staff_only(200),
+    "training:event-status": {ANON: LOGIN, **_all(405)},
+    "training:event-quota": {ANON: LOGIN, **_all(405)},
+    "training:event-nominate": _staff_only(200),
+    "training:enrol-self": {ANON: LOGIN, **_all(405)},
+    "training:scores": _staff_only(200),
+    "training:event-complete": {ANON: LOGIN, **_all(405)},
+    "training:roster": _staff_only(200),
+    "training:attendance-sheet": _staff_only(200),
+    "training:enrolment-cancel": {ANON: LOGIN, **_all(405)},
+    "training:certificate": {**_staff_only(200), Role.PSM: 200},  # the PSM's own certificate
+    "training:certificate-verify": {ANON: 200, **_all(200)},
+    "training:checkin": {ANON: LOGIN, **_all(404), Role.PSM: 200},  # only a PSM checks in
+    "training:psm-history": {ANON: LOGIN, **_all(200)},
     "reports:coverage-pdf": {
         ANON: LOGIN,
         Role.ADMIN: 200,
@@ -124,6 +141,25 @@ def _url_patterns(resolver=None, prefix=""):
             yield f"{prefix}{pattern.name}", list(pattern.pattern.regex.groupindex)
 
 
+def _training_samples(name, psm):
+    """An event of Kota Magelang in which ``psm`` passed, with a certificate."""
+    from tests.factories import EventFactory
+    from training.models import HariEvent, Peserta
+
+    event = EventFactory(status="selesai")
+    day = HariEvent.objects.create(event=event, tanggal=event.tanggal_mulai)
+    enrolment = Peserta.objects.create(
+        event=event, psm=psm, status="lulus", nomor_sertifikat=f"SRT/TEST/{event.pk}"
+    )
+    per_enrolment = name in ("training:enrolment-cancel", "training:certificate")
+    return {
+        "pk": enrolment.pk if per_enrolment else event.pk,
+        "day_pk": day.pk,
+        "token": day.token_checkin,
+        "kode": enrolment.kode_sertifikat,
+    }
+
+
 def _url_names():
     return {name for name, _params in _url_patterns()}
 
@@ -135,8 +171,11 @@ def _reverse(name, psm, extra=None):
         "kind": "sk",
         "fmt": "csv",
         "kode": psm.kode_verifikasi,
+        "psm_pk": psm.pk,
         **(extra or {}),
     }
+    if name.startswith("training:"):
+        samples.update(_training_samples(name, psm))
     params = dict(_url_patterns())[name]
     return reverse(name, kwargs={p: samples[p] for p in params} or None)
 

@@ -1,0 +1,450 @@
+"""Training pages. Thin: check access, validate, call one service or selector, render."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Prefetch, Q
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from psm_portal.access import Perm, has_permission
+from psm_portal.office import current_office, format_nip, indonesian_date
+from psm_portal.pdf import public_url, qr_svg_data_uri, render_pdf
+from psm_portal.privacy import mask_nik
+from registry import selectors as registry_selectors
+from registry.access import get_psm_for_user, require
+from registry.models import Wilayah
+from training import forms, services
+from training.access import (
+    can_manage,
+    events_visible_to,
+    get_enrolment_for_user,
+    get_event_for_user,
+)
+from training.models import HariEvent, Kehadiran, Peserta, StatusEvent, StatusPeserta
+
+
+def _today():
+    return timezone.localdate()
+
+
+@require_GET
+def event_list(request):
+    require(request.user, Perm.TRAINING_VIEW)
+    events = (
+        events_visible_to(request.user)
+        .select_related("wilayah")
+        .annotate(
+            terisi=Count("peserta_set", filter=Q(peserta_set__status__in=services.SEATED)),
+            menunggu=Count("peserta_set", filter=Q(peserta_set__status="menunggu")),
+        )
+        .order_by("-tanggal_mulai", "-pk")
+    )
+    page = Paginator(events, 25).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "training/event_list.html",
+        {"page": page, "can_manage": has_permission(request.user, Perm.TRAINING_MANAGE)},
+    )
+
+
+def _wilayah_for_events(user):
+    """Kab/kota and provinces a user may organise events for."""
+    from psm_portal.access import region_q
+
+    return Wilayah.objects.filter(region_q(user, "kode"), tingkat__lte=2).order_by("kode")
+
+
+@require_http_methods(["GET", "POST"])
+def event_create(request):
+    require(request.user, Perm.TRAINING_MANAGE)
+    form = forms.EventForm(request.POST or None, wilayah_qs=_wilayah_for_events(request.user))
+    if request.method == "POST" and form.is_valid():
+        try:
+            event = services.event_save(data=form.cleaned_data, by=request.user)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            _warn_overlaps(request, event)
+            messages.success(request, _("Kegiatan tersimpan sebagai draf."))
+            return redirect("training:event-detail", pk=event.pk)
+    return render(request, "training/event_form.html", {"form": form, "event": None})
+
+
+@require_http_methods(["GET", "POST"])
+def event_update(request, pk):
+    event = get_event_for_user(request.user, pk, perm=Perm.TRAINING_MANAGE)
+    form = forms.EventForm(
+        request.POST or None, instance=event, wilayah_qs=_wilayah_for_events(request.user)
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.event_save(event=event, data=form.cleaned_data, by=request.user)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            _warn_overlaps(request, event)
+            messages.success(request, _("Perubahan tersimpan."))
+            return redirect("training:event-detail", pk=event.pk)
+    event.refresh_from_db()
+    return render(request, "training/event_form.html", {"form": form, "event": event})
+
+
+def _warn_overlaps(request, event):
+    clashes = list(services.overlapping_events(event)[:3])
+    if clashes:
+        messages.warning(
+            request,
+            _("Perhatian: tanggalnya bertumpang tindih dengan %(e)s.")
+            % {"e": ", ".join(e.judul for e in clashes)},
+        )
+
+
+@require_GET
+def event_detail(request, pk):
+    event = get_event_for_user(request.user, pk)
+    enrolments = list(
+        event.peserta_set.select_related("psm__desa_tugas__induk").order_by(
+            "status", "antrean", "psm__nama_cari", "pk"
+        )
+    )
+    manage = can_manage(request.user, event)
+    own = None
+    if request.user.psm_id:
+        own = next((e for e in enrolments if e.psm_id == request.user.psm_id), None)
+    context = {
+        "event": event,
+        "days": list(event.hari_set.order_by("tanggal")),
+        "modules": list(event.modul_set.order_by("urutan", "pk")),
+        "speakers": list(event.narasumber_set.order_by("pk")),
+        "quotas": list(event.kuota_set.select_related("kecamatan").order_by("kecamatan__nama")),
+        "seated": [e for e in enrolments if e.status in services.SEATED],
+        "waiting": [e for e in enrolments if e.status == StatusPeserta.MENUNGGU],
+        "can_manage": manage,
+        "own": own,
+        "next_statuses": [StatusEvent(s) for s in services.EVENT_TRANSITIONS[event.status]]
+        if manage
+        else [],
+    }
+    if manage:
+        context["quota_form"] = forms.QuotaForm(event=event)
+    if (
+        request.user.psm_id
+        and own is None
+        and has_permission(request.user, Perm.TRAINING_ENROL_SELF)
+    ):
+        context["self_problems"] = services.enrolment_problems(
+            event, request.user.psm, today=_today()
+        )
+    return render(request, "training/event_detail.html", context)
+
+
+@require_POST
+def event_status(request, pk):
+    event = get_event_for_user(request.user, pk, perm=Perm.TRAINING_MANAGE)
+    try:
+        services.event_set_status(
+            event=event, status=request.POST.get("status", ""), by=request.user
+        )
+    except (ValidationError, ValueError) as exc:
+        messages.error(request, " ".join(getattr(exc, "messages", [_("Status tidak dikenal.")])))
+    else:
+        messages.success(request, _("Status kegiatan diperbarui."))
+    return redirect("training:event-detail", pk=event.pk)
+
+
+@require_POST
+def event_quota(request, pk):
+    event = get_event_for_user(request.user, pk, perm=Perm.TRAINING_MANAGE)
+    form = forms.QuotaForm(request.POST, event=event)
+    if form.is_valid():
+        try:
+            services.quota_set(event=event, by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("Kuota kecamatan tersimpan."))
+    else:
+        messages.error(request, _("Kuota tidak valid: pilih kecamatan dan isi angka 0 atau lebih."))
+    return redirect("training:event-detail", pk=event.pk)
+
+
+@require_http_methods(["GET", "POST"])
+def event_nominate(request, pk):
+    """Staff pick PSM and candidates from the filtered registry list, one or many at once."""
+    event = get_event_for_user(request.user, pk, perm=Perm.TRAINING_MANAGE)
+    if request.method == "POST":
+        ids = [i for i in request.POST.getlist("psm") if i.isdigit()]
+        people = registry_selectors.psm_filter(request.user, {}).qs.filter(pk__in=ids)
+        seated = waiting = 0
+        refused = []
+        for psm in people:
+            try:
+                enrolment = services.enrolment_create(
+                    event=event, psm=psm, by=request.user, today=_today()
+                )
+            except ValidationError as exc:
+                refused.append(f"{psm.nama}: {' '.join(exc.messages)}")
+            else:
+                seated += enrolment.status == StatusPeserta.TERDAFTAR
+                waiting += enrolment.status == StatusPeserta.MENUNGGU
+        if seated or waiting:
+            messages.success(
+                request,
+                _("%(a)d didaftarkan, %(b)d masuk daftar tunggu.") % {"a": seated, "b": waiting},
+            )
+        for line in refused[:20]:
+            messages.error(request, line)
+        if not ids:
+            messages.error(request, _("Pilih sedikitnya satu orang."))
+        return redirect("training:event-detail", pk=event.pk)
+    params = request.GET.copy()
+    params.pop("q", None)
+    fs = registry_selectors.psm_filter(request.user, params)
+    del fs.form.fields["q"]
+    enrolled = set(
+        event.peserta_set.exclude(status=StatusPeserta.BATAL).values_list("psm_id", flat=True)
+    )
+    page = Paginator(registry_selectors.psm_filtered_queryset(fs), 50).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "training/event_nominate.html",
+        {"event": event, "filter": fs, "page": page, "enrolled": enrolled},
+    )
+
+
+@require_POST
+def enrol_self(request, pk):
+    require(request.user, Perm.TRAINING_ENROL_SELF)
+    event = get_event_for_user(request.user, pk)
+    if not request.user.psm_id:
+        raise PermissionDenied
+    try:
+        enrolment = services.enrolment_create(
+            event=event, psm=request.user.psm, by=request.user, today=_today()
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        if enrolment.status == StatusPeserta.TERDAFTAR:
+            messages.success(request, _("Anda terdaftar sebagai peserta."))
+        else:
+            messages.info(
+                request,
+                _("Kuota penuh: Anda di daftar tunggu nomor %(n)d.") % {"n": enrolment.antrean},
+            )
+    return redirect("training:event-detail", pk=event.pk)
+
+
+@require_POST
+def enrolment_cancel(request, pk):
+    enrolment = get_enrolment_for_user(request.user, pk)
+    try:
+        promoted = services.enrolment_cancel(enrolment=enrolment, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Pendaftaran dibatalkan."))
+        if promoted:
+            messages.info(
+                request, _("%(nama)s naik dari daftar tunggu.") % {"nama": promoted.psm.nama}
+            )
+    return redirect("training:event-detail", pk=enrolment.event_id)
+
+
+def _day_for(request, pk, day_pk) -> HariEvent:
+    event = get_event_for_user(request.user, pk, perm=Perm.TRAINING_MANAGE)
+    day = event.hari_set.filter(pk=day_pk).first()
+    if day is None:
+        raise Http404  # a day of another event
+    return day
+
+
+@require_http_methods(["GET", "POST"])
+def roster(request, pk, day_pk):
+    """Attendance of one day, marked on a tablet or phone (or keyed in from the paper sheet)."""
+    day = _day_for(request, pk, day_pk)
+    event = day.event
+    enrolments = list(
+        event.peserta_set.filter(status__in=services.SEATED)
+        .select_related("psm__desa_tugas")
+        .order_by("psm__nama_cari", "pk")
+    )
+    marks = dict(Kehadiran.objects.filter(hari=day).values_list("peserta_id", "status"))
+    form_class = forms.roster_form_class(enrolments)
+    form = form_class(
+        request.POST or None, initial={f"p{pid}": status for pid, status in marks.items()}
+    )
+    if request.method == "POST" and form.is_valid():
+        chosen = {int(k[1:]): v for k, v in form.cleaned_data.items() if v}
+        try:
+            saved = services.attendance_mark(hari=day, marks=chosen, by=request.user)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Kehadiran %(n)d peserta tersimpan.") % {"n": saved})
+            return redirect("training:roster", pk=event.pk, day_pk=day.pk)
+    checkin_url = public_url(reverse("training:checkin", args=[day.token_checkin]))
+    rows = [(e, form[f"p{e.pk}"]) for e in enrolments]
+    return render(
+        request,
+        "training/roster.html",
+        {
+            "event": event,
+            "day": day,
+            "form": form,
+            "rows": rows,
+            "qr": qr_svg_data_uri(checkin_url),
+            "checkin_url": checkin_url,
+        },
+    )
+
+
+@require_GET
+def attendance_sheet_pdf(request, pk, day_pk):
+    """The printable daftar hadir with a signature column, for rooms without connectivity."""
+    day = _day_for(request, pk, day_pk)
+    enrolments = (
+        day.event.peserta_set.filter(status__in=services.SEATED)
+        .select_related("psm__desa_tugas")
+        .order_by("psm__nama_cari", "pk")
+    )
+    office = current_office()
+    pdf = render_pdf(
+        "pdf/training_attendance.html",
+        {
+            "kantor": office,
+            "event": day.event,
+            "day": day,
+            "tanggal": indonesian_date(day.tanggal),
+            "rows": [(e, mask_nik(e.psm.nik)) for e in enrolments],
+        },
+    )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="daftar-hadir-{day.tanggal}.pdf"'
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def scores(request, pk):
+    event = get_event_for_user(request.user, pk, perm=Perm.TRAINING_MANAGE)
+    enrolments = list(
+        event.peserta_set.filter(status__in=services.SEATED)
+        .select_related("psm")
+        .order_by("psm__nama_cari", "pk")
+    )
+    initial = {}
+    for e in enrolments:
+        initial[f"pre{e.pk}"], initial[f"post{e.pk}"] = e.nilai_pre, e.nilai_post
+    form = forms.scores_form_class(enrolments)(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        for e in enrolments:
+            services.scores_set(
+                enrolment=e,
+                nilai_pre=form.cleaned_data[f"pre{e.pk}"],
+                nilai_post=form.cleaned_data[f"post{e.pk}"],
+                by=request.user,
+            )
+        messages.success(request, _("Nilai tersimpan."))
+        return redirect("training:event-detail", pk=event.pk)
+    rows = [(e, form[f"pre{e.pk}"], form[f"post{e.pk}"]) for e in enrolments]
+    return render(request, "training/scores.html", {"event": event, "form": form, "rows": rows})
+
+
+@require_POST
+def event_complete(request, pk):
+    event = get_event_for_user(request.user, pk, perm=Perm.TRAINING_MANAGE)
+    try:
+        result = services.event_complete(event=event, by=request.user, today=_today())
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request, _("Kegiatan selesai: %(lulus)d lulus, %(tidak_lulus)d tidak lulus.") % result
+        )
+    return redirect("training:event-detail", pk=event.pk)
+
+
+@require_GET
+def certificate_pdf(request, pk):
+    enrolment = get_enrolment_for_user(request.user, pk)
+    if enrolment.status != StatusPeserta.LULUS or not enrolment.nomor_sertifikat:
+        raise Http404
+    event = enrolment.event
+    office = current_office()
+    verify = public_url(reverse("training:certificate-verify", args=[enrolment.kode_sertifikat]))
+    pdf = render_pdf(
+        "pdf/training_certificate.html",
+        {
+            "kantor": office,
+            "peserta": enrolment,
+            "event": event,
+            "tanggal_mulai": indonesian_date(event.tanggal_mulai),
+            "tanggal_selesai": indonesian_date(event.tanggal_selesai),
+            "qr": qr_svg_data_uri(verify),
+            "verify_url": verify,
+            "nip": format_nip(office.penandatangan_nip) if office else "",
+            "tempat": office.kota_surat if office else "",
+        },
+    )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="sertifikat-{enrolment.pk}.pdf"'
+    return response
+
+
+@login_not_required
+@require_GET
+def certificate_verify(request, kode):
+    """Public: number, name, event, date, valid or revoked. Nothing else."""
+    enrolment = (
+        Peserta.objects.select_related("psm", "event")
+        .filter(kode_sertifikat=kode, status=StatusPeserta.LULUS)
+        .first()
+    )
+    return render(
+        request,
+        "training/certificate_verify.html",
+        {"peserta": enrolment},
+        status=200 if enrolment else 404,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def checkin(request, token):
+    """QR self check-in: a participant scans the day's code and confirms."""
+    day = HariEvent.objects.select_related("event").filter(token_checkin=token).first()
+    if day is None or not request.user.psm_id:
+        raise Http404
+    if request.method == "POST":
+        try:
+            services.checkin_self(token=token, psm=request.user.psm, today=_today())
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("Kehadiran Anda tercatat. Terima kasih."))
+        return redirect("training:event-detail", pk=day.event_id)
+    return render(request, "training/checkin.html", {"day": day})
+
+
+@require_GET
+def psm_history(request, psm_pk):
+    """A PSM's training history: every enrolment, its result and certificate."""
+    psm = get_psm_for_user(request.user, psm_pk)
+    enrolments = (
+        Peserta.objects.filter(psm=psm)
+        .select_related("event")
+        .prefetch_related(Prefetch("kehadiran_set"))
+        .order_by("-event__tanggal_mulai", "-pk")
+    )
+    return render(
+        request,
+        "training/psm_history.html",
+        {"psm": psm, "enrolments": enrolments, "records": psm.bimtek_set.order_by("tanggal")},
+    )
