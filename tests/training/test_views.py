@@ -1,0 +1,277 @@
+import datetime as dt
+import subprocess
+
+import pytest
+from django.urls import reverse
+
+from psm_portal.models import Kantor, Role
+from registry.models import Wilayah
+from tests.factories import EventFactory, PsmFactory
+from training import services
+from training.models import BimtekEvent, Kehadiran, Peserta, StatusEvent
+
+TODAY = dt.date(2026, 11, 24)
+
+
+def pdf_text(content: bytes, tmp_path) -> str:
+    path = tmp_path / "doc.pdf"
+    path.write_bytes(content)
+    return subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+
+
+@pytest.fixture
+def office(regions):
+    return Kantor.objects.create(
+        pk=1,
+        wilayah=Wilayah.objects.get(kode="33.71"),
+        pemerintah="Pemerintah Kota Magelang",
+        nama="Dinas Sosial",
+        kota_surat="Magelang",
+        penandatangan_nama="Dra. Wulan, M.Si.",
+        penandatangan_jabatan="Kepala Dinas Sosial Kota Magelang",
+        penandatangan_pangkat="Pembina (IV/a)",
+        penandatangan_nip="196804111993032009",
+    )
+
+
+@pytest.fixture
+def staff_client(client, staff):
+    client.force_login(staff)
+    return client
+
+
+@pytest.fixture
+def event(staff, regions):
+    event = EventFactory(status=StatusEvent.BUKA)
+    for day in (dt.date(2026, 12, 7), dt.date(2026, 12, 8)):
+        event.hari_set.create(tanggal=day)
+    return event
+
+
+def _enrol(event, staff, n, **kwargs):
+    return [
+        services.enrolment_create(event=event, psm=PsmFactory(**kwargs), by=staff, today=TODAY)
+        for _ in range(n)
+    ]
+
+
+def test_event_create_form_refuses_end_before_start_and_keeps_input(staff_client):
+    response = staff_client.post(
+        reverse("training:event-create"),
+        {
+            "judul": "Bimtek Dasar",
+            "jenis": "dasar",
+            "penyelenggara": "kabkota",
+            "wilayah": "33.71",
+            "tempat": "Aula",
+            "kapasitas": "20",
+            "pendaftaran_mulai": "2026-11-01",
+            "pendaftaran_selesai": "2026-11-30",
+            "tanggal_mulai": "2026-12-08",
+            "tanggal_selesai": "2026-12-07",
+            "min_kehadiran_persen": "80",
+        },
+    )
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Tanggal selesai tidak boleh sebelum tanggal mulai." in body
+    assert 'value="Aula"' in body
+    assert not BimtekEvent.objects.exists()
+
+
+def test_event_create_for_another_region_is_refused(staff_client):
+    response = staff_client.post(
+        reverse("training:event-create"),
+        {
+            "judul": "Bimtek Wonogiri",
+            "jenis": "dasar",
+            "penyelenggara": "kabkota",
+            "wilayah": "33.12",
+            "tempat": "Aula",
+            "kapasitas": "20",
+            "pendaftaran_mulai": "2026-11-01",
+            "pendaftaran_selesai": "2026-11-30",
+            "tanggal_mulai": "2026-12-07",
+            "tanggal_selesai": "2026-12-08",
+            "min_kehadiran_persen": "80",
+        },
+    )
+    assert "Masukkan pilihan yang valid" in response.content.decode()
+
+
+def test_bulk_nomination_seats_waitlists_and_explains_refusals(staff_client, staff, event):
+    event.kapasitas = 2
+    event.save()
+    people = [PsmFactory() for _ in range(3)]
+    stopped = PsmFactory(status="berhenti")
+    response = staff_client.post(
+        reverse("training:event-nominate", args=[event.pk]),
+        {"psm": [p.pk for p in [*people, stopped]]},
+        follow=True,
+    )
+    body = response.content.decode()
+    assert "2 didaftarkan, 1 masuk daftar tunggu." in body
+    assert "sudah berhenti sebagai PSM" in body
+    assert Peserta.objects.filter(event=event).count() == 3
+
+
+def test_nominate_page_lists_filtered_registry(staff_client, event):
+    PsmFactory(nama="Orang Selatan")
+    PsmFactory(nama="Orang Utara", desa_kode="33.71.02.1003")
+    page = staff_client.get(
+        reverse("training:event-nominate", args=[event.pk]), {"kecamatan": "33.71.02"}
+    )
+    assert [p.nama for p in page.context["page"]] == ["Orang Utara"]
+
+
+def test_roster_saves_attendance_and_refuses_another_events_day(staff_client, staff, event):
+    enrolments = _enrol(event, staff, 2)
+    day = event.hari_set.order_by("tanggal").first()
+    url = reverse("training:roster", args=[event.pk, day.pk])
+    response = staff_client.post(
+        url, {f"p{enrolments[0].pk}": "hadir", f"p{enrolments[1].pk}": "izin"}
+    )
+    assert response.status_code == 302
+    assert dict(Kehadiran.objects.values_list("peserta_id", "status")) == {
+        enrolments[0].pk: "hadir",
+        enrolments[1].pk: "izin",
+    }
+    other = EventFactory()
+    other_day = other.hari_set.create(tanggal=dt.date(2026, 12, 7))
+    assert (
+        staff_client.get(reverse("training:roster", args=[event.pk, other_day.pk])).status_code
+        == 404
+    )
+
+
+def test_scores_out_of_range_get_a_message_and_keep_input(staff_client, staff, event):
+    enrolment = _enrol(event, staff, 1)[0]
+    response = staff_client.post(
+        reverse("training:scores", args=[event.pk]),
+        {f"pre{enrolment.pk}": "45", f"post{enrolment.pk}": "140"},
+    )
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Nilai harus angka 0 sampai 100" in body and 'value="140"' in body
+    enrolment.refresh_from_db()
+    assert enrolment.nilai_post is None
+
+
+def test_event_detail_query_count_is_constant(
+    staff_client, staff, event, django_assert_num_queries
+):
+    _enrol(event, staff, 12)
+    event.kapasitas = 10
+    event.save()
+    _enrol(event, staff, 3)
+    with django_assert_num_queries(10):
+        response = staff_client.get(reverse("training:event-detail", args=[event.pk]))
+    assert len(response.context["seated"]) == 12 and len(response.context["waiting"]) == 3
+
+
+def test_roster_query_count_is_constant(staff_client, staff, event, django_assert_num_queries):
+    _enrol(event, staff, 15)
+    day = event.hari_set.order_by("tanggal").first()
+    with django_assert_num_queries(7):
+        staff_client.get(reverse("training:roster", args=[event.pk, day.pk]))
+
+
+def test_attendance_sheet_pdf_reads_back(staff_client, staff, event, office, tmp_path):
+    enrolments = _enrol(event, staff, 3)
+    day = event.hari_set.order_by("tanggal").first()
+    response = staff_client.get(reverse("training:attendance-sheet", args=[event.pk, day.pk]))
+    text = pdf_text(response.content, tmp_path)
+    assert "DAFTAR HADIR PESERTA" in text and "7 Desember 2026" in text
+    assert "Tanda tangan" in text and "PEMERINTAH KOTA MAGELANG" in text
+    for enrolment in enrolments:
+        assert enrolment.psm.nama in text
+        assert enrolment.psm.nik not in text  # masked on paper
+
+
+def _graduate(event, staff, psm=None):
+    enrolment = services.enrolment_create(
+        event=event, psm=psm or PsmFactory(), by=staff, today=TODAY
+    )
+    services.attendance_mark(
+        hari=event.hari_set.order_by("tanggal").first(), marks={enrolment.pk: "hadir"}, by=staff
+    )
+    services.attendance_mark(
+        hari=event.hari_set.order_by("tanggal").last(), marks={enrolment.pk: "hadir"}, by=staff
+    )
+    services.event_set_status(event=event, status=StatusEvent.TUTUP, by=staff)
+    services.event_complete(event=event, by=staff, today=dt.date(2026, 12, 8))
+    enrolment.refresh_from_db()
+    return enrolment
+
+
+def test_certificate_pdf_and_public_verification(client, staff, event, office, tmp_path):
+    enrolment = _graduate(event, staff)
+    client.force_login(staff)
+    pdf = client.get(reverse("training:certificate", args=[enrolment.pk])).content
+    (tmp_path / "sertifikat.pdf").write_bytes(pdf)
+    text = pdf_text(pdf, tmp_path)
+    assert "SERTIFIKAT" in text.replace(" ", "") and enrolment.nomor_sertifikat in text
+    assert enrolment.psm.nama in text and event.judul in text and "LULUS" in text
+    assert "NIP 19680411 199303 2 009" in text
+    client.logout()
+    verify = client.get(reverse("training:certificate-verify", args=[enrolment.kode_sertifikat]))
+    body = verify.content.decode()
+    assert verify.status_code == 200 and "Sah" in body and enrolment.psm.nama in body
+    assert enrolment.psm.nik not in body and enrolment.psm.alamat_ktp not in body
+    services.certificate_revoke(enrolment=enrolment, reason="data palsu", by=staff)
+    assert (
+        "Dicabut"
+        in client.get(
+            reverse("training:certificate-verify", args=[enrolment.kode_sertifikat])
+        ).content.decode()
+    )
+
+
+@pytest.mark.parametrize("kode", ["tebakan", "SRT-3371-2026-0001-001", "a" * 200])
+def test_guessed_or_altered_certificate_codes_are_unknown(client, regions, kode):
+    response = client.get(reverse("training:certificate-verify", args=[kode]))
+    assert response.status_code == 404
+    assert "Sertifikat tidak dikenal" in response.content.decode()
+
+
+def test_psm_enrols_themselves_and_sees_the_waitlist_place(client, staff, event):
+    event.kapasitas = 1
+    event.save()
+    _enrol(event, staff, 1)
+    from tests.factories import make_user
+
+    psm = PsmFactory()
+    client.force_login(make_user(Role.PSM, psm=psm, username="dyah"))
+    response = client.post(reverse("training:enrol-self", args=[event.pk]), follow=True)
+    assert "daftar tunggu nomor 1" in response.content.decode()
+    assert Peserta.objects.get(psm=psm).status == "menunggu"
+
+
+def test_psm_cannot_cancel_someone_elses_enrolment(client, staff, event):
+    other = _enrol(event, staff, 1)[0]
+    from tests.factories import make_user
+
+    client.force_login(make_user(Role.PSM, psm=PsmFactory(), username="dyah"))
+    assert client.post(reverse("training:enrolment-cancel", args=[other.pk])).status_code == 404
+    other.refresh_from_db()
+    assert other.status == "terdaftar"
+
+
+def test_events_of_another_region_are_404(staff_client, regions):
+    wonogiri = EventFactory(wilayah=Wilayah.objects.get(kode="33.12"))
+    assert staff_client.get(reverse("training:event-detail", args=[wonogiri.pk])).status_code == 404
+
+
+def test_provincial_event_is_visible_but_read_only_for_kab_kota_staff(staff_client, regions):
+    from registry.regions import load_regions
+
+    load_regions("33")
+    provincial = EventFactory(wilayah=Wilayah.objects.get(kode="33"), penyelenggara="provinsi")
+    assert (
+        staff_client.get(reverse("training:event-detail", args=[provincial.pk])).status_code == 200
+    )
+    assert (
+        staff_client.get(reverse("training:event-update", args=[provincial.pk])).status_code == 403
+    )
