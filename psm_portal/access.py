@@ -27,6 +27,7 @@ class Perm(StrEnum):
     TRAINING_VIEW = "training.view"
     TRAINING_MANAGE = "training.manage"
     TRAINING_ENROL_SELF = "training.enrol_self"
+    TRAINING_RECAP = "training.recap"
 
 
 _STAFF = {
@@ -42,6 +43,7 @@ _STAFF = {
     Perm.AUDIT_VIEW,
     Perm.TRAINING_VIEW,
     Perm.TRAINING_MANAGE,
+    Perm.TRAINING_RECAP,
 }
 ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     Role.ADMIN: frozenset(Perm),
@@ -55,9 +57,12 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.COVERAGE_VIEW,
             Perm.AUDIT_VIEW,
             Perm.TRAINING_VIEW,
+            Perm.TRAINING_RECAP,
         }
     ),
-    Role.VERIFIKATOR: frozenset({Perm.PSM_VIEW, Perm.COVERAGE_VIEW, Perm.TRAINING_VIEW}),
+    Role.VERIFIKATOR: frozenset(
+        {Perm.PSM_VIEW, Perm.COVERAGE_VIEW, Perm.TRAINING_VIEW, Perm.TRAINING_RECAP}
+    ),
     # A PSM sees their own record (NIK included: it is theirs), prints their own card, and
     # enrols themselves in open training.
     Role.PSM: frozenset(

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from training import views
 
@@ -25,4 +25,9 @@ urlpatterns = [
     path("sertifikat/<slug:kode>/", views.certificate_verify, name="certificate-verify"),
     path("presensi/<slug:token>/", views.checkin, name="checkin"),
     path("riwayat/<int:psm_pk>/", views.psm_history, name="psm-history"),
+    re_path(
+        r"^(?P<pk>[0-9]+)/peserta\.(?P<fmt>pdf|xlsx)$", views.participants, name="participants"
+    ),
+    path("rekap/", views.recap, name="recap"),
+    path("rekap.xlsx", views.recap, {"fmt": "xlsx"}, name="recap-xlsx"),
 ]

@@ -16,10 +16,11 @@ from psm_portal.access import Perm, has_permission
 from psm_portal.office import current_office, format_nip, indonesian_date
 from psm_portal.pdf import public_url, qr_svg_data_uri, render_pdf
 from psm_portal.privacy import mask_nik
+from psm_portal.spreadsheets import xlsx_response
 from registry import selectors as registry_selectors
 from registry.access import get_psm_for_user, require
-from registry.models import Wilayah
-from training import forms, services
+from registry.models import PsmBimtek, Wilayah
+from training import forms, selectors, services
 from training.access import (
     can_manage,
     events_visible_to,
@@ -447,4 +448,93 @@ def psm_history(request, psm_pk):
         request,
         "training/psm_history.html",
         {"psm": psm, "enrolments": enrolments, "records": psm.bimtek_set.order_by("tanggal")},
+    )
+
+
+PARTICIPANT_HEADER = [
+    "No.",
+    "Nama",
+    "NIK",
+    "Jenis kelamin",
+    "Desa/kelurahan",
+    "Kecamatan",
+    "Status",
+    "Kehadiran (%)",
+    "Pre-test",
+    "Post-test",
+    "Nomor sertifikat",
+]
+
+
+@require_GET
+def participants(request, pk, fmt):
+    """The participant list as XLSX or PDF (NIK masked: it leaves the portal)."""
+    event = get_event_for_user(request.user, pk, perm=Perm.TRAINING_MANAGE)
+    rows = selectors.participants(event)
+    if fmt == "xlsx":
+        return xlsx_response(
+            f"peserta-{event.pk}.xlsx",
+            "Peserta",
+            PARTICIPANT_HEADER,
+            (
+                [
+                    i,
+                    r["peserta"].psm.nama,
+                    mask_nik(r["peserta"].psm.nik),
+                    r["peserta"].psm.get_jenis_kelamin_display(),
+                    r["peserta"].psm.desa_tugas.nama,
+                    r["peserta"].psm.desa_tugas.induk.nama,
+                    r["peserta"].get_status_display(),
+                    r["hadir"],
+                    r["peserta"].nilai_pre,
+                    r["peserta"].nilai_post,
+                    r["peserta"].nomor_sertifikat or "",
+                ]
+                for i, r in enumerate(rows, 1)
+            ),
+        )
+    office = current_office()
+    pdf = render_pdf(
+        "pdf/training_participants.html",
+        {
+            "kantor": office,
+            "event": event,
+            "rows": [{**r, "nik": mask_nik(r["peserta"].psm.nik)} for r in rows],
+            "tanggal_mulai": indonesian_date(event.tanggal_mulai),
+            "tanggal_selesai": indonesian_date(event.tanggal_selesai),
+        },
+    )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="peserta-{event.pk}.pdf"'
+    return response
+
+
+@require_GET
+def recap(request, fmt="html"):
+    """People trained per level and year, and per kecamatan (from the registry's records)."""
+    require(request.user, Perm.TRAINING_RECAP)
+    year = request.GET.get("tahun", "")
+    year = int(year) if year.isdigit() and 1990 <= int(year) <= 2100 else None
+    context = selectors.training_recap(request.user, year)
+    labels = dict(PsmBimtek._meta.get_field("tingkat").choices)
+    if fmt == "xlsx":
+        header = ["Kecamatan", "Kode", *[str(labels[lv]) for lv in context["levels"]]]
+        return xlsx_response(
+            f"rekap-pelatihan-{year or 'semua'}.xlsx",
+            "Rekap",
+            header,
+            (
+                [name, code, *[counts[lv] for lv in context["levels"]]]
+                for name, code, counts in context["by_kecamatan"]
+            ),
+        )
+    return render(
+        request,
+        "training/recap.html",
+        {
+            **context,
+            "year": year,
+            "labels": labels,
+            "level_labels": [labels[lv] for lv in context["levels"]],
+        },
     )

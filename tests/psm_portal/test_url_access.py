@@ -114,6 +114,9 @@ EXPECTED: dict[str, dict[str, int | str]] = {
     "training:certificate-verify": {ANON: 200, **_all(200)},
     "training:checkin": {ANON: LOGIN, **_all(404), Role.PSM: 200},  # only a PSM checks in
     "training:psm-history": {ANON: LOGIN, **_all(200)},
+    "training:participants": _staff_only(200),
+    "training:recap": {ANON: LOGIN, **_all(200), Role.PSM: 403},
+    "training:recap-xlsx": {ANON: LOGIN, **_all(200), Role.PSM: 403},
     "reports:coverage-pdf": {
         ANON: LOGIN,
         Role.ADMIN: 200,
@@ -169,7 +172,7 @@ def _reverse(name, psm, extra=None):
     samples = {
         "pk": psm.pk,  # also an import batch id that belongs to nobody in the test
         "kind": "sk",
-        "fmt": "csv",
+        "fmt": "xlsx" if name == "training:participants" else "csv",
         "kode": psm.kode_verifikasi,
         "psm_pk": psm.pk,
         **(extra or {}),

@@ -275,3 +275,49 @@ def test_provincial_event_is_visible_but_read_only_for_kab_kota_staff(staff_clie
     assert (
         staff_client.get(reverse("training:event-update", args=[provincial.pk])).status_code == 403
     )
+
+
+def test_participant_list_pdf_and_xlsx(staff_client, staff, event, office, tmp_path):
+    import io
+
+    from openpyxl import load_workbook
+
+    enrolments = _enrol(event, staff, 3)
+    text = pdf_text(
+        staff_client.get(reverse("training:participants", args=[event.pk, "pdf"])).content, tmp_path
+    )
+    assert "DAFTAR PESERTA" in text and "Jumlah peserta: 3" in text
+    assert all(e.psm.nama in text and e.psm.nik not in text for e in enrolments)
+    sheet = load_workbook(
+        io.BytesIO(
+            staff_client.get(reverse("training:participants", args=[event.pk, "xlsx"])).content
+        )
+    ).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:3] == ("No.", "Nama", "NIK") and len(rows) == 4
+    assert rows[1][2].count("*") == 10
+
+
+def test_recap_counts_people_per_level_year_and_kecamatan(
+    client, users, regions, django_assert_num_queries
+):
+    from tests.factories import BimtekFactory
+
+    for kode, year in (
+        ("33.71.01.1003", 2024),
+        ("33.71.01.1003", 2025),
+        ("33.71.02.1003", 2025),
+        ("33.12.01.2001", 2025),
+    ):
+        BimtekFactory(psm=PsmFactory(desa_kode=kode), tanggal=dt.date(year, 3, 1))
+    client.force_login(users[Role.SUPERVISOR])
+    with django_assert_num_queries(6):
+        context = client.get(reverse("training:recap")).context
+    assert context["by_year"] == {
+        2024: {"dasar": 1, "lanjutan": 0, "spesialisasi": 0},
+        2025: {"dasar": 2, "lanjutan": 0, "spesialisasi": 0},
+    }
+    per_kec = {code: counts["dasar"] for _name, code, counts in context["by_kecamatan"]}
+    assert per_kec == {"33.71.01": 2, "33.71.02": 1, "33.71.03": 0}  # Wonogiri is out of scope
+    filtered = client.get(reverse("training:recap"), {"tahun": "2025"}).context
+    assert {c: n["dasar"] for _n, c, n in filtered["by_kecamatan"]}["33.71.01"] == 1
