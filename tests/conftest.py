@@ -2,7 +2,8 @@ import os
 
 import pytest
 
-from psm_portal.models import Role
+from psm_portal.models import Kantor, Role
+from registry.models import Wilayah
 from registry.regions import load_regions
 from tests.factories import MAGELANG_SELATAN, PsmFactory, make_user
 
@@ -40,3 +41,20 @@ def users(regions, psm):
         ),
         Role.PSM: make_user(Role.PSM, psm=psm, username="psm"),
     }
+
+
+@pytest.fixture
+def office(regions):
+    """The demo office's letterhead and signer, as seed_demo sets it."""
+    return Kantor.objects.create(
+        pk=1,
+        wilayah=Wilayah.objects.get(kode="33.71"),
+        pemerintah="Pemerintah Kota Magelang",
+        nama="Dinas Sosial",
+        alamat="Jl. Jenderal Sudirman No. 46",
+        kota_surat="Magelang",
+        penandatangan_nama="Dra. Wulan Prasetyaningsih, M.Si.",
+        penandatangan_jabatan="Kepala Dinas Sosial Kota Magelang",
+        penandatangan_pangkat="Pembina Tingkat I (IV/b)",
+        penandatangan_nip="196804111993032009",
+    )

@@ -6,30 +6,14 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
-from psm_portal.models import Kantor, Role
-from registry.models import StatusPsm, Wilayah
+from psm_portal.models import Role
+from registry.models import StatusPsm
 from reports import services
 from reports.documents import CoverageReport
 from reports.models import IssuedDocument
 from tests.factories import PsmFactory
 
 TODAY = dt.date(2026, 11, 24)
-
-
-@pytest.fixture
-def office(regions):
-    return Kantor.objects.create(
-        pk=1,
-        wilayah=Wilayah.objects.get(kode="33.71"),
-        pemerintah="Pemerintah Kota Magelang",
-        nama="Dinas Sosial",
-        alamat="Jl. Jenderal Sudirman No. 46",
-        kota_surat="Magelang",
-        penandatangan_nama="Dra. Wulan Prasetyaningsih, M.Si.",
-        penandatangan_jabatan="Kepala Dinas Sosial Kota Magelang",
-        penandatangan_pangkat="Pembina Tingkat I (IV/b)",
-        penandatangan_nip="196804111993032009",
-    )
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ import subprocess
 import pytest
 from django.urls import reverse
 
-from psm_portal.models import Kantor, Role
+from psm_portal.models import Role
 from registry.models import Wilayah
 from tests.factories import EventFactory, PsmFactory
 from training import services
@@ -19,21 +19,6 @@ def pdf_text(content: bytes, tmp_path) -> str:
     return subprocess.run(
         ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
     ).stdout
-
-
-@pytest.fixture
-def office(regions):
-    return Kantor.objects.create(
-        pk=1,
-        wilayah=Wilayah.objects.get(kode="33.71"),
-        pemerintah="Pemerintah Kota Magelang",
-        nama="Dinas Sosial",
-        kota_surat="Magelang",
-        penandatangan_nama="Dra. Wulan, M.Si.",
-        penandatangan_jabatan="Kepala Dinas Sosial Kota Magelang",
-        penandatangan_pangkat="Pembina (IV/a)",
-        penandatangan_nip="196804111993032009",
-    )
 
 
 @pytest.fixture
