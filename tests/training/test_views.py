@@ -111,6 +111,18 @@ def test_nominate_page_lists_filtered_registry(staff_client, event):
     assert [p.nama for p in page.context["page"]] == ["Orang Utara"]
 
 
+def test_nominate_checkbox_values_are_plain_numbers_past_a_thousand(staff_client, event):
+    """Indonesian number formatting writes 1234 as 1.234; a form value must never be localised."""
+    psm = PsmFactory(pk=123456, nama="Orang Keseratus Ribu")
+    body = staff_client.get(reverse("training:event-nominate", args=[event.pk])).content.decode()
+    assert 'value="123456"' in body and 'id="psm-123456"' in body
+    response = staff_client.post(
+        reverse("training:event-nominate", args=[event.pk]), {"psm": ["123456"]}
+    )
+    assert response.status_code == 302
+    assert Peserta.objects.filter(event=event, psm=psm).exists()
+
+
 def test_roster_saves_attendance_and_refuses_another_events_day(staff_client, staff, event):
     enrolments = _enrol(event, staff, 2)
     day = event.hari_set.order_by("tanggal").first()
