@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint format messages clean bench
+.PHONY: run worker test lint format messages clean bench
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "Python 3.12+ diperlukan (Django 6.1); lihat .python-version")'
@@ -20,13 +20,21 @@ messages: $(VENV)/.installed
 	else echo "msgfmt (gettext) tidak ada: katalog terjemahan tidak dikompilasi"; fi
 
 # Starts the portal on SQLite (or DATABASE_URL) with demo data, and prints the URL and logins.
+# The background-task worker (certificate bundles, big reports) runs beside the web server and
+# stops with it.
 run: export DEBUG ?= true
 run: messages
 	$(PY) manage.py migrate --no-input -v0
 	$(PY) manage.py seed_demo
 	@echo ""
 	@echo "Portal PSM berjalan di http://$(HOST):$(PORT)/  (hentikan dengan Ctrl+C)"
+	@trap 'kill 0' INT TERM EXIT; \
+	$(PY) manage.py db_worker --no-reload -v0 & \
 	$(PY) manage.py runserver $(HOST):$(PORT)
+
+# The background-task worker alone (production runs it as its own service; see README).
+worker:
+	$(PY) manage.py db_worker --no-reload
 
 test: messages
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -32,12 +32,22 @@ def static_file_uri(path: str) -> str:
     return f"file://{found}" if found else ""
 
 
-def render_pdf(template: str, context: dict) -> bytes:
-    """Render ``template`` to PDF bytes, always in Indonesian (documents are official)."""
+def render_document(template: str, context: dict):
+    """Render ``template`` to a laid-out WeasyPrint document, always in Indonesian (documents are
+    official). Use :func:`render_pdf` for bytes, or :func:`merge_pdf` to join several."""
     from weasyprint import HTML
 
     with translation.override("id"):
         html = render_to_string(template, context)
-    return HTML(
-        string=html, base_url=str(settings.BASE_DIR), url_fetcher=_url_fetcher()
-    ).write_pdf()
+    return HTML(string=html, base_url=str(settings.BASE_DIR), url_fetcher=_url_fetcher()).render()
+
+
+def render_pdf(template: str, context: dict) -> bytes:
+    return render_document(template, context).write_pdf()
+
+
+def merge_pdf(documents) -> bytes:
+    """One PDF of the pages of several rendered documents, in order."""
+    documents = list(documents)
+    pages = [page for document in documents for page in document.pages]
+    return documents[0].copy(pages).write_pdf()

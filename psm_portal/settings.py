@@ -91,6 +91,14 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The web server and the task worker write to the same file: WAL lets them read while the
+    # other writes, and IMMEDIATE transactions wait for the lock instead of failing mid-way.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "psm_portal.User"
@@ -207,3 +215,10 @@ CSRF_FAILURE_VIEW = "psm_portal.views.csrf_failure"
 PSM_DOCUMENT_NUMBER_PATTERN = env_str(
     "PSM_DOCUMENT_NUMBER_PATTERN", "400.9/{urut:03d}/Dinsos/{tahun}"
 )
+
+# A background document whose progress has not moved for this long is recorded as failed (its
+# worker died) and can be asked for again.
+PSM_DOCUMENT_STALE_MINUTES = env_int("PSM_DOCUMENT_STALE_MINUTES", 10)
+
+# Photos per PPKS assessment (each resized on the server to at most 1600 px).
+PSM_MAX_CASE_PHOTOS = env_int("PSM_MAX_CASE_PHOTOS", 10)

@@ -20,6 +20,7 @@ urlpatterns = [
         views.attendance_sheet_pdf,
         name="attendance-sheet",
     ),
+    path("<int:pk>/sertifikat/", views.certificates_bundle, name="certificates-bundle"),
     path("peserta/<int:pk>/batal/", views.enrolment_cancel, name="enrolment-cancel"),
     path("peserta/<int:pk>/sertifikat.pdf", views.certificate_pdf, name="certificate"),
     path("sertifikat/<slug:kode>/", views.certificate_verify, name="certificate-verify"),

@@ -13,14 +13,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from psm_portal.access import Perm, has_permission
-from psm_portal.office import current_office, format_nip, indonesian_date
+from psm_portal.office import current_office, indonesian_date
 from psm_portal.pdf import public_url, qr_svg_data_uri, render_pdf
 from psm_portal.privacy import mask_nik
 from psm_portal.spreadsheets import xlsx_response
 from registry import selectors as registry_selectors
 from registry.access import get_psm_for_user, require
 from registry.models import PsmBimtek, Wilayah
-from training import forms, selectors, services
+from reports.background import document_request
+from training import documents, forms, selectors, services
 from training.access import (
     can_manage,
     events_visible_to,
@@ -378,26 +379,28 @@ def certificate_pdf(request, pk):
     enrolment = get_enrolment_for_user(request.user, pk)
     if enrolment.status != StatusPeserta.LULUS or not enrolment.nomor_sertifikat:
         raise Http404
-    event = enrolment.event
-    office = current_office()
-    verify = public_url(reverse("training:certificate-verify", args=[enrolment.kode_sertifikat]))
     pdf = render_pdf(
-        "pdf/training_certificate.html",
-        {
-            "kantor": office,
-            "peserta": enrolment,
-            "event": event,
-            "tanggal_mulai": indonesian_date(event.tanggal_mulai),
-            "tanggal_selesai": indonesian_date(event.tanggal_selesai),
-            "qr": qr_svg_data_uri(verify),
-            "verify_url": verify,
-            "nip": format_nip(office.penandatangan_nip) if office else "",
-            "tempat": office.kota_surat if office else "",
-        },
+        documents.CERTIFICATE_TEMPLATE, documents.certificate_context(enrolment, current_office())
     )
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="sertifikat-{enrolment.pk}.pdf"'
     return response
+
+
+@require_POST
+def certificates_bundle(request, pk):
+    """All valid certificates of the event in one PDF, built in the background."""
+    event = get_event_for_user(request.user, pk, perm=Perm.TRAINING_MANAGE)
+    if not documents.graduates(event).exists():
+        messages.error(request, _("Belum ada sertifikat yang berlaku untuk kegiatan ini."))
+        return redirect("training:event-detail", pk=event.pk)
+    document = document_request(
+        jenis=documents.BUNDLE,
+        judul=_("Sertifikat %(judul)s") % {"judul": event.judul},
+        params={"event": event.pk},
+        by=request.user,
+    )
+    return redirect("reports:document", pk=document.pk)
 
 
 @login_not_required

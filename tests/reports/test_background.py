@@ -1,0 +1,209 @@
+"""Background documents: the certificate bundle of an event, built by the task in-process and by a
+real ``db_worker`` process, its progress page, access, and a worker that dies mid-build."""
+
+import datetime as dt
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.urls import reverse
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from psm_portal.models import Role
+from reports.background import build_document, document_request, refresh_status
+from reports.models import GeneratedDocument
+from tests.factories import EventFactory, PsmFactory, make_user
+from training import documents
+from training.models import Peserta
+
+Status = GeneratedDocument.Status
+
+
+def pdf_text(path) -> str:
+    return subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+
+
+def pdf_pages(path) -> int:
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True)
+    return int(next(line.split()[-1] for line in info.stdout.splitlines() if "Pages:" in line))
+
+
+def _graduated_event(n=3, *, revoked=0):
+    event = EventFactory(status="selesai", judul="Bimtek Dasar PSM Angkatan Uji")
+    people = []
+    for i in range(n):
+        psm = PsmFactory(nama=f"Peserta Lulus {i + 1}")
+        people.append(
+            Peserta.objects.create(
+                event=event,
+                psm=psm,
+                status="lulus",
+                nomor_sertifikat=f"SRT/{event.pk}/{i + 1:03d}",
+                sertifikat_dicabut=i < revoked,
+            )
+        )
+    return event, people
+
+
+@pytest.fixture
+def staff_client(client, staff):
+    client.force_login(staff)
+    return client
+
+
+def test_request_queues_one_task_and_a_double_click_reuses_it(staff, office):
+    event, _ = _graduated_event(2)
+    first = document_request(
+        jenis=documents.BUNDLE, judul="Sertifikat", params={"event": event.pk}, by=staff
+    )
+    again = document_request(
+        jenis=documents.BUNDLE, judul="Sertifikat", params={"event": event.pk}, by=staff
+    )
+    assert again.pk == first.pk
+    assert first.status == Status.QUEUED
+    assert DBTaskResult.objects.filter(id=first.task_id, status="READY").count() == 1
+    assert DBTaskResult.objects.count() == 1
+
+
+def test_task_builds_one_pdf_of_every_valid_certificate(staff, office, tmp_path):
+    event, people = _graduated_event(3, revoked=1)
+    document = document_request(
+        jenis=documents.BUNDLE, judul="Sertifikat", params={"event": event.pk}, by=staff
+    )
+    assert build_document.call(str(document.pk)) == Status.DONE
+    document.refresh_from_db()
+    assert document.status == Status.DONE
+    assert (document.selesai, document.total, document.persen) == (2, 2, 100)
+    path = Path(document.berkas.path)
+    assert pdf_pages(path) == 2
+    text = pdf_text(path)
+    assert "Peserta Lulus 2" in text and "Peserta Lulus 3" in text
+    assert "Peserta Lulus 1" not in text  # revoked: not printed again
+    assert "SERTIFIKAT" in text and people[2].nomor_sertifikat in text
+    # A second run (a retried task) does nothing twice.
+    assert build_document.call(str(document.pk)) == Status.DONE
+
+
+def test_view_refuses_an_event_without_valid_certificates(staff_client, office):
+    event, _ = _graduated_event(1, revoked=1)
+    response = staff_client.post(
+        reverse("training:certificates-bundle", args=[event.pk]), follow=True
+    )
+    assert "Belum ada sertifikat yang berlaku" in response.content.decode()
+    assert not GeneratedDocument.objects.exists()
+
+
+def test_progress_page_polls_until_done_then_offers_the_download(staff_client, staff, office):
+    event, _ = _graduated_event(1)
+    response = staff_client.post(reverse("training:certificates-bundle", args=[event.pk]))
+    document = GeneratedDocument.objects.get()
+    assert response["Location"] == reverse("reports:document", args=[document.pk])
+    page = staff_client.get(response["Location"]).content.decode()
+    assert "Menunggu giliran" in page and 'hx-trigger="every 2s"' in page
+    assert (
+        staff_client.get(reverse("reports:document-download", args=[document.pk])).status_code
+        == 404
+    )
+
+    build_document.call(str(document.pk))
+    fragment = staff_client.get(response["Location"], headers={"HX-Request": "true"})
+    body = fragment.content.decode()
+    assert "<html" not in body and "hx-trigger" not in body
+    assert reverse("reports:document-download", args=[document.pk]) in body
+    download = staff_client.get(reverse("reports:document-download", args=[document.pk]))
+    assert download.status_code == 200
+    assert download["Content-Disposition"].startswith("attachment")
+    assert b"".join(download.streaming_content).startswith(b"%PDF")
+    listing = staff_client.get(reverse("reports:document-list")).content.decode()
+    assert "Sertifikat Bimtek Dasar PSM Angkatan Uji" in listing
+
+
+def test_only_the_requester_sees_a_document(client, staff, office, regions):
+    event, _ = _graduated_event(1)
+    document = document_request(
+        jenis=documents.BUNDLE, judul="Sertifikat", params={"event": event.pk}, by=staff
+    )
+    build_document.call(str(document.pk))
+    colleague = make_user(Role.STAF, scope=["33.71"], username="rekan")
+    client.force_login(colleague)
+    assert client.get(reverse("reports:document", args=[document.pk])).status_code == 404
+    assert client.get(reverse("reports:document-download", args=[document.pk])).status_code == 404
+    assert "Sertifikat" not in client.get(reverse("reports:document-list")).content.decode()
+
+
+def test_staff_of_another_region_cannot_request_the_bundle(client, office, regions):
+    event, _ = _graduated_event(1)
+    outsider = make_user(Role.STAF, scope=["33.12"], username="wonogiri")
+    client.force_login(outsider)
+    response = client.post(reverse("training:certificates-bundle", args=[event.pk]))
+    assert response.status_code == 404
+    assert not GeneratedDocument.objects.exists()
+
+
+def test_a_build_that_fails_says_why_and_is_not_left_running(staff, office):
+    event, people = _graduated_event(1)
+    document = document_request(
+        jenis=documents.BUNDLE, judul="Sertifikat", params={"event": event.pk}, by=staff
+    )
+    Peserta.objects.filter(pk=people[0].pk).update(sertifikat_dicabut=True)  # revoked meanwhile
+    assert build_document.call(str(document.pk)) == Status.FAILED
+    document.refresh_from_db()
+    assert document.status == Status.FAILED
+    assert "Belum ada sertifikat yang berlaku" in document.pesan_galat
+
+
+def test_a_build_whose_worker_died_is_shown_as_failed_and_can_be_asked_again(staff, office):
+    event, _ = _graduated_event(1)
+    params = {"event": event.pk}
+    document = document_request(jenis=documents.BUNDLE, judul="S", params=params, by=staff)
+    long_ago = timezone.now() - dt.timedelta(minutes=settings.PSM_DOCUMENT_STALE_MINUTES + 1)
+    GeneratedDocument.objects.filter(pk=document.pk).update(
+        status=Status.RUNNING, updated_at=long_ago
+    )
+    document.refresh_from_db()
+    refresh_status(document)
+    assert document.status == Status.FAILED
+    assert "terhenti" in document.pesan_galat
+    again = document_request(jenis=documents.BUNDLE, judul="S", params=params, by=staff)
+    assert again.pk != document.pk and again.status == Status.QUEUED
+
+
+def _database_url() -> str:
+    db = connection.settings_dict
+    return f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the worker shares PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_process_builds_the_requested_bundle(client, office, regions, tmp_path):
+    staff = make_user(Role.STAF, scope=["33.71"], username="staf-pekerja")
+    event, _ = _graduated_event(2)
+    client.force_login(staff)
+    client.post(reverse("training:certificates-bundle", args=[event.pk]))
+    document = GeneratedDocument.objects.get()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "psm_portal.settings_test",
+        "DATABASE_URL": _database_url(),
+    }
+    worker = subprocess.run(
+        [sys.executable, "manage.py", "db_worker", "--batch", "--no-startup-delay", "--no-reload"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert worker.returncode == 0, worker.stderr
+    document.refresh_from_db()
+    assert document.status == Status.DONE, document.pesan_galat
+    assert DBTaskResult.objects.get(id=document.task_id).status == "SUCCESSFUL"
+    assert pdf_pages(document.berkas.path) == 2
+    assert "Peserta Lulus 2" in pdf_text(document.berkas.path)

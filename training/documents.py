@@ -1,0 +1,60 @@
+"""Training documents: the certificate (one, or all of an event's in one background download)."""
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from psm_portal.office import current_office, format_nip, indonesian_date
+from psm_portal.pdf import merge_pdf, public_url, qr_svg_data_uri, render_document
+from reports.background import Built, DocumentError, builder
+from training.access import can_manage, events_visible_to
+from training.models import Peserta, StatusPeserta
+
+CERTIFICATE_TEMPLATE = "pdf/training_certificate.html"
+BUNDLE = "training.sertifikat"
+
+
+def certificate_context(enrolment: Peserta, office) -> dict:
+    event = enrolment.event
+    verify = public_url(reverse("training:certificate-verify", args=[enrolment.kode_sertifikat]))
+    return {
+        "kantor": office,
+        "peserta": enrolment,
+        "event": event,
+        "tanggal_mulai": indonesian_date(event.tanggal_mulai),
+        "tanggal_selesai": indonesian_date(event.tanggal_selesai),
+        "qr": qr_svg_data_uri(verify),
+        "verify_url": verify,
+        "nip": format_nip(office.penandatangan_nip) if office else "",
+        "tempat": office.kota_surat if office else "",
+    }
+
+
+def graduates(event):
+    """Valid certificates of an event, in certificate-number order."""
+    return (
+        Peserta.objects.filter(event=event, status=StatusPeserta.LULUS, sertifikat_dicabut=False)
+        .exclude(nomor_sertifikat="")
+        .select_related("event", "psm__desa_tugas")
+        .order_by("nomor_sertifikat", "pk")
+    )
+
+
+@builder(BUNDLE)
+def certificates_bundle(document, progress) -> Built:
+    """Every valid certificate of one event as one PDF, rendered one by one for the progress bar
+    (WeasyPrint lays out a few pages a second)."""
+    user = document.diminta_oleh
+    event = events_visible_to(user).filter(pk=document.params.get("event")).first()
+    if event is None or not can_manage(user, event):
+        raise DocumentError(_("Anda tidak lagi berwenang atas kegiatan ini."))
+    people = list(graduates(event))
+    if not people:
+        raise DocumentError(_("Belum ada sertifikat yang berlaku untuk kegiatan ini."))
+    progress.start(len(people))
+    office = current_office()
+    rendered = []
+    for enrolment in people:
+        context = certificate_context(enrolment, office)
+        rendered.append(render_document(CERTIFICATE_TEMPLATE, context))
+        progress.step()
+    return Built(merge_pdf(rendered), f"sertifikat-kegiatan-{event.pk}.pdf")
