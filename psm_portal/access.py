@@ -28,6 +28,14 @@ class Perm(StrEnum):
     TRAINING_MANAGE = "training.manage"
     TRAINING_ENROL_SELF = "training.enrol_self"
     TRAINING_RECAP = "training.recap"
+    PPKS_VIEW = "ppks.view"
+    PPKS_VIEW_SENSITIVE = "ppks.view_sensitive"
+    PPKS_CREATE = "ppks.create"
+    PPKS_REVIEW_KECAMATAN = "ppks.review_kecamatan"
+    PPKS_REVIEW = "ppks.review"
+    PPKS_REFER = "ppks.refer"
+    PPKS_MERGE = "ppks.merge"
+    PPKS_EXPORT = "ppks.export"
 
 
 _STAFF = {
@@ -44,11 +52,19 @@ _STAFF = {
     Perm.TRAINING_VIEW,
     Perm.TRAINING_MANAGE,
     Perm.TRAINING_RECAP,
+    Perm.PPKS_VIEW,
+    Perm.PPKS_VIEW_SENSITIVE,
+    Perm.PPKS_CREATE,
+    Perm.PPKS_REVIEW,
+    Perm.PPKS_REFER,
+    Perm.PPKS_MERGE,
+    Perm.PPKS_EXPORT,
 }
 ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     Role.ADMIN: frozenset(Perm),
     Role.STAF: frozenset(_STAFF),
-    # Supervisors read, export and sign; they do not need a PSM's full NIK.
+    # Supervisors read, export and sign; they do not need a PSM's full NIK, nor the specific
+    # personal data (health, children, criminal records, finances) inside PPKS cases.
     Role.SUPERVISOR: frozenset(
         {
             Perm.PSM_VIEW,
@@ -58,13 +74,23 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.AUDIT_VIEW,
             Perm.TRAINING_VIEW,
             Perm.TRAINING_RECAP,
+            Perm.PPKS_VIEW,
         }
     ),
+    # The kecamatan verifier checks the cases of their kecamatan before the office does.
     Role.VERIFIKATOR: frozenset(
-        {Perm.PSM_VIEW, Perm.COVERAGE_VIEW, Perm.TRAINING_VIEW, Perm.TRAINING_RECAP}
+        {
+            Perm.PSM_VIEW,
+            Perm.COVERAGE_VIEW,
+            Perm.TRAINING_VIEW,
+            Perm.TRAINING_RECAP,
+            Perm.PPKS_VIEW,
+            Perm.PPKS_VIEW_SENSITIVE,
+            Perm.PPKS_REVIEW_KECAMATAN,
+        }
     ),
-    # A PSM sees their own record (NIK included: it is theirs), prints their own card, and
-    # enrols themselves in open training.
+    # A PSM sees their own record (NIK included: it is theirs), prints their own card, enrols
+    # themselves in open training, and assesses cases (seeing only the cases they created).
     Role.PSM: frozenset(
         {
             Perm.PSM_VIEW,
@@ -72,6 +98,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.PSM_CARD,
             Perm.TRAINING_VIEW,
             Perm.TRAINING_ENROL_SELF,
+            Perm.PPKS_VIEW,
+            Perm.PPKS_CREATE,
         }
     ),
 }

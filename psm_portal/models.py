@@ -119,6 +119,16 @@ class Kantor(TimeStamped):
     menggunakan_verifikator_kecamatan = models.BooleanField(
         _("memakai verifikator kecamatan"), default=False
     )
+    rujukan_macet_hari = models.PositiveSmallIntegerField(
+        _("rujukan dianggap macet setelah (hari)"),
+        default=14,
+        help_text=_("Rujukan yang statusnya tidak berubah selama ini tampil di daftar macet."),
+    )
+    simpan_lokasi_foto = models.BooleanField(
+        _("simpan lokasi GPS pada foto"),
+        default=False,
+        help_text=_("Bila tidak, data lokasi (EXIF) dihapus dari foto kasus saat diunggah."),
+    )
 
     class Meta:
         verbose_name = _("kantor")

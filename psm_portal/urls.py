@@ -21,6 +21,7 @@ urlpatterns = [
     path("bahasa/", login_not_required(set_language), name="set_language"),
     path("registri/", include("registry.urls")),
     path("pelatihan/", include("training.urls")),
+    path("kasus/", include("assessments.urls")),
     path("laporan/", include("reports.urls")),
     path("admin/", admin.site.urls),
 ]

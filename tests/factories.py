@@ -90,3 +90,65 @@ class EventFactory(factory.django.DjangoModelFactory):
     tanggal_mulai = dt.date(2026, 12, 7)
     tanggal_selesai = dt.date(2026, 12, 8)
     status = "buka"
+
+
+def ppks_reference():
+    """The shipped PPKS reference rows (a transactional test's flush removes the migration's)."""
+    from django.apps import apps
+
+    from assessments import reference
+
+    reference.load(apps)
+
+
+def subject_data(**overrides) -> dict:
+    """A person in Rejowinangun Selatan, without NIK unless given."""
+    data = {
+        "jenis": "orang",
+        "nama": "Mbah Sarinah",
+        "nik": "",
+        "alasan_tanpa_nik": "tidak_punya",
+        "jenis_kelamin": "P",
+        "tanggal_lahir": dt.date(1948, 5, 2),
+        "alamat": "Jl. Tidar Gg. 3",
+        "rt": "02",
+        "rw": "05",
+        "desa": Wilayah.objects.get(kode="33.71.01.1003"),
+    }
+    data.update(overrides)
+    return data
+
+
+def make_case(by, *, submit=True, kategori=("PPKS-08",), subjek=None, **overrides):
+    """A case written through the service, as the form does (submitted unless told otherwise)."""
+    import uuid
+
+    from assessments import services
+    from assessments.models import KategoriPpks
+
+    categories = list(KategoriPpks.objects.filter(kode__in=kategori))
+    data = {
+        "jenis": "awal",
+        "metode_kontak": "kunjungan",
+        "tanggal": dt.date(2026, 11, 20),
+        "persetujuan_oleh": "subjek",
+        "persetujuan_nama": "Mbah Sarinah",
+        "persetujuan_pada": dt.date(2026, 11, 20),
+        "persetujuan_versi": "2026-11",
+        "kategori_utama": categories[0],
+        "masalah": "Tinggal sendiri, tidak ada penghasilan.",
+        "kebutuhan": "Permakanan dan pendampingan.",
+        "urgensi": "segera",
+    }
+    subject_overrides = overrides.pop("subject", {})
+    data.update(overrides)
+    case, _created = services.case_save(
+        by=by,
+        data=data,
+        kategori=categories,
+        client_uuid=uuid.uuid4(),
+        subjek=subjek,
+        subjek_data=None if subjek else subject_data(**subject_overrides),
+        submit=submit,
+    )
+    return case

@@ -5,6 +5,8 @@ view must say here who may open it. Statuses are for a GET of an object inside t
 scope; a second test checks that objects outside a user's scope answer 404.
 """
 
+import uuid
+
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
@@ -125,6 +127,33 @@ EXPECTED: dict[str, dict[str, int | str]] = {
         Role.VERIFIKATOR: 200,
         Role.PSM: 403,
     },
+    "training:certificates-bundle": {ANON: LOGIN, **_all(405)},
+    "assessments:case-list": {ANON: LOGIN, **_all(200)},
+    "assessments:case-create": {**_staff_only(200), Role.PSM: 200},
+    "assessments:queue": {**_staff_only(200), Role.VERIFIKATOR: 200},
+    "assessments:case-export": _staff_only(200),
+    "assessments:case-detail": {ANON: LOGIN, **_all(200)},
+    # A draft: its author edits it; staff are sent back to the case page (not the author).
+    "assessments:case-update": {
+        ANON: LOGIN,
+        Role.ADMIN: 302,
+        Role.STAF: 302,
+        Role.SUPERVISOR: 403,
+        Role.VERIFIKATOR: 403,
+        Role.PSM: 200,
+    },
+    "assessments:case-review": {ANON: LOGIN, **_all(405)},
+    "assessments:case-visit": {ANON: LOGIN, **_all(405)},
+    "assessments:case-photo": {ANON: LOGIN, **_all(200)},
+    "assessments:referral-create": _staff_only(200),
+    "assessments:referral-update": {ANON: LOGIN, **_all(405)},
+    "assessments:referrals-stalled": _staff_only(200),
+    "assessments:subject-detail": {ANON: LOGIN, **_all(200)},
+    "assessments:subject-merge": {ANON: LOGIN, **_all(405)},
+    "reports:document-list": {ANON: LOGIN, **_all(200)},
+    # A document is only its requester's; the sample belongs to nobody here (own: test_background).
+    "reports:document": {ANON: LOGIN, **_all(404)},
+    "reports:document-download": {ANON: LOGIN, **_all(404)},
 }
 
 # URL names that are not ours to check (Django's admin has its own staff gate, tested upstream).
@@ -163,6 +192,37 @@ def _training_samples(name, psm):
     }
 
 
+def _assessment_samples(name, psm):
+    """A case by ``psm`` (an adult, not a sensitive category) with a photo and a referral."""
+    import io
+
+    from django.core.files.base import ContentFile
+    from PIL import Image
+
+    from assessments.models import AsesmenFoto, Program, Rujukan
+    from tests.factories import make_case, ppks_reference
+
+    ppks_reference()
+    case = make_case(psm.user, submit=name != "assessments:case-update")
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(out, "JPEG")
+    photo = AsesmenFoto(asesmen=case)
+    photo.berkas.save("uji.jpg", ContentFile(out.getvalue()))
+    referral = Rujukan.objects.create(
+        asesmen=case,
+        program=Program.objects.get(kode="PKH"),
+        tujuan_instansi="PKH",
+        tanggal=case.tanggal,
+        status_sejak=case.tanggal,
+        dibuat_oleh=psm.user,
+    )
+    return {
+        "pk": referral.pk if name == "assessments:referral-update" else case.pk,
+        "photo_pk": photo.pk,
+        **({"pk": case.subjek_id} if name.startswith("assessments:subject") else {}),
+    }
+
+
 def _url_names():
     return {name for name, _params in _url_patterns()}
 
@@ -179,6 +239,10 @@ def _reverse(name, psm, extra=None):
     }
     if name.startswith("training:"):
         samples.update(_training_samples(name, psm))
+    if name.startswith("reports:document"):
+        samples["pk"] = uuid.uuid4()
+    if name.startswith("assessments:"):
+        samples.update(_assessment_samples(name, psm))
     params = dict(_url_patterns())[name]
     return reverse(name, kwargs={p: samples[p] for p in params} or None)
 
@@ -195,6 +259,7 @@ def test_url_access_matrix(client, users, psm, name, role):
     if role != ANON:
         client.force_login(users[role])
     response = client.get(url)
+    response.close()  # streamed files (photos, downloads) release their handle
     expected = EXPECTED[name][role]
     if expected == LOGIN:
         assert response.status_code == 302, (url, role, response.status_code)

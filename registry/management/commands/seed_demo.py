@@ -1,14 +1,22 @@
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from registry.demo import DEMO_PASSWORD, seed_demo
+from assessments.demo import seed_cases
+from registry.demo import DEMO_PASSWORD, DEMO_REGION, seed_demo
+from training.demo import seed_training
 
 
 class Command(BaseCommand):
-    help = "Isi data demo Kota Magelang (17 kelurahan, PSM semua status, satu akun per peran)."
+    help = (
+        "Isi data demo Kota Magelang (17 kelurahan, PSM semua status, Bimtek, kasus PPKS, "
+        "satu akun per peran)."
+    )
 
     def handle(self, *args, **options):
-        accounts = seed_demo(today=timezone.localdate())
+        today = timezone.localdate()
+        accounts = seed_demo(today=today)
+        seed_training(today=today, region=DEMO_REGION)
+        seed_cases(today=today, region=DEMO_REGION)
         self.stdout.write(f"Akun demo (sandi untuk semua: {DEMO_PASSWORD}):")
         for username, role in accounts.items():
             self.stdout.write(f"  {username:<12} {role}")

@@ -1,0 +1,88 @@
+"""Loaders for PPKS cases and subjects. A PSM sees only the cases they created; everyone else only
+their region (the subject's desa of domicile). Outside that: 404, as if the case did not exist.
+
+Cases touching specific personal data (UU 27/2022 Pasal 4: health, children, criminal records,
+finances) show their details only to roles holding ``ppks.view_sensitive`` and to the PSM who
+wrote them, and every such view is written to the audit log by :func:`audit_sensitive_view`.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+from assessments.models import Asesmen, Sensitivitas, Subjek
+from psm_portal import audit
+from psm_portal.access import Perm, has_permission, region_q
+from psm_portal.models import Role
+
+ADULT_AGE = 18
+
+
+def cases_visible_to(user):
+    if not has_permission(user, Perm.PPKS_VIEW):
+        return Asesmen.objects.none()
+    if user.role == Role.PSM:
+        return Asesmen.objects.filter(psm_id=user.psm_id) if user.psm_id else Asesmen.objects.none()
+    return Asesmen.objects.filter(region_q(user, "desa__kode"))
+
+
+def subjects_visible_to(user):
+    if not has_permission(user, Perm.PPKS_VIEW):
+        return Subjek.objects.none()
+    if user.role == Role.PSM:
+        return Subjek.objects.filter(asesmen_set__psm_id=user.psm_id).distinct()
+    return Subjek.objects.filter(region_q(user, "desa__kode"))
+
+
+CASE_RELATED = ("subjek__desa__induk", "psm", "kategori_utama", "desa__induk", "dibuat_oleh")
+
+
+def get_case_for_user(user, pk, *, perm: Perm = Perm.PPKS_VIEW) -> Asesmen:
+    case = cases_visible_to(user).select_related(*CASE_RELATED).filter(pk=pk).first()
+    if case is None:
+        raise Http404
+    if not has_permission(user, perm):
+        raise PermissionDenied
+    return case
+
+
+def get_subject_for_user(user, pk) -> Subjek:
+    subject = subjects_visible_to(user).select_related("desa__induk").filter(pk=pk).first()
+    if subject is None:
+        raise Http404
+    return subject
+
+
+def is_author(user, case: Asesmen) -> bool:
+    return bool(user.psm_id and case.psm_id == user.psm_id) or (
+        case.psm_id is None and case.dibuat_oleh_id == user.pk
+    )
+
+
+def sensitivity_of(case: Asesmen, categories=None) -> set[str]:
+    """The specific-data classes a case touches: its categories' and, for a child, 'anak'."""
+    categories = categories if categories is not None else case.kategori.all()
+    classes = {k.sensitivitas for k in categories if k.sensitivitas != Sensitivitas.UMUM}
+    age = case.subjek.umur(case.tanggal)
+    if age is not None and age < ADULT_AGE:
+        classes.add(Sensitivitas.ANAK)
+    return classes
+
+
+def may_see_details(user, case: Asesmen, sensitive: set[str]) -> bool:
+    return not sensitive or is_author(user, case) or has_permission(user, Perm.PPKS_VIEW_SENSITIVE)
+
+
+def may_see_nik(user, case: Asesmen) -> bool:
+    return is_author(user, case) or has_permission(user, Perm.PPKS_VIEW_SENSITIVE)
+
+
+def audit_sensitive_view(user, case: Asesmen, sensitive: set[str]) -> None:
+    """UU 27/2022 Pasal 31: who read which record of specific personal data, and when."""
+    if sensitive:
+        audit.record(
+            by=user,
+            action="asesmen.view_sensitive",
+            target=case,
+            target_label=f"Asesmen #{case.pk}",
+            after={"data_spesifik": sorted(sensitive)},
+        )

@@ -1,0 +1,129 @@
+"""Demo PPKS cases for ``make run``: the demo PSM's own cases in every state of the review chain
+(one returned with comments, one referred and stalled), and staff-entered cases across Kota
+Magelang. Written through the services, like real data."""
+
+import datetime as dt
+import random
+import uuid
+
+from django.db.models import F
+
+from assessments import services
+from assessments.models import Asesmen, KategoriPpks, Program, Rujukan, StatusAsesmen
+from psm_portal.models import User
+from registry.demo import make_nik
+from registry.models import Wilayah
+
+S = StatusAsesmen
+NAMES = [
+    "Mbah Karto Suwito", "Sainem", "Tukiyem", "Paijo", "Ngatini", "Rahmat Hidayat",
+    "Siti Aminah", "Bagus Prasetyo", "Dewi Lestari", "Suparno", "Wartini", "Slamet Riyadi",
+    "Marsinah", "Joko Susilo", "Endang Sulastri", "Agus Salim", "Parmi", "Yuliana",
+]  # fmt: skip
+STORIES = {
+    "PPKS-08": ("Tinggal sendiri, anak merantau dan tidak pernah pulang.", "Permakanan, kunjungan rutin."),
+    "PPKS-24": ("Buruh harian tanpa penghasilan tetap, empat tanggungan.", "Usulan PKH dan Sembako."),
+    "PPKS-09": ("Disabilitas fisik sejak kecelakaan kerja, tidak dapat bekerja.", "Kursi roda, ATENSI."),
+    "PPKS-23": ("Ditinggal suami tanpa kabar, menjadi pencari nafkah utama.", "Modal usaha, PKH."),
+    "PPKS-11": ("Tidur di emperan pasar, tidak punya KTP.", "Perekaman KTP, penempatan di panti."),
+}  # fmt: skip
+
+
+def seed_cases(*, today: dt.date, region: str) -> None:
+    if Asesmen.objects.exists():
+        return
+    rng = random.Random(2026)
+    staf = User.objects.get(username="staf")
+    psm_user = User.objects.get(username="psm")
+    desa = list(Wilayah.objects.filter(tingkat=4, kode__startswith=f"{region}.").order_by("kode"))
+    own_desa = [d for d in desa if d.induk_id == psm_user.psm.desa_tugas.induk_id]
+    categories = {k.kode: k for k in KategoriPpks.objects.all()}
+    pkh, sembako = Program.objects.get(kode="PKH"), Program.objects.get(kode="SEMBAKO")
+
+    def case(by, i, kode, places, submit=True):
+        place = rng.choice(places)
+        born = dt.date(1940 + rng.randint(0, 50), rng.randint(1, 12), rng.randint(1, 28))
+        if kode == "PPKS-08":
+            born = dt.date(1938 + rng.randint(0, 20), rng.randint(1, 12), rng.randint(1, 28))
+        sex = "P" if kode == "PPKS-23" or i % 2 else "L"
+        with_nik = kode != "PPKS-11"
+        masalah, kebutuhan = STORIES[kode]
+        kategori = [categories[kode]] + ([categories["PPKS-24"]] if kode != "PPKS-24" else [])
+        return services.case_save(
+            by=by,
+            client_uuid=uuid.uuid4(),
+            subjek_data={
+                "jenis": "orang",
+                "nama": NAMES[i % len(NAMES)] + ("" if i < len(NAMES) else f" {i}"),
+                "nik": make_nik(place.induk_id, born, sex, 900 + i) if with_nik else "",
+                "alasan_tanpa_nik": "" if with_nik else "tidak_punya",
+                "jenis_kelamin": sex,
+                "tanggal_lahir": born,
+                "alamat": f"RT {rng.randint(1, 9):02d} RW {rng.randint(1, 12):02d}",
+                "desa": place,
+                "status_dtsen": rng.choice(["", "terdaftar", "tidak"]),
+            },
+            data={
+                "jenis": "jarak_jauh" if i % 7 == 3 else "awal",
+                "metode_kontak": "telepon" if i % 7 == 3 else "kunjungan",
+                "tanggal": today - dt.timedelta(days=rng.randint(3, 60)),
+                "persetujuan_oleh": "subjek",
+                "persetujuan_nama": NAMES[i % len(NAMES)],
+                "persetujuan_pada": today - dt.timedelta(days=60),
+                "persetujuan_versi": "2026-11",
+                "kategori_utama": categories[kode],
+                "masalah": masalah,
+                "kebutuhan": kebutuhan,
+                "urgensi": rng.choice(["biasa", "segera", "segera", "darurat"]),
+                "kondisi_rumah": "Dinding bambu, lantai tanah." if i % 3 == 0 else "",
+            },
+            kategori=kategori,
+            disabilitas=[],
+            submit=submit,
+        )[0]
+
+    codes = ["PPKS-08", "PPKS-24", "PPKS-23", "PPKS-11"]
+    # The demo PSM's own cases: a draft, submitted ones, one returned, one verified and referred.
+    mine = [case(psm_user, i, codes[i % 4], own_desa, submit=i != 0) for i in range(6)]
+    services.assessment_transition(
+        asesmen=mine[1],
+        ke=S.DIKEMBALIKAN,
+        by=staf,
+        catatan="Mohon dilengkapi.",
+        komentar={"kondisi_rumah": "Jelaskan kondisi rumah (dinding, lantai, atap)."},
+    )
+    verified = services.assessment_transition(asesmen=mine[2], ke=S.DIVERIFIKASI, by=staf)
+    services.referral_create(
+        asesmen=verified,
+        data={
+            "program": pkh,
+            "tujuan_instansi": "Pendamping PKH Kecamatan",
+            "tanggal": today - dt.timedelta(days=30),
+            "nomor_surat": "400.9/101/Dinsos/2026",
+        },
+        by=staf,
+        today=today,
+    )
+    # Staff-entered cases across the city, in the queue, verified or referred.
+    for i in range(6, 30):
+        c = case(staf, i, codes[i % 4], desa)
+        if i % 3 == 0:
+            c = services.assessment_transition(asesmen=c, ke=S.DIVERIFIKASI, by=staf)
+            if i % 2 == 0:
+                services.referral_create(
+                    asesmen=c,
+                    data={
+                        "program": sembako if i % 4 else pkh,
+                        "tujuan_instansi": "Bidang Penanganan Fakir Miskin",
+                        "tanggal": today - dt.timedelta(days=rng.randint(1, 40)),
+                        "nomor_surat": "",
+                    },
+                    by=staf,
+                    today=today,
+                )
+    # Queue ages as they would be: submitted over the last weeks, not all this second.
+    for c in Asesmen.objects.exclude(status=S.DRAF):
+        Asesmen.objects.filter(pk=c.pk).update(
+            status_sejak=F("status_sejak") - dt.timedelta(days=rng.randint(0, 20))
+        )
+    Rujukan.objects.update(status_sejak=F("tanggal"))

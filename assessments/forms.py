@@ -1,0 +1,345 @@
+"""Case forms: validation only. Errors in Bahasa Indonesia next to the field; soft rules (age and
+sex of a category, a likely duplicate, a child heading a household) are warnings to confirm."""
+
+import uuid
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from assessments.models import (
+    DOKUMEN,
+    AlasanTutup,
+    Asesmen,
+    JenisDisabilitas,
+    KategoriPpks,
+    Program,
+    Rujukan,
+    StatusRujukan,
+    Subjek,
+)
+from psm_portal.uploads import validate_size
+from registry.forms import DateInput
+from registry.nik import check_nik, clean_nik
+
+
+class SubjekForm(forms.ModelForm):
+    nik = forms.CharField(
+        label=_("NIK"),
+        required=False,
+        max_length=24,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+        help_text=_("Kosongkan bila tidak ada, lalu pilih alasannya."),
+    )
+
+    class Meta:
+        model = Subjek
+        fields = [
+            "jenis",
+            "nama",
+            "nik",
+            "alasan_tanpa_nik",
+            "no_kk",
+            "jenis_kelamin",
+            "tempat_lahir",
+            "tanggal_lahir",
+            "umur_perkiraan",
+            "hubungan_kk",
+            "telepon",
+            "alamat",
+            "rt",
+            "rw",
+            "desa",
+            "status_dtsen",
+            "desil",
+        ]
+        widgets = {"tanggal_lahir": DateInput()}
+
+    def __init__(self, *args, desa_qs=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["desa"].queryset = (
+            desa_qs if desa_qs is not None else self.fields["desa"].queryset
+        )
+        self.fields["no_kk"].widget.attrs.update(inputmode="numeric", autocomplete="off")
+        self.fields["telepon"].widget.attrs.update(inputmode="tel")
+        for name in ("rt", "rw"):
+            self.fields[name].widget.attrs.update(inputmode="numeric", size=3)
+        self.fields["desil"].widget.attrs.update(min=1, max=10)
+
+    def clean_nama(self):
+        nama = " ".join(self.cleaned_data["nama"].split())
+        if not nama:
+            raise ValidationError(_("Nama wajib diisi."))
+        return nama
+
+    def clean_nik(self):
+        raw = self.cleaned_data.get("nik", "")
+        if not clean_nik(raw):
+            return ""
+        result = check_nik(raw)
+        if result.errors:
+            raise ValidationError(result.errors)
+        return result.nik
+
+    def clean_no_kk(self):
+        kk = clean_nik(self.cleaned_data.get("no_kk", ""))
+        if kk and (len(kk) != 16 or not kk.isdigit()):
+            raise ValidationError(_("Nomor KK harus 16 digit angka."))
+        return kk
+
+    def clean_desil(self):
+        desil = self.cleaned_data.get("desil")
+        if desil is not None and not 1 <= desil <= 10:
+            raise ValidationError(_("Desil DTSEN 1 sampai 10."))
+        return desil
+
+    def clean(self):
+        cleaned = super().clean()
+        if (
+            cleaned.get("jenis") == "orang"
+            and not cleaned.get("nik")
+            and not cleaned.get("alasan_tanpa_nik")
+            and "nik" not in self.errors
+        ):
+            self.add_error("alasan_tanpa_nik", _("Isi NIK, atau pilih alasan bila tidak ada NIK."))
+        if cleaned.get("nik"):
+            cleaned["alasan_tanpa_nik"] = ""
+        born = cleaned.get("tanggal_lahir")
+        if born and born > timezone.localdate():
+            self.add_error("tanggal_lahir", _("Tanggal lahir tidak boleh di masa depan."))
+        return cleaned
+
+    def validate_constraints(self):
+        # The NIK's uniqueness is checked by the view and the service, with a link to the
+        # subject already registered; the other constraints are the form's own checks above.
+        pass
+
+
+class MultipleImageInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class PhotosField(forms.FileField):
+    """Several photos at once; each checked for size here and decoded as an image by the
+    service (the name and the declared type prove nothing)."""
+
+    widget = MultipleImageInput
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, list | tuple) else ([data] if data else [])
+        for upload in files:
+            validate_size(upload)
+        return files
+
+
+class AsesmenForm(forms.ModelForm):
+    client_uuid = forms.UUIDField(widget=forms.HiddenInput)
+    kategori = forms.ModelMultipleChoiceField(
+        label=_("Kategori PPKS"),
+        queryset=KategoriPpks.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Boleh lebih dari satu."),
+    )
+    disabilitas = forms.ModelMultipleChoiceField(
+        label=_("Jenis disabilitas"),
+        queryset=JenisDisabilitas.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    dokumen = forms.MultipleChoiceField(
+        label=_("Dokumen yang dimiliki"),
+        choices=DOKUMEN,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    bantuan = forms.ModelMultipleChoiceField(
+        label=_("Bantuan yang sedang diterima"),
+        queryset=Program.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    foto = PhotosField(
+        label=_("Foto"),
+        required=False,
+        help_text=_(
+            "Hanya gambar (JPG/PNG), masing-masing paling besar 5 MB; diperkecil otomatis."
+        ),
+    )
+    konfirmasi_peringatan = forms.BooleanField(
+        label=_("Saya sudah memeriksa peringatan di atas dan data ini benar"), required=False
+    )
+
+    class Meta:
+        model = Asesmen
+        fields = [
+            "jenis",
+            "metode_kontak",
+            "tanggal",
+            "informan_nama",
+            "informan_hubungan",
+            "informan_telepon",
+            "persetujuan_oleh",
+            "persetujuan_nama",
+            "persetujuan_pada",
+            "kategori",
+            "kategori_utama",
+            "disabilitas",
+            "tingkat_disabilitas",
+            "kondisi_fisik",
+            "kondisi_sosial",
+            "kondisi_ekonomi",
+            "kondisi_rumah",
+            "dokumen",
+            "bantuan",
+            "masalah",
+            "kebutuhan",
+            "urgensi",
+            "potensi",
+            "rekomendasi",
+            "latitude",
+            "longitude",
+        ]
+        widgets = {
+            "tanggal": DateInput(),
+            "persetujuan_pada": DateInput(),
+            **{
+                name: forms.Textarea(attrs={"rows": 3})
+                for name in (
+                    "kondisi_fisik",
+                    "kondisi_sosial",
+                    "kondisi_ekonomi",
+                    "kondisi_rumah",
+                    "masalah",
+                    "kebutuhan",
+                    "potensi",
+                    "rekomendasi",
+                )
+            },
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        categories = KategoriPpks.objects.filter(aktif=True).order_by("urutan", "kode")
+        self.fields["kategori"].queryset = categories
+        self.fields["kategori_utama"].queryset = categories
+        self.fields["disabilitas"].queryset = JenisDisabilitas.objects.filter(aktif=True).order_by(
+            "urutan"
+        )
+        self.fields["bantuan"].queryset = Program.objects.filter(aktif=True).order_by("urutan")
+        self.fields["informan_telepon"].widget.attrs.update(inputmode="tel")
+        if not self.is_bound and not self.initial.get("client_uuid"):
+            self.initial["client_uuid"] = (
+                self.instance.client_uuid if self.instance.pk else uuid.uuid4()
+            )
+        self.warnings: list[str] = []
+
+    def clean(self):
+        cleaned = super().clean()
+        today = timezone.localdate()
+        for name in ("tanggal", "persetujuan_pada"):
+            if cleaned.get(name) and cleaned[name] > today:
+                self.add_error(name, _("Tanggal tidak boleh di masa depan."))
+        lat, lon = cleaned.get("latitude"), cleaned.get("longitude")
+        if (lat is None) != (lon is None):
+            self.add_error(
+                "longitude", _("Isi lintang dan bujur bersama-sama, atau kosongkan keduanya.")
+            )
+        if lat is not None and not -90 <= lat <= 90:
+            self.add_error("latitude", _("Lintang harus antara -90 dan 90."))
+        if lon is not None and not -180 <= lon <= 180:
+            self.add_error("longitude", _("Bujur harus antara -180 dan 180."))
+        return cleaned
+
+    def require_confirmation(self, warnings: list[str]) -> None:
+        self.warnings = warnings
+        if warnings and not self.cleaned_data.get("konfirmasi_peringatan"):
+            self.add_error(
+                "konfirmasi_peringatan",
+                _(
+                    "Ada peringatan pada data ini. Periksa, lalu centang konfirmasi "
+                    "untuk menyimpan."
+                ),
+            )
+
+
+class ReviewForm(forms.Form):
+    """Verify, return with comments on specific fields, or close."""
+
+    ke = forms.CharField(widget=forms.HiddenInput)
+    status_awal = forms.CharField(widget=forms.HiddenInput)
+    catatan = forms.CharField(
+        label=_("Catatan"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=2000,
+    )
+    alasan_tutup = forms.ChoiceField(
+        label=_("Alasan penutupan"), choices=[("", "-")] + AlasanTutup.choices, required=False
+    )
+
+    COMMENTABLE = [
+        "kategori",
+        "kondisi_fisik",
+        "kondisi_sosial",
+        "kondisi_ekonomi",
+        "kondisi_rumah",
+        "masalah",
+        "kebutuhan",
+        "rekomendasi",
+        "foto",
+    ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from assessments.services import field_label
+
+        for name in self.COMMENTABLE:
+            self.fields[f"komentar_{name}"] = forms.CharField(
+                label=_("Komentar untuk %(f)s") % {"f": field_label(name)},
+                required=False,
+                max_length=1000,
+            )
+
+    def komentar(self) -> dict:
+        return {
+            name: self.cleaned_data.get(f"komentar_{name}", "")
+            for name in self.COMMENTABLE
+            if self.cleaned_data.get(f"komentar_{name}")
+        }
+
+
+class VisitForm(forms.Form):
+    tanggal = forms.DateField(label=_("Tanggal kunjungan"), widget=DateInput())
+    catatan = forms.CharField(label=_("Catatan kunjungan"), required=False, max_length=2000)
+
+
+class RujukanForm(forms.ModelForm):
+    class Meta:
+        model = Rujukan
+        fields = ["program", "tujuan_instansi", "tanggal", "nomor_surat"]
+        widgets = {"tanggal": DateInput()}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["program"].queryset = Program.objects.filter(aktif=True).order_by("urutan")
+
+
+class RujukanStatusForm(forms.Form):
+    status = forms.ChoiceField(label=_("Status"), choices=StatusRujukan.choices)
+    hasil = forms.CharField(
+        label=_("Hasil"), required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
+    )
+    bukti = forms.FileField(label=_("Bukti (PDF)"), required=False)
+
+    def clean_bukti(self):
+        from psm_portal.uploads import validate_pdf
+
+        bukti = self.cleaned_data.get("bukti")
+        if bukti:
+            validate_pdf(bukti)
+        return bukti
+
+
+class MergeForm(forms.Form):
+    duplikat = forms.IntegerField(label=_("Nomor subjek duplikat"), min_value=1)

@@ -1,0 +1,140 @@
+"""Reads of PPKS case work, already scoped to what the user may see and with related rows loaded."""
+
+import datetime as dt
+
+from django.db.models import Prefetch
+from django.utils import timezone
+
+from assessments.access import cases_visible_to
+from assessments.models import (
+    RUJUKAN_TERBUKA,
+    Asesmen,
+    KategoriPpks,
+    Rujukan,
+    StatusAsesmen,
+    Transisi,
+)
+from psm_portal.access import Perm, has_permission, region_q
+from psm_portal.office import current_office
+from registry.models import Wilayah
+
+S = StatusAsesmen
+_CATEGORIES = Prefetch("kategori", queryset=KategoriPpks.objects.order_by("urutan"))
+
+
+def queue_statuses(user) -> list[str]:
+    """The statuses waiting for this user's review level."""
+    office = current_office()
+    kecamatan_level = bool(office and office.menggunakan_verifikator_kecamatan)
+    statuses = []
+    if has_permission(user, Perm.PPKS_REVIEW_KECAMATAN) and kecamatan_level:
+        statuses.append(S.DIAJUKAN)
+    if has_permission(user, Perm.PPKS_REVIEW):
+        statuses.append(S.DIVERIFIKASI_KECAMATAN if kecamatan_level else S.DIAJUKAN)
+        if kecamatan_level:
+            statuses.append(S.DIAJUKAN)  # the office sees what waits at the kecamatan too
+    return list(dict.fromkeys(statuses))
+
+
+def review_queue(user, *, kecamatan="", kategori="", urgensi="", min_hari=None, now=None):
+    """Cases waiting for review, the oldest waiting first."""
+    now = now or timezone.now()
+    cases = cases_visible_to(user).filter(status__in=queue_statuses(user))
+    if kecamatan:
+        cases = cases.filter(desa__induk_id=kecamatan)
+    if kategori:
+        cases = cases.filter(kategori__kode=kategori)
+    if urgensi:
+        cases = cases.filter(urgensi=urgensi)
+    if min_hari:
+        cases = cases.filter(status_sejak__lte=now - dt.timedelta(days=min_hari))
+    return (
+        cases.select_related("subjek", "desa__induk", "psm", "kategori_utama")
+        .prefetch_related(_CATEGORIES)
+        .distinct()
+        .order_by("status_sejak", "pk")
+    )
+
+
+def my_cases(user):
+    """A PSM's own cases: returned ones first (they need the PSM), then drafts, then the rest."""
+    returned_first = {
+        S.DIKEMBALIKAN: 0,
+        S.DRAF: 1,
+    }
+    cases = list(
+        cases_visible_to(user)
+        .select_related("subjek", "desa", "kategori_utama")
+        .prefetch_related(
+            Prefetch(
+                "transisi_set",
+                queryset=Transisi.objects.filter(ke=S.DIKEMBALIKAN).order_by("-pk"),
+                to_attr="returns",
+            )
+        )
+        .order_by("-updated_at", "-pk")[:200]
+    )
+    cases.sort(key=lambda c: returned_first.get(c.status, 2))
+    return cases
+
+
+def case_list(user, *, status="", kecamatan=""):
+    cases = cases_visible_to(user)
+    if status:
+        cases = cases.filter(status=status)
+    if kecamatan:
+        cases = cases.filter(desa__induk_id=kecamatan)
+    return cases.select_related("subjek", "desa__induk", "psm", "kategori_utama").order_by(
+        "-status_sejak", "-pk"
+    )
+
+
+def case_page(case: Asesmen) -> dict:
+    """Everything the case page shows, in a fixed number of queries."""
+    return {
+        "categories": list(case.kategori.order_by("urutan")),
+        "disabilities": list(case.disabilitas.order_by("urutan")),
+        "aid": list(case.bantuan.order_by("urutan")),
+        "photos": list(case.foto_set.order_by("pk")),
+        "transitions": list(case.transisi_set.select_related("oleh").order_by("created_at", "pk")),
+        "referrals": list(case.rujukan_set.select_related("program").order_by("tanggal", "pk")),
+    }
+
+
+def stalled_referrals(user, *, today: dt.date, days: int | None = None, kecamatan=""):
+    """Open referrals whose status has not moved for ``days`` (the office's setting)."""
+    if days is None:
+        office = current_office()
+        days = office.rujukan_macet_hari if office else 14
+    referrals = Rujukan.objects.filter(
+        asesmen__in=cases_visible_to(user),
+        status__in=RUJUKAN_TERBUKA,
+        status_sejak__lte=today - dt.timedelta(days=days),
+    )
+    if kecamatan:
+        referrals = referrals.filter(asesmen__desa__induk_id=kecamatan)
+    return (
+        referrals.select_related("program", "asesmen__desa__induk", "asesmen__subjek").order_by(
+            "asesmen__desa__induk__nama", "status_sejak", "pk"
+        ),
+        days,
+    )
+
+
+def kecamatan_options(user):
+    return Wilayah.objects.filter(tingkat=3).filter(region_q(user, "kode")).order_by("nama")
+
+
+def subject_history(user, subject):
+    return (
+        cases_visible_to(user)
+        .filter(subjek=subject)
+        .select_related("psm", "kategori_utama")
+        .prefetch_related(
+            Prefetch(
+                "rujukan_set",
+                queryset=Rujukan.objects.select_related("program").order_by("tanggal", "pk"),
+            )
+        )
+        .order_by("tanggal", "pk")
+    )

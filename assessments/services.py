@@ -1,0 +1,714 @@
+"""Every write of PPKS case work: subjects, assessments and their review chain, referrals.
+
+The review chain is one table (TRANSITIONS) and one function (:func:`assessment_transition`):
+an illegal step is refused with a reason, every step records actor, time and note, and the case
+row is locked so two reviewers acting at once cannot both win.
+"""
+
+import datetime as dt
+import io
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from assessments.models import (
+    AlasanTutup,
+    Asesmen,
+    AsesmenFoto,
+    AsesmenVersi,
+    HubunganKeluarga,
+    JenisSubjek,
+    KategoriPpks,
+    Rujukan,
+    StatusAsesmen,
+    StatusRujukan,
+    Subjek,
+    Transisi,
+)
+from psm_portal import audit
+from psm_portal.access import Perm, has_permission
+from psm_portal.office import current_office
+from registry.text import normalise_for_search
+
+S = StatusAsesmen
+
+# status -> statuses it may move to. Who may take each step is decided in _step_allowed.
+TRANSITIONS: dict[str, set[str]] = {
+    S.DRAF: {S.DIAJUKAN},
+    S.DIAJUKAN: {S.DIVERIFIKASI_KECAMATAN, S.DIVERIFIKASI, S.DIKEMBALIKAN, S.DITUTUP},
+    S.DIVERIFIKASI_KECAMATAN: {S.DIVERIFIKASI, S.DIKEMBALIKAN},
+    S.DIKEMBALIKAN: {S.DIAJUKAN},
+    S.DIVERIFIKASI: {S.DIRUJUK, S.DITUTUP},
+    S.DIRUJUK: {S.DITUTUP},
+    S.DITUTUP: set(),
+}
+EDITABLE = (S.DRAF, S.DIKEMBALIKAN)
+# Closing a remote assessment as handled or not eligible needs the follow-up visit first.
+NEEDS_VISIT_TO_CLOSE = (AlasanTutup.DITANGANI, AlasanTutup.TIDAK_LAYAK)
+MAX_PHOTO_SIDE = 1600
+
+
+def _uses_kecamatan_level() -> bool:
+    office = current_office()
+    return bool(office and office.menggunakan_verifikator_kecamatan)
+
+
+# --- subjects -------------------------------------------------------------------------------
+
+
+def nik_taken(nik: str, *, exclude_pk=None) -> Subjek | None:
+    if not nik:
+        return None
+    return (
+        Subjek.objects.filter(nik=nik, digabung_ke__isnull=True)
+        .exclude(pk=exclude_pk)
+        .select_related("desa")
+        .first()
+    )
+
+
+def likely_duplicates(*, nama: str, tanggal_lahir, desa_id, exclude_pk=None) -> list[Subjek]:
+    """Subjects with the same name (ignoring case and accents) and either the same birth date or
+    the same desa: probably the same person entered twice."""
+    if not nama:
+        return []
+    same_name = Subjek.objects.filter(
+        nama_cari=normalise_for_search(nama), digabung_ke__isnull=True
+    ).exclude(pk=exclude_pk)
+    matches = same_name.filter(desa_id=desa_id)
+    if tanggal_lahir:
+        matches = matches | same_name.filter(tanggal_lahir=tanggal_lahir)
+    return list(matches.select_related("desa").order_by("pk")[:5])
+
+
+def subject_create(*, data: dict, by) -> Subjek:
+    subject = Subjek(**data, dibuat_oleh=by)
+    _subject_check(subject)
+    try:
+        with transaction.atomic():
+            subject.save()
+    except IntegrityError:  # the same NIK, entered at the same moment elsewhere
+        raise ValidationError({"nik": _("NIK ini sudah terdaftar sebagai subjek PPKS.")}) from None
+    audit.record(
+        by=by,
+        action="subjek.create",
+        target=subject,
+        target_label=f"Subjek #{subject.pk}",
+        after=audit.snapshot(subject),
+    )
+    return subject
+
+
+def subject_update(*, subject: Subjek, data: dict, by) -> Subjek:
+    before = audit.snapshot(subject)
+    for key, value in data.items():
+        setattr(subject, key, value)
+    _subject_check(subject)
+    subject.save()
+    old, new = audit.changed(before, audit.snapshot(subject))
+    if new:
+        audit.record(
+            by=by,
+            action="subjek.update",
+            target=subject,
+            target_label=f"Subjek #{subject.pk}",
+            before=old,
+            after=new,
+        )
+    return subject
+
+
+def _subject_check(subject: Subjek) -> None:
+    if subject.jenis == JenisSubjek.ORANG and not subject.nik and not subject.alasan_tanpa_nik:
+        raise ValidationError(
+            {"alasan_tanpa_nik": _("Isi NIK, atau pilih alasan bila tidak ada NIK.")}
+        )
+    if subject.nik and nik_taken(subject.nik, exclude_pk=subject.pk):
+        raise ValidationError({"nik": _("NIK ini sudah terdaftar sebagai subjek PPKS.")})
+
+
+@transaction.atomic
+def subject_merge(*, keep: Subjek, duplicate: Subjek, by) -> Subjek:
+    """Move the duplicate's assessments to ``keep`` and mark the duplicate merged (kept, not
+    deleted, so its trail stays readable)."""
+    if keep.pk == duplicate.pk:
+        raise ValidationError(_("Subjek tidak dapat digabung dengan dirinya sendiri."))
+    if duplicate.digabung_ke_id:
+        raise ValidationError(_("Subjek ini sudah pernah digabung."))
+    moved = Asesmen.objects.filter(subjek=duplicate).update(subjek=keep)
+    duplicate.digabung_ke = keep
+    duplicate.save(update_fields=["digabung_ke", "updated_at"])
+    if duplicate.nik and not keep.nik:
+        keep.nik, keep.alasan_tanpa_nik = duplicate.nik, ""
+        keep.save(update_fields=["nik", "alasan_tanpa_nik", "updated_at"])
+    audit.record(
+        by=by,
+        action="subjek.merge",
+        target=keep,
+        target_label=f"Subjek #{keep.pk}",
+        after={"digabung": duplicate.pk, "asesmen_dipindah": moved},
+    )
+    return keep
+
+
+# --- assessments ----------------------------------------------------------------------------
+
+
+def category_problems(*, subjek: Subjek, kategori, utama, disabilitas, on: dt.date):
+    """(errors, warnings) of the chosen categories for this subject. Age and sex rules are soft
+    (the texts disagree and ages are often estimated): warnings to confirm, not errors."""
+    errors, warnings = [], []
+    kategori = list(kategori)
+    if not kategori:
+        errors.append(_("Pilih paling sedikit satu kategori PPKS."))
+    if utama and utama not in kategori:
+        errors.append(_("Kategori utama harus salah satu kategori yang dipilih."))
+    if any(k.perlu_disabilitas for k in kategori) and not disabilitas:
+        errors.append(_("Kategori disabilitas memerlukan jenis disabilitas."))
+    age = subjek.umur(on)
+    for k in kategori:
+        unit_ok = {
+            JenisSubjek.ORANG: k.untuk_orang,
+            JenisSubjek.KELUARGA: k.untuk_keluarga,
+            JenisSubjek.KOMUNITAS: k.untuk_komunitas,
+        }[subjek.jenis]
+        if not unit_ok:
+            warnings.append(
+                _("%(k)s biasanya bukan untuk subjek %(j)s.")
+                % {"k": k.singkatan, "j": subjek.get_jenis_display().lower()}
+            )
+        if age is not None and (
+            (k.umur_min is not None and age < k.umur_min)
+            or (k.umur_maks is not None and age > k.umur_maks)
+        ):
+            bounds = (
+                f"{k.umur_min or 0}-{k.umur_maks}" if k.umur_maks is not None else f"{k.umur_min}+"
+            )
+            warnings.append(
+                _("%(k)s umumnya untuk umur %(b)s tahun; umur subjek %(a)d tahun.")
+                % {"k": k.singkatan, "b": bounds, "a": age}
+            )
+        if k.jenis_kelamin and subjek.jenis_kelamin and subjek.jenis_kelamin != k.jenis_kelamin:
+            warnings.append(
+                _("%(k)s umumnya untuk %(jk)s.")
+                % {"k": k.singkatan, "jk": k.get_jenis_kelamin_display().lower()}
+            )
+    if subjek.hubungan_kk == HubunganKeluarga.KEPALA and age is not None and age < 18:
+        warnings.append(
+            _("Subjek berumur %(a)d tahun tercatat sebagai kepala keluarga. Pastikan ini benar.")
+            % {"a": age}
+        )
+    return errors, warnings
+
+
+def _store_photo(case: Asesmen, upload, *, keep_location: bool) -> AsesmenFoto:
+    """Decode the upload as an image (whatever its name says), turn it upright, shrink it to at
+    most 1600 px and re-encode it as JPEG; EXIF (GPS location) is dropped unless the office
+    keeps it."""
+    try:
+        image = Image.open(upload)
+        image.load()
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
+        raise ValidationError(
+            _("%(nama)s bukan gambar yang dapat dibaca.") % {"nama": upload.name}
+        ) from None
+    exif = image.info.get("exif") if keep_location else None
+    image = ImageOps.exif_transpose(image).convert("RGB")
+    image.thumbnail((MAX_PHOTO_SIDE, MAX_PHOTO_SIDE))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=82, optimize=True, **({"exif": exif} if exif else {}))
+    photo = AsesmenFoto(asesmen=case, lebar=image.width, tinggi=image.height)
+    photo.berkas.save(f"{uuid.uuid4().hex}.jpg", ContentFile(out.getvalue()), save=False)
+    photo.save()
+    return photo
+
+
+def photos_problems(case: Asesmen | None, uploads) -> list[str]:
+    existing = case.foto_set.count() if case and case.pk else 0
+    limit = settings.PSM_MAX_CASE_PHOTOS
+    if existing + len(uploads) > limit:
+        return [
+            _("Paling banyak %(n)d foto per asesmen (sudah ada %(ada)d, dikirim %(baru)d).")
+            % {"n": limit, "ada": existing, "baru": len(uploads)}
+        ]
+    return []
+
+
+def assessment_save(
+    *,
+    by,
+    subjek: Subjek,
+    data: dict,
+    kategori,
+    disabilitas=(),
+    bantuan=(),
+    photos=(),
+    client_uuid=None,
+    asesmen: Asesmen | None = None,
+) -> tuple[Asesmen, bool]:
+    """Create or change a draft (or a returned case) of ``by``. A form sent twice with the same
+    ``client_uuid`` (a retry after the signal dropped, a double tap) changes the one case it
+    created; it never makes a second. Answers (case, created)."""
+    with transaction.atomic():
+        if asesmen is None and client_uuid:
+            asesmen = Asesmen.objects.select_for_update().filter(client_uuid=client_uuid).first()
+            if asesmen is not None and not _is_author(by, asesmen):
+                raise ValidationError(_("Formulir ini milik pengguna lain."))
+            if asesmen is not None and asesmen.status not in EDITABLE:
+                return asesmen, False  # already submitted: a late repeat changes nothing
+        elif asesmen is not None:
+            asesmen = Asesmen.objects.select_for_update().get(pk=asesmen.pk)
+        created = asesmen is None
+        if created:
+            asesmen = Asesmen(
+                client_uuid=client_uuid or uuid.uuid4(),
+                dibuat_oleh=by,
+                psm_id=by.psm_id,
+                status=S.DRAF,
+                status_sejak=timezone.now(),
+            )
+            before = None
+        else:
+            if not _is_author(by, asesmen):
+                raise ValidationError(
+                    _(
+                        "Hanya penulis asesmen ini yang dapat mengubahnya; kirim komentar lewat "
+                        "pengembalian."
+                    )
+                )
+            if asesmen.status not in EDITABLE:
+                raise ValidationError(
+                    _("Asesmen berstatus %(s)s tidak dapat diubah lagi.")
+                    % {"s": asesmen.get_status_display()}
+                )
+            before = _snapshot(asesmen)
+        problems = photos_problems(asesmen, photos)
+        if problems:
+            raise ValidationError(problems)
+        for key, value in data.items():
+            setattr(asesmen, key, value)
+        asesmen.subjek = subjek
+        asesmen.desa_id = subjek.desa_id
+        asesmen.save()
+        asesmen.kategori.set(kategori)
+        asesmen.disabilitas.set(disabilitas)
+        asesmen.bantuan.set(bantuan)
+        office = current_office()
+        keep_location = bool(office and office.simpan_lokasi_foto)
+        for upload in photos:
+            _store_photo(asesmen, upload, keep_location=keep_location)
+        after = _snapshot(asesmen)
+        if created:
+            audit.record(
+                by=by,
+                action="asesmen.create",
+                target=asesmen,
+                target_label=f"Asesmen #{asesmen.pk}",
+                after={"status": asesmen.status, "jenis": asesmen.jenis},
+            )
+        else:
+            old, new = audit.changed(before, after)
+            audit.record(
+                by=by,
+                action="asesmen.update",
+                target=asesmen,
+                target_label=f"Asesmen #{asesmen.pk}",
+                after={"isian_diubah": sorted(new)},
+            )
+    return asesmen, created
+
+
+def case_save(
+    *,
+    by,
+    data: dict,
+    kategori,
+    client_uuid,
+    disabilitas=(),
+    bantuan=(),
+    photos=(),
+    subjek: Subjek | None = None,
+    subjek_data: dict | None = None,
+    asesmen: Asesmen | None = None,
+    submit: bool = False,
+) -> tuple[Asesmen, bool]:
+    """The form's one write: the subject (new, or corrected by whoever registered it), the
+    assessment, and, when asked, its submission, all or nothing. A repeat of a form already saved
+    (same ``client_uuid``) answers the case it made, even when both copies arrive at once."""
+    try:
+        with transaction.atomic():
+            if asesmen is None:
+                existing = (
+                    Asesmen.objects.select_for_update()
+                    .select_related("subjek")
+                    .filter(client_uuid=client_uuid)
+                    .first()
+                )
+                if existing is not None:
+                    if not _is_author(by, existing):
+                        raise ValidationError(_("Formulir ini milik pengguna lain."))
+                    if existing.status not in EDITABLE:
+                        return existing, False
+                    asesmen, subjek = existing, existing.subjek
+            if subjek_data is not None:
+                if subjek is None:
+                    subjek = subject_create(data=subjek_data, by=by)
+                elif subjek.dibuat_oleh_id == by.pk:
+                    subjek = subject_update(subject=subjek, data=subjek_data, by=by)
+            case, created = assessment_save(
+                by=by,
+                subjek=subjek,
+                data=data,
+                kategori=kategori,
+                disabilitas=disabilitas,
+                bantuan=bantuan,
+                photos=photos,
+                asesmen=asesmen,
+                client_uuid=client_uuid,
+            )
+            if submit:
+                case = assessment_transition(asesmen=case, ke=S.DIAJUKAN, by=by)
+            return case, created
+    except (IntegrityError, ValidationError):
+        # The same form arrived twice at once and the other copy won: answer what it made.
+        twin = Asesmen.objects.filter(client_uuid=client_uuid).first()
+        if twin is not None and _is_author(by, twin) and asesmen is None:
+            return twin, False
+        raise
+
+
+def case_by_client_uuid(value) -> Asesmen | None:
+    try:
+        key = uuid.UUID(str(value))
+    except ValueError:
+        return None
+    return Asesmen.objects.select_related("subjek").filter(client_uuid=key).first()
+
+
+def _is_author(user, case: Asesmen) -> bool:
+    if user.psm_id:
+        return case.psm_id == user.psm_id
+    return case.psm_id is None and case.dibuat_oleh_id == user.pk
+
+
+# The fields a reviewer compares between versions, in form order.
+DIFF_FIELDS = [
+    "jenis",
+    "metode_kontak",
+    "tanggal",
+    "informan_nama",
+    "informan_hubungan",
+    "persetujuan_oleh",
+    "persetujuan_nama",
+    "kategori",
+    "kategori_utama",
+    "disabilitas",
+    "tingkat_disabilitas",
+    "kondisi_fisik",
+    "kondisi_sosial",
+    "kondisi_ekonomi",
+    "kondisi_rumah",
+    "dokumen",
+    "bantuan",
+    "masalah",
+    "kebutuhan",
+    "urgensi",
+    "potensi",
+    "rekomendasi",
+    "kunjungan_lanjutan",
+]
+
+
+def _snapshot(case: Asesmen) -> dict:
+    """What a person reads in each field, as text (choices by label, relations by name)."""
+    data = {}
+    for name in DIFF_FIELDS:
+        field = Asesmen._meta.get_field(name)
+        if field.many_to_many:
+            value = ", ".join(str(o) for o in getattr(case, name).order_by("pk")) if case.pk else ""
+        elif field.choices:
+            value = str(getattr(case, f"get_{name}_display")())
+        elif name == "dokumen":
+            value = ", ".join(case.dokumen or [])
+        else:
+            value = getattr(case, name)
+            value = "" if value is None else str(value)
+        data[name] = value
+    data["foto"] = str(case.foto_set.count()) if case.pk else "0"
+    return data
+
+
+def field_label(name: str) -> str:
+    if name == "foto":
+        return _("Jumlah foto")
+    return str(Asesmen._meta.get_field(name).verbose_name).capitalize()
+
+
+def version_diff(case: Asesmen) -> list[tuple[str, str, str]]:
+    """(label, before, after) of what changed between the last two submitted versions."""
+    versions = list(case.versi_set.order_by("-nomor")[:2])
+    if len(versions) < 2:
+        return []
+    new, old = versions[0].data, versions[1].data
+    return [
+        (field_label(name), old.get(name, ""), new.get(name, ""))
+        for name in [*DIFF_FIELDS, "foto"]
+        if old.get(name, "") != new.get(name, "")
+    ]
+
+
+def _step_allowed(user, case: Asesmen, ke: str, kecamatan_level: bool | None = None) -> bool:
+    if kecamatan_level is None:
+        kecamatan_level = _uses_kecamatan_level()
+    if ke == S.DIAJUKAN:
+        return has_permission(user, Perm.PPKS_CREATE) and _is_author(user, case)
+    if ke == S.DIVERIFIKASI_KECAMATAN:
+        return kecamatan_level and has_permission(user, Perm.PPKS_REVIEW_KECAMATAN)
+    if ke == S.DIVERIFIKASI:
+        if case.status == S.DIAJUKAN and kecamatan_level:
+            return False  # the kecamatan verifier comes first
+        return has_permission(user, Perm.PPKS_REVIEW)
+    if ke == S.DIKEMBALIKAN:
+        if case.status == S.DIAJUKAN and kecamatan_level:
+            return has_permission(user, Perm.PPKS_REVIEW_KECAMATAN) or has_permission(
+                user, Perm.PPKS_REVIEW
+            )
+        return has_permission(user, Perm.PPKS_REVIEW)
+    if ke == S.DIRUJUK:
+        return has_permission(user, Perm.PPKS_REFER)
+    if ke == S.DITUTUP:
+        return has_permission(user, Perm.PPKS_REVIEW)
+    return False
+
+
+def next_steps(user, case: Asesmen) -> list[str]:
+    """The statuses ``user`` may move ``case`` to now (for the buttons on the case page)."""
+    kecamatan_level = _uses_kecamatan_level()
+    return [
+        ke
+        for ke in S.values
+        if ke in TRANSITIONS[case.status]
+        and ke != S.DIRUJUK
+        and _step_allowed(user, case, ke, kecamatan_level)
+    ]
+
+
+def assessment_transition(
+    *,
+    asesmen: Asesmen,
+    ke: str,
+    by,
+    catatan: str = "",
+    komentar: dict | None = None,
+    alasan_tutup: str = "",
+    expected_status: str | None = None,
+    referral: Rujukan | None = None,
+) -> Asesmen:
+    if ke == S.DIRUJUK and referral is None:
+        raise ValidationError(_("Status dirujuk hanya lewat pembuatan rujukan."))
+    with transaction.atomic():
+        case = (
+            Asesmen.objects.select_for_update()
+            .select_related("subjek", "kategori_utama")
+            .get(pk=asesmen.pk)
+        )
+        if expected_status and case.status != expected_status:
+            last = case.transisi_set.select_related("oleh").order_by("-pk").first()
+            raise ValidationError(
+                _(
+                    "Kasus ini baru saja diproses oleh %(oleh)s (status sekarang: %(s)s). "
+                    "Tindakan Anda tidak disimpan; periksa lagi halaman kasus."
+                )
+                % {
+                    "oleh": last.oleh.get_full_name() or last.oleh.username if last else "-",
+                    "s": case.get_status_display(),
+                }
+            )
+        if ke not in TRANSITIONS[case.status]:
+            raise ValidationError(
+                _("Status asesmen tidak dapat diubah dari %(a)s menjadi %(b)s.")
+                % {"a": case.get_status_display(), "b": S(ke).label}
+            )
+        if not _step_allowed(by, case, ke):
+            raise ValidationError(
+                _("Anda tidak berwenang mengubah asesmen ini menjadi %(b)s.") % {"b": S(ke).label}
+            )
+        komentar = {k: v.strip() for k, v in (komentar or {}).items() if v and v.strip()}
+        catatan = (catatan or "").strip()
+        if ke == S.DIKEMBALIKAN and not (catatan or komentar):
+            raise ValidationError(
+                _("Tuliskan apa yang perlu diperbaiki (catatan atau komentar pada isian).")
+            )
+        if ke == S.DITUTUP:
+            if alasan_tutup not in AlasanTutup.values:
+                raise ValidationError(_("Pilih alasan penutupan kasus."))
+            if case.status == S.DIAJUKAN and alasan_tutup != AlasanTutup.DUPLIKAT:
+                raise ValidationError(
+                    _("Kasus yang belum diverifikasi hanya dapat ditutup sebagai duplikat.")
+                )
+            if case.perlu_kunjungan and alasan_tutup in NEEDS_VISIT_TO_CLOSE:
+                raise ValidationError(
+                    _(
+                        "Asesmen jarak jauh harus dikunjungi dulu: isi tanggal kunjungan "
+                        "lanjutan sebelum menutup kasus sebagai %(a)s."
+                    )
+                    % {"a": AlasanTutup(alasan_tutup).label.lower()}
+                )
+            case.alasan_tutup = alasan_tutup
+        if ke == S.DIAJUKAN:
+            _check_complete(case)
+            case.versi += 1
+            AsesmenVersi.objects.create(asesmen=case, nomor=case.versi, data=_snapshot(case))
+            case.desa_id = case.subjek.desa_id
+        dari = case.status
+        case.status = ke
+        case.status_sejak = timezone.now()
+        case.save()
+        Transisi.objects.create(
+            asesmen=case, dari=dari, ke=ke, oleh=by, catatan=catatan, komentar=komentar
+        )
+        audit.record(
+            by=by,
+            action=f"asesmen.{ke}",
+            target=case,
+            target_label=f"Asesmen #{case.pk}",
+            before={"status": dari},
+            after={"status": ke},
+            reason=catatan,
+        )
+    return case
+
+
+def _check_complete(case: Asesmen) -> None:
+    errors, _warnings = category_problems(
+        subjek=case.subjek,
+        kategori=case.kategori.all(),
+        utama=case.kategori_utama,
+        disabilitas=list(case.disabilitas.all()),
+        on=case.tanggal,
+    )
+    if errors:
+        raise ValidationError(errors)
+
+
+def assessments_verify_bulk(*, ids, by) -> tuple[int, list[str]]:
+    """Verify several cases at the reviewer's level; each one alone, so one refused case does not
+    hold back the others. Answers (verified, problems)."""
+    from assessments.access import cases_visible_to
+
+    done, problems = 0, []
+    for case in cases_visible_to(by).filter(pk__in=ids).order_by("status_sejak", "pk"):
+        ke = (
+            S.DIVERIFIKASI_KECAMATAN
+            if case.status == S.DIAJUKAN and _uses_kecamatan_level()
+            else S.DIVERIFIKASI
+        )
+        try:
+            assessment_transition(asesmen=case, ke=ke, by=by, expected_status=case.status)
+            done += 1
+        except ValidationError as exc:
+            problems.append(f"#{case.pk}: {' '.join(exc.messages)}")
+    return done, problems
+
+
+def visit_record(*, asesmen: Asesmen, tanggal: dt.date, catatan: str, by, today: dt.date):
+    """The follow-up visit a remote assessment always asks for."""
+    if tanggal > today:
+        raise ValidationError(_("Tanggal kunjungan tidak boleh di masa depan."))
+    if tanggal < asesmen.tanggal:
+        raise ValidationError(_("Tanggal kunjungan tidak boleh sebelum tanggal asesmen."))
+    asesmen.kunjungan_lanjutan = tanggal
+    asesmen.save(update_fields=["kunjungan_lanjutan", "updated_at"])
+    audit.record(
+        by=by,
+        action="asesmen.visit",
+        target=asesmen,
+        target_label=f"Asesmen #{asesmen.pk}",
+        after={"kunjungan_lanjutan": tanggal.isoformat()},
+        reason=catatan,
+    )
+    return asesmen
+
+
+# --- referrals ------------------------------------------------------------------------------
+
+
+def referral_create(*, asesmen: Asesmen, data: dict, by, today: dt.date) -> Rujukan:
+    with transaction.atomic():
+        case = Asesmen.objects.select_for_update().get(pk=asesmen.pk)
+        if case.status not in (S.DIVERIFIKASI, S.DIRUJUK):
+            raise ValidationError(
+                _("Hanya kasus yang sudah diverifikasi dinas yang dapat dirujuk.")
+            )
+        if not has_permission(by, Perm.PPKS_REFER):
+            raise ValidationError(_("Anda tidak berwenang membuat rujukan."))
+        if data["tanggal"] > today:
+            raise ValidationError({"tanggal": _("Tanggal rujukan tidak boleh di masa depan.")})
+        if case.rujukan_set.filter(
+            program=data["program"], status__in=[StatusRujukan.DIUSULKAN, StatusRujukan.DIPROSES]
+        ).exists():
+            raise ValidationError(_("Kasus ini sudah dirujuk ke program tersebut."))
+        referral = Rujukan.objects.create(
+            asesmen=case, status_sejak=data["tanggal"], dibuat_oleh=by, **data
+        )
+        if case.status == S.DIVERIFIKASI:
+            assessment_transition(
+                asesmen=case, ke=S.DIRUJUK, by=by, catatan=str(referral.program), referral=referral
+            )
+        audit.record(
+            by=by,
+            action="rujukan.create",
+            target=referral,
+            target_label=f"Rujukan #{referral.pk}",
+            after={"asesmen": case.pk, "program": referral.program_id},
+        )
+    return referral
+
+
+REFERRAL_NEXT = {
+    StatusRujukan.DIUSULKAN: {
+        StatusRujukan.DIPROSES,
+        StatusRujukan.DITERIMA,
+        StatusRujukan.DITOLAK,
+    },
+    StatusRujukan.DIPROSES: {StatusRujukan.DITERIMA, StatusRujukan.DITOLAK},
+    StatusRujukan.DITERIMA: {StatusRujukan.SELESAI},
+    StatusRujukan.DITOLAK: set(),
+    StatusRujukan.SELESAI: set(),
+}
+
+
+def referral_update(*, rujukan: Rujukan, status: str, hasil: str, by, today: dt.date, bukti=None):
+    with transaction.atomic():
+        referral = Rujukan.objects.select_for_update().get(pk=rujukan.pk)
+        if status != referral.status and status not in REFERRAL_NEXT[referral.status]:
+            raise ValidationError(
+                _("Status rujukan tidak dapat diubah dari %(a)s menjadi %(b)s.")
+                % {"a": referral.get_status_display(), "b": StatusRujukan(status).label}
+            )
+        before = {"status": referral.status}
+        if status != referral.status:
+            referral.status, referral.status_sejak = status, today
+        referral.hasil = hasil
+        if bukti:
+            referral.bukti = bukti
+        referral.save()
+        audit.record(
+            by=by,
+            action="rujukan.update",
+            target=referral,
+            target_label=f"Rujukan #{referral.pk}",
+            before=before,
+            after={"status": referral.status},
+        )
+    return referral
+
+
+def kategori_choices():
+    return KategoriPpks.objects.filter(aktif=True).order_by("urutan", "kode")

@@ -1,0 +1,21 @@
+from django.urls import path
+
+from assessments import views
+
+app_name = "assessments"
+urlpatterns = [
+    path("", views.case_list, name="case-list"),
+    path("baru/", views.case_create, name="case-create"),
+    path("antrean/", views.review_queue, name="queue"),
+    path("ekspor.csv", views.case_export, name="case-export"),
+    path("<int:pk>/", views.case_detail, name="case-detail"),
+    path("<int:pk>/ubah/", views.case_update, name="case-update"),
+    path("<int:pk>/tinjau/", views.case_review, name="case-review"),
+    path("<int:pk>/kunjungan/", views.case_visit, name="case-visit"),
+    path("<int:pk>/foto/<int:photo_pk>/", views.case_photo, name="case-photo"),
+    path("<int:pk>/rujuk/", views.referral_create, name="referral-create"),
+    path("rujukan/<int:pk>/", views.referral_update, name="referral-update"),
+    path("rujukan/macet/", views.referrals_stalled, name="referrals-stalled"),
+    path("subjek/<int:pk>/", views.subject_detail, name="subject-detail"),
+    path("subjek/<int:pk>/gabung/", views.subject_merge, name="subject-merge"),
+]

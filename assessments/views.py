@@ -1,0 +1,585 @@
+"""PPKS case pages. Thin: check access, validate, call one service or selector, render.
+
+Nothing about a case ever travels in a URL but its number; searches are not offered here on
+purpose (names and NIKs stay out of URLs and logs)."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from assessments import forms, selectors, services
+from assessments.access import (
+    audit_sensitive_view,
+    get_case_for_user,
+    get_subject_for_user,
+    is_author,
+    may_see_details,
+    may_see_nik,
+    sensitivity_of,
+)
+from assessments.models import (
+    AsesmenFoto,
+    JenisSubjek,
+    KategoriPpks,
+    Rujukan,
+    StatusAsesmen,
+    StatusRujukan,
+    Urgensi,
+)
+from psm_portal import audit
+from psm_portal.access import Perm, has_permission
+from psm_portal.models import Role
+from psm_portal.privacy import mask_nik
+from psm_portal.spreadsheets import csv_response
+from registry.access import desa_in_scope, require
+from registry.models import Wilayah
+
+S = StatusAsesmen
+
+
+def _today():
+    return timezone.localdate()
+
+
+def _desa_for(user):
+    """Desa a case may be registered in: a PSM's own kecamatan, or the staff member's scope."""
+    if user.role == Role.PSM:
+        kecamatan = user.psm.desa_tugas.induk_id if user.psm_id else None
+        return (
+            Wilayah.objects.filter(tingkat=4, induk_id=kecamatan)
+            .select_related("induk")
+            .order_by("nama", "kode")
+        )
+    return desa_in_scope(user)
+
+
+def _int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+@require_GET
+def case_list(request):
+    require(request.user, Perm.PPKS_VIEW)
+    user = request.user
+    if user.role == Role.PSM:
+        return render(request, "assessments/my_cases.html", {"cases": selectors.my_cases(user)})
+    status = request.GET.get("status", "")
+    status = status if status in S.values else ""
+    kecamatan = request.GET.get("kecamatan", "")
+    page = Paginator(selectors.case_list(user, status=status, kecamatan=kecamatan), 50).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "assessments/case_list.html",
+        {
+            "page": page,
+            "statuses": S.choices,
+            "status": status,
+            "kecamatan": kecamatan,
+            "kecamatan_options": selectors.kecamatan_options(user),
+            "can_export": has_permission(user, Perm.PPKS_EXPORT),
+            "can_view_nik": has_permission(user, Perm.PPKS_VIEW_SENSITIVE),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def case_create(request):
+    require(request.user, Perm.PPKS_CREATE)
+    subject = None
+    if "subjek" in request.GET:
+        subject = get_subject_for_user(request.user, _int(request.GET["subjek"]))
+    return _case_form(request, case=None, subject=subject)
+
+
+@require_http_methods(["GET", "POST"])
+def case_update(request, pk):
+    case = get_case_for_user(request.user, pk, perm=Perm.PPKS_CREATE)
+    if not is_author(request.user, case):
+        messages.error(
+            request,
+            _(
+                "Hanya penulis asesmen yang dapat mengubahnya. Kembalikan kasus dengan "
+                "komentar bila ada yang perlu diperbaiki."
+            ),
+        )
+        return redirect("assessments:case-detail", pk=case.pk)
+    if case.status not in services.EDITABLE:
+        messages.error(
+            request,
+            _("Asesmen berstatus %(s)s tidak dapat diubah lagi.")
+            % {"s": case.get_status_display()},
+        )
+        return redirect("assessments:case-detail", pk=case.pk)
+    return _case_form(request, case=case, subject=case.subjek)
+
+
+def _case_form(request, *, case, subject):
+    user = request.user
+    desa_qs = _desa_for(user)
+    # The identity part of the form: for a new subject, or one this user registered.
+    own_subject = subject is None or subject.dibuat_oleh_id == user.pk
+    returns = []
+    if case is not None and case.status == S.DIKEMBALIKAN:
+        returns = list(case.transisi_set.filter(ke=S.DIKEMBALIKAN).order_by("-pk")[:1])
+    if request.method == "POST" and case is None:
+        # A repeat of a form already saved (a retry after the signal dropped, a double tap):
+        # answer the case it made instead of starting another one.
+        repeat = (
+            services.case_by_client_uuid(request.POST.get("client_uuid"))
+            if request.POST.get("client_uuid")
+            else None
+        )
+        if repeat is not None and is_author(user, repeat):
+            if repeat.status not in services.EDITABLE:
+                messages.info(request, _("Asesmen ini sudah terkirim sebelumnya."))
+                return redirect("assessments:case-detail", pk=repeat.pk)
+            case, subject = repeat, repeat.subjek
+            own_subject = subject.dibuat_oleh_id == user.pk
+    if request.method == "POST":
+        sform = (
+            forms.SubjekForm(request.POST, prefix="s", instance=subject, desa_qs=desa_qs)
+            if own_subject
+            else None
+        )
+        form = forms.AsesmenForm(request.POST, request.FILES, instance=case)
+        submit = request.POST.get("aksi") == "ajukan"
+        valid = form.is_valid()
+        valid = (sform.is_valid() if sform else True) and valid
+        duplicate_of = None
+        if valid:
+            target = sform.instance if sform else subject
+            if sform and target.nik:
+                duplicate_of = services.nik_taken(target.nik, exclude_pk=target.pk)
+                if duplicate_of:
+                    sform.add_error("nik", _("NIK ini sudah terdaftar sebagai subjek PPKS."))
+            warnings = []
+            if sform and not duplicate_of and target.pk is None:
+                likely = services.likely_duplicates(
+                    nama=target.nama,
+                    tanggal_lahir=target.tanggal_lahir,
+                    desa_id=target.desa_id,
+                )
+                if likely:
+                    warnings.append(
+                        _(
+                            "Ada %(n)d subjek lain dengan nama yang sama dan tanggal lahir atau "
+                            "desa yang sama. Mungkin orang yang sama sudah didata."
+                        )
+                        % {"n": len(likely)}
+                    )
+            errors, category_warnings = services.category_problems(
+                subjek=target,
+                kategori=form.cleaned_data["kategori"],
+                utama=form.cleaned_data.get("kategori_utama"),
+                disabilitas=form.cleaned_data.get("disabilitas"),
+                on=form.cleaned_data["tanggal"],
+            )
+            for error in errors:
+                form.add_error("kategori", error)
+            for problem in services.photos_problems(case, form.cleaned_data["foto"]):
+                form.add_error("foto", problem)
+            warnings += category_warnings
+            if submit:
+                form.require_confirmation(warnings)
+            else:
+                form.warnings = warnings
+            valid = form.is_valid() and (sform.is_valid() if sform else True)
+        if valid:
+            data = {
+                k: v
+                for k, v in form.cleaned_data.items()
+                if k not in ("client_uuid", "kategori", "disabilitas", "bantuan", "foto")
+                and k != "konfirmasi_peringatan"
+            }
+            data["persetujuan_versi"] = CONSENT_VERSION
+            try:
+                saved, _created = services.case_save(
+                    by=user,
+                    data=data,
+                    kategori=form.cleaned_data["kategori"],
+                    disabilitas=form.cleaned_data["disabilitas"],
+                    bantuan=form.cleaned_data["bantuan"],
+                    photos=form.cleaned_data["foto"],
+                    client_uuid=form.cleaned_data["client_uuid"],
+                    subjek=subject,
+                    subjek_data=(
+                        {f: sform.cleaned_data[f] for f in forms.SubjekForm.Meta.fields}
+                        if sform
+                        else None
+                    ),
+                    asesmen=case,
+                    submit=submit,
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                if saved.status == S.DRAF:
+                    messages.success(request, _("Draf asesmen tersimpan."))
+                else:
+                    messages.success(
+                        request,
+                        _("Asesmen terkirim ke dinas (%(s)s).") % {"s": saved.get_status_display()},
+                    )
+                return redirect("assessments:case-detail", pk=saved.pk)
+        if request.FILES:
+            messages.warning(request, _("Foto yang tadi dipilih perlu dipilih ulang."))
+    else:
+        sform = (
+            forms.SubjekForm(
+                prefix="s",
+                instance=subject,
+                desa_qs=desa_qs,
+                initial={"desa": user.psm.desa_tugas_id}
+                if user.psm_id and subject is None
+                else None,
+            )
+            if own_subject
+            else None
+        )
+        form = forms.AsesmenForm(
+            instance=case,
+            initial={} if case else {"tanggal": _today(), "persetujuan_pada": _today()},
+        )
+        duplicate_of = None
+    return render(
+        request,
+        "assessments/case_form.html",
+        {
+            "form": form,
+            "sform": sform,
+            "case": case,
+            "subject": subject,
+            "returns": returns,
+            "duplicate_of": duplicate_of
+            if duplicate_of and has_permission(user, Perm.PPKS_REVIEW)
+            else None,
+            "disability_codes": list(
+                KategoriPpks.objects.filter(perlu_disabilitas=True).values_list("kode", flat=True)
+            ),
+            "consent_version": CONSENT_VERSION,
+        },
+        status=200 if request.method == "GET" else 400,
+    )
+
+
+# The consent text the form shows, by version (UU 27/2022 Pasal 22: clear Bahasa Indonesia).
+CONSENT_VERSION = "2026-11"
+
+
+@require_GET
+def case_detail(request, pk):
+    user = request.user
+    case = get_case_for_user(user, pk)
+    page = selectors.case_page(case)
+    sensitive = sensitivity_of(case, page["categories"])
+    details = may_see_details(user, case, sensitive)
+    if details:
+        audit_sensitive_view(user, case, sensitive)
+    steps = services.next_steps(user, case)
+    context = {
+        "case": case,
+        **page,
+        "sensitive": sorted(sensitive),
+        "details": details,
+        "nik": (
+            case.subjek.nik
+            if may_see_nik(user, case)
+            else mask_nik(case.subjek.nik)
+            if case.subjek.nik
+            else ""
+        ),
+        "author": is_author(user, case),
+        "editable": is_author(user, case) and case.status in services.EDITABLE,
+        "steps": steps,
+        "review_form": forms.ReviewForm() if steps else None,
+        "diff": services.version_diff(case) if has_permission(user, Perm.PPKS_VIEW) else [],
+        "last_return": next(
+            (t for t in reversed(page["transitions"]) if t.ke == S.DIKEMBALIKAN), None
+        ),
+        "can_refer": case.status in (S.DIVERIFIKASI, S.DIRUJUK)
+        and has_permission(user, Perm.PPKS_REFER),
+        "can_visit": case.perlu_kunjungan
+        and case.status not in (S.DRAF, S.DITUTUP)
+        and (is_author(user, case) or has_permission(user, Perm.PPKS_REVIEW)),
+        "visit_form": forms.VisitForm(initial={"tanggal": _today()}),
+        "referral_statuses": StatusRujukan.choices,
+        "today": _today(),
+    }
+    return render(request, "assessments/case_detail.html", context)
+
+
+@require_POST
+def case_review(request, pk):
+    case = get_case_for_user(request.user, pk)
+    form = forms.ReviewForm(request.POST)
+    if not form.is_valid() or form.cleaned_data["ke"] not in S.values:
+        messages.error(request, _("Tindakan tidak dikenal."))
+        return redirect("assessments:case-detail", pk=case.pk)
+    ke = form.cleaned_data["ke"]
+    try:
+        services.assessment_transition(
+            asesmen=case,
+            ke=ke,
+            by=request.user,
+            catatan=form.cleaned_data["catatan"],
+            komentar=form.komentar(),
+            alasan_tutup=form.cleaned_data["alasan_tutup"],
+            expected_status=form.cleaned_data["status_awal"],
+        )
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("Status asesmen: %(s)s.") % {"s": S(ke).label})
+    return redirect("assessments:case-detail", pk=case.pk)
+
+
+@require_POST
+def case_visit(request, pk):
+    case = get_case_for_user(request.user, pk)
+    if not (is_author(request.user, case) or has_permission(request.user, Perm.PPKS_REVIEW)):
+        raise Http404
+    form = forms.VisitForm(request.POST)
+    if form.is_valid():
+        try:
+            services.visit_record(
+                asesmen=case,
+                tanggal=form.cleaned_data["tanggal"],
+                catatan=form.cleaned_data["catatan"],
+                by=request.user,
+                today=_today(),
+            )
+            messages.success(request, _("Kunjungan lanjutan tercatat."))
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+    else:
+        messages.error(request, _("Tanggal kunjungan tidak valid."))
+    return redirect("assessments:case-detail", pk=case.pk)
+
+
+@require_GET
+def case_photo(request, pk, photo_pk):
+    """Photos are personal data: served only to who may see the case's details, never cached."""
+    case = get_case_for_user(request.user, pk)
+    sensitive = sensitivity_of(case)
+    if not may_see_details(request.user, case, sensitive):
+        raise Http404
+    photo = AsesmenFoto.objects.filter(pk=photo_pk, asesmen=case).first()
+    if photo is None:
+        raise Http404
+    response = FileResponse(photo.berkas.open("rb"), content_type="image/jpeg")
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def referral_create(request, pk):
+    case = get_case_for_user(request.user, pk, perm=Perm.PPKS_REFER)
+    form = forms.RujukanForm(request.POST or None, initial={"tanggal": _today()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.referral_create(
+                asesmen=case, data=form.cleaned_data, by=request.user, today=_today()
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Rujukan tersimpan."))
+            return redirect("assessments:case-detail", pk=case.pk)
+    return render(
+        request,
+        "assessments/referral_form.html",
+        {"form": form, "case": case},
+        status=400 if form.errors else 200,
+    )
+
+
+@require_POST
+def referral_update(request, pk):
+    referral = (
+        Rujukan.objects.select_related("asesmen").filter(pk=pk).first()
+        if _int(pk) is not None
+        else None
+    )
+    if referral is None:
+        raise Http404
+    case = get_case_for_user(request.user, referral.asesmen_id, perm=Perm.PPKS_REFER)
+    form = forms.RujukanStatusForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.referral_update(
+                rujukan=referral,
+                status=form.cleaned_data["status"],
+                hasil=form.cleaned_data["hasil"],
+                bukti=form.cleaned_data["bukti"],
+                by=request.user,
+                today=_today(),
+            )
+            messages.success(request, _("Rujukan diperbarui."))
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+    else:
+        for errors in form.errors.values():
+            messages.error(request, " ".join(errors))
+    return redirect("assessments:case-detail", pk=case.pk)
+
+
+@require_http_methods(["GET", "POST"])
+def review_queue(request):
+    user = request.user
+    if not (
+        has_permission(user, Perm.PPKS_REVIEW) or has_permission(user, Perm.PPKS_REVIEW_KECAMATAN)
+    ):
+        require(user, Perm.PPKS_REVIEW)
+    if request.method == "POST":
+        ids = [i for i in (_int(v) for v in request.POST.getlist("kasus")) if i]
+        if not ids:
+            messages.error(request, _("Pilih paling sedikit satu kasus."))
+        else:
+            done, problems = services.assessments_verify_bulk(ids=ids, by=user)
+            if done:
+                messages.success(request, _("%(n)d kasus diverifikasi.") % {"n": done})
+            for problem in problems:
+                messages.error(request, problem)
+        return redirect(request.get_full_path())
+    filters = {
+        "kecamatan": request.GET.get("kecamatan", ""),
+        "kategori": request.GET.get("kategori", ""),
+        "urgensi": request.GET.get("urgensi", "")
+        if request.GET.get("urgensi") in Urgensi.values
+        else "",
+        "min_hari": _int(request.GET.get("min_hari")),
+    }
+    page = Paginator(selectors.review_queue(user, **filters), 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "assessments/queue.html",
+        {
+            "page": page,
+            "filters": filters,
+            "kecamatan_options": selectors.kecamatan_options(user),
+            "categories": KategoriPpks.objects.filter(aktif=True).order_by("urutan"),
+            "urgencies": Urgensi.choices,
+            "now": timezone.now(),
+        },
+    )
+
+
+@require_GET
+def referrals_stalled(request):
+    require(request.user, Perm.PPKS_REFER)
+    kecamatan = request.GET.get("kecamatan", "")
+    referrals, days = selectors.stalled_referrals(request.user, today=_today(), kecamatan=kecamatan)
+    return render(
+        request,
+        "assessments/referrals_stalled.html",
+        {
+            "referrals": list(referrals[:500]),
+            "days": days,
+            "kecamatan": kecamatan,
+            "kecamatan_options": selectors.kecamatan_options(request.user),
+            "today": _today(),
+        },
+    )
+
+
+@require_GET
+def subject_detail(request, pk):
+    subject = get_subject_for_user(request.user, _int(pk))
+    cases = list(selectors.subject_history(request.user, subject))
+    may_nik = has_permission(request.user, Perm.PPKS_VIEW_SENSITIVE) or any(
+        is_author(request.user, c) for c in cases
+    )
+    return render(
+        request,
+        "assessments/subject_detail.html",
+        {
+            "subject": subject,
+            "cases": cases,
+            "nik": subject.nik if may_nik else mask_nik(subject.nik) if subject.nik else "",
+            "can_merge": has_permission(request.user, Perm.PPKS_MERGE),
+            "can_create": has_permission(request.user, Perm.PPKS_CREATE),
+            "merge_form": forms.MergeForm(),
+            "today": _today(),
+            "JenisSubjek": JenisSubjek,
+        },
+    )
+
+
+@require_POST
+def subject_merge(request, pk):
+    require(request.user, Perm.PPKS_MERGE)
+    keep = get_subject_for_user(request.user, _int(pk))
+    form = forms.MergeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Nomor subjek duplikat tidak valid."))
+        return redirect("assessments:subject-detail", pk=keep.pk)
+    try:
+        duplicate = get_subject_for_user(request.user, form.cleaned_data["duplikat"])
+    except Http404:
+        messages.error(request, _("Subjek duplikat tidak ditemukan di wilayah Anda."))
+        return redirect("assessments:subject-detail", pk=keep.pk)
+    try:
+        services.subject_merge(keep=keep, duplicate=duplicate, by=request.user)
+        messages.success(request, _("Subjek digabung."))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("assessments:subject-detail", pk=keep.pk)
+
+
+@require_GET
+def case_export(request):
+    """CSV of the cases in scope: no names of specific-data categories' details, NIK masked
+    unless the role needs it; every export is audited."""
+    require(request.user, Perm.PPKS_EXPORT)
+    status = request.GET.get("status", "")
+    status = status if status in S.values else ""
+    cases = selectors.case_list(request.user, status=status)
+    full_nik = has_permission(request.user, Perm.PPKS_VIEW_SENSITIVE)
+    rows = (
+        [
+            c.pk,
+            c.subjek.nama,
+            (c.subjek.nik if full_nik else mask_nik(c.subjek.nik)) if c.subjek.nik else "",
+            c.desa.induk.nama,
+            c.desa.nama,
+            c.kategori_utama.singkatan,
+            c.get_jenis_display(),
+            c.tanggal.isoformat(),
+            c.get_urgensi_display(),
+            c.get_status_display(),
+            c.psm.nama if c.psm else "",
+        ]
+        for c in cases.iterator(chunk_size=2000)
+    )
+    audit.record(
+        by=request.user,
+        action="asesmen.export",
+        target_type="asesmen",
+        target_label=_("Ekspor kasus PPKS"),
+        after={"status": status or "semua", "nik_lengkap": full_nik},
+    )
+    header = [
+        _("Nomor"),
+        _("Nama"),
+        _("NIK"),
+        _("Kecamatan"),
+        _("Desa/kelurahan"),
+        _("Kategori utama"),
+        _("Jenis asesmen"),
+        _("Tanggal"),
+        _("Urgensi"),
+        _("Status"),
+        _("PSM"),
+    ]
+    return csv_response(f"kasus-ppks-{_today()}.csv", header, rows)

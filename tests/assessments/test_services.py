@@ -1,0 +1,519 @@
+"""PPKS services on PostgreSQL: the review chain (every legal and illegal step), duplicates,
+soft category rules, idempotent and concurrent submission, concurrent review, the change diff."""
+
+import datetime as dt
+import io
+import threading
+import uuid
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from PIL import Image
+
+from assessments import services
+from assessments.models import (
+    Asesmen,
+    AsesmenFoto,
+    KategoriPpks,
+    Rujukan,
+    StatusAsesmen,
+    Subjek,
+    Transisi,
+)
+from psm_portal.models import AuditEvent, Kantor
+from tests.factories import make_case, subject_data
+
+S = StatusAsesmen
+TODAY = dt.date(2026, 11, 24)
+
+
+def _jpeg(name="foto.jpg", size=(2400, 1800)) -> SimpleUploadedFile:
+    out = io.BytesIO()
+    Image.new("RGB", size, (200, 120, 40)).save(out, "JPEG")
+    return SimpleUploadedFile(name, out.getvalue(), content_type="image/jpeg")
+
+
+def _move(case, ke, by, **kwargs):
+    return services.assessment_transition(asesmen=case, ke=ke, by=by, **kwargs)
+
+
+def _kecamatan_level(on: bool):
+    Kantor.objects.filter(pk=1).update(menggunakan_verifikator_kecamatan=on)
+
+
+# --- state machine ---------------------------------------------------------------------------
+
+# (from, to) -> who takes the step, for an office without the kecamatan level.
+LEGAL_OFFICE = {
+    (S.DRAF, S.DIAJUKAN): "psm_a",
+    (S.DIAJUKAN, S.DIVERIFIKASI): "staf",
+    (S.DIAJUKAN, S.DIKEMBALIKAN): "staf",
+    (S.DIAJUKAN, S.DITUTUP): "staf",  # as a duplicate
+    (S.DIKEMBALIKAN, S.DIAJUKAN): "psm_a",
+    # after a kecamatan verification (the office later stopped using that level)
+    (S.DIVERIFIKASI_KECAMATAN, S.DIVERIFIKASI): "staf",
+    (S.DIVERIFIKASI_KECAMATAN, S.DIKEMBALIKAN): "staf",
+    (S.DIVERIFIKASI, S.DITUTUP): "staf",
+    (S.DIRUJUK, S.DITUTUP): "staf",
+}
+
+
+def _case_in(status, people):
+    """A case of PSM A brought to ``status`` through legal steps."""
+    staf, psm = people["staf"], people["psm_a"]
+    case = make_case(psm, submit=status != S.DRAF)
+    if status in (S.DRAF, S.DIAJUKAN):
+        return case
+    if status == S.DIKEMBALIKAN:
+        return _move(case, S.DIKEMBALIKAN, staf, catatan="Lengkapi kondisi rumah")
+    if status == S.DIVERIFIKASI_KECAMATAN:
+        _kecamatan_level(True)
+        case = _move(case, S.DIVERIFIKASI_KECAMATAN, people["verifikator"])
+        _kecamatan_level(False)
+        return case
+    case = _move(case, S.DIVERIFIKASI, staf)
+    if status == S.DIVERIFIKASI:
+        return case
+    from assessments.models import Program
+
+    services.referral_create(
+        asesmen=case,
+        data={
+            "program": Program.objects.get(kode="PKH"),
+            "tujuan_instansi": "Pendamping PKH Kecamatan",
+            "tanggal": TODAY,
+            "nomor_surat": "",
+        },
+        by=staf,
+        today=TODAY,
+    )
+    case.refresh_from_db()
+    if status == S.DIRUJUK:
+        return case
+    return _move(case, S.DITUTUP, staf, alasan_tutup="ditangani")
+
+
+@pytest.mark.parametrize("dari", S.values)
+@pytest.mark.parametrize("ke", S.values)
+def test_every_transition_is_legal_or_refused(people, dari, ke):
+    case = _case_in(dari, people)
+    assert case.status == dari
+    actor = LEGAL_OFFICE.get((dari, ke))
+    extra = {}
+    if ke == S.DIKEMBALIKAN:
+        extra["catatan"] = "Periksa lagi"
+    if ke == S.DITUTUP:
+        extra["alasan_tutup"] = "duplikat" if dari == S.DIAJUKAN else "ditangani"
+    if actor:
+        moved = _move(case, ke, people[actor], **extra)
+        assert moved.status == ke
+        step = Transisi.objects.filter(asesmen=case).order_by("-pk").first()
+        assert (step.dari, step.ke, step.oleh) == (dari, ke, people[actor])
+        assert AuditEvent.objects.filter(action=f"asesmen.{ke}", target_id=str(case.pk)).exists()
+    else:
+        for who in ("psm_a", "staf", "verifikator"):
+            with pytest.raises(ValidationError):
+                _move(case, ke, people[who], **extra)
+        case.refresh_from_db()
+        assert case.status == dari
+
+
+def test_kecamatan_level_comes_before_the_office(people):
+    _kecamatan_level(True)
+    case = make_case(people["psm_a"])
+    with pytest.raises(ValidationError, match="tidak berwenang"):
+        _move(case, S.DIVERIFIKASI, people["staf"])
+    with pytest.raises(ValidationError, match="tidak berwenang"):
+        _move(case, S.DIVERIFIKASI_KECAMATAN, people["staf"])
+    case = _move(case, S.DIVERIFIKASI_KECAMATAN, people["verifikator"])
+    with pytest.raises(ValidationError, match="tidak berwenang"):
+        _move(case, S.DIVERIFIKASI, people["verifikator"])
+    assert _move(case, S.DIVERIFIKASI, people["staf"]).status == S.DIVERIFIKASI
+
+
+def test_a_psm_cannot_review_and_staff_cannot_submit_for_a_psm(people):
+    case = make_case(people["psm_a"], submit=False)
+    with pytest.raises(ValidationError, match="tidak berwenang"):
+        _move(case, S.DIAJUKAN, people["staf"])
+    case = _move(case, S.DIAJUKAN, people["psm_a"])
+    for ke in (S.DIVERIFIKASI, S.DIKEMBALIKAN):
+        with pytest.raises(ValidationError, match="tidak berwenang"):
+            _move(case, ke, people["psm_a"], catatan="x")
+
+
+def test_returning_needs_a_comment(people):
+    case = make_case(people["psm_a"])
+    with pytest.raises(ValidationError, match="perlu diperbaiki"):
+        _move(case, S.DIKEMBALIKAN, people["staf"], catatan="  ", komentar={"masalah": " "})
+    moved = _move(case, S.DIKEMBALIKAN, people["staf"], komentar={"masalah": "Terlalu singkat"})
+    assert moved.transisi_set.get(ke=S.DIKEMBALIKAN).komentar == {"masalah": "Terlalu singkat"}
+
+
+def test_a_remote_assessment_cannot_be_closed_as_handled_without_a_visit(people):
+    case = make_case(people["psm_a"], jenis="jarak_jauh", metode_kontak="telepon")
+    case = _move(case, S.DIVERIFIKASI, people["staf"])
+    assert case.perlu_kunjungan
+    with pytest.raises(ValidationError, match="harus dikunjungi"):
+        _move(case, S.DITUTUP, people["staf"], alasan_tutup="ditangani")
+    services.visit_record(
+        asesmen=case, tanggal=TODAY, catatan="Sudah dikunjungi", by=people["psm_a"], today=TODAY
+    )
+    assert _move(case, S.DITUTUP, people["staf"], alasan_tutup="ditangani").status == S.DITUTUP
+
+
+def test_a_visit_cannot_be_in_the_future_or_before_the_assessment(people):
+    case = make_case(people["psm_a"], jenis="jarak_jauh", metode_kontak="telepon")
+    with pytest.raises(ValidationError, match="masa depan"):
+        services.visit_record(
+            asesmen=case,
+            tanggal=TODAY + dt.timedelta(days=1),
+            catatan="",
+            by=people["staf"],
+            today=TODAY,
+        )
+    with pytest.raises(ValidationError, match="sebelum tanggal asesmen"):
+        services.visit_record(
+            asesmen=case, tanggal=dt.date(2026, 1, 1), catatan="", by=people["staf"], today=TODAY
+        )
+
+
+def test_an_unverified_case_can_only_be_closed_as_a_duplicate(people):
+    case = make_case(people["psm_a"])
+    with pytest.raises(ValidationError, match="duplikat"):
+        _move(case, S.DITUTUP, people["staf"], alasan_tutup="tidak_layak")
+    with pytest.raises(ValidationError, match="alasan penutupan"):
+        _move(case, S.DITUTUP, people["staf"], alasan_tutup="")
+
+
+# --- subjects and duplicates -----------------------------------------------------------------
+
+
+def test_the_same_nik_is_one_subject_in_the_whole_office(people):
+    nik = "3371014505480001"
+    make_case(people["psm_a"], subject={"nik": nik, "alasan_tanpa_nik": ""})
+    with pytest.raises(ValidationError, match="sudah terdaftar"):
+        make_case(people["psm_b"], subject={"nik": nik, "alasan_tanpa_nik": "", "nama": "Lain"})
+    assert Subjek.objects.filter(nik=nik).count() == 1
+    assert Asesmen.objects.count() == 1  # nothing half-written
+
+
+def test_a_person_without_nik_needs_a_reason(people):
+    with pytest.raises(ValidationError, match="alasan"):
+        make_case(people["psm_a"], subject={"alasan_tanpa_nik": ""})
+
+
+def test_likely_duplicates_match_name_and_birth_date_or_desa(people):
+    make_case(people["psm_a"], subject={"nama": "Mbah Sarinah"})
+    found = services.likely_duplicates(
+        nama="MBAH  sarinah", tanggal_lahir=dt.date(1948, 5, 2), desa_id="33.71.02.1001"
+    )
+    assert [s.nama for s in found] == ["Mbah Sarinah"]
+    assert services.likely_duplicates(
+        nama="Mbah Sarinah", tanggal_lahir=dt.date(1950, 1, 1), desa_id="33.71.01.1003"
+    )
+    assert not services.likely_duplicates(
+        nama="Mbah Sarinah", tanggal_lahir=dt.date(1950, 1, 1), desa_id="33.71.02.1001"
+    )
+
+
+def test_merge_moves_the_assessments_and_keeps_the_duplicate_marked(people):
+    first = make_case(people["psm_a"], subject={"nama": "Mbah Sarinah"})
+    second = make_case(people["psm_b"], subject={"nama": "Mbah Sarinah"})
+    duplicate_pk = second.subjek_id
+    keep = services.subject_merge(keep=first.subjek, duplicate=second.subjek, by=people["staf"])
+    second.refresh_from_db()
+    assert second.subjek_id == keep.pk
+    assert Subjek.objects.get(pk=duplicate_pk).digabung_ke_id == keep.pk
+    with pytest.raises(ValidationError):
+        services.subject_merge(keep=keep, duplicate=keep, by=people["staf"])
+
+
+# --- categories --------------------------------------------------------------------------------
+
+
+def test_age_and_sex_rules_warn_but_do_not_refuse(people):
+    subject = Subjek(**subject_data(jenis_kelamin="L", tanggal_lahir=dt.date(1990, 1, 1)))
+    kategori = list(KategoriPpks.objects.filter(kode__in=["PPKS-08", "PPKS-23"]))
+    errors, warnings = services.category_problems(
+        subjek=subject, kategori=kategori, utama=kategori[0], disabilitas=[], on=TODAY
+    )
+    assert errors == []
+    assert any("LUT umumnya untuk umur 60+" in w for w in warnings)
+    assert any("PRSE umumnya untuk perempuan" in w for w in warnings)
+
+
+def test_disability_categories_need_the_disability_type(people):
+    subject = Subjek(**subject_data(tanggal_lahir=dt.date(1980, 1, 1)))
+    pd = KategoriPpks.objects.get(kode="PPKS-09")
+    errors, _ = services.category_problems(
+        subjek=subject, kategori=[pd], utama=pd, disabilitas=[], on=TODAY
+    )
+    assert "Kategori disabilitas memerlukan jenis disabilitas." in errors
+
+
+def test_the_primary_category_must_be_one_of_the_chosen(people):
+    subject = Subjek(**subject_data())
+    lut, fm = KategoriPpks.objects.get(kode="PPKS-08"), KategoriPpks.objects.get(kode="PPKS-24")
+    errors, _ = services.category_problems(
+        subjek=subject, kategori=[lut], utama=fm, disabilitas=[], on=TODAY
+    )
+    assert "Kategori utama harus salah satu kategori yang dipilih." in errors
+
+
+def test_a_child_heading_a_household_is_a_warning(people):
+    subject = Subjek(
+        **subject_data(tanggal_lahir=dt.date(2012, 1, 1), hubungan_kk="kepala", jenis_kelamin="L")
+    )
+    at = KategoriPpks.objects.get(kode="PPKS-02")
+    _errors, warnings = services.category_problems(
+        subjek=subject, kategori=[at], utama=at, disabilitas=[], on=TODAY
+    )
+    assert any("kepala keluarga" in w for w in warnings)
+
+
+# --- photos ----------------------------------------------------------------------------------
+
+
+def test_photos_are_resized_and_re_encoded(people):
+    case = make_case(people["psm_a"], submit=False)
+    services.assessment_save(
+        by=people["psm_a"],
+        subjek=case.subjek,
+        data={},
+        kategori=case.kategori.all(),
+        photos=[_jpeg()],
+        asesmen=case,
+    )
+    photo = AsesmenFoto.objects.get(asesmen=case)
+    assert (photo.lebar, photo.tinggi) == (1600, 1200)
+    with Image.open(photo.berkas.path) as image:
+        assert image.format == "JPEG" and image.size == (1600, 1200)
+        assert "exif" not in image.info
+
+
+def test_a_file_that_is_not_an_image_is_refused_and_nothing_is_saved(people):
+    case = make_case(people["psm_a"], submit=False)
+    fake = SimpleUploadedFile("foto.jpg", b"%PDF-1.4 not an image", content_type="image/jpeg")
+    with pytest.raises(ValidationError, match="bukan gambar"):
+        services.assessment_save(
+            by=people["psm_a"],
+            subjek=case.subjek,
+            data={"masalah": "Diubah"},
+            kategori=case.kategori.all(),
+            photos=[fake],
+            asesmen=case,
+        )
+    case.refresh_from_db()
+    assert case.masalah != "Diubah" and not AsesmenFoto.objects.exists()
+
+
+def test_twenty_photos_at_once_are_refused_with_the_limit(people, settings):
+    case = make_case(people["psm_a"], submit=False)
+    with pytest.raises(ValidationError, match="Paling banyak 10 foto"):
+        services.assessment_save(
+            by=people["psm_a"],
+            subjek=case.subjek,
+            data={},
+            kategori=case.kategori.all(),
+            photos=[_jpeg(size=(10, 10)) for _ in range(20)],
+            asesmen=case,
+        )
+
+
+# --- editing, resubmission, the diff -----------------------------------------------------------
+
+
+def test_a_returned_case_edited_by_someone_else_is_refused(people):
+    case = _move(make_case(people["psm_a"]), S.DIKEMBALIKAN, people["staf"], catatan="x")
+    for other in ("psm_b", "staf"):
+        with pytest.raises(ValidationError, match="Hanya penulis"):
+            services.assessment_save(
+                by=people[other],
+                subjek=case.subjek,
+                data={"masalah": "Ditimpa"},
+                kategori=case.kategori.all(),
+                asesmen=case,
+            )
+
+
+def test_resubmission_shows_what_changed_since_the_previous_version(people):
+    case = make_case(people["psm_a"])
+    case = _move(case, S.DIKEMBALIKAN, people["staf"], komentar={"kondisi_rumah": "Isi"})
+    services.assessment_save(
+        by=people["psm_a"],
+        subjek=case.subjek,
+        data={"kondisi_rumah": "Dinding bambu, lantai tanah", "urgensi": "darurat"},
+        kategori=KategoriPpks.objects.filter(kode__in=["PPKS-08", "PPKS-24"]),
+        asesmen=case,
+    )
+    case = _move(case, S.DIAJUKAN, people["psm_a"])
+    assert case.versi == 2
+    diff = {label: (before, after) for label, before, after in services.version_diff(case)}
+    assert diff["Kondisi tempat tinggal"] == ("", "Dinding bambu, lantai tanah")
+    assert diff["Urgensi"] == ("Segera", "Darurat")
+    assert "Fakir Miskin" in diff["Kategori ppks"][1]
+    assert "Masalah utama" not in diff
+
+
+def test_the_same_form_sent_twice_makes_one_case(people):
+    key = uuid.uuid4()
+    kwargs = {
+        "by": people["psm_a"],
+        "data": {
+            "jenis": "awal",
+            "metode_kontak": "kunjungan",
+            "tanggal": TODAY,
+            "persetujuan_oleh": "subjek",
+            "persetujuan_nama": "Mbah Sarinah",
+            "persetujuan_pada": TODAY,
+            "persetujuan_versi": "2026-11",
+            "kategori_utama": KategoriPpks.objects.get(kode="PPKS-08"),
+            "masalah": "m",
+            "kebutuhan": "k",
+        },
+        "kategori": KategoriPpks.objects.filter(kode="PPKS-08"),
+        "client_uuid": key,
+        "subjek_data": subject_data(),
+        "submit": True,
+    }
+    first, created = services.case_save(**kwargs)
+    again, created_again = services.case_save(**kwargs)
+    assert created and not created_again and again.pk == first.pk
+    assert Asesmen.objects.count() == 1 and Subjek.objects.count() == 1
+    assert Transisi.objects.filter(ke=S.DIAJUKAN).count() == 1
+    with pytest.raises(ValidationError, match="milik pengguna lain"):
+        services.case_save(**{**kwargs, "by": people["psm_b"]})
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="real parallel connections")
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_repeats_of_one_submission_make_one_case(regions, office):
+    from psm_portal.models import Role
+    from tests.factories import PsmFactory, make_user, ppks_reference
+
+    ppks_reference()
+    psm = make_user(Role.PSM, psm=PsmFactory(), username="psm-paralel")
+    key = uuid.uuid4()
+    barrier = threading.Barrier(6)
+    results, failures = [], []
+
+    def send():
+        try:
+            barrier.wait()
+            case, _created = services.case_save(
+                by=psm,
+                data={
+                    "jenis": "awal",
+                    "metode_kontak": "kunjungan",
+                    "tanggal": TODAY,
+                    "persetujuan_oleh": "subjek",
+                    "persetujuan_nama": "Mbah Sarinah",
+                    "persetujuan_pada": TODAY,
+                    "persetujuan_versi": "2026-11",
+                    "kategori_utama": KategoriPpks.objects.get(kode="PPKS-08"),
+                    "masalah": "m",
+                    "kebutuhan": "k",
+                },
+                kategori=KategoriPpks.objects.filter(kode="PPKS-08"),
+                client_uuid=key,
+                subjek_data=subject_data(nik="3371014505480001", alasan_tanpa_nik=""),
+                submit=True,
+            )
+            results.append(case.pk)
+        except Exception as exc:  # noqa: BLE001 - reported below
+            failures.append(repr(exc))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
+    assert len(set(results)) == 1 and len(results) == 6
+    assert Asesmen.objects.count() == 1 and Subjek.objects.count() == 1
+    assert Transisi.objects.count() == 1
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="real parallel connections")
+@pytest.mark.django_db(transaction=True)
+def test_two_reviewers_acting_at_once_one_wins_the_other_is_told(regions, office):
+    from psm_portal.models import Role
+    from tests.factories import PsmFactory, make_user, ppks_reference
+
+    ppks_reference()
+    psm = make_user(Role.PSM, psm=PsmFactory(), username="psm-r")
+    reviewers = [make_user(Role.STAF, scope=["33.71"], username=f"staf-{i}") for i in range(2)]
+    case = make_case(psm)
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def act(user, ke):
+        try:
+            barrier.wait()
+            services.assessment_transition(
+                asesmen=case, ke=ke, by=user, catatan="cek", expected_status=S.DIAJUKAN
+            )
+            outcomes.append(("ok", ke))
+        except ValidationError as exc:
+            outcomes.append(("refused", " ".join(exc.messages)))
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=act, args=(reviewers[0], S.DIVERIFIKASI)),
+        threading.Thread(target=act, args=(reviewers[1], S.DIKEMBALIKAN)),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    kinds = sorted(o[0] for o in outcomes)
+    assert kinds == ["ok", "refused"], outcomes
+    refused = next(o[1] for o in outcomes if o[0] == "refused")
+    assert "baru saja diproses" in refused
+    assert Transisi.objects.filter(asesmen=case).exclude(ke=S.DIAJUKAN).count() == 1
+
+
+# --- referrals ---------------------------------------------------------------------------------
+
+
+def test_referral_needs_a_verified_case_and_one_open_per_programme(people):
+    from assessments.models import Program
+
+    pkh = Program.objects.get(kode="PKH")
+    data = {"program": pkh, "tujuan_instansi": "PKH", "tanggal": TODAY, "nomor_surat": ""}
+    case = make_case(people["psm_a"])
+    with pytest.raises(ValidationError, match="sudah diverifikasi"):
+        services.referral_create(asesmen=case, data=data, by=people["staf"], today=TODAY)
+    case = _move(case, S.DIVERIFIKASI, people["staf"])
+    referral = services.referral_create(asesmen=case, data=data, by=people["staf"], today=TODAY)
+    case.refresh_from_db()
+    assert case.status == S.DIRUJUK and referral.status_sejak == TODAY
+    with pytest.raises(ValidationError, match="sudah dirujuk"):
+        services.referral_create(asesmen=case, data=data, by=people["staf"], today=TODAY)
+    with pytest.raises(ValidationError, match="masa depan"):
+        services.referral_create(
+            asesmen=case,
+            data={
+                **data,
+                "program": Program.objects.get(kode="SEMBAKO"),
+                "tanggal": TODAY + dt.timedelta(days=1),
+            },
+            by=people["staf"],
+            today=TODAY,
+        )
+    later = TODAY + dt.timedelta(days=3)
+    services.referral_update(
+        rujukan=referral, status="diterima", hasil="Masuk KPM", by=people["staf"], today=later
+    )
+    referral.refresh_from_db()
+    assert (referral.status, referral.status_sejak) == ("diterima", later)
+    with pytest.raises(ValidationError, match="tidak dapat diubah"):
+        services.referral_update(
+            rujukan=referral, status="diusulkan", hasil="", by=people["staf"], today=later
+        )
+    assert Rujukan.objects.count() == 1

@@ -1,0 +1,360 @@
+"""PPKS pages: the PSM's form (input kept, warnings, idempotent resubmission), access and the
+audit of sensitive reads, review actions, the queue, stalled referrals, exports, query counts."""
+
+import datetime as dt
+import io
+import uuid
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from PIL import Image
+
+from assessments.models import Asesmen, Program, Rujukan, StatusAsesmen, Subjek
+from psm_portal.models import AuditEvent
+from tests.factories import make_case
+
+S = StatusAsesmen
+
+
+def _client(client, user):
+    client.force_login(user)
+    return client
+
+
+def _form(**overrides) -> dict:
+    """What the PSM's phone sends for a new elderly person without a KTP."""
+    today = dt.date.today().isoformat()
+    data = {
+        "client_uuid": str(uuid.uuid4()),
+        "s-jenis": "orang",
+        "s-nama": "Mbah Karto",
+        "s-nik": "",
+        "s-alasan_tanpa_nik": "tidak_punya",
+        "s-jenis_kelamin": "L",
+        "s-tanggal_lahir": "1944-08-17",
+        "s-alamat": "Kampung Botton",
+        "s-rt": "03",
+        "s-rw": "07",
+        "s-desa": "33.71.01.1003",
+        "jenis": "awal",
+        "metode_kontak": "kunjungan",
+        "tanggal": today,
+        "persetujuan_oleh": "subjek",
+        "persetujuan_nama": "Mbah Karto",
+        "persetujuan_pada": today,
+        "kategori": ["PPKS-08"],
+        "kategori_utama": "PPKS-08",
+        "masalah": "Hidup sendiri tanpa penghasilan.",
+        "kebutuhan": "Permakanan.",
+        "urgensi": "segera",
+        "aksi": "ajukan",
+    }
+    data.update(overrides)
+    return data
+
+
+def _jpeg() -> SimpleUploadedFile:
+    out = io.BytesIO()
+    Image.new("RGB", (1200, 900), (90, 140, 60)).save(out, "JPEG")
+    return SimpleUploadedFile("rumah.jpg", out.getvalue(), content_type="image/jpeg")
+
+
+def test_psm_submits_a_case_with_a_photo(client, people):
+    c = _client(client, people["psm_a"])
+    response = c.post(reverse("assessments:case-create"), {**_form(), "foto": [_jpeg()]})
+    case = Asesmen.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("assessments:case-detail", args=[case.pk])
+    assert case.status == S.DIAJUKAN and case.psm == people["psm_a"].psm
+    assert case.foto_set.count() == 1 and case.persetujuan_versi == "2026-11"
+    page = c.get(response["Location"]).content.decode()
+    assert "Mbah Karto" in page and "Diajukan" in page
+
+
+def test_the_same_form_sent_twice_over_http_makes_one_case(client, people):
+    c = _client(client, people["psm_a"])
+    data = _form()
+    first = c.post(reverse("assessments:case-create"), data)
+    again = c.post(reverse("assessments:case-create"), data)
+    assert first["Location"] == again["Location"]
+    assert Asesmen.objects.count() == 1 and Subjek.objects.count() == 1
+
+
+def test_a_bad_form_keeps_every_typed_value_and_says_why(client, people):
+    c = _client(client, people["psm_a"])
+    data = _form(**{"s-nik": "3371017102900001", "s-alasan_tanpa_nik": "", "masalah": "Atap bocor"})
+    response = c.post(reverse("assessments:case-create"), data)
+    body = response.content.decode()
+    assert response.status_code == 400
+    assert "Tanggal lahir pada NIK (digit 7-12) bukan tanggal yang ada." in body
+    assert 'value="Mbah Karto"' in body and "Atap bocor" in body
+    assert data["client_uuid"] in body  # a retry still cannot duplicate
+    assert not Asesmen.objects.exists()
+
+
+def test_warnings_must_be_confirmed_before_submitting_but_not_for_a_draft(client, people):
+    c = _client(client, people["psm_a"])
+    data = _form(**{"s-tanggal_lahir": "1990-01-01"})  # LUT is for 60+
+    response = c.post(reverse("assessments:case-create"), data)
+    assert response.status_code == 400
+    assert "LUT umumnya untuk umur 60+" in response.content.decode()
+    assert not Asesmen.objects.exists()
+    response = c.post(reverse("assessments:case-create"), {**data, "konfirmasi_peringatan": "on"})
+    assert response.status_code == 302 and Asesmen.objects.get().status == S.DIAJUKAN
+    draft = _form(**{"s-tanggal_lahir": "1990-01-01", "s-nama": "Lain", "aksi": "draf"})
+    assert c.post(reverse("assessments:case-create"), draft).status_code == 302
+    assert Asesmen.objects.filter(status=S.DRAF).count() == 1
+
+
+def test_a_nik_already_registered_is_refused_and_staff_get_a_link(client, people):
+    existing = make_case(
+        people["psm_b"], subject={"nik": "3371014505480001", "alasan_tanpa_nik": ""}
+    )
+    data = _form(**{"s-nik": "3371014505480001"})
+    body = _client(client, people["psm_a"]).post(reverse("assessments:case-create"), data)
+    assert "NIK ini sudah terdaftar sebagai subjek PPKS." in body.content.decode()
+    assert (
+        reverse("assessments:subject-detail", args=[existing.subjek_id])
+        not in body.content.decode()
+    )
+    client.force_login(people["staf"])
+    staff_body = client.post(reverse("assessments:case-create"), data).content.decode()
+    assert reverse("assessments:subject-detail", args=[existing.subjek_id]) in staff_body
+    assert Asesmen.objects.count() == 1
+
+
+def test_twenty_photos_are_refused_with_a_message(client, people, settings):
+    response = _client(client, people["psm_a"]).post(
+        reverse("assessments:case-create"), {**_form(), "foto": [_jpeg() for _ in range(20)]}
+    )
+    assert "Paling banyak 10 foto" in response.content.decode()
+    assert not Asesmen.objects.exists()
+
+
+def test_a_non_image_photo_is_refused(client, people):
+    fake = SimpleUploadedFile("foto.jpg", b"<script>alert(1)</script>", content_type="image/jpeg")
+    response = _client(client, people["psm_a"]).post(
+        reverse("assessments:case-create"), {**_form(), "foto": [fake]}
+    )
+    assert response.status_code == 400
+    assert "bukan gambar yang dapat dibaca" in response.content.decode()
+    assert not Asesmen.objects.exists()
+
+
+# --- access ----------------------------------------------------------------------------------
+
+
+def test_psm_a_asking_for_psm_b_case_gets_404(client, people):
+    case_b = make_case(people["psm_b"])
+    c = _client(client, people["psm_a"])
+    for name in ("case-detail", "case-update"):
+        assert c.get(reverse(f"assessments:{name}", args=[case_b.pk])).status_code == 404
+    assert c.get(reverse("assessments:subject-detail", args=[case_b.subjek_id])).status_code == 404
+    assert "Mbah Sarinah" not in c.get(reverse("assessments:case-list")).content.decode()
+
+
+def test_staff_outside_the_region_get_404(client, people):
+    case = make_case(people["psm_a"])
+    c = _client(client, people["luar"])
+    assert c.get(reverse("assessments:case-detail", args=[case.pk])).status_code == 404
+    assert (
+        c.post(
+            reverse("assessments:case-review", args=[case.pk]),
+            {"ke": "diverifikasi", "status_awal": "diajukan"},
+        ).status_code
+        == 404
+    )
+    case.refresh_from_db()
+    assert case.status == S.DIAJUKAN
+
+
+def test_sensitive_case_views_are_audited_and_hidden_from_supervisors(client, people):
+    child = make_case(
+        people["psm_a"],
+        kategori=("PPKS-02",),
+        subject={"tanggal_lahir": dt.date(2014, 2, 1), "nama": "Anak Uji"},
+        kondisi_fisik="Gizi buruk",
+    )
+    url = reverse("assessments:case-detail", args=[child.pk])
+    body = _client(client, people["staf"]).get(url).content.decode()
+    assert "Gizi buruk" in body
+    event = AuditEvent.objects.get(action="asesmen.view_sensitive")
+    assert (event.actor_id, event.target_id) == (people["staf"].pk, str(child.pk))
+    assert event.after == {"data_spesifik": ["anak"]}
+    assert "Anak Uji" not in event.target_label
+    client.force_login(people["supervisor"])
+    body = client.get(url).content.decode()
+    assert "Gizi buruk" not in body and "tidak ditampilkan untuk peran Anda" in body
+    assert AuditEvent.objects.filter(action="asesmen.view_sensitive").count() == 1
+    adult = make_case(people["psm_a"], subject={"nama": "Dewasa"})
+    client.force_login(people["staf"])
+    client.get(reverse("assessments:case-detail", args=[adult.pk]))
+    assert AuditEvent.objects.filter(action="asesmen.view_sensitive").count() == 1
+
+
+def test_nik_is_masked_for_supervisors_and_full_for_staff(client, people):
+    case = make_case(people["psm_a"], subject={"nik": "3371014505480001", "alasan_tanpa_nik": ""})
+    url = reverse("assessments:case-detail", args=[case.pk])
+    assert "3371014505480001" in _client(client, people["staf"]).get(url).content.decode()
+    client.force_login(people["supervisor"])
+    body = client.get(url).content.decode()
+    assert "3371014505480001" not in body and "3371**********01" in body
+
+
+def test_export_is_permission_checked_masked_and_audited(client, people):
+    make_case(people["psm_a"], subject={"nik": "3371014505480001", "alasan_tanpa_nik": ""})
+    assert (
+        _client(client, people["supervisor"]).get(reverse("assessments:case-export")).status_code
+        == 403
+    )
+    client.force_login(people["staf"])
+    response = client.get(reverse("assessments:case-export"))
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    assert "Mbah Sarinah" in text and "3371014505480001" in text
+    assert AuditEvent.objects.filter(action="asesmen.export", actor_id=people["staf"].pk).exists()
+
+
+# --- review ----------------------------------------------------------------------------------
+
+
+def test_return_with_field_comments_reaches_the_psm_and_resubmission_shows_the_diff(client, people):
+    case = make_case(people["psm_a"])
+    staff = _client(client, people["staf"])
+    staff.post(
+        reverse("assessments:case-review", args=[case.pk]),
+        {
+            "ke": "dikembalikan",
+            "status_awal": "diajukan",
+            "catatan": "Lengkapi",
+            "komentar_kondisi_rumah": "Jelaskan kondisi rumah",
+        },
+    )
+    case.refresh_from_db()
+    assert case.status == S.DIKEMBALIKAN
+    client.force_login(people["psm_a"])
+    listing = client.get(reverse("assessments:case-list")).content.decode()
+    assert "Jelaskan kondisi rumah" in listing and "Kondisi tempat tinggal" in listing
+    form = client.get(reverse("assessments:case-update", args=[case.pk])).content.decode()
+    assert "Jelaskan kondisi rumah" in form
+    data = _form(
+        client_uuid=str(case.client_uuid),
+        kondisi_rumah="Dinding bambu",
+        **{"s-nama": "Mbah Sarinah", "s-tanggal_lahir": "1948-05-02", "s-jenis_kelamin": "P"},
+    )
+    response = client.post(reverse("assessments:case-update", args=[case.pk]), data)
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.status == S.DIAJUKAN and case.versi == 2
+    page = staff_page = _client(client, people["staf"]).get(
+        reverse("assessments:case-detail", args=[case.pk])
+    )
+    staff_page = page.content.decode()
+    assert "Perubahan pada versi 2" in staff_page and "Dinding bambu" in staff_page
+
+
+def test_staff_cannot_edit_a_psm_case(client, people):
+    case = make_case(people["psm_a"], submit=False)
+    response = _client(client, people["staf"]).post(
+        reverse("assessments:case-update", args=[case.pk]), _form()
+    )
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.masalah != "Hidup sendiri tanpa penghasilan."
+
+
+def test_a_stale_review_is_refused_with_who_acted(client, people):
+    case = make_case(people["psm_a"])
+    _client(client, people["staf2"]).post(
+        reverse("assessments:case-review", args=[case.pk]),
+        {"ke": "diverifikasi", "status_awal": "diajukan"},
+    )
+    client.force_login(people["staf"])
+    response = client.post(
+        reverse("assessments:case-review", args=[case.pk]),
+        {"ke": "dikembalikan", "status_awal": "diajukan", "catatan": "x"},
+        follow=True,
+    )
+    assert "baru saja diproses" in response.content.decode()
+    case.refresh_from_db()
+    assert case.status == S.DIVERIFIKASI
+
+
+def test_bulk_verify_from_the_queue_oldest_first(client, people):
+    cases = [make_case(people["psm_a"], subject={"nama": f"Warga {i}"}) for i in range(3)]
+    c = _client(client, people["staf"])
+    page = c.get(reverse("assessments:queue")).content.decode()
+    assert page.index("Warga 0") < page.index("Warga 2")
+    response = c.post(
+        reverse("assessments:queue"), {"kasus": [cases[0].pk, cases[1].pk]}, follow=True
+    )
+    assert "2 kasus diverifikasi." in response.content.decode()
+    assert Asesmen.objects.filter(status=S.DIVERIFIKASI).count() == 2
+
+
+def test_stalled_referrals_appear_after_the_office_deadline(client, people, office):
+    case = make_case(people["psm_a"])
+    from assessments import services
+
+    case = services.assessment_transition(asesmen=case, ke=S.DIVERIFIKASI, by=people["staf"])
+    referral = services.referral_create(
+        asesmen=case,
+        data={
+            "program": Program.objects.get(kode="PKH"),
+            "tujuan_instansi": "Pendamping PKH",
+            "tanggal": dt.date.today(),
+            "nomor_surat": "",
+        },
+        by=people["staf"],
+        today=dt.date.today(),
+    )
+    c = _client(client, people["staf"])
+    assert (
+        "Tidak ada rujukan yang macet."
+        in c.get(reverse("assessments:referrals-stalled")).content.decode()
+    )
+    Rujukan.objects.filter(pk=referral.pk).update(
+        status_sejak=dt.date.today() - dt.timedelta(days=office.rujukan_macet_hari + 1)
+    )
+    body = c.get(reverse("assessments:referrals-stalled")).content.decode()
+    assert "Program Keluarga Harapan (PKH)" in body and f"Kasus #{case.pk}" in body
+
+
+# --- query counts ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def many_cases(people):
+    cases = []
+    for i in range(6):
+        user = people["psm_a"] if i % 2 else people["psm_b"]
+        cases.append(
+            make_case(user, kategori=("PPKS-08", "PPKS-24"), subject={"nama": f"Warga {i}"})
+        )
+    return cases
+
+
+def test_queue_query_count_is_constant(client, people, many_cases, django_assert_num_queries):
+    c = _client(client, people["staf"])
+    c.get(reverse("assessments:queue"))
+    with django_assert_num_queries(
+        9
+    ):  # session, user, scope, office, count, kecamatan, categories, cases, their categories
+        c.get(reverse("assessments:queue"))
+
+
+def test_case_page_query_count_is_constant(client, people, many_cases, django_assert_num_queries):
+    c = _client(client, people["staf"])
+    url = reverse("assessments:case-detail", args=[many_cases[0].pk])
+    c.get(url)
+    with django_assert_num_queries(13):
+        c.get(url)
+
+
+def test_psm_case_list_query_count_is_constant(
+    client, people, many_cases, django_assert_num_queries
+):
+    c = _client(client, people["psm_a"])
+    c.get(reverse("assessments:case-list"))
+    with django_assert_num_queries(4):  # session, user, cases, their last return
+        c.get(reverse("assessments:case-list"))

@@ -1,0 +1,125 @@
+"""The PPKS journey in Chromium: a PSM on a 360 px phone assesses an elderly neighbour with a
+photo and submits; staff return it with a comment on one field; the PSM fixes and resubmits;
+staff see what changed, verify and refer to PKH; the referral shows as stalled after the
+office's deadline."""
+
+import datetime as dt
+
+import pytest
+from PIL import Image
+from playwright.sync_api import expect
+
+from assessments.models import Asesmen, Rujukan
+from psm_portal.models import Role
+from tests.browser.conftest import login
+from tests.factories import PsmFactory, make_user, ppks_reference
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def _no_sideways_scroll(page):
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 360, f"page is {width} px wide at 360 px"
+
+
+def test_psm_case_from_phone_to_stalled_referral(
+    phone_page, browser, live_server, regions, office, shot, tmp_path
+):
+    ppks_reference()
+    make_user(Role.PSM, psm=PsmFactory(nama="Sri Lestari"), username="sri")
+    make_user(Role.STAF, scope=["33.71"], username="rina")
+    photo = tmp_path / "rumah.jpg"
+    Image.new("RGB", (3000, 2000), (120, 90, 60)).save(photo, "JPEG")
+    phone = phone_page
+    csp_errors = []
+    phone.on(
+        "console",
+        lambda m: csp_errors.append(m.text) if "Content Security Policy" in m.text else None,
+    )
+
+    # The PSM fills the form on the phone and submits it with a photo.
+    login(phone, live_server, "sri")
+    phone.goto(f"{live_server.url}/kasus/")
+    phone.get_by_role("link", name="Asesmen baru").click()
+    _no_sideways_scroll(phone)
+    phone.locator("#id_s-jenis").select_option("orang")
+    phone.locator("#id_s-nama").fill("Mbah Karto Suwito")
+    phone.get_by_label("Alasan tanpa NIK").select_option("tidak_punya")
+    phone.locator("#id_s-jenis_kelamin").select_option("L")
+    phone.locator("#id_s-tanggal_lahir").fill("1944-08-17")
+    phone.get_by_label("Alamat domisili").fill("Kampung Botton, dekat musala")
+    phone.get_by_label("RT", exact=True).fill("03")
+    phone.get_by_label("RW", exact=True).fill("07")
+    phone.get_by_label("Desa/kelurahan domisili").select_option("33.71.01.1003")
+    phone.locator("#id_jenis").select_option("awal")
+    phone.get_by_label("Cara kontak").select_option("kunjungan")
+    phone.get_by_label("Persetujuan diberikan oleh").select_option("subjek")
+    phone.get_by_label("Nama pemberi persetujuan").fill("Karto Suwito")
+    phone.get_by_label("Lanjut Usia Terlantar (LUT)").check()
+    phone.get_by_label("Kategori utama").select_option("PPKS-08")
+    phone.get_by_label("Masalah utama").fill("Tinggal sendiri, tidak ada penghasilan tetap.")
+    phone.locator("#id_kebutuhan").fill("Permakanan dan pemeriksaan kesehatan.")
+    phone.get_by_label("Urgensi").select_option("segera")
+    phone.get_by_label("Foto").set_input_files(str(photo))
+    shot(phone, "form-filled")
+    phone.get_by_role("button", name="Ajukan ke dinas").click()
+    expect(phone.get_by_text("Asesmen terkirim ke dinas (Diajukan).")).to_be_visible()
+    expect(phone.get_by_role("img", name="Foto 1")).to_be_visible()
+    _no_sideways_scroll(phone)
+    shot(phone, "submitted")
+    case = Asesmen.objects.get()
+    assert case.foto_set.count() == 1
+
+    # Staff, at a desk, return it with a comment on one field.
+    desk = browser.new_page(locale="id-ID")
+    login(desk, live_server, "rina")
+    desk.goto(f"{live_server.url}/kasus/antrean/")
+    desk.get_by_role("link", name="Mbah Karto Suwito").click()
+    desk.get_by_text("Kembalikan untuk perbaikan").click()
+    desk.get_by_label("Komentar untuk Kondisi tempat tinggal").fill(
+        "Jelaskan kondisi rumah: dinding, lantai, atap."
+    )
+    desk.get_by_role("button", name="Kirim kembali ke PSM").click()
+    expect(desk.get_by_text("Status asesmen: Dikembalikan untuk perbaikan.")).to_be_visible()
+
+    # The PSM sees the comment in their list, fixes the field and resubmits.
+    phone.goto(f"{live_server.url}/kasus/")
+    expect(phone.get_by_text("Jelaskan kondisi rumah: dinding, lantai, atap.")).to_be_visible()
+    shot(phone, "returned")
+    phone.get_by_role("link", name="Perbaiki").click()
+    expect(phone.locator("#komentar-pengembalian")).to_contain_text("Kondisi tempat tinggal")
+    expect(phone.locator("#id_s-nama")).to_have_value("Mbah Karto Suwito")
+    phone.get_by_label("Kondisi tempat tinggal").fill("Dinding bambu, lantai tanah, atap bocor.")
+    phone.get_by_role("button", name="Ajukan ke dinas").click()
+    expect(phone.get_by_text("Asesmen terkirim ke dinas (Diajukan).")).to_be_visible()
+
+    # Staff see what changed, verify, and refer to PKH.
+    desk.reload()
+    expect(desk.get_by_text("Perubahan pada versi 2 dibanding versi sebelumnya")).to_be_visible()
+    expect(
+        desk.get_by_role("cell", name="Dinding bambu, lantai tanah, atap bocor.")
+    ).to_be_visible()
+    shot(desk, "diff")
+    desk.get_by_role("button", name="Verifikasi", exact=True).click()
+    expect(desk.locator("#status-kasus")).to_have_text("Diverifikasi dinas")
+    desk.get_by_role("link", name="Rujuk ke program").click()
+    desk.get_by_label("Program").select_option("PKH")
+    desk.get_by_label("Instansi tujuan").fill("Pendamping PKH Kecamatan Magelang Selatan")
+    desk.get_by_label("Nomor surat").fill("400.9/017/Dinsos/2026")
+    desk.get_by_role("button", name="Simpan rujukan").click()
+    expect(desk.locator("#status-kasus")).to_have_text("Dirujuk")
+    expect(desk.get_by_text("Program Keluarga Harapan (PKH)", exact=True)).to_be_visible()
+
+    # Nothing is stalled yet; once the deadline has passed, the referral is listed.
+    desk.goto(f"{live_server.url}/kasus/rujukan/macet/")
+    expect(desk.get_by_text("Tidak ada rujukan yang macet.")).to_be_visible()
+    waited = dt.date.today() - dt.timedelta(days=office.rujukan_macet_hari + 2)
+    Rujukan.objects.update(status_sejak=waited)  # time passes with no answer from PKH
+    desk.reload()
+    row = desk.locator("tr.stalled-referral")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("Program Keluarga Harapan (PKH)")
+    expect(row).to_contain_text("Magelang Selatan")
+    shot(desk, "stalled")
+    desk.close()
+    assert csp_errors == []
