@@ -36,6 +36,11 @@ class Perm(StrEnum):
     PPKS_REFER = "ppks.refer"
     PPKS_MERGE = "ppks.merge"
     PPKS_EXPORT = "ppks.export"
+    ACTIVITY_RECORD = "activity.record"
+    ACTIVITY_VIEW = "activity.view"
+    ACTIVITY_VERIFY = "activity.verify"
+    REPORT_VIEW = "report.view"
+    EVALUATION_EDIT = "evaluation.edit"
 
 
 _STAFF = {
@@ -59,6 +64,9 @@ _STAFF = {
     Perm.PPKS_REFER,
     Perm.PPKS_MERGE,
     Perm.PPKS_EXPORT,
+    Perm.ACTIVITY_VIEW,
+    Perm.ACTIVITY_VERIFY,
+    Perm.REPORT_VIEW,
 }
 ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     Role.ADMIN: frozenset(Perm),
@@ -75,6 +83,10 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.TRAINING_VIEW,
             Perm.TRAINING_RECAP,
             Perm.PPKS_VIEW,
+            Perm.ACTIVITY_VIEW,
+            Perm.REPORT_VIEW,
+            # The yearly evaluation and the PSM berprestasi nomination are the supervisor's.
+            Perm.EVALUATION_EDIT,
         }
     ),
     # The kecamatan verifier checks the cases of their kecamatan before the office does.
@@ -87,6 +99,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.PPKS_VIEW,
             Perm.PPKS_VIEW_SENSITIVE,
             Perm.PPKS_REVIEW_KECAMATAN,
+            Perm.ACTIVITY_VIEW,
         }
     ),
     # A PSM sees their own record (NIK included: it is theirs), prints their own card, enrols
@@ -100,6 +113,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.TRAINING_ENROL_SELF,
             Perm.PPKS_VIEW,
             Perm.PPKS_CREATE,
+            Perm.ACTIVITY_VIEW,
+            Perm.ACTIVITY_RECORD,
         }
     ),
 }

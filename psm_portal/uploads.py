@@ -32,3 +32,20 @@ class LimitedImageField(forms.ImageField):
         if data and getattr(data, "size", 0):
             validate_size(data)
         return super().to_python(data)
+
+
+class MultipleImageInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class PhotosField(forms.FileField):
+    """Several photos at once; each checked for size here and decoded as an image by the
+    service (the name and the declared type prove nothing)."""
+
+    widget = MultipleImageInput
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, list | tuple) else ([data] if data else [])
+        for upload in files:
+            validate_size(upload)
+        return files

@@ -9,7 +9,7 @@ from django.http import Http404
 
 from psm_portal.access import Perm, has_permission, region_q
 from psm_portal.models import Role
-from registry.models import Psm, Wilayah
+from registry.models import Kegiatan, Psm, Wilayah
 
 
 def psm_visible_to(user):
@@ -59,3 +59,26 @@ def regions_in_scope(user) -> dict:
         "kecamatan": scoped.filter(tingkat=3),
         "desa": scoped.filter(tingkat=4),
     }
+
+
+def activities_visible_to(user):
+    """Activities ``user`` may see: a PSM their own, everyone else those of PSM in their region."""
+    if not has_permission(user, Perm.ACTIVITY_VIEW):
+        return Kegiatan.objects.none()
+    if user.role == Role.PSM:
+        return Kegiatan.objects.filter(psm_id=user.psm_id)
+    return Kegiatan.objects.filter(region_q(user, "psm__desa_tugas__kode"))
+
+
+def get_activity_for_user(user, pk, *, perm: Perm = Perm.ACTIVITY_VIEW):
+    try:
+        kegiatan = (
+            activities_visible_to(user)
+            .select_related("psm__desa_tugas__induk", "desa__induk", "diverifikasi_oleh")
+            .get(pk=pk)
+        )
+    except (Kegiatan.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    if not has_permission(user, perm):
+        raise PermissionDenied
+    return kegiatan

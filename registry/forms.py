@@ -2,17 +2,19 @@
 field; warnings (NIK mismatches) are shown and may be confirmed, errors may not."""
 
 import datetime as dt
+import uuid
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from psm_portal.uploads import LimitedImageField, validate_pdf
+from psm_portal.uploads import LimitedImageField, PhotosField, validate_pdf
 from registry.models import (
     AlasanBerhenti,
     BantuanPeralatan,
     IpsmMembership,
+    Kegiatan,
     Penghargaan,
     Psm,
     PsmAppointment,
@@ -219,3 +221,47 @@ class PenghargaanForm(forms.ModelForm):
     class Meta:
         model = Penghargaan
         fields = ["nama", "tingkat", "tahun", "keterangan"]
+
+
+class KegiatanForm(forms.ModelForm):
+    """A PSM's activity, sized for a phone. ``client_uuid`` is chosen when the form is first
+    shown (or by the phone's outbox), so sending it twice records it once."""
+
+    client_uuid = forms.UUIDField(widget=forms.HiddenInput)
+    desa = DesaChoiceField(queryset=Wilayah.objects.none(), label=_("Desa/kelurahan"))
+    foto = PhotosField(label=_("Foto (boleh lebih dari satu)"), required=False)
+
+    class Meta:
+        model = Kegiatan
+        fields = ["jenis", "tanggal", "durasi_jam", "tempat", "desa", "jumlah_penerima", "uraian"]
+        widgets = {
+            **_date_widgets("tanggal"),
+            "uraian": forms.Textarea(attrs={"rows": 4}),
+            "durasi_jam": forms.NumberInput(attrs={"step": "0.5", "min": "0.5", "max": "24"}),
+        }
+
+    def __init__(self, *args, psm: Psm, **kwargs):
+        super().__init__(*args, **kwargs)
+        kabkota = psm.desa_tugas_id.rsplit(".", 2)[0]
+        self.fields["desa"].queryset = (
+            Wilayah.objects.filter(tingkat=4, kode__startswith=f"{kabkota}.")
+            .select_related("induk")
+            .order_by("induk__nama", "nama")
+        )
+        if not self.is_bound:
+            self.initial.setdefault("desa", psm.desa_tugas_id)
+            self.initial.setdefault("tanggal", timezone.localdate())
+            self.initial.setdefault("client_uuid", uuid.uuid4())
+
+    def clean_tanggal(self):
+        tanggal = self.cleaned_data["tanggal"]
+        if tanggal > timezone.localdate():
+            raise ValidationError(_("Tanggal kegiatan tidak boleh di masa depan."))
+        return tanggal
+
+
+class KegiatanVerifyForm(forms.Form):
+    keputusan = forms.ChoiceField(
+        choices=[("terima", _("Verifikasi")), ("tolak", _("Tolak"))], widget=forms.RadioSelect
+    )
+    catatan = forms.CharField(label=_("Catatan"), max_length=500, required=False)

@@ -383,3 +383,82 @@ class ImportBatch(TimeStamped):
 
     def __str__(self):
         return f"{self.nama_berkas} ({self.get_status_display()})"
+
+
+class JenisKegiatan(models.TextChoices):
+    """What a PSM does in the field (the seed documents' list of PSM roles)."""
+
+    SOSIALISASI = "sosialisasi", _("Sosialisasi program")
+    KAMPANYE = "kampanye", _("Kampanye sosial")
+    BIMBINGAN = "bimbingan", _("Bimbingan sosial")
+    KUNJUNGAN = "kunjungan", _("Kunjungan rumah")
+    PENDAMPINGAN = "pendampingan", _("Pendampingan program bantuan")
+    BENCANA = "bencana", _("Tanggap bencana")
+    RAPAT_IPSM = "rapat_ipsm", _("Pertemuan IPSM")
+    FORUM_WARGA = "forum_warga", _("Forum warga peduli sosial")
+    LAINNYA = "lainnya", _("Lainnya")
+
+
+class StatusKegiatan(models.TextChoices):
+    DICATAT = "dicatat", _("Dicatat")
+    DIVERIFIKASI = "diverifikasi", _("Diverifikasi")
+    DITOLAK = "ditolak", _("Ditolak")
+
+
+class Kegiatan(TimeStamped):
+    """One activity a PSM records (the PSM's administrator function: recording and reporting).
+    ``client_uuid`` is chosen by the form (or the phone, offline) so a resend makes no second
+    row. Verified activities feed the performance indicators."""
+
+    psm = models.ForeignKey(Psm, on_delete=models.CASCADE, related_name="kegiatan_set")
+    client_uuid = models.UUIDField(unique=True, editable=False)
+    jenis = models.CharField(_("jenis kegiatan"), max_length=16, choices=JenisKegiatan)
+    tanggal = models.DateField(_("tanggal"), db_index=True)
+    durasi_jam = models.DecimalField(
+        _("lama (jam)"), max_digits=4, decimal_places=1, help_text=_("Misalnya 1,5 untuk 90 menit.")
+    )
+    tempat = models.CharField(_("tempat"), max_length=200)
+    desa = models.ForeignKey(
+        Wilayah,
+        verbose_name=_("desa/kelurahan"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    uraian = models.TextField(_("uraian kegiatan"), max_length=3000)
+    jumlah_penerima = models.PositiveIntegerField(_("jumlah warga yang dibantu/hadir"), default=0)
+    status = models.CharField(
+        _("status"), max_length=12, choices=StatusKegiatan, default=StatusKegiatan.DICATAT
+    )
+    diverifikasi_oleh = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    diverifikasi_pada = models.DateTimeField(null=True, blank=True)
+    catatan_verifikasi = models.CharField(_("catatan verifikasi"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("kegiatan PSM")
+        verbose_name_plural = _("kegiatan PSM")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(durasi_jam__gt=0, durasi_jam__lte=24),
+                name="kegiatan_durasi_0_24_jam",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=StatusKegiatan.values), name="kegiatan_status_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["psm", "tanggal"])]
+
+    def __str__(self):
+        return f"{self.get_jenis_display()} {self.tanggal}"
+
+
+class KegiatanFoto(TimeStamped):
+    kegiatan = models.ForeignKey(Kegiatan, on_delete=models.CASCADE, related_name="foto_set")
+    berkas = models.ImageField(_("foto"), upload_to="kegiatan/%Y/%m/")
+    lebar = models.PositiveIntegerField(default=0)
+    tinggi = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("foto kegiatan")
+        verbose_name_plural = _("foto kegiatan")

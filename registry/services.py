@@ -2,22 +2,30 @@
 an audit event with the actor. ``today`` is passed in by callers so tests need no clock tricks."""
 
 import datetime as dt
+import uuid
 
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from psm_portal import audit
+from psm_portal.images import normalised_jpeg
 from psm_portal.models import AuditEvent
+from psm_portal.office import current_office
 from registry.models import (
     BantuanPeralatan,
     IpsmMembership,
+    Kegiatan,
+    KegiatanFoto,
     Kewarganegaraan,
     Penghargaan,
     Psm,
     PsmAppointment,
     PsmBimtek,
     PsmStatusChange,
+    StatusKegiatan,
     StatusPsm,
     TingkatBimtek,
     Wilayah,
@@ -305,3 +313,79 @@ def bantuan_add(*, psm: Psm, data: dict, by) -> BantuanPeralatan:
 @transaction.atomic
 def penghargaan_add(*, psm: Psm, data: dict, by) -> Penghargaan:
     return _add_record(Penghargaan, psm=psm, data=data, by=by, action="psm.penghargaan_add")
+
+
+# Photos per activity: enough to show the room and the people, few enough for a weak signal.
+MAX_ACTIVITY_PHOTOS = 5
+_ACTIVITY_FIELDS = ["jenis", "tanggal", "durasi_jam", "tempat", "desa", "uraian", "jumlah_penerima"]
+
+
+def activity_record(
+    *, psm: Psm, data: dict, photos=(), client_uuid: uuid.UUID, by, today: dt.date
+) -> tuple[Kegiatan, bool]:
+    """Record an activity of ``psm``. The same ``client_uuid`` sent again (a retry after the signal
+    dropped, a double tap, the phone's outbox) answers the activity it made: ``(kegiatan, False)``.
+    """
+    existing = Kegiatan.objects.filter(client_uuid=client_uuid).first()
+    if existing is not None:
+        if existing.psm_id != psm.pk:
+            raise ValidationError(_("Kode kiriman ini sudah dipakai. Muat ulang formulir."))
+        return existing, False
+    if data["tanggal"] > today:
+        raise ValidationError({"tanggal": _("Tanggal kegiatan tidak boleh di masa depan.")})
+    if len(photos) > MAX_ACTIVITY_PHOTOS:
+        raise ValidationError(
+            {"foto": _("Paling banyak %(n)d foto per kegiatan.") % {"n": MAX_ACTIVITY_PHOTOS}}
+        )
+    office = current_office()
+    keep_location = bool(office and office.simpan_lokasi_foto)
+    images = [normalised_jpeg(upload, keep_location=keep_location) for upload in photos]
+    kegiatan = Kegiatan(psm=psm, client_uuid=client_uuid, **data)
+    kegiatan.full_clean(exclude=["client_uuid"])
+    try:
+        with transaction.atomic():
+            kegiatan.save()
+            for content, width, height in images:
+                photo = KegiatanFoto(kegiatan=kegiatan, lebar=width, tinggi=height)
+                photo.berkas.save(f"{uuid.uuid4().hex}.jpg", ContentFile(content), save=False)
+                photo.save()
+            audit.record(
+                by=by,
+                action="kegiatan.record",
+                target=kegiatan,
+                after=audit.snapshot(kegiatan, _ACTIVITY_FIELDS),
+            )
+    except IntegrityError:
+        # The same submission arrived twice at once: the other copy won; answer with it.
+        twin = Kegiatan.objects.filter(client_uuid=client_uuid, psm=psm).first()
+        if twin is None:
+            raise
+        return twin, False
+    return kegiatan, True
+
+
+@transaction.atomic
+def activity_verify(*, kegiatan: Kegiatan, approve: bool, note: str = "", by) -> Kegiatan:
+    """Staff confirm (or reject, with a reason) an activity a PSM recorded."""
+    kegiatan = Kegiatan.objects.select_for_update().get(pk=kegiatan.pk)
+    if kegiatan.status != StatusKegiatan.DICATAT:
+        raise ValidationError(
+            _("Kegiatan ini sudah %(s)s.") % {"s": kegiatan.get_status_display().lower()}
+        )
+    if not approve and not note.strip():
+        raise ValidationError({"catatan_verifikasi": _("Tuliskan alasan penolakan.")})
+    before = kegiatan.status
+    kegiatan.status = StatusKegiatan.DIVERIFIKASI if approve else StatusKegiatan.DITOLAK
+    kegiatan.catatan_verifikasi = note.strip()
+    kegiatan.diverifikasi_oleh = by
+    kegiatan.diverifikasi_pada = timezone.now()
+    kegiatan.save()
+    audit.record(
+        by=by,
+        action="kegiatan.verify",
+        target=kegiatan,
+        before={"status": before},
+        after={"status": kegiatan.status},
+        reason=note,
+    )
+    return kegiatan

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from registry import views, views_import
+from registry import views, views_activity, views_import
 
 app_name = "registry"
 urlpatterns = [
@@ -14,6 +14,15 @@ urlpatterns = [
     path("psm/<int:pk>/kartu.pdf", views.psm_card, name="psm-card"),
     path("cakupan/", views.coverage, name="coverage"),
     path("verifikasi/<slug:kode>/", views.psm_verify, name="psm-verify"),
+    path("kegiatan/", views_activity.activity_list, name="activity-list"),
+    path("kegiatan/catat/", views_activity.activity_create, name="activity-create"),
+    path("kegiatan/<int:pk>/", views_activity.activity_detail, name="activity-detail"),
+    path("kegiatan/<int:pk>/verifikasi/", views_activity.activity_verify, name="activity-verify"),
+    path(
+        "kegiatan/<int:pk>/foto/<int:photo_pk>/",
+        views_activity.activity_photo,
+        name="activity-photo",
+    ),
     path("impor/", views_import.import_upload, name="import-upload"),
     path("impor/templat.xlsx", views_import.import_template, name="import-template"),
     path("impor/<int:pk>/", views_import.import_preview, name="import-preview"),

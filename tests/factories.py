@@ -152,3 +152,20 @@ def make_case(by, *, submit=True, kategori=("PPKS-08",), subjek=None, **override
         submit=submit,
     )
     return case
+
+
+class KegiatanFactory(factory.django.DjangoModelFactory):
+    """An activity a PSM recorded (not yet verified)."""
+
+    class Meta:
+        model = "registry.Kegiatan"
+
+    psm = factory.SubFactory(PsmFactory)
+    client_uuid = factory.Faker("uuid4", cast_to=None)
+    jenis = "kunjungan"
+    tanggal = dt.date(2026, 3, 2)
+    durasi_jam = 2
+    tempat = "Balai RW 03"
+    desa = factory.LazyAttribute(lambda o: o.psm.desa_tugas)
+    uraian = "Kunjungan rumah lansia"
+    jumlah_penerima = 3

@@ -150,6 +150,12 @@ EXPECTED: dict[str, dict[str, int | str]] = {
     "assessments:referrals-stalled": _staff_only(200),
     "assessments:subject-detail": {ANON: LOGIN, **_all(200)},
     "assessments:subject-merge": {ANON: LOGIN, **_all(405)},
+    "registry:activity-list": {ANON: LOGIN, **_all(200)},
+    # Only a PSM records activities, for themselves (an administrator has no PSM record).
+    "registry:activity-create": {ANON: LOGIN, **_all(403), Role.PSM: 200},
+    "registry:activity-detail": {ANON: LOGIN, **_all(200)},
+    "registry:activity-verify": {ANON: LOGIN, **_all(405)},
+    "registry:activity-photo": {ANON: LOGIN, **_all(200)},
     "reports:document-list": {ANON: LOGIN, **_all(200)},
     # A document is only its requester's; the sample belongs to nobody here (own: test_background).
     "reports:document": {ANON: LOGIN, **_all(404)},
@@ -223,6 +229,32 @@ def _assessment_samples(name, psm):
     }
 
 
+def _activity_samples(psm):
+    """An activity of ``psm`` with one photo."""
+    import io
+
+    from django.core.files.base import ContentFile
+    from PIL import Image
+
+    from registry.models import Kegiatan, KegiatanFoto
+
+    kegiatan = Kegiatan.objects.create(
+        psm=psm,
+        client_uuid=uuid.uuid4(),
+        jenis="kunjungan",
+        tanggal=psm.tanggal_bergabung,
+        durasi_jam=2,
+        tempat="Balai RW 03",
+        desa=psm.desa_tugas,
+        uraian="Kunjungan rumah lansia",
+    )
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(out, "JPEG")
+    photo = KegiatanFoto(kegiatan=kegiatan)
+    photo.berkas.save("uji.jpg", ContentFile(out.getvalue()))
+    return {"pk": kegiatan.pk, "photo_pk": photo.pk}
+
+
 def _url_names():
     return {name for name, _params in _url_patterns()}
 
@@ -243,6 +275,8 @@ def _reverse(name, psm, extra=None):
         samples["pk"] = uuid.uuid4()
     if name.startswith("assessments:"):
         samples.update(_assessment_samples(name, psm))
+    if name.startswith("registry:activity-"):
+        samples.update(_activity_samples(psm))
     params = dict(_url_patterns())[name]
     return reverse(name, kwargs={p: samples[p] for p in params} or None)
 

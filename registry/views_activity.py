@@ -1,0 +1,125 @@
+"""Activity pages: a PSM records what they did (on a phone, also from the offline outbox); staff
+verify it. Verified activities feed the performance indicators (reports)."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from psm_portal.access import Perm, has_permission
+from registry import forms, services
+from registry.access import activities_visible_to, get_activity_for_user, require
+from registry.models import JenisKegiatan, Psm, StatusKegiatan
+
+PAGE_SIZE = 30
+
+
+@require_GET
+def activity_list(request):
+    require(request.user, Perm.ACTIVITY_VIEW)
+    rows = activities_visible_to(request.user).select_related("psm", "desa")
+    status = request.GET.get("status", "")
+    if status in StatusKegiatan.values:
+        rows = rows.filter(status=status)
+    jenis = request.GET.get("jenis", "")
+    if jenis in JenisKegiatan.values:
+        rows = rows.filter(jenis=jenis)
+    page = Paginator(rows.order_by("-tanggal", "-pk"), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "registry/activity_list.html",
+        {
+            "page": page,
+            "status": status,
+            "jenis": jenis,
+            "statuses": StatusKegiatan.choices,
+            "jenis_choices": JenisKegiatan.choices,
+            "can_record": has_permission(request.user, Perm.ACTIVITY_RECORD),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def activity_create(request):
+    require(request.user, Perm.ACTIVITY_RECORD)
+    psm = Psm.objects.select_related("desa_tugas").filter(pk=request.user.psm_id).first()
+    if psm is None:
+        raise PermissionDenied
+    form = forms.KegiatanForm(request.POST or None, request.FILES or None, psm=psm)
+    if request.method == "POST" and form.is_valid():
+        data = {name: form.cleaned_data[name] for name in form.Meta.fields}
+        try:
+            kegiatan, created = services.activity_record(
+                psm=psm,
+                data=data,
+                photos=form.cleaned_data["foto"],
+                client_uuid=form.cleaned_data["client_uuid"],
+                by=request.user,
+                today=timezone.localdate(),
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            if created:
+                messages.success(request, _("Kegiatan dicatat."))
+            else:
+                messages.info(request, _("Kegiatan ini sudah tercatat sebelumnya."))
+            return redirect("registry:activity-detail", pk=kegiatan.pk)
+    return render(request, "registry/activity_form.html", {"form": form, "psm": psm})
+
+
+@require_GET
+def activity_detail(request, pk):
+    kegiatan = get_activity_for_user(request.user, pk)
+    can_verify = (
+        has_permission(request.user, Perm.ACTIVITY_VERIFY)
+        and kegiatan.status == StatusKegiatan.DICATAT
+    )
+    return render(
+        request,
+        "registry/activity_detail.html",
+        {
+            "kegiatan": kegiatan,
+            "photos": kegiatan.foto_set.order_by("pk"),
+            "verify_form": forms.KegiatanVerifyForm() if can_verify else None,
+        },
+    )
+
+
+@require_POST
+def activity_verify(request, pk):
+    kegiatan = get_activity_for_user(request.user, pk, perm=Perm.ACTIVITY_VERIFY)
+    form = forms.KegiatanVerifyForm(request.POST)
+    if form.is_valid():
+        try:
+            services.activity_verify(
+                kegiatan=kegiatan,
+                approve=form.cleaned_data["keputusan"] == "terima",
+                note=form.cleaned_data["catatan"],
+                by=request.user,
+            )
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, _("Keputusan verifikasi disimpan."))
+        return redirect("registry:activity-detail", pk=kegiatan.pk)
+    return render(
+        request,
+        "registry/activity_detail.html",
+        {"kegiatan": kegiatan, "photos": kegiatan.foto_set.order_by("pk"), "verify_form": form},
+        status=400,
+    )
+
+
+@require_GET
+def activity_photo(request, pk, photo_pk):
+    kegiatan = get_activity_for_user(request.user, pk)
+    photo = kegiatan.foto_set.filter(pk=photo_pk).first()
+    if photo is None:
+        raise Http404
+    return FileResponse(photo.berkas.open("rb"), content_type="image/jpeg")

@@ -1,0 +1,221 @@
+"""Activities a PSM records (from the phone) and staff verify."""
+
+import datetime as dt
+import io
+import threading
+import uuid
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.urls import reverse
+from PIL import Image
+
+from psm_portal.models import AuditEvent, Role
+from registry import services
+from registry.models import Kegiatan, StatusKegiatan, Wilayah
+from tests.factories import KegiatanFactory, PsmFactory, make_user
+
+TODAY = dt.date(2026, 11, 24)
+
+
+def _jpeg(name="foto.jpg", size=(2400, 1200)) -> SimpleUploadedFile:
+    out = io.BytesIO()
+    Image.new("RGB", size, "teal").save(out, "JPEG")
+    return SimpleUploadedFile(name, out.getvalue(), content_type="image/jpeg")
+
+
+def _data(psm, **overrides):
+    return {
+        "jenis": "sosialisasi",
+        "tanggal": dt.date(2026, 11, 20),
+        "durasi_jam": 2,
+        "tempat": "Balai Kelurahan",
+        "desa": psm.desa_tugas,
+        "uraian": "Sosialisasi Program Sembako",
+        "jumlah_penerima": 25,
+        **overrides,
+    }
+
+
+@pytest.fixture
+def psm_user(psm):
+    return make_user(Role.PSM, psm=psm, username="sri")
+
+
+def test_activity_record_is_idempotent_by_client_uuid(psm, psm_user):
+    key = uuid.uuid4()
+    first, created = services.activity_record(
+        psm=psm, data=_data(psm), client_uuid=key, by=psm_user, today=TODAY
+    )
+    again, created_again = services.activity_record(
+        psm=psm, data=_data(psm, uraian="lain"), client_uuid=key, by=psm_user, today=TODAY
+    )
+    assert created and not created_again and first.pk == again.pk
+    assert Kegiatan.objects.count() == 1
+    assert AuditEvent.objects.filter(action="kegiatan.record").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_repeats_of_one_activity_make_one_row(regions):
+    psm = PsmFactory()
+    user = make_user(Role.PSM, psm=psm, username="kembar")
+    key = uuid.uuid4()
+    barrier = threading.Barrier(6)
+    results, errors = [], []
+
+    def send():
+        try:
+            barrier.wait()
+            results.append(
+                services.activity_record(
+                    psm=psm, data=_data(psm), client_uuid=key, by=user, today=TODAY
+                )[0].pk
+            )
+        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len(set(results)) == 1 and Kegiatan.objects.count() == 1
+
+
+def test_future_date_zero_duration_and_non_images_are_refused(psm, psm_user):
+    with pytest.raises(ValidationError) as exc:
+        services.activity_record(
+            psm=psm,
+            data=_data(psm, tanggal=TODAY + dt.timedelta(days=1)),
+            client_uuid=uuid.uuid4(),
+            by=psm_user,
+            today=TODAY,
+        )
+    assert "masa depan" in str(exc.value)
+    with pytest.raises(ValidationError):
+        services.activity_record(
+            psm=psm,
+            data=_data(psm, durasi_jam=0),
+            client_uuid=uuid.uuid4(),
+            by=psm_user,
+            today=TODAY,
+        )
+    fake = SimpleUploadedFile("foto.jpg", b"<script>alert(1)</script>", "image/jpeg")
+    with pytest.raises(ValidationError) as exc:
+        services.activity_record(
+            psm=psm,
+            data=_data(psm),
+            photos=[fake],
+            client_uuid=uuid.uuid4(),
+            by=psm_user,
+            today=TODAY,
+        )
+    assert "bukan gambar" in str(exc.value)
+    assert Kegiatan.objects.count() == 0
+
+
+def test_photos_are_shrunk_and_re_encoded(psm, psm_user):
+    kegiatan, _ = services.activity_record(
+        psm=psm,
+        data=_data(psm),
+        photos=[_jpeg()],
+        client_uuid=uuid.uuid4(),
+        by=psm_user,
+        today=TODAY,
+    )
+    photo = kegiatan.foto_set.get()
+    assert (photo.lebar, photo.tinggi) == (1600, 800)
+
+
+def test_verify_needs_a_reason_to_reject_and_happens_once(psm, staff):
+    kegiatan = KegiatanFactory(psm=psm)
+    with pytest.raises(ValidationError):
+        services.activity_verify(kegiatan=kegiatan, approve=False, note=" ", by=staff)
+    services.activity_verify(kegiatan=kegiatan, approve=True, by=staff)
+    kegiatan.refresh_from_db()
+    assert kegiatan.status == StatusKegiatan.DIVERIFIKASI and kegiatan.diverifikasi_oleh == staff
+    with pytest.raises(ValidationError, match="sudah diverifikasi"):
+        services.activity_verify(kegiatan=kegiatan, approve=False, note="ragu", by=staff)
+
+
+def test_psm_records_an_activity_with_a_photo_from_the_form(client, psm, psm_user):
+    client.force_login(psm_user)
+    page = client.get(reverse("registry:activity-create"))
+    key = page.context["form"].initial["client_uuid"]
+    payload = {
+        "client_uuid": key,
+        "jenis": "kunjungan",
+        "tanggal": "2026-11-20",
+        "durasi_jam": "1.5",
+        "tempat": "Rumah Bu Painem",
+        "desa": psm.desa_tugas_id,
+        "jumlah_penerima": "1",
+        "uraian": "Kunjungan rumah lansia terlantar",
+    }
+    response = client.post(reverse("registry:activity-create"), {**payload, "foto": _jpeg()})
+    kegiatan = Kegiatan.objects.get()
+    assert response.status_code == 302 and kegiatan.foto_set.count() == 1
+    again = client.post(reverse("registry:activity-create"), payload, follow=True)
+    assert "sudah tercatat sebelumnya" in again.content.decode()
+    assert Kegiatan.objects.count() == 1
+
+
+def test_a_bad_activity_form_keeps_what_was_typed(client, psm, psm_user):
+    client.force_login(psm_user)
+    response = client.post(
+        reverse("registry:activity-create"),
+        {
+            "client_uuid": str(uuid.uuid4()),
+            "jenis": "kunjungan",
+            "tanggal": "2099-01-01",
+            "durasi_jam": "30",
+            "tempat": "Pos Kamling <b>RW 5</b>",
+            "desa": Wilayah.objects.get(kode="33.12.01.2001").kode,  # another kab/kota
+            "uraian": "Catatan panjang yang tidak boleh hilang",
+        },
+    )
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "Tanggal kegiatan tidak boleh di masa depan." in body
+    assert "Catatan panjang yang tidak boleh hilang" in body
+    assert "Pos Kamling &lt;b&gt;RW 5&lt;/b&gt;" in body
+    assert Kegiatan.objects.count() == 0
+
+
+def test_activities_of_others_answer_404(client, regions, psm, psm_user):
+    other = KegiatanFactory(psm=PsmFactory())
+    far = KegiatanFactory(psm=PsmFactory(desa_kode="33.12.01.2001"))
+    client.force_login(psm_user)
+    assert client.get(reverse("registry:activity-detail", args=[other.pk])).status_code == 404
+    client.force_login(make_user(Role.STAF, scope=["33.71"], username="staf2"))
+    assert client.get(reverse("registry:activity-detail", args=[far.pk])).status_code == 404
+    assert client.get(reverse("registry:activity-detail", args=[other.pk])).status_code == 200
+
+
+def test_staff_verify_from_the_page_and_supervisor_may_not(client, psm, staff):
+    kegiatan = KegiatanFactory(psm=psm)
+    url = reverse("registry:activity-verify", args=[kegiatan.pk])
+    client.force_login(make_user(Role.SUPERVISOR, scope=["33.71"], username="spv"))
+    assert client.post(url, {"keputusan": "terima"}).status_code == 403
+    client.force_login(staff)
+    response = client.post(url, {"keputusan": "tolak", "catatan": ""}, follow=True)
+    assert "Tuliskan alasan penolakan." in response.content.decode()
+    client.post(url, {"keputusan": "terima"})
+    kegiatan.refresh_from_db()
+    assert kegiatan.status == StatusKegiatan.DIVERIFIKASI
+
+
+def test_activity_list_query_count_is_constant(client, staff, django_assert_num_queries):
+    people = [PsmFactory() for _ in range(3)]
+    for person in people:
+        KegiatanFactory.create_batch(3, psm=person)
+    client.force_login(staff)
+    client.get(reverse("registry:activity-list"))  # warm the session and office caches
+    with django_assert_num_queries(5):
+        response = client.get(reverse("registry:activity-list"))
+    assert len(response.context["page"]) == 9
