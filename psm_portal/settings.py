@@ -6,6 +6,7 @@ Production (``DEBUG`` unset or false) refuses to start without ``SECRET_KEY`` an
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 from psm_portal.env import env_bool, env_int, env_list, env_str
@@ -55,6 +56,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    "psm_portal.ratelimit.RateLimitMiddleware",
 ]
 
 ROOT_URLCONF = "psm_portal.urls"
@@ -219,6 +221,54 @@ PSM_DOCUMENT_NUMBER_PATTERN = env_str(
 # A background document whose progress has not moved for this long is recorded as failed (its
 # worker died) and can be asked for again.
 PSM_DOCUMENT_STALE_MINUTES = env_int("PSM_DOCUMENT_STALE_MINUTES", 10)
+
+# The cache holds the rate-limit counters. With REDIS_URL (redis://127.0.0.1:6379/0) every portal
+# instance shares them; without it each process counts on its own (fine for one server).
+REDIS_URL = env_str("REDIS_URL", "")
+CACHES = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "psm"),
+            # A Redis outage must not hang requests: the rate limiter lets them through.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
+
+def _rate(name: str, default: str) -> tuple[int, int]:
+    """A rate as "count/seconds" ("30/600": 30 requests in 10 minutes)."""
+    value = env_str(name, default)
+    try:
+        count, seconds = (int(part) for part in value.split("/"))
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must look like 30/600, not {value!r}.") from None
+    if count < 1 or seconds < 1:
+        raise ImproperlyConfigured(f"{name} must be positive, not {value!r}.")
+    return count, seconds
+
+
+# Rate limits by URL name (psm_portal/ratelimit.py), per signed-in user or, for anonymous
+# requests, per client address; answered with a 429 page. Logins count only POSTs (axes also
+# locks a username after AXES_FAILURE_LIMIT failures).
+PSM_RATELIMIT_ENABLED = env_bool("PSM_RATELIMIT_ENABLED", True)
+PSM_RATELIMIT_CACHE = "default"
+_EXPORT = _rate("PSM_RATELIMIT_EXPORT", "30/600")
+_VERIFY = _rate("PSM_RATELIMIT_VERIFY", "60/60")
+PSM_RATE_LIMITS = {
+    "login": (*_rate("PSM_RATELIMIT_LOGIN", "30/300"), ("POST",)),
+    "registry:psm-export": _EXPORT,
+    "assessments:case-export": _EXPORT,
+    "training:participants": _EXPORT,
+    "training:recap-xlsx": _EXPORT,
+    "reports:coverage-pdf": _EXPORT,
+    "registry:psm-verify": _VERIFY,
+    "training:certificate-verify": _VERIFY,
+}
 
 # Photos per PPKS assessment (each resized on the server to at most 1600 px).
 PSM_MAX_CASE_PHOTOS = env_int("PSM_MAX_CASE_PHOTOS", 10)

@@ -6,6 +6,9 @@ os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("SECURE_COOKIES", "false")
+# The suite logs in and exports far more often than a person would; tests/reliability turns the
+# rate limits on where it tests them.
+os.environ.setdefault("PSM_RATELIMIT_ENABLED", "false")
 
 from psm_portal.settings import *  # noqa: E402,F403
 

@@ -7,6 +7,9 @@ from django.views.i18n import set_language
 
 from psm_portal import views
 
+# A database that cannot be reached answers a 503 page in Bahasa Indonesia (psm_portal/errors.py).
+handler500 = "psm_portal.errors.server_error"
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),

@@ -1,0 +1,29 @@
+"""The server-error page. When the database cannot be reached (restarting, a dropped link) the
+visitor gets a 503 page in Bahasa Indonesia that says so and to try again shortly, instead of a
+generic error; every other unexpected error gets the 500 page. Both pages are rendered without a
+request context, so they never touch the database themselves."""
+
+import sys
+
+from django.db.utils import InterfaceError, OperationalError
+from django.http import HttpResponse
+from django.template import loader
+
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
+RETRY_AFTER_SECONDS = 30
+
+
+def server_error(request):
+    """``handler500``: Django calls it inside the ``except`` block, so the error is at hand."""
+    error = sys.exc_info()[1]
+    if isinstance(error, DATABASE_UNAVAILABLE):
+        response = HttpResponse(
+            loader.get_template("503.html").render(), status=503, content_type="text/html"
+        )
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    else:
+        response = HttpResponse(
+            loader.get_template("500.html").render(), status=500, content_type="text/html"
+        )
+    response["Cache-Control"] = "no-store"
+    return response
