@@ -51,3 +51,54 @@ def merge_pdf(documents) -> bytes:
     documents = list(documents)
     pages = [page for document in documents for page in document.pages]
     return documents[0].copy(pages).write_pdf()
+
+
+def render_html(html: str) -> bytes:
+    """WeasyPrint on an already rendered HTML string (also in a worker process)."""
+    from weasyprint import HTML
+
+    return HTML(
+        string=html, base_url=str(settings.BASE_DIR), url_fetcher=_url_fetcher()
+    ).write_pdf()
+
+
+def render_parts(template: str, contexts: list[dict], *, workers: int = 2, on_part=None) -> bytes:
+    """Render one template per context (parts of one long document whose page numbers the
+    contexts already carry) on ``workers`` processes, and join the parts in order.
+
+    WeasyPrint lays out a few pages a second on one core; long official documents are split
+    into parts of known page counts and laid out in parallel. ``on_part(i)`` is called as each
+    part finishes (progress)."""
+    import io
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from django.db import connection, connections
+    from pypdf import PdfWriter
+
+    with translation.override("id"):
+        htmls = [render_to_string(template, context) for context in contexts]
+    # Inside a transaction the connections cannot be closed for the fork: lay out in-process.
+    if workers <= 1 or len(htmls) == 1 or connection.in_atomic_block:
+        parts = []
+        for i, html in enumerate(htmls):
+            parts.append(render_html(html))
+            if on_part:
+                on_part(i)
+    else:
+        # Forked workers inherit the settings; they must not share the parent's database
+        # sockets, so those are closed first (Django reopens them on the next query).
+        connections.close_all()
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            parts = []
+            for i, pdf in enumerate(pool.map(render_html, htmls)):
+                parts.append(pdf)
+                if on_part:
+                    on_part(i)
+    writer = PdfWriter()
+    for pdf in parts:
+        writer.append(io.BytesIO(pdf))
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()

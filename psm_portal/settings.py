@@ -270,5 +270,16 @@ PSM_RATE_LIMITS = {
     "training:certificate-verify": _VERIFY,
 }
 
+# An active PSM with no activity and no submitted assessment for this many days is flagged as
+# inactive on the dashboard and in the recap (the one shared definition: reports.indicators).
+PSM_INACTIVE_DAYS = env_int("PSM_INACTIVE_DAYS", 90)
+
+# The dashboard's figures are computed once per user, year and kecamatan for this long (the page
+# says when they were computed).
+PSM_DASHBOARD_CACHE_SECONDS = env_int("PSM_DASHBOARD_CACHE_SECONDS", 300)
+
+# Processes that lay out the parts of a long report at once (the yearly recap); 1 = in-process.
+PSM_PDF_WORKERS = env_int("PSM_PDF_WORKERS", 2)
+
 # Photos per PPKS assessment (each resized on the server to at most 1600 px).
 PSM_MAX_CASE_PHOTOS = env_int("PSM_MAX_CASE_PHOTOS", 10)

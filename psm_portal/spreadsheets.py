@@ -2,17 +2,25 @@
 
 import csv
 from collections.abc import Iterable
+from decimal import Decimal
 
 from django.http import HttpResponse, StreamingHttpResponse
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
-def neutralise(value) -> str:
+def neutralise(value):
     """A cell that starts like a formula is prefixed with an apostrophe, so Excel shows it as text
-    instead of running it (CSV/formula injection)."""
+    instead of running it (CSV/formula injection). Numbers stay numbers (a negative number is
+    not a formula), so totals can be summed in Excel."""
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        return value
     text = "" if value is None else str(value)
+    # Control characters (a pasted ESC, a vertical tab) cannot be stored in an XLSX cell at all:
+    # openpyxl refuses them and the whole export answered 500. They carry no meaning: drop them.
+    text = ILLEGAL_CHARACTERS_RE.sub("", text)
     return f"'{text}" if text.startswith(_FORMULA_PREFIXES) else text
 
 

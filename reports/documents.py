@@ -2,12 +2,21 @@
 rendering), and names its template under ``templates/pdf/``. Rendering is psm_portal.pdf's job."""
 
 import datetime as dt
+import io
+from decimal import Decimal
 
+from django.conf import settings
 from django.utils.translation import gettext as _
+from pypdf import PdfReader, PdfWriter
 
 from psm_portal.office import current_office, format_nip, indonesian_date
+from psm_portal.pdf import render_parts, render_pdf
 from registry import selectors as registry_selectors
+from registry.models import Psm, Wilayah
+from reports import indicators, selectors
+from reports.background import Built, DocumentError, builder
 from reports.charts import bar_chart
+from training import selectors as training_selectors
 
 # Above this many kecamatan the desa-level table is left out of an inline document.
 MAX_KECAMATAN_DETAIL = 60
@@ -72,3 +81,244 @@ class CoverageReport(OfficialDocument):
             "chart": bar_chart([(r.wilayah.nama, r.psm_aktif) for r in rows]),
             "chart_caption": _("PSM aktif per wilayah"),
         }
+
+
+class RaporKinerja(OfficialDocument):
+    """The individual PSM performance report of one year: every indicator with its value,
+    target and score, the supervisor's rubric, the combined score and the rank among the PSM
+    of the same kab/kota."""
+
+    title = "RAPOR KINERJA PEKERJA SOSIAL MASYARAKAT"
+    jenis = "rapor"
+    template = "pdf/report_rapor.html"
+
+    def __init__(self, user, *, today, psm: Psm, tahun: int):
+        super().__init__(user, today=today)
+        self.psm = psm
+        self.tahun = tahun
+
+    def context(self) -> dict:
+        period = indicators.Period.year(self.tahun)
+        kabkota = self.psm.desa_tugas_id.rsplit(".", 2)[0]
+        peers = Psm.objects.filter(desa_tugas__kode__startswith=f"{kabkota}.")
+        ranked = indicators.scores(peers, self.tahun, today=self.today)
+        mine = next(row for row in ranked if row.psm.pk == self.psm.pk)
+        defs = indicators.definitions(period.sampai)
+        rows = [
+            {
+                "d": d,
+                "nilai": mine.nilai[d.kode],
+                "skor": min(Decimal(100), 100 * mine.nilai[d.kode] / d.target).quantize(
+                    Decimal("0.1")
+                ),
+            }
+            for d in defs
+        ]
+        return {
+            **self.letterhead(),
+            "title": self.title,
+            "psm": mine.psm,
+            "tahun": self.tahun,
+            "rows": rows,
+            "score": mine,
+            "jumlah_psm": len(ranked),
+            "bobot": indicators.COMBINED_WEIGHTS,
+            "chart": bar_chart([(r["d"].nama, float(r["skor"])) for r in rows], label_width=190),
+            "inactive_days": settings.PSM_INACTIVE_DAYS,
+        }
+
+
+class PpksRecap(OfficialDocument):
+    """PPKS assessments of one year per category and per desa/kelurahan. Aggregate: no names."""
+
+    title = "REKAPITULASI ASESMEN PPKS"
+    jenis = "rekap-ppks"
+    template = "pdf/report_ppks.html"
+
+    def __init__(self, user, *, today, tahun: int, kecamatan: str = ""):
+        super().__init__(user, today=today)
+        self.tahun = tahun
+        self.kecamatan = kecamatan
+
+    def context(self) -> dict:
+        recap = selectors.ppks_recap(self.user, tahun=self.tahun, kecamatan=self.kecamatan)
+        used = [c for c in recap["categories"] if c[3]]
+        return {
+            **self.letterhead(),
+            **recap,
+            "title": self.title,
+            "tahun": self.tahun,
+            "wilayah": Wilayah.objects.filter(pk=self.kecamatan).first()
+            if self.kecamatan
+            else None,
+            "chart": bar_chart([(c[1], c[3]) for c in used], label_width=90),
+        }
+
+
+class TrainingRecap(OfficialDocument):
+    """People trained per level and year, and per kecamatan (from the registry's records)."""
+
+    title = "REKAPITULASI BIMBINGAN TEKNIS PSM"
+    jenis = "rekap-bimtek"
+    template = "pdf/report_training.html"
+
+    def __init__(self, user, *, today, tahun: int | None = None):
+        super().__init__(user, today=today)
+        self.tahun = tahun
+
+    def context(self) -> dict:
+        recap = training_selectors.training_recap(self.user, self.tahun)
+        return {**self.letterhead(), **recap, "title": self.title, "tahun": self.tahun}
+
+
+class YearlyRecap(OfficialDocument):
+    """The office's yearly PSM performance recap per kecamatan: a summary, then every PSM with
+    their key indicators, scores and rank, kecamatan by kecamatan.
+
+    Long (a page per ~40 PSM), so it is built in the background and laid out in parts: the
+    summary first (its page count is then known), then pages of exactly ``ROWS_PER_PAGE``
+    one-line rows (fixed table layout), rendered on several processes and joined."""
+
+    title = "REKAPITULASI KINERJA PEKERJA SOSIAL MASYARAKAT"
+    jenis = "rekap-kinerja"
+    template = "pdf/report_recap.html"
+    rows_template = "pdf/report_recap_rows.html"
+    ROWS_PER_PAGE = 40
+    PAGES_PER_PART = 4
+    KEY_INDICATORS = ("PR-01", "PR-02", "OP-01", "OP-02", "OC-01")
+
+    def __init__(self, user, *, today, tahun: int, kecamatan: str = ""):
+        super().__init__(user, today=today)
+        self.tahun = tahun
+        self.kecamatan = kecamatan
+
+    def context(self) -> dict:
+        psms = selectors.psm_for(self.user, self.kecamatan).exclude(status="calon")
+        ranked = indicators.scores(psms, self.tahun, today=self.today)
+        names = dict(selectors.kecamatan_in_scope(self.user).values_list("kode", "nama"))
+        groups: dict[str, list] = {}
+        for row in ranked:
+            groups.setdefault(row.psm.desa_tugas_id[:8], []).append(row)
+        defs = {
+            d.kode: d for d in indicators.definitions(indicators.Period.year(self.tahun).sampai)
+        }
+        key = [defs[k] for k in self.KEY_INDICATORS if k in defs]
+        summary = []
+        for code, rows in sorted(groups.items(), key=lambda g: (names.get(g[0], g[0]), g[0])):
+            rows.sort(key=lambda r: r.peringkat)
+            for no, row in enumerate(rows, start=1):
+                row.no = no
+                row.nilai_kunci = [row.nilai[d.kode] for d in key]
+            summary.append(
+                {
+                    "kode": code,
+                    "nama": names.get(code, code),
+                    "rows": rows,
+                    "psm": len(rows),
+                    "aktif": sum(r.psm.status == "aktif" for r in rows),
+                    "tidak_aktif": sum(r.tidak_aktif for r in rows),
+                    "dievaluasi": sum(r.evaluasi is not None for r in rows),
+                    "rerata": (
+                        sum((r.skor_gabungan for r in rows), Decimal(0)) / len(rows)
+                    ).quantize(Decimal("0.1")),
+                }
+            )
+        return {
+            **self.letterhead(),
+            "title": self.title,
+            "tahun": self.tahun,
+            "wilayah": Wilayah.objects.filter(pk=self.kecamatan).first()
+            if self.kecamatan
+            else None,
+            "summary": summary,
+            "key_indicators": key,
+            "jumlah_psm": len(ranked),
+            "berprestasi": [r for r in ranked if r.evaluasi and r.evaluasi.diusulkan_berprestasi],
+            "chart": bar_chart([(s["nama"], float(s["rerata"])) for s in summary]),
+            "inactive_days": settings.PSM_INACTIVE_DAYS,
+        }
+
+    def pages(self, context) -> list[dict]:
+        """The detail pages: each a kecamatan's next ``ROWS_PER_PAGE`` PSM."""
+        pages = []
+        for group in context["summary"]:
+            rows = group["rows"]
+            for start in range(0, len(rows), self.ROWS_PER_PAGE):
+                pages.append(
+                    {
+                        "kecamatan": group,
+                        "rows": rows[start : start + self.ROWS_PER_PAGE],
+                        "lanjutan": start > 0,
+                    }
+                )
+        return pages
+
+    def render(self, context, *, nomor: str, workers: int, on_progress=None) -> bytes:
+        summary_pdf = render_pdf(self.template, {**context, "nomor": nomor, "final": False})
+        summary_pages = len(PdfReader(io.BytesIO(summary_pdf)).pages)
+        pages = self.pages(context)
+        total = summary_pages + len(pages) + 1
+        parts = [
+            pages[i : i + self.PAGES_PER_PART] for i in range(0, len(pages), self.PAGES_PER_PART)
+        ]
+        contexts = []
+        offset = summary_pages
+        for part in parts:
+            contexts.append(
+                {
+                    **context,
+                    "nomor": nomor,
+                    "pages": part,
+                    "first_page": offset + 1,
+                    "total_pages": total,
+                    "closing": False,
+                }
+            )
+            offset += len(part)
+        contexts.append(
+            {
+                **context,
+                "nomor": nomor,
+                "pages": [],
+                "first_page": offset + 1,
+                "total_pages": total,
+                "closing": True,
+            }
+        )
+        detail = render_parts(
+            self.rows_template,
+            contexts,
+            workers=workers,
+            on_part=(lambda i: on_progress(len(contexts[i]["pages"]) or 1))
+            if on_progress
+            else None,
+        )
+        writer = PdfWriter()
+        writer.append(io.BytesIO(summary_pdf))
+        writer.append(io.BytesIO(detail))
+        out = io.BytesIO()
+        writer.write(out)
+        return out.getvalue()
+
+
+@builder("reports.rekap-kinerja")
+def yearly_recap(document, progress) -> Built:
+    from reports import services
+
+    user = document.diminta_oleh
+    tahun = int(document.params["tahun"])
+    kecamatan = document.params.get("kecamatan", "")
+    today = document.created_at.date()
+    report = YearlyRecap(user, today=today, tahun=tahun, kecamatan=kecamatan)
+    context = report.context()
+    if not context["jumlah_psm"]:
+        raise DocumentError(_("Tidak ada PSM di wilayah ini untuk direkap."))
+    progress.start(len(report.pages(context)) + 2)
+    issued = services.document_number_issue(
+        jenis=report.jenis, perihal=report.title.title(), by=user, today=today
+    )
+    progress.step()
+    pdf = report.render(
+        context, nomor=issued.nomor, workers=settings.PSM_PDF_WORKERS, on_progress=progress.step
+    )
+    return Built(pdf, f"rekap-kinerja-psm-{tahun}.pdf")

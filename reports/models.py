@@ -1,10 +1,13 @@
-"""Official documents: the register that numbers every document the office issues."""
+"""Reports: the register that numbers every document the office issues, documents built in the
+background, indicator definitions (versioned data) and supervisors' yearly evaluations."""
 
 import uuid
 
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from psm_portal.models import TimeStamped
 
 
 class DocumentCounter(models.Model):
@@ -96,3 +99,99 @@ class GeneratedDocument(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
+class KategoriIndikator(models.TextChoices):
+    """The seed documents' five levels of measuring PSM empowerment."""
+
+    INPUT = "input", _("Input")
+    PROSES = "proses", _("Proses")
+    OUTPUT = "output", _("Output")
+    OUTCOME = "outcome", _("Outcome")
+    DAMPAK = "dampak", _("Dampak")
+
+
+class TingkatIndikator(models.TextChoices):
+    PSM = "psm", _("Per PSM")
+    KANTOR = "kantor", _("Kantor (wilayah)")
+
+
+class Indikator(TimeStamped):
+    """An indicator definition, kept as versioned data: a change of weight or target is a new
+    version from a date, so last year's scores stay what they were. ``cara_hitung`` names the
+    computation in ``reports.indicators`` that produces its value from the data."""
+
+    kode = models.CharField(_("kode"), max_length=20)
+    versi = models.PositiveSmallIntegerField(_("versi"), default=1)
+    nama = models.CharField(_("nama"), max_length=200)
+    kategori = models.CharField(_("kategori"), max_length=8, choices=KategoriIndikator)
+    tingkat = models.CharField(_("tingkat"), max_length=8, choices=TingkatIndikator)
+    cara_hitung = models.CharField(_("cara hitung"), max_length=40)
+    penjelasan = models.CharField(_("penjelasan"), max_length=300)
+    satuan = models.CharField(_("satuan"), max_length=30)
+    bobot = models.DecimalField(_("bobot"), max_digits=5, decimal_places=2, default=0)
+    target = models.DecimalField(
+        _("target"),
+        max_digits=9,
+        decimal_places=2,
+        help_text=_("Nilai yang memberi skor 100 (skor dibatasi 0-100)."),
+    )
+    berlaku_mulai = models.DateField(_("berlaku mulai"))
+
+    class Meta:
+        verbose_name = _("indikator")
+        verbose_name_plural = _("indikator")
+        constraints = [
+            models.UniqueConstraint(fields=["kode", "versi"], name="indikator_kode_versi_unik"),
+            models.CheckConstraint(condition=models.Q(target__gt=0), name="indikator_target_pos"),
+            models.CheckConstraint(condition=models.Q(bobot__gte=0), name="indikator_bobot_pos"),
+        ]
+
+    def __str__(self):
+        return f"{self.kode} v{self.versi} {self.nama}"
+
+
+RUBRIK = ("kerajinan", "disiplin", "kerja_sama", "kepemimpinan", "prestasi")
+
+
+class Evaluasi(TimeStamped):
+    """A supervisor's yearly evaluation of one PSM on the seed documents' rubric (1-5 each)."""
+
+    psm = models.ForeignKey(
+        "registry.Psm", on_delete=models.CASCADE, related_name="evaluasi_set", verbose_name="PSM"
+    )
+    tahun = models.PositiveSmallIntegerField(_("tahun"))
+    penilai = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    kerajinan = models.PositiveSmallIntegerField(_("kerajinan"))
+    disiplin = models.PositiveSmallIntegerField(_("kedisiplinan"))
+    kerja_sama = models.PositiveSmallIntegerField(_("kerja sama"))
+    kepemimpinan = models.PositiveSmallIntegerField(_("kepemimpinan"))
+    prestasi = models.PositiveSmallIntegerField(_("prestasi"))
+    catatan = models.TextField(_("catatan"), max_length=2000, blank=True)
+    diusulkan_berprestasi = models.BooleanField(
+        _("diusulkan sebagai PSM berprestasi"), default=False
+    )
+
+    class Meta:
+        verbose_name = _("evaluasi PSM")
+        verbose_name_plural = _("evaluasi PSM")
+        constraints = [
+            models.UniqueConstraint(fields=["psm", "tahun"], name="evaluasi_satu_per_tahun"),
+            *[
+                models.CheckConstraint(
+                    condition=models.Q(**{f"{name}__gte": 1, f"{name}__lte": 5}),
+                    name=f"evaluasi_{name}_1_5",
+                )
+                for name in RUBRIK
+            ],
+        ]
+
+    def __str__(self):
+        return f"{self.psm} {self.tahun}"
+
+    @property
+    def skor_rubrik(self) -> float:
+        """The rubric on a 0-100 scale (the mean of five 1-5 marks, times 20)."""
+        return round(sum(getattr(self, name) for name in RUBRIK) / len(RUBRIK) * 20, 1)

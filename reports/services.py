@@ -1,12 +1,15 @@
-"""Writes of the reports app: numbering the documents it issues."""
+"""Writes of the reports app: numbering the documents it issues, and supervisors' evaluations."""
 
 import datetime as dt
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from psm_portal import audit
-from reports.models import DocumentCounter, IssuedDocument
+from registry.models import StatusPsm
+from reports.models import DocumentCounter, Evaluasi, IssuedDocument
 
 
 @transaction.atomic
@@ -27,3 +30,37 @@ def document_number_issue(*, jenis: str, perihal: str, by, today: dt.date) -> Is
     )
     audit.record(by=by, action="document.issue", target=document, after={"nomor": nomor})
     return document
+
+
+@transaction.atomic
+def evaluation_save(*, psm, tahun: int, data: dict, by, today: dt.date) -> Evaluasi:
+    """A supervisor's yearly evaluation of one PSM (one per PSM and year; saving again revises
+    it, and the audit trail keeps what it was)."""
+    if tahun > today.year:
+        raise ValidationError(_("Evaluasi tahun %(t)d belum dapat dibuat.") % {"t": tahun})
+    if psm.tanggal_bergabung.year > tahun:
+        raise ValidationError(
+            _("%(nama)s baru bergabung pada %(thn)d.")
+            % {"nama": psm.nama, "thn": psm.tanggal_bergabung.year}
+        )
+    if data.get("diusulkan_berprestasi") and psm.status != StatusPsm.AKTIF:
+        raise ValidationError(
+            {"diusulkan_berprestasi": _("Hanya PSM yang aktif dapat diusulkan berprestasi.")}
+        )
+    evaluasi = Evaluasi.objects.select_for_update().filter(psm=psm, tahun=tahun).first()
+    before = audit.snapshot(evaluasi) if evaluasi else None
+    evaluasi = evaluasi or Evaluasi(psm=psm, tahun=tahun)
+    for name, value in data.items():
+        setattr(evaluasi, name, value)
+    evaluasi.penilai = by
+    evaluasi.full_clean()
+    evaluasi.save()
+    audit.record(
+        by=by,
+        action="evaluasi.save",
+        target=evaluasi,
+        target_label=f"{psm.nama} {tahun}",
+        before=before,
+        after=audit.snapshot(evaluasi),
+    )
+    return evaluasi

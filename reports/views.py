@@ -1,18 +1,30 @@
 """Report downloads. Small documents render inline; big ones are built in the background and
 followed on their own page (reports.background)."""
 
+from django.conf import settings
+from django.contrib import messages
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from psm_portal.access import Perm
+from psm_portal import audit
+from psm_portal.access import Perm, has_permission
 from psm_portal.pdf import render_pdf
-from registry.access import require
-from reports import services
-from reports.background import refresh_status
-from reports.documents import CoverageReport
-from reports.models import GeneratedDocument
+from psm_portal.spreadsheets import xlsx_response
+from registry.access import get_psm_for_user, require
+from registry.models import Psm, StatusPsm
+from reports import indicators, selectors, services
+from reports.background import document_request, refresh_status
+from reports.charts import bar_chart
+from reports.documents import CoverageReport, PpksRecap, RaporKinerja, TrainingRecap
+from reports.forms import DashboardFilter, EvaluasiForm
+from reports.models import Evaluasi, GeneratedDocument
 
 
 def _pdf_response(report, *, by, filename: str) -> HttpResponse:
@@ -70,3 +82,261 @@ def document_download(request, pk):
         filename=document.nama_berkas,
         content_type=document.content_type,
     )
+
+
+# --- dashboard, ranking, evaluations, drill-down ---------------------------------------------
+
+
+def _filters(request, *, today):
+    """Year and kecamatan from the query string, checked against what the user may see."""
+    kecamatan = selectors.kecamatan_in_scope(request.user)
+    form = DashboardFilter(
+        request.GET or {"tahun": today.year},
+        years=selectors.years_available(today),
+        kecamatan=kecamatan,
+    )
+    if form.is_valid():
+        return form, form.cleaned_data["tahun"], form.cleaned_data["kecamatan"]
+    return form, today.year, ""
+
+
+@require_GET
+def dashboard(request):
+    require(request.user, Perm.REPORT_VIEW)
+    today = timezone.localdate()
+    form, tahun, kecamatan = _filters(request, today=today)
+    key = f"dashboard:{request.user.pk}:{tahun}:{kecamatan}"
+    figures = cache.get(key)
+    if figures is None:
+        figures = selectors.dashboard(request.user, tahun=tahun, kecamatan=kecamatan, today=today)
+        figures["dihitung"] = timezone.now()
+        cache.set(key, figures, settings.PSM_DASHBOARD_CACHE_SECONDS)
+    charts = {
+        "trend": bar_chart([(m, n) for m, n, _a in figures["trend"]], label_width=50),
+        "trend_kegiatan": bar_chart(
+            [(m, a) for m, _n, a in figures["trend"]], label_width=50, color="#2e7d32"
+        ),
+        "kategori": bar_chart(figures["per_category"], label_width=90),
+        "antrean": bar_chart(figures["antrean_umur"], label_width=90, color="#b35c00"),
+    }
+    return render(
+        request,
+        "reports/dashboard.html",
+        {"form": form, "f": figures, "charts": charts, "tahun": tahun, "kecamatan": kecamatan},
+    )
+
+
+@require_GET
+def ranking(request):
+    """Every PSM scored for the year, ranked: the basis of the PSM berprestasi nomination."""
+    require(request.user, Perm.REPORT_VIEW)
+    today = timezone.localdate()
+    form, tahun, kecamatan = _filters(request, today=today)
+    psms = selectors.psm_for(request.user, kecamatan).exclude(status=StatusPsm.CALON)
+    page = Paginator(indicators.scores(psms, tahun, today=today), 50).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "reports/ranking.html",
+        {
+            "form": form,
+            "page": page,
+            "tahun": tahun,
+            "kecamatan": kecamatan,
+            "defs": indicators.definitions(indicators.Period.year(tahun).sampai),
+            "can_evaluate": has_permission(request.user, Perm.EVALUATION_EDIT),
+        },
+    )
+
+
+@require_GET
+def inactive(request):
+    """The PSM the shared definition calls inactive, with their last activity or assessment."""
+    require(request.user, Perm.REPORT_VIEW)
+    today = timezone.localdate()
+    form, tahun, kecamatan = _filters(request, today=today)
+    rows = (
+        indicators.inactive_psm(selectors.psm_for(request.user, kecamatan), today)
+        .select_related("desa_tugas__induk")
+        .order_by("desa_tugas__induk__nama", "nama", "pk")
+    )
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "reports/inactive.html",
+        {"form": form, "page": page, "days": settings.PSM_INACTIVE_DAYS, "kecamatan": kecamatan},
+    )
+
+
+def _year(tahun: int, today) -> int:
+    if not 2000 <= tahun <= today.year:
+        raise Http404
+    return tahun
+
+
+@require_GET
+def indicator_rows(request, psm_pk, tahun, indikator):
+    """The drill-down: the rows one PSM's indicator value counts."""
+    require(request.user, Perm.REPORT_VIEW)
+    psm = get_psm_for_user(request.user, psm_pk, perm=Perm.REPORT_VIEW)
+    today = timezone.localdate()
+    period = indicators.Period.year(_year(tahun, today))
+    definition = next(
+        (d for d in indicators.definitions(period.sampai) if d.kode == indikator), None
+    )
+    if definition is None:
+        raise Http404
+    rows = indicators.rows_for(definition.cara_hitung, psm, period)
+    value = indicators.PER_PSM[definition.cara_hitung](
+        Psm.objects.filter(pk=psm.pk), period, today
+    ).get(psm.pk, 0)
+    return render(
+        request,
+        "reports/indicator_rows.html",
+        {
+            "psm": psm,
+            "tahun": period.mulai.year,
+            "d": definition,
+            "value": value,
+            "rows": list(rows.order_by("-pk")[:500]) if rows is not None else None,
+            "model": rows.model._meta.model_name if rows is not None else "",
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def evaluation(request, psm_pk, tahun):
+    psm = get_psm_for_user(request.user, psm_pk, perm=Perm.EVALUATION_EDIT)
+    today = timezone.localdate()
+    tahun = _year(tahun, today)
+    existing = Evaluasi.objects.filter(psm=psm, tahun=tahun).first()
+    form = EvaluasiForm(request.POST or None, instance=existing)
+    if request.method == "POST" and form.is_valid():
+        data = {name: form.cleaned_data[name] for name in form.Meta.fields}
+        try:
+            services.evaluation_save(psm=psm, tahun=tahun, data=data, by=request.user, today=today)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(
+                request,
+                _("Evaluasi %(nama)s tahun %(t)d disimpan.") % {"nama": psm.nama, "t": tahun},
+            )
+            return redirect(
+                f"{reverse('reports:ranking')}?tahun={tahun}&kecamatan={psm.desa_tugas_id[:8]}"
+            )
+    period = indicators.Period.year(tahun)
+    score = next(
+        (s for s in indicators.scores(Psm.objects.filter(pk=psm.pk), tahun, today=today)), None
+    )
+    return render(
+        request,
+        "reports/evaluation_form.html",
+        {
+            "psm": psm,
+            "tahun": tahun,
+            "form": form,
+            "score": score,
+            "defs": indicators.definitions(period.sampai),
+        },
+    )
+
+
+# --- official documents ------------------------------------------------------------------------
+
+
+@require_GET
+def rapor_pdf(request, psm_pk, tahun):
+    psm = get_psm_for_user(request.user, psm_pk, perm=Perm.REPORT_VIEW)
+    today = timezone.localdate()
+    report = RaporKinerja(request.user, today=today, psm=psm, tahun=_year(tahun, today))
+    return _pdf_response(report, by=request.user, filename=f"rapor-kinerja-{psm.pk}-{tahun}.pdf")
+
+
+@require_POST
+def recap_request(request):
+    """The yearly recap is long: built by the task worker, followed on its own page."""
+    require(request.user, Perm.REPORT_VIEW)
+    today = timezone.localdate()
+    _form, tahun, kecamatan = _filters(request, today=today)
+    document = document_request(
+        jenis="reports.rekap-kinerja",
+        judul=_("Rekap kinerja PSM %(t)d") % {"t": tahun},
+        params={"tahun": tahun, "kecamatan": kecamatan},
+        by=request.user,
+    )
+    return redirect("reports:document", pk=document.pk)
+
+
+@require_GET
+def recap_xlsx(request):
+    require(request.user, Perm.REPORT_VIEW)
+    today = timezone.localdate()
+    _form, tahun, kecamatan = _filters(request, today=today)
+    psms = selectors.psm_for(request.user, kecamatan).exclude(status=StatusPsm.CALON)
+    defs = indicators.definitions(indicators.Period.year(tahun).sampai)
+    ranked = indicators.scores(psms, tahun, today=today)
+    audit.record(
+        by=request.user,
+        action="report.export",
+        target_label=f"rekap kinerja {tahun} {kecamatan}".strip(),
+        after={"baris": len(ranked)},
+    )
+    header = [
+        _("Peringkat"),
+        _("Nama"),
+        _("Kecamatan"),
+        _("Desa/kelurahan"),
+        _("Status"),
+        *[f"{d.kode} {d.nama}" for d in defs],
+        _("Skor indikator"),
+        _("Skor supervisor"),
+        _("Skor gabungan"),
+        _("Tidak aktif"),
+    ]
+    rows = (
+        [
+            r.peringkat,
+            r.psm.nama,
+            r.psm.desa_tugas.induk.nama if r.psm.desa_tugas.induk_id else "",
+            r.psm.desa_tugas.nama,
+            r.psm.get_status_display(),
+            *[float(r.nilai[d.kode]) for d in defs],
+            float(r.skor_indikator),
+            r.evaluasi.skor_rubrik if r.evaluasi else "",
+            float(r.skor_gabungan),
+            _("ya") if r.tidak_aktif else "",
+        ]
+        for r in ranked
+    )
+    return xlsx_response(f"rekap-kinerja-psm-{tahun}.xlsx", _("Rekap kinerja"), header, rows)
+
+
+@require_GET
+def ppks_recap(request, fmt):
+    require(request.user, Perm.REPORT_VIEW)
+    today = timezone.localdate()
+    _form, tahun, kecamatan = _filters(request, today=today)
+    report = PpksRecap(request.user, today=today, tahun=tahun, kecamatan=kecamatan)
+    if fmt == "pdf":
+        return _pdf_response(report, by=request.user, filename=f"rekap-ppks-{tahun}.pdf")
+    context = report.context()
+    audit.record(by=request.user, action="report.export", target_label=f"rekap PPKS {tahun}")
+    rows = [
+        [r["desa__induk__nama"], r["desa__nama"], r["desa__kode"], r["n"], r["verified"]]
+        for r in context["per_desa"]
+    ]
+    header = [_("Kecamatan"), _("Desa/kelurahan"), _("Kode"), _("Diajukan"), _("Terverifikasi")]
+    return xlsx_response(f"rekap-ppks-{tahun}.xlsx", _("Rekap PPKS"), header, rows)
+
+
+@require_GET
+def training_recap_pdf(request):
+    require(request.user, Perm.TRAINING_RECAP)
+    today = timezone.localdate()
+    tahun = request.GET.get("tahun", "")
+    report = TrainingRecap(
+        request.user, today=today, tahun=int(tahun) if tahun.isdigit() and len(tahun) == 4 else None
+    )
+    return _pdf_response(report, by=request.user, filename=f"rekap-bimtek-{today}.pdf")

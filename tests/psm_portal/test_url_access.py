@@ -9,6 +9,7 @@ import uuid
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from psm_portal.models import Role
 from tests.factories import PsmFactory
@@ -156,6 +157,22 @@ EXPECTED: dict[str, dict[str, int | str]] = {
     "registry:activity-detail": {ANON: LOGIN, **_all(200)},
     "registry:activity-verify": {ANON: LOGIN, **_all(405)},
     "registry:activity-photo": {ANON: LOGIN, **_all(200)},
+    **dict.fromkeys(
+        [
+            "reports:dashboard",
+            "reports:ranking",
+            "reports:inactive",
+            "reports:indicator-rows",
+            "reports:rapor",
+            "reports:recap-xlsx",
+            "reports:ppks-recap",
+        ],
+        {**_all(200), ANON: LOGIN, Role.VERIFIKATOR: 403, Role.PSM: 403},
+    ),
+    # The yearly evaluation is the supervisor's (and the administrator's).
+    "reports:evaluation": {**_all(403), ANON: LOGIN, Role.ADMIN: 200, Role.SUPERVISOR: 200},
+    "reports:recap-request": {ANON: LOGIN, **_all(405)},
+    "reports:training-recap": {**_all(200), ANON: LOGIN, Role.PSM: 403},
     "reports:document-list": {ANON: LOGIN, **_all(200)},
     # A document is only its requester's; the sample belongs to nobody here (own: test_background).
     "reports:document": {ANON: LOGIN, **_all(404)},
@@ -264,7 +281,9 @@ def _reverse(name, psm, extra=None):
     samples = {
         "pk": psm.pk,  # also an import batch id that belongs to nobody in the test
         "kind": "sk",
-        "fmt": "xlsx" if name == "training:participants" else "csv",
+        "fmt": {"training:participants": "xlsx", "reports:ppks-recap": "pdf"}.get(name, "csv"),
+        "tahun": timezone.localdate().year,
+        "indikator": "PR-02",
         "kode": psm.kode_verifikasi,
         "psm_pk": psm.pk,
         **(extra or {}),

@@ -1,0 +1,289 @@
+"""PSM performance indicators, computed from data the portal already holds.
+
+Each indicator definition (``reports.models.Indikator``, versioned data) names a computation here
+by ``cara_hitung``. Per-PSM computations take a queryset of PSM and a period and answer
+``{psm_id: value}`` with one aggregate query each, whatever the number of PSM; office-level ones
+answer one number for a set of PSM and desa. Every number can be traced back to its rows:
+``rows_for`` gives the queryset each per-PSM figure counts (the drill-down).
+
+Score: each per-PSM indicator scores ``min(100, 100 * value / target)``; the indicator score is
+the weighted mean of those; the combined score adds the supervisor's rubric
+(``COMBINED_WEIGHTS``). The one definition of an inactive PSM is :func:`inactive_psm`.
+"""
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import Count, Exists, F, OuterRef, Sum
+
+from assessments.models import Asesmen, Rujukan, StatusAsesmen, StatusRujukan
+from registry.models import Kegiatan, Psm, PsmBimtek, StatusKegiatan, StatusPsm
+from reports.models import Evaluasi, Indikator, TingkatIndikator
+
+# Indicators count 60%, the supervisor's rubric 40% (with no evaluation yet: indicators alone).
+COMBINED_WEIGHTS = (Decimal("0.6"), Decimal("0.4"))
+
+SUBMITTED = [s for s in StatusAsesmen.values if s != StatusAsesmen.DRAF]
+VERIFIED = [StatusAsesmen.DIVERIFIKASI, StatusAsesmen.DIRUJUK, StatusAsesmen.DITUTUP]
+ACCEPTED_REFERRALS = [StatusRujukan.DITERIMA, StatusRujukan.SELESAI]
+COUNTED_ACTIVITIES = [StatusKegiatan.DICATAT, StatusKegiatan.DIVERIFIKASI]
+
+
+@dataclass(frozen=True)
+class Period:
+    """A closed date range, usually a calendar year."""
+
+    mulai: dt.date
+    sampai: dt.date
+
+    @classmethod
+    def year(cls, tahun: int) -> "Period":
+        return cls(dt.date(tahun, 1, 1), dt.date(tahun, 12, 31))
+
+    @property
+    def months(self) -> int:
+        return (self.sampai.year - self.mulai.year) * 12 + self.sampai.month - self.mulai.month + 1
+
+
+def _activities(period: Period):
+    return Kegiatan.objects.filter(
+        status__in=COUNTED_ACTIVITIES, tanggal__gte=period.mulai, tanggal__lte=period.sampai
+    )
+
+
+def _assessments(period: Period, statuses):
+    return Asesmen.objects.filter(
+        status__in=statuses, tanggal__gte=period.mulai, tanggal__lte=period.sampai
+    )
+
+
+def _grouped(qs, value) -> dict[int, Decimal]:
+    return {
+        row["psm_id"]: Decimal(row["v"] or 0)
+        for row in qs.values("psm_id").annotate(v=value).order_by()
+    }
+
+
+# --- per-PSM computations: (psm queryset, period, today) -> {psm_id: value} ---------------------
+
+
+def frekuensi(psms, period, today):
+    """Activities and assessments per month: the frequency of involvement."""
+    ids = psms.values("pk")
+    acts = _grouped(_activities(period).filter(psm__in=ids), Count("pk"))
+    cases = _grouped(_assessments(period, SUBMITTED).filter(psm__in=ids), Count("pk"))
+    months = Decimal(period.months)
+    return {
+        k: ((acts.get(k, 0) + cases.get(k, 0)) / months).quantize(Decimal("0.01"))
+        for k in acts.keys() | cases.keys()
+    }
+
+
+def jam_kegiatan(psms, period, today):
+    """Hours of recorded activities: the intensity of involvement."""
+    return _grouped(_activities(period).filter(psm__in=psms.values("pk")), Sum("durasi_jam"))
+
+
+def asesmen_diajukan(psms, period, today):
+    return _grouped(_assessments(period, SUBMITTED).filter(psm__in=psms.values("pk")), Count("pk"))
+
+
+def asesmen_diverifikasi(psms, period, today):
+    return _grouped(_assessments(period, VERIFIED).filter(psm__in=psms.values("pk")), Count("pk"))
+
+
+def rujukan_diterima(psms, period, today):
+    rows = (
+        Rujukan.objects.filter(
+            asesmen__psm__in=psms.values("pk"),
+            status__in=ACCEPTED_REFERRALS,
+            tanggal__gte=period.mulai,
+            tanggal__lte=period.sampai,
+        )
+        .values(psm_id=F("asesmen__psm_id"))
+        .annotate(v=Count("pk"))
+        .order_by()
+    )
+    return {row["psm_id"]: Decimal(row["v"]) for row in rows}
+
+
+def warga_dibantu(psms, period, today):
+    """People reached: distinct PPKS subjects assessed plus people counted at activities."""
+    ids = psms.values("pk")
+    reached = _grouped(_activities(period).filter(psm__in=ids), Sum("jumlah_penerima"))
+    subjects = _grouped(
+        _assessments(period, SUBMITTED).filter(psm__in=ids), Count("subjek", distinct=True)
+    )
+    return {k: reached.get(k, 0) + subjects.get(k, 0) for k in reached.keys() | subjects.keys()}
+
+
+def masa_bakti(psms, period, today):
+    """Whole years of service at the end of the period (or today, if earlier)."""
+    end = min(period.sampai, today)
+    return {
+        pk: Decimal(
+            max(0, end.year - joined.year - ((end.month, end.day) < (joined.month, joined.day)))
+        )
+        for pk, joined in psms.values_list("pk", "tanggal_bergabung")
+    }
+
+
+def bimtek_selesai(psms, period, today):
+    """Bimtek levels completed up to the end of the period."""
+    return _grouped(
+        PsmBimtek.objects.filter(psm__in=psms.values("pk"), tanggal__lte=period.sampai),
+        Count("tingkat", distinct=True),
+    )
+
+
+PER_PSM = {
+    "frekuensi": frekuensi,
+    "jam_kegiatan": jam_kegiatan,
+    "asesmen_diajukan": asesmen_diajukan,
+    "asesmen_diverifikasi": asesmen_diverifikasi,
+    "rujukan_diterima": rujukan_diterima,
+    "warga_dibantu": warga_dibantu,
+    "masa_bakti": masa_bakti,
+    "bimtek_selesai": bimtek_selesai,
+}
+
+
+def rows_for(cara_hitung: str, psm: Psm, period: Period):
+    """The rows a per-PSM figure counts, for the drill-down from a number to its records."""
+    return {
+        "frekuensi": lambda: _activities(period).filter(psm=psm),
+        "jam_kegiatan": lambda: _activities(period).filter(psm=psm),
+        "warga_dibantu": lambda: _activities(period).filter(psm=psm),
+        "asesmen_diajukan": lambda: _assessments(period, SUBMITTED).filter(psm=psm),
+        "asesmen_diverifikasi": lambda: _assessments(period, VERIFIED).filter(psm=psm),
+        "rujukan_diterima": lambda: Rujukan.objects.filter(
+            asesmen__psm=psm,
+            status__in=ACCEPTED_REFERRALS,
+            tanggal__gte=period.mulai,
+            tanggal__lte=period.sampai,
+        ),
+        "bimtek_selesai": lambda: PsmBimtek.objects.filter(psm=psm, tanggal__lte=period.sampai),
+    }.get(cara_hitung, lambda: None)()
+
+
+# --- the one definition of an inactive PSM -----------------------------------------------------
+
+
+def inactive_psm(psms, today: dt.date):
+    """Active PSM with no activity and no assessment in the last ``PSM_INACTIVE_DAYS`` days."""
+    since = today - dt.timedelta(days=settings.PSM_INACTIVE_DAYS)
+    recent_activity = Kegiatan.objects.filter(
+        psm=OuterRef("pk"), tanggal__gte=since, status__in=COUNTED_ACTIVITIES
+    )
+    recent_case = Asesmen.objects.filter(psm=OuterRef("pk"), tanggal__gte=since).exclude(
+        status=StatusAsesmen.DRAF
+    )
+    return psms.filter(status=StatusPsm.AKTIF).exclude(
+        Exists(recent_activity) | Exists(recent_case)
+    )
+
+
+# --- office level --------------------------------------------------------------------------------
+
+
+def office_figures(psms, desa, period: Period, today: dt.date) -> dict[str, Decimal]:
+    """Office-level indicators for PSM ``psms`` serving desa ``desa`` (both already scoped)."""
+    active = psms.filter(status=StatusPsm.AKTIF)
+    n_active = active.count()
+    n_desa = desa.count()
+    covered = desa.filter(psm_set__status=StatusPsm.AKTIF).distinct().count()
+    trained = active.filter(bimtek_set__isnull=False).distinct().count()
+    cases = _assessments(period, SUBMITTED).filter(psm__in=psms.values("pk")).count()
+    return {
+        "psm_per_desa": Decimal(n_active / n_desa if n_desa else 0).quantize(Decimal("0.01")),
+        "persen_terlatih": Decimal(100 * trained / n_active if n_active else 0).quantize(
+            Decimal("0.1")
+        ),
+        "desa_tanpa_psm": Decimal(n_desa - covered),
+        "ppks_per_psm": Decimal(cases / n_active if n_active else 0).quantize(Decimal("0.01")),
+    }
+
+
+# --- definitions and scores ----------------------------------------------------------------------
+
+
+def definitions(on: dt.date, tingkat: str = TingkatIndikator.PSM) -> list[Indikator]:
+    """The version of each indicator in force on ``on`` (the newest that started by then)."""
+    rows = Indikator.objects.filter(tingkat=tingkat, berlaku_mulai__lte=on).order_by(
+        "kode", "-versi"
+    )
+    current = {}
+    for row in rows:
+        current.setdefault(row.kode, row)
+    return sorted(current.values(), key=lambda i: (i.kategori, i.kode))
+
+
+@dataclass
+class PsmScore:
+    psm: Psm
+    nilai: dict[str, Decimal] = field(default_factory=dict)
+    skor_indikator: Decimal = Decimal(0)
+    evaluasi: Evaluasi | None = None
+    skor_gabungan: Decimal = Decimal(0)
+    peringkat: int = 0
+    tidak_aktif: bool = False
+    # Filled by the recap: the row's number inside its kecamatan and its key indicator values.
+    no: int = 0
+    nilai_kunci: list = field(default_factory=list)
+
+
+def _indicator_score(values: dict[str, Decimal], defs: list[Indikator]) -> Decimal:
+    total_weight = sum((d.bobot for d in defs), Decimal(0))
+    if not total_weight:
+        return Decimal(0)
+    weighted = sum(
+        (
+            d.bobot * min(Decimal(100), 100 * values.get(d.kode, Decimal(0)) / d.target)
+            for d in defs
+        ),
+        Decimal(0),
+    )
+    return (weighted / total_weight).quantize(Decimal("0.1"))
+
+
+def combined(skor_indikator: Decimal, evaluasi: Evaluasi | None) -> Decimal:
+    if evaluasi is None:
+        return skor_indikator
+    w_ind, w_rubric = COMBINED_WEIGHTS
+    return (w_ind * skor_indikator + w_rubric * Decimal(str(evaluasi.skor_rubrik))).quantize(
+        Decimal("0.1")
+    )
+
+
+def scores(psms, tahun: int, *, today: dt.date) -> list[PsmScore]:
+    """Every PSM of ``psms`` scored for ``tahun`` and ranked (highest combined score first; ties
+    by name, then id). A fixed number of queries, whatever the number of PSM."""
+    period = Period.year(tahun)
+    defs = definitions(period.sampai)
+    psm_rows = list(psms.select_related("desa_tugas__induk").order_by("nama", "pk"))
+    values = {d.kode: PER_PSM[d.cara_hitung](psms, period, today) for d in defs}
+    evaluations = {
+        e.psm_id: e for e in Evaluasi.objects.filter(psm__in=psms.values("pk"), tahun=tahun)
+    }
+    inactive = set(inactive_psm(psms, today).values_list("pk", flat=True))
+    result = []
+    for psm in psm_rows:
+        nilai = {d.kode: values[d.kode].get(psm.pk, Decimal(0)) for d in defs}
+        skor = _indicator_score(nilai, defs)
+        evaluasi = evaluations.get(psm.pk)
+        result.append(
+            PsmScore(
+                psm=psm,
+                nilai=nilai,
+                skor_indikator=skor,
+                evaluasi=evaluasi,
+                skor_gabungan=combined(skor, evaluasi),
+                tidak_aktif=psm.pk in inactive,
+            )
+        )
+    result.sort(key=lambda s: (-s.skor_gabungan, s.psm.nama, s.psm.pk))
+    for rank, row in enumerate(result, start=1):
+        row.peringkat = rank
+    return result

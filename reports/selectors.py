@@ -1,0 +1,185 @@
+"""Reads of the reports app: the dashboard's figures and the recaps, from the other apps'
+data through their access rules (staff see their region; nothing here writes).
+
+Aggregates only: these never return a PPKS subject's name."""
+
+import datetime as dt
+from collections import Counter
+
+from django.db.models import Count, Q
+from django.db.models.functions import ExtractMonth, Substr
+from django.utils import timezone
+
+from assessments.access import cases_visible_to
+from assessments.models import Asesmen, KategoriPpks, StatusAsesmen
+from assessments.selectors import queue_statuses, stalled_referrals
+from psm_portal.access import region_q
+from registry.access import psm_visible_to
+from registry.models import Kegiatan, Psm, StatusPsm, Wilayah
+from reports import indicators
+from reports.indicators import SUBMITTED, Period
+
+MONTHS = ["Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des"]
+QUEUE_AGE_BUCKETS = [(0, 7), (8, 14), (15, 30), (31, None)]
+
+
+def kecamatan_in_scope(user):
+    return Wilayah.objects.filter(region_q(user, "kode"), tingkat=3).order_by("nama", "kode")
+
+
+def psm_for(user, kecamatan: str = ""):
+    psms = psm_visible_to(user)
+    if kecamatan:
+        psms = psms.filter(desa_tugas__kode__startswith=f"{kecamatan}.")
+    return psms
+
+
+def desa_for(user, kecamatan: str = ""):
+    desa = Wilayah.objects.filter(region_q(user, "kode"), tingkat=4)
+    if kecamatan:
+        desa = desa.filter(kode__startswith=f"{kecamatan}.")
+    return desa
+
+
+def cases_for(user, kecamatan: str = ""):
+    cases = cases_visible_to(user)
+    if kecamatan:
+        cases = cases.filter(desa__kode__startswith=f"{kecamatan}.")
+    return cases
+
+
+def dashboard(user, *, tahun: int, kecamatan: str = "", today: dt.date) -> dict:
+    """Key figures and chart series for one year and (optionally) one kecamatan."""
+    period = Period.year(tahun)
+    psms = psm_for(user, kecamatan)
+    desa = desa_for(user, kecamatan)
+    by_status = dict(psms.values_list("status").annotate(n=Count("pk")).order_by())
+    cases = cases_for(user, kecamatan).filter(
+        status__in=SUBMITTED, tanggal__gte=period.mulai, tanggal__lte=period.sampai
+    )
+    per_month = dict(
+        cases.annotate(m=ExtractMonth("tanggal"))
+        .values_list("m")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    acts_per_month = dict(
+        Kegiatan.objects.filter(
+            psm__in=psms.values("pk"),
+            status__in=indicators.COUNTED_ACTIVITIES,
+            tanggal__gte=period.mulai,
+            tanggal__lte=period.sampai,
+        )
+        .annotate(m=ExtractMonth("tanggal"))
+        .values_list("m")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    per_category = list(
+        cases.values_list("kategori_utama__singkatan")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "kategori_utama__singkatan")[:10]
+    )
+    waiting = list(
+        cases_for(user, kecamatan)
+        .filter(status__in=queue_statuses(user) or [StatusAsesmen.DIAJUKAN])
+        .values_list("status_sejak", flat=True)
+    )
+    now = timezone.now()
+    ages = [(now - since).days for since in waiting if since]
+    buckets = Counter()
+    for age in ages:
+        for low, high in QUEUE_AGE_BUCKETS:
+            if age >= low and (high is None or age <= high):
+                buckets[(low, high)] += 1
+    stalled, stalled_days = stalled_referrals(user, today=today, kecamatan=kecamatan)
+    office = indicators.office_figures(psms, desa, period, today)
+    return {
+        "tahun": tahun,
+        "kecamatan": kecamatan,
+        "psm_total": sum(by_status.values()),
+        "psm_by_status": {s.value: by_status.get(s.value, 0) for s in StatusPsm},
+        "psm_tidak_aktif": indicators.inactive_psm(psms, today).count(),
+        "desa_total": desa.count(),
+        "office": office,
+        "kasus_tahun_ini": sum(per_month.values()),
+        "trend": [
+            (MONTHS[m - 1], per_month.get(m, 0), acts_per_month.get(m, 0)) for m in range(1, 13)
+        ],
+        "per_category": per_category,
+        "antrean": len(ages),
+        "antrean_tertua": max(ages, default=0),
+        "antrean_umur": [
+            (f"{low}-{high} hari" if high else f">{low - 1} hari", buckets[(low, high)])
+            for low, high in QUEUE_AGE_BUCKETS
+        ],
+        "rujukan_macet": stalled.count(),
+        "rujukan_macet_hari": stalled_days,
+        "coverage": coverage_by_kecamatan(user, kecamatan),
+    }
+
+
+def coverage_by_kecamatan(user, kecamatan: str = "") -> list[dict]:
+    """Per kecamatan (or per desa inside one kecamatan): desa, desa with an active PSM, PSM."""
+    desa = desa_for(user, kecamatan)
+    group = (lambda code: code) if kecamatan else (lambda code: code[:8])
+    names = dict((desa if kecamatan else kecamatan_in_scope(user)).values_list("kode", "nama"))
+    rows = {
+        code: {"kode": code, "nama": name, "desa": 0, "tercakup": 0, "psm": 0}
+        for code, name in names.items()
+    }
+    covered = set(
+        Psm.objects.filter(status=StatusPsm.AKTIF, desa_tugas__in=desa).values_list(
+            "desa_tugas_id", flat=True
+        )
+    )
+    for code in desa.values_list("kode", flat=True):
+        row = rows.get(group(code))
+        if row is not None:
+            row["desa"] += 1
+            row["tercakup"] += code in covered
+    active = (
+        psm_for(user, kecamatan)
+        .filter(status=StatusPsm.AKTIF)
+        .annotate(g=Substr("desa_tugas_id", 1, 13 if kecamatan else 8))
+        .values_list("g")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for code, n in active:
+        if code in rows:
+            rows[code]["psm"] = n
+    return sorted(rows.values(), key=lambda r: (r["nama"], r["kode"]))
+
+
+def ppks_recap(user, *, tahun: int, kecamatan: str = "") -> dict:
+    """Submitted assessments per PPKS category (primary) and per desa/kelurahan in one year."""
+    period = Period.year(tahun)
+    cases = cases_for(user, kecamatan).filter(
+        status__in=SUBMITTED, tanggal__gte=period.mulai, tanggal__lte=period.sampai
+    )
+    per_category = dict(cases.values_list("kategori_utama_id").annotate(n=Count("pk")).order_by())
+    categories = [
+        (k.kode, k.singkatan, k.nama, per_category.get(k.pk, 0))
+        for k in KategoriPpks.objects.order_by("kode")
+    ]
+    per_desa = list(
+        cases.values("desa__kode", "desa__nama", "desa__induk__nama")
+        .annotate(
+            n=Count("pk"),
+            verified=Count("pk", filter=Q(status__in=indicators.VERIFIED)),
+        )
+        .order_by("desa__induk__nama", "desa__nama", "desa__kode")
+    )
+    return {
+        "categories": categories,
+        "per_desa": per_desa,
+        "total": sum(per_category.values()),
+        "total_verified": sum(r["verified"] for r in per_desa),
+    }
+
+
+def years_available(today: dt.date) -> list[int]:
+    first = Asesmen.objects.order_by("tanggal").values_list("tanggal", flat=True).first()
+    start = min(first.year if first else today.year, today.year - 2)
+    return list(range(today.year, start - 1, -1))

@@ -1,0 +1,229 @@
+"""Performance indicators against a fixture computed by hand, the evaluation rules, and the
+dashboard and recap figures against independent SQL counts."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+
+from assessments import services as case_services
+from assessments.models import Program, StatusAsesmen
+from psm_portal.models import Role
+from registry.models import StatusKegiatan
+from reports import indicators, selectors, services
+from reports.models import Evaluasi
+from tests.factories import (
+    BimtekFactory,
+    KegiatanFactory,
+    PsmFactory,
+    make_case,
+    make_user,
+    ppks_reference,
+)
+
+TODAY = dt.date(2026, 11, 24)
+
+
+@pytest.fixture
+def world(regions, staff):
+    """PSM A (since 2020) with activities, cases, a referral and two Bimtek levels; PSM B (since
+    mid-2025) with nothing; PSM C nonaktif. Expected values are worked out in the tests."""
+    ppks_reference()
+    a = PsmFactory(nama="Ayu Lestari", status="aktif", tanggal_bergabung=dt.date(2020, 1, 6))
+    b = PsmFactory(nama="Bagus Santoso", status="aktif", tanggal_bergabung=dt.date(2025, 7, 1))
+    c = PsmFactory(nama="Citra Nonaktif", status="nonaktif")
+    user_a = make_user(Role.PSM, psm=a, username="ayu")
+    for tanggal, jam, orang, status in [
+        (dt.date(2026, 2, 3), 2, 10, StatusKegiatan.DIVERIFIKASI),
+        (dt.date(2026, 6, 9), Decimal("1.5"), 5, StatusKegiatan.DICATAT),
+        (dt.date(2026, 11, 10), 3, 0, StatusKegiatan.DIVERIFIKASI),
+        (dt.date(2026, 8, 1), 4, 50, StatusKegiatan.DITOLAK),  # rejected: not counted
+        (dt.date(2025, 12, 31), 5, 50, StatusKegiatan.DIVERIFIKASI),  # last year
+    ]:
+        KegiatanFactory(
+            psm=a, tanggal=tanggal, durasi_jam=jam, jumlah_penerima=orang, status=status
+        )
+    first = make_case(user_a, subject={"nama": "Mbah Sarinah"})
+    make_case(user_a, subject={"nama": "Pak Darmo", "tanggal_lahir": dt.date(1950, 1, 1)})
+    make_case(user_a, submit=False, subject={"nama": "Draf Saja"})
+    verified = case_services.assessment_transition(
+        asesmen=first, ke=StatusAsesmen.DIVERIFIKASI, by=staff
+    )
+    referral = case_services.referral_create(
+        asesmen=verified,
+        data={
+            "program": Program.objects.get(kode="PKH"),
+            "tujuan_instansi": "Pendamping PKH",
+            "tanggal": dt.date(2026, 11, 21),
+            "nomor_surat": "",
+        },
+        by=staff,
+        today=dt.date(2026, 11, 21),
+    )
+    referral.status = "diterima"
+    referral.save()
+    BimtekFactory(psm=a, tingkat="dasar", tanggal=dt.date(2021, 1, 15))
+    BimtekFactory(psm=a, tingkat="lanjutan", tanggal=dt.date(2026, 3, 15))
+    return {"a": a, "b": b, "c": c}
+
+
+def _values(world, psm):
+    period = indicators.Period.year(2026)
+    from registry.models import Psm
+
+    qs = Psm.objects.filter(pk__in=[p.pk for p in world.values()])
+    return {
+        name: compute(qs, period, TODAY).get(psm.pk, Decimal(0))
+        for name, compute in indicators.PER_PSM.items()
+    }
+
+
+def test_each_computed_indicator_matches_the_hand_count(world):
+    a = _values(world, world["a"])
+    assert a["frekuensi"] == Decimal("0.42")  # (3 activities + 2 cases) / 12 months
+    assert a["jam_kegiatan"] == Decimal("6.5")  # 2 + 1.5 + 3
+    assert a["asesmen_diajukan"] == 2  # the draft does not count
+    assert a["asesmen_diverifikasi"] == 1
+    assert a["rujukan_diterima"] == 1
+    assert a["warga_dibantu"] == 17  # 10 + 5 + 0 people at activities + 2 subjects
+    assert a["masa_bakti"] == 6  # 6 Jan 2020 -> 24 Nov 2026
+    assert a["bimtek_selesai"] == 2
+    b = _values(world, world["b"])
+    assert b["masa_bakti"] == 1 and b["frekuensi"] == 0 and b["jam_kegiatan"] == 0
+
+
+def test_scores_weight_targets_rubric_and_rank(world, staff):
+    supervisor = make_user(Role.SUPERVISOR, scope=["33.71"], username="spv")
+    services.evaluation_save(
+        psm=world["a"],
+        tahun=2026,
+        data={"kerajinan": 4, "disiplin": 4, "kerja_sama": 5, "kepemimpinan": 3, "prestasi": 4},
+        by=supervisor,
+        today=TODAY,
+    )
+    from registry.models import Psm
+
+    ranked = indicators.scores(
+        Psm.objects.filter(pk__in=[world["a"].pk, world["b"].pk]), 2026, today=TODAY
+    )
+    a, b = ranked
+    # (10*100 + 10*100 + 20*10.5 + 15*6.5 + 15*8.33 + 15*5 + 10*10 + 5*8.5) / 100 = 26.5
+    assert a.psm == world["a"] and a.skor_indikator == Decimal("26.5")
+    assert a.evaluasi.skor_rubrik == 80.0  # mean mark 4 of 5
+    assert a.skor_gabungan == Decimal("47.9")  # 0.6 * 26.5 + 0.4 * 80
+    assert b.skor_indikator == Decimal("2.0") and b.skor_gabungan == Decimal("2.0")  # 1/5 years
+    assert [a.peringkat, b.peringkat] == [1, 2]
+    assert b.tidak_aktif and not a.tidak_aktif
+
+
+def test_inactive_is_active_psm_without_recent_work(world):
+    from registry.models import Psm
+
+    flagged = set(indicators.inactive_psm(Psm.objects.all(), TODAY))
+    assert flagged == {world["b"]}  # C is nonaktif, A worked this month
+    later = TODAY + dt.timedelta(days=200)
+    assert world["a"] in set(indicators.inactive_psm(Psm.objects.all(), later))
+
+
+def test_drill_down_rows_add_up_to_the_figure(world):
+    period = indicators.Period.year(2026)
+    assert indicators.rows_for("jam_kegiatan", world["a"], period).count() == 3
+    assert indicators.rows_for("asesmen_diajukan", world["a"], period).count() == 2
+    assert indicators.rows_for("rujukan_diterima", world["a"], period).count() == 1
+
+
+def test_a_new_indicator_version_applies_from_its_date(world):
+    from reports.models import Indikator
+
+    old = Indikator.objects.get(kode="PR-02", versi=1)
+    Indikator.objects.create(
+        kode="PR-02",
+        versi=2,
+        nama=old.nama,
+        kategori=old.kategori,
+        tingkat=old.tingkat,
+        cara_hitung=old.cara_hitung,
+        penjelasan=old.penjelasan,
+        satuan=old.satuan,
+        bobot=old.bobot,
+        target=50,
+        berlaku_mulai=dt.date(2027, 1, 1),
+    )
+    in_2026 = {d.kode: d for d in indicators.definitions(dt.date(2026, 12, 31))}
+    in_2027 = {d.kode: d for d in indicators.definitions(dt.date(2027, 12, 31))}
+    assert in_2026["PR-02"].versi == 1 and in_2027["PR-02"].target == 50
+
+
+def test_evaluation_rules(world):
+    supervisor = make_user(Role.SUPERVISOR, scope=["33.71"], username="spv")
+    marks = {"kerajinan": 3, "disiplin": 3, "kerja_sama": 3, "kepemimpinan": 3, "prestasi": 3}
+    with pytest.raises(ValidationError, match="belum dapat"):
+        services.evaluation_save(psm=world["a"], tahun=2027, data=marks, by=supervisor, today=TODAY)
+    with pytest.raises(ValidationError, match="baru bergabung"):
+        services.evaluation_save(psm=world["b"], tahun=2024, data=marks, by=supervisor, today=TODAY)
+    with pytest.raises(ValidationError):
+        services.evaluation_save(
+            psm=world["c"],
+            tahun=2026,
+            data={**marks, "diusulkan_berprestasi": True},
+            by=supervisor,
+            today=TODAY,
+        )
+    with pytest.raises(ValidationError):
+        services.evaluation_save(
+            psm=world["a"], tahun=2026, data={**marks, "prestasi": 6}, by=supervisor, today=TODAY
+        )
+    services.evaluation_save(psm=world["a"], tahun=2026, data=marks, by=supervisor, today=TODAY)
+    services.evaluation_save(
+        psm=world["a"], tahun=2026, data={**marks, "prestasi": 5}, by=supervisor, today=TODAY
+    )
+    assert Evaluasi.objects.get(psm=world["a"], tahun=2026).prestasi == 5  # revised, not doubled
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Evaluasi.objects.filter(psm=world["a"]).update(disiplin=0)
+
+
+def _sql(query, params) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(query, params)
+        return cursor.fetchone()[0]
+
+
+def test_dashboard_and_recaps_equal_independent_sql_counts(world, staff):
+    figures = selectors.dashboard(staff, tahun=2026, kecamatan="", today=TODAY)
+    assert figures["psm_total"] == _sql(
+        "SELECT count(*) FROM registry_psm WHERE desa_tugas_id LIKE %s", ["33.71.%"]
+    )
+    cases = _sql(
+        "SELECT count(*) FROM assessments_asesmen WHERE status <> 'draf' "
+        "AND tanggal BETWEEN %s AND %s",
+        [dt.date(2026, 1, 1), dt.date(2026, 12, 31)],
+    )
+    assert figures["kasus_tahun_ini"] == cases == 2
+    assert sum(n for _m, n, _a in figures["trend"]) == cases
+    assert sum(a for _m, _n, a in figures["trend"]) == _sql(
+        "SELECT count(*) FROM registry_kegiatan WHERE status <> 'ditolak' "
+        "AND tanggal BETWEEN %s AND %s",
+        [dt.date(2026, 1, 1), dt.date(2026, 12, 31)],
+    )
+    assert figures["desa_total"] == _sql(
+        "SELECT count(*) FROM registry_wilayah WHERE tingkat = 4 AND kode LIKE %s", ["33.71.%"]
+    )
+    assert figures["office"]["desa_tanpa_psm"] == figures["desa_total"] - _sql(
+        "SELECT count(DISTINCT desa_tugas_id) FROM registry_psm "
+        "WHERE status = 'aktif' AND desa_tugas_id LIKE %s",
+        ["33.71.%"],
+    )
+    assert figures["psm_tidak_aktif"] == 1
+    recap = selectors.ppks_recap(staff, tahun=2026)
+    assert recap["total"] == cases
+    assert sum(r["n"] for r in recap["per_desa"]) == cases
+    assert recap["total_verified"] == 1
+
+
+def test_a_kecamatan_filter_keeps_only_its_rows(world, staff):
+    PsmFactory(desa_kode="33.71.02.1003", status="aktif")
+    utara = selectors.dashboard(staff, tahun=2026, kecamatan="33.71.02", today=TODAY)
+    assert utara["psm_total"] == 1 and utara["kasus_tahun_ini"] == 0
+    assert {r["kode"][:8] for r in utara["coverage"]} == {"33.71.02"}

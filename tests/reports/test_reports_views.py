@@ -1,0 +1,249 @@
+"""Report pages and documents: the dashboard and its filter, the ranking and evaluation form,
+the drill-down, every official document read back as text, and the yearly recap built by a
+real worker process (its parts laid out on two processes)."""
+
+import datetime as dt
+import io
+import os
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.urls import reverse
+from django.utils import timezone
+from openpyxl import load_workbook
+
+from psm_portal.models import Role
+from reports.documents import YearlyRecap
+from reports.models import Evaluasi, GeneratedDocument
+from tests.factories import KegiatanFactory, PsmFactory, make_case, make_user, ppks_reference
+
+YEAR = timezone.localdate().year
+
+
+def pdf_text(content: bytes, tmp_path, name="doc.pdf") -> str:
+    path = tmp_path / name
+    path.write_bytes(content)
+    return subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+
+
+@pytest.fixture
+def supervisor(regions):
+    return make_user(Role.SUPERVISOR, scope=["33.71"], username="spv")
+
+
+@pytest.fixture
+def data(regions, office):
+    ppks_reference()
+    selatan = [PsmFactory(nama=f"PSM Selatan {i}", status="aktif") for i in range(3)]
+    utara = PsmFactory(nama="PSM Utara", status="aktif", desa_kode="33.71.02.1003")
+    for psm in selatan[:2]:
+        KegiatanFactory(psm=psm, tanggal=timezone.localdate() - dt.timedelta(days=3))
+    user = make_user(Role.PSM, psm=selatan[0], username="psm-a")
+    make_case(user, tanggal=timezone.localdate(), persetujuan_pada=timezone.localdate())
+    return {"selatan": selatan, "utara": utara}
+
+
+def test_dashboard_filters_by_kecamatan_and_links_figures_to_rows(
+    client, supervisor, data, django_assert_max_num_queries
+):
+    client.force_login(supervisor)
+    with django_assert_max_num_queries(30):
+        page = client.get(reverse("reports:dashboard"), {"tahun": YEAR, "kecamatan": "33.71.02"})
+    body = page.content.decode()
+    assert page.context["f"]["psm_total"] == 1
+    assert "Angka dihitung pukul" in body
+    assert f"{reverse('registry:psm-list')}?kecamatan=33.71.02" in body
+    assert reverse("reports:inactive") in body
+    everything = client.get(reverse("reports:dashboard"), {"tahun": YEAR})
+    assert (
+        everything.context["f"]["psm_total"] == 4
+        and everything.context["f"]["kasus_tahun_ini"] == 1
+    )
+
+
+def test_dashboard_ignores_a_kecamatan_outside_the_scope(client, supervisor, data):
+    client.force_login(supervisor)
+    page = client.get(reverse("reports:dashboard"), {"tahun": "abc", "kecamatan": "33.12.01"})
+    assert page.status_code == 200 and page.context["kecamatan"] == ""
+    assert "Pilih pilihan yang valid" in page.content.decode() or page.context["form"].errors
+
+
+def test_dashboard_query_count_does_not_grow_with_data(
+    client, supervisor, data, django_assert_num_queries
+):
+    from django.core.cache import cache
+
+    client.force_login(supervisor)
+    client.get(reverse("reports:dashboard"))
+    cache.clear()
+    with django_assert_num_queries(24) as first:
+        client.get(reverse("reports:dashboard"))
+    for i in range(5):
+        PsmFactory(nama=f"Tambahan {i}", status="aktif", desa_kode="33.71.03.1001")
+    cache.clear()
+    with django_assert_num_queries(len(first.captured_queries)):
+        client.get(reverse("reports:dashboard"))
+
+
+def test_ranking_query_count_is_constant(client, supervisor, data, django_assert_num_queries):
+    client.force_login(supervisor)
+    client.get(reverse("reports:ranking"))
+    with django_assert_num_queries(20) as first:
+        client.get(reverse("reports:ranking"), {"tahun": YEAR})
+    for i in range(4):
+        KegiatanFactory(psm=PsmFactory(nama=f"Baru {i}", status="aktif"))
+    with django_assert_num_queries(len(first.captured_queries)):
+        page = client.get(reverse("reports:ranking"), {"tahun": YEAR})
+    assert len(page.context["page"]) == 8
+
+
+def test_supervisor_evaluates_and_a_bad_mark_keeps_the_rest(client, supervisor, data):
+    psm = data["selatan"][0]
+    client.force_login(supervisor)
+    url = reverse("reports:evaluation", args=[psm.pk, YEAR])
+    bad = client.post(
+        url,
+        {
+            "kerajinan": "4",
+            "disiplin": "9",
+            "kerja_sama": "5",
+            "kepemimpinan": "",
+            "prestasi": "4",
+            "catatan": "Rajin <b>sekali</b>",
+        },
+    )
+    body = bad.content.decode()
+    assert bad.status_code == 200 and "Rajin &lt;b&gt;sekali&lt;/b&gt;" in body
+    assert "Beri nilai 1 sampai 5." in body and not Evaluasi.objects.exists()
+    good = client.post(
+        url,
+        {
+            "kerajinan": "4",
+            "disiplin": "4",
+            "kerja_sama": "5",
+            "kepemimpinan": "3",
+            "prestasi": "4",
+            "catatan": "Rajin",
+            "diusulkan_berprestasi": "on",
+        },
+    )
+    assert good.status_code == 302
+    evaluasi = Evaluasi.objects.get()
+    assert evaluasi.penilai == supervisor and evaluasi.diusulkan_berprestasi
+    staff = make_user(Role.STAF, scope=["33.71"], username="staf2")
+    client.force_login(staff)
+    assert client.get(url).status_code == 403  # the evaluation is the supervisor's
+    assert client.get(reverse("reports:evaluation", args=[psm.pk, 1999])).status_code == 403
+    client.force_login(supervisor)
+    assert client.get(reverse("reports:evaluation", args=[psm.pk, 1999])).status_code == 404
+
+
+def test_drill_down_lists_the_counted_rows(client, supervisor, data):
+    psm = data["selatan"][0]
+    client.force_login(supervisor)
+    page = client.get(reverse("reports:indicator-rows", args=[psm.pk, YEAR, "PR-02"]))
+    assert len(page.context["rows"]) == 1 and page.context["value"] == 2
+    assert (
+        client.get(reverse("reports:indicator-rows", args=[psm.pk, YEAR, "XX-99"])).status_code
+        == 404
+    )
+    outsider = PsmFactory(desa_kode="33.12.01.2001")
+    assert (
+        client.get(reverse("reports:indicator-rows", args=[outsider.pk, YEAR, "PR-02"])).status_code
+        == 404
+    )
+
+
+def test_rapor_kinerja_pdf_reads_back(client, supervisor, data, tmp_path):
+    psm = data["selatan"][0]
+    client.force_login(supervisor)
+    response = client.get(reverse("reports:rapor", args=[psm.pk, YEAR]))
+    text = pdf_text(response.content, tmp_path)
+    assert "RAPOR KINERJA PEKERJA SOSIAL MASYARAKAT" in text
+    assert "DINAS SOSIAL" in text and "Jl. Jenderal Sudirman No. 46" in text
+    assert psm.nama in text and "Intensitas keterlibatan" in text
+    assert "Dra. Wulan Prasetyaningsih, M.Si." in text and "NIP 19680411 199303 2 009" in text
+    assert "Peringkat" in text and "Halaman 1 dari" in text
+
+
+def test_ppks_and_training_recaps_read_back_without_names(client, supervisor, data, tmp_path):
+    client.force_login(supervisor)
+    text = pdf_text(
+        client.get(reverse("reports:ppks-recap", args=["pdf"]), {"tahun": YEAR}).content, tmp_path
+    )
+    assert "REKAPITULASI ASESMEN PPKS" in text and "DINAS SOSIAL" in text
+    assert "Jumlah" in text and "Mbah Sarinah" not in text  # aggregate: no case-level names
+    xlsx = client.get(reverse("reports:ppks-recap", args=["xlsx"]), {"tahun": YEAR})
+    rows = list(load_workbook(io.BytesIO(xlsx.content)).active.values)
+    assert rows[0][0] == "Kecamatan" and sum(r[3] for r in rows[1:]) == 1
+    text = pdf_text(client.get(reverse("reports:training-recap")).content, tmp_path, "b.pdf")
+    assert "REKAPITULASI BIMBINGAN TEKNIS PSM" in text and "Wulan Prasetyaningsih" in text
+
+
+def test_recap_xlsx_has_every_psm_ranked(client, supervisor, data):
+    client.force_login(supervisor)
+    response = client.get(reverse("reports:recap-xlsx"), {"tahun": YEAR})
+    rows = list(load_workbook(io.BytesIO(response.content)).active.values)
+    assert [r[0] for r in rows[1:]] == [1, 2, 3, 4]
+    assert {r[1] for r in rows[1:]} == {
+        "PSM Selatan 0",
+        "PSM Selatan 1",
+        "PSM Selatan 2",
+        "PSM Utara",
+    }
+
+
+def test_yearly_recap_renders_summary_pages_and_signature(supervisor, data, tmp_path):
+    report = YearlyRecap(supervisor, today=timezone.localdate(), tahun=YEAR)
+    report.ROWS_PER_PAGE = 2  # several detail pages from few rows
+    context = report.context()
+    pdf = report.render(context, nomor="400.9/001/Dinsos/2026", workers=1)
+    text = pdf_text(pdf, tmp_path)
+    assert "REKAPITULASI KINERJA PEKERJA SOSIAL MASYARAKAT" in text
+    assert "Kecamatan Magelang Selatan (lanjutan)" in text and "PSM Utara" in text
+    pages = len(report.pages(context))
+    assert pages == 3  # 3 in Selatan at 2 a page + 1 in Utara
+    total = text.count("\f")
+    assert f"Halaman {total} dari {total}" in text  # numbered across the joined parts
+    assert "Dra. Wulan Prasetyaningsih, M.Si." in text
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the worker shares PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_builds_the_yearly_recap_in_parallel_parts(client, regions, office, tmp_path):
+    ppks_reference()
+    for i in range(45):
+        PsmFactory(nama=f"PSM Rekap {i:02d}", status="aktif")
+    supervisor = make_user(Role.SUPERVISOR, scope=["33.71"], username="spv-pekerja")
+    client.force_login(supervisor)
+    response = client.post(reverse("reports:recap-request") + f"?tahun={YEAR}")
+    document = GeneratedDocument.objects.get()
+    assert response["Location"] == reverse("reports:document", args=[document.pk])
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "psm_portal.settings_test",
+        "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "PSM_PDF_WORKERS": "2",
+    }
+    worker = subprocess.run(
+        [sys.executable, "manage.py", "db_worker", "--batch", "--no-startup-delay", "--no-reload"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert worker.returncode == 0, worker.stderr
+    document.refresh_from_db()
+    assert document.status == GeneratedDocument.Status.DONE, document.pesan_galat
+    assert document.selesai == document.total > 2
+    with document.berkas.open("rb") as built:
+        text = pdf_text(built.read(), tmp_path)
+    assert "PSM Rekap 00" in text and "PSM Rekap 44" in text
+    assert "(lanjutan)" in text  # 45 PSM in one kecamatan: two detail pages
