@@ -6,7 +6,7 @@ request context, so they never touch the database themselves."""
 import sys
 
 from django.db.utils import InterfaceError, OperationalError
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseBadRequest
 from django.template import loader
 
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
@@ -27,3 +27,21 @@ def server_error(request):
         )
     response["Cache-Control"] = "no-store"
     return response
+
+
+class RejectNulMiddleware:
+    """A NUL byte in a query string is never a real search; PostgreSQL cannot even compare text
+    with one, so any filter that passed it on answered 500. Such requests get a plain 400."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "\x00" in request.META.get("QUERY_STRING", "") or any(
+            "\x00" in key or any("\x00" in v for v in values) for key, values in request.GET.lists()
+        ):
+            return HttpResponseBadRequest(
+                "Permintaan tidak valid: alamat berisi karakter yang tidak diizinkan.",
+                content_type="text/plain; charset=utf-8",
+            )
+        return self.get_response(request)

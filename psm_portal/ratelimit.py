@@ -92,3 +92,14 @@ class RateLimitMiddleware:
         )
         response["Retry-After"] = str(retry_after)
         return response
+
+
+def axes_username(request, credentials=None) -> str | None:
+    """The username django-axes records for a failed login, cut to its column's 255 characters.
+
+    Django's login form does not enforce the username's length before authenticating, so a
+    100 kB "username" reached axes' ``varchar(255)`` and the login page answered 500."""
+    field = settings.AXES_USERNAME_FORM_FIELD
+    data = credentials if credentials else getattr(request, "POST", {})
+    username = data.get(field) if data else None
+    return username[:255] if isinstance(username, str) else username
