@@ -62,27 +62,33 @@ def render_html(html: str) -> bytes:
     ).write_pdf()
 
 
-def render_parts(template: str, contexts: list[dict], *, workers: int = 2, on_part=None) -> bytes:
-    """Render one template per context (parts of one long document whose page numbers the
-    contexts already carry) on ``workers`` processes, and join the parts in order.
+def render_parts(
+    parts: list[tuple[str, dict]], *, workers: int = 2, on_part=None, page_label: str = ""
+) -> bytes:
+    """Lay out the parts of one long document on ``workers`` processes and join them in order.
 
-    WeasyPrint lays out a few pages a second on one core; long official documents are split
-    into parts of known page counts and laid out in parallel. ``on_part(i)`` is called as each
-    part finishes (progress)."""
+    WeasyPrint lays out a few pages a second on one core, so a long official document is split
+    into parts (``(template, context)`` pairs) rendered side by side. Their page numbers are only
+    known once all are laid out, so the parts print none (``no_page_numbers``) and the joined
+    document is stamped afterwards with ``page_label`` (``"Halaman {n} dari {total}"``) from one
+    small overlay document. ``on_part(i)`` is called as each part finishes (progress)."""
     import io
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     from django.db import connection, connections
-    from pypdf import PdfWriter
+    from pypdf import PdfReader, PdfWriter
 
     with translation.override("id"):
-        htmls = [render_to_string(template, context) for context in contexts]
+        htmls = [
+            render_to_string(template, {**context, "no_page_numbers": bool(page_label)})
+            for template, context in parts
+        ]
     # Inside a transaction the connections cannot be closed for the fork: lay out in-process.
     if workers <= 1 or len(htmls) == 1 or connection.in_atomic_block:
-        parts = []
+        pdfs = []
         for i, html in enumerate(htmls):
-            parts.append(render_html(html))
+            pdfs.append(render_html(html))
             if on_part:
                 on_part(i)
     else:
@@ -91,14 +97,32 @@ def render_parts(template: str, contexts: list[dict], *, workers: int = 2, on_pa
         connections.close_all()
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            parts = []
+            pdfs = []
             for i, pdf in enumerate(pool.map(render_html, htmls)):
-                parts.append(pdf)
+                pdfs.append(pdf)
                 if on_part:
                     on_part(i)
     writer = PdfWriter()
-    for pdf in parts:
+    for pdf in pdfs:
         writer.append(io.BytesIO(pdf))
+    if page_label:
+        total = len(writer.pages)
+        overlay = PdfReader(io.BytesIO(render_html(_page_numbers_html(page_label, total))))
+        for page, numbers in zip(writer.pages, overlay.pages, strict=True):
+            page.merge_page(numbers)
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def _page_numbers_html(label: str, total: int) -> str:
+    """``total`` empty A4 pages whose footer reads ``label`` (``{n}`` and ``{total}``)."""
+    before, _, after = label.partition("{n}")
+    content = f'"{before}" counter(page) "{after.replace("{total}", str(total))}"'
+    return (
+        "<html><head><style>@page { size: A4; margin: 18mm 16mm; @bottom-center { content: "
+        f"{content}; font-family: 'DejaVu Sans', sans-serif; font-size: 8pt; color: #555; }} }}"
+        " div { break-after: page; } div:last-child { break-after: auto; }</style></head><body>"
+        + "<div></div>" * total
+        + "</body></html>"
+    )

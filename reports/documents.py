@@ -2,15 +2,14 @@
 rendering), and names its template under ``templates/pdf/``. Rendering is psm_portal.pdf's job."""
 
 import datetime as dt
-import io
+import math
 from decimal import Decimal
 
 from django.conf import settings
 from django.utils.translation import gettext as _
-from pypdf import PdfReader, PdfWriter
 
 from psm_portal.office import current_office, format_nip, indonesian_date
-from psm_portal.pdf import render_parts, render_pdf
+from psm_portal.pdf import render_parts
 from registry import selectors as registry_selectors
 from registry.models import Psm, Wilayah
 from reports import indicators, selectors
@@ -118,7 +117,7 @@ class RaporKinerja(OfficialDocument):
             **self.letterhead(),
             "title": self.title,
             "psm": mine.psm,
-            "tahun": self.tahun,
+            "tahun": str(self.tahun),  # a year, never "2.026"
             "rows": rows,
             "score": mine,
             "jumlah_psm": len(ranked),
@@ -147,7 +146,7 @@ class PpksRecap(OfficialDocument):
             **self.letterhead(),
             **recap,
             "title": self.title,
-            "tahun": self.tahun,
+            "tahun": str(self.tahun),  # a year, never "2.026"
             "wilayah": Wilayah.objects.filter(pk=self.kecamatan).first()
             if self.kecamatan
             else None,
@@ -168,7 +167,7 @@ class TrainingRecap(OfficialDocument):
 
     def context(self) -> dict:
         recap = training_selectors.training_recap(self.user, self.tahun)
-        return {**self.letterhead(), **recap, "title": self.title, "tahun": self.tahun}
+        return {**self.letterhead(), **recap, "title": self.title, "tahun": str(self.tahun or "")}
 
 
 class YearlyRecap(OfficialDocument):
@@ -183,7 +182,7 @@ class YearlyRecap(OfficialDocument):
     jenis = "rekap-kinerja"
     template = "pdf/report_recap.html"
     rows_template = "pdf/report_recap_rows.html"
-    ROWS_PER_PAGE = 40
+    ROWS_PER_PAGE = 46
     PAGES_PER_PART = 4
     KEY_INDICATORS = ("PR-01", "PR-02", "OP-01", "OP-02", "OC-01")
 
@@ -226,7 +225,7 @@ class YearlyRecap(OfficialDocument):
         return {
             **self.letterhead(),
             "title": self.title,
-            "tahun": self.tahun,
+            "tahun": str(self.tahun),  # a year, never "2.026"
             "wilayah": Wilayah.objects.filter(pk=self.kecamatan).first()
             if self.kecamatan
             else None,
@@ -254,51 +253,25 @@ class YearlyRecap(OfficialDocument):
         return pages
 
     def render(self, context, *, nomor: str, workers: int, on_progress=None) -> bytes:
-        summary_pdf = render_pdf(self.template, {**context, "nomor": nomor, "final": False})
-        summary_pages = len(PdfReader(io.BytesIO(summary_pdf)).pages)
+        """The summary, the detail pages in parts of ``PAGES_PER_PART`` and the closing with the
+        signature, laid out side by side and numbered once joined."""
+        context = {**context, "nomor": nomor}
         pages = self.pages(context)
-        total = summary_pages + len(pages) + 1
-        parts = [
-            pages[i : i + self.PAGES_PER_PART] for i in range(0, len(pages), self.PAGES_PER_PART)
+        parts = [(self.template, context)]
+        parts += [
+            (self.rows_template, {**context, "pages": pages[i : i + self.PAGES_PER_PART]})
+            for i in range(0, len(pages), self.PAGES_PER_PART)
         ]
-        contexts = []
-        offset = summary_pages
-        for part in parts:
-            contexts.append(
-                {
-                    **context,
-                    "nomor": nomor,
-                    "pages": part,
-                    "first_page": offset + 1,
-                    "total_pages": total,
-                    "closing": False,
-                }
-            )
-            offset += len(part)
-        contexts.append(
-            {
-                **context,
-                "nomor": nomor,
-                "pages": [],
-                "first_page": offset + 1,
-                "total_pages": total,
-                "closing": True,
-            }
-        )
-        detail = render_parts(
-            self.rows_template,
-            contexts,
+        parts.append((self.rows_template, {**context, "pages": [], "closing": True}))
+        return render_parts(
+            parts,
             workers=workers,
-            on_part=(lambda i: on_progress(len(contexts[i]["pages"]) or 1))
-            if on_progress
-            else None,
+            page_label="Halaman {n} dari {total}",
+            on_part=(lambda i: on_progress()) if on_progress else None,
         )
-        writer = PdfWriter()
-        writer.append(io.BytesIO(summary_pdf))
-        writer.append(io.BytesIO(detail))
-        out = io.BytesIO()
-        writer.write(out)
-        return out.getvalue()
+
+    def parts_count(self, context) -> int:
+        return 2 + math.ceil(len(self.pages(context)) / self.PAGES_PER_PART)
 
 
 @builder("reports.rekap-kinerja")
@@ -313,7 +286,7 @@ def yearly_recap(document, progress) -> Built:
     context = report.context()
     if not context["jumlah_psm"]:
         raise DocumentError(_("Tidak ada PSM di wilayah ini untuk direkap."))
-    progress.start(len(report.pages(context)) + 2)
+    progress.start(report.parts_count(context) + 1)
     issued = services.document_number_issue(
         jenis=report.jenis, perihal=report.title.title(), by=user, today=today
     )

@@ -37,12 +37,16 @@ class EvaluasiForm(forms.ModelForm):
 
 
 class DashboardFilter(forms.Form):
-    tahun = forms.TypedChoiceField(label=_("Tahun"), coerce=int)
-    kecamatan = forms.ChoiceField(label=_("Kecamatan"), required=False)
+    tahun = forms.TypedChoiceField(
+        label=_("Tahun"), coerce=int, widget=forms.Select(attrs={"class": "form-select"})
+    )
+    kecamatan = forms.ChoiceField(
+        label=_("Kecamatan"), required=False, widget=forms.Select(attrs={"class": "form-select"})
+    )
 
     def __init__(self, data, *, years, kecamatan):
         super().__init__(data)
-        self.fields["tahun"].choices = [(y, y) for y in years]
+        self.fields["tahun"].choices = [(y, str(y)) for y in years]  # never "2.026"
         self.fields["kecamatan"].choices = [("", _("Semua kecamatan"))] + [
             (k.kode, k.nama) for k in kecamatan
         ]

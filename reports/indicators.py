@@ -20,7 +20,7 @@ from django.db.models import Count, Exists, F, OuterRef, Sum
 
 from assessments.models import Asesmen, Rujukan, StatusAsesmen, StatusRujukan
 from registry.models import Kegiatan, Psm, PsmBimtek, StatusKegiatan, StatusPsm
-from reports.models import Evaluasi, Indikator, TingkatIndikator
+from reports.models import Evaluasi, Indikator, KategoriIndikator, TingkatIndikator
 
 # Indicators count 60%, the supervisor's rubric 40% (with no evaluation yet: indicators alone).
 COMBINED_WEIGHTS = (Decimal("0.6"), Decimal("0.4"))
@@ -217,7 +217,8 @@ def definitions(on: dt.date, tingkat: str = TingkatIndikator.PSM) -> list[Indika
     current = {}
     for row in rows:
         current.setdefault(row.kode, row)
-    return sorted(current.values(), key=lambda i: (i.kategori, i.kode))
+    order = list(KategoriIndikator.values)  # input, proses, output, outcome, dampak
+    return sorted(current.values(), key=lambda i: (order.index(i.kategori), i.kode))
 
 
 @dataclass

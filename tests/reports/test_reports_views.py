@@ -217,7 +217,7 @@ def test_yearly_recap_renders_summary_pages_and_signature(supervisor, data, tmp_
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_builds_the_yearly_recap_in_parallel_parts(client, regions, office, tmp_path):
     ppks_reference()
-    for i in range(45):
+    for i in range(50):
         PsmFactory(nama=f"PSM Rekap {i:02d}", status="aktif")
     supervisor = make_user(Role.SUPERVISOR, scope=["33.71"], username="spv-pekerja")
     client.force_login(supervisor)
@@ -245,5 +245,5 @@ def test_a_real_worker_builds_the_yearly_recap_in_parallel_parts(client, regions
     assert document.selesai == document.total > 2
     with document.berkas.open("rb") as built:
         text = pdf_text(built.read(), tmp_path)
-    assert "PSM Rekap 00" in text and "PSM Rekap 44" in text
-    assert "(lanjutan)" in text  # 45 PSM in one kecamatan: two detail pages
+    assert "PSM Rekap 00" in text and "PSM Rekap 49" in text
+    assert "(lanjutan)" in text  # 50 PSM in one kecamatan: two detail pages

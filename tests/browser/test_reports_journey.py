@@ -1,0 +1,96 @@
+"""The supervisor's journey in Chromium: open the dashboard, filter to one kecamatan, evaluate a
+PSM from the ranking, request the yearly recap, watch it progress while a real worker builds it,
+and download it."""
+
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from psm_portal.models import Role
+from reports.models import Evaluasi
+from tests.browser.conftest import login
+from tests.factories import KegiatanFactory, PsmFactory, make_user, ppks_reference
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def _worker_env() -> dict:
+    db = connection.settings_dict
+    url = f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    if connection.vendor != "postgresql":
+        url = f"sqlite:///{db['NAME']}"
+    return {**os.environ, "DJANGO_SETTINGS_MODULE": "psm_portal.settings_test", "DATABASE_URL": url}
+
+
+def test_supervisor_filters_evaluates_and_downloads_the_yearly_recap(
+    page, live_server, regions, office, shot, tmp_path
+):
+    ppks_reference()
+    make_user(Role.SUPERVISOR, scope=["33.71"], username="yuni")
+    rajin = PsmFactory(nama="Rahma Rajin", status="aktif", desa_kode="33.71.02.1003")
+    KegiatanFactory(psm=rajin, tanggal=timezone.localdate())
+    PsmFactory(nama="Sigit Selatan", status="aktif")  # Magelang Selatan: filtered out
+    year = timezone.localdate().year
+    login(page, live_server, "yuni")
+
+    page.get_by_role("link", name="Dasbor").click()
+    expect(page.get_by_role("heading", name="Dasbor supervisor")).to_be_visible()
+    page.get_by_label("Kecamatan").select_option(label="Magelang Utara")
+    expect(page).to_have_url(re.compile(r"kecamatan=33\.71\.02"))
+    figure = page.locator(".figures a", has_text="PSM terdaftar")
+    expect(figure.locator(".figure")).to_have_text("1")
+    shot(page, "dashboard-utara")
+
+    page.get_by_role("link", name="Peringkat dan evaluasi PSM").click()
+    expect(page.get_by_role("link", name="Rahma Rajin", exact=True)).to_be_visible()
+    expect(page.get_by_text("Sigit Selatan")).to_have_count(0)
+    page.get_by_role("link", name="Evaluasi Rahma Rajin").click()
+    for aspect, mark in (
+        ("Kerajinan", "5"),
+        ("Kedisiplinan", "4"),
+        ("Kerja sama", "5"),
+        ("Kepemimpinan", "3"),
+        ("Prestasi", "4"),
+    ):
+        page.get_by_role("group", name=re.compile(f"^{aspect}")).get_by_label(mark).check()
+    page.get_by_label("Catatan").fill("Aktif mendampingi lansia di RW 04.")
+    page.get_by_label("Diusulkan sebagai PSM berprestasi").check()
+    shot(page, "evaluation")
+    page.get_by_role("button", name="Simpan evaluasi").click()
+    expect(page.get_by_text(f"Evaluasi Rahma Rajin tahun {year} disimpan.")).to_be_visible()
+    expect(page.get_by_text("usulan berprestasi")).to_be_visible()
+    assert Evaluasi.objects.get(psm=rajin).skor_rubrik == 84.0
+
+    page.get_by_role("link", name="Dasbor").click()
+    page.get_by_role("button", name=f"Minta rekap kinerja {year} (PDF)").click()
+    expect(page.get_by_text("Menunggu giliran")).to_be_visible()
+    shot(page, "recap-queued")
+    worker = subprocess.Popen(
+        [sys.executable, "manage.py", "db_worker", "--batch", "--no-startup-delay", "--no-reload"],
+        cwd=settings.BASE_DIR,
+        env=_worker_env(),
+    )
+    try:
+        download = page.get_by_role("link", name="Unduh dokumen")
+        expect(download).to_be_visible(timeout=90_000)  # htmx polls; no reload
+    finally:
+        worker.wait(timeout=90)
+    shot(page, "recap-done")
+    with page.expect_download() as info:
+        download.click()
+    info.value.save_as(tmp_path / "rekap.pdf")
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(tmp_path / "rekap.pdf"), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "REKAPITULASI KINERJA PEKERJA SOSIAL MASYARAKAT" in text
+    assert "Rahma Rajin" in text and "Usulan PSM berprestasi" in text
