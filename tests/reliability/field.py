@@ -40,10 +40,12 @@ class Tally:
     errors: list = field(default_factory=list)  # exceptions (connection refused...)
     latencies: list = field(default_factory=list)
     activity_problems: list = field(default_factory=list)  # form errors of refused activities
+    events: list = field(default_factory=list)  # (monotonic time, what, status)
 
     def record(self, what: str, response, started: float) -> None:
         with self.lock:
             self.statuses[(what, response.status)] += 1
+            self.events.append((time.monotonic(), what, response.status))
             self.latencies.append(time.monotonic() - started)
             if response.status >= 500:
                 self.refused.append((what, response.status, response.text[:2000]))
@@ -88,8 +90,9 @@ def case_form(psm_desa: str, n: int, today: dt.date) -> dict:
 
 
 class PsmClient(threading.Thread):
-    def __init__(self, port, username, desa, tally, deadline, seed, *, stop_event=None):
+    def __init__(self, port, username, desa, tally, deadline, seed, *, stop_event=None, grace=0):
         super().__init__(daemon=True, name=f"psm-{username}")
+        self.grace = grace  # how long after the deadline a failed case is still sent again
         self.client = Client(port, timeout=30)
         self.username, self.desa, self.tally, self.deadline = username, desa, tally, deadline
         self.random = random.Random(seed)
@@ -133,16 +136,21 @@ class PsmClient(threading.Thread):
             return False
 
     def _send_case(self, n: int) -> None:
+        """Send one case; on a 5xx send the same form again after a pause, as the phone's outbox
+        does (the same client_uuid, so a case saved before the answer was lost is not doubled)."""
         data = case_form(self.desa, n, dt.date.today())
         with_photo = self.random.random() < 0.2
         files = {"foto": [("rumah.jpg", self.photo, "image/jpeg")]} if with_photo else None
         sends = 2 if self.random.random() < 0.125 else 1
-        for _ in range(sends):
+        answered = attempts = 0
+        while answered < sends and attempts < 60:
+            attempts += 1
             started = time.monotonic()
             response = self.client.post("/kasus/baru/", data, files)
             self.tally.record("case", response, started)
             match = CASE_DETAIL.match(response.location) if response.status == 302 else None
             if match:
+                answered += 1
                 with self.tally.lock:
                     previous = self.tally.accepted_cases.get(data["client_uuid"])
                     assert previous is None or previous[0] == int(match.group(1)), "twin case"
@@ -150,6 +158,10 @@ class PsmClient(threading.Thread):
                         int(match.group(1)),
                         1 if with_photo else 0,
                     )
+            elif response.status >= 500 and time.monotonic() < self.deadline + self.grace:
+                time.sleep(0.5)
+            else:
+                break
 
     def _send_activity(self) -> None:
         if not self.activity_base:
@@ -211,6 +223,8 @@ class StaffClient(threading.Thread):
                 started = time.monotonic()
                 response = self.client.get(path)
                 self.tally.record(f"staff {path}", response, started)
+                if response.status >= 500:
+                    time.sleep(0.3)  # a person waits a moment before reloading
                 if response.status == 302 and "/masuk/" in response.location:
                     logged_in = False
             except Exception as exc:
