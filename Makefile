@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run worker test lint format messages clean bench
+.PHONY: run worker test lint format messages clean bench reliability
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "Python 3.12+ diperlukan (Django 6.1); lihat .python-version")'
@@ -38,6 +38,11 @@ worker:
 
 test: messages
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The reliability checks in full (README "Reliability"): 16 PSM for 60 s, database crashes,
+# two instances, every hostile payload in every field. `make test` runs them reduced.
+reliability: messages
+	PSM_RELIABILITY_FULL=1 $(PY) -m pytest tests/reliability -p no:cacheprovider $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
