@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run worker test lint format messages clean bench reliability
+.PHONY: run worker test lint format messages clean bench reliability bench-reports
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "Python 3.12+ diperlukan (Django 6.1); lihat .python-version")'
@@ -57,6 +57,10 @@ clean:
 
 # Performance figures on PostgreSQL (see README "Benchmarks"): make bench PRESET=nasional
 PRESET ?= kabkota
+# The yearly recap and a rapor kinerja against a plain WeasyPrint table (see README "Reports").
+bench-reports: $(VENV)/.installed
+	DJANGO_SETTINGS_MODULE=benchmarks.settings $(PY) -m benchmarks.reports
+
 bench: $(VENV)/.installed
 	DJANGO_SETTINGS_MODULE=benchmarks.settings $(PY) manage.py migrate --no-input -v0
 	$(PY) -m benchmarks.run --preset $(PRESET)

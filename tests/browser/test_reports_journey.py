@@ -2,14 +2,10 @@
 PSM from the ranking, request the yearly recap, watch it progress while a real worker builds it,
 and download it."""
 
-import os
 import re
 import subprocess
-import sys
 
 import pytest
-from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -17,16 +13,9 @@ from psm_portal.models import Role
 from reports.models import Evaluasi
 from tests.browser.conftest import login
 from tests.factories import KegiatanFactory, PsmFactory, make_user, ppks_reference
+from tests.workers import start_worker
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def _worker_env() -> dict:
-    db = connection.settings_dict
-    url = f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-    if connection.vendor != "postgresql":
-        url = f"sqlite:///{db['NAME']}"
-    return {**os.environ, "DJANGO_SETTINGS_MODULE": "psm_portal.settings_test", "DATABASE_URL": url}
 
 
 def test_supervisor_filters_evaluates_and_downloads_the_yearly_recap(
@@ -72,11 +61,7 @@ def test_supervisor_filters_evaluates_and_downloads_the_yearly_recap(
     page.get_by_role("button", name=f"Minta rekap kinerja {year} (PDF)").click()
     expect(page.get_by_text("Menunggu giliran")).to_be_visible()
     shot(page, "recap-queued")
-    worker = subprocess.Popen(
-        [sys.executable, "manage.py", "db_worker", "--batch", "--no-startup-delay", "--no-reload"],
-        cwd=settings.BASE_DIR,
-        env=_worker_env(),
-    )
+    worker = start_worker()
     try:
         download = page.get_by_role("link", name="Unduh dokumen")
         expect(download).to_be_visible(timeout=90_000)  # htmx polls; no reload

@@ -3,20 +3,17 @@ mark attendance on two days, close the event, download a certificate (alone and 
 one background-built PDF, watching its progress), and the public page verifies it."""
 
 import datetime as dt
-import os
 import re
 import subprocess
-import sys
 
 import pytest
-from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from psm_portal.models import Role
 from tests.browser.conftest import login
 from tests.factories import PsmFactory, make_user
+from tests.workers import start_worker
 from training.models import Peserta
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -27,14 +24,6 @@ SELATAN, UTARA = "33.71.01.1003", "33.71.02.1003"
 def pdf_text(path, *, layout=True) -> str:
     args = ["pdftotext", *(["-layout"] if layout else []), str(path), "-"]
     return subprocess.run(args, capture_output=True, text=True, check=True).stdout
-
-
-def _worker_env() -> dict:
-    db = connection.settings_dict
-    url = f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-    if connection.vendor != "postgresql":
-        url = f"sqlite:///{db['NAME']}"
-    return {**os.environ, "DJANGO_SETTINGS_MODULE": "psm_portal.settings_test", "DATABASE_URL": url}
 
 
 def test_staff_runs_a_bimtek_from_nomination_to_verified_certificate(
@@ -120,11 +109,7 @@ def test_staff_runs_a_bimtek_from_nomination_to_verified_certificate(
     page.get_by_role("button", name="Unduh semua sertifikat (satu PDF)").click()
     expect(page.get_by_text("Menunggu giliran")).to_be_visible()
     shot(page, "bundle-queued")
-    worker = subprocess.Popen(
-        [sys.executable, "manage.py", "db_worker", "--batch", "--no-startup-delay", "--no-reload"],
-        cwd=settings.BASE_DIR,
-        env=_worker_env(),
-    )
+    worker = start_worker()
     try:
         download_link = page.get_by_role("link", name="Unduh dokumen")
         expect(download_link).to_be_visible(timeout=60_000)  # htmx polls; no reload

@@ -2,19 +2,18 @@
 
 import datetime as dt
 import io
-import threading
 import uuid
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
 from django.urls import reverse
 from PIL import Image
 
 from psm_portal.models import AuditEvent, Role
 from registry import services
 from registry.models import Kegiatan, StatusKegiatan, Wilayah
+from tests.concurrency import at_once
 from tests.factories import KegiatanFactory, PsmFactory, make_user
 
 TODAY = dt.date(2026, 11, 24)
@@ -62,27 +61,15 @@ def test_concurrent_repeats_of_one_activity_make_one_row(regions):
     psm = PsmFactory()
     user = make_user(Role.PSM, psm=psm, username="kembar")
     key = uuid.uuid4()
-    barrier = threading.Barrier(6)
-    results, errors = [], []
-
-    def send():
-        try:
-            barrier.wait()
-            results.append(
-                services.activity_record(
-                    psm=psm, data=_data(psm), client_uuid=key, by=user, today=TODAY
-                )[0].pk
-            )
-        except Exception as exc:  # noqa: BLE001 - collected and asserted below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=send) for _ in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    made, errors = at_once(
+        lambda: (
+            services.activity_record(
+                psm=psm, data=_data(psm), client_uuid=key, by=user, today=TODAY
+            )[0].pk
+        ),
+        [()] * 6,
+    )
+    results = made
     assert errors == []
     assert len(set(results)) == 1 and Kegiatan.objects.count() == 1
 

@@ -2,9 +2,7 @@
 real ``db_worker`` process, its progress page, access, and a worker that dies mid-build."""
 
 import datetime as dt
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,6 +16,7 @@ from psm_portal.models import Role
 from reports.background import build_document, document_request, refresh_status
 from reports.models import GeneratedDocument
 from tests.factories import EventFactory, PsmFactory, make_user
+from tests.workers import run_worker
 from training import documents
 from training.models import Peserta
 
@@ -175,11 +174,6 @@ def test_a_build_whose_worker_died_is_shown_as_failed_and_can_be_asked_again(sta
     assert again.pk != document.pk and again.status == Status.QUEUED
 
 
-def _database_url() -> str:
-    db = connection.settings_dict
-    return f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-
-
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the worker shares PostgreSQL")
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_process_builds_the_requested_bundle(client, office, regions, tmp_path):
@@ -188,19 +182,7 @@ def test_a_real_worker_process_builds_the_requested_bundle(client, office, regio
     client.force_login(staff)
     client.post(reverse("training:certificates-bundle", args=[event.pk]))
     document = GeneratedDocument.objects.get()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "psm_portal.settings_test",
-        "DATABASE_URL": _database_url(),
-    }
-    worker = subprocess.run(
-        [sys.executable, "manage.py", "db_worker", "--batch", "--no-startup-delay", "--no-reload"],
-        cwd=settings.BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    worker = run_worker(timeout=120)
     assert worker.returncode == 0, worker.stderr
     document.refresh_from_db()
     assert document.status == Status.DONE, document.pesan_galat

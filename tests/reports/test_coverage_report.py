@@ -1,6 +1,5 @@
 import datetime as dt
 import subprocess
-import threading
 
 import pytest
 from django.db import connection
@@ -11,6 +10,7 @@ from registry.models import StatusPsm
 from reports import services
 from reports.documents import CoverageReport
 from reports.models import IssuedDocument
+from tests.concurrency import at_once
 from tests.factories import PsmFactory
 
 TODAY = dt.date(2026, 11, 24)
@@ -104,22 +104,10 @@ def test_document_numbers_are_sequential_per_year(users):
 
 @pytest.mark.django_db(transaction=True)
 def test_document_numbers_never_repeat_under_concurrency(regions):
-    numbers, errors = [], []
-
-    def take():
-        try:
-            numbers.append(
-                services.document_number_issue(jenis="x", perihal="y", by=None, today=TODAY).urut
-            )
-        except Exception as exc:  # noqa: BLE001  (collected and asserted below)
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=take) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    issued, errors = at_once(
+        lambda: services.document_number_issue(jenis="x", perihal="y", by=None, today=TODAY),
+        [()] * 8,
+    )
+    numbers = [document.urut for document in issued]
     assert errors == []
     assert sorted(numbers) == list(range(1, 9))

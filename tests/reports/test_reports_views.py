@@ -4,12 +4,9 @@ real worker process (its parts laid out on two processes)."""
 
 import datetime as dt
 import io
-import os
 import subprocess
-import sys
 
 import pytest
-from django.conf import settings
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
@@ -19,6 +16,7 @@ from psm_portal.models import Role
 from reports.documents import YearlyRecap
 from reports.models import Evaluasi, GeneratedDocument
 from tests.factories import KegiatanFactory, PsmFactory, make_case, make_user, ppks_reference
+from tests.workers import run_worker
 
 YEAR = timezone.localdate().year
 
@@ -224,21 +222,7 @@ def test_a_real_worker_builds_the_yearly_recap_in_parallel_parts(client, regions
     response = client.post(reverse("reports:recap-request") + f"?tahun={YEAR}")
     document = GeneratedDocument.objects.get()
     assert response["Location"] == reverse("reports:document", args=[document.pk])
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "psm_portal.settings_test",
-        "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "PSM_PDF_WORKERS": "2",
-    }
-    worker = subprocess.run(
-        [sys.executable, "manage.py", "db_worker", "--batch", "--no-startup-delay", "--no-reload"],
-        cwd=settings.BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
+    worker = run_worker(PSM_PDF_WORKERS="2")
     assert worker.returncode == 0, worker.stderr
     document.refresh_from_db()
     assert document.status == GeneratedDocument.Status.DONE, document.pesan_galat

@@ -1,13 +1,13 @@
 import datetime as dt
-import threading
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 
 from psm_portal.models import AuditEvent
 from registry.models import PsmBimtek, StatusPsm
 from registry.services import activation_problems
+from tests.concurrency import at_once
 from tests.factories import BimtekFactory, EventFactory, PsmFactory, SkFactory
 from training import services
 from training.models import (
@@ -189,23 +189,9 @@ def test_no_overbooking_under_concurrency(regions):
     for _ in range(2):
         services.enrolment_create(event=event, psm=PsmFactory(), by=None, today=TODAY)
     people = [PsmFactory() for _ in range(12)]
-    barrier = threading.Barrier(len(people))
-    errors = []
-
-    def enrol(psm):
-        try:
-            barrier.wait()
-            services.enrolment_create(event=event, psm=psm, by=None, today=TODAY)
-        except Exception as exc:  # noqa: BLE001  (collected and asserted below)
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=enrol, args=(p,)) for p in people]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    _seated, errors = at_once(
+        lambda psm: services.enrolment_create(event=event, psm=psm, by=None, today=TODAY), people
+    )
     assert errors == []
     statuses = list(Peserta.objects.filter(event=event).values_list("status", flat=True))
     assert statuses.count("terdaftar") == 5 and statuses.count("menunggu") == 9
@@ -218,24 +204,12 @@ def test_no_overbooking_under_concurrency(regions):
 @pytest.mark.django_db(transaction=True)
 def test_same_person_enrolling_twice_at_once_gets_one_enrolment(regions):
     event, psm = EventFactory(), PsmFactory()
-    barrier = threading.Barrier(2)
-    outcomes = []
-
-    def enrol():
-        try:
-            barrier.wait()
-            services.enrolment_create(event=event, psm=psm, by=None, today=TODAY)
-            outcomes.append("ok")
-        except ValidationError:
-            outcomes.append("refused")
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=enrol) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    seated, refused = at_once(
+        lambda: services.enrolment_create(event=event, psm=psm, by=None, today=TODAY), [(), ()]
+    )
+    outcomes = ["ok"] * len(seated) + [
+        "refused" for exc in refused if isinstance(exc, ValidationError)
+    ]
     assert sorted(outcomes) == ["ok", "refused"]
     assert Peserta.objects.filter(event=event, psm=psm).count() == 1
 
