@@ -18,6 +18,7 @@ from registry.access import psm_visible_to
 from registry.models import Kegiatan, Psm, StatusPsm, Wilayah
 from reports import indicators
 from reports.indicators import SUBMITTED, Period
+from reports.models import TingkatIndikator
 
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des"]
 QUEUE_AGE_BUCKETS = [(0, 7), (8, 14), (15, 30), (31, None)]
@@ -102,6 +103,10 @@ def dashboard(user, *, tahun: int, kecamatan: str = "", today: dt.date) -> dict:
         "psm_tidak_aktif": indicators.inactive_psm(psms, today).count(),
         "desa_total": desa.count(),
         "office": office,
+        "office_rows": [
+            (d, office.get(d.cara_hitung))
+            for d in indicators.definitions(period.sampai, TingkatIndikator.KANTOR)
+        ],
         "kasus_tahun_ini": sum(per_month.values()),
         "trend": [
             (MONTHS[m - 1], per_month.get(m, 0), acts_per_month.get(m, 0)) for m in range(1, 13)
