@@ -43,6 +43,8 @@ def evaluation_save(*, psm, tahun: int, data: dict, by, today: dt.date) -> Evalu
             _("%(nama)s baru bergabung pada %(thn)d.")
             % {"nama": psm.nama, "thn": psm.tanggal_bergabung.year}
         )
+    if psm.status == StatusPsm.CALON:
+        raise ValidationError(_("Calon PSM belum dievaluasi; evaluasi dimulai setelah diaktifkan."))
     if data.get("diusulkan_berprestasi") and psm.status != StatusPsm.AKTIF:
         raise ValidationError(
             {"diusulkan_berprestasi": _("Hanya PSM yang aktif dapat diusulkan berprestasi.")}

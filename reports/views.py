@@ -90,8 +90,10 @@ def document_download(request, pk):
 def _filters(request, *, today):
     """Year and kecamatan from the query string, checked against what the user may see."""
     kecamatan = selectors.kecamatan_in_scope(request.user)
+    data = request.GET.copy()
+    data.setdefault("tahun", str(today.year))
     form = DashboardFilter(
-        request.GET or {"tahun": today.year},
+        data,
         years=selectors.years_available(today),
         kecamatan=kecamatan,
     )

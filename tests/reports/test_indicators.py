@@ -175,6 +175,10 @@ def test_evaluation_rules(world):
         services.evaluation_save(
             psm=world["a"], tahun=2026, data={**marks, "prestasi": 6}, by=supervisor, today=TODAY
         )
+    with pytest.raises(ValidationError, match="Calon"):
+        services.evaluation_save(
+            psm=PsmFactory(status="calon"), tahun=2026, data=marks, by=supervisor, today=TODAY
+        )
     services.evaluation_save(psm=world["a"], tahun=2026, data=marks, by=supervisor, today=TODAY)
     services.evaluation_save(
         psm=world["a"], tahun=2026, data={**marks, "prestasi": 5}, by=supervisor, today=TODAY

@@ -64,6 +64,12 @@ def test_dashboard_filters_by_kecamatan_and_links_figures_to_rows(
     )
 
 
+def test_dashboard_keeps_the_kecamatan_when_the_year_is_left_out(client, supervisor, data):
+    client.force_login(supervisor)
+    page = client.get(reverse("reports:dashboard"), {"kecamatan": "33.71.02"})
+    assert page.context["kecamatan"] == "33.71.02" and page.context["tahun"] == YEAR
+
+
 def test_dashboard_ignores_a_kecamatan_outside_the_scope(client, supervisor, data):
     client.force_login(supervisor)
     page = client.get(reverse("reports:dashboard"), {"tahun": "abc", "kecamatan": "33.12.01"})
