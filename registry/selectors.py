@@ -28,6 +28,9 @@ def psm_filtered_queryset(fs: PsmFilter):
     return fs.qs.order_by(*fs.ordering())
 
 
+RECENT_ACTIVITIES = 5
+
+
 def psm_profile(psm: Psm) -> dict:
     """Everything the profile page shows about one PSM, in a fixed number of queries."""
     history = psm.riwayat_status.select_related("actor").order_by("-tanggal_efektif", "-pk")
@@ -39,6 +42,9 @@ def psm_profile(psm: Psm) -> dict:
         "ipsm_list": list(psm.ipsm_set.order_by("-periode_mulai", "-pk")),
         "bantuan_list": list(psm.bantuan_set.order_by("-tanggal", "-pk")),
         "penghargaan_list": list(psm.penghargaan_set.order_by("-tahun", "-pk")),
+        "kegiatan_terakhir": list(
+            psm.kegiatan_set.select_related("desa").order_by("-tanggal", "-pk")[:RECENT_ACTIVITIES]
+        ),
     }
 
 

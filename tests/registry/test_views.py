@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 
 from psm_portal.models import AuditEvent, Role
 from registry.models import Psm, PsmAppointment, Spesialisasi, StatusPsm
-from tests.factories import BimtekFactory, PsmFactory, SkFactory
+from tests.factories import BimtekFactory, KegiatanFactory, PsmFactory, SkFactory
 
 DESA = "33.71.01.1003"
 
@@ -206,9 +206,11 @@ def test_psm_profile_query_count_is_constant(staff_client, many_psm, django_asse
     psm = many_psm[0]
     for i in range(3):
         SkFactory(psm=psm, tanggal_sk=dt.date(2021, 2, 1 + i))
-    with django_assert_num_queries(14):
+        KegiatanFactory(psm=psm, tanggal=dt.date(2026, 3, 1 + i))
+    with django_assert_num_queries(15):
         response = staff_client.get(reverse("registry:psm-detail", args=[psm.pk]))
     assert response.status_code == 200
+    assert len(response.context["kegiatan_terakhir"]) == 3
 
 
 def _search(client, term, **filters):
