@@ -524,3 +524,26 @@ class Rujukan(TimeStamped):
 
     def __str__(self):
         return f"{self.program} ({self.get_status_display()})"
+
+
+class SinkronPerangkat(TimeStamped):
+    """When a PSM's phone last reached the server, and how many offline items it still held:
+    staff see who has work stuck on a device. One row per account, overwritten at each sync."""
+
+    pengguna = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("pengguna"),
+        on_delete=models.CASCADE,
+        related_name="sinkron_perangkat",
+    )
+    terakhir_sinkron = models.DateTimeField(_("terakhir sinkron"))
+    menunggu = models.PositiveIntegerField(_("kiriman menunggu"), default=0)
+    konflik = models.PositiveIntegerField(_("kiriman konflik"), default=0)
+    perangkat = models.CharField(_("perangkat"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("sinkron perangkat")
+        verbose_name_plural = _("sinkron perangkat")
+
+    def __str__(self):
+        return f"{self.pengguna_id} {self.terakhir_sinkron:%Y-%m-%d %H:%M}"

@@ -138,3 +138,21 @@ def subject_history(user, subject):
         )
         .order_by("tanggal", "pk")
     )
+
+
+def device_sync_list(user):
+    """PSM with an account in ``user``'s region, with what their phone last reported (none when
+    it never synced), the longest silent first: staff see whose work may be stuck on a device."""
+    from django.db.models import F
+
+    from psm_portal.models import Role
+    from registry.access import psm_visible_to
+
+    return (
+        psm_visible_to(user)
+        .filter(user__role=Role.PSM)
+        .select_related("desa_tugas__induk", "user__sinkron_perangkat")
+        .order_by(
+            F("user__sinkron_perangkat__terakhir_sinkron").asc(nulls_first=True), "nama", "pk"
+        )
+    )

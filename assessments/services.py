@@ -26,6 +26,7 @@ from assessments.models import (
     JenisSubjek,
     KategoriPpks,
     Rujukan,
+    SinkronPerangkat,
     StatusAsesmen,
     StatusRujukan,
     Subjek,
@@ -389,6 +390,73 @@ def case_by_client_uuid(value) -> Asesmen | None:
     except ValueError:
         return None
     return Asesmen.objects.select_related("subjek").filter(client_uuid=key).first()
+
+
+# --- offline submissions -------------------------------------------------------------------
+
+
+def base_version(case: Asesmen) -> str:
+    """The version of a case a form was opened on: any save or review step changes it. A phone
+    sends it back with a queued edit, so an edit made offline cannot silently overwrite what
+    happened on the server meanwhile."""
+    return case.updated_at.isoformat()
+
+
+def offline_edit_conflict(case: Asesmen, based_on: str) -> dict | None:
+    """None when a queued edit based on ``based_on`` may be applied; otherwise what changed on
+    the server since (review steps with their notes and per-field comments) and whether the PSM
+    may still send their copy (only while the case is theirs to edit)."""
+    editable = case.status in EDITABLE
+    if editable and based_on == base_version(case):
+        return None
+    try:
+        since = dt.datetime.fromisoformat(based_on)
+    except ValueError:
+        since = None
+    steps = case.transisi_set.select_related("oleh").order_by("pk")
+    if since is not None:
+        steps = steps.filter(created_at__gt=since)
+    changes = []
+    for step in steps:
+        line = _("%(dari)s → %(ke)s oleh %(oleh)s") % {
+            "dari": S(step.dari).label,
+            "ke": S(step.ke).label,
+            "oleh": step.oleh.get_full_name() or step.oleh.username,
+        }
+        changes.append(f"{line}: {step.catatan}" if step.catatan else line)
+        changes += [f"{label}: {text}" for label, text in step.komentar_berlabel]
+    if not changes:
+        changes.append(_("Asesmen ini diubah di server setelah Anda membukanya."))
+    if editable:
+        message = _(
+            "Kasus ini berubah di server sejak formulirnya Anda buka. Periksa perubahannya, "
+            "lalu pilih: kirim salinan Anda atau buang."
+        )
+    else:
+        message = _("Kasus ini sudah berstatus %(s)s dan tidak dapat diubah lagi.") % {
+            "s": case.get_status_display()
+        }
+    return {
+        "status_kasus": case.get_status_display(),
+        "bisa_kirim": editable,
+        "perubahan": changes,
+        "pesan": [message],
+    }
+
+
+def device_sync_record(*, by, menunggu: int, konflik: int, perangkat: str, now) -> SinkronPerangkat:
+    """A phone reported in: when, and how much it still holds. Not audited: it is a heartbeat
+    (every few minutes per PSM), not a change to anyone's record."""
+    sync, _created = SinkronPerangkat.objects.update_or_create(
+        pengguna=by,
+        defaults={
+            "terakhir_sinkron": now,
+            "menunggu": max(0, menunggu),
+            "konflik": max(0, konflik),
+            "perangkat": perangkat[:200],
+        },
+    )
+    return sync
 
 
 def _is_author(user, case: Asesmen) -> bool:

@@ -3,11 +3,15 @@
 Nothing about a case ever travels in a URL but its number; searches are not offered here on
 purpose (names and NIKs stay out of URLs and logs)."""
 
+import json
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -34,6 +38,8 @@ from assessments.models import (
 from psm_portal import audit
 from psm_portal.access import Perm, has_permission
 from psm_portal.models import Role
+from psm_portal.office import current_office
+from psm_portal.offline import is_offline_submission, offline_capable, offline_page
 from psm_portal.privacy import mask_nik
 from psm_portal.spreadsheets import csv_response
 from registry.access import desa_in_scope, require
@@ -66,6 +72,7 @@ def _int(value):
 
 
 @require_GET
+@offline_page
 def case_list(request):
     require(request.user, Perm.PPKS_VIEW)
     user = request.user
@@ -93,6 +100,7 @@ def case_list(request):
 
 
 @require_http_methods(["GET", "POST"])
+@offline_capable
 def case_create(request):
     require(request.user, Perm.PPKS_CREATE)
     subject = None
@@ -102,8 +110,30 @@ def case_create(request):
 
 
 @require_http_methods(["GET", "POST"])
+@offline_capable
 def case_update(request, pk):
     case = get_case_for_user(request.user, pk, perm=Perm.PPKS_CREATE)
+    if is_offline_submission(request):
+        # An edit queued on a phone: refuse it if the case moved on since the PSM opened it.
+        if not is_author(request.user, case):
+            return JsonResponse(
+                {
+                    "status": "ditolak",
+                    "pesan": [_("Hanya penulis asesmen yang dapat mengubahnya.")],
+                },
+                status=403,
+            )
+        conflict = services.offline_edit_conflict(case, request.POST.get("versi_dasar", ""))
+        if conflict is not None:
+            return JsonResponse(
+                {
+                    "status": "konflik",
+                    "url": reverse("assessments:case-detail", args=[case.pk]),
+                    "versi_server": services.base_version(case),
+                    **conflict,
+                },
+                status=409,
+            )
     if not is_author(request.user, case):
         messages.error(
             request,
@@ -230,7 +260,11 @@ def _case_form(request, *, case, subject):
                         request,
                         _("Asesmen terkirim ke dinas (%(s)s).") % {"s": saved.get_status_display()},
                     )
+                if is_offline_submission(request):
+                    return _saved_json(saved)
                 return redirect("assessments:case-detail", pk=saved.pk)
+        if is_offline_submission(request):
+            return _errors_json(form, sform, getattr(form, "warnings", []))
         if request.FILES:
             messages.warning(request, _("Foto yang tadi dipilih perlu dipilih ulang."))
     else:
@@ -267,8 +301,42 @@ def _case_form(request, *, case, subject):
                 KategoriPpks.objects.filter(perlu_disabilitas=True).values_list("kode", flat=True)
             ),
             "consent_version": CONSENT_VERSION,
+            "base_version": services.base_version(case) if case else "",
         },
         status=200 if request.method == "GET" else 400,
+    )
+
+
+def _saved_json(case):
+    """What the outbox needs after a save: where the case is now, and the version to base the
+    next queued edit of it on."""
+    return JsonResponse(
+        {
+            "status": "terkirim",
+            "url": reverse("assessments:case-detail", args=[case.pk]),
+            "kasus": case.pk,
+            "status_kasus": case.get_status_display(),
+            "versi_dasar": services.base_version(case),
+        }
+    )
+
+
+def _errors_json(form, sform, warnings):
+    """A refused outbox submission: each problem with its field's label, as the form shows it."""
+    problems = {}
+    for f in (sform, form):
+        if f is None:
+            continue
+        for name, errors in f.errors.items():
+            label = str(f.fields[name].label) if name in f.fields else _("Formulir")
+            problems.setdefault(label, []).extend(str(e) for e in errors)
+    return JsonResponse(
+        {
+            "status": "perlu_diperbaiki",
+            "galat": problems,
+            "peringatan": [str(w) for w in warnings],
+        },
+        status=400,
     )
 
 
@@ -583,3 +651,49 @@ def case_export(request):
         _("PSM"),
     ]
     return csv_response(f"kasus-ppks-{_today()}.csv", header, rows)
+
+
+DRAFT_DAYS_DEFAULT = 14
+
+
+@require_http_methods(["GET", "POST"])
+def device_sync(request):
+    """The outbox's check-in. GET: a fresh CSRF token (a page opened from the phone's cache
+    holds a stale one), proof the session is alive, and how long the office lets drafts stay on
+    the phone. POST (JSON): how many items the phone
+    still holds, recorded for staff."""
+    if request.method == "GET":
+        office = current_office()
+        response = JsonResponse(
+            {
+                "csrf": get_token(request),
+                "pengguna": request.user.pk,
+                "draf_hari": office.draf_offline_hari if office else DRAFT_DAYS_DEFAULT,
+            }
+        )
+        response["Cache-Control"] = "private, no-store"
+        return response
+    try:
+        report = json.loads(request.body or b"{}")
+        menunggu, konflik = int(report.get("menunggu", 0)), int(report.get("konflik", 0))
+    except (ValueError, TypeError, AttributeError):
+        return JsonResponse({"ok": False}, status=400)
+    sync = services.device_sync_record(
+        by=request.user,
+        menunggu=menunggu,
+        konflik=konflik,
+        perangkat=request.headers.get("User-Agent", ""),
+        now=timezone.now(),
+    )
+    return JsonResponse({"ok": True, "terakhir_sinkron": sync.terakhir_sinkron.isoformat()})
+
+
+@require_GET
+def device_sync_list(request):
+    require(request.user, Perm.PSM_EDIT)
+    page = Paginator(selectors.device_sync_list(request.user), 100).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request, "assessments/device_sync_list.html", {"page": page, "now": timezone.now()}
+    )

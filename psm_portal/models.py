@@ -129,6 +129,14 @@ class Kantor(TimeStamped):
         default=False,
         help_text=_("Bila tidak, data lokasi (EXIF) dihapus dari foto kasus saat diunggah."),
     )
+    draf_offline_hari = models.PositiveSmallIntegerField(
+        _("draf di perangkat disimpan (hari)"),
+        default=14,
+        help_text=_(
+            "Draf formulir yang tersimpan di ponsel PSM dan belum dikirim dihapus otomatis "
+            "setelah sekian hari (berisi data pribadi)."
+        ),
+    )
 
     class Meta:
         verbose_name = _("kantor")
@@ -137,3 +145,25 @@ class Kantor(TimeStamped):
 
     def __str__(self):
         return f"{self.nama} {self.pemerintah}"
+
+
+class KirimanOffline(models.Model):
+    """A receipt for one offline submission: the identifier the device chose, and the answer it
+    got. A repeat (a retry after the signal dropped, a double tap, two tabs) receives the stored
+    answer instead of being processed again. Only successful answers are stored: a refused
+    submission can be corrected and sent again under the same identifier."""
+
+    kunci = models.UUIDField(_("ID kiriman"), unique=True)
+    pengguna = models.ForeignKey(
+        "psm_portal.User", verbose_name=_("pengguna"), on_delete=models.CASCADE, related_name="+"
+    )
+    jalur = models.CharField(_("alamat formulir"), max_length=200)
+    hasil = models.JSONField(_("jawaban"), default=dict)
+    created_at = models.DateTimeField(_("diterima"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("kiriman luring")
+        verbose_name_plural = _("kiriman luring")
+
+    def __str__(self):
+        return f"{self.kunci} ({self.jalur})"

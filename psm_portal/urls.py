@@ -5,7 +5,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.i18n import set_language
 
-from psm_portal import views
+from psm_portal import offline, views
 
 # A database that cannot be reached answers a 503 page in Bahasa Indonesia (psm_portal/errors.py).
 handler500 = "psm_portal.errors.server_error"
@@ -13,8 +13,10 @@ handler500 = "psm_portal.errors.server_error"
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("sw.js", offline.service_worker, name="service-worker"),
+    path("manifest.webmanifest", offline.manifest, name="manifest"),
     path("masuk/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
-    path("keluar/", auth_views.LogoutView.as_view(), name="logout"),
+    path("keluar/", offline.clears_device(auth_views.LogoutView.as_view()), name="logout"),
     path("akun/sandi/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path(
         "akun/sandi/selesai/",

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from psm_portal.access import Perm, has_permission
+from psm_portal.offline import offline_capable
 from registry import forms, services
 from registry.access import activities_visible_to, get_activity_for_user, require
 from registry.models import JenisKegiatan, Psm, StatusKegiatan
@@ -44,6 +45,7 @@ def activity_list(request):
 
 
 @require_http_methods(["GET", "POST"])
+@offline_capable
 def activity_create(request):
     require(request.user, Perm.ACTIVITY_RECORD)
     psm = Psm.objects.select_related("desa_tugas").filter(pk=request.user.psm_id).first()

@@ -38,6 +38,8 @@ def _staff_only(status):
 EXPECTED: dict[str, dict[str, int | str]] = {
     "home": {ANON: LOGIN, **_all(302)},
     "healthz": {ANON: 200, **_all(200)},
+    "service-worker": {ANON: 200, **_all(200)},
+    "manifest": {ANON: 200, **_all(200)},
     "login": {ANON: 200, **_all(302)},
     "logout": {ANON: LOGIN, **_all(405)},
     "password_change": {ANON: LOGIN, **_all(200)},
@@ -133,6 +135,8 @@ EXPECTED: dict[str, dict[str, int | str]] = {
     "assessments:case-create": {**_staff_only(200), Role.PSM: 200},
     "assessments:queue": {**_staff_only(200), Role.VERIFIKATOR: 200},
     "assessments:case-export": _staff_only(200),
+    "assessments:device-sync": {ANON: LOGIN, **_all(200)},  # each account reports its own phone
+    "assessments:device-sync-list": _staff_only(200),
     "assessments:case-detail": {ANON: LOGIN, **_all(200)},
     # A draft: its author edits it; staff are sent back to the case page (not the author).
     "assessments:case-update": {

@@ -1,0 +1,146 @@
+{% load i18n %}/* Portal PSM service worker (served at /sw.js by psm_portal.offline.service_worker).
+ *
+ * - The app shell (CSS, JS, icons) is cached at install, one cache per version of this file.
+ * - Pages the server marks with "X-Portal-Offline: simpan" (the PSM's case list and forms) are
+ *   kept when visited, so they open without a connection. Other pages are never kept.
+ * - Only GET requests are handled: POSTs (form submissions, the outbox) go to the network.
+ * - "bersihkan" (sent at logout) deletes every kept page; the server's Clear-Site-Data header
+ *   on the logout answer wipes the rest.
+ */
+"use strict";
+
+const VERSION = "{{ version }}";
+const SHELL = "psm-shell-" + VERSION;
+const PAGES = "psm-halaman";
+const SHELL_FILES = {{ files|safe }};
+const NETWORK_TIMEOUT_MS = 8000;
+const OFFLINE_PAGE = `<!doctype html><html lang="id"><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{% translate "Tidak ada sinyal" %}</title>
+<body style="font-family:sans-serif;padding:1rem;max-width:36rem">
+<h1 style="font-size:1.3rem">{% translate "Tidak ada sinyal" %}</h1>
+<p>{% translate "Halaman ini belum pernah dibuka di perangkat ini, jadi tidak tersedia tanpa sinyal. Formulir yang sudah diisi tetap aman di kotak keluar." %}</p>
+<p><a href="/kasus/">{% translate "Buka Kasus saya" %}</a></p></body></html>`;
+
+self.addEventListener("install", (event) => {
+  event.waitUntil(
+    caches.open(SHELL).then((cache) => cache.addAll(SHELL_FILES)).then(() => self.skipWaiting())
+  );
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil(
+    caches
+      .keys()
+      .then((names) =>
+        Promise.all(
+          names
+            .filter((n) => n.startsWith("psm-shell-") && n !== SHELL)
+            .map((n) => caches.delete(n))
+        )
+      )
+      .then(() => self.clients.claim())
+  );
+});
+
+function withTimeout(promise, ms) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("timeout")), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error) => {
+        clearTimeout(timer);
+        reject(error);
+      }
+    );
+  });
+}
+
+function keepable(response) {
+  return response && response.ok && !response.redirected &&
+    response.headers.get("X-Portal-Offline") === "simpan";
+}
+
+async function keepPage(request, response) {
+  if (!keepable(response)) return;
+  const cache = await caches.open(PAGES);
+  await cache.put(request.url.split("#")[0], response);
+}
+
+async function fromPageCache(url) {
+  const cache = await caches.open(PAGES);
+  // The pages vary on the cookie and the language: the phone has one user and one language,
+  // and logout empties this cache.
+  return (
+    (await cache.match(url, { ignoreVary: true })) ||
+    (await cache.match(url, { ignoreVary: true, ignoreSearch: true }))
+  );
+}
+
+async function navigate(request) {
+  try {
+    const response = await withTimeout(fetch(request), NETWORK_TIMEOUT_MS);
+    if (keepable(response)) await keepPage(request, response.clone());
+    else if (response.ok && (response.headers.get("Content-Type") || "").startsWith("text/html")) {
+      // A page that is no longer for offline use (the case was submitted, say): forget it.
+      const cache = await caches.open(PAGES);
+      await cache.delete(request.url.split("#")[0]);
+    }
+    return response;
+  } catch (error) {
+    const kept = await fromPageCache(request.url);
+    if (kept) return kept;
+    return new Response(OFFLINE_PAGE, {
+      status: 503,
+      headers: { "Content-Type": "text/html; charset=utf-8" },
+    });
+  }
+}
+
+async function shellFile(request) {
+  const cached = await caches.match(request, { cacheName: SHELL });
+  if (cached) return cached;
+  return fetch(request);
+}
+
+self.addEventListener("fetch", (event) => {
+  const request = event.request;
+  if (request.method !== "GET") return; // never POSTs: they always go to the network
+  const url = new URL(request.url);
+  if (url.origin !== self.location.origin) return;
+  if (request.mode === "navigate") {
+    event.respondWith(navigate(request));
+  } else if (SHELL_FILES.includes(url.pathname)) {
+    event.respondWith(shellFile(request));
+  }
+});
+
+const WARM_AGAIN_MS = 10 * 60 * 1000;
+const warmedAt = new Map();
+
+self.addEventListener("message", (event) => {
+  const data = event.data || {};
+  if (data.type === "simpan-halaman" && Array.isArray(data.urls)) {
+    // Keep the pages the PSM will need in the field (offline.js asks on each PSM page).
+    const now = Date.now();
+    const due = data.urls.filter((u) => !(now - (warmedAt.get(u) || 0) < WARM_AGAIN_MS));
+    event.waitUntil(
+      Promise.all(
+        due.map((u) =>
+          fetch(u, { credentials: "same-origin" })
+            .then((response) => {
+              if (keepable(response)) warmedAt.set(u, now);
+              return keepPage(new Request(new URL(u, self.location.origin)), response);
+            })
+            .catch(() => null)
+        )
+      )
+    );
+  } else if (data.type === "bersihkan") {
+    warmedAt.clear();
+    event.waitUntil(caches.delete(PAGES));
+  }
+});

@@ -1,0 +1,384 @@
+"""Offline PSM forms in Chromium at 360 px, in Bahasa Indonesia, with the network really switched
+off and on (Playwright's context.set_offline): the form opens from the phone's cache, the draft
+survives a reload, the outbox counts what waits and sends it by itself when the signal returns
+(no reload), a forced double send makes one record, a case returned meanwhile shows as a
+conflict, and logging out wipes the device's copy.
+
+While "offline", a page the phone never kept answers the service worker's own "no signal" page:
+the switch cuts the service worker's requests too, not only the page's.
+"""
+
+import datetime as dt
+
+import pytest
+from PIL import Image
+from playwright.sync_api import expect
+
+from assessments import services
+from assessments.models import Asesmen, SinkronPerangkat, StatusAsesmen
+from psm_portal.models import KirimanOffline, Role
+from tests.browser.conftest import login
+from tests.factories import PsmFactory, make_case, make_user, ppks_reference
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+S = StatusAsesmen
+
+
+def _offline(page):
+    page.context.set_offline(True)
+
+
+def _online(page):
+    page.context.set_offline(False)
+
+
+def _no_sideways_scroll(page):
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 360, f"page is {width} px wide at 360 px"
+
+
+def _ready_for_the_field(page, live_server, *paths):
+    """Open the case list so the service worker installs and keeps the PSM's pages."""
+    page.goto(f"{live_server.url}/kasus/")
+    for attempt in range(120):
+        if attempt == 60:  # the first page may have gone before the worker was told; ask again
+            page.reload()
+        kept = page.evaluate(
+            """async (paths) => {
+                const reg = await navigator.serviceWorker.getRegistration();
+                if (!reg || !reg.active || !navigator.serviceWorker.controller) return false;
+                const cache = await caches.open("psm-halaman");
+                for (const p of paths) {
+                    if (!(await cache.match(p, { ignoreVary: true }))) return false;
+                }
+                return true;
+            }""",
+            list(paths),
+        )
+        if kept:
+            return
+        page.wait_for_timeout(250)
+    raise AssertionError(f"the service worker did not keep {paths}")
+
+
+def _outbox(page):
+    return page.locator("#kotak-keluar")
+
+
+def _open_outbox(page):
+    details = page.locator("[data-outbox-details]")
+    if not details.evaluate("d => d.open"):
+        page.locator("#kotak-keluar summary").click()
+
+
+def _fill_case(page, name, photo=None):
+    page.locator("#id_s-jenis").select_option("orang")
+    page.locator("#id_s-nama").fill(name)
+    page.get_by_label("Alasan tanpa NIK").select_option("tidak_punya")
+    page.locator("#id_s-jenis_kelamin").select_option("P")
+    page.locator("#id_s-tanggal_lahir").fill("1946-03-10")
+    page.get_by_label("Alamat domisili").fill("Dusun Krajan, dekat balai desa")
+    page.get_by_label("Desa/kelurahan domisili").select_option("33.71.01.1003")
+    page.locator("#id_jenis").select_option("awal")
+    page.get_by_label("Cara kontak").select_option("kunjungan")
+    page.get_by_label("Persetujuan diberikan oleh").select_option("subjek")
+    page.get_by_label("Nama pemberi persetujuan").fill(name)
+    page.get_by_label("Lanjut Usia Terlantar (LUT)").check()
+    page.get_by_label("Kategori utama").select_option("PPKS-08")
+    page.get_by_label("Masalah utama").fill("Tinggal sendiri, rumah hampir roboh.")
+    page.locator("#id_kebutuhan").fill("Permakanan dan bedah rumah.")
+    if photo:
+        page.get_by_label("Foto").set_input_files(str(photo))
+        expect(page.locator("[data-offline-status]")).to_contain_text("1 foto siap dikirim")
+
+
+@pytest.fixture
+def field(regions, office):
+    ppks_reference()
+    psm = PsmFactory(nama="Sri Lestari")
+    return {
+        "psm": make_user(Role.PSM, psm=psm, username="sri"),
+        "staf": make_user(Role.STAF, scope=["33.71"], username="rina"),
+    }
+
+
+def test_a_form_filled_without_signal_survives_a_reload_and_is_sent_once_when_it_returns(
+    phone_page, live_server, field, shot, tmp_path
+):
+    page = phone_page
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    photo = tmp_path / "rumah.jpg"
+    Image.new("RGB", (4000, 3000), (140, 100, 60)).save(photo, "JPEG", quality=95)
+    login(page, live_server, "sri")
+    _ready_for_the_field(page, live_server, "/kasus/", "/kasus/baru/")
+
+    # No signal: the form still opens, from the phone.
+    _offline(page)
+    page.goto(f"{live_server.url}/registri/kegiatan/")  # never opened on this phone
+    expect(page.get_by_role("heading", name="Tidak ada sinyal")).to_be_visible()
+    page.goto(f"{live_server.url}/kasus/baru/")
+    expect(page.get_by_role("heading", name="Asesmen PPKS baru")).to_be_visible()
+    expect(page.locator("[data-net-status]")).to_have_text("Tanpa sinyal")
+    _fill_case(page, "Mbah Painem", photo)
+    page.wait_for_timeout(500)  # the draft is written 300 ms after the last keystroke
+    assert "#draf=" in page.url
+
+    # A reload (or a closed browser) loses nothing, photo included.
+    page.reload()
+    expect(page.locator("#draf-dipulihkan")).to_contain_text("Draf yang tersimpan di perangkat ini")
+    expect(page.locator("#id_s-nama")).to_have_value("Mbah Painem")
+    expect(page.get_by_label("Masalah utama")).to_have_value("Tinggal sendiri, rumah hampir roboh.")
+    expect(page.get_by_label("Lanjut Usia Terlantar (LUT)")).to_be_checked()
+    shrunk = page.evaluate(
+        """async () => {
+            const f = document.querySelector("#id_foto").files[0];
+            const b = await createImageBitmap(f);
+            return [f.type, b.width, b.height, f.size];
+        }"""
+    )
+    assert shrunk[:3] == ["image/jpeg", 1600, 1200], shrunk  # resized on the phone
+    shot(page, "draft-restored")
+    _no_sideways_scroll(page)
+
+    # Submitting without signal puts it in the outbox: one waiting, nothing on the server.
+    page.get_by_role("button", name="Ajukan ke dinas").click()
+    expect(page.locator("#masuk-kotak-keluar")).to_contain_text("tersimpan di kotak keluar")
+    expect(page.locator("[data-outbox-count]")).to_have_text("1")
+    expect(page.locator("[data-outbox-summary]")).to_have_text("1 menunggu")
+    _open_outbox(page)
+    item = page.locator(".outbox-item")
+    expect(item).to_have_count(1)
+    expect(item.locator(".outbox-state")).to_have_text("Menunggu")
+    expect(item).to_contain_text("Asesmen baru: Mbah Painem")
+    _no_sideways_scroll(page)
+    shot(page, "queued-offline")
+    assert not Asesmen.objects.exists()
+
+    # The signal returns: it is sent by itself, without a reload or a button.
+    page.evaluate("window.stillTheSamePage = true")
+    _online(page)
+    expect(item.locator(".outbox-state")).to_have_text("Terkirim", timeout=15000)
+    expect(page.locator("[data-outbox-count]")).to_have_text("0")
+    expect(item).to_contain_text("Asesmen terkirim ke dinas (Diajukan).")
+    assert page.evaluate("window.stillTheSamePage") is True
+    shot(page, "sent")
+    case = Asesmen.objects.get()
+    assert case.subjek.nama == "Mbah Painem" and case.status == S.DIAJUKAN
+    assert case.foto_set.get().lebar == 1600
+    assert KirimanOffline.objects.count() == 1
+    page.wait_for_function("() => document.querySelector('[data-outbox-last]').textContent !== ''")
+    sync = SinkronPerangkat.objects.get(pengguna=field["psm"])
+    assert sync.menunggu == 0
+    # The draft has gone with the sending; the case list shows the case, from the server.
+    page.goto(f"{live_server.url}/kasus/")
+    expect(page.get_by_role("link", name="Mbah Painem")).to_be_visible()
+    expect(page.locator("[data-offline-drafts]")).to_be_hidden()
+    assert [e for e in errors if "Content Security Policy" in e] == []
+
+
+def test_a_forced_double_send_makes_one_record(phone_page, live_server, field, shot):
+    page = phone_page
+    login(page, live_server, "sri")
+    _ready_for_the_field(page, live_server, "/kasus/baru/")
+    _offline(page)
+    page.goto(f"{live_server.url}/kasus/baru/")
+    _fill_case(page, "Mbah Tukiyem")
+    page.get_by_role("button", name="Simpan draf").click()
+    expect(page.locator("[data-outbox-count]")).to_have_text("1")
+    _online(page)
+    # Three sends of the same item at once (the automatic one, and two more forced), plus a
+    # stray copy sent by hand with the same identifier.
+    page.evaluate(
+        """async () => {
+            const [item] = await window.portalOffline.list();
+            const send = () => window.portalOffline.send(item.id);
+            await Promise.all([send(), send()]);
+        }"""
+    )
+    _open_outbox(page)
+    expect(page.locator(".outbox-item .outbox-state")).to_have_text("Terkirim", timeout=15000)
+    assert Asesmen.objects.count() == 1 and Asesmen.objects.get().status == S.DRAF
+    assert KirimanOffline.objects.count() == 1
+    shot(page, "double-send")
+
+    # A double tap on the button with signal makes one record too.
+    page.goto(f"{live_server.url}/kasus/baru/")
+    _fill_case(page, "Mbah Sarijem")
+    page.get_by_role("button", name="Ajukan ke dinas").dblclick()
+    expect(page.locator("main .alert-success")).to_have_text(
+        "Asesmen terkirim ke dinas (Diajukan)."
+    )
+    assert Asesmen.objects.filter(subjek__nama="Mbah Sarijem").count() == 1
+
+
+def test_a_case_returned_while_the_psm_was_offline_shows_as_a_conflict(
+    phone_page, live_server, field, shot
+):
+    page = phone_page
+    psm, staf = field["psm"], field["staf"]
+    case = make_case(psm, submit=False)
+    login(page, live_server, "sri")
+    edit = f"/kasus/{case.pk}/ubah/"
+    _ready_for_the_field(page, live_server, "/kasus/", edit)
+
+    # In the field: the draft opens from the phone and the PSM finishes it without signal.
+    _offline(page)
+    page.goto(f"{live_server.url}{edit}")
+    page.get_by_label("Masalah utama").fill("Versi dari lapangan: atap runtuh sebagian.")
+    page.get_by_role("button", name="Ajukan ke dinas").click()
+    expect(page.locator("[data-outbox-count]")).to_have_text("1")
+
+    # Meanwhile, at the office: the case is submitted from another device and returned.
+    case = services.assessment_transition(asesmen=case, ke=S.DIAJUKAN, by=psm)
+    services.assessment_transition(
+        asesmen=case,
+        ke=S.DIKEMBALIKAN,
+        by=staf,
+        catatan="Tambahkan foto rumah.",
+        komentar={"kondisi_rumah": "Jelaskan dinding dan atap."},
+    )
+
+    _online(page)
+    item = page.locator(".outbox-item")
+    expect(item.locator(".outbox-state")).to_have_text("Konflik", timeout=15000)
+    expect(item).to_contain_text("Kasus ini berubah di server")
+    expect(item).to_contain_text("Tambahkan foto rumah.")
+    expect(item).to_contain_text("Kondisi tempat tinggal: Jelaskan dinding dan atap.")
+    expect(item.get_by_role("link", name="Lihat versi server")).to_be_visible()
+    _no_sideways_scroll(page)
+    shot(page, "conflict")
+    case.refresh_from_db()
+    assert case.status == S.DIKEMBALIKAN and "lapangan" not in case.masalah  # nothing overwritten
+
+    # The PSM decides to send their copy.
+    item.get_by_role("button", name="Tetap kirim salinan saya").click()
+    expect(item.locator(".outbox-state")).to_have_text("Terkirim", timeout=15000)
+    case.refresh_from_db()
+    assert case.status == S.DIAJUKAN and case.masalah.startswith("Versi dari lapangan")
+    shot(page, "conflict-resolved")
+
+
+def test_a_verified_case_cannot_be_overwritten_and_the_copy_can_be_discarded(
+    phone_page, live_server, field
+):
+    page = phone_page
+    page.on("dialog", lambda dialog: dialog.accept())
+    case = make_case(field["psm"], submit=False)
+    login(page, live_server, "sri")
+    edit = f"/kasus/{case.pk}/ubah/"
+    _ready_for_the_field(page, live_server, edit)
+    _offline(page)
+    page.goto(f"{live_server.url}{edit}")
+    page.get_by_label("Masalah utama").fill("Salinan lama")
+    page.get_by_role("button", name="Simpan draf").click()
+    case = services.assessment_transition(asesmen=case, ke=S.DIAJUKAN, by=field["psm"])
+    services.assessment_transition(asesmen=case, ke=S.DIVERIFIKASI, by=field["staf"])
+    _online(page)
+    item = page.locator(".outbox-item")
+    expect(item.locator(".outbox-state")).to_have_text("Konflik", timeout=15000)
+    expect(item).to_contain_text("sudah berstatus Diverifikasi dinas")
+    expect(item.get_by_role("button", name="Tetap kirim salinan saya")).to_have_count(0)
+    item.get_by_role("button", name="Buang salinan saya").click()
+    expect(page.locator(".outbox-item")).to_have_count(0)
+    case.refresh_from_db()
+    assert case.masalah != "Salinan lama"
+
+
+def test_logging_out_wipes_the_devices_copy(phone_page, live_server, field):
+    page = phone_page
+    login(page, live_server, "sri")
+    _ready_for_the_field(page, live_server, "/kasus/baru/")
+    page.goto(f"{live_server.url}/kasus/baru/")
+    page.locator("#id_s-nama").fill("Mbah Rahasia")
+    page.wait_for_timeout(500)
+    assert page.evaluate("async () => (await window.portalOffline.list()).length") == 0
+    assert page.evaluate(
+        "async () => (await indexedDB.databases()).some(d => d.name === 'portal-psm')"
+    )
+    page.get_by_role("button", name="Buka menu").click()
+    page.get_by_role("button", name="Keluar", exact=True).click()
+    expect(page.get_by_label("Nama pengguna")).to_be_visible(timeout=30000)
+    left = page.evaluate(
+        """async () => {
+            const names = (await indexedDB.databases()).map(d => d.name);
+            let drafts = 0;
+            if (names.includes("portal-psm")) {
+                const db = await new Promise((r) => {
+                    const q = indexedDB.open("portal-psm");
+                    q.onsuccess = () => r(q.result);
+                });
+                if (db.objectStoreNames.contains("drafts")) {
+                    drafts = await new Promise((r) => {
+                        const q = db.transaction("drafts").objectStore("drafts").count();
+                        q.onsuccess = () => r(q.result);
+                    });
+                }
+            }
+            return { drafts, caches: await caches.keys() };
+        }"""
+    )
+    assert left["drafts"] == 0 and "psm-halaman" not in left["caches"], left
+
+
+def test_drafts_older_than_the_offices_period_are_deleted(phone_page, live_server, field, office):
+    office.draf_offline_hari = 2
+    office.save()
+    page = phone_page
+    login(page, live_server, "sri")
+    page.goto(f"{live_server.url}/kasus/baru/")
+    page.locator("#id_s-nama").fill("Mbah Lama")
+    page.wait_for_function("() => localStorage.getItem('psm-draf-hari') === '2'")
+    page.wait_for_timeout(500)
+    page.goto(f"{live_server.url}/kasus/")
+    expect(page.locator("[data-offline-drafts]")).to_contain_text("Asesmen baru: Mbah Lama")
+    expect(page.get_by_role("link", name="Lanjutkan")).to_be_visible()
+    old = (dt.datetime.now() - dt.timedelta(days=3)).timestamp() * 1000
+    page.evaluate(
+        """async (old) => {
+            const db = await new Promise((r) => {
+                const q = indexedDB.open("portal-psm");
+                q.onsuccess = () => r(q.result);
+            });
+            const store = db.transaction("drafts", "readwrite").objectStore("drafts");
+            const all = await new Promise((r) => {
+                const q = store.getAll();
+                q.onsuccess = () => r(q.result);
+            });
+            const tx = db.transaction("drafts", "readwrite");
+            all.forEach(d => tx.objectStore("drafts").put({ ...d, savedAt: old }));
+            await new Promise(r => { tx.oncomplete = r; });
+        }""",
+        old,
+    )
+    page.reload()
+    expect(page.locator("[data-offline-drafts]")).to_be_hidden()
+
+
+def test_an_activity_recorded_offline_is_sent_when_the_signal_returns(
+    phone_page, live_server, field, shot
+):
+    from registry.models import Kegiatan
+
+    page = phone_page
+    login(page, live_server, "sri")
+    _ready_for_the_field(page, live_server, "/registri/kegiatan/catat/")
+    _offline(page)
+    page.goto(f"{live_server.url}/registri/kegiatan/catat/")
+    page.get_by_label("Jenis kegiatan").select_option(index=1)
+    page.get_by_label("Lama (jam)").fill("2")
+    page.get_by_label("Tempat").fill("Balai Dusun Krajan")
+    page.get_by_label("Uraian kegiatan").fill("Sosialisasi PKH kepada 20 warga.")
+    page.wait_for_timeout(500)
+    page.reload()
+    expect(page.get_by_label("Tempat")).to_have_value("Balai Dusun Krajan")
+    page.get_by_role("button", name="Simpan kegiatan").click()
+    expect(page.locator("[data-outbox-count]")).to_have_text("1")
+    _no_sideways_scroll(page)
+    shot(page, "activity-queued")
+    assert not Kegiatan.objects.exists()
+    _online(page)
+    _open_outbox(page)
+    expect(page.locator(".outbox-item .outbox-state")).to_have_text("Terkirim", timeout=15000)
+    assert Kegiatan.objects.get().tempat == "Balai Dusun Krajan"
