@@ -156,3 +156,13 @@ def test_two_instances_share_the_count_through_redis():
             caches["a"].delete_many(
                 [f"ratelimit:x:export:u1:{w}" for w in (16, 17)]  # 1000 // 60, 1021 // 60
             )
+
+
+def test_every_rate_limited_name_is_a_url_of_the_portal():
+    """A renamed URL would silently lose its limit: the configured names must all exist."""
+    from psm_portal import settings as configured  # not the override above
+    from tests.psm_portal.test_url_access import _url_patterns
+
+    names = {name for name, _params in _url_patterns()}
+    limited = set(configured.PSM_RATE_LIMITS)
+    assert len(limited) >= 8 and limited <= names, limited - names
