@@ -64,11 +64,14 @@ def _desa_for(user):
     return desa_in_scope(user)
 
 
-def _int(value):
+def _int(value, *, limit=36500):
+    """A small non-negative whole number from the query string, or None (a hundred years of
+    days is the most any filter needs; a longer number would overflow a date)."""
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError):
         return None
+    return number if 0 <= number <= limit else None
 
 
 @require_GET

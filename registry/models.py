@@ -5,6 +5,7 @@ database itself must keep.
 """
 
 import secrets
+import uuid
 
 from django.conf import settings
 from django.core.validators import RegexValidator
@@ -241,6 +242,12 @@ class PenerbitSk(models.TextChoices):
     KEPALA_DAERAH = "kepala_daerah", _("Bupati/Wali Kota")
 
 
+def sk_path(instance, filename) -> str:
+    """SK documents are stored under a generated .pdf name, never the uploader's (a file named
+    sk.html must not be served as a page if the media folder is ever published)."""
+    return f"psm/sk/{uuid.uuid4().hex}.pdf"
+
+
 class PsmAppointment(TimeStamped):
     """An appointment decree (SK) for a PSM."""
 
@@ -251,7 +258,7 @@ class PsmAppointment(TimeStamped):
     penerbit_nama = models.CharField(_("nama penerbit"), max_length=200)
     berlaku_mulai = models.DateField(_("berlaku mulai"))
     berlaku_sampai = models.DateField(_("berlaku sampai"), null=True, blank=True)
-    dokumen = models.FileField(_("dokumen SK (PDF)"), upload_to="psm/sk/", blank=True)
+    dokumen = models.FileField(_("dokumen SK (PDF)"), upload_to=sk_path, blank=True)
 
     class Meta:
         verbose_name = _("SK pengangkatan")

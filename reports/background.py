@@ -22,6 +22,7 @@ from django.db import transaction
 from django.tasks import task
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django_tasks_db.models import DBTaskResult
 
 from psm_portal import audit
 from reports.models import GeneratedDocument
@@ -127,6 +128,11 @@ def refresh_status(document: GeneratedDocument) -> GeneratedDocument:
             ),
         )
         if stale:
+            # django-tasks-db has no reaper: its own row of a killed worker's task would stay
+            # RUNNING for ever; record it as failed too.
+            DBTaskResult.objects.filter(id=document.task_id or None, status="RUNNING").update(
+                status="FAILED", finished_at=timezone.now()
+            )
             document.refresh_from_db()
     return document
 

@@ -358,3 +358,9 @@ def test_psm_case_list_query_count_is_constant(
     c.get(reverse("assessments:case-list"))
     with django_assert_num_queries(4):  # session, user, cases, their last return
         c.get(reverse("assessments:case-list"))
+
+
+def test_queue_ignores_an_absurd_waiting_time(client, people):
+    c = _client(client, people["staf"])
+    for value in ("999999999999999999999999", "-3", "x"):
+        assert c.get(reverse("assessments:queue"), {"min_hari": value}).status_code == 200

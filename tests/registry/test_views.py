@@ -142,9 +142,11 @@ def test_sk_upload_must_really_be_a_pdf(staff_client, psm):
     fake = SimpleUploadedFile("sk.pdf", b"MZ\x90\x00 an executable", content_type="application/pdf")
     response = staff_client.post(url, {**data, "dokumen": fake})
     assert "Dokumen harus berupa berkas PDF." in response.content.decode()
-    real = SimpleUploadedFile("sk.pdf", b"%PDF-1.4\n%%EOF", content_type="application/pdf")
+    # A PDF whose name says HTML is stored under a generated .pdf name, never as sk.html.
+    real = SimpleUploadedFile("sk.html", b"%PDF-1.4\n<script>x</script>%%EOF", "text/html")
     assert staff_client.post(url, {**data, "dokumen": real}).status_code == 302
-    assert PsmAppointment.objects.filter(psm=psm).count() == 1
+    stored = PsmAppointment.objects.get(psm=psm).dokumen.name
+    assert stored.startswith("psm/sk/") and stored.endswith(".pdf") and "sk.html" not in stored
 
 
 def test_status_change_view_explains_missing_requirements(staff_client, psm):

@@ -166,10 +166,12 @@ def test_a_build_whose_worker_died_is_shown_as_failed_and_can_be_asked_again(sta
     GeneratedDocument.objects.filter(pk=document.pk).update(
         status=Status.RUNNING, updated_at=long_ago
     )
+    DBTaskResult.objects.filter(id=document.task_id).update(status="RUNNING")  # as the worker
     document.refresh_from_db()
     refresh_status(document)
     assert document.status == Status.FAILED
     assert "terhenti" in document.pesan_galat
+    assert DBTaskResult.objects.get(id=document.task_id).status == "FAILED"  # not left running
     again = document_request(jenis=documents.BUNDLE, judul="S", params=params, by=staff)
     assert again.pk != document.pk and again.status == Status.QUEUED
 
