@@ -37,6 +37,7 @@ def texts() -> dict[str, str]:
         "perlu_masuk": _("Perlu masuk lagi"),
         "ringkas_kosong": _("tidak ada yang menunggu"),
         "ringkas": _("%(n)s menunggu"),
+        "ringkas_tindakan": _("%(n)s perlu tindakan Anda"),
         "daring": _("Ada sinyal"),
         "luring": _("Tanpa sinyal"),
         "coba_lagi": _("Dicoba lagi pukul %(jam)s"),
@@ -61,7 +62,6 @@ def texts() -> dict[str, str]:
             "Tidak perlu memuat ulang halaman."
         ),
         "isi_baru": _("Isi formulir baru"),
-        "kasus_saya": _("Kasus saya"),
         "mengirim_sekarang": _("Mengirim…"),
         "keluar_konfirmasi": _(
             "Masih ada %(n)s kiriman di kotak keluar yang belum terkirim. Keluar akan "

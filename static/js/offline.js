@@ -294,7 +294,13 @@
           form.hasAttribute("data-offline-new")
             ? element("a", { class: "btn btn-primary btn-sm", href: path, text: t("isi_baru") })
             : null,
-          element("a", { class: "btn btn-outline-secondary btn-sm", href: "/kasus/", text: t("kasus_saya") })
+          form.dataset.offlineBack
+            ? element("a", {
+                class: "btn btn-outline-secondary btn-sm",
+                href: form.dataset.offlineBack,
+                text: form.dataset.offlineBackLabel || form.dataset.offlineBack,
+              })
+            : null
         )
       )
     );
@@ -726,7 +732,13 @@
     const waiting = items.filter((i) => i.state !== "terkirim");
     countEl.textContent = String(waiting.length);
     countEl.className = `badge rounded-pill ${waiting.length ? "text-bg-warning" : "text-bg-secondary"}`;
-    summaryEl.textContent = waiting.length ? t("ringkas", { n: waiting.length }) : t("ringkas_kosong");
+    const queued = waiting.filter((i) => WAITING.includes(i.state)).length;
+    const stuck = waiting.length - queued;
+    summaryEl.textContent = waiting.length
+      ? [queued ? t("ringkas", { n: queued }) : "", stuck ? t("ringkas_tindakan", { n: stuck }) : ""]
+          .filter(Boolean)
+          .join(", ")
+      : t("ringkas_kosong");
     netEl.textContent = navigator.onLine ? t("daring") : t("luring");
     netEl.className = `small ms-auto ${navigator.onLine ? "text-success" : "text-danger fw-semibold"}`;
     lastEl.textContent = lastContact ? t("sinkron_terakhir", { jam: clock(lastContact) }) : "";

@@ -81,8 +81,10 @@ async function fromPageCache(url) {
 }
 
 async function navigate(request) {
-  try {
-    const response = await withTimeout(fetch(request), NETWORK_TIMEOUT_MS);
+  // Network first. Only a page kept on the phone is worth giving up on a slow network for: any
+  // other page (a PDF being made, say) is waited for however long it takes.
+  const kept = await fromPageCache(request.url);
+  const network = fetch(request).then(async (response) => {
     if (keepable(response)) await keepPage(request, response.clone());
     else if (response.ok && (response.headers.get("Content-Type") || "").startsWith("text/html")) {
       // A page that is no longer for offline use (the case was submitted, say): forget it.
@@ -90,8 +92,11 @@ async function navigate(request) {
       await cache.delete(request.url.split("#")[0]);
     }
     return response;
+  });
+  network.catch(() => null); // a late failure after the timeout is not an error
+  try {
+    return await (kept ? withTimeout(network, NETWORK_TIMEOUT_MS) : network);
   } catch (error) {
-    const kept = await fromPageCache(request.url);
     if (kept) return kept;
     return new Response(OFFLINE_PAGE, {
       status: 503,

@@ -243,6 +243,7 @@ def test_a_case_returned_while_the_psm_was_offline_shows_as_a_conflict(
     _online(page)
     item = page.locator(".outbox-item")
     expect(item.locator(".outbox-state")).to_have_text("Konflik", timeout=15000)
+    expect(page.locator("[data-outbox-summary]")).to_have_text("1 perlu tindakan Anda")
     expect(item).to_contain_text("Kasus ini berubah di server")
     expect(item).to_contain_text("Tambahkan foto rumah.")
     expect(item).to_contain_text("Kondisi tempat tinggal: Jelaskan dinding dan atap.")
@@ -375,6 +376,7 @@ def test_an_activity_recorded_offline_is_sent_when_the_signal_returns(
     expect(page.get_by_label("Tempat")).to_have_value("Balai Dusun Krajan")
     page.get_by_role("button", name="Simpan kegiatan").click()
     expect(page.locator("[data-outbox-count]")).to_have_text("1")
+    expect(page.get_by_role("link", name="Kegiatan saya")).to_be_visible()
     _no_sideways_scroll(page)
     shot(page, "activity-queued")
     assert not Kegiatan.objects.exists()
@@ -382,3 +384,42 @@ def test_an_activity_recorded_offline_is_sent_when_the_signal_returns(
     _open_outbox(page)
     expect(page.locator(".outbox-item .outbox-state")).to_have_text("Terkirim", timeout=15000)
     assert Kegiatan.objects.get().tempat == "Balai Dusun Krajan"
+
+
+def test_a_server_error_is_retried_later_and_send_now_sends_at_once(
+    phone_page, live_server, field, shot
+):
+    page = phone_page
+    login(page, live_server, "sri")
+    _ready_for_the_field(page, live_server, "/kasus/baru/")
+    _offline(page)
+    page.goto(f"{live_server.url}/kasus/baru/")
+    _fill_case(page, "Mbah Wagiyem")
+    page.get_by_role("button", name="Simpan draf").click()
+    expect(page.locator("[data-outbox-count]")).to_have_text("1")
+
+    # The signal returns but the server is down for a moment: the item waits, and says when
+    # it will be tried again.
+    def down(route):
+        if route.request.method == "POST":
+            route.fulfill(status=503, body="sedang pemeliharaan")
+        else:
+            route.continue_()
+
+    page.route("**/kasus/baru/", down)
+    _online(page)
+    _open_outbox(page)
+    item = page.locator(".outbox-item")
+    expect(item).to_contain_text("Server sedang bermasalah (503).", timeout=15000)
+    expect(item).to_contain_text("percobaan ke-1")
+    expect(item).to_contain_text("Dicoba lagi pukul")
+    expect(item.locator(".outbox-state")).to_have_text("Menunggu")
+    _no_sideways_scroll(page)
+    shot(page, "retry-later")
+    assert not Asesmen.objects.exists()
+
+    # Back up: "Kirim sekarang" does not wait for the backoff.
+    page.unroute("**/kasus/baru/", down)
+    page.get_by_role("button", name="Kirim sekarang").click()
+    expect(item.locator(".outbox-state")).to_have_text("Terkirim", timeout=15000)
+    assert Asesmen.objects.get().subjek.nama == "Mbah Wagiyem"
