@@ -19,7 +19,7 @@ from assessments.models import (
     StatusRujukan,
     Subjek,
 )
-from psm_portal.uploads import validate_size
+from psm_portal.uploads import PhotosField
 from registry.forms import DateInput
 from registry.nik import check_nik, clean_nik
 
@@ -114,23 +114,6 @@ class SubjekForm(forms.ModelForm):
         # The NIK's uniqueness is checked by the view and the service, with a link to the
         # subject already registered; the other constraints are the form's own checks above.
         pass
-
-
-class MultipleImageInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class PhotosField(forms.FileField):
-    """Several photos at once; each checked for size here and decoded as an image by the
-    service (the name and the declared type prove nothing)."""
-
-    widget = MultipleImageInput
-
-    def clean(self, data, initial=None):
-        files = data if isinstance(data, list | tuple) else ([data] if data else [])
-        for upload in files:
-            validate_size(upload)
-        return files
 
 
 class AsesmenForm(forms.ModelForm):

@@ -6,7 +6,6 @@ row is locked so two reviewers acting at once cannot both win.
 """
 
 import datetime as dt
-import io
 import uuid
 
 from django.conf import settings
@@ -15,7 +14,6 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from PIL import Image, ImageOps, UnidentifiedImageError
 
 from assessments.models import (
     AlasanTutup,
@@ -34,6 +32,7 @@ from assessments.models import (
 )
 from psm_portal import audit
 from psm_portal.access import Perm, has_permission
+from psm_portal.images import normalised_jpeg
 from psm_portal.office import current_office
 from registry.text import normalise_for_search
 
@@ -52,7 +51,6 @@ TRANSITIONS: dict[str, set[str]] = {
 EDITABLE = (S.DRAF, S.DIKEMBALIKAN)
 # Closing a remote assessment as handled or not eligible needs the follow-up visit first.
 NEEDS_VISIT_TO_CLOSE = (AlasanTutup.DITANGANI, AlasanTutup.TIDAK_LAYAK)
-MAX_PHOTO_SIDE = 1600
 
 
 def _uses_kecamatan_level() -> bool:
@@ -209,23 +207,11 @@ def category_problems(*, subjek: Subjek, kategori, utama, disabilitas, on: dt.da
 
 
 def _store_photo(case: Asesmen, upload, *, keep_location: bool) -> AsesmenFoto:
-    """Decode the upload as an image (whatever its name says), turn it upright, shrink it to at
-    most 1600 px and re-encode it as JPEG; EXIF (GPS location) is dropped unless the office
-    keeps it."""
-    try:
-        image = Image.open(upload)
-        image.load()
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
-        raise ValidationError(
-            _("%(nama)s bukan gambar yang dapat dibaca.") % {"nama": upload.name}
-        ) from None
-    exif = image.info.get("exif") if keep_location else None
-    image = ImageOps.exif_transpose(image).convert("RGB")
-    image.thumbnail((MAX_PHOTO_SIDE, MAX_PHOTO_SIDE))
-    out = io.BytesIO()
-    image.save(out, "JPEG", quality=82, optimize=True, **({"exif": exif} if exif else {}))
-    photo = AsesmenFoto(asesmen=case, lebar=image.width, tinggi=image.height)
-    photo.berkas.save(f"{uuid.uuid4().hex}.jpg", ContentFile(out.getvalue()), save=False)
+    """Decoded by content, upright, at most 1600 px, JPEG; EXIF kept only where the office
+    keeps photo locations (psm_portal.images)."""
+    content, width, height = normalised_jpeg(upload, keep_location=keep_location)
+    photo = AsesmenFoto(asesmen=case, lebar=width, tinggi=height)
+    photo.berkas.save(f"{uuid.uuid4().hex}.jpg", ContentFile(content), save=False)
     photo.save()
     return photo
 

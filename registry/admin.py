@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from registry.models import Psm, Spesialisasi, Wilayah
+from registry.models import Kegiatan, Psm, Spesialisasi, Wilayah
 
 
 @admin.register(Wilayah)
@@ -24,6 +24,19 @@ class PsmAdmin(admin.ModelAdmin):
     list_filter = ["status"]
     autocomplete_fields = ["desa_ktp", "desa_domisili", "desa_tugas"]
     exclude = ["nik"]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(Kegiatan)
+class KegiatanAdmin(admin.ModelAdmin):
+    """For looking up an activity; PSM record them and staff verify them in the portal."""
+
+    list_display = ["psm", "jenis", "tanggal", "status"]
+    list_filter = ["status", "jenis"]
+    date_hierarchy = "tanggal"
+    raw_id_fields = ["psm", "desa", "diverifikasi_oleh"]
 
     def has_add_permission(self, request):
         return False

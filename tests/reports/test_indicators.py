@@ -231,3 +231,33 @@ def test_a_kecamatan_filter_keeps_only_its_rows(world, staff):
     utara = selectors.dashboard(staff, tahun=2026, kecamatan="33.71.02", today=TODAY)
     assert utara["psm_total"] == 1 and utara["kasus_tahun_ini"] == 0
     assert {r["kode"][:8] for r in utara["coverage"]} == {"33.71.02"}
+
+
+def test_an_administrator_adds_the_next_version_of_an_indicator(client, regions):
+    from reports.models import Indikator
+
+    admin_user = make_user(Role.ADMIN, username="admin-indikator")
+    admin_user.is_staff = admin_user.is_superuser = True  # as seed_demo's administrator
+    admin_user.save()
+    client.force_login(admin_user)
+    old = Indikator.objects.get(kode="PR-02", versi=1)
+    change = client.get(f"/admin/reports/indikator/{old.pk}/change/").content.decode()
+    assert 'name="target"' not in change  # a version in force is read-only
+    response = client.post(
+        "/admin/reports/indikator/add/",
+        {
+            "kode": "PR-02",
+            "versi": 2,
+            "nama": old.nama,
+            "kategori": old.kategori,
+            "tingkat": old.tingkat,
+            "cara_hitung": "jam_kegiatan",
+            "penjelasan": old.penjelasan,
+            "satuan": old.satuan,
+            "bobot": "15",
+            "target": "80",
+            "berlaku_mulai": "2027-01-01",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert Indikator.objects.get(kode="PR-02", versi=2).target == 80
