@@ -1,13 +1,25 @@
 """One command for the performance figures: ``python -m benchmarks.run --preset kabkota``.
 
-Starts gunicorn on loopback with the benchmark settings, loads each key page with wrk at 16
-concurrent clients, and prints requests per second and p50/p95 latency as ratios against a bare
-one-query Django view measured in the same run; then times searches in the database and reads the
-workers' memory. Results go to ``benchmarks/results/<preset>.json`` and a short Markdown table.
-Needs PostgreSQL (``DATABASE_URL``) and wrk (``apt-get install wrk``). Touches only 127.0.0.1.
+Fills an empty PostgreSQL database with the preset's synthetic data set, then:
+
+- counts the queries of each key page and times its first (uncached) rendering in-process;
+- starts gunicorn on loopback with the benchmark settings (a private Redis as the shared cache,
+  as in a multi-worker deployment), loads each key page with wrk at 16 concurrent clients and
+  reports requests per second and p50/p95 latency as ratios against a bare one-query Django view
+  measured in the same run, with the machine's load average next to each page;
+- streams the case CSV export (about 1,000,000 assessments at the national preset) through a
+  one-worker gunicorn and reports its time and the worker's peak RSS; builds the same rows as
+  XLSX in a subprocess and reports time and peak RSS;
+- times searches, reports' figures and a 10,000-row roster import in the database, and reads the
+  web workers' RSS after the load.
+
+Results go to ``benchmarks/results/<preset>.json`` and a short Markdown table (``<preset>.md``).
+Needs PostgreSQL (``DATABASE_URL``), wrk (``apt-get install wrk``) and, for the shared cache,
+``redis-server`` (without it each worker caches the dashboard on its own). Touches only 127.0.0.1.
 """
 
 import argparse
+import datetime as dt
 import json
 import os
 import shutil
@@ -22,6 +34,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 HOST = "127.0.0.1"
+EXPORT_TARGET_ROWS = 1_000_000
 
 
 def _django():
@@ -32,47 +45,118 @@ def _django():
     django.setup()
 
 
-def _sessions(preset_root):
-    """Log-in sessions for a staff account scoped to the preset's region and one PSM."""
+def _session_for(user) -> str:
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
 
+    store = SessionStore()
+    store[SESSION_KEY] = str(user.pk)
+    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    store.create()
+    return store.session_key
+
+
+def _staff(username: str, roots: list[str]):
     from psm_portal.models import Role, User
+    from registry.models import Wilayah
+
+    user, _ = User.objects.get_or_create(username=username, defaults={"role": Role.STAF})
+    user.role = Role.STAF
+    user.set_unusable_password()
+    user.save()
+    user.scope.set(Wilayah.objects.filter(kode__in=roots))
+    return User.objects.get(pk=user.pk)
+
+
+def _fixtures(preset_root):
+    """A staff account scoped to the preset's region, the PSM and the case the pages show, and an
+    account whose scope holds about 1,000,000 assessments for the export."""
+    from django.db.models import Count
+    from django.db.models.functions import Substr
+
+    from assessments.models import Asesmen
     from registry.models import Psm, StatusPsm, Wilayah
 
-    def session_for(user):
-        store = SessionStore()
-        store[SESSION_KEY] = str(user.pk)
-        store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-        store[HASH_SESSION_KEY] = user.get_session_auth_hash()
-        store.create()
-        return store.session_key
-
-    staff, _ = User.objects.get_or_create(username="bench-staf", defaults={"role": Role.STAF})
-    staff.set_unusable_password()
-    staff.save()
-    roots = (
-        [preset_root]
-        if preset_root
-        else list(Wilayah.objects.filter(tingkat=1).values_list("kode", flat=True))
+    provinces = list(
+        Wilayah.objects.filter(tingkat=1).order_by("kode").values_list("kode", flat=True)
     )
-    staff.scope.set(Wilayah.objects.filter(kode__in=roots))
+    roots = [preset_root] if preset_root else provinces
+    staff = _staff("bench-staf", roots)
     psm = Psm.objects.filter(status=StatusPsm.AKTIF).order_by("pk").first()
-    return session_for(staff), psm
+    # A referred case that was returned once: transitions, a version diff and referrals to show.
+    case = (
+        Asesmen.objects.filter(status="dirujuk", versi=2).order_by("pk").first()
+        or Asesmen.objects.filter(status="dirujuk").order_by("pk").first()
+    )
+    # The export's scope: whole provinces, largest first, until about EXPORT_TARGET_ROWS cases.
+    export_roots = roots
+    if not preset_root:
+        per_province = dict(
+            Asesmen.objects.annotate(p=Substr("desa_id", 1, 2))
+            .values_list("p")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+        export_roots, total = [], 0
+        for code, n in sorted(per_province.items(), key=lambda kv: -kv[1]):
+            if total >= EXPORT_TARGET_ROWS or total + n > EXPORT_TARGET_ROWS * 1.05:
+                continue
+            export_roots.append(code)
+            total += n
+    exporter = _staff("bench-ekspor", export_roots)
+    return staff, psm, case, exporter
 
 
-def _pages(psm):
+def _pages(psm, case):
+    from django.urls import reverse
+
     kecamatan = psm.desa_tugas.induk_id
     return {
         "baseline (1 query)": "/bench/baseline/",
-        "PSM list": "/registri/psm/",
-        "PSM list, filtered": f"/registri/psm/?kecamatan={kecamatan}&status=aktif",
-        "PSM profile": f"/registri/psm/{psm.pk}/",
-        "coverage (kecamatan)": "/registri/cakupan/",
+        "PSM list": reverse("registry:psm-list"),
+        "PSM list, filtered": f"{reverse('registry:psm-list')}?kecamatan={kecamatan}&status=aktif",
+        "PSM profile": reverse("registry:psm-detail", args=[psm.pk]),
+        "review queue": reverse("assessments:queue"),
+        "case page": reverse("assessments:case-detail", args=[case.pk]),
+        "dashboard (cached)": reverse("reports:dashboard"),
     }
 
 
-def _wait_until_up(port, timeout=30):
+def _query_counts(pages, cookie):
+    """Queries and in-process time of each page's first rendering (the dashboard uncached)."""
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    cache.clear()
+    client = Client(HTTP_HOST=HOST)
+    client.cookies["sessionid"] = cookie
+    out = {}
+    renders = list(pages.items())
+    # The dashboard twice: the first computes its figures, the second reads them from the cache.
+    renders.insert(-1, ("dashboard, first (uncached)", pages["dashboard (cached)"]))
+    for name, path in renders:
+        with CaptureQueriesContext(connection) as ctx:
+            started = time.perf_counter()
+            response = client.get(path)
+            if hasattr(response, "streaming_content"):
+                b"".join(response.streaming_content)
+            elapsed = time.perf_counter() - started
+        slowest = sorted(ctx.captured_queries, key=lambda q: -float(q["time"]))[:3]
+        out[name] = {
+            "status": response.status_code,
+            "queries": len(ctx.captured_queries),
+            "first_ms": round(elapsed * 1000, 1),
+            "slowest_queries": [
+                {"ms": round(float(q["time"]) * 1000, 1), "sql": q["sql"][:2000]} for q in slowest
+            ],
+        }
+    return out
+
+
+def _wait_until_up(port, timeout=60):
     deadline = time.time() + timeout
     while time.time() < deadline:
         try:
@@ -81,6 +165,12 @@ def _wait_until_up(port, timeout=30):
         except OSError:
             time.sleep(0.3)
     raise RuntimeError("gunicorn did not come up")
+
+
+def _get(url, cookie, timeout=600):
+    request = urllib.request.Request(url, headers={"Cookie": f"sessionid={cookie}"})  # noqa: S310
+    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+        return response.status, response.read()
 
 
 def _wrk(url, cookie, seconds, connections):
@@ -106,14 +196,44 @@ def _wrk(url, cookie, seconds, connections):
     return json.loads(out.strip().splitlines()[-1])
 
 
-def _rss_mb(pid):
+def _drain(port, workers, limit_s=300):
+    """Wait until every worker is free again: a page slower than wrk's timeout leaves requests
+    queued in gunicorn after wrk stops, and they must not be billed to the next page."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    url = f"http://{HOST}:{port}/bench/baseline/"
+
+    def probe(_):
+        started = time.perf_counter()
+        try:
+            urllib.request.urlopen(url, timeout=limit_s)  # noqa: S310
+        except OSError:
+            return limit_s
+        return time.perf_counter() - started
+
+    deadline = time.time() + limit_s
+    waited = time.perf_counter()
+    with ThreadPoolExecutor(workers) as pool:
+        while time.time() < deadline:
+            if max(pool.map(probe, range(workers))) < 0.5:
+                break
+            time.sleep(0.5)
+    return round(time.perf_counter() - waited, 1)
+
+
+def _status_kb(pid, key):
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
+            if line.startswith(f"{key}:"):
+                return int(line.split()[1])
     except FileNotFoundError:
         return None
     return None
+
+
+def _rss_mb(pid, key="VmRSS"):
+    kb = _status_kb(pid, key)
+    return round(kb / 1024, 1) if kb is not None else None
 
 
 def _children(pid):
@@ -121,29 +241,191 @@ def _children(pid):
     return [int(p) for p in out.split()]
 
 
-def _db_timings(psm, repeats=25):
-    """Median milliseconds of the registry's searches, measured in the database."""
+def _load():
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+class Processes:
+    """Every process this run starts, stopped on the way out whatever happened."""
+
+    def __init__(self):
+        self.started = []
+
+    def start(self, args, **kwargs):
+        proc = subprocess.Popen(args, cwd=ROOT, **kwargs)
+        self.started.append(proc)
+        return proc
+
+    def stop(self, proc):
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)
+
+    def stop_all(self):
+        for proc in reversed(self.started):
+            self.stop(proc)
+
+
+def _redis(procs, port):
+    if not shutil.which("redis-server"):
+        return None
+    proc = procs.start(
+        ["redis-server", "--port", str(port), "--bind", HOST, "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+    )
+    for _ in range(50):
+        probe = subprocess.run(
+            ["redis-cli", "-h", HOST, "-p", str(port), "ping"], capture_output=True, text=True
+        )
+        if probe.stdout.strip() == "PONG":
+            return f"redis://{HOST}:{port}/0"
+        time.sleep(0.1)
+    procs.stop(proc)
+    return None
+
+
+def _gunicorn(procs, port, workers, env, timeout=30):
+    return procs.start(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "benchmarks.wsgi",
+            "-b",
+            f"{HOST}:{port}",
+            "-w",
+            str(workers),
+            "--timeout",
+            str(timeout),
+            "--access-logfile",
+            "/dev/null",
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+    )
+
+
+def _export_csv(procs, port, env, cookie):
+    """Stream the case CSV through one gunicorn worker; time to the last byte, the worker's peak
+    RSS (VmHWM) and its RSS before the export."""
+    from django.urls import reverse
+
+    server = _gunicorn(procs, port, 1, env, timeout=600)
+    try:
+        _wait_until_up(port)
+        worker = _children(server.pid)[0]
+        _get(f"http://{HOST}:{port}/bench/baseline/", cookie)
+        before = _rss_mb(worker)
+        url = f"http://{HOST}:{port}{reverse('assessments:case-export')}"
+        request = urllib.request.Request(url, headers={"Cookie": f"sessionid={cookie}"})  # noqa: S310
+        started = time.perf_counter()
+        lines = size = 0
+        first_byte = None
+        with urllib.request.urlopen(request, timeout=900) as response:  # noqa: S310
+            while chunk := response.read(1 << 20):
+                if first_byte is None:
+                    first_byte = time.perf_counter() - started
+                size += len(chunk)
+                lines += chunk.count(b"\n")
+        elapsed = time.perf_counter() - started
+        return {
+            "rows": lines - 1,
+            "mb": round(size / 2**20, 1),
+            "seconds": round(elapsed, 1),
+            "first_byte_s": round(first_byte or 0, 2),
+            "worker_rss_before_mb": before,
+            "worker_peak_rss_mb": _rss_mb(worker, "VmHWM"),
+        }
+    finally:
+        procs.stop(server)
+
+
+XLSX_SCRIPT = """
+import os, resource, sys, time
+import django
+django.setup()
+from assessments import selectors
+from psm_portal.models import User
+from psm_portal.spreadsheets import xlsx_response
+user = User.objects.get(username="bench-ekspor")
+rows = (
+    [c.pk, c.subjek.nama, c.desa.induk.nama, c.desa.nama, c.kategori_utama.singkatan,
+     c.get_jenis_display(), c.tanggal.isoformat(), c.get_urgensi_display(),
+     c.get_status_display(), c.psm.nama if c.psm else ""]
+    for c in selectors.case_list(user).iterator(chunk_size=2000)
+)
+started = time.perf_counter()
+response = xlsx_response("kasus.xlsx", "Kasus", ["No", "Nama", "Kec", "Desa", "Kat", "Jenis",
+    "Tanggal", "Urgensi", "Status", "PSM"], rows)
+elapsed = time.perf_counter() - started
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(f"{elapsed:.1f} {peak:.1f} {len(response.content) / 2**20:.1f}")
+"""
+
+
+def _export_xlsx(env):
+    """The same cases as XLSX (psm_portal.spreadsheets.xlsx_response) in a subprocess."""
+    out = subprocess.run(
+        [sys.executable, "-c", XLSX_SCRIPT],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+    if out.returncode:
+        return {"error": out.stderr.strip().splitlines()[-1:]}
+    seconds, peak, mb = out.stdout.split()
+    return {"seconds": float(seconds), "peak_rss_mb": float(peak), "mb": float(mb)}
+
+
+def _median_ms(fn, repeats=25):
+    samples = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - started) * 1000)
+    return round(statistics.median(samples), 2)
+
+
+def _db_timings(psm, staff):
+    """Median milliseconds of searches and report figures, measured in the database."""
+    from assessments.models import Subjek
+    from assessments.services import nik_taken
     from registry.filters import search_psm
     from registry.models import Psm
+    from reports import selectors as report_selectors
 
-    def median_ms(term):
-        samples = []
-        for _ in range(repeats):
-            started = time.perf_counter()
-            list(search_psm(Psm.objects.all(), term).order_by("nama_cari", "pk")[:25])
-            samples.append((time.perf_counter() - started) * 1000)
-        return round(statistics.median(samples), 2)
+    subject_nik = (
+        Subjek.objects.exclude(nik="").order_by("pk").values_list("nik", flat=True).first()
+    )
+    today = dt.date.today()
 
-    return {
-        "exact NIK search": median_ms(psm.nik),
-        "partial name search (first page)": median_ms("wulan"),
-        "partial name search, rare term": median_ms("zzq"),
+    def psm_search(term):
+        return lambda: list(search_psm(Psm.objects.all(), term).order_by("nama_cari", "pk")[:25])
+
+    timings = {
+        "exact NIK search (PSM)": _median_ms(psm_search(psm.nik)),
+        "partial name search (PSM, first page)": _median_ms(psm_search("wulan")),
+        "partial name search (PSM, rare term)": _median_ms(psm_search("zzq")),
+        "exact NIK lookup (PPKS subject)": _median_ms(lambda: nik_taken(subject_nik)),
     }
+    timings["dashboard figures, uncached"] = _median_ms(
+        lambda: report_selectors.dashboard(staff, tahun=today.year, today=today), repeats=3
+    )
+    timings["PPKS recap figures (year)"] = _median_ms(
+        lambda: report_selectors.ppks_recap(staff, tahun=today.year), repeats=3
+    )
+    return timings
 
 
 def _import_timing(rows=10_000):
     """Seconds to preview and to commit a 10,000-row roster (rolled back afterwards)."""
-    import datetime as dt
     import io
 
     from django.db import transaction
@@ -206,6 +488,64 @@ def _import_timing(rows=10_000):
     return timings
 
 
+def _table(results) -> str:
+    base = results["pages"]["baseline (1 query)"]
+    counts = results["data"]
+    lines = [
+        f"Preset `{results['preset']}` ({counts['psm']:,} PSM, {counts['subjek']:,} PPKS subjects, "
+        f"{counts['asesmen']:,} assessments, {counts['event']:,} Bimtek events, "
+        f"{counts['peserta']:,} enrolments, {counts['kegiatan']:,} activities), "
+        f"{results['connections']} clients, {results['seconds']} s per page, gunicorn "
+        f"{results['workers']} workers, loopback, {results['started']}; "
+        f"load average before the run {results['load_before']}.",
+        "",
+        "| page | queries | first render ms | req/s | x baseline | p50 ms | p95 ms | non-2xx "
+        "| timeouts | load (1 min) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, r in results["pages"].items():
+        r["rps_ratio"] = round(r["rps"] / base["rps"], 3)
+        q = results["queries"].get(name, {})
+        lines.append(
+            f"| {name} | {q.get('queries', '')} | {q.get('first_ms', '')} | {r['rps']:.0f} | "
+            f"{r['rps_ratio']:.2f} | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} | "
+            f"{r['errors_status']} | {r['errors_timeout']} | {r['load_after'][0]} |"
+        )
+    dash = results.get("dashboard_first_http_s")
+    if dash is not None:
+        lines += [
+            "",
+            f"Dashboard: first request over HTTP (figures computed, then cached for "
+            f"`PSM_DASHBOARD_CACHE_SECONDS`) {dash} s; cache: {results['cache']}.",
+        ]
+    lines += ["", "| database (median) | ms |", "|---|---:|"]
+    lines += [f"| {k} | {v} |" for k, v in results["database_ms"].items()]
+    imp = results.get("import_10000_rows")
+    if imp:
+        lines += [
+            "",
+            f"Roster import, {imp['created']:,} rows: preview {imp['preview_s']} s, "
+            f"commit {imp['commit_s']} s (target: under 20 s together).",
+        ]
+    csv_ = results.get("export_csv")
+    if csv_:
+        lines += [
+            "",
+            f"Case CSV export (streamed by one gunicorn worker): {csv_['rows']:,} rows, "
+            f"{csv_['mb']} MB in {csv_['seconds']} s (first byte {csv_['first_byte_s']} s); "
+            f"worker RSS {csv_['worker_rss_before_mb']} MB before, "
+            f"peak {csv_['worker_peak_rss_mb']} MB.",
+        ]
+    xlsx = results.get("export_xlsx")
+    if xlsx and "error" not in xlsx:
+        lines += [
+            f"Same cases as XLSX (write-only openpyxl, in a subprocess): {xlsx['seconds']} s, "
+            f"{xlsx['mb']} MB, peak RSS {xlsx['peak_rss_mb']} MB.",
+        ]
+    lines += ["", f"Web worker RSS after the load (MB): {results['worker_rss_mb']}"]
+    return "\n".join(lines)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--preset", default="kabkota", choices=["kabkota", "provinsi", "nasional"])
@@ -213,6 +553,8 @@ def main(argv=None):
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--no-export", action="store_true", help="skip the CSV/XLSX exports")
+    parser.add_argument("--no-import", action="store_true", help="skip the roster import")
     args = parser.parse_args(argv)
     if not shutil.which("wrk"):
         sys.exit("wrk is needed: apt-get install wrk")
@@ -223,85 +565,104 @@ def main(argv=None):
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    from benchmarks.synthetic import PRESETS, generate
-    from registry.models import Psm
-
-    if not Psm.objects.exists():
-        print(f"generating the {args.preset} preset ...")
-        generate(args.preset)
-    cookie, psm = _sessions(PRESETS[args.preset].root)
     from django.db import connection
 
-    connection.close()
+    from assessments.models import Asesmen, Subjek
+    from benchmarks.synthetic import PRESETS, generate
+    from registry.models import Kegiatan, Psm
+    from training.models import BimtekEvent, Peserta
 
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "benchmarks.wsgi",
-            "-b",
-            f"{HOST}:{args.port}",
-            "-w",
-            str(args.workers),
-            "--access-logfile",
-            "/dev/null",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "benchmarks.settings"},
-    )
     results = {
         "preset": args.preset,
-        "psm_rows": Psm.objects.count(),
+        "started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "connections": args.connections,
         "seconds": args.seconds,
+        "workers": args.workers,
+        "load_before": _load(),
         "pages": {},
     }
+    if not Psm.objects.exists():
+        print(f"generating the {args.preset} preset ...")
+        results["generation_s"] = generate(args.preset)
+    results["data"] = {
+        "psm": Psm.objects.count(),
+        "subjek": Subjek.objects.count(),
+        "asesmen": Asesmen.objects.count(),
+        "event": BimtekEvent.objects.count(),
+        "peserta": Peserta.objects.count(),
+        "kegiatan": Kegiatan.objects.count(),
+    }
+    staff, psm, case, exporter = _fixtures(PRESETS[args.preset].root)
+    cookie, export_cookie = _session_for(staff), _session_for(exporter)
+    pages = _pages(psm, case)
+    results["queries"] = _query_counts(pages, cookie)
+    for name, q in results["queries"].items():
+        print(f"  {name}: {q['queries']} queries, first render {q['first_ms']} ms ({q['status']})")
+    connection.close()
+
+    procs = Processes()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "benchmarks.settings",
+        "CACHE_KEY_PREFIX": f"bench-{args.preset}-{os.getpid()}",
+    }
     try:
+        redis_url = _redis(procs, args.port + 100)
+        if redis_url:
+            env["REDIS_URL"] = redis_url
+        results["cache"] = "private Redis" if redis_url else "per-process LocMem"
+        server = _gunicorn(procs, args.port, args.workers, env, timeout=120)
         _wait_until_up(args.port)
-        for name, path in _pages(psm).items():
+        started = time.perf_counter()
+        _get(f"http://{HOST}:{args.port}{pages['dashboard (cached)']}", cookie)
+        results["dashboard_first_http_s"] = round(time.perf_counter() - started, 2)
+        for name, path in pages.items():
             url = f"http://{HOST}:{args.port}{path}"
             _wrk(url, cookie, 2, args.connections)  # warm-up: persistent connections, caches
+            _drain(args.port, args.workers)
             results["pages"][name] = _wrk(url, cookie, args.seconds, args.connections)
+            results["pages"][name]["load_after"] = _load()
+            results["pages"][name]["drain_s"] = _drain(args.port, args.workers)
             print(f"  {name}: {results['pages'][name]['rps']:.0f} req/s")
-        results["worker_rss_mb"] = [round(_rss_mb(p) or 0, 1) for p in _children(server.pid)]
+        results["worker_rss_mb"] = [_rss_mb(p) or 0 for p in _children(server.pid)]
+        procs.stop(server)
+        if not args.no_export:
+            results["export_csv"] = _export_csv(procs, args.port + 1, env, export_cookie)
+            print(f"  CSV export: {results['export_csv']}")
     finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
-    results["database_ms"] = _db_timings(psm)
-    results["import_10000_rows"] = _import_timing()
+        procs.stop_all()
+    if not args.no_export:
+        results["export_xlsx"] = _export_xlsx(env)
+        print(f"  XLSX export: {results['export_xlsx']}")
+    results["database_ms"] = _db_timings(psm, staff)
+    if not args.no_import:
+        results["import_10000_rows"] = _import_timing()
+    results["load_after"] = _load()
 
-    base = results["pages"]["baseline (1 query)"]
-    lines = [
-        f"Preset `{args.preset}` ({results['psm_rows']:,} PSM), {args.connections} clients, "
-        f"{args.seconds} s per page, gunicorn {args.workers} workers, loopback.",
-        "",
-        "| page | req/s | x baseline | p50 ms | p95 ms | non-2xx |",
-        "|---|---:|---:|---:|---:|---:|",
-    ]
-    for name, r in results["pages"].items():
-        r["rps_ratio"] = round(r["rps"] / base["rps"], 3)
-        lines.append(
-            f"| {name} | {r['rps']:.0f} | {r['rps_ratio']:.2f} | {r['p50_ms']:.1f} | "
-            f"{r['p95_ms']:.1f} | {r['errors_status']} |"
-        )
-    lines += ["", "| database (median of 25) | ms |", "|---|---:|"]
-    lines += [f"| {k} | {v} |" for k, v in results["database_ms"].items()]
-    imp = results["import_10000_rows"]
-    lines += [
-        "",
-        f"Roster import, {imp['created']:,} rows: preview {imp['preview_s']} s, "
-        f"commit {imp['commit_s']} s (target: under 20 s together).",
-    ]
-    lines += ["", f"Worker RSS after the load (MB): {results['worker_rss_mb']}"]
-    table = "\n".join(lines)
+    table = _table(results)
     out_dir = HERE / "results"
     out_dir.mkdir(exist_ok=True)
-    (out_dir / f"{args.preset}.json").write_text(json.dumps(results, indent=2))
+    (out_dir / f"{args.preset}.json").write_text(json.dumps(results, indent=2, default=str))
     (out_dir / f"{args.preset}.md").write_text(table + "\n")
+    (out_dir / "queries.md").write_text(_query_table(out_dir) + "\n")
     print(table)
+
+
+def _query_table(out_dir: Path) -> str:
+    """Queries per page at each preset measured so far: they must not grow with the data."""
+    presets = [p for p in ("kabkota", "provinsi", "nasional") if (out_dir / f"{p}.json").exists()]
+    runs = {p: json.loads((out_dir / f"{p}.json").read_text()) for p in presets}
+    names = list(dict.fromkeys(n for r in runs.values() for n in r.get("queries", {})))
+    lines = [
+        "Queries per page (view and template together) at each preset:",
+        "",
+        "| page | " + " | ".join(presets) + " |",
+        "|---|" + "---:|" * len(presets),
+    ]
+    for name in names:
+        cells = [str(runs[p].get("queries", {}).get(name, {}).get("queries", "")) for p in presets]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
