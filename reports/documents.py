@@ -183,7 +183,7 @@ class YearlyRecap(OfficialDocument):
     template = "pdf/report_recap.html"
     rows_template = "pdf/report_recap_rows.html"
     ROWS_PER_PAGE = 46
-    PAGES_PER_PART = 4
+    PAGES_PER_PART = 3
     KEY_INDICATORS = ("PR-01", "PR-02", "OP-01", "OP-02", "OC-01")
 
     def __init__(self, user, *, today, tahun: int, kecamatan: str = ""):
