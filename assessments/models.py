@@ -391,9 +391,12 @@ class Asesmen(TimeStamped):
         verbose_name = _("asesmen")
         verbose_name_plural = _("asesmen")
         indexes = [
-            models.Index(fields=["status", "status_sejak"]),
+            # The review queue: oldest waiting first, with its tiebreak, stopping after a page.
+            models.Index(fields=["status", "status_sejak", "id"], name="asesmen_antrean_idx"),
             models.Index(fields=["desa", "status"]),
             models.Index(fields=["psm", "status"]),
+            # Year filters of the dashboard and recaps, and the first year on record.
+            models.Index(fields=["tanggal"], name="asesmen_tanggal_idx"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -43,7 +43,13 @@ def review_queue(user, *, kecamatan="", kategori="", urgensi="", min_hari=None, 
     if kecamatan:
         cases = cases.filter(desa__induk_id=kecamatan)
     if kategori:
-        cases = cases.filter(kategori__kode=kategori)
+        # A subquery, not a join: a join repeats a case per category and needs DISTINCT, which
+        # at two million cases sorts every column of every waiting case on disk (1.4 s).
+        cases = cases.filter(
+            pk__in=Asesmen.kategori.through.objects.filter(kategorippks__kode=kategori).values(
+                "asesmen_id"
+            )
+        )
     if urgensi:
         cases = cases.filter(urgensi=urgensi)
     if min_hari:
@@ -51,7 +57,6 @@ def review_queue(user, *, kecamatan="", kategori="", urgensi="", min_hari=None, 
     return (
         cases.select_related("subjek", "desa__induk", "psm", "kategori_utama")
         .prefetch_related(_CATEGORIES)
-        .distinct()
         .order_by("status_sejak", "pk")
     )
 
@@ -87,6 +92,31 @@ def case_list(user, *, status="", kecamatan=""):
     return cases.select_related("subjek", "desa__induk", "psm", "kategori_utama").order_by(
         "-status_sejak", "-pk"
     )
+
+
+EXPORT_COLUMNS = [
+    "pk",
+    "subjek__nama",
+    "subjek__nik",
+    "desa__induk__nama",
+    "desa__nama",
+    "kategori_utama__singkatan",
+    "jenis",
+    "tanggal",
+    "urgensi",
+    "status",
+    "psm__nama",
+]
+
+
+def case_export_rows(user, *, status=""):
+    """The export's columns as plain tuples, newest first (a backward scan of the primary key:
+    no sort before the first row, no model instances: a million rows stream in seconds, not
+    minutes)."""
+    cases = cases_visible_to(user)
+    if status:
+        cases = cases.filter(status=status)
+    return cases.order_by("-pk").values_list(*EXPORT_COLUMNS).iterator(chunk_size=5000)
 
 
 def case_page(case: Asesmen) -> dict:

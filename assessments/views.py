@@ -28,6 +28,7 @@ from assessments.access import (
 )
 from assessments.models import (
     AsesmenFoto,
+    JenisAsesmen,
     JenisSubjek,
     KategoriPpks,
     Rujukan,
@@ -615,23 +616,29 @@ def case_export(request):
     require(request.user, Perm.PPKS_EXPORT)
     status = request.GET.get("status", "")
     status = status if status in S.values else ""
-    cases = selectors.case_list(request.user, status=status)
     full_nik = has_permission(request.user, Perm.PPKS_VIEW_SENSITIVE)
+    labels = {
+        "jenis": {k: str(v) for k, v in JenisAsesmen.choices},
+        "urgensi": {k: str(v) for k, v in Urgensi.choices},
+        "status": {k: str(v) for k, v in S.choices},
+    }
     rows = (
         [
-            c.pk,
-            c.subjek.nama,
-            (c.subjek.nik if full_nik else mask_nik(c.subjek.nik)) if c.subjek.nik else "",
-            c.desa.induk.nama,
-            c.desa.nama,
-            c.kategori_utama.singkatan,
-            c.get_jenis_display(),
-            c.tanggal.isoformat(),
-            c.get_urgensi_display(),
-            c.get_status_display(),
-            c.psm.nama if c.psm else "",
+            pk,
+            nama,
+            (nik if full_nik else mask_nik(nik)) if nik else "",
+            kecamatan,
+            desa,
+            kategori,
+            labels["jenis"].get(jenis, jenis),
+            tanggal.isoformat(),
+            labels["urgensi"].get(urgensi, urgensi),
+            labels["status"].get(status_, status_),
+            psm or "",
         ]
-        for c in cases.iterator(chunk_size=2000)
+        for (pk, nama, nik, kecamatan, desa, kategori, jenis, tanggal, urgensi, status_, psm) in (
+            selectors.case_export_rows(request.user, status=status)
+        )
     )
     audit.record(
         by=request.user,

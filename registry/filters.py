@@ -84,39 +84,51 @@ class PsmFilter(django_filters.FilterSet):
         model = Psm
         fields = ["q", "kabkota", "kecamatan", "desa", "status", "spesialisasi", "bimtek", "urut"]
 
-    def __init__(self, *args, regions: dict, **kwargs):
+    def __init__(self, *args, regions: dict, broad_scope: bool = False, **kwargs):
         """``regions`` maps kabkota/kecamatan/desa to the querysets in the user's scope; they
-        validate the choice, while the options shown follow the parent chosen above them."""
+        validate the choice, while the options shown follow the parent chosen above them. With a
+        ``broad_scope`` (a province or more) the lower levels wait for their parent without even
+        asking the database: there are thousands of them."""
         super().__init__(*args, **kwargs)
         for name, queryset in regions.items():
             self.filters[name].queryset = queryset
         data = self.data or {}
         kab, kec = data.get("kabkota"), data.get("kecamatan")
         kab_shown = self._show_options("kabkota", regions["kabkota"], _("Semua kab/kota"))
-        if len(kab_shown) <= 1 and not kab:
+        if kab_shown is not None and len(kab_shown) <= 1 and not kab:
             del self.form.fields["kabkota"]  # an office serving one kab/kota needs no such select
+            broad_scope = False
         kecamatan = regions["kecamatan"].filter(induk_id=kab) if kab else regions["kecamatan"]
+        if broad_scope and not kab:
+            kecamatan = None
         self._show_options("kecamatan", kecamatan, _("Pilih kab/kota dulu"))
         desa = regions["desa"]
         if kec:
             desa = desa.filter(induk_id=kec)
         elif kab:
             desa = desa.filter(induk__induk_id=kab)
+        elif broad_scope:
+            desa = None
         self._show_options("desa", desa, _("Pilih kecamatan dulu"))
         for field in self.form.fields.values():
             field.widget.attrs.setdefault(
                 "class", "form-select" if hasattr(field, "choices") else "form-control"
             )
 
-    def _show_options(self, name, queryset, too_many_label) -> list:
-        """Render at most MAX_REGION_OPTIONS options (one query, whatever the data size)."""
+    def _show_options(self, name, queryset, too_many_label) -> list | None:
+        """Render at most MAX_REGION_OPTIONS options (one query, whatever the data size); None
+        when there are more (or ``queryset`` is None: known to be too many)."""
         field = self.form.fields[name]
+        if queryset is None:  # known to be too many: no query
+            field.widget.choices = [("", too_many_label)]
+            return None
         rows = list(
             queryset.order_by("nama", "kode").values_list("kode", "nama")[: MAX_REGION_OPTIONS + 1]
         )
         label = field.empty_label
         if len(rows) > MAX_REGION_OPTIONS:
-            rows, label = [], too_many_label
+            field.widget.choices = [("", too_many_label)]
+            return None
         field.widget.choices = [("", label), *rows]
         return rows
 

@@ -20,7 +20,9 @@ def psm_filter(user, params) -> PsmFilter:
         .select_related("desa_tugas__induk")
         .prefetch_related("spesialisasi", "bimtek_set")
     )
-    fs = PsmFilter(params or None, queryset=base, regions=regions_in_scope(user))
+    codes = user.scope_codes
+    broad = not codes or min(code.count(".") for code in codes) == 0  # country or province
+    fs = PsmFilter(params or None, queryset=base, regions=regions_in_scope(user), broad_scope=broad)
     return fs
 
 

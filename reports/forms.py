@@ -37,16 +37,35 @@ class EvaluasiForm(forms.ModelForm):
 
 
 class DashboardFilter(forms.Form):
+    """Year and kecamatan. A kecamatan is checked against the user's scope; the select lists
+    them when there are few enough to choose from (a provincial or national account opens one
+    from the coverage table instead)."""
+
+    MAX_OPTIONS = 300
+
     tahun = forms.TypedChoiceField(
         label=_("Tahun"), coerce=int, widget=forms.Select(attrs={"class": "form-select"})
     )
-    kecamatan = forms.ChoiceField(
-        label=_("Kecamatan"), required=False, widget=forms.Select(attrs={"class": "form-select"})
+    kecamatan = forms.CharField(
+        label=_("Kecamatan"),
+        required=False,
+        max_length=8,
+        widget=forms.Select(attrs={"class": "form-select"}),
     )
 
     def __init__(self, data, *, years, kecamatan):
         super().__init__(data)
+        self.kecamatan_in_scope = kecamatan
         self.fields["tahun"].choices = [(y, str(y)) for y in years]  # never "2.026"
-        self.fields["kecamatan"].choices = [("", _("Semua kecamatan"))] + [
-            (k.kode, k.nama) for k in kecamatan
-        ]
+        options = list(kecamatan.values_list("kode", "nama")[: self.MAX_OPTIONS + 1])
+        chosen = (data or {}).get("kecamatan", "")
+        if len(options) > self.MAX_OPTIONS:
+            options = [o for o in options if o[0] == chosen]
+            self.fields["kecamatan"].help_text = _("Pilih kecamatan dari tabel cakupan.")
+        self.fields["kecamatan"].widget.choices = [("", _("Semua kecamatan")), *options]
+
+    def clean_kecamatan(self):
+        code = self.cleaned_data["kecamatan"]
+        if code and not self.kecamatan_in_scope.filter(kode=code).exists():
+            raise forms.ValidationError(_("Kecamatan ini tidak ada di wilayah kerja Anda."))
+        return code

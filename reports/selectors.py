@@ -4,9 +4,8 @@ data through their access rules (staff see their region; nothing here writes).
 Aggregates only: these never return a PPKS subject's name."""
 
 import datetime as dt
-from collections import Counter
 
-from django.db.models import Count, Q
+from django.db.models import Count, Min, Q
 from django.db.models.functions import ExtractMonth, Substr
 from django.utils import timezone
 
@@ -81,18 +80,28 @@ def dashboard(user, *, tahun: int, kecamatan: str = "", today: dt.date) -> dict:
         .annotate(n=Count("pk"))
         .order_by("-n", "kategori_utama__singkatan")[:10]
     )
-    waiting = list(
-        cases_for(user, kecamatan)
-        .filter(status__in=queue_statuses(user) or [StatusAsesmen.DIAJUKAN])
-        .values_list("status_sejak", flat=True)
-    )
     now = timezone.now()
-    ages = [(now - since).days for since in waiting if since]
-    buckets = Counter()
-    for age in ages:
-        for low, high in QUEUE_AGE_BUCKETS:
-            if age >= low and (high is None or age <= high):
-                buckets[(low, high)] += 1
+    day = dt.timedelta(days=1)
+
+    def age_between(low, high):  # whole days waited, as (now - since).days counts them
+        q = Q(status_sejak__lte=now - low * day)
+        return q & Q(status_sejak__gt=now - (high + 1) * day) if high is not None else q
+
+    queue = (
+        cases_for(user, kecamatan)
+        .filter(
+            status__in=queue_statuses(user) or [StatusAsesmen.DIAJUKAN],
+            status_sejak__isnull=False,
+        )
+        .aggregate(
+            n=Count("pk"),
+            oldest=Min("status_sejak"),
+            **{
+                f"b{i}": Count("pk", filter=age_between(low, high))
+                for i, (low, high) in enumerate(QUEUE_AGE_BUCKETS)
+            },
+        )
+    )
     stalled, stalled_days = stalled_referrals(user, today=today, kecamatan=kecamatan)
     office = indicators.office_figures(psms, desa, period, today)
     return {
@@ -112,11 +121,11 @@ def dashboard(user, *, tahun: int, kecamatan: str = "", today: dt.date) -> dict:
             (MONTHS[m - 1], per_month.get(m, 0), acts_per_month.get(m, 0)) for m in range(1, 13)
         ],
         "per_category": per_category,
-        "antrean": len(ages),
-        "antrean_tertua": max(ages, default=0),
+        "antrean": queue["n"],
+        "antrean_tertua": (now - queue["oldest"]).days if queue["oldest"] else 0,
         "antrean_umur": [
-            (f"{low}-{high} hari" if high else f">{low - 1} hari", buckets[(low, high)])
-            for low, high in QUEUE_AGE_BUCKETS
+            (f"{low}-{high} hari" if high else f">{low - 1} hari", queue[f"b{i}"])
+            for i, (low, high) in enumerate(QUEUE_AGE_BUCKETS)
         ],
         "rujukan_macet": stalled.count(),
         "rujukan_macet_hari": stalled_days,
@@ -124,13 +133,27 @@ def dashboard(user, *, tahun: int, kecamatan: str = "", today: dt.date) -> dict:
     }
 
 
+# Length of a Kemendagri code per level: provinsi, kab/kota, kecamatan, desa/kelurahan.
+CODE_LENGTH = {1: 2, 2: 5, 3: 8, 4: 13}
+
+
 def coverage_by_kecamatan(user, kecamatan: str = "") -> list[dict]:
-    """Per kecamatan (or per desa inside one kecamatan): desa, desa with an active PSM, PSM."""
+    """Coverage one level below what is shown: per desa inside a chosen kecamatan, otherwise per
+    kecamatan for a kab/kota office, per kab/kota for a provincial or national account, per
+    province for an administrator without a scope (never thousands of rows). Each row: desa,
+    desa with an active PSM, active PSM."""
     desa = desa_for(user, kecamatan)
-    group = (lambda code: code) if kecamatan else (lambda code: code[:8])
-    names = dict((desa if kecamatan else kecamatan_in_scope(user)).values_list("kode", "nama"))
+    # The level below the broadest scope code ("33" -> kab/kota, "33.71" -> kecamatan).
+    below_scope = min((code.count(".") + 2 for code in user.scope_codes), default=1)
+    level = 4 if kecamatan else min(3, below_scope)
+    width = CODE_LENGTH[level]
+    names = dict(
+        Wilayah.objects.filter(region_q(user, "kode"), tingkat=level)
+        .filter(kode__startswith=kecamatan)
+        .values_list("kode", "nama")
+    )
     rows = {
-        code: {"kode": code, "nama": name, "desa": 0, "tercakup": 0, "psm": 0}
+        code: {"kode": code, "nama": name, "tingkat": level, "desa": 0, "tercakup": 0, "psm": 0}
         for code, name in names.items()
     }
     covered = set(
@@ -139,14 +162,14 @@ def coverage_by_kecamatan(user, kecamatan: str = "") -> list[dict]:
         )
     )
     for code in desa.values_list("kode", flat=True):
-        row = rows.get(group(code))
+        row = rows.get(code[:width])
         if row is not None:
             row["desa"] += 1
             row["tercakup"] += code in covered
     active = (
         psm_for(user, kecamatan)
         .filter(status=StatusPsm.AKTIF)
-        .annotate(g=Substr("desa_tugas_id", 1, 13 if kecamatan else 8))
+        .annotate(g=Substr("desa_tugas_id", 1, width))
         .values_list("g")
         .annotate(n=Count("pk"))
         .order_by()
@@ -185,6 +208,7 @@ def ppks_recap(user, *, tahun: int, kecamatan: str = "") -> dict:
 
 
 def years_available(today: dt.date) -> list[int]:
+    """From the first year on record (at least the last three years), newest first."""
     first = Asesmen.objects.order_by("tanggal").values_list("tanggal", flat=True).first()
     start = min(first.year if first else today.year, today.year - 2)
     return list(range(today.year, start - 1, -1))

@@ -108,3 +108,22 @@ def test_load_regions_is_idempotent_and_loads_magelang(db):
 def test_load_regions_rejects_a_malformed_code(db):
     with pytest.raises(ValueError, match="Format kode"):
         load_regions("33.7")
+
+
+@pytest.mark.django_db
+def test_region_q_drops_the_filter_only_for_a_scope_of_every_province():
+    from types import SimpleNamespace
+
+    from django.db.models import Q
+
+    from psm_portal.access import region_q
+    from registry.models import Wilayah
+
+    codes = [f"{n:02d}" for n in range(11, 45)]  # 34 provinces
+    Wilayah.objects.bulk_create([Wilayah(kode=c, nama=f"Provinsi {c}", tingkat=1) for c in codes])
+    everywhere = SimpleNamespace(scope_codes=tuple(codes), role="staf")
+    assert region_q(everywhere, "kode") == Q()
+    one_missing = SimpleNamespace(scope_codes=tuple(codes[:-1]) + ("44.01",), role="staf")
+    assert region_q(one_missing, "kode") != Q()  # 44 itself is not in scope, only 44.01
+    nested = SimpleNamespace(scope_codes=("33", "33.71"), role="staf")
+    assert str(region_q(nested, "kode")).count("startswith") == 1  # 33.71 lies inside 33

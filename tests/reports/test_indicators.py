@@ -261,3 +261,23 @@ def test_an_administrator_adds_the_next_version_of_an_indicator(client, regions)
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     assert Indikator.objects.get(kode="PR-02", versi=2).target == 80
+
+
+def test_queue_ages_are_counted_in_whole_days_per_bucket(world, staff):
+    from django.utils import timezone
+
+    from assessments.models import Asesmen
+
+    user_a = world["a"].user
+    extra = [
+        make_case(user_a, subject={"nama": f"Antre {days}", "tanggal_lahir": dt.date(1950, 1, 1)})
+        for days in (10, 40)
+    ]
+    now = timezone.now()
+    waiting = Asesmen.objects.filter(status=StatusAsesmen.DIAJUKAN).order_by("pk")
+    ages = {waiting[0].pk: 3, extra[0].pk: 10, extra[1].pk: 40}
+    for pk, days in ages.items():
+        Asesmen.objects.filter(pk=pk).update(status_sejak=now - dt.timedelta(days=days, hours=1))
+    figures = selectors.dashboard(staff, tahun=2026, kecamatan="", today=TODAY)
+    assert figures["antrean"] == 3 and figures["antrean_tertua"] == 40
+    assert [n for _label, n in figures["antrean_umur"]] == [1, 1, 0, 1]

@@ -237,3 +237,18 @@ def test_a_real_worker_builds_the_yearly_recap_in_parallel_parts(client, regions
         text = pdf_text(built.read(), tmp_path)
     assert "PSM Rekap 00" in text and "PSM Rekap 49" in text
     assert "(lanjutan)" in text  # 50 PSM in one kecamatan: two detail pages
+
+
+def test_dashboard_refuses_a_kecamatan_outside_the_scope_with_a_message(client, supervisor, data):
+    client.force_login(supervisor)
+    page = client.get(reverse("reports:dashboard"), {"tahun": YEAR, "kecamatan": "33.12.01"})
+    assert page.status_code == 200 and page.context["kecamatan"] == ""
+    assert "Kecamatan ini tidak ada di wilayah kerja Anda." in page.content.decode()
+
+
+def test_a_provincial_dashboard_shows_coverage_per_kab_kota(client, regions, data):
+    provincial = make_user(Role.SUPERVISOR, scope=["33"], username="spv-prov")
+    client.force_login(provincial)
+    rows = client.get(reverse("reports:dashboard"), {"tahun": YEAR}).context["f"]["coverage"]
+    assert {r["kode"] for r in rows} == {"33.71", "33.12"}  # the two kab/kota loaded
+    assert sum(r["psm"] for r in rows) == 4
