@@ -506,8 +506,9 @@ def _table(results) -> str:
     for name, r in results["pages"].items():
         r["rps_ratio"] = round(r["rps"] / base["rps"], 3)
         q = results["queries"].get(name, {})
+        rps = f"{r['rps']:.0f}" if r["rps"] >= 10 else f"{r['rps']:.1f}"
         lines.append(
-            f"| {name} | {q.get('queries', '')} | {q.get('first_ms', '')} | {r['rps']:.0f} | "
+            f"| {name} | {q.get('queries', '')} | {q.get('first_ms', '')} | {rps} | "
             f"{r['rps_ratio']:.2f} | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} | "
             f"{r['errors_status']} | {r['errors_timeout']} | {r['load_after'][0]} |"
         )
