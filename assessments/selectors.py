@@ -5,7 +5,7 @@ import datetime as dt
 from django.db.models import Prefetch
 from django.utils import timezone
 
-from assessments.access import cases_visible_to
+from assessments.access import cases_visible_to, referrals_visible_to
 from assessments.models import (
     RUJUKAN_TERBUKA,
     Asesmen,
@@ -137,7 +137,7 @@ def stalled_referrals(user, *, today: dt.date, days: int | None = None, kecamata
         office = current_office()
         days = office.rujukan_macet_hari if office else 14
     referrals = Rujukan.objects.filter(
-        asesmen__in=cases_visible_to(user),
+        referrals_visible_to(user),
         status__in=RUJUKAN_TERBUKA,
         status_sejak__lte=today - dt.timedelta(days=days),
     )
@@ -151,8 +151,17 @@ def stalled_referrals(user, *, today: dt.date, days: int | None = None, kecamata
     )
 
 
-def kecamatan_options(user):
-    return Wilayah.objects.filter(tingkat=3).filter(region_q(user, "kode")).order_by("nama")
+# Above this many kecamatan in scope (a provincial or national account) the filter lists only the
+# chosen one: a select of 7,277 options costs half a second to render and nobody scrolls it.
+MAX_KECAMATAN_OPTIONS = 300
+
+
+def kecamatan_options(user, *, chosen: str = "") -> list:
+    scoped = Wilayah.objects.filter(tingkat=3).filter(region_q(user, "kode"))
+    rows = list(scoped.order_by("nama", "kode")[: MAX_KECAMATAN_OPTIONS + 1])
+    if len(rows) > MAX_KECAMATAN_OPTIONS:
+        return list(scoped.filter(kode=chosen)) if chosen else []
+    return rows
 
 
 def subject_history(user, subject):

@@ -96,7 +96,7 @@ def case_list(request):
             "statuses": S.choices,
             "status": status,
             "kecamatan": kecamatan,
-            "kecamatan_options": selectors.kecamatan_options(user),
+            "kecamatan_options": selectors.kecamatan_options(user, chosen=kecamatan),
             "can_export": has_permission(user, Perm.PPKS_EXPORT),
             "can_view_nik": has_permission(user, Perm.PPKS_VIEW_SENSITIVE),
         },
@@ -539,7 +539,7 @@ def review_queue(request):
         {
             "page": page,
             "filters": filters,
-            "kecamatan_options": selectors.kecamatan_options(user),
+            "kecamatan_options": selectors.kecamatan_options(user, chosen=filters["kecamatan"]),
             "categories": KategoriPpks.objects.filter(aktif=True).order_by("urutan"),
             "urgencies": Urgensi.choices,
             "now": timezone.now(),
@@ -559,7 +559,7 @@ def referrals_stalled(request):
             "referrals": list(referrals[:500]),
             "days": days,
             "kecamatan": kecamatan,
-            "kecamatan_options": selectors.kecamatan_options(request.user),
+            "kecamatan_options": selectors.kecamatan_options(request.user, chosen=kecamatan),
             "today": _today(),
         },
     )

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Count, F, Sum
+from django.db.models import Count, Exists, F, OuterRef, Sum
 
 from assessments.models import Asesmen, Rujukan, StatusAsesmen, StatusRujukan
 from registry.models import Kegiatan, Psm, PsmBimtek, StatusKegiatan, StatusPsm
@@ -174,20 +174,18 @@ def rows_for(cara_hitung: str, psm: Psm, period: Period):
 def inactive_psm(psms, today: dt.date):
     """Active PSM with no activity and no assessment in the last ``PSM_INACTIVE_DAYS`` days."""
     since = today - dt.timedelta(days=settings.PSM_INACTIVE_DAYS)
-    # Anti-joins against the recent rows (hashed once), not a correlated EXISTS per PSM: at the
-    # national preset that is 86,000 index probes into two million assessments.
+    # Two separate NOT EXISTS, which PostgreSQL plans as hash anti-joins over the recent rows
+    # (an OR of them, or NOT IN, makes it probe per PSM or go lossy at 86,000 active PSM).
     recent_activity = Kegiatan.objects.filter(
-        tanggal__gte=since, status__in=COUNTED_ACTIVITIES
-    ).values("psm_id")
-    recent_case = (
-        Asesmen.objects.filter(tanggal__gte=since, psm__isnull=False)
-        .exclude(status=StatusAsesmen.DRAF)
-        .values("psm_id")
+        psm=OuterRef("pk"), tanggal__gte=since, status__in=COUNTED_ACTIVITIES
+    )
+    recent_case = Asesmen.objects.filter(psm=OuterRef("pk"), tanggal__gte=since).exclude(
+        status=StatusAsesmen.DRAF
     )
     return (
         psms.filter(status=StatusPsm.AKTIF)
-        .exclude(pk__in=recent_activity)
-        .exclude(pk__in=recent_case)
+        .exclude(Exists(recent_activity))
+        .exclude(Exists(recent_case))
     )
 
 
