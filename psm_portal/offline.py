@@ -13,6 +13,7 @@ How it fits together (static/js/offline.js is the other half):
   pages with that mark (never POST answers), and everything it keeps is wiped at logout.
 """
 
+import datetime as dt
 import hashlib
 import json
 import uuid
@@ -140,6 +141,13 @@ def submit_once(*, key: uuid.UUID, by, path: str, perform) -> JsonResponse:
             raise
         return _repeat(previous, by)
     return response
+
+
+def receipts_prune(*, older_than: dt.timedelta, now, dry_run: bool = False) -> int:
+    """Delete receipts older than ``older_than`` (they only answer repeats of a submission a
+    phone may still retry; past the drafts' expiry none can come). Returns how many."""
+    old = KirimanOffline.objects.filter(created_at__lt=now - older_than)
+    return old.count() if dry_run else old.delete()[0]
 
 
 def _repeat(receipt: KirimanOffline, by) -> JsonResponse:

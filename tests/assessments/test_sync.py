@@ -414,3 +414,28 @@ def test_an_activity_from_the_outbox_is_recorded_once_and_a_bad_one_is_sent_back
     assert first.status_code == again.status_code == 200
     assert first.json()["url"] == reverse("registry:activity-detail", args=[kegiatan.pk])
     assert again.json()["ulangan"] is True
+
+
+def test_old_offline_receipts_are_pruned_never_younger_than_thirty_days(regions, psm):
+    import datetime as dt
+    import io
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from psm_portal.models import KirimanOffline
+    from tests.factories import make_user
+
+    user = make_user("psm", psm=psm, username="psm-pangkas")
+    now = timezone.now()
+    for days in (5, 29, 31, 90):
+        receipt = KirimanOffline.objects.create(kunci=uuid.uuid4(), pengguna=user, jalur="/x/")
+        KirimanOffline.objects.filter(pk=receipt.pk).update(
+            created_at=now - dt.timedelta(days=days)
+        )
+    out = io.StringIO()
+    call_command("prune_offline_receipts", "--hari", "1", "--dry-run", stdout=out)
+    assert "2 tanda terima lebih dari 30 hari akan dihapus." in out.getvalue()
+    assert KirimanOffline.objects.count() == 4
+    call_command("prune_offline_receipts", stdout=io.StringIO())
+    assert KirimanOffline.objects.count() == 2  # 5 and 29 days old are kept
