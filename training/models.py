@@ -197,8 +197,14 @@ class StatusPeserta(models.TextChoices):
     TIDAK_LULUS = "tidak_lulus", _("Tidak lulus")
 
 
+# Printed under the certificate's QR code and typed back by hand: no "-" (a line break after it
+# reads as a hyphenation, and text extraction drops it), no "_", no 0/O or 1/l/I look-alikes.
+CERTIFICATE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz"
+
+
 def _certificate_code() -> str:
-    return secrets.token_urlsafe(12)
+    """16 characters of 56: about 93 bits, unguessable."""
+    return "".join(secrets.choice(CERTIFICATE_ALPHABET) for _ in range(16))
 
 
 class Peserta(TimeStamped):

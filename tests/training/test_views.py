@@ -318,3 +318,12 @@ def test_recap_counts_people_per_level_year_and_kecamatan(
     assert per_kec == {"33.71.01": 2, "33.71.02": 1, "33.71.03": 0}  # Wonogiri is out of scope
     filtered = client.get(reverse("training:recap"), {"tahun": "2025"}).context
     assert {c: n["dasar"] for _n, c, n in filtered["by_kecamatan"]}["33.71.01"] == 1
+
+
+def test_certificate_codes_can_be_typed_back_from_print():
+    from training.models import CERTIFICATE_ALPHABET, _certificate_code
+
+    codes = {_certificate_code() for _ in range(500)}
+    assert len(codes) == 500
+    assert all(len(c) == 16 and set(c) <= set(CERTIFICATE_ALPHABET) for c in codes)
+    assert not set("-_0O1lI") & set(CERTIFICATE_ALPHABET)
