@@ -4,7 +4,6 @@ Business rules live in ``services.py``; this module holds tables, choices and th
 database itself must keep.
 """
 
-import secrets
 import uuid
 
 from django.conf import settings
@@ -12,6 +11,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from psm_portal.codes import readable_code
 from psm_portal.models import TimeStamped
 from registry.text import normalise_for_search
 
@@ -124,7 +124,7 @@ class TingkatBimtek(models.TextChoices):
 
 
 def _new_verification_code() -> str:
-    return secrets.token_urlsafe(12)
+    return readable_code()  # behind the card's QR code, and typed back by hand
 
 
 class Psm(TimeStamped):

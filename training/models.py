@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from psm_portal.codes import readable_code
 from psm_portal.models import TimeStamped
 from registry.models import Psm, TingkatBimtek, Wilayah
 
@@ -197,14 +198,8 @@ class StatusPeserta(models.TextChoices):
     TIDAK_LULUS = "tidak_lulus", _("Tidak lulus")
 
 
-# Printed under the certificate's QR code and typed back by hand: no "-" (a line break after it
-# reads as a hyphenation, and text extraction drops it), no "_", no 0/O or 1/l/I look-alikes.
-CERTIFICATE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz"
-
-
 def _certificate_code() -> str:
-    """16 characters of 56: about 93 bits, unguessable."""
-    return "".join(secrets.choice(CERTIFICATE_ALPHABET) for _ in range(16))
+    return readable_code()  # printed under the QR code and typed back by hand
 
 
 class Peserta(TimeStamped):

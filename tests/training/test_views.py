@@ -321,9 +321,11 @@ def test_recap_counts_people_per_level_year_and_kecamatan(
 
 
 def test_certificate_codes_can_be_typed_back_from_print():
-    from training.models import CERTIFICATE_ALPHABET, _certificate_code
+    from psm_portal.codes import READABLE_ALPHABET
+    from registry.models import _new_verification_code
+    from training.models import _certificate_code
 
-    codes = {_certificate_code() for _ in range(500)}
+    codes = {make() for make in (_certificate_code, _new_verification_code) for _ in range(250)}
     assert len(codes) == 500
-    assert all(len(c) == 16 and set(c) <= set(CERTIFICATE_ALPHABET) for c in codes)
-    assert not set("-_0O1lI") & set(CERTIFICATE_ALPHABET)
+    assert all(len(c) == 16 and set(c) <= set(READABLE_ALPHABET) for c in codes)
+    assert not set("-_0O1lI") & set(READABLE_ALPHABET)
