@@ -63,7 +63,9 @@ def test_psm_case_from_phone_to_stalled_referral(
     phone.get_by_label("Foto").set_input_files(str(photo))
     shot(phone, "form-filled")
     phone.get_by_role("button", name="Ajukan ke dinas").click()
-    expect(phone.get_by_text("Asesmen terkirim ke dinas (Diajukan).")).to_be_visible()
+    expect(
+        phone.locator(".alert", has_text="Asesmen terkirim ke dinas (Diajukan).")
+    ).to_be_visible()
     expect(phone.get_by_role("img", name="Foto 1")).to_be_visible()
     _no_sideways_scroll(phone)
     shot(phone, "submitted")
@@ -91,7 +93,9 @@ def test_psm_case_from_phone_to_stalled_referral(
     expect(phone.locator("#id_s-nama")).to_have_value("Mbah Karto Suwito")
     phone.get_by_label("Kondisi tempat tinggal").fill("Dinding bambu, lantai tanah, atap bocor.")
     phone.get_by_role("button", name="Ajukan ke dinas").click()
-    expect(phone.get_by_text("Asesmen terkirim ke dinas (Diajukan).")).to_be_visible()
+    expect(
+        phone.locator(".alert", has_text="Asesmen terkirim ke dinas (Diajukan).")
+    ).to_be_visible()
 
     # Staff see what changed, verify, and refer to PKH.
     desk.reload()
