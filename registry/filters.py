@@ -101,13 +101,13 @@ class PsmFilter(django_filters.FilterSet):
         kecamatan = regions["kecamatan"].filter(induk_id=kab) if kab else regions["kecamatan"]
         if broad_scope and not kab:
             kecamatan = None
-        self._show_options("kecamatan", kecamatan, _("Pilih kab/kota dulu"))
+        kec_shown = self._show_options("kecamatan", kecamatan, _("Pilih kab/kota dulu"))
         desa = regions["desa"]
         if kec:
             desa = desa.filter(induk_id=kec)
-        elif kab:
-            desa = desa.filter(induk__induk_id=kab)
-        elif broad_scope:
+        elif kec_shown is None or len(kec_shown) > 1:
+            # Hundreds of desa in one select help nobody and cost every page view its rendering:
+            # the desa wait for their kecamatan (the form submits itself when it changes).
             desa = None
         self._show_options("desa", desa, _("Pilih kecamatan dulu"))
         for field in self.form.fields.values():

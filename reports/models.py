@@ -195,3 +195,28 @@ class Evaluasi(TimeStamped):
     def skor_rubrik(self) -> float:
         """The rubric on a 0-100 scale (the mean of five 1-5 marks, times 20)."""
         return round(sum(getattr(self, name) for name in RUBRIK) / len(RUBRIK) * 20, 1)
+
+
+class CuplikanDasbor(TimeStamped):
+    """The dashboard's figures computed once for everyone who sees the same thing (role, scope,
+    year, kecamatan), so the page never computes them while a user waits on a large scope: the
+    task worker refreshes a stale snapshot and the page says when its figures were computed."""
+
+    kunci = models.CharField(_("kunci"), max_length=64, unique=True)
+    # Whose view of the data this is: the worker recomputes it as this account (same role and
+    # scope as everyone sharing the key).
+    pengguna = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    tahun = models.PositiveSmallIntegerField(_("tahun"))
+    kecamatan = models.CharField(_("kecamatan"), max_length=13, blank=True)
+    data = models.JSONField(_("angka"), null=True, blank=True)
+    dihitung_pada = models.DateTimeField(_("dihitung pada"), null=True, blank=True)
+    diminta_pada = models.DateTimeField(_("pembaruan diminta pada"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("cuplikan dasbor")
+        verbose_name_plural = _("cuplikan dasbor")
+
+    def __str__(self):
+        return f"{self.tahun}/{self.kecamatan or '-'} @ {self.dihitung_pada}"

@@ -3,7 +3,6 @@ followed on their own page (reports.background)."""
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
@@ -22,6 +21,7 @@ from registry.models import Psm, StatusPsm
 from reports import indicators, selectors, services
 from reports.background import document_request, refresh_status
 from reports.charts import bar_chart
+from reports.dashboard import dashboard_figures
 from reports.documents import CoverageReport, PpksRecap, RaporKinerja, TrainingRecap
 from reports.forms import DashboardFilter, EvaluasiForm
 from reports.models import Evaluasi, GeneratedDocument
@@ -107,24 +107,31 @@ def dashboard(request):
     require(request.user, Perm.REPORT_VIEW)
     today = timezone.localdate()
     form, tahun, kecamatan = _filters(request, today=today)
-    key = f"dashboard:{request.user.pk}:{tahun}:{kecamatan}"
-    figures = cache.get(key)
-    if figures is None:
-        figures = selectors.dashboard(request.user, tahun=tahun, kecamatan=kecamatan, today=today)
-        figures["dihitung"] = timezone.now()
-        cache.set(key, figures, settings.PSM_DASHBOARD_CACHE_SECONDS)
-    charts = {
-        "trend": bar_chart([(m, n) for m, n, _a in figures["trend"]], label_width=50),
-        "trend_kegiatan": bar_chart(
-            [(m, a) for m, _n, a in figures["trend"]], label_width=50, color="#2e7d32"
-        ),
-        "kategori": bar_chart(figures["per_category"], label_width=90),
-        "antrean": bar_chart(figures["antrean_umur"], label_width=90, color="#b35c00"),
-    }
+    result = dashboard_figures(request.user, tahun=tahun, kecamatan=kecamatan, today=today)
+    figures, charts = result.data, {}
+    if figures is not None:
+        charts = {
+            "trend": bar_chart([(m, n) for m, n, _a in figures["trend"]], label_width=50),
+            "trend_kegiatan": bar_chart(
+                [(m, a) for m, _n, a in figures["trend"]], label_width=50, color="#2e7d32"
+            ),
+            "kategori": bar_chart(figures["per_category"], label_width=90),
+            "antrean": bar_chart(figures["antrean_umur"], label_width=90, color="#b35c00"),
+        }
     return render(
         request,
         "reports/dashboard.html",
-        {"form": form, "f": figures, "charts": charts, "tahun": tahun, "kecamatan": kecamatan},
+        {
+            "form": form,
+            "f": figures,
+            "dihitung": result.dihitung,
+            "memperbarui": result.memperbarui,
+            "today": today,
+            "refresh_minutes": max(1, settings.PSM_DASHBOARD_CACHE_SECONDS // 60),
+            "charts": charts,
+            "tahun": tahun,
+            "kecamatan": kecamatan,
+        },
     )
 
 

@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 
 from psm_portal.models import AuditEvent, Role
 from registry.models import Psm, PsmAppointment, Spesialisasi, StatusPsm
-from tests.factories import BimtekFactory, KegiatanFactory, PsmFactory, SkFactory
+from tests.factories import BimtekFactory, KegiatanFactory, PsmFactory, SkFactory, make_user
 
 DESA = "33.71.01.1003"
 
@@ -196,9 +196,9 @@ def many_psm(regions):
 
 
 def test_psm_list_query_count_is_constant(staff_client, many_psm, django_assert_num_queries):
-    # session, user, scope, count, rows, spesialisasi, bimtek, kab/kota + kecamatan + desa
-    # options, spesialisasi options
-    with django_assert_num_queries(11):
+    # session, user, scope, count, rows, spesialisasi, bimtek, kab/kota + kecamatan options
+    # (the desa wait for a kecamatan), spesialisasi options
+    with django_assert_num_queries(10):
         response = staff_client.get(reverse("registry:psm-list"))
     assert response.status_code == 200
     assert response.context["page"].paginator.count == 35
@@ -383,6 +383,17 @@ def test_region_filter_options_follow_the_chosen_parent(staff_client, regions, m
     )
     codes = [code for code, _label in form.fields["desa"].widget.choices if code]
     assert len(codes) == 5 and all(code.startswith("33.71.02.") for code in codes)
+
+
+def test_desa_options_wait_for_the_kecamatan_unless_the_scope_is_one_kecamatan(
+    client, staff_client, regions
+):
+    form = staff_client.get(reverse("registry:psm-list")).context["filter"].form
+    assert list(form.fields["desa"].widget.choices) == [("", "Pilih kecamatan dulu")]
+    client.force_login(make_user(Role.STAF, scope=["33.71.02"], username="staf-kec"))
+    form = client.get(reverse("registry:psm-list")).context["filter"].form
+    codes = [code for code, _label in form.fields["desa"].widget.choices if code]
+    assert codes and all(code.startswith("33.71.02.") for code in codes)
 
 
 def test_region_filter_refuses_a_region_outside_the_scope(staff_client, regions):
