@@ -54,8 +54,19 @@ def review_queue(user, *, kecamatan="", kategori="", urgensi="", min_hari=None, 
         cases = cases.filter(urgensi=urgensi)
     if min_hari:
         cases = cases.filter(status_sejak__lte=now - dt.timedelta(days=min_hari))
+    # Only what a row of the queue shows: a case has some forty columns, long texts among them.
     return (
-        cases.select_related("subjek", "desa__induk", "psm", "kategori_utama")
+        cases.select_related("subjek", "desa__induk", "psm")
+        .only(
+            "status",
+            "status_sejak",
+            "urgensi",
+            "kategori_utama_id",
+            "subjek__nama",
+            "desa__nama",
+            "desa__induk__nama",
+            "psm__nama",
+        )
         .prefetch_related(_CATEGORIES)
         .order_by("status_sejak", "pk")
     )

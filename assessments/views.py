@@ -41,6 +41,7 @@ from psm_portal.access import Perm, has_permission
 from psm_portal.models import Role
 from psm_portal.office import current_office
 from psm_portal.offline import is_offline_submission, offline_capable, offline_page
+from psm_portal.paging import CachedCountPaginator
 from psm_portal.privacy import mask_nik
 from psm_portal.spreadsheets import csv_response
 from registry.access import desa_in_scope, require
@@ -85,9 +86,9 @@ def case_list(request):
     status = request.GET.get("status", "")
     status = status if status in S.values else ""
     kecamatan = request.GET.get("kecamatan", "")
-    page = Paginator(selectors.case_list(user, status=status, kecamatan=kecamatan), 50).get_page(
-        request.GET.get("page")
-    )
+    page = CachedCountPaginator(
+        selectors.case_list(user, status=status, kecamatan=kecamatan), 50
+    ).get_page(request.GET.get("page"))
     return render(
         request,
         "assessments/case_list.html",
@@ -532,7 +533,9 @@ def review_queue(request):
         else "",
         "min_hari": _int(request.GET.get("min_hari")),
     }
-    page = Paginator(selectors.review_queue(user, **filters), 50).get_page(request.GET.get("page"))
+    page = CachedCountPaginator(selectors.review_queue(user, **filters), 50).get_page(
+        request.GET.get("page")
+    )
     return render(
         request,
         "assessments/queue.html",

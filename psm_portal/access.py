@@ -141,7 +141,9 @@ def region_q(user, lookup: str) -> Q:
 
     An administrator without a scope sees everything; anyone else without a scope sees nothing.
     """
-    codes = _outermost(user.scope_codes)
+    codes = getattr(user, "_outermost_codes", None)
+    if codes is None:  # kept on the user object for the request, like scope_codes
+        codes = user._outermost_codes = _outermost(user.scope_codes)
     if not codes:
         return Q() if user.role == Role.ADMIN else Q(pk__in=[])
     if len(codes) >= NATIONAL_SCOPE_MIN_CODES and _covers_every_province(user, codes):

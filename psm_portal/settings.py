@@ -284,6 +284,10 @@ PSM_INACTIVE_DAYS = env_int("PSM_INACTIVE_DAYS", 90)
 # The dashboard's figures are computed once per user, year and kecamatan for this long (the page
 # says when they were computed).
 PSM_DASHBOARD_CACHE_SECONDS = env_int("PSM_DASHBOARD_CACHE_SECONDS", 300)
+# A list total this large (a province or the country) is kept this long instead of being counted
+# on every page view (psm_portal.paging); smaller totals are always exact.
+PSM_COUNT_CACHE_MIN_ROWS = env_int("PSM_COUNT_CACHE_MIN_ROWS", 10_000)
+PSM_COUNT_CACHE_SECONDS = env_int("PSM_COUNT_CACHE_SECONDS", 60)
 
 # Processes that lay out the parts of a long report at once (the yearly recap); 1 = in-process.
 PSM_PDF_WORKERS = env_int("PSM_PDF_WORKERS", 2)

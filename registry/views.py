@@ -6,7 +6,6 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -18,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from psm_portal import audit
 from psm_portal.access import Perm, has_permission
 from psm_portal.office import current_office, indonesian_date
+from psm_portal.paging import CachedCountPaginator
 from psm_portal.pdf import public_url, qr_svg_data_uri, render_pdf
 from psm_portal.privacy import mask_nik
 from psm_portal.spreadsheets import csv_response, xlsx_response
@@ -71,7 +71,7 @@ def psm_list(request):
     if request.method == "POST":
         return redirect(_remember_search(request))
     fs = selectors.psm_filter(request.user, _list_params(request))
-    page = Paginator(selectors.psm_filtered_queryset(fs), PAGE_SIZE).get_page(
+    page = CachedCountPaginator(selectors.psm_filtered_queryset(fs), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
     show_nik = has_permission(request.user, Perm.PSM_VIEW_NIK)

@@ -3,7 +3,6 @@ verify it. Verified activities feed the performance indicators (reports)."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -12,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from psm_portal.access import Perm, has_permission
 from psm_portal.offline import offline_capable
+from psm_portal.paging import CachedCountPaginator
 from registry import forms, services
 from registry.access import activities_visible_to, get_activity_for_user, require
 from registry.models import JenisKegiatan, Psm, StatusKegiatan
@@ -29,7 +29,9 @@ def activity_list(request):
     jenis = request.GET.get("jenis", "")
     if jenis in JenisKegiatan.values:
         rows = rows.filter(jenis=jenis)
-    page = Paginator(rows.order_by("-tanggal", "-pk"), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CachedCountPaginator(rows.order_by("-tanggal", "-pk"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     return render(
         request,
         "registry/activity_list.html",

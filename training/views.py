@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from psm_portal.access import Perm, has_permission
 from psm_portal.office import current_office, indonesian_date
+from psm_portal.paging import CachedCountPaginator
 from psm_portal.pdf import public_url, qr_svg_data_uri, render_pdf
 from psm_portal.privacy import mask_nik
 from psm_portal.spreadsheets import xlsx_response
@@ -212,7 +213,7 @@ def event_nominate(request, pk):
     enrolled = set(
         event.peserta_set.exclude(status=StatusPeserta.BATAL).values_list("psm_id", flat=True)
     )
-    page = Paginator(registry_selectors.psm_filtered_queryset(fs), 50).get_page(
+    page = CachedCountPaginator(registry_selectors.psm_filtered_queryset(fs), 50).get_page(
         request.GET.get("page")
     )
     return render(

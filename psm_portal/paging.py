@@ -1,0 +1,44 @@
+"""Paging long lists whose total is expensive to count.
+
+Counting a national list (250,000 PSM, 90,000 cases waiting for review) costs more than showing
+its 25 rows: 8-13 ms of PostgreSQL on every page view, measured at the national preset. A total
+at least ``PSM_COUNT_CACHE_MIN_ROWS`` is kept in the shared cache for ``PSM_COUNT_CACHE_SECONDS``
+(keyed by the query itself, so two accounts share it only when they ask exactly the same thing).
+Smaller totals, what a kab/kota office sees, are always counted exactly; the rows are always live.
+"""
+
+import hashlib
+import logging
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import EmptyResultSet
+from django.core.paginator import Paginator
+from django.utils.functional import cached_property
+
+logger = logging.getLogger(__name__)
+
+
+class CachedCountPaginator(Paginator):
+    @cached_property
+    def count(self) -> int:
+        queryset = self.object_list
+        try:
+            sql, params = queryset.query.sql_with_params()
+        except EmptyResultSet:
+            return 0
+        key = "count:" + hashlib.sha256(f"{sql}{params!r}".encode()).hexdigest()
+        try:
+            cached = cache.get(key)
+        except Exception:  # a cache outage costs a count, never the page
+            logger.warning("cache unavailable for a list total", exc_info=True)
+            return queryset.count()
+        if cached is not None:
+            return cached
+        total = queryset.count()
+        if total >= settings.PSM_COUNT_CACHE_MIN_ROWS:
+            try:
+                cache.set(key, total, settings.PSM_COUNT_CACHE_SECONDS)
+            except Exception:
+                logger.warning("cache unavailable for a list total", exc_info=True)
+        return total

@@ -1,0 +1,52 @@
+"""List totals: large ones kept briefly in the shared cache, small ones always exact, and a cache
+outage costs only a count."""
+
+import pytest
+from django.core.cache import cache
+
+from psm_portal.paging import CachedCountPaginator
+from registry.models import Psm
+from tests.factories import PsmFactory
+
+
+@pytest.fixture
+def five_psm(regions):
+    cache.clear()
+    return [PsmFactory() for _ in range(5)]
+
+
+def test_a_large_total_is_counted_once_for_a_while(five_psm, settings, django_assert_num_queries):
+    settings.PSM_COUNT_CACHE_MIN_ROWS = 5
+    rows = Psm.objects.order_by("pk")
+    assert CachedCountPaginator(rows, 2).count == 5
+    PsmFactory()
+    with django_assert_num_queries(0):
+        assert CachedCountPaginator(rows, 2).count == 5  # the kept total, until it expires
+    assert CachedCountPaginator(rows.filter(status="calon"), 2).count == 6  # another query
+    cache.clear()
+    assert CachedCountPaginator(rows, 2).count == 6
+
+
+def test_a_small_total_is_always_exact(five_psm, settings):
+    settings.PSM_COUNT_CACHE_MIN_ROWS = 10
+    rows = Psm.objects.order_by("pk")
+    assert CachedCountPaginator(rows, 2).count == 5
+    PsmFactory()
+    assert CachedCountPaginator(rows, 2).count == 6
+
+
+def test_an_empty_in_filter_counts_nothing(five_psm, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        assert CachedCountPaginator(Psm.objects.filter(pk__in=[]).order_by("pk"), 2).count == 0
+
+
+def test_a_cache_outage_costs_a_count_not_the_page(five_psm, settings):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        }
+    }
+    settings.PSM_COUNT_CACHE_MIN_ROWS = 1
+    assert CachedCountPaginator(Psm.objects.order_by("pk"), 2).count == 5
