@@ -135,16 +135,22 @@ def dashboard(user, *, tahun: int, kecamatan: str = "", today: dt.date) -> dict:
 
 # Length of a Kemendagri code per level: provinsi, kab/kota, kecamatan, desa/kelurahan.
 CODE_LENGTH = {1: 2, 2: 5, 3: 8, 4: 13}
+COVERAGE_PER_PROVINCE_FROM = 6  # provinces in a scope
 
 
 def coverage_by_kecamatan(user, kecamatan: str = "") -> list[dict]:
     """Coverage one level below what is shown: per desa inside a chosen kecamatan, otherwise per
-    kecamatan for a kab/kota office, per kab/kota for a provincial or national account, per
-    province for an administrator without a scope (never thousands of rows). Each row: desa,
-    desa with an active PSM, active PSM."""
+    kecamatan for a kab/kota office, per kab/kota for a provincial account, per province for an
+    account over six provinces or more and an administrator without a scope (never hundreds of
+    rows). Each row: desa, desa with an active PSM, active PSM."""
     desa = desa_for(user, kecamatan)
-    # The level below the broadest scope code ("33" -> kab/kota, "33.71" -> kecamatan).
-    below_scope = min((code.count(".") + 2 for code in user.scope_codes), default=1)
+    # The level below the broadest scope code ("33" -> kab/kota, "33.71" -> kecamatan); an
+    # account over many provinces gets one row per province, not 514 kab/kota.
+    codes = user.scope_codes
+    below_scope = min((code.count(".") + 2 for code in codes), default=1)
+    provinces = sum(1 for code in codes if "." not in code)
+    if provinces >= COVERAGE_PER_PROVINCE_FROM:
+        below_scope = 1
     level = 4 if kecamatan else min(3, below_scope)
     width = CODE_LENGTH[level]
     names = dict(

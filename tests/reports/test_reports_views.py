@@ -259,3 +259,18 @@ def test_a_provincial_dashboard_shows_coverage_per_kab_kota(client, regions, dat
     rows = client.get(reverse("reports:dashboard"), {"tahun": YEAR}).context["f"]["coverage"]
     assert {r["kode"] for r in rows} == {"33.71", "33.12"}  # the two kab/kota loaded
     assert sum(r["psm"] for r in rows) == 4
+
+
+def test_an_account_over_many_provinces_sees_coverage_per_province(regions, data):
+    from registry.models import Wilayah
+    from reports.selectors import coverage_by_kecamatan
+
+    others = ["11", "12", "13", "14", "15"]
+    Wilayah.objects.bulk_create(
+        [Wilayah(kode=code, nama=f"Provinsi {code}", tingkat=1) for code in others]
+    )
+    national = make_user(Role.SUPERVISOR, scope=["33", *others], username="spv-nasional")
+    rows = coverage_by_kecamatan(national)
+    assert [r["kode"] for r in rows if r["psm"]] == ["33"] and len(rows) == 6
+    assert {r["tingkat"] for r in rows} == {1}
+    assert sum(r["psm"] for r in rows) == 4
