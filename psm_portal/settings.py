@@ -288,6 +288,8 @@ PSM_DASHBOARD_CACHE_SECONDS = env_int("PSM_DASHBOARD_CACHE_SECONDS", 300)
 # on every page view (psm_portal.paging); smaller totals are always exact.
 PSM_COUNT_CACHE_MIN_ROWS = env_int("PSM_COUNT_CACHE_MIN_ROWS", 10_000)
 PSM_COUNT_CACHE_SECONDS = env_int("PSM_COUNT_CACHE_SECONDS", 60)
+# The ranking scores every PSM it ranks; a scope with more asks for a kecamatan first.
+PSM_RANKING_MAX_PSM = env_int("PSM_RANKING_MAX_PSM", 20_000)
 
 # Processes that lay out the parts of a long report at once (the yearly recap); 1 = in-process.
 PSM_PDF_WORKERS = env_int("PSM_PDF_WORKERS", 2)

@@ -142,9 +142,11 @@ def ranking(request):
     today = timezone.localdate()
     form, tahun, kecamatan = _filters(request, today=today)
     psms = selectors.psm_for(request.user, kecamatan).exclude(status=StatusPsm.CALON)
-    page = Paginator(indicators.scores(psms, tahun, today=today), 50).get_page(
-        request.GET.get("page")
-    )
+    # Every PSM is scored to rank them: fine for a province (seconds), not for the country
+    # (250,000 PSM, 40 s measured). Such a scope ranks one kecamatan at a time.
+    too_many = not kecamatan and psms.count() > settings.PSM_RANKING_MAX_PSM
+    rows = [] if too_many else indicators.scores(psms, tahun, today=today)
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
     return render(
         request,
         "reports/ranking.html",
@@ -155,6 +157,7 @@ def ranking(request):
             "kecamatan": kecamatan,
             "defs": indicators.definitions(indicators.Period.year(tahun).sampai),
             "can_evaluate": has_permission(request.user, Perm.EVALUATION_EDIT),
+            "too_many": too_many,
         },
     )
 

@@ -100,7 +100,7 @@ def test_dashboard_query_count_does_not_grow_with_data(
 def test_ranking_query_count_is_constant(client, supervisor, data, django_assert_num_queries):
     client.force_login(supervisor)
     client.get(reverse("reports:ranking"))
-    with django_assert_num_queries(20) as first:
+    with django_assert_num_queries(21) as first:  # 20, and the count of PSM to rank
         client.get(reverse("reports:ranking"), {"tahun": YEAR})
     for i in range(4):
         KegiatanFactory(psm=PsmFactory(nama=f"Baru {i}", status="aktif"))
@@ -274,3 +274,13 @@ def test_an_account_over_many_provinces_sees_coverage_per_province(regions, data
     assert [r["kode"] for r in rows if r["psm"]] == ["33"] and len(rows) == 6
     assert {r["tingkat"] for r in rows} == {1}
     assert sum(r["psm"] for r in rows) == 4
+
+
+def test_a_scope_too_large_to_rank_at_once_asks_for_a_kecamatan(client, supervisor, data, settings):
+    settings.PSM_RANKING_MAX_PSM = 3  # the scope holds 4 PSM
+    client.force_login(supervisor)
+    page = client.get(reverse("reports:ranking"), {"tahun": YEAR})
+    assert page.status_code == 200 and len(page.context["page"]) == 0
+    assert "terlalu luas untuk diperingkat sekaligus" in page.content.decode()
+    one = client.get(reverse("reports:ranking"), {"tahun": YEAR, "kecamatan": "33.71.02"})
+    assert [s.psm.nama for s in one.context["page"]] == ["PSM Utara"]
