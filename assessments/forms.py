@@ -20,7 +20,7 @@ from assessments.models import (
     Subjek,
 )
 from psm_portal.uploads import PhotosField
-from registry.forms import DateInput
+from registry.forms import DateInput, scope_desa_field
 from registry.nik import check_nik, clean_nik
 
 
@@ -58,9 +58,8 @@ class SubjekForm(forms.ModelForm):
 
     def __init__(self, *args, desa_qs=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["desa"].queryset = (
-            desa_qs if desa_qs is not None else self.fields["desa"].queryset
-        )
+        if desa_qs is not None:
+            scope_desa_field(self.fields["desa"], desa_qs)
         self.fields["no_kk"].widget.attrs.update(inputmode="numeric", autocomplete="off")
         self.fields["telepon"].widget.attrs.update(inputmode="tel")
         for name in ("rt", "rw"):

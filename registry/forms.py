@@ -40,6 +40,29 @@ class DesaChoiceField(forms.ModelChoiceField):
         return f"{obj.nama} ({obj.induk.nama})" if obj.induk_id else obj.nama
 
 
+# A select of every desa stops helping long before it stops rendering: a province has ~8,000,
+# the country 83,762 (22 s to render the PSM form with three of them, measured).
+MAX_DESA_OPTIONS = 1000
+
+
+def scope_desa_field(field: forms.ModelChoiceField, queryset) -> None:
+    """The desa a user may choose: a select for a kab/kota office, the Kemendagri code typed in
+    for a wider scope (checked against the same scope, so nothing outside it is accepted)."""
+    field.queryset = queryset
+    if queryset.order_by().count() <= MAX_DESA_OPTIONS:
+        return
+    field.widget = forms.TextInput(
+        attrs={"placeholder": "33.71.01.1001", "autocomplete": "off", "spellcheck": "false"}
+    )
+    field.help_text = _(
+        "Ketik kode wilayah Kemendagri desa/kelurahan, mis. 33.71.01.1001 (lihat halaman "
+        "Cakupan wilayah): wilayah kerja Anda terlalu luas untuk satu daftar pilihan."
+    )
+    field.error_messages["invalid_choice"] = _(
+        "Kode desa/kelurahan ini tidak dikenal atau di luar wilayah kerja Anda."
+    )
+
+
 def _date_widgets(*names):
     return {name: DateInput() for name in names}
 
@@ -101,7 +124,7 @@ class PsmForm(forms.ModelForm):
         self.warnings: list[str] = []
         desa_qs = desa_qs if desa_qs is not None else Wilayah.objects.none()
         for name in ("desa_ktp", "desa_domisili", "desa_tugas"):
-            self.fields[name].queryset = desa_qs
+            scope_desa_field(self.fields[name], desa_qs)
         self.fields["spesialisasi"].queryset = Spesialisasi.objects.order_by("nama", "pk")
         self.fields["foto"].help_text = _("JPG atau PNG, paling besar 5 MB.")
 

@@ -418,3 +418,20 @@ def test_card_pdf_prints_markup_as_text(client, users, psm, tmp_path):
     client.force_login(users[Role.PSM])
     text = _pdf_text(client.get(reverse("registry:psm-card", args=[psm.pk])).content, tmp_path)
     assert "<b>Dewi</b> & Ma'ruf" in text
+
+
+def test_a_scope_with_thousands_of_desa_types_the_code_and_stays_in_scope(
+    staff_client, monkeypatch
+):
+    monkeypatch.setattr("registry.forms.MAX_DESA_OPTIONS", 3)  # Magelang has 17 kelurahan
+    page = staff_client.get(reverse("registry:psm-create")).content.decode()
+    assert 'name="desa_tugas"' in page and '<option value="33.71.01.1003"' not in page
+    assert "Ketik kode wilayah Kemendagri desa/kelurahan" in page
+    outside = staff_client.post(
+        reverse("registry:psm-create"), _form_data(desa_tugas="33.12.01.2001")
+    )
+    assert outside.status_code == 200 and not Psm.objects.exists()
+    assert "di luar wilayah kerja Anda" in outside.content.decode()
+    assert 'value="Siti Rahayu"' in outside.content.decode()  # nothing typed is lost
+    staff_client.post(reverse("registry:psm-create"), _form_data())
+    assert Psm.objects.get().desa_tugas_id == DESA
