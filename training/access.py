@@ -25,8 +25,11 @@ def events_visible_to(user):
         return BimtekEvent.objects.filter(wilayah__kode__in=ancestor_codes(desa))
     if not user.scope_codes:
         return BimtekEvent.objects.filter(region_q(user, "wilayah__kode"))  # admin: all
+    inside = region_q(user, "wilayah__kode")
+    if not inside:  # every region (a national scope): OR-ing anything to Q() would narrow it
+        return BimtekEvent.objects.all()
     above = {a for code in user.scope_codes for a in ancestor_codes(code)}
-    return BimtekEvent.objects.filter(region_q(user, "wilayah__kode") | Q(wilayah__kode__in=above))
+    return BimtekEvent.objects.filter(inside | Q(wilayah__kode__in=above))
 
 
 def get_event_for_user(user, pk, *, perm: Perm = Perm.TRAINING_VIEW) -> BimtekEvent:

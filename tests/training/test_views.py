@@ -329,3 +329,19 @@ def test_certificate_codes_can_be_typed_back_from_print():
     assert len(codes) == 500
     assert all(len(c) == 16 and set(c) <= set(READABLE_ALPHABET) for c in codes)
     assert not set("-_0O1lI") & set(READABLE_ALPHABET)
+
+
+def test_a_national_account_sees_every_event(client, regions):
+    from tests.factories import make_user
+    from training.access import events_visible_to
+
+    Wilayah.objects.bulk_create(
+        [Wilayah(kode=f"{n}", nama=f"Provinsi {n}", tingkat=1) for n in range(50, 80)]
+    )
+    provinces = list(Wilayah.objects.filter(tingkat=1).values_list("kode", flat=True))
+    national = make_user(Role.STAF, scope=provinces, username="staf-nasional")
+    kota = EventFactory(wilayah=Wilayah.objects.get(kode="33.71"))
+    provinsi = EventFactory(wilayah=Wilayah.objects.get(kode="50"), penyelenggara="provinsi")
+    assert set(events_visible_to(national)) == {kota, provinsi}
+    client.force_login(national)
+    assert client.get(reverse("training:event-detail", args=[kota.pk])).status_code == 200
