@@ -3,7 +3,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -29,7 +28,7 @@ from training.access import (
     get_enrolment_for_user,
     get_event_for_user,
 )
-from training.models import HariEvent, Kehadiran, Peserta, StatusEvent, StatusPeserta
+from training.models import BimtekEvent, HariEvent, Kehadiran, Peserta, StatusEvent, StatusPeserta
 
 
 def _today():
@@ -40,15 +39,22 @@ def _today():
 def event_list(request):
     require(request.user, Perm.TRAINING_VIEW)
     events = (
-        events_visible_to(request.user)
-        .select_related("wilayah")
+        events_visible_to(request.user).select_related("wilayah").order_by("-tanggal_mulai", "-pk")
+    )
+    page = CachedCountPaginator(events, 25).get_page(request.GET.get("page"))
+    # Seats counted for the page's events only (a national list has 20,000 events and 480,000
+    # enrolments: grouping them all for 25 rows took 0.9 s).
+    seats = (
+        BimtekEvent.objects.filter(pk__in=[event.pk for event in page])
         .annotate(
             terisi=Count("peserta_set", filter=Q(peserta_set__status__in=services.SEATED)),
             menunggu=Count("peserta_set", filter=Q(peserta_set__status="menunggu")),
         )
-        .order_by("-tanggal_mulai", "-pk")
+        .values_list("pk", "terisi", "menunggu")
     )
-    page = Paginator(events, 25).get_page(request.GET.get("page"))
+    counts = {pk: (terisi, menunggu) for pk, terisi, menunggu in seats}
+    for event in page:
+        event.terisi, event.menunggu = counts.get(event.pk, (0, 0))
     return render(
         request,
         "training/event_list.html",
