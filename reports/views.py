@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from psm_portal import audit
 from psm_portal.access import Perm, has_permission
+from psm_portal.paging import CachedCountPaginator
 from psm_portal.pdf import render_pdf
 from psm_portal.spreadsheets import xlsx_response
 from registry.access import get_psm_for_user, require
@@ -173,7 +174,7 @@ def inactive(request):
         .select_related("desa_tugas__induk")
         .order_by("desa_tugas__induk__nama", "nama", "pk")
     )
-    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    page = CachedCountPaginator(rows, 50).get_page(request.GET.get("page"))
     return render(
         request,
         "reports/inactive.html",
