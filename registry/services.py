@@ -208,6 +208,60 @@ def psm_update(*, psm: Psm, data: dict, spesialisasi=None, by) -> Psm:
 
 
 @transaction.atomic
+def psm_update_many(*, changes: list[tuple[Psm, dict]], by) -> list[Psm]:
+    """Update many PSM at once (a roster import that updates registered NIKs): psm_update's
+    checks and one audit event per changed person, in a fixed number of queries. NIKs are not
+    changed here, so uniqueness needs no check; the regions are checked in one query and the
+    check constraints are the database's own."""
+    if not changes:
+        return []
+    locked = Psm.objects.select_for_update().in_bulk([psm.pk for psm, _data in changes])
+    missing = [psm.pk for psm, _data in changes if psm.pk not in locked]
+    if missing:
+        raise ValidationError(_("Sebagian PSM yang akan diperbarui sudah dihapus."))
+    if any("nik" in data for _psm, data in changes):
+        raise ValueError("psm_update_many does not change NIKs")
+    people, events = [], []
+    now = timezone.now()
+    for psm, data in changes:
+        psm = locked[psm.pk]
+        before = audit.snapshot(psm)
+        for key, value in data.items():
+            if key in _PSM_FIELDS:
+                setattr(psm, key, value)
+        psm.full_clean(
+            exclude=["desa_ktp", "desa_tugas", "desa_domisili"],
+            validate_unique=False,
+            validate_constraints=False,
+        )
+        psm.nama_cari = normalise_for_search(psm.nama)
+        psm.updated_at = now
+        people.append(psm)
+        old, new = audit.changed(before, audit.snapshot(psm))
+        if old or new:
+            events.append(
+                audit.build(by=by, action="psm.update", target=psm, before=old, after=new)
+            )
+    codes = {c for p in people for c in (p.desa_ktp_id, p.desa_tugas_id, p.desa_domisili_id) if c}
+    known = set(Wilayah.objects.filter(kode__in=codes, tingkat=4).values_list("kode", flat=True))
+    if codes - known:
+        raise ValidationError(
+            _("Kode desa/kelurahan tidak dikenal: %(k)s.")
+            % {"k": ", ".join(sorted(codes - known)[:5])}
+        )
+    fields = [f for f in _PSM_FIELDS if any(f in data for _psm, data in changes)]
+    try:
+        with transaction.atomic():
+            Psm.objects.bulk_update(people, [*fields, "nama_cari", "updated_at"], batch_size=500)
+    except IntegrityError as exc:
+        raise ValidationError(
+            _("Data tidak lolos pemeriksaan basis data: %(e)s") % {"e": exc}
+        ) from exc
+    AuditEvent.objects.bulk_create(events, batch_size=1000)
+    return people
+
+
+@transaction.atomic
 def psm_change_status(
     *,
     psm: Psm,

@@ -2,13 +2,16 @@ import datetime as dt
 import io
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import Workbook
 
 from psm_portal.models import AuditEvent, Role
 from registry import importer
-from registry.models import ImportBatch, Psm, StatusImpor, StatusPsm
+from registry.models import ImportBatch, Psm, PsmStatusChange, StatusImpor, StatusPsm, Wilayah
 from tests.factories import PsmFactory
 
 TODAY = dt.date(2026, 11, 24)
@@ -595,3 +598,90 @@ def test_zip_bomb_is_refused_before_openpyxl_reads_it(staff_client, regions, mon
 def test_parse_date_accepts_what_excel_writes_into_csv(value, expected):
     parsed, error = importer.parse_date(value)
     assert error is None and parsed.isoformat() == expected
+
+
+def roster(count, start=1):
+    return [
+        [
+            f"33710145039{i:05d}",
+            f"Warga {i}",
+            "P",
+            "Magelang",
+            "1990-03-05",
+            "Jl. Tidar",
+            "Magelang Selatan",
+            "Magersari",
+            "",
+        ]
+        for i in range(start, start + count)
+    ]
+
+
+def commit_queries(user, rows, *, update_existing=False) -> int:
+    batch = importer.build_preview(data=xlsx(rows), filename="daftar.xlsx", by=user, today=TODAY)
+    with CaptureQueriesContext(connection) as queries:
+        importer.commit_batch(batch=batch, update_existing=update_existing, by=user, today=TODAY)
+    return len(queries)
+
+
+def test_commit_query_count_does_not_grow_with_new_rows(staff):
+    ten = commit_queries(staff, roster(10))
+    thirty = commit_queries(staff, roster(30, start=101))
+    assert ten == thirty <= 17  # savepoints included
+    assert Psm.objects.count() == 40
+    assert PsmStatusChange.objects.filter(ke=StatusPsm.CALON).count() == 40
+    assert AuditEvent.objects.filter(action="psm.register").count() == 40
+    assert AuditEvent.objects.filter(action="psm.import").count() == 2
+
+
+def test_commit_query_count_does_not_grow_with_updated_rows(staff):
+    def update_queries(count):
+        people = PsmFactory.create_batch(count)
+        rows = [
+            [
+                p.nik,
+                f"{p.nama} Baru",
+                "L",
+                "Magelang",
+                "10-03-1985",
+                "Jl. Baru 9",
+                "Magelang Selatan",
+                "Rejowinangun Selatan",
+                "0899",
+            ]
+            for p in people
+        ]
+        return commit_queries(staff, rows, update_existing=True)
+
+    assert update_queries(3) == update_queries(9) <= 17
+    assert set(Psm.objects.values_list("alamat_ktp", "telepon")) == {("Jl. Baru 9", "0899")}
+    assert all(nama.endswith(" Baru") for nama in Psm.objects.values_list("nama", flat=True))
+    assert Psm.objects.filter(nama_cari__endswith=" baru").count() == 12
+    events = AuditEvent.objects.filter(action="psm.update")
+    assert events.count() == 12
+    assert set(events.first().after) == {"nama", "alamat_ktp", "telepon"}
+
+
+def test_commit_of_a_batch_previewed_before_cleaned_rows_were_kept(staff):
+    batch = importer.build_preview(
+        data=xlsx(roster(2)), filename="daftar.xlsx", by=staff, today=TODAY
+    )
+    batch.baris = [{k: v for k, v in row.items() if k != "bersih"} for row in batch.baris]
+    batch.save()
+    result = importer.commit_batch(batch=batch, update_existing=False, by=staff, today=TODAY)
+    assert result["baru"] == 2
+    assert set(Psm.objects.values_list("nama", "desa_tugas_id")) == {
+        ("Warga 1", "33.71.01.1007"),
+        ("Warga 2", "33.71.01.1007"),
+    }
+
+
+def test_commit_refuses_a_row_whose_desa_left_the_users_regions(staff):
+    batch = importer.build_preview(
+        data=xlsx(roster(2)), filename="daftar.xlsx", by=staff, today=TODAY
+    )
+    staff.scope.set(Wilayah.objects.filter(kode="33.71.02"))  # Magelang Utara only
+    user = type(staff).objects.get(pk=staff.pk)
+    with pytest.raises(ValidationError, match="Baris 2 tidak lagi valid"):
+        importer.commit_batch(batch=batch, update_existing=False, by=user, today=TODAY)
+    assert not Psm.objects.exists()
