@@ -130,6 +130,16 @@ def case_export_rows(user, *, status=""):
     return cases.order_by("-pk").values_list(*EXPORT_COLUMNS).iterator(chunk_size=5000)
 
 
+def case_export_count(user, *, status="", limit=None) -> int:
+    """How many rows the export holds, or at most ``limit`` (a bounded count: deciding whether an
+    XLSX is built at once needs no full count of a national scope)."""
+    cases = cases_visible_to(user)
+    if status:
+        cases = cases.filter(status=status)
+    cases = cases.order_by()
+    return (cases[:limit] if limit else cases).count()
+
+
 def case_page(case: Asesmen) -> dict:
     """Everything the case page shows, in a fixed number of queries."""
     return {

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from assessments import forms, selectors, services
+from assessments import exports, forms, selectors, services
 from assessments.access import (
     audit_sensitive_view,
     get_case_for_user,
@@ -28,7 +28,6 @@ from assessments.access import (
 )
 from assessments.models import (
     AsesmenFoto,
-    JenisAsesmen,
     JenisSubjek,
     KategoriPpks,
     Rujukan,
@@ -43,9 +42,10 @@ from psm_portal.office import current_office
 from psm_portal.offline import is_offline_submission, offline_capable, offline_page
 from psm_portal.paging import CachedCountPaginator
 from psm_portal.privacy import mask_nik
-from psm_portal.spreadsheets import csv_response
+from psm_portal.spreadsheets import csv_response, xlsx_response
 from registry.access import desa_in_scope, require
 from registry.models import Wilayah
+from reports.background import document_request
 
 S = StatusAsesmen
 
@@ -612,58 +612,41 @@ def subject_merge(request, pk):
     return redirect("assessments:subject-detail", pk=keep.pk)
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 def case_export(request):
-    """CSV of the cases in scope: no names of specific-data categories' details, NIK masked
-    unless the role needs it; every export is audited."""
+    """The cases in scope: GET streams a CSV; POST asks for an XLSX, answered at once when small
+    and built by the task worker when large (a zip cannot be streamed while it is written). NIK
+    masked unless the role needs it; every export is audited."""
     require(request.user, Perm.PPKS_EXPORT)
-    status = request.GET.get("status", "")
+    params = request.POST if request.method == "POST" else request.GET
+    status = params.get("status", "")
     status = status if status in S.values else ""
-    full_nik = has_permission(request.user, Perm.PPKS_VIEW_SENSITIVE)
-    labels = {
-        "jenis": {k: str(v) for k, v in JenisAsesmen.choices},
-        "urgensi": {k: str(v) for k, v in Urgensi.choices},
-        "status": {k: str(v) for k, v in S.choices},
-    }
-    rows = (
-        [
-            pk,
-            nama,
-            (nik if full_nik else mask_nik(nik)) if nik else "",
-            kecamatan,
-            desa,
-            kategori,
-            labels["jenis"].get(jenis, jenis),
-            tanggal.isoformat(),
-            labels["urgensi"].get(urgensi, urgensi),
-            labels["status"].get(status_, status_),
-            psm or "",
-        ]
-        for (pk, nama, nik, kecamatan, desa, kategori, jenis, tanggal, urgensi, status_, psm) in (
-            selectors.case_export_rows(request.user, status=status)
-        )
-    )
+    xlsx = request.method == "POST"
+    background = xlsx and exports.is_large(request.user, status=status)
     audit.record(
         by=request.user,
         action="asesmen.export",
         target_type="asesmen",
         target_label=_("Ekspor kasus PPKS"),
-        after={"status": status or "semua", "nik_lengkap": full_nik},
+        after={
+            "status": status or "semua",
+            "nik_lengkap": exports.full_nik(request.user),
+            "format": "xlsx" if xlsx else "csv",
+            "latar": background,
+        },
     )
-    header = [
-        _("Nomor"),
-        _("Nama"),
-        _("NIK"),
-        _("Kecamatan"),
-        _("Desa/kelurahan"),
-        _("Kategori utama"),
-        _("Jenis asesmen"),
-        _("Tanggal"),
-        _("Urgensi"),
-        _("Status"),
-        _("PSM"),
-    ]
-    return csv_response(f"kasus-ppks-{_today()}.csv", header, rows)
+    if background:
+        document = document_request(
+            jenis=exports.XLSX_JENIS,
+            judul=exports.document_title(status),
+            params={"status": status},
+            by=request.user,
+        )
+        return redirect("reports:document", pk=document.pk)
+    rows = exports.rows(request.user, status=status)
+    if xlsx:
+        return xlsx_response(exports.filename("xlsx"), exports.sheet_name(), exports.header(), rows)
+    return csv_response(exports.filename("csv"), exports.header(), rows)
 
 
 DRAFT_DAYS_DEFAULT = 14
