@@ -11,7 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from psm_portal.models import TimeStamped
+from psm_portal.models import ChoiceLabels, TimeStamped
 from registry.models import JenisKelamin, Psm, Wilayah
 from registry.text import normalise_for_search
 
@@ -434,7 +434,7 @@ class AsesmenFoto(TimeStamped):
         verbose_name_plural = _("foto asesmen")
 
 
-class AsesmenVersi(models.Model):
+class AsesmenVersi(ChoiceLabels, models.Model):
     """What the assessment said when it was submitted; the reviewer compares two of these."""
 
     asesmen = models.ForeignKey(Asesmen, on_delete=models.CASCADE, related_name="versi_set")
@@ -451,7 +451,7 @@ class AsesmenVersi(models.Model):
         return f"{self.asesmen_id} v{self.nomor}"
 
 
-class Transisi(models.Model):
+class Transisi(ChoiceLabels, models.Model):
     """One step of the review chain: who moved the case from which status to which, and why."""
 
     asesmen = models.ForeignKey(Asesmen, on_delete=models.CASCADE, related_name="transisi_set")

@@ -12,7 +12,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from psm_portal.codes import readable_code
-from psm_portal.models import TimeStamped
+from psm_portal.models import ChoiceLabels, TimeStamped
 from registry.text import normalise_for_search
 
 nik_format = RegexValidator(r"^\d{16}$", _("NIK harus 16 digit angka."))
@@ -25,7 +25,7 @@ class Tingkat(models.IntegerChoices):
     DESA = 4, _("Desa/Kelurahan")
 
 
-class Wilayah(models.Model):
+class Wilayah(ChoiceLabels, models.Model):
     """A Kemendagri region, keyed by its dotted code (``33.71.01.1003``). Codes are never deleted
     while anything refers to them: foreign keys to this table use PROTECT."""
 
@@ -218,7 +218,7 @@ class Psm(TimeStamped):
         super().save(*args, **kwargs)
 
 
-class PsmStatusChange(models.Model):
+class PsmStatusChange(ChoiceLabels, models.Model):
     """One step of a PSM's lifecycle: from, to, effective date, reason and who did it."""
 
     psm = models.ForeignKey(Psm, on_delete=models.CASCADE, related_name="riwayat_status")

@@ -127,3 +127,16 @@ def test_region_q_drops_the_filter_only_for_a_scope_of_every_province():
     assert region_q(one_missing, "kode") != Q()  # 44 itself is not in scope, only 44.01
     nested = SimpleNamespace(scope_codes=("33", "33.71"), role="staf")
     assert str(region_q(nested, "kode")).count("startswith") == 1  # 33.71 lies inside 33
+
+
+def test_choice_labels_follow_the_active_language_and_keep_unknown_values(regions):
+    from django.utils import translation
+
+    from tests.factories import PsmFactory
+
+    psm = PsmFactory(status="aktif")
+    assert psm.get_status_display() == "Aktif"
+    with translation.override("en"):
+        assert psm.get_status_display() == "Active"
+    psm.status = "tidak-dikenal"
+    assert psm.get_status_display() == "tidak-dikenal"
