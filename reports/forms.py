@@ -60,8 +60,12 @@ class DashboardFilter(forms.Form):
         options = list(kecamatan.values_list("kode", "nama")[: self.MAX_OPTIONS + 1])
         chosen = (data or {}).get("kecamatan", "")
         if len(options) > self.MAX_OPTIONS:
-            options = [o for o in options if o[0] == chosen]
-            self.fields["kecamatan"].help_text = _("Pilih kecamatan dari tabel cakupan.")
+            # Too many to list: the chosen one stays shown (wherever it sorts), others are found
+            # through the coverage page, whose kecamatan rows link here.
+            options = (
+                list(kecamatan.filter(kode=chosen).values_list("kode", "nama")) if chosen else []
+            )
+            self.fields["kecamatan"].help_text = _("Pilih kecamatan lewat halaman Cakupan wilayah.")
         self.fields["kecamatan"].widget.choices = [("", _("Semua kecamatan")), *options]
 
     def clean_kecamatan(self):

@@ -284,3 +284,19 @@ def test_a_scope_too_large_to_rank_at_once_asks_for_a_kecamatan(client, supervis
     assert "terlalu luas untuk diperingkat sekaligus" in page.content.decode()
     one = client.get(reverse("reports:ranking"), {"tahun": YEAR, "kecamatan": "33.71.02"})
     assert [s.psm.nama for s in one.context["page"]] == ["PSM Utara"]
+
+
+def test_a_chosen_kecamatan_stays_shown_when_the_scope_has_too_many_to_list(
+    client, supervisor, data, monkeypatch
+):
+    from reports.forms import DashboardFilter
+
+    monkeypatch.setattr(DashboardFilter, "MAX_OPTIONS", 1)
+    client.force_login(supervisor)
+    page = client.get(reverse("reports:ranking"), {"tahun": YEAR, "kecamatan": "33.71.02"})
+    form = page.context["form"]
+    assert [code for code, _ in form.fields["kecamatan"].widget.choices] == ["", "33.71.02"]
+    assert "Pilih kecamatan lewat halaman Cakupan wilayah" in page.content.decode()
+    coverage = client.get(reverse("registry:coverage"), {"wilayah": "33.71"}).content.decode()
+    assert f"{reverse('reports:ranking')}?kecamatan=33.71.02" in coverage
+    assert f"{reverse('reports:dashboard')}?kecamatan=33.71.02" in coverage
