@@ -50,9 +50,17 @@ def computed_in_background(user, kecamatan: str) -> bool:
     return not kecamatan and (not codes or min(code.count(".") for code in codes) == 0)
 
 
+# Bumped when the stored figures change shape: older snapshots are then computed again.
+SNAPSHOT_FORMAT = 2
+
+
 def _to_json(figures: dict) -> dict:
     data = {k: v for k, v in figures.items() if k != "office_rows"}  # rebuilt from definitions
-    return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
+    return {**json.loads(json.dumps(data, cls=DjangoJSONEncoder)), "_format": SNAPSHOT_FORMAT}
+
+
+def _readable(snapshot: CuplikanDasbor | None) -> bool:
+    return bool(snapshot and snapshot.data and snapshot.data.get("_format") == SNAPSHOT_FORMAT)
 
 
 def _from_json(data: dict, tahun: int) -> dict:
@@ -71,7 +79,7 @@ def dashboard_figures(user, *, tahun: int, kecamatan: str, today: dt.date, now=N
     key = snapshot_key(user, tahun, kecamatan)
     snapshot = CuplikanDasbor.objects.filter(kunci=key).first()
     max_age = dt.timedelta(seconds=settings.PSM_DASHBOARD_CACHE_SECONDS)
-    if snapshot and snapshot.data is not None and now - snapshot.dihitung_pada < max_age:
+    if _readable(snapshot) and now - snapshot.dihitung_pada < max_age:
         return Figures(_from_json(snapshot.data, tahun), snapshot.dihitung_pada, False)
     if not computed_in_background(user, kecamatan):
         figures = selectors.dashboard(user, tahun=tahun, kecamatan=kecamatan, today=today)
@@ -93,7 +101,7 @@ def dashboard_figures(user, *, tahun: int, kecamatan: str, today: dt.date, now=N
         )
         return Figures(figures, now, False)
     snapshot = dashboard_refresh_request(user=user, key=key, tahun=tahun, kecamatan=kecamatan)
-    if snapshot.data is None:
+    if not _readable(snapshot):
         return Figures(None, None, True)
     return Figures(_from_json(snapshot.data, tahun), snapshot.dihitung_pada, True)
 

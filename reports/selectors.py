@@ -19,7 +19,6 @@ from reports import indicators
 from reports.indicators import SUBMITTED, Period
 from reports.models import TingkatIndikator
 
-MONTHS = ["Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des"]
 QUEUE_AGE_BUCKETS = [(0, 7), (8, 14), (15, 30), (31, None)]
 
 
@@ -117,15 +116,13 @@ def dashboard(user, *, tahun: int, kecamatan: str = "", today: dt.date) -> dict:
             for d in indicators.definitions(period.sampai, TingkatIndikator.KANTOR)
         ],
         "kasus_tahun_ini": sum(per_month.values()),
-        "trend": [
-            (MONTHS[m - 1], per_month.get(m, 0), acts_per_month.get(m, 0)) for m in range(1, 13)
-        ],
+        # Months and ages as numbers: the page names them in the reader's language.
+        "trend": [(m, per_month.get(m, 0), acts_per_month.get(m, 0)) for m in range(1, 13)],
         "per_category": per_category,
         "antrean": queue["n"],
         "antrean_tertua": (now - queue["oldest"]).days if queue["oldest"] else 0,
         "antrean_umur": [
-            (f"{low}-{high} hari" if high else f">{low - 1} hari", queue[f"b{i}"])
-            for i, (low, high) in enumerate(QUEUE_AGE_BUCKETS)
+            ((low, high), queue[f"b{i}"]) for i, (low, high) in enumerate(QUEUE_AGE_BUCKETS)
         ],
         "rujukan_macet": stalled.count(),
         "rujukan_macet_hari": stalled_days,

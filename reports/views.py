@@ -9,6 +9,8 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dates import MONTHS_3
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -103,6 +105,16 @@ def _filters(request, *, today):
     return form, today.year, ""
 
 
+def _month_label(month: int) -> str:
+    return capfirst(MONTHS_3[month])  # "Mei", "Agu" in Indonesian; "May", "Aug" in English
+
+
+def _age_label(low: int, high: int | None) -> str:
+    if high is None:
+        return _("lebih dari %(n)s hari") % {"n": low - 1}
+    return _("%(a)s-%(b)s hari") % {"a": low, "b": high}
+
+
 @require_GET
 def dashboard(request):
     require(request.user, Perm.REPORT_VIEW)
@@ -112,12 +124,20 @@ def dashboard(request):
     figures, charts = result.data, {}
     if figures is not None:
         charts = {
-            "trend": bar_chart([(m, n) for m, n, _a in figures["trend"]], label_width=50),
+            "trend": bar_chart(
+                [(_month_label(m), n) for m, n, _a in figures["trend"]], label_width=50
+            ),
             "trend_kegiatan": bar_chart(
-                [(m, a) for m, _n, a in figures["trend"]], label_width=50, color="#2e7d32"
+                [(_month_label(m), a) for m, _n, a in figures["trend"]],
+                label_width=50,
+                color="#2e7d32",
             ),
             "kategori": bar_chart(figures["per_category"], label_width=90),
-            "antrean": bar_chart(figures["antrean_umur"], label_width=90, color="#b35c00"),
+            "antrean": bar_chart(
+                [(_age_label(*bucket), n) for bucket, n in figures["antrean_umur"]],
+                label_width=90,
+                color="#b35c00",
+            ),
         }
     return render(
         request,

@@ -98,3 +98,21 @@ def test_a_real_worker_computes_the_national_dashboard(client, regions, office):
     page = client.get(reverse("reports:dashboard"))
     assert page.context["f"]["psm_total"] == 3 and not page.context["memperbarui"]
     assert "Angka dihitung pukul" in page.content.decode()
+
+
+def test_months_and_queue_ages_are_named_in_the_readers_language(client, regions, office):
+    PsmFactory(status="aktif")
+    client.force_login(make_user(Role.SUPERVISOR, scope=["33.71"], username="spv-1"))
+    body = client.get(reverse("reports:dashboard")).content.decode()
+    assert ">Agu<" in body and ">lebih dari 30 hari<" in body
+    client.cookies["django_language"] = "en"
+    body = client.get(reverse("reports:dashboard"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert ">Aug<" in body and ">more than 30 days<" in body  # the same stored snapshot
+
+
+def test_a_snapshot_of_an_older_shape_is_computed_again(client, regions, office):
+    PsmFactory(status="aktif")
+    client.force_login(make_user(Role.SUPERVISOR, scope=["33.71"], username="spv-1"))
+    client.get(reverse("reports:dashboard"))
+    CuplikanDasbor.objects.update(data={"trend": [["Jan", 0, 0]]})  # before SNAPSHOT_FORMAT
+    assert client.get(reverse("reports:dashboard")).context["f"]["psm_total"] == 1
