@@ -536,6 +536,7 @@ def review_queue(request):
     page = CachedCountPaginator(selectors.review_queue(user, **filters), 50).get_page(
         request.GET.get("page")
     )
+    page.object_list = selectors.queue_page_details(page.object_list)
     return render(
         request,
         "assessments/queue.html",

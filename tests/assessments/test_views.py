@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
 
-from assessments.models import Asesmen, Program, Rujukan, StatusAsesmen, Subjek
+from assessments.models import Asesmen, KategoriPpks, Program, Rujukan, StatusAsesmen, Subjek
 from psm_portal.models import AuditEvent
 from tests.factories import make_case
 
@@ -290,6 +290,21 @@ def test_bulk_verify_from_the_queue_oldest_first(client, people):
     )
     assert "2 kasus diverifikasi." in response.content.decode()
     assert Asesmen.objects.filter(status=S.DIVERIFIKASI).count() == 2
+
+
+def test_a_queue_row_shows_its_categories_main_in_bold_and_labels(client, people):
+    main, other = KategoriPpks.objects.get(kode="PPKS-08"), KategoriPpks.objects.get(kode="PPKS-01")
+    make_case(
+        people["psm_a"],
+        subject={"nama": "Warga Antre"},
+        kategori=("PPKS-08", "PPKS-01"),
+        kategori_utama=main,
+    )
+    page = _client(client, people["staf"]).get(reverse("assessments:queue")).content.decode()
+    row = page[page.index("Warga Antre") :].split("</tr>")[0]
+    assert f'<span class="fw-semibold">{main.singkatan}</span>' in row
+    assert f"<span>{other.singkatan}</span>" in row
+    assert "Segera" in row and "Diajukan" in row
 
 
 def test_stalled_referrals_appear_after_the_office_deadline(client, people, office):
