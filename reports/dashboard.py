@@ -39,8 +39,11 @@ class Figures:
 
 def snapshot_key(user, tahun: int, kecamatan: str) -> str:
     """What decides the figures: the role (which statuses queue, which categories are hidden),
-    the scope, the year and the kecamatan."""
-    raw = json.dumps([user.role, user.is_superuser, list(user.scope_codes), tahun, kecamatan])
+    the scope, the year and the kecamatan (and, should a PSM account ever see a dashboard, whose
+    it is: theirs alone)."""
+    raw = json.dumps(
+        [user.role, user.is_superuser, user.psm_id, list(user.scope_codes), tahun, kecamatan]
+    )
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
