@@ -104,7 +104,14 @@ def document_title(status: str = "") -> str:
     return _("Ekspor kasus PPKS, XLSX")
 
 
-@builder(XLSX_JENIS)
+def _may_download(user, document) -> bool:
+    """The right to export, and to whole NIKs when the file holds them, as of now."""
+    if not has_permission(user, Perm.PPKS_EXPORT):
+        return False
+    return not document.params.get("nik_lengkap", True) or full_nik(user)
+
+
+@builder(XLSX_JENIS, may_download=_may_download)
 def case_export_xlsx(document, progress) -> Built:
     """The XLSX of a large export, written row by row by the task worker (memory stays flat)."""
     user = document.diminta_oleh
@@ -112,6 +119,7 @@ def case_export_xlsx(document, progress) -> Built:
         raise DocumentError(_("Anda tidak lagi berwenang mengekspor kasus PPKS."))
     status = document.params.get("status", "")
     status = status if status in S.values else ""
+    document.params = {**document.params, "nik_lengkap": full_nik(user)}  # saved with the file
     total = selectors.case_export_count(user, status=status)
     # One part per ROWS_PER_PART rows, and the last one: the zip written when the rows are done.
     progress.start(math.ceil(total / ROWS_PER_PART) + 1)

@@ -20,6 +20,8 @@ logger = logging.getLogger(__name__)
 
 
 class CachedCountPaginator(Paginator):
+    _kept_key = None  # set when the total came from the cache
+
     @cached_property
     def count(self) -> int:
         queryset = self.object_list
@@ -34,6 +36,7 @@ class CachedCountPaginator(Paginator):
             logger.warning("cache unavailable for a list total", exc_info=True)
             return queryset.count()
         if cached is not None:
+            self._kept_key = key
             return cached
         total = queryset.count()
         if total >= settings.PSM_COUNT_CACHE_MIN_ROWS:
@@ -42,3 +45,18 @@ class CachedCountPaginator(Paginator):
             except Exception:
                 logger.warning("cache unavailable for a list total", exc_info=True)
         return total
+
+    def page(self, number):
+        page = super().page(number)
+        if self._kept_key and page.number > 1 and not len(page.object_list):
+            # The list shrank since its total was kept (verifiers working through the queue):
+            # count again and answer the real last page rather than an empty one.
+            try:
+                cache.delete(self._kept_key)
+            except Exception:
+                logger.warning("cache unavailable for a list total", exc_info=True)
+            self._kept_key = None
+            for name in ("count", "num_pages"):
+                self.__dict__.pop(name, None)
+            return super().page(min(page.number, self.num_pages))
+        return page

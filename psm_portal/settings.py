@@ -228,6 +228,9 @@ PSM_DOCUMENT_NUMBER_PATTERN = env_str(
 # A background document whose progress has not moved for this long is recorded as failed (its
 # worker died) and can be asked for again.
 PSM_DOCUMENT_STALE_MINUTES = env_int("PSM_DOCUMENT_STALE_MINUTES", 10)
+# Documents built in the background (and their files) are deleted this long after they are done
+# (manage.py prune_documents, daily).
+PSM_DOCUMENT_KEEP_DAYS = env_int("PSM_DOCUMENT_KEEP_DAYS", 7)
 
 # The cache holds the rate-limit counters. With REDIS_URL (redis://127.0.0.1:6379/0) every portal
 # instance shares them; without it each process counts on its own (fine for one server).

@@ -2,6 +2,7 @@
 field; warnings (NIK mismatches) are shown and may be confirmed, errors may not."""
 
 import datetime as dt
+import re
 import uuid
 
 from django import forms
@@ -45,21 +46,40 @@ class DesaChoiceField(forms.ModelChoiceField):
 MAX_DESA_OPTIONS = 1000
 
 
-def scope_desa_field(field: forms.ModelChoiceField, queryset) -> None:
+class DesaCodeField(forms.ModelChoiceField):
+    """A desa/kelurahan typed as its Kemendagri code: spaces are ignored and ten bare digits get
+    their dots ("3371011001" is 33.71.01.1001)."""
+
+    def to_python(self, value):
+        code = "".join(str(value or "").split())
+        if re.fullmatch(r"\d{10}", code):
+            code = f"{code[:2]}.{code[2:4]}.{code[4:6]}.{code[6:]}"
+        return super().to_python(code)
+
+
+def scope_desa_field(form: forms.BaseForm, name: str, queryset) -> None:
     """The desa a user may choose: a select for a kab/kota office, the Kemendagri code typed in
     for a wider scope (checked against the same scope, so nothing outside it is accepted)."""
+    field = form.fields[name]
     field.queryset = queryset
     if queryset.order_by().count() <= MAX_DESA_OPTIONS:
         return
-    field.widget = forms.TextInput(
-        attrs={"placeholder": "33.71.01.1001", "autocomplete": "off", "spellcheck": "false"}
-    )
-    field.help_text = _(
-        "Ketik kode wilayah Kemendagri desa/kelurahan, mis. 33.71.01.1001 (lihat halaman "
-        "Cakupan wilayah): wilayah kerja Anda terlalu luas untuk satu daftar pilihan."
-    )
-    field.error_messages["invalid_choice"] = _(
-        "Kode desa/kelurahan ini tidak dikenal atau di luar wilayah kerja Anda."
+    form.fields[name] = DesaCodeField(
+        queryset=queryset,
+        required=field.required,
+        label=field.label,
+        widget=forms.TextInput(
+            attrs={"placeholder": "33.71.01.1001", "autocomplete": "off", "spellcheck": "false"}
+        ),
+        help_text=_(
+            "Ketik kode wilayah Kemendagri desa/kelurahan, mis. 33.71.01.1001 (lihat halaman "
+            "Cakupan wilayah): wilayah kerja Anda terlalu luas untuk satu daftar pilihan."
+        ),
+        error_messages={
+            "invalid_choice": _(
+                "Kode desa/kelurahan ini tidak dikenal atau di luar wilayah kerja Anda."
+            )
+        },
     )
 
 
@@ -124,7 +144,7 @@ class PsmForm(forms.ModelForm):
         self.warnings: list[str] = []
         desa_qs = desa_qs if desa_qs is not None else Wilayah.objects.none()
         for name in ("desa_ktp", "desa_domisili", "desa_tugas"):
-            scope_desa_field(self.fields[name], desa_qs)
+            scope_desa_field(self, name, desa_qs)
         self.fields["spesialisasi"].queryset = Spesialisasi.objects.order_by("nama", "pk")
         self.fields["foto"].help_text = _("JPG atau PNG, paling besar 5 MB.")
 

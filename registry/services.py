@@ -2,6 +2,7 @@
 an audit event with the actor. ``today`` is passed in by callers so tests need no clock tricks."""
 
 import datetime as dt
+import logging
 import uuid
 
 from django.core.exceptions import ValidationError
@@ -9,6 +10,7 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from psm_portal import audit
 from psm_portal.images import normalised_jpeg
@@ -32,6 +34,8 @@ from registry.models import (
 )
 from registry.text import normalise_for_search
 
+logger = logging.getLogger(__name__)
+
 # Which lifecycle steps are allowed; anything else is refused by psm_change_status.
 TRANSITIONS: dict[str, set[str]] = {
     StatusPsm.CALON: {StatusPsm.AKTIF, StatusPsm.BERHENTI},
@@ -39,6 +43,11 @@ TRANSITIONS: dict[str, set[str]] = {
     StatusPsm.NONAKTIF: {StatusPsm.AKTIF, StatusPsm.BERHENTI},
     StatusPsm.BERHENTI: {StatusPsm.CALON},  # re-registration starts again as a candidate
 }
+
+BULK_REFUSED = gettext_lazy(
+    "Sebagian data bentrok dengan data yang sudah ada (misalnya NIK yang sama baru saja "
+    "dimasukkan orang lain). Tidak ada yang disimpan; periksa lalu coba lagi."
+)
 
 _PSM_FIELDS = [
     "nik",
@@ -156,9 +165,10 @@ def psm_register_many(*, rows: list[dict], by, today: dt.date) -> list[Psm]:
         with transaction.atomic():
             Psm.objects.bulk_create(people, batch_size=1000)
     except IntegrityError as exc:
-        raise ValidationError(
-            _("Data tidak lolos pemeriksaan basis data: %(e)s") % {"e": exc}
-        ) from exc
+        # The database's own text names constraints and may quote a whole row (NIK included):
+        # it stays out of the message and the log.
+        logger.warning("bulk PSM write refused by a constraint (%s)", type(exc).__name__)
+        raise ValidationError(BULK_REFUSED) from exc
     actor = by if by and by.is_authenticated else None
     PsmStatusChange.objects.bulk_create(
         [
@@ -254,9 +264,10 @@ def psm_update_many(*, changes: list[tuple[Psm, dict]], by) -> list[Psm]:
         with transaction.atomic():
             Psm.objects.bulk_update(people, [*fields, "nama_cari", "updated_at"], batch_size=500)
     except IntegrityError as exc:
-        raise ValidationError(
-            _("Data tidak lolos pemeriksaan basis data: %(e)s") % {"e": exc}
-        ) from exc
+        # The database's own text names constraints and may quote a whole row (NIK included):
+        # it stays out of the message and the log.
+        logger.warning("bulk PSM write refused by a constraint (%s)", type(exc).__name__)
+        raise ValidationError(BULK_REFUSED) from exc
     AuditEvent.objects.bulk_create(events, batch_size=1000)
     return people
 

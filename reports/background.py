@@ -63,15 +63,43 @@ class Progress:
 
 
 Builder = Callable[[GeneratedDocument, Progress], Built]
+DownloadCheck = Callable[[object, GeneratedDocument], bool]
 BUILDERS: dict[str, Builder] = {}
+DOWNLOAD_CHECKS: dict[str, DownloadCheck] = {}
 
 
-def builder(jenis: str) -> Callable[[Builder], Builder]:
+def builder(jenis: str, *, may_download: DownloadCheck | None = None):
+    """Register the builder of a kind of document; ``may_download(user, document)``, when given,
+    is asked again at every download (an export's file outlives the right that built it)."""
+
     def register(func: Builder) -> Builder:
         BUILDERS[jenis] = func
+        if may_download is not None:
+            DOWNLOAD_CHECKS[jenis] = may_download
         return func
 
     return register
+
+
+def may_download(user, document: GeneratedDocument) -> bool:
+    check = DOWNLOAD_CHECKS.get(document.jenis)
+    return user.is_active and (check is None or check(user, document))
+
+
+def documents_prune(*, now, dry_run: bool = False) -> int:
+    """Delete documents finished more than ``PSM_DOCUMENT_KEEP_DAYS`` ago, with their files (an
+    export can hold every case of a province; personal data is kept no longer than needed).
+    The register of numbered documents (IssuedDocument) is not touched."""
+    old = GeneratedDocument.objects.filter(
+        finished_at__lt=now - timedelta(days=settings.PSM_DOCUMENT_KEEP_DAYS)
+    )
+    count = old.count()
+    if not dry_run:
+        for document in old.only("pk", "berkas").iterator():
+            if document.berkas:
+                document.berkas.delete(save=False)
+        old.delete()
+    return count
 
 
 def document_request(*, jenis: str, judul: str, params: dict, by) -> GeneratedDocument:

@@ -132,8 +132,16 @@ def dashboard_refresh_request(*, user, key: str, tahun: int, kecamatan: str) -> 
 def dashboard_refresh(*, snapshot: CuplikanDasbor) -> None:
     """Compute the snapshot's figures as its account sees them and store them."""
     user = snapshot.pengguna
-    if user is None or not user.is_active:
-        snapshot.delete()  # nobody left to show it to
+    stale_viewer = (
+        user is None
+        or not user.is_active
+        or snapshot_key(user, snapshot.tahun, snapshot.kecamatan) != snapshot.kunci
+    )
+    if stale_viewer:
+        # The account that asked no longer sees what the key stands for (deactivated, or its
+        # role or scope changed since): computing as it would store the wrong figures for the
+        # others. The next person to open the page asks again, as themselves.
+        CuplikanDasbor.objects.filter(pk=snapshot.pk).update(pengguna=None, diminta_pada=None)
         return
     started = timezone.now()
     figures = selectors.dashboard(

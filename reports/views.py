@@ -3,7 +3,7 @@ followed on their own page (reports.background)."""
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -22,7 +22,7 @@ from psm_portal.spreadsheets import xlsx_response
 from registry.access import get_psm_for_user, require
 from registry.models import Psm, StatusPsm
 from reports import indicators, selectors, services
-from reports.background import document_request, refresh_status
+from reports.background import document_request, may_download, refresh_status
 from reports.charts import bar_chart
 from reports.dashboard import dashboard_figures
 from reports.documents import CoverageReport, PpksRecap, RaporKinerja, TrainingRecap
@@ -71,7 +71,9 @@ def document(request, pk):
     template = "reports/document.html"
     if request.headers.get("HX-Request"):
         template = "reports/includes/document_progress.html"
-    return render(request, template, {"document": document})
+    return render(
+        request, template, {"document": document, "keep_days": settings.PSM_DOCUMENT_KEEP_DAYS}
+    )
 
 
 @require_GET
@@ -79,6 +81,8 @@ def document_download(request, pk):
     document = _own_document(request, pk)
     if document.status != GeneratedDocument.Status.DONE or not document.berkas:
         raise Http404
+    if not may_download(request.user, document):
+        raise PermissionDenied
     return FileResponse(
         document.berkas.open("rb"),
         as_attachment=True,

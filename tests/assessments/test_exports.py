@@ -81,7 +81,18 @@ def test_large_xlsx_export_becomes_a_background_document(client, people, monkeyp
     rows = _rows(Path(document.berkas.path).read_bytes())
     assert len(rows) == 3 and NIK in {row[2] for row in rows}
     assert any(str(row[1]).startswith("'=HYPERLINK") for row in rows)
-    download = client.get(reverse("reports:document-download", args=[document.pk]))
+    assert document.params["nik_lengkap"] is True  # what the file holds, as built
+    url = reverse("reports:document-download", args=[document.pk])
+    # A right lost after the build ends access to the file (it holds whole NIKs).
+    with monkeypatch.context() as m:
+        m.setattr(exports, "full_nik", lambda user: False)
+        assert client.get(url).status_code == 403
+    people["staf"].role = "supervisor"  # no export right at all
+    people["staf"].save()
+    assert client.get(url).status_code == 403
+    people["staf"].role = "staf"
+    people["staf"].save()
+    download = client.get(url)
     assert download.status_code == 200
     assert b"".join(download.streaming_content) == Path(document.berkas.path).read_bytes()
     download.close()

@@ -50,3 +50,13 @@ def test_a_cache_outage_costs_a_count_not_the_page(five_psm, settings):
     }
     settings.PSM_COUNT_CACHE_MIN_ROWS = 1
     assert CachedCountPaginator(Psm.objects.order_by("pk"), 2).count == 5
+
+
+def test_a_page_past_the_end_of_a_shrunk_list_counts_again(five_psm, settings):
+    settings.PSM_COUNT_CACHE_MIN_ROWS = 5
+    rows = Psm.objects.order_by("pk")
+    assert CachedCountPaginator(rows, 2).get_page(3).object_list  # 5 rows: pages 1-3
+    Psm.objects.filter(pk__in=[p.pk for p in five_psm[:3]]).delete()  # 2 left
+    page = CachedCountPaginator(rows, 2).get_page(3)
+    assert page.number == 1 and page.paginator.count == 2
+    assert [p.pk for p in page.object_list] == [p.pk for p in five_psm[3:]]

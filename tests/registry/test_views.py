@@ -433,5 +433,7 @@ def test_a_scope_with_thousands_of_desa_types_the_code_and_stays_in_scope(
     assert outside.status_code == 200 and not Psm.objects.exists()
     assert "di luar wilayah kerja Anda" in outside.content.decode()
     assert 'value="Siti Rahayu"' in outside.content.decode()  # nothing typed is lost
-    staff_client.post(reverse("registry:psm-create"), _form_data())
-    assert Psm.objects.get().desa_tugas_id == DESA
+    staff_client.post(
+        reverse("registry:psm-create"), _form_data(desa_tugas=" 3371011003 ", desa_ktp=DESA)
+    )
+    assert Psm.objects.get().desa_tugas_id == DESA  # spaces ignored, dots added

@@ -116,3 +116,20 @@ def test_a_snapshot_of_an_older_shape_is_computed_again(client, regions, office)
     client.get(reverse("reports:dashboard"))
     CuplikanDasbor.objects.update(data={"trend": [["Jan", 0, 0]]})  # before SNAPSHOT_FORMAT
     assert client.get(reverse("reports:dashboard")).context["f"]["psm_total"] == 1
+
+
+def test_a_refresh_asked_by_an_account_whose_scope_changed_stores_nothing(client, regions, office):
+    provincial = make_user(Role.SUPERVISOR, scope=["33"], username="spv-prov")
+    client.force_login(provincial)
+    client.get(reverse("reports:dashboard"))
+    provincial.scope.set([])  # widened to the whole country before the worker ran
+    provincial.role = "admin"
+    provincial.save()
+    (queued,) = DBTaskResult.objects.filter(task_path=TASK_PATH)
+    refresh_dashboard.call(*queued.args_kwargs["args"])
+    snapshot = CuplikanDasbor.objects.get()
+    assert snapshot.data is None and snapshot.pengguna is None and snapshot.diminta_pada is None
+    colleague = make_user(Role.SUPERVISOR, scope=["33"], username="spv-prov-2")
+    client.force_login(colleague)
+    client.get(reverse("reports:dashboard"))  # asks again, as the colleague
+    assert CuplikanDasbor.objects.get().pengguna == colleague

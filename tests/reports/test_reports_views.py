@@ -300,3 +300,29 @@ def test_a_chosen_kecamatan_stays_shown_when_the_scope_has_too_many_to_list(
     coverage = client.get(reverse("registry:coverage"), {"wilayah": "33.71"}).content.decode()
     assert f"{reverse('reports:ranking')}?kecamatan=33.71.02" in coverage
     assert f"{reverse('reports:dashboard')}?kecamatan=33.71.02" in coverage
+
+
+def test_old_background_documents_and_their_files_are_pruned(regions, office, settings):
+    import datetime as dt
+    from pathlib import Path
+
+    from django.core.files.base import ContentFile
+    from django.core.management import call_command
+
+    owner = make_user(Role.SUPERVISOR, scope=["33.71"], username="spv-arsip")
+    now = timezone.now()
+    old, recent, running = (
+        GeneratedDocument.objects.create(jenis="x", judul=name, diminta_oleh=owner)
+        for name in ("lama", "baru", "berjalan")
+    )
+    for document, age in ((old, 8), (recent, 6)):
+        document.berkas.save(f"{document.judul}.pdf", ContentFile(b"%PDF-1.7"), save=False)
+        document.status, document.finished_at = "selesai", now - dt.timedelta(days=age)
+        document.save()
+    old_file = Path(old.berkas.path)
+    out = io.StringIO()
+    call_command("prune_documents", "--dry-run", stdout=out)
+    assert "1 dokumen" in out.getvalue() and old_file.exists()
+    call_command("prune_documents", stdout=io.StringIO())
+    assert set(GeneratedDocument.objects.values_list("judul", flat=True)) == {"baru", "berjalan"}
+    assert not old_file.exists() and Path(recent.berkas.path).exists()
