@@ -4,7 +4,7 @@ background when it is too big to build while the browser waits.
 A CSV streams, so any size is answered at once. An XLSX is a zip that can only be sent once it is
 whole: 73 s for the national export's 1,011,894 rows, far past what a request may take. Up to
 ``XLSX_IMMEDIATE_MAX_ROWS`` rows (a few seconds) it is answered at once; above, it becomes a
-background document (``reports.background``) with its progress page, like the yearly recap.
+background document (``psm_portal.background``) with its progress page, like the yearly recap.
 """
 
 import math
@@ -17,9 +17,9 @@ from assessments import selectors
 from assessments.models import JenisAsesmen, Urgensi
 from assessments.models import StatusAsesmen as S
 from psm_portal.access import Perm, has_permission
+from psm_portal.background import Built, DocumentError, builder
 from psm_portal.privacy import mask_nik
 from psm_portal.spreadsheets import XLSX_CONTENT_TYPE, xlsx_bytes
-from reports.background import Built, DocumentError, builder
 
 XLSX_JENIS = "assessments.ekspor-kasus"
 # About 1.5 s of building on the 2-core benchmark machine: larger ones go to the task worker.

@@ -37,6 +37,7 @@ from assessments.models import (
 )
 from psm_portal import audit
 from psm_portal.access import Perm, has_permission
+from psm_portal.background import document_request
 from psm_portal.models import Role
 from psm_portal.office import current_office
 from psm_portal.offline import is_offline_submission, offline_capable, offline_page
@@ -45,7 +46,6 @@ from psm_portal.privacy import mask_nik
 from psm_portal.spreadsheets import csv_response, xlsx_response
 from registry.access import desa_in_scope, require
 from registry.models import Wilayah
-from reports.background import document_request
 
 S = StatusAsesmen
 

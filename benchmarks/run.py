@@ -369,8 +369,8 @@ import django
 django.setup()
 from assessments import exports
 from psm_portal.models import User
-from reports.background import build_document
-from reports.models import GeneratedDocument
+from psm_portal.background import build_document
+from psm_portal.models import GeneratedDocument
 user = User.objects.get(username="bench-ekspor")
 started = time.perf_counter()
 background = exports.is_large(user)

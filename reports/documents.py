@@ -8,12 +8,12 @@ from decimal import Decimal
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from psm_portal.background import Built, DocumentError, builder
 from psm_portal.office import current_office, format_nip, indonesian_date
 from psm_portal.pdf import render_parts
 from registry import selectors as registry_selectors
 from registry.models import Psm, Wilayah
 from reports import indicators, selectors
-from reports.background import Built, DocumentError, builder
 from reports.charts import bar_chart
 from training import selectors as training_selectors
 

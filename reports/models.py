@@ -1,7 +1,6 @@
-"""Reports: the register that numbers every document the office issues, documents built in the
-background, indicator definitions (versioned data) and supervisors' yearly evaluations."""
-
-import uuid
+"""Reports: the register that numbers every document the office issues, indicator definitions
+(versioned data), supervisors' yearly evaluations and dashboard snapshots. Documents built in the
+background live in psm_portal (every app builds some)."""
 
 from django.conf import settings
 from django.db import models
@@ -46,59 +45,6 @@ class IssuedDocument(models.Model):
 
     def __str__(self):
         return self.nomor
-
-
-class GeneratedDocument(models.Model):
-    """A document built in the background (a task run by ``manage.py db_worker``): who asked for
-    it, how far the build is, and the file once done. The id is a UUID, so a document's address
-    cannot be guessed; only the person who asked for it may open it."""
-
-    class Status(models.TextChoices):
-        QUEUED = "antre", _("Menunggu giliran")
-        RUNNING = "proses", _("Sedang dibuat")
-        DONE = "selesai", _("Selesai")
-        FAILED = "gagal", _("Gagal")
-
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    created_at = models.DateTimeField(_("diminta"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("diperbarui"), auto_now=True)
-    finished_at = models.DateTimeField(_("selesai"), null=True, blank=True)
-    jenis = models.CharField(_("jenis"), max_length=64)
-    judul = models.CharField(_("judul"), max_length=300)
-    params = models.JSONField(_("parameter"), default=dict, blank=True)
-    diminta_oleh = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("diminta oleh"),
-        on_delete=models.CASCADE,
-        related_name="+",
-    )
-    status = models.CharField(_("status"), max_length=8, choices=Status, default=Status.QUEUED)
-    selesai = models.PositiveIntegerField(_("bagian selesai"), default=0)
-    total = models.PositiveIntegerField(_("jumlah bagian"), default=0)
-    task_id = models.CharField(_("ID tugas"), max_length=64, blank=True)
-    berkas = models.FileField(_("berkas"), upload_to="dokumen/%Y/%m/", blank=True)
-    nama_berkas = models.CharField(_("nama berkas"), max_length=200, blank=True)
-    content_type = models.CharField(max_length=100, blank=True)
-    pesan_galat = models.TextField(_("pesan galat"), blank=True)
-
-    class Meta:
-        verbose_name = _("dokumen latar")
-        verbose_name_plural = _("dokumen latar")
-        ordering = ["-created_at"]
-        indexes = [models.Index(fields=["diminta_oleh", "-created_at"])]
-
-    def __str__(self):
-        return self.judul
-
-    @property
-    def persen(self) -> int:
-        if self.status == self.Status.DONE:
-            return 100
-        return int(100 * self.selesai / self.total) if self.total else 0
-
-    @property
-    def is_finished(self) -> bool:
-        return self.status in (self.Status.DONE, self.Status.FAILED)
 
 
 class KategoriIndikator(models.TextChoices):

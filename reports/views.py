@@ -1,5 +1,5 @@
 """Report downloads. Small documents render inline; big ones are built in the background and
-followed on their own page (reports.background)."""
+followed on their own page (psm_portal.background)."""
 
 from django.conf import settings
 from django.contrib import messages
@@ -16,18 +16,19 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from psm_portal import audit
 from psm_portal.access import Perm, has_permission
+from psm_portal.background import document_request, may_download, refresh_status
+from psm_portal.models import GeneratedDocument
 from psm_portal.paging import CachedCountPaginator
 from psm_portal.pdf import render_pdf
 from psm_portal.spreadsheets import xlsx_response
 from registry.access import get_psm_for_user, require
 from registry.models import Psm, StatusPsm
 from reports import indicators, selectors, services
-from reports.background import document_request, may_download, refresh_status
 from reports.charts import bar_chart
 from reports.dashboard import dashboard_figures
 from reports.documents import CoverageReport, PpksRecap, RaporKinerja, TrainingRecap
 from reports.forms import DashboardFilter, EvaluasiForm
-from reports.models import Evaluasi, GeneratedDocument
+from reports.models import Evaluasi
 
 
 def _pdf_response(report, *, by, filename: str) -> HttpResponse:

@@ -3,9 +3,9 @@
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from psm_portal.background import Built, DocumentError, builder
 from psm_portal.office import current_office, format_nip, indonesian_date
 from psm_portal.pdf import merge_pdf, public_url, qr_svg_data_uri, render_document
-from reports.background import Built, DocumentError, builder
 from training.access import can_manage, events_visible_to
 from training.models import Peserta, StatusPeserta
 

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from psm_portal.access import Perm, has_permission
+from psm_portal.background import document_request
 from psm_portal.office import current_office, indonesian_date
 from psm_portal.paging import CachedCountPaginator
 from psm_portal.pdf import public_url, qr_svg_data_uri, render_pdf
@@ -20,7 +21,6 @@ from psm_portal.spreadsheets import xlsx_response
 from registry import selectors as registry_selectors
 from registry.access import get_psm_for_user, require
 from registry.models import PsmBimtek, Wilayah
-from reports.background import document_request
 from training import documents, forms, selectors, services
 from training.access import (
     can_manage,

@@ -9,9 +9,8 @@ from openpyxl import load_workbook
 
 from assessments import exports
 from psm_portal import spreadsheets
-from psm_portal.models import AuditEvent
-from reports.background import build_document
-from reports.models import GeneratedDocument
+from psm_portal.background import build_document
+from psm_portal.models import AuditEvent, GeneratedDocument
 from tests.factories import make_case
 
 Status = GeneratedDocument.Status
@@ -101,7 +100,7 @@ def test_large_xlsx_export_becomes_a_background_document(client, people, monkeyp
 def test_background_export_fails_for_a_user_who_lost_the_permission(people, monkeypatch):
     _cases(people)
     monkeypatch.setattr(exports, "XLSX_IMMEDIATE_MAX_ROWS", 1)
-    from reports.background import document_request
+    from psm_portal.background import document_request
 
     document = document_request(
         jenis=exports.XLSX_JENIS, judul="Ekspor", params={"status": ""}, by=people["staf"]

@@ -12,8 +12,7 @@ from django.db import connection
 from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
-from psm_portal.models import Role
-from reports.models import GeneratedDocument
+from psm_portal.models import GeneratedDocument, Role
 from tests.factories import EventFactory, PsmFactory, make_user
 from tests.reliability.helpers import (
     FULL,

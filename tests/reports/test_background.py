@@ -12,9 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from psm_portal.models import Role
-from reports.background import build_document, document_request, refresh_status
-from reports.models import GeneratedDocument
+from psm_portal.background import build_document, document_request, refresh_status
+from psm_portal.models import GeneratedDocument, Role
 from tests.factories import EventFactory, PsmFactory, make_user
 from tests.workers import run_worker
 from training import documents
@@ -191,3 +190,12 @@ def test_a_real_worker_process_builds_the_requested_bundle(client, office, regio
     assert DBTaskResult.objects.get(id=document.task_id).status == "SUCCESSFUL"
     assert pdf_pages(document.berkas.path) == 2
     assert "Peserta Lulus 2" in pdf_text(document.berkas.path)
+
+
+def test_tasks_queued_before_the_move_still_find_their_function():
+    from django.utils.module_loading import import_string
+
+    from psm_portal.background import build_document
+
+    # The worker imports the path stored with each queued task.
+    assert import_string("reports.background.build_document") is build_document

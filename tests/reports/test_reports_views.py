@@ -13,10 +13,10 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 from openpyxl import load_workbook
 
-from psm_portal.models import Role
+from psm_portal.models import GeneratedDocument, Role
 from reports.dashboard import refresh_dashboard
 from reports.documents import YearlyRecap
-from reports.models import CuplikanDasbor, Evaluasi, GeneratedDocument
+from reports.models import CuplikanDasbor, Evaluasi
 from tests.factories import KegiatanFactory, PsmFactory, make_case, make_user, ppks_reference
 from tests.workers import run_worker
 

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from reports.background import documents_prune
+from psm_portal.background import documents_prune
 
 
 class Command(BaseCommand):
