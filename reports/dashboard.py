@@ -35,6 +35,7 @@ class Figures:
     data: dict | None  # None: nothing computed yet for this view (the page says so and reloads)
     dihitung: dt.datetime | None
     memperbarui: bool  # a refresh is queued or running
+    diminta: dt.datetime | None = None  # when that refresh was asked for
 
 
 def snapshot_key(user, tahun: int, kecamatan: str) -> str:
@@ -105,8 +106,10 @@ def dashboard_figures(user, *, tahun: int, kecamatan: str, today: dt.date, now=N
         return Figures(figures, now, False)
     snapshot = dashboard_refresh_request(user=user, key=key, tahun=tahun, kecamatan=kecamatan)
     if not _readable(snapshot):
-        return Figures(None, None, True)
-    return Figures(_from_json(snapshot.data, tahun), snapshot.dihitung_pada, True)
+        return Figures(None, None, True, snapshot.diminta_pada)
+    return Figures(
+        _from_json(snapshot.data, tahun), snapshot.dihitung_pada, True, snapshot.diminta_pada
+    )
 
 
 def dashboard_refresh_request(*, user, key: str, tahun: int, kecamatan: str) -> CuplikanDasbor:
@@ -124,6 +127,7 @@ def dashboard_refresh_request(*, user, key: str, tahun: int, kecamatan: str) -> 
             .update(diminta_pada=now, pengguna=user)
         )
         if claimed:
+            snapshot.diminta_pada = now
             # The queue is a table of this database: the request and its task commit together.
             refresh_dashboard.enqueue(snapshot.pk)
     return snapshot

@@ -1,6 +1,8 @@
 """Report downloads. Small documents render inline; big ones are built in the background and
 followed on their own page (psm_portal.background)."""
 
+import datetime as dt
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -110,6 +112,9 @@ def _filters(request, *, today):
     return form, today.year, ""
 
 
+WORKER_SLOW = dt.timedelta(minutes=2)  # a national snapshot takes seconds, not minutes
+
+
 def _month_label(month: int) -> str:
     return capfirst(MONTHS_3[month])  # "Mei", "Agu" in Indonesian; "May", "Aug" in English
 
@@ -152,6 +157,10 @@ def dashboard(request):
             "f": figures,
             "dihitung": result.dihitung,
             "memperbarui": result.memperbarui,
+            # Asked for minutes ago and still not computed: is a task worker running at all?
+            "pekerja_lambat": result.diminta is not None
+            and timezone.now() - result.diminta > WORKER_SLOW,
+            "diminta": result.diminta,
             "today": today,
             "refresh_minutes": max(1, settings.PSM_DASHBOARD_CACHE_SECONDS // 60),
             "charts": charts,

@@ -133,3 +133,14 @@ def test_a_refresh_asked_by_an_account_whose_scope_changed_stores_nothing(client
     client.force_login(colleague)
     client.get(reverse("reports:dashboard"))  # asks again, as the colleague
     assert CuplikanDasbor.objects.get().pengguna == colleague
+
+
+def test_a_refresh_no_worker_takes_says_so(client, regions, office):
+    client.force_login(make_user(Role.SUPERVISOR, scope=["33"], username="spv-prov"))
+    assert (
+        "belum diambil pekerja latar"
+        not in client.get(reverse("reports:dashboard")).content.decode()
+    )
+    CuplikanDasbor.objects.update(diminta_pada=timezone.now() - dt.timedelta(minutes=3))
+    body = client.get(reverse("reports:dashboard")).content.decode()
+    assert "belum diambil pekerja latar" in body and "db_worker" in body
