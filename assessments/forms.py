@@ -20,7 +20,7 @@ from assessments.models import (
     Subjek,
 )
 from psm_portal.uploads import PhotosField
-from registry.forms import DateInput, scope_desa_field
+from registry.forms import DateInput, scope_desa_fields
 from registry.nik import check_nik, clean_nik
 
 
@@ -59,7 +59,7 @@ class SubjekForm(forms.ModelForm):
     def __init__(self, *args, desa_qs=None, **kwargs):
         super().__init__(*args, **kwargs)
         if desa_qs is not None:
-            scope_desa_field(self, "desa", desa_qs)
+            scope_desa_fields(self, ("desa",), desa_qs)
         self.fields["no_kk"].widget.attrs.update(inputmode="numeric", autocomplete="off")
         self.fields["telepon"].widget.attrs.update(inputmode="tel")
         for name in ("rt", "rw"):

@@ -9,7 +9,6 @@ from assessments.access import cases_visible_to, referrals_visible_to
 from assessments.models import (
     RUJUKAN_TERBUKA,
     Asesmen,
-    KategoriPpks,
     Rujukan,
     StatusAsesmen,
     Transisi,
@@ -20,7 +19,6 @@ from psm_portal.office import current_office
 from registry.models import Wilayah
 
 S = StatusAsesmen
-_CATEGORIES = Prefetch("kategori", queryset=KategoriPpks.objects.order_by("urutan"))
 
 
 def queue_statuses(user) -> list[str]:

@@ -156,6 +156,13 @@ def region_q(user, lookup: str) -> Q:
     return q
 
 
+def spans_a_province(user) -> bool:
+    """Whether the scope holds a whole province or more (no scope: an administrator's country).
+    Such scopes list regions and compute figures differently: there are thousands of them."""
+    codes = user.scope_codes
+    return not codes or min(code.count(".") for code in codes) == 0
+
+
 def _outermost(codes) -> tuple[str, ...]:
     """Scope codes without those inside another one (33.71 is inside 33)."""
     return tuple(c for c in codes if not any(c.startswith(f"{o}.") for o in codes if o != c))

@@ -57,30 +57,36 @@ class DesaCodeField(forms.ModelChoiceField):
         return super().to_python(code)
 
 
-def scope_desa_field(form: forms.BaseForm, name: str, queryset) -> None:
+def scope_desa_fields(form: forms.BaseForm, names, queryset) -> None:
     """The desa a user may choose: a select for a kab/kota office, the Kemendagri code typed in
     for a wider scope (checked against the same scope, so nothing outside it is accepted)."""
-    field = form.fields[name]
-    field.queryset = queryset
-    if queryset.order_by().count() <= MAX_DESA_OPTIONS:
-        return
-    form.fields[name] = DesaCodeField(
-        queryset=queryset,
-        required=field.required,
-        label=field.label,
-        widget=forms.TextInput(
-            attrs={"placeholder": "33.71.01.1001", "autocomplete": "off", "spellcheck": "false"}
-        ),
-        help_text=_(
-            "Ketik kode wilayah Kemendagri desa/kelurahan, mis. 33.71.01.1001 (lihat halaman "
-            "Cakupan wilayah): wilayah kerja Anda terlalu luas untuk satu daftar pilihan."
-        ),
-        error_messages={
-            "invalid_choice": _(
-                "Kode desa/kelurahan ini tidak dikenal atau di luar wilayah kerja Anda."
+    wide = queryset.order_by().count() > MAX_DESA_OPTIONS  # once for all the form's desa fields
+    for name in names:
+        field = form.fields[name]
+        field.queryset = queryset
+        if wide:
+            form.fields[name] = DesaCodeField(
+                queryset=queryset,
+                required=field.required,
+                label=field.label,
+                widget=forms.TextInput(
+                    attrs={
+                        "placeholder": "33.71.01.1001",
+                        "autocomplete": "off",
+                        "spellcheck": "false",
+                    }
+                ),
+                help_text=_(
+                    "Ketik kode wilayah Kemendagri desa/kelurahan, mis. 33.71.01.1001 (lihat "
+                    "halaman Cakupan wilayah): wilayah kerja Anda terlalu luas untuk satu daftar "
+                    "pilihan."
+                ),
+                error_messages={
+                    "invalid_choice": _(
+                        "Kode desa/kelurahan ini tidak dikenal atau di luar wilayah kerja Anda."
+                    )
+                },
             )
-        },
-    )
 
 
 def _date_widgets(*names):
@@ -143,8 +149,7 @@ class PsmForm(forms.ModelForm):
         self.known_kecamatan = lambda kode: Wilayah.objects.filter(kode=kode).exists()
         self.warnings: list[str] = []
         desa_qs = desa_qs if desa_qs is not None else Wilayah.objects.none()
-        for name in ("desa_ktp", "desa_domisili", "desa_tugas"):
-            scope_desa_field(self, name, desa_qs)
+        scope_desa_fields(self, ("desa_ktp", "desa_domisili", "desa_tugas"), desa_qs)
         self.fields["spesialisasi"].queryset = Spesialisasi.objects.order_by("nama", "pk")
         self.fields["foto"].help_text = _("JPG atau PNG, paling besar 5 MB.")
 

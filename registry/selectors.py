@@ -6,7 +6,7 @@ from django.db.models import Count, Q
 from django.db.models.functions import Substr
 from django.utils.translation import gettext_lazy as _
 
-from psm_portal.access import region_q
+from psm_portal.access import region_q, spans_a_province
 from psm_portal.models import AuditEvent
 from registry.access import psm_visible_to, regions_in_scope
 from registry.filters import PsmFilter
@@ -20,9 +20,12 @@ def psm_filter(user, params) -> PsmFilter:
         .select_related("desa_tugas__induk")
         .prefetch_related("spesialisasi", "bimtek_set")
     )
-    codes = user.scope_codes
-    broad = not codes or min(code.count(".") for code in codes) == 0  # country or province
-    fs = PsmFilter(params or None, queryset=base, regions=regions_in_scope(user), broad_scope=broad)
+    fs = PsmFilter(
+        params or None,
+        queryset=base,
+        regions=regions_in_scope(user),
+        broad_scope=spans_a_province(user),
+    )
     return fs
 
 

@@ -26,6 +26,7 @@ from django.db.models import Q
 from django.tasks import task
 from django.utils import timezone
 
+from psm_portal.access import spans_a_province
 from reports import indicators, selectors
 from reports.models import CuplikanDasbor, TingkatIndikator
 
@@ -50,8 +51,7 @@ def snapshot_key(user, tahun: int, kecamatan: str) -> str:
 
 def computed_in_background(user, kecamatan: str) -> bool:
     """A province, several of them or the country, without a kecamatan chosen."""
-    codes = user.scope_codes
-    return not kecamatan and (not codes or min(code.count(".") for code in codes) == 0)
+    return not kecamatan and spans_a_province(user)
 
 
 # Bumped when the stored figures change shape: older snapshots are then computed again.
