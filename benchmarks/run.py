@@ -364,7 +364,7 @@ def _export_csv(procs, port, env, cookie):
 
 
 XLSX_SCRIPT = """
-import resource, time
+import time
 import django
 django.setup()
 from assessments import exports
@@ -382,7 +382,10 @@ document = GeneratedDocument.objects.create(
 started = time.perf_counter()
 status = build_document.call(str(document.pk))
 elapsed = time.perf_counter() - started
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+# VmHWM, not ru_maxrss: Linux carries ru_maxrss over an exec, so it would report the runner's own
+# peak (the process this one was forked from) whenever that was higher.
+with open("/proc/self/status") as status:
+    peak = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
 document.refresh_from_db()
 size = document.berkas.size if document.berkas else 0
 if document.berkas:
