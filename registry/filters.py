@@ -28,6 +28,12 @@ def search_psm(queryset, value: str):
     return queryset.filter(nama_cari__contains=term) if term else queryset
 
 
+def _spesialisasi_choices():
+    """A dozen rows in one plain query. (A ModelChoiceFilter reads its queryset with iterator(),
+    which on PostgreSQL opens a server-side cursor: DECLARE, FETCH and CLOSE on every page view.)"""
+    return list(Spesialisasi.objects.order_by("nama", "pk").values_list("pk", "nama"))
+
+
 # A select longer than this is not rendered whole: the user narrows the region first. It keeps
 # the list page fast for a provincial or national scope (8,563 desa in Jawa Tengah alone).
 MAX_REGION_OPTIONS = 300
@@ -56,10 +62,8 @@ class PsmFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(
         label=_("Status"), choices=StatusPsm.choices, empty_label=_("Semua status")
     )
-    spesialisasi = django_filters.ModelChoiceFilter(
-        label=_("Spesialisasi"),
-        queryset=Spesialisasi.objects.order_by("nama", "pk"),
-        empty_label=_("Semua spesialisasi"),
+    spesialisasi = django_filters.ChoiceFilter(
+        label=_("Spesialisasi"), choices=_spesialisasi_choices, empty_label=_("Semua spesialisasi")
     )
     bimtek = django_filters.ChoiceFilter(
         label=_("Pelatihan"),

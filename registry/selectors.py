@@ -10,7 +10,7 @@ from psm_portal.access import region_q, spans_a_province
 from psm_portal.models import AuditEvent
 from registry.access import psm_visible_to, regions_in_scope
 from registry.filters import PsmFilter
-from registry.models import Psm, StatusPsm, Wilayah
+from registry.models import Psm, PsmBimtek, StatusPsm, TingkatBimtek, Wilayah
 
 
 def psm_filter(user, params) -> PsmFilter:
@@ -31,6 +31,61 @@ def psm_filter(user, params) -> PsmFilter:
 
 def psm_filtered_queryset(fs: PsmFilter):
     return fs.qs.order_by(*fs.ordering())
+
+
+@dataclass(frozen=True, slots=True)
+class PsmRow:
+    """A row of the PSM list: only what it shows. (Model instances with their prefetched
+    spesialisasi and Bimtek took a third of the page's time at the national preset.)"""
+
+    pk: int
+    nama: str
+    nik: str
+    status: str
+    status_label: str
+    desa: str
+    kecamatan: str
+    spesialisasi: list[str]
+    bimtek: list[str]
+
+
+def psm_page_rows(page_queryset) -> list[PsmRow]:
+    """One page (a sliced ``psm_filtered_queryset``) as list rows with each PSM's spesialisasi
+    and Bimtek: three queries. (The paginator counts the queryset itself: counting these value
+    rows would join the regions for nothing.)"""
+    rows = list(
+        page_queryset.prefetch_related(None).values(
+            "pk", "nama", "nik", "status", "desa_tugas__nama", "desa_tugas__induk__nama"
+        )
+    )
+    ids = [row["pk"] for row in rows]
+    specs: dict[int, list[str]] = {}
+    tiers: dict[int, list[str]] = {}
+    if ids:
+        through = Psm.spesialisasi.through.objects.filter(psm_id__in=ids)
+        for psm_id, nama in through.order_by("spesialisasi__nama", "pk").values_list(
+            "psm_id", "spesialisasi__nama"
+        ):
+            specs.setdefault(psm_id, []).append(nama)
+        tier_labels = dict(TingkatBimtek.choices)
+        bimtek = PsmBimtek.objects.filter(psm_id__in=ids).order_by("tanggal", "pk")
+        for psm_id, tingkat in bimtek.values_list("psm_id", "tingkat"):
+            tiers.setdefault(psm_id, []).append(tier_labels.get(tingkat, tingkat))
+    status_labels = dict(StatusPsm.choices)
+    return [
+        PsmRow(
+            pk=row["pk"],
+            nama=row["nama"],
+            nik=row["nik"],
+            status=row["status"],
+            status_label=status_labels.get(row["status"], row["status"]),
+            desa=row["desa_tugas__nama"],
+            kecamatan=row["desa_tugas__induk__nama"] or "",
+            spesialisasi=specs.get(row["pk"], []),
+            bimtek=tiers.get(row["pk"], []),
+        )
+        for row in rows
+    ]
 
 
 RECENT_ACTIVITIES = 5

@@ -26,14 +26,6 @@ from registry.access import desa_in_scope, get_psm_for_user, require
 from registry.models import Psm
 
 PAGE_SIZE = 25
-# What a row of the list shows (a PSM has some thirty columns, addresses and motivation among them).
-LIST_COLUMNS = [
-    "nama",
-    "nik",
-    "status",
-    "desa_tugas__nama",
-    "desa_tugas__induk__nama",
-]
 SEARCH_SESSION_KEY = "registry.psm_search"
 SEARCHES_KEPT = 20
 
@@ -79,8 +71,9 @@ def psm_list(request):
     if request.method == "POST":
         return redirect(_remember_search(request))
     fs = selectors.psm_filter(request.user, _list_params(request))
-    rows = selectors.psm_filtered_queryset(fs).only(*LIST_COLUMNS)
+    rows = selectors.psm_filtered_queryset(fs)
     page = CachedCountPaginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = selectors.psm_page_rows(page.object_list)
     show_nik = has_permission(request.user, Perm.PSM_VIEW_NIK)
     return render(
         request,
