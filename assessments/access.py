@@ -47,8 +47,13 @@ def subjects_visible_to(user):
 CASE_RELATED = ("subjek__desa__induk", "psm", "kategori_utama", "desa__induk", "dibuat_oleh")
 
 
-def get_case_for_user(user, pk, *, perm: Perm = Perm.PPKS_VIEW) -> Asesmen:
-    case = cases_visible_to(user).select_related(*CASE_RELATED).filter(pk=pk).first()
+def get_case_for_user(
+    user, pk, *, perm: Perm = Perm.PPKS_VIEW, related: tuple[str, ...] = CASE_RELATED
+) -> Asesmen:
+    """The case if ``user`` may see it (404 otherwise), with ``related`` joined. Each join costs
+    PostgreSQL planning time: all of CASE_RELATED (eight joins) take 4 ms to plan for a 0.2 ms
+    lookup, so a page needing fewer asks for fewer."""
+    case = cases_visible_to(user).select_related(*related).filter(pk=pk).first()
     if case is None:
         raise Http404
     if not has_permission(user, perm):

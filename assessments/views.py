@@ -352,7 +352,7 @@ CONSENT_VERSION = "2026-11"
 @require_GET
 def case_detail(request, pk):
     user = request.user
-    case = get_case_for_user(user, pk)
+    case = get_case_for_user(user, pk, related=("subjek__desa__induk", "psm", "dibuat_oleh"))
     page = selectors.case_page(case)
     sensitive = sensitivity_of(case, page["categories"])
     details = may_see_details(user, case, sensitive)
