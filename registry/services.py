@@ -77,13 +77,24 @@ def age_on(birth: dt.date, on: dt.date) -> int:
     return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
 
 
-def activation_problems(psm: Psm, *, on: dt.date | None = None) -> list[str]:
+def activation_problems(
+    psm: Psm,
+    *,
+    on: dt.date | None = None,
+    sk_list: list[PsmAppointment] | None = None,
+    bimtek_list: list[PsmBimtek] | None = None,
+) -> list[str]:
     """Why ``psm`` cannot become aktif (Permensos 10/2019, domain.md §2.3); empty when they can.
 
     ``on`` defaults to the date of the latest SK; without an SK there is no appointment to check.
+    A caller that already holds the PSM's SK (newest first) and Bimtek records passes them in
+    (the profile page), sparing two queries.
     """
     problems = []
-    sk = psm.sk_set.order_by("-tanggal_sk", "-pk").first()
+    if sk_list is None:
+        sk = psm.sk_set.order_by("-tanggal_sk", "-pk").first()
+    else:
+        sk = sk_list[0] if sk_list else None
     if sk is None:
         problems.append(_("Belum ada SK pengangkatan."))
     on = on or (sk.tanggal_sk if sk else None)
@@ -98,10 +109,17 @@ def activation_problems(psm: Psm, *, on: dt.date | None = None) -> list[str]:
         problems.append(_("Desa/kelurahan KTP harus sama dengan desa/kelurahan tempat bertugas."))
     if not psm.bisa_baca_tulis:
         problems.append(_("PSM harus dapat membaca dan menulis."))
-    bimtek = psm.bimtek_set.filter(tingkat=TingkatBimtek.DASAR)
-    if on is not None:
-        bimtek = bimtek.filter(tanggal__lte=on)
-    if not bimtek.exists():
+    if bimtek_list is None:
+        bimtek = psm.bimtek_set.filter(tingkat=TingkatBimtek.DASAR)
+        if on is not None:
+            bimtek = bimtek.filter(tanggal__lte=on)
+        passed = bimtek.exists()
+    else:
+        passed = any(
+            b.tingkat == TingkatBimtek.DASAR and (on is None or b.tanggal <= on)
+            for b in bimtek_list
+        )
+    if not passed:
         problems.append(_("Belum lulus Bimtek dasar pada atau sebelum tanggal SK."))
     return problems
 

@@ -197,7 +197,9 @@ def psm_detail(request, pk):
         context["status_form"] = forms.StatusChangeForm(
             allowed=allowed, initial={"tanggal": timezone.localdate()}
         )
-        context["activation_problems"] = services.activation_problems(psm)
+        context["activation_problems"] = services.activation_problems(
+            psm, sk_list=context["sk_list"], bimtek_list=context["bimtek_list"]
+        )
     if has_permission(request.user, Perm.AUDIT_VIEW, psm):
         context["audit_trail"] = selectors.psm_audit_trail(psm)
     return render(request, "registry/psm_detail.html", context)

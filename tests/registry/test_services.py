@@ -110,6 +110,26 @@ def test_activation_age_is_counted_on_the_sk_date_with_no_upper_limit(staff, psm
     assert services.activation_problems(psm) == []
 
 
+def test_activation_problems_from_loaded_records_match_the_queries(staff, psm):
+    """The profile passes the SK and Bimtek lists it shows; the answers must be the same."""
+
+    def both():
+        sk_list = list(psm.sk_set.order_by("-tanggal_sk", "-pk"))
+        bimtek_list = list(psm.bimtek_set.order_by("tanggal", "pk"))
+        queried = services.activation_problems(psm)
+        loaded = services.activation_problems(psm, sk_list=sk_list, bimtek_list=bimtek_list)
+        assert loaded == queried
+        return loaded
+
+    assert len(both()) == 2  # no SK, no Bimtek
+    BimtekFactory(psm=psm, tanggal=dt.date(2021, 6, 1))  # passed after the SK below
+    SkFactory(psm=psm, tanggal_sk=dt.date(2021, 2, 1))
+    SkFactory(psm=psm, tanggal_sk=dt.date(2020, 2, 1))
+    assert [str(p) for p in both()] == ["Belum lulus Bimtek dasar pada atau sebelum tanggal SK."]
+    SkFactory(psm=psm, tanggal_sk=dt.date(2022, 2, 1))  # the latest SK decides
+    assert both() == []
+
+
 ALL = list(StatusPsm)
 LEGAL = {(a, b) for a, targets in services.TRANSITIONS.items() for b in targets}
 

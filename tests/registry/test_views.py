@@ -209,7 +209,7 @@ def test_psm_profile_query_count_is_constant(staff_client, many_psm, django_asse
     for i in range(3):
         SkFactory(psm=psm, tanggal_sk=dt.date(2021, 2, 1 + i))
         KegiatanFactory(psm=psm, tanggal=dt.date(2026, 3, 1 + i))
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(13):
         response = staff_client.get(reverse("registry:psm-detail", args=[psm.pk]))
     assert response.status_code == 200
     assert len(response.context["kegiatan_terakhir"]) == 3
