@@ -195,8 +195,11 @@ def stalled_referrals(user, *, today: dt.date, days: int | None = None, kecamata
 MAX_KECAMATAN_OPTIONS = 300
 
 
-def kecamatan_options(user, *, chosen: str = "") -> list:
-    scoped = Wilayah.objects.filter(tingkat=3).filter(region_q(user, "kode"))
+def kecamatan_options(user, *, chosen: str = "") -> list[dict]:
+    """The kecamatan a filter offers (``kode``, ``nama``): all of the scope's, or past
+    MAX_KECAMATAN_OPTIONS only the chosen one. Value rows: finding out that a national scope has
+    too many reads 301 of them on every view (model instances cost 3 ms of it)."""
+    scoped = Wilayah.objects.filter(tingkat=3).filter(region_q(user, "kode")).values("kode", "nama")
     rows = list(scoped.order_by("nama", "kode")[: MAX_KECAMATAN_OPTIONS + 1])
     if len(rows) > MAX_KECAMATAN_OPTIONS:
         return list(scoped.filter(kode=chosen)) if chosen else []

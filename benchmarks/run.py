@@ -384,8 +384,8 @@ status = build_document.call(str(document.pk))
 elapsed = time.perf_counter() - started
 # VmHWM, not ru_maxrss: Linux carries ru_maxrss over an exec, so it would report the runner's own
 # peak (the process this one was forked from) whenever that was higher.
-with open("/proc/self/status") as status:
-    peak = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
+with open("/proc/self/status") as proc_status:
+    peak = next(int(line.split()[1]) for line in proc_status if line.startswith("VmHWM:")) / 1024
 document.refresh_from_db()
 size = document.berkas.size if document.berkas else 0
 if document.berkas:
