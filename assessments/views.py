@@ -533,10 +533,9 @@ def review_queue(request):
         else "",
         "min_hari": _int(request.GET.get("min_hari")),
     }
-    page = CachedCountPaginator(selectors.review_queue(user, **filters), 50).get_page(
-        request.GET.get("page")
-    )
-    page.object_list = selectors.queue_page_details(page.object_list)
+    page = CachedCountPaginator(
+        selectors.review_queue(user, **filters), 50, build=selectors.queue_page_details
+    ).get_page(request.GET.get("page"))
     return render(
         request,
         "assessments/queue.html",

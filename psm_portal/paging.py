@@ -20,7 +20,20 @@ logger = logging.getLogger(__name__)
 
 
 class CachedCountPaginator(Paginator):
+    """``build``, if given, turns a page's slice of the queryset into what the page shows (value
+    rows with their details, one query each): the paginator counts the queryset itself, and a
+    page is loaded once, as its rows."""
+
     _kept_key = None  # set when the total came from the cache
+
+    def __init__(self, object_list, per_page, *args, build=None, **kwargs):
+        super().__init__(object_list, per_page, *args, **kwargs)
+        self.build = build
+
+    def _get_page(self, object_list, number, paginator):
+        if self.build is not None:
+            object_list = self.build(object_list)
+        return super()._get_page(object_list, number, paginator)
 
     @cached_property
     def count(self) -> int:

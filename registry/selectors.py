@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Q
+from django.db.models import Count, Prefetch, Q
 from django.db.models.functions import Substr
 from django.utils.translation import gettext_lazy as _
 
@@ -10,7 +10,7 @@ from psm_portal.access import region_q, spans_a_province
 from psm_portal.models import AuditEvent
 from registry.access import psm_visible_to, regions_in_scope
 from registry.filters import PsmFilter
-from registry.models import Psm, PsmBimtek, StatusPsm, TingkatBimtek, Wilayah
+from registry.models import Psm, PsmBimtek, Spesialisasi, StatusPsm, TingkatBimtek, Wilayah
 
 
 def psm_filter(user, params) -> PsmFilter:
@@ -18,7 +18,10 @@ def psm_filter(user, params) -> PsmFilter:
     base = (
         psm_visible_to(user)
         .select_related("desa_tugas__induk")
-        .prefetch_related("spesialisasi", "bimtek_set")
+        .prefetch_related(
+            Prefetch("spesialisasi", queryset=Spesialisasi.objects.order_by("nama", "pk")),
+            "bimtek_set",
+        )
     )
     fs = PsmFilter(
         params or None,

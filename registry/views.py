@@ -72,8 +72,9 @@ def psm_list(request):
         return redirect(_remember_search(request))
     fs = selectors.psm_filter(request.user, _list_params(request))
     rows = selectors.psm_filtered_queryset(fs)
-    page = CachedCountPaginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    page.object_list = selectors.psm_page_rows(page.object_list)
+    page = CachedCountPaginator(rows, PAGE_SIZE, build=selectors.psm_page_rows).get_page(
+        request.GET.get("page")
+    )
     show_nik = has_permission(request.user, Perm.PSM_VIEW_NIK)
     return render(
         request,

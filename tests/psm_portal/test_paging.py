@@ -60,3 +60,21 @@ def test_a_page_past_the_end_of_a_shrunk_list_counts_again(five_psm, settings):
     page = CachedCountPaginator(rows, 2).get_page(3)
     assert page.number == 1 and page.paginator.count == 2
     assert [p.pk for p in page.object_list] == [p.pk for p in five_psm[3:]]
+
+
+def test_built_pages_are_loaded_once_as_their_rows(five_psm, settings, django_assert_num_queries):
+    """With ``build`` the page holds what it returns, and a later page of a kept total is read
+    once (the emptiness check used to load the slice as models, then the view again as rows)."""
+    settings.PSM_COUNT_CACHE_MIN_ROWS = 5
+    rows = Psm.objects.order_by("pk")
+
+    def names(page_queryset):
+        return list(page_queryset.values_list("nama", flat=True))
+
+    assert CachedCountPaginator(rows, 2, build=names).count == 5  # kept from now on
+    with django_assert_num_queries(1):
+        page = CachedCountPaginator(rows, 2, build=names).get_page(2)
+    assert page.object_list == [p.nama for p in five_psm[2:4]]
+    Psm.objects.filter(pk__in=[p.pk for p in five_psm[:3]]).delete()  # the kept total is stale
+    page = CachedCountPaginator(rows, 2, build=names).get_page(3)
+    assert page.number == 1 and page.object_list == [p.nama for p in five_psm[3:]]
