@@ -83,25 +83,11 @@ UPDATE_FIELDS = [
     "pekerjaan",
     "tanggal_bergabung",
 ]
-# The row form's cleaned values kept on the batch for the commit (regions as the row's desa_kode):
-# the commit writes what the preview checked instead of validating every row a second time.
+# The row form's cleaned values kept on the batch for the commit: the fields the registration
+# service writes, but for the regions (kept as the row's desa_kode) and the photo (a roster has
+# none). The commit writes what the preview checked instead of validating every row again.
 CLEANED_FIELDS = [
-    "nik",
-    "nama",
-    "jenis_kelamin",
-    "tempat_lahir",
-    "tanggal_lahir",
-    "kewarganegaraan",
-    "alamat_ktp",
-    "alamat_domisili",
-    "telepon",
-    "email",
-    "pendidikan",
-    "pekerjaan",
-    "tanggal_bergabung",
-    "bisa_baca_tulis",
-    "pernyataan_komitmen",
-    "motivasi",
+    f for f in services.PSM_FIELDS if f not in {"desa_ktp", "desa_domisili", "desa_tugas", "foto"}
 ]
 REQUIRED = [
     "nik",

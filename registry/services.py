@@ -49,7 +49,8 @@ BULK_REFUSED = gettext_lazy(
     "dimasukkan orang lain). Tidak ada yang disimpan; periksa lalu coba lagi."
 )
 
-_PSM_FIELDS = [
+# The PSM columns registration and updates write (the roster import keeps them for its commit).
+PSM_FIELDS = [
     "nik",
     "nama",
     "jenis_kelamin",
@@ -127,7 +128,7 @@ def activation_problems(
 @transaction.atomic
 def psm_register(*, data: dict, spesialisasi=(), by, today: dt.date) -> Psm:
     """Register a new PSM or candidate. New records start as calon."""
-    psm = Psm(**{k: v for k, v in data.items() if k in _PSM_FIELDS})
+    psm = Psm(**{k: v for k, v in data.items() if k in PSM_FIELDS})
     psm.status = StatusPsm.CALON
     psm.status_sejak = today
     psm.full_clean()
@@ -153,7 +154,7 @@ def psm_register_many(*, rows: list[dict], by, today: dt.date) -> list[Psm]:
     audit event."""
     people = []
     for data in rows:
-        psm = Psm(**{k: v for k, v in data.items() if k in _PSM_FIELDS})
+        psm = Psm(**{k: v for k, v in data.items() if k in PSM_FIELDS})
         psm.status, psm.status_sejak = StatusPsm.CALON, today
         psm.nama_cari = normalise_for_search(psm.nama)
         # Uniqueness and regions are checked below in one query each; the check constraints
@@ -223,7 +224,7 @@ def psm_update(*, psm: Psm, data: dict, spesialisasi=None, by) -> Psm:
     psm = Psm.objects.select_for_update().get(pk=psm.pk)
     before = audit.snapshot(psm)
     for key, value in data.items():
-        if key in _PSM_FIELDS:
+        if key in PSM_FIELDS:
             setattr(psm, key, value)
     psm.full_clean()
     psm.save()
@@ -255,7 +256,7 @@ def psm_update_many(*, changes: list[tuple[Psm, dict]], by) -> list[Psm]:
         psm = locked[psm.pk]
         before = audit.snapshot(psm)
         for key, value in data.items():
-            if key in _PSM_FIELDS:
+            if key in PSM_FIELDS:
                 setattr(psm, key, value)
         psm.full_clean(
             exclude=["desa_ktp", "desa_tugas", "desa_domisili"],
@@ -277,7 +278,7 @@ def psm_update_many(*, changes: list[tuple[Psm, dict]], by) -> list[Psm]:
             _("Kode desa/kelurahan tidak dikenal: %(k)s.")
             % {"k": ", ".join(sorted(codes - known)[:5])}
         )
-    fields = [f for f in _PSM_FIELDS if any(f in data for _psm, data in changes)]
+    fields = [f for f in PSM_FIELDS if any(f in data for _psm, data in changes)]
     try:
         with transaction.atomic():
             Psm.objects.bulk_update(people, [*fields, "nama_cari", "updated_at"], batch_size=500)
