@@ -3,6 +3,7 @@ import subprocess
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from psm_portal.models import Role
 from registry.models import Wilayah
@@ -29,7 +30,14 @@ def staff_client(client, staff):
 
 @pytest.fixture
 def event(staff, regions):
-    event = EventFactory(status=StatusEvent.BUKA)
+    # Registration open on TODAY (the services' date here) and on the day the suite runs (the
+    # views' date): the enrolment pages would otherwise close once the calendar passes the window.
+    real_today = timezone.localdate()
+    event = EventFactory(
+        status=StatusEvent.BUKA,
+        pendaftaran_mulai=min(dt.date(2026, 11, 1), real_today),
+        pendaftaran_selesai=max(dt.date(2026, 11, 30), real_today),
+    )
     for day in (dt.date(2026, 12, 7), dt.date(2026, 12, 8)):
         event.hari_set.create(tanggal=day)
     return event
