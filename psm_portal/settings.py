@@ -81,6 +81,9 @@ TEMPLATES = [
     },
 ]
 
+# Django's form renderer with its stock widget templates written out in Python (same markup).
+FORM_RENDERER = "psm_portal.forms_renderer.FastWidgetRenderer"
+
 # SQLite is the embedded default for `make run`; production and CI set DATABASE_URL to PostgreSQL.
 # Persistent connections: a new PostgreSQL connection costs ~13 ms here (machine notes).
 DATABASE_URL = env_str("DATABASE_URL", "")
