@@ -6,6 +6,7 @@ Views never test roles or ``is_staff`` themselves: they load objects through an 
 role may read but not do what was asked.
 """
 
+import time
 from enum import StrEnum
 
 from django.db.models import Q
@@ -175,8 +176,26 @@ def _covers_every_province(user, codes) -> bool:
     return user._covers_every_province
 
 
-def _province_codes() -> set[str]:
-    """The provinces loaded (one small query, asked only for accounts listing 30+ codes)."""
-    from registry.models import Wilayah
+# Provinces change only when load_regions adds one (which calls forget_province_codes); another
+# process catches up within this many seconds. Until then the one thing an account listing every
+# other province could see is a province loaded moments ago, with no PSM or case in it yet.
+PROVINCE_CODES_SECONDS = 300
+_provinces: tuple[float, frozenset[str]] | None = None
 
-    return set(Wilayah.objects.filter(tingkat=1).values_list("kode", flat=True))
+
+def _province_codes() -> frozenset[str]:
+    """The provinces loaded, kept per process (asked only for accounts listing 30+ codes, on
+    every request of theirs: one query each before)."""
+    global _provinces
+    now = time.monotonic()
+    if _provinces is None or now - _provinces[0] > PROVINCE_CODES_SECONDS:
+        from registry.models import Wilayah
+
+        codes = frozenset(Wilayah.objects.filter(tingkat=1).values_list("kode", flat=True))
+        _provinces = (now, codes)
+    return _provinces[1]
+
+
+def forget_province_codes() -> None:
+    global _provinces
+    _provinces = None

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from lokal import wilayah as lokal_wilayah
 
+from psm_portal.access import forget_province_codes
 from registry.models import Wilayah
 
 CODE_RE = re.compile(r"^\d{2}(\.\d{2}(\.\d{2}(\.[123]\d{3})?)?)?$")
@@ -81,4 +82,5 @@ def load_regions(root: str | None, *, dry_run: bool = False) -> LoadResult:
         Wilayah.objects.bulk_update(
             to_update, ["nama", "tingkat", "jenis", "induk"], batch_size=5000
         )
+    forget_province_codes()
     return result

@@ -2,6 +2,7 @@ import os
 
 import pytest
 
+from psm_portal.access import forget_province_codes
 from psm_portal.models import Kantor, Role
 from registry.models import Wilayah
 from registry.regions import load_regions
@@ -10,6 +11,12 @@ from tests.factories import MAGELANG_SELATAN, PsmFactory, make_user
 # Playwright's sync API runs an event loop in the test thread; Django would refuse the ORM calls of
 # live_server set-up without this. Tests only, never production (machine notes).
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_province_codes():
+    """Each test's regions are its own: the per-process list of provinces starts empty."""
+    forget_province_codes()
 
 
 @pytest.fixture

@@ -129,6 +129,27 @@ def test_region_q_drops_the_filter_only_for_a_scope_of_every_province():
     assert str(region_q(nested, "kode")).count("startswith") == 1  # 33.71 lies inside 33
 
 
+@pytest.mark.django_db
+def test_province_list_is_kept_per_process_until_regions_are_loaded(
+    django_assert_num_queries,
+):
+    from types import SimpleNamespace
+
+    from django.db.models import Q
+
+    from psm_portal.access import region_q
+    from registry.models import Wilayah
+
+    codes = [f"{n:02d}" for n in range(11, 45)]
+    Wilayah.objects.bulk_create([Wilayah(kode=c, nama=f"Provinsi {c}", tingkat=1) for c in codes])
+    everywhere = SimpleNamespace(scope_codes=tuple(codes), role="staf")
+    assert region_q(everywhere, "kode") == Q()
+    with django_assert_num_queries(0):  # a later request of a national account asks nothing
+        assert region_q(SimpleNamespace(scope_codes=tuple(codes), role="staf"), "kode") == Q()
+    load_regions("51.71")  # adds province 51 (Bali), which this account does not hold
+    assert region_q(SimpleNamespace(scope_codes=tuple(codes), role="staf"), "kode") != Q()
+
+
 def test_choice_labels_follow_the_active_language_and_keep_unknown_values(regions):
     from django.utils import translation
 
