@@ -161,3 +161,24 @@ def test_choice_labels_follow_the_active_language_and_keep_unknown_values(region
         assert psm.get_status_display() == "Active"
     psm.status = "tidak-dikenal"
     assert psm.get_status_display() == "tidak-dikenal"
+
+
+def test_menu_follows_the_role_and_the_language(client, users):
+    """The menu is kept per role and language: each account still gets its own."""
+
+    def menu(role, language="id"):
+        client.force_login(users[role])
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+        body = client.get(reverse("training:event-list")).content.decode()
+        return body[body.index('<ul class="navbar-nav me-auto">') : body.index("</ul>")]
+
+    staff_menu = menu(Role.STAF)
+    assert "Daftar PSM" in staff_menu and "Impor" in staff_menu and "Kasus PPKS" in staff_menu
+    supervisor_menu = menu(Role.SUPERVISOR)
+    assert "Daftar PSM" in supervisor_menu and "Impor" not in supervisor_menu
+    psm_menu = menu(Role.PSM)
+    assert "Kasus saya" in psm_menu and "Daftar PSM" not in psm_menu
+    assert "Dasbor" not in menu(Role.VERIFIKATOR)
+    english = menu(Role.STAF, "en")
+    assert "Daftar PSM" not in english and "Import" in english
+    assert menu(Role.STAF) == staff_menu
