@@ -7,6 +7,7 @@ Reference data is data (seeded by migration 0002, editable in the admin), keyed 
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -473,14 +474,20 @@ class Transisi(ChoiceLabels, models.Model):
 
     @property
     def komentar_berlabel(self) -> list[tuple[str, str]]:
-        """The per-field comments with the field's label, as the form shows it."""
-        labels = {
-            f.name: str(f.verbose_name).capitalize()
-            for f in Asesmen._meta.get_fields()
-            if hasattr(f, "verbose_name")
-        }
-        labels["foto"] = str(_("Foto"))
-        return [(labels.get(name, name), text) for name, text in (self.komentar or {}).items()]
+        """The per-field comments with the field's label, as the form shows it (labels looked up
+        for the commented fields only: a case page shows several transitions)."""
+        return [(_comment_label(name), text) for name, text in (self.komentar or {}).items()]
+
+
+def _comment_label(name: str) -> str:
+    if name == "foto":
+        return str(_("Foto"))
+    try:
+        field = Asesmen._meta.get_field(name)
+    except FieldDoesNotExist:
+        return name
+    label = getattr(field, "verbose_name", None)
+    return str(label).capitalize() if label is not None else name
 
 
 class StatusRujukan(models.TextChoices):

@@ -166,7 +166,14 @@ def spans_a_province(user) -> bool:
 
 def _outermost(codes) -> tuple[str, ...]:
     """Scope codes without those inside another one (33.71 is inside 33)."""
-    return tuple(c for c in codes if not any(c.startswith(f"{o}.") for o in codes if o != c))
+    held = set(codes)
+    return tuple(c for c in codes if not any(parent in held for parent in _parents(c)))
+
+
+def _parents(code: str):
+    """33.71.01 -> 33, 33.71."""
+    parts = code.split(".")
+    return (".".join(parts[:i]) for i in range(1, len(parts)))
 
 
 def _covers_every_province(user, codes) -> bool:

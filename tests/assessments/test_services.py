@@ -151,6 +151,22 @@ def test_returning_needs_a_comment(people):
     assert moved.transisi_set.get(ke=S.DIKEMBALIKAN).komentar == {"masalah": "Terlalu singkat"}
 
 
+def test_field_comments_carry_the_form_label_in_the_reader_language():
+    from django.utils.translation import override
+
+    from assessments.models import Transisi
+
+    transition = Transisi(komentar={"masalah": "Singkat", "foto": "Buram", "hilang": "?"})
+    assert transition.komentar_berlabel == [
+        ("Masalah utama", "Singkat"),
+        ("Foto", "Buram"),
+        ("hilang", "?"),
+    ]
+    with override("en"):
+        assert transition.komentar_berlabel[0][0] != "Masalah utama"
+    assert Transisi(komentar=None).komentar_berlabel == []
+
+
 def test_a_remote_assessment_cannot_be_closed_as_handled_without_a_visit(people):
     case = make_case(people["psm_a"], jenis="jarak_jauh", metode_kontak="telepon")
     case = _move(case, S.DIVERIFIKASI, people["staf"])

@@ -129,6 +129,13 @@ def test_region_q_drops_the_filter_only_for_a_scope_of_every_province():
     assert str(region_q(nested, "kode")).count("startswith") == 1  # 33.71 lies inside 33
 
 
+def test_scope_codes_inside_another_one_are_dropped():
+    from psm_portal.access import _outermost
+
+    codes = ("33", "33.71", "33.71.01.1001", "34.01", "34.01.02", "34.010", "35.7")
+    assert _outermost(codes) == ("33", "34.01", "34.010", "35.7")
+
+
 @pytest.mark.django_db
 def test_province_list_is_kept_per_process_until_regions_are_loaded(
     django_assert_num_queries,
