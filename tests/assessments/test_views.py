@@ -307,6 +307,22 @@ def test_a_queue_row_shows_its_categories_main_in_bold_and_labels(client, people
     assert "Segera" in row and "Diajukan" in row
 
 
+def test_a_queue_row_links_its_case_escapes_names_and_flags_emergencies(client, people):
+    case = make_case(
+        people["psm_a"], subject={"nama": '<script>alert("x")</script> & Putri'}, urgensi="darurat"
+    )
+    page = _client(client, people["staf"]).get(reverse("assessments:queue")).content.decode()
+    start = page.rindex("<tr>", 0, page.index(f'value="{case.pk}"'))
+    row = page[start:].split("</tr>")[0]
+    assert "<script>" not in page
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; Putri</a>" in row
+    assert 'aria-label="&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; Putri"' in row
+    assert f'<a href="{reverse("assessments:case-detail", args=[case.pk])}">' in row
+    assert '<span class="badge text-bg-danger">Darurat</span>' in row
+    assert people["psm_a"].psm.nama in row
+    assert "menit" in row  # waiting since it was submitted
+
+
 def test_stalled_referrals_appear_after_the_office_deadline(client, people, office):
     case = make_case(people["psm_a"])
     from assessments import services
