@@ -319,6 +319,22 @@ def test_psm_list_masks_nik_for_supervisor(client, users, psm):
     assert psm.nik not in body and f"{psm.nik[:4]}**********{psm.nik[-2:]}" in body
 
 
+def test_psm_list_row_links_the_profile_escapes_and_labels(staff_client, regions):
+    psm = PsmFactory(nama='<img src=x onerror="alert(1)"> & Sri', status="nonaktif")
+    body = staff_client.get(reverse("registry:psm-list")).content.decode()
+    start = body.rindex("<tr>", 0, body.index(reverse("registry:psm-detail", args=[psm.pk])))
+    row = body[start : body.index("</tr>", start)]
+    assert "<img" not in body
+    link = reverse("registry:psm-detail", args=[psm.pk])
+    assert f'<a href="{link}">&lt;img src=x onerror=&quot;alert(1)&quot;&gt; &amp; Sri</a>' in row
+    assert f'<td class="nik">{psm.nik}</td>' in row  # staff may see whole NIKs
+    assert '<span class="badge text-bg-warning">Nonaktif</span>' in row
+    assert '<span class="text-body-secondary">belum</span>' in row  # no Bimtek yet
+    assert psm.desa_tugas.nama in row and psm.desa_tugas.induk.nama in row
+    empty = staff_client.get(reverse("registry:psm-list"), {"status": "berhenti"})
+    assert "Tidak ada PSM yang cocok dengan saringan." in empty.content.decode()
+
+
 def test_export_csv_neutralises_formulas_and_is_audited(staff_client, regions):
     PsmFactory(nama='=HYPERLINK("http://x")')
     PsmFactory(nama="@SUM(A1)")

@@ -1,0 +1,51 @@
+"""The PSM list's table rows, written in Python.
+
+Why: 25 rows of seven cells through template nodes cost about 3 ms of the page's 11 ms of CPU
+(measured in-process at the national preset); written here, a fifth of that. Django's admin
+builds its change-list cells in Python too (``items_for_result``). The markup is the one the
+template wrote, byte for byte; ``tests/registry/test_views.py`` checks the rows' content, links,
+NIK masking and escaping.
+"""
+
+from html import escape
+
+from django import template
+from django.urls import reverse
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
+
+from psm_portal.privacy import mask_nik
+
+register = template.Library()
+
+# reverse() costs about 10 us a call; a page's links differ only in the PSM's number.
+_PK = "999999999999"
+_BADGE = {"aktif": "success", "calon": "info", "nonaktif": "warning"}
+
+
+@register.simple_tag
+def psm_rows(rows, show_nik: bool) -> SafeString:
+    """``rows`` from ``registry.selectors.psm_page_rows``; ``show_nik`` for roles that may see
+    whole NIKs (everyone else sees them masked). Every value is escaped here."""
+    href = escape(reverse("registry:psm-detail", args=[_PK]))
+    not_yet = f'<span class="text-body-secondary">{escape(gettext("belum"))}</span>'
+    return mark_safe(  # noqa: S308 -- every value below is escaped
+        "".join(_psm_row(row, show_nik, href, not_yet) for row in rows)
+    )
+
+
+def _psm_row(row, show_nik: bool, href: str, not_yet: str) -> str:
+    nik = row.nik if show_nik else mask_nik(row.nik)
+    bimtek = ", ".join(escape(b) for b in row.bimtek) if row.bimtek else not_yet
+    return (
+        "\n    <tr>\n"
+        f'      <td><a href="{href.replace(_PK, str(row.pk))}">{escape(row.nama)}</a></td>\n'
+        f'      <td class="nik">{escape(nik)}</td>\n'
+        f"      <td>{escape(row.desa)}</td>\n"
+        f"      <td>{escape(row.kecamatan)}</td>\n"
+        f'      <td><span class="badge text-bg-{_BADGE.get(row.status, "secondary")}">'
+        f"{escape(str(row.status_label))}</span></td>\n"
+        f"      <td>{', '.join(escape(s) for s in row.spesialisasi)}</td>\n"
+        f"      <td>{bimtek}</td>\n"
+        "    </tr>\n  "
+    )
