@@ -195,9 +195,9 @@ def psm_detail(request, pk):
     }
     if context["can_status"]:
         allowed = services.TRANSITIONS.get(psm.status, set())
-        context["status_form"] = forms.StatusChangeForm(
-            allowed=allowed, initial={"tanggal": timezone.localdate()}
-        )
+        today = timezone.localdate()
+        context["status_form"] = forms.StatusChangeForm(allowed=allowed, initial={"tanggal": today})
+        context["status_form_day"] = today.isoformat()
         context["activation_problems"] = services.activation_problems(
             psm, sk_list=context["sk_list"], bimtek_list=context["bimtek_list"]
         )

@@ -1,6 +1,7 @@
 import csv
 import datetime as dt
 import io
+import re
 import subprocess
 
 import pytest
@@ -333,6 +334,23 @@ def test_psm_list_row_links_the_profile_escapes_and_labels(staff_client, regions
     assert psm.desa_tugas.nama in row and psm.desa_tugas.induk.nama in row
     empty = staff_client.get(reverse("registry:psm-list"), {"status": "berhenti"})
     assert "Tidak ada PSM yang cocok dengan saringan." in empty.content.decode()
+
+
+def test_profile_status_form_offers_the_moves_of_each_status(staff_client, regions):
+    """The form is kept per status, language and day: each PSM still gets their status's moves."""
+    from django.utils import timezone
+
+    def moves(psm):
+        body = staff_client.get(reverse("registry:psm-detail", args=[psm.pk])).content.decode()
+        form = body[body.index('name="ke"') : body.index("</select>", body.index('name="ke"'))]
+        return set(re.findall(r'<option value="([a-z]+)"', form)), body
+
+    calon, aktif = PsmFactory(status="calon"), PsmFactory(status="aktif")
+    (calon_moves, body), (aktif_moves, _) = moves(calon), moves(aktif)
+    assert "aktif" in calon_moves and "aktif" not in aktif_moves
+    assert "nonaktif" in aktif_moves
+    assert moves(PsmFactory(status="calon"))[0] == calon_moves
+    assert f'value="{timezone.localdate().isoformat()}"' in body
 
 
 def test_export_csv_neutralises_formulas_and_is_audited(staff_client, regions):
