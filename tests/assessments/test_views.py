@@ -218,6 +218,22 @@ def test_export_is_permission_checked_masked_and_audited(client, people):
 # --- review ----------------------------------------------------------------------------------
 
 
+def test_case_page_offers_the_review_forms_in_the_reader_language(client, people):
+    """The forms' fields are kept per language: each language still gets its own labels."""
+    from django.conf import settings
+
+    case = make_case(people["psm_a"])
+    staff = _client(client, people["staf"])
+    url = reverse("assessments:case-detail", args=[case.pk])
+    page = staff.get(url).content.decode()
+    assert 'name="komentar_kondisi_rumah"' in page and "Kondisi tempat tinggal" in page
+    assert 'name="alasan_tutup"' in page and "Alasan penutupan" in page
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    english = staff.get(url).content.decode()
+    assert 'name="komentar_kondisi_rumah"' in english
+    assert "Alasan penutupan" not in english and "Kondisi tempat tinggal" not in english
+
+
 def test_return_with_field_comments_reaches_the_psm_and_resubmission_shows_the_diff(client, people):
     case = make_case(people["psm_a"])
     staff = _client(client, people["staf"])
