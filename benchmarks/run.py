@@ -263,6 +263,29 @@ def _load():
     return [round(x, 2) for x in os.getloadavg()]
 
 
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(worker_pids) -> dict[str, float]:
+    """CPU (user + system) used so far by the gunicorn workers and by every PostgreSQL process,
+    read from /proc: around a page's load it says where its requests spent the machine."""
+    out = {"workers": 0.0, "postgres": 0.0}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # the process ended meanwhile
+            continue
+        name = text[text.index("(") + 1 : text.rindex(")")]
+        pid = int(stat.parent.name)
+        kind = "workers" if pid in worker_pids else None
+        if kind is None and name.startswith("postgres"):
+            kind = "postgres"
+        if kind:
+            fields = text[text.rindex(")") + 2 :].split()
+            out[kind] += (int(fields[11]) + int(fields[12])) / _TICKS
+    return out
+
+
 class Processes:
     """Every process this run starts, stopped on the way out whatever happened."""
 
@@ -543,17 +566,19 @@ def _table(results) -> str:
         f"load average before the run {results['load_before']}.",
         "",
         "| page | queries | first render ms | req/s | x baseline | p50 ms | p95 ms | non-2xx "
-        "| timeouts | load (1 min) |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| timeouts | load (1 min) | CPU ms/request: workers | PostgreSQL |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, r in results["pages"].items():
         r["rps_ratio"] = round(r["rps"] / base["rps"], 3)
         q = results["queries"].get(name, {})
+        cpu = r.get("cpu_ms_per_request", {})
         rps = f"{r['rps']:.0f}" if r["rps"] >= 10 else f"{r['rps']:.1f}"
         lines.append(
             f"| {name} | {q.get('queries', '')} | {q.get('first_ms', '')} | {rps} | "
             f"{r['rps_ratio']:.2f} | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} | "
-            f"{r['errors_status']} | {r['errors_timeout']} | {r['load_after'][0]} |"
+            f"{r['errors_status']} | {r['errors_timeout']} | {r['load_after'][0]} | "
+            f"{cpu.get('workers', '')} | {cpu.get('postgres', '')} |"
         )
     refresh = results.get("dashboard_refresh_s")
     first = results["queries"].get("dashboard, first visit", {})
@@ -673,7 +698,15 @@ def main(argv=None):
             url = f"http://{HOST}:{args.port}{path}"
             _wrk(url, cookie, 2, args.connections)  # warm-up: persistent connections, caches
             _drain(args.port, args.workers)
+            workers = set(_children(server.pid))
+            cpu_before = _cpu_seconds(workers)
             results["pages"][name] = _wrk(url, cookie, args.seconds, args.connections)
+            cpu_after = _cpu_seconds(workers)
+            served = max(1, results["pages"][name]["requests"])
+            results["pages"][name]["cpu_ms_per_request"] = {
+                kind: round((cpu_after[kind] - cpu_before[kind]) / served * 1000, 2)
+                for kind in cpu_after
+            }
             results["pages"][name]["load_after"] = _load()
             results["pages"][name]["drain_s"] = _drain(args.port, args.workers)
             print(f"  {name}: {results['pages'][name]['rps']:.0f} req/s")
