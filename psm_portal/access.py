@@ -179,7 +179,8 @@ def _parents(code: str):
 def _covers_every_province(user, codes) -> bool:
     """Asked once per request (kept on the user object) for accounts listing 30+ codes."""
     if getattr(user, "_covers_every_province", None) is None:
-        user._covers_every_province = set(codes) >= _province_codes()
+        provinces = _province_codes()
+        user._covers_every_province = bool(provinces) and set(codes) >= provinces
     return user._covers_every_province
 
 
@@ -199,6 +200,8 @@ def _province_codes() -> frozenset[str]:
         from registry.models import Wilayah
 
         codes = frozenset(Wilayah.objects.filter(tingkat=1).values_list("kode", flat=True))
+        if not codes:  # regions not loaded yet: nothing to keep
+            return codes
         _provinces = (now, codes)
     return _provinces[1]
 

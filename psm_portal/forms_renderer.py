@@ -4,13 +4,13 @@ Why: every select, input and textarea of a form is rendered through three to fou
 templates (``select.html`` includes ``attrs.html``, and ``select_option.html`` once per option,
 which includes ``attrs.html`` again). On the portal's filter forms that was a fifth of a list
 page's CPU (measured with ``python -m benchmarks.profile_pages``). This renderer writes the same
-markup, byte for byte, from the widget's context with ``format_html``-style escaping; anything
-else (form and field templates, crispy's templates, a widget template an app overrides, an option
-template other than Django's) goes through the templates as before.
+markup, byte for byte, from the widget's context, escaping as the templates do (a value marked
+safe stays as it is); anything else goes through the templates as before: form and field
+templates, crispy's templates, a widget whose templates (or the ones they include) an app
+overrides, an option template other than Django's, a callable value (the templates call it).
 ``tests/psm_portal/test_forms_renderer.py`` renders every widget kind both ways and compares.
 """
 
-from functools import cache
 from pathlib import Path
 
 import django
@@ -18,6 +18,7 @@ from django.forms.renderers import DjangoTemplates
 from django.template.base import render_value_in_context
 from django.template.context import Context
 from django.utils.html import escape
+from django.utils.safestring import SafeData
 
 _STOCK_DIR = Path(django.__file__).parent / "forms" / "templates"
 _WIDGETS = "django/forms/widgets/"
@@ -52,17 +53,32 @@ _CONTEXT = Context(autoescape=True)
 
 
 def _out(value) -> str:
-    return render_value_in_context(value, _CONTEXT)
+    return render_value_in_context(_plain(value), _CONTEXT)
+
+
+class _Fallback(Exception):
+    """A value the templates would treat specially (a callable): let them render the widget."""
+
+
+def _plain(value):
+    """What the template engine would look up: a callable is called there; leave it to it."""
+    if callable(value):
+        raise _Fallback
+    return value
 
 
 def _stringformat_s(value) -> str:
-    """`{{ value|stringformat:'s' }}`: the filter's result is a plain string, so always escaped."""
+    """`{{ value|stringformat:'s' }}`: escaped, unless the value was marked safe (the filter
+    keeps a safe input safe)."""
+    value = _plain(value)
+    safe = isinstance(value, SafeData)
     if isinstance(value, tuple):
         value = str(value)
     try:
-        return escape("%s" % value)  # noqa: UP031 -- the filter's own formatting, kept exact
+        formatted = "%s" % value  # noqa: UP031 -- the filter's own formatting, kept exact
     except (ValueError, TypeError):
         return ""
+    return formatted if safe else escape(formatted)
 
 
 def _attrs(attrs: dict) -> str:
@@ -122,7 +138,10 @@ class FastWidgetRenderer(DjangoTemplates):
 
     def render(self, template_name, context, request=None):
         if template_name in _FAST and self._is_stock(template_name):
-            html = self._render_fast(template_name, context["widget"])
+            try:
+                html = self._render_fast(template_name, context["widget"])
+            except _Fallback:
+                html = None
             if html is not None:
                 return html.strip()
         return super().render(template_name, context, request=request)
@@ -138,17 +157,18 @@ class FastWidgetRenderer(DjangoTemplates):
         return _input(widget)
 
     def _is_stock(self, template_name) -> bool:
-        return _is_stock(self, template_name)
-
-
-@cache
-def _is_stock(renderer, template_name) -> bool:
-    """Whether ``template_name`` (and ``attrs.html``, which it includes) resolve to Django's own
-    files: an app that overrides a widget template keeps its markup."""
-    names = [template_name, f"{_WIDGETS}attrs.html"]
-    if template_name in _INPUT_TEMPLATES:
-        names.append(f"{_WIDGETS}input.html")
-    return all(
-        Path(renderer.get_template(name).template.origin.name).is_relative_to(_STOCK_DIR)
-        for name in names
-    )
+        """Whether ``template_name`` and what it includes (``attrs.html``, ``input.html``, the
+        options of a select) resolve to Django's own files: an app that overrides any of them
+        keeps its markup. Asked once per name and renderer."""
+        known = self.__dict__.setdefault("_stock", {})
+        if template_name not in known:
+            names = [template_name, f"{_WIDGETS}attrs.html"]
+            if template_name in _INPUT_TEMPLATES:
+                names.append(f"{_WIDGETS}input.html")
+            if template_name == _SELECT:
+                names.append(_OPTION)
+            known[template_name] = all(
+                Path(self.get_template(name).template.origin.name).is_relative_to(_STOCK_DIR)
+                for name in names
+            )
+        return known[template_name]

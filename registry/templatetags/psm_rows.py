@@ -7,7 +7,7 @@ template wrote, byte for byte; ``tests/registry/test_views.py`` checks the rows'
 NIK masking and escaping.
 """
 
-from html import escape
+from html import escape as _escape
 
 from django import template
 from django.urls import reverse
@@ -17,6 +17,12 @@ from django.utils.translation import gettext
 from psm_portal.privacy import mask_nik
 
 register = template.Library()
+
+
+def escape(value) -> str:
+    """As ``{{ value }}`` prints a row's value: ``None`` as "None", everything escaped."""
+    return _escape(str(value))
+
 
 # reverse() costs about 10 us a call; a page's links differ only in the PSM's number.
 _PK = "999999999999"
@@ -44,7 +50,7 @@ def _psm_row(row, show_nik: bool, href: str, not_yet: str) -> str:
         f"      <td>{escape(row.desa)}</td>\n"
         f"      <td>{escape(row.kecamatan)}</td>\n"
         f'      <td><span class="badge text-bg-{_BADGE.get(row.status, "secondary")}">'
-        f"{escape(str(row.status_label))}</span></td>\n"
+        f"{escape(row.status_label)}</span></td>\n"
         f"      <td>{', '.join(escape(s) for s in row.spesialisasi)}</td>\n"
         f"      <td>{bimtek}</td>\n"
         "    </tr>\n  "

@@ -339,6 +339,30 @@ def test_a_queue_row_links_its_case_escapes_names_and_flags_emergencies(client, 
     assert "menit" in row  # waiting since it was submitted
 
 
+def test_a_queue_row_prints_a_missing_value_as_the_template_did():
+    """A desa without a parent printed "None" through the template; it must not break the page."""
+    from django.utils import timezone
+
+    from assessments.templatetags.case_rows import queue_rows
+
+    now = timezone.now()
+    row = {
+        "pk": 7,
+        "subjek_nama": "Warga",
+        "psm_nama": None,
+        "kategori": [],
+        "desa_nama": "Desa <Lama>",
+        "kecamatan_nama": None,
+        "urgensi": "biasa",
+        "urgensi_label": "Biasa",
+        "status_label": "Diajukan",
+        "status_sejak": now,
+    }
+    html = queue_rows([row], now)
+    assert "<td>Desa &lt;Lama&gt;, None</td>" in html
+    assert '<div class="small text-body-secondary"></div>' in html
+
+
 def test_stalled_referrals_appear_after_the_office_deadline(client, people, office):
     case = make_case(people["psm_a"])
     from assessments import services

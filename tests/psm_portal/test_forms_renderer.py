@@ -24,6 +24,7 @@ HOSTILE = [
 
 CHOICES = [
     ("", "Semua status"),
+    (mark_safe("a&amp;b"), mark_safe("a &amp; b")),
     ("aktif", "Aktif"),
     (1234, "Seribu <dua> ratus"),
     ("x&y", mark_safe("<b>aman</b>")),
@@ -44,9 +45,12 @@ def _widgets():
         {"class": "form-control", "id": "id_x"},
         {"required": True, "disabled": False, "readonly": True, "data-offline": "asesmen"},
         {"placeholder": '"kutip" & <tag>', "maxlength": 16, "step": Decimal("0.5")},
+        {"data-x": mark_safe("a &amp; b"), "class": mark_safe("form-control")},
+        {"data-called": lambda: "dipanggil", "data-false": lambda: False},
     ]
     for a in attrs:
         yield forms.TextInput(attrs=a), HOSTILE + [None, 5, 1234567, 3.5, Decimal("1234.5")]
+        yield forms.TextInput(attrs=a), [mark_safe("a &amp; b"), lambda: "nilai <dipanggil>"]
         yield forms.NumberInput(attrs=a), [None, 0, 1234567, Decimal("1234.50"), "12"]
         yield forms.EmailInput(attrs=a), [None, "a@b.id", '"@x']
         yield forms.HiddenInput(attrs=a), HOSTILE + [None, ("a", "b")]
@@ -90,6 +94,50 @@ def test_widgets_without_a_python_version_still_render_through_templates():
         assert widget.render("nama", value, renderer=fast) == widget.render(
             "nama", value, renderer=stock
         )
+
+
+@pytest.mark.parametrize(
+    "overridden", ["select_option", "select", "attrs", "input", "text", "textarea"]
+)
+def test_a_widget_template_an_app_overrides_keeps_its_markup(tmp_path, overridden):
+    from pathlib import Path
+
+    import django
+    from django.utils.functional import cached_property
+
+    folder = tmp_path / "django" / "forms" / "widgets"
+    folder.mkdir(parents=True)
+    stock = Path(django.__file__).parent / "forms" / "templates" / "django" / "forms" / "widgets"
+    source = (stock / f"{overridden}.html").read_text()
+    (folder / f"{overridden}.html").write_text(f"<!-- milik aplikasi -->{source}")
+
+    def with_override(base):
+        class Overridden(base):
+            @cached_property
+            def engine(self):
+                return self.backend(
+                    {
+                        "APP_DIRS": False,
+                        "DIRS": [tmp_path, stock.parent.parent.parent],
+                        "NAME": f"override-{base.__name__}",
+                        "OPTIONS": {},
+                    }
+                )
+
+        return Overridden()
+
+    fast, plain = with_override(FastWidgetRenderer), with_override(DjangoTemplates)
+    for widget, value in [
+        (forms.Select(choices=CHOICES), "aktif"),
+        (forms.TextInput(attrs={"class": "form-control"}), "nilai"),
+        (forms.Textarea(), "isi"),
+    ]:
+        expected = widget.render("nama", value, renderer=plain)
+        assert widget.render("nama", value, renderer=fast) == expected
+    assert "milik aplikasi" in "".join(
+        w.render("nama", "x", renderer=fast)
+        for w in (forms.Select(choices=CHOICES), forms.TextInput(), forms.Textarea())
+    )
 
 
 def test_a_custom_option_template_is_left_to_the_templates():

@@ -148,6 +148,8 @@ def test_province_list_is_kept_per_process_until_regions_are_loaded(
     from registry.models import Wilayah
 
     codes = [f"{n:02d}" for n in range(11, 45)]
+    # Before any region is loaded, a long scope is not the whole country, and nothing is kept.
+    assert region_q(SimpleNamespace(scope_codes=tuple(codes), role="staf"), "kode") != Q()
     Wilayah.objects.bulk_create([Wilayah(kode=c, nama=f"Provinsi {c}", tingkat=1) for c in codes])
     everywhere = SimpleNamespace(scope_codes=tuple(codes), role="staf")
     assert region_q(everywhere, "kode") == Q()
