@@ -506,6 +506,8 @@ def field_label(name: str) -> str:
 
 def version_diff(case: Asesmen) -> list[tuple[str, str, str]]:
     """(label, before, after) of what changed between the last two submitted versions."""
+    if case.versi < 2:  # submitted at most once: nothing to compare, and no query to find it out
+        return []
     versions = list(case.versi_set.order_by("-nomor")[:2])
     if len(versions) < 2:
         return []
