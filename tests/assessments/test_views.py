@@ -366,7 +366,6 @@ def test_a_queue_row_prints_a_missing_value_as_the_template_did():
 
 def test_stalled_referrals_appear_after_the_office_deadline(client, people, office):
     case = make_case(people["psm_a"])
-
     case = services.assessment_transition(asesmen=case, ke=S.DIVERIFIKASI, by=people["staf"])
     referral = services.referral_create(
         asesmen=case,
