@@ -403,7 +403,6 @@ def test_the_same_form_sent_twice_makes_one_case(people):
         services.case_save(**{**kwargs, "by": people["psm_b"]})
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="real parallel connections")
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_repeats_of_one_submission_make_one_case(regions, office):
     from psm_portal.models import Role
@@ -454,7 +453,6 @@ def test_concurrent_repeats_of_one_submission_make_one_case(regions, office):
     assert Transisi.objects.count() == 1
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="real parallel connections")
 @pytest.mark.django_db(transaction=True)
 def test_two_reviewers_acting_at_once_one_wins_the_other_is_told(regions, office):
     from psm_portal.models import Role

@@ -121,7 +121,6 @@ def test_a_malformed_identifier_is_refused(client, people):
     assert answer.status_code == 400 and not Asesmen.objects.exists()
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="real parallel connections")
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_repeats_of_one_offline_submission_make_one_case_and_one_answer(regions, office):
     ppks_reference()
