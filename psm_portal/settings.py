@@ -105,11 +105,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
-    # Tests on a file too: an in-memory database shares one cache between connections, where a
-    # second writer fails at once ("database table is locked") instead of waiting its turn, so
-    # the concurrency tests would test SQLite's shared cache rather than the portal.
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
 elif not env_bool("DATABASE_JIT", False):
     # PostgreSQL's JIT compiles any plan it estimates at 100k+ rows: 100-260 ms per query at the
     # national preset, for queries meant to take milliseconds.

@@ -1,6 +1,8 @@
 """Test overrides, in a few lines, on top of the one settings module."""
 
 import os
+import tempfile
+from pathlib import Path
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
@@ -19,3 +21,11 @@ MEDIA_ROOT = VAR_DIR / "test-media"  # noqa: F405
 # Serve static files from the source folders (tests run without collectstatic).
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # A file, not SQLite's in-memory test database: that one shares a cache between connections,
+    # where a second writer fails at once ("database table is locked") instead of waiting its
+    # turn, so the concurrency tests would test the shared cache rather than the portal. One file
+    # per run (two runs at once must not delete each other's), in the temporary directory.
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": str(Path(tempfile.gettempdir()) / f"psm-test-{os.getpid()}.sqlite3")
+    }

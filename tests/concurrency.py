@@ -1,5 +1,7 @@
 """Run the same write from several threads at the same moment, each on its own database
-connection (PostgreSQL serialises them for real; a mock could not)."""
+connection (the database serialises them for real; a mock could not). PostgreSQL's row locks
+(``select_for_update``) are what CI checks; on SQLite, where those do nothing, the same tests check
+that its whole-database write lock (``BEGIN IMMEDIATE``, waiting up to 20 s) keeps the result."""
 
 import threading
 

@@ -1,4 +1,4 @@
-"""PPKS services on PostgreSQL: the review chain (every legal and illegal step), duplicates,
+"""PPKS services on the real database: the review chain (every legal and illegal step), duplicates,
 soft category rules, idempotent and concurrent submission, concurrent review, the change diff."""
 
 import datetime as dt

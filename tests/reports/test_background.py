@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
@@ -175,7 +174,6 @@ def test_a_build_whose_worker_died_is_shown_as_failed_and_can_be_asked_again(sta
     assert again.pk != document.pk and again.status == Status.QUEUED
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the worker shares PostgreSQL")
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_process_builds_the_requested_bundle(client, office, regions, tmp_path):
     staff = make_user(Role.STAF, scope=["33.71"], username="staf-pekerja")

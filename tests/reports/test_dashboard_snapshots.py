@@ -4,7 +4,6 @@ as they are; a province or the country is computed by the task worker, never in 
 import datetime as dt
 
 import pytest
-from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
@@ -85,7 +84,6 @@ def test_a_refresh_whose_worker_died_may_be_asked_for_again(client, regions, off
     assert DBTaskResult.objects.filter(task_path=TASK_PATH).count() == 2
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the worker shares PostgreSQL")
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_computes_the_national_dashboard(client, regions, office):
     for _ in range(3):

@@ -7,7 +7,6 @@ import io
 import subprocess
 
 import pytest
-from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
@@ -220,7 +219,6 @@ def test_yearly_recap_renders_summary_pages_and_signature(supervisor, data, tmp_
     assert "Dra. Wulan Prasetyaningsih, M.Si." in text
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the worker shares PostgreSQL")
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_builds_the_yearly_recap_in_parallel_parts(client, regions, office, tmp_path):
     ppks_reference()
