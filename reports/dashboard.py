@@ -8,8 +8,8 @@ snapshot. A snapshot younger than ``PSM_DASHBOARD_CACHE_SECONDS`` is served as i
 - for a province or the whole country they take seconds (two to five at the national preset, by
   machine; see ``benchmarks/results/findings.md``): the page shows the stored figures with the
   time they were computed and that they are being refreshed, and the task worker computes the
-  new ones. The very
-  first visit of such a scope shows a "being computed" page that reloads itself.
+  new ones. The very first visit of such a scope shows a "being computed" page that reloads
+  itself.
 
 So a page never waits for a scope-wide computation, and always says how fresh its figures are.
 """

@@ -7,34 +7,24 @@ markup is the one the template wrote, byte for byte; ``tests/assessments/test_vi
 the rows' content, links and escaping.
 """
 
-from html import escape as _escape
-
 from django import template
 from django.template.defaultfilters import timesince_filter
-from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
+from psm_portal.html_rows import escape, link_for_each
+
 register = template.Library()
-
-
-def escape(value) -> str:
-    """As ``{{ value }}`` prints a row's value: ``None`` as "None", everything escaped."""
-    return _escape(str(value))
-
-
-# reverse() costs about 10 us a call; a page's 50 links differ only in the case number.
-_PK = "999999999999"
 
 
 @register.simple_tag
 def queue_rows(rows, now) -> SafeString:
     """``rows`` from ``assessments.selectors.queue_page_details``; ``now`` for the waiting time.
     Every value is escaped here (``html.escape``, as Django's ``escape`` does)."""
-    href = reverse("assessments:case-detail", args=[_PK])
-    return mark_safe("".join(_queue_row(row, now, href) for row in rows))  # noqa: S308
+    link = link_for_each("assessments:case-detail")
+    return mark_safe("".join(_queue_row(row, now, link) for row in rows))  # noqa: S308
 
 
-def _queue_row(row: dict, now, href: str) -> str:
+def _queue_row(row: dict, now, link) -> str:
     pk = str(row["pk"])
     subjek = escape(row["subjek_nama"])
     urgensi = escape(row["urgensi_label"])
@@ -50,7 +40,7 @@ def _queue_row(row: dict, now, href: str) -> str:
         "<tr>\n"
         f'      <td><input class="form-check-input" type="checkbox" name="kasus" value="{pk}" '
         f'id="k-{pk}" aria-label="{subjek}"></td>\n'
-        f'      <td><a href="{escape(href.replace(_PK, pk))}">{subjek}</a>'
+        f'      <td><a href="{link(pk)}">{subjek}</a>'
         f'<div class="small text-body-secondary">{escape(row["psm_nama"] or "")}</div></td>\n'
         f"      <td>{kategori}</td>\n"
         f"      <td>{escape(row['desa_nama'])}, {escape(row['kecamatan_nama'])}</td>\n"

@@ -7,25 +7,15 @@ template wrote, byte for byte; ``tests/registry/test_views.py`` checks the rows'
 NIK masking and escaping.
 """
 
-from html import escape as _escape
-
 from django import template
-from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
-from psm_portal.privacy import mask_nik
+from psm_portal.html_rows import escape, link_for_each
+from psm_portal.templatetags.portal import nik_display
 
 register = template.Library()
 
-
-def escape(value) -> str:
-    """As ``{{ value }}`` prints a row's value: ``None`` as "None", everything escaped."""
-    return _escape(str(value))
-
-
-# reverse() costs about 10 us a call; a page's links differ only in the PSM's number.
-_PK = "999999999999"
 _BADGE = {"aktif": "success", "calon": "info", "nonaktif": "warning"}
 
 
@@ -33,19 +23,19 @@ _BADGE = {"aktif": "success", "calon": "info", "nonaktif": "warning"}
 def psm_rows(rows, show_nik: bool) -> SafeString:
     """``rows`` from ``registry.selectors.psm_page_rows``; ``show_nik`` for roles that may see
     whole NIKs (everyone else sees them masked). Every value is escaped here."""
-    href = escape(reverse("registry:psm-detail", args=[_PK]))
+    link = link_for_each("registry:psm-detail")
     not_yet = f'<span class="text-body-secondary">{escape(gettext("belum"))}</span>'
     return mark_safe(  # noqa: S308 -- every value below is escaped
-        "".join(_psm_row(row, show_nik, href, not_yet) for row in rows)
+        "".join(_psm_row(row, show_nik, link, not_yet) for row in rows)
     )
 
 
-def _psm_row(row, show_nik: bool, href: str, not_yet: str) -> str:
-    nik = row.nik if show_nik else mask_nik(row.nik)
+def _psm_row(row, show_nik: bool, link, not_yet: str) -> str:
+    nik = nik_display(row.nik, show_nik)
     bimtek = ", ".join(escape(b) for b in row.bimtek) if row.bimtek else not_yet
     return (
         "\n    <tr>\n"
-        f'      <td><a href="{href.replace(_PK, str(row.pk))}">{escape(row.nama)}</a></td>\n'
+        f'      <td><a href="{link(row.pk)}">{escape(row.nama)}</a></td>\n'
         f'      <td class="nik">{escape(nik)}</td>\n'
         f"      <td>{escape(row.desa)}</td>\n"
         f"      <td>{escape(row.kecamatan)}</td>\n"
