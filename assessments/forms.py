@@ -1,6 +1,7 @@
 """Case forms: validation only. Errors in Bahasa Indonesia next to the field; soft rules (age and
 sex of a category, a likely duplicate, a child heading a household) are warnings to confirm."""
 
+import re
 import uuid
 
 from django import forms
@@ -83,7 +84,7 @@ class SubjekForm(forms.ModelForm):
 
     def clean_no_kk(self):
         kk = clean_nik(self.cleaned_data.get("no_kk", ""))
-        if kk and (len(kk) != 16 or not kk.isdigit()):
+        if kk and not re.fullmatch(r"[0-9]{16}", kk):
             raise ValidationError(_("Nomor KK harus 16 digit angka."))
         return kk
 

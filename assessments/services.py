@@ -109,7 +109,11 @@ def subject_update(*, subject: Subjek, data: dict, by) -> Subjek:
     for key, value in data.items():
         setattr(subject, key, value)
     _subject_check(subject)
-    subject.save()
+    try:
+        with transaction.atomic():
+            subject.save()
+    except IntegrityError:  # the same NIK, entered at the same moment elsewhere
+        raise ValidationError({"nik": _("NIK ini sudah terdaftar sebagai subjek PPKS.")}) from None
     old, new = audit.changed(before, audit.snapshot(subject))
     if new:
         audit.record(

@@ -76,6 +76,11 @@ def _int(value, *, limit=36500):
     return number if 0 <= number <= limit else None
 
 
+def _pk(value):
+    """A record id sent by the browser, or None: any id a bigint primary key can hold."""
+    return _int(value, limit=2**63 - 1)
+
+
 @require_GET
 @offline_page
 def case_list(request):
@@ -110,7 +115,7 @@ def case_create(request):
     require(request.user, Perm.PPKS_CREATE)
     subject = None
     if "subjek" in request.GET:
-        subject = get_subject_for_user(request.user, _int(request.GET["subjek"]))
+        subject = get_subject_for_user(request.user, _pk(request.GET["subjek"]))
     return _case_form(request, case=None, subject=subject)
 
 
@@ -375,7 +380,9 @@ def case_detail(request, pk):
         "editable": is_author(user, case) and case.status in services.EDITABLE,
         "steps": steps,
         "review_form": forms.ReviewForm() if steps else None,
-        "diff": services.version_diff(case) if has_permission(user, Perm.PPKS_VIEW) else [],
+        # What changed between versions is the details themselves (health, consent, informant):
+        # shown, and audited above, only to whoever may see the details.
+        "diff": services.version_diff(case) if details else [],
         "last_return": next(
             (t for t in reversed(page["transitions"]) if t.ke == S.DIKEMBALIKAN), None
         ),
@@ -481,7 +488,7 @@ def referral_create(request, pk):
 def referral_update(request, pk):
     referral = (
         Rujukan.objects.select_related("asesmen").filter(pk=pk).first()
-        if _int(pk) is not None
+        if _pk(pk) is not None
         else None
     )
     if referral is None:
@@ -515,7 +522,7 @@ def review_queue(request):
     ):
         require(user, Perm.PPKS_REVIEW)
     if request.method == "POST":
-        ids = [i for i in (_int(v) for v in request.POST.getlist("kasus")) if i]
+        ids = [i for i in (_pk(v) for v in request.POST.getlist("kasus")) if i]
         if not ids:
             messages.error(request, _("Pilih paling sedikit satu kasus."))
         else:
@@ -570,7 +577,7 @@ def referrals_stalled(request):
 
 @require_GET
 def subject_detail(request, pk):
-    subject = get_subject_for_user(request.user, _int(pk))
+    subject = get_subject_for_user(request.user, _pk(pk))
     cases = list(selectors.subject_history(request.user, subject))
     may_nik = has_permission(request.user, Perm.PPKS_VIEW_SENSITIVE) or any(
         is_author(request.user, c) for c in cases
@@ -594,7 +601,7 @@ def subject_detail(request, pk):
 @require_POST
 def subject_merge(request, pk):
     require(request.user, Perm.PPKS_MERGE)
-    keep = get_subject_for_user(request.user, _int(pk))
+    keep = get_subject_for_user(request.user, _pk(pk))
     form = forms.MergeForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Nomor subjek duplikat tidak valid."))
@@ -650,6 +657,8 @@ def case_export(request):
 
 
 DRAFT_DAYS_DEFAULT = 14
+# More than a phone's outbox could ever hold (and far below the column's integer range).
+DEVICE_COUNT_MAX = 100_000
 
 
 @require_http_methods(["GET", "POST"])
@@ -672,7 +681,9 @@ def device_sync(request):
     try:
         report = json.loads(request.body or b"{}")
         menunggu, konflik = int(report.get("menunggu", 0)), int(report.get("konflik", 0))
-    except (ValueError, TypeError, AttributeError):
+    except (ValueError, TypeError, AttributeError, OverflowError):  # 1e999 parses as infinity
+        return JsonResponse({"ok": False}, status=400)
+    if not (0 <= menunggu <= DEVICE_COUNT_MAX and 0 <= konflik <= DEVICE_COUNT_MAX):
         return JsonResponse({"ok": False}, status=400)
     sync = services.device_sync_record(
         by=request.user,

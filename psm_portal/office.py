@@ -1,5 +1,7 @@
 """The office (Kantor) this deployment serves. One row, configured in the admin or by seed_demo."""
 
+import re
+
 from psm_portal.models import Kantor
 
 
@@ -28,6 +30,6 @@ def indonesian_date(value) -> str:
 
 def format_nip(nip: str) -> str:
     """NIP 19680411 199303 1 009, as printed in signature blocks (domain.md §5.3)."""
-    if len(nip) != 18 or not nip.isdigit():
+    if not re.fullmatch(r"[0-9]{18}", nip):
         return nip
     return f"{nip[:8]} {nip[8:14]} {nip[14]} {nip[15:]}"

@@ -1,5 +1,7 @@
 """Filters for the PSM list (applied inside ``selectors.psm_list``)."""
 
+import re
+
 import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -22,7 +24,7 @@ def search_psm(queryset, value: str):
     """A 16-digit value is an exact NIK (never a partial NIK match); anything else is a partial,
     case- and accent-insensitive name (trigram-indexed on PostgreSQL)."""
     digits = clean_nik(value)
-    if digits.isdigit() and len(digits) == 16:
+    if re.fullmatch(r"[0-9]{16}", digits):
         return queryset.filter(nik=digits)
     term = normalise_for_search(value)
     return queryset.filter(nama_cari__contains=term) if term else queryset

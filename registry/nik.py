@@ -86,7 +86,7 @@ def check_nik(
     the current Kemendagri list; when given, an unknown prefix is a warning."""
     nik = clean_nik(raw)
     result = NikCheck(nik=nik)
-    if not re.fullmatch(r"\d{16}", nik):
+    if not re.fullmatch(r"[0-9]{16}", nik):  # \d would take other scripts' digits
         result.errors.append(
             _("NIK harus 16 digit angka (tertulis %(n)d karakter).") % {"n": len(nik)}
         )

@@ -16,6 +16,7 @@ from psm_portal import audit
 from psm_portal.images import normalised_jpeg
 from psm_portal.models import AuditEvent
 from psm_portal.office import current_office
+from psm_portal.privacy import mask_nik
 from registry.models import (
     BantuanPeralatan,
     IpsmMembership,
@@ -125,6 +126,18 @@ def activation_problems(
     return problems
 
 
+def _save_checked(psm: Psm) -> None:
+    """Save a PSM that passed full_clean. The one constraint still breakable is a NIK entered at
+    the same moment in another request: a message on the field, not a 500 whose logged database
+    error quotes the NIK."""
+    try:
+        with transaction.atomic():
+            psm.save()
+    except IntegrityError:
+        message = Psm._meta.get_field("nik").error_messages["unique"]
+        raise ValidationError({"nik": message}) from None
+
+
 @transaction.atomic
 def psm_register(*, data: dict, spesialisasi=(), by, today: dt.date) -> Psm:
     """Register a new PSM or candidate. New records start as calon."""
@@ -132,7 +145,7 @@ def psm_register(*, data: dict, spesialisasi=(), by, today: dt.date) -> Psm:
     psm.status = StatusPsm.CALON
     psm.status_sejak = today
     psm.full_clean()
-    psm.save()
+    _save_checked(psm)
     psm.spesialisasi.set(spesialisasi)
     PsmStatusChange.objects.create(
         psm=psm,
@@ -171,7 +184,9 @@ def psm_register_many(*, rows: list[dict], by, today: dt.date) -> list[Psm]:
     taken = set(Psm.objects.filter(nik__in=niks).values_list("nik", flat=True))
     if taken:
         raise ValidationError(
-            _("NIK sudah terdaftar sebagai PSM: %(n)s.") % {"n": ", ".join(sorted(taken)[:5])}
+            # Masked: the message travels in the messages cookie.
+            _("NIK sudah terdaftar sebagai PSM: %(n)s.")
+            % {"n": ", ".join(mask_nik(n) for n in sorted(taken)[:5])}
         )
     codes = {c for p in people for c in (p.desa_ktp_id, p.desa_tugas_id, p.desa_domisili_id) if c}
     known = set(Wilayah.objects.filter(kode__in=codes, tingkat=4).values_list("kode", flat=True))
@@ -227,7 +242,7 @@ def psm_update(*, psm: Psm, data: dict, spesialisasi=None, by) -> Psm:
         if key in PSM_FIELDS:
             setattr(psm, key, value)
     psm.full_clean()
-    psm.save()
+    _save_checked(psm)
     if spesialisasi is not None:
         psm.spesialisasi.set(spesialisasi)
     old, new = audit.changed(before, audit.snapshot(psm))

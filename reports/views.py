@@ -384,6 +384,8 @@ def training_recap_pdf(request):
     today = timezone.localdate()
     tahun = request.GET.get("tahun", "")
     report = TrainingRecap(
-        request.user, today=today, tahun=int(tahun) if tahun.isdigit() and len(tahun) == 4 else None
+        request.user,
+        today=today,
+        tahun=int(tahun) if tahun.isascii() and tahun.isdigit() and len(tahun) == 4 else None,
     )
     return _pdf_response(report, by=request.user, filename=f"rekap-bimtek-{today}.pdf")

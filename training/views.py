@@ -188,7 +188,7 @@ def event_nominate(request, pk):
     """Staff pick PSM and candidates from the filtered registry list, one or many at once."""
     event = get_event_for_user(request.user, pk, perm=Perm.TRAINING_MANAGE)
     if request.method == "POST":
-        ids = [i for i in request.POST.getlist("psm") if i.isdigit()]
+        ids = [i for i in request.POST.getlist("psm") if i.isascii() and i.isdigit()]
         people = registry_selectors.psm_filter(request.user, {}).qs.filter(pk__in=ids)
         seated = waiting = 0
         refused = []
@@ -524,7 +524,7 @@ def recap(request, fmt="html"):
     """People trained per level and year, and per kecamatan (from the registry's records)."""
     require(request.user, Perm.TRAINING_RECAP)
     year = request.GET.get("tahun", "")
-    year = int(year) if year.isdigit() and 1990 <= int(year) <= 2100 else None
+    year = int(year) if year.isascii() and year.isdigit() and 1990 <= int(year) <= 2100 else None
     context = selectors.training_recap(request.user, year)
     labels = dict(PsmBimtek._meta.get_field("tingkat").choices)
     if fmt == "xlsx":

@@ -215,6 +215,19 @@ def test_the_same_nik_is_one_subject_in_the_whole_office(people):
     assert Asesmen.objects.count() == 1  # nothing half-written
 
 
+def test_a_subject_given_a_nik_entered_at_the_same_moment_elsewhere_is_told(people, monkeypatch):
+    nik = "3371014505480001"
+    make_case(people["psm_a"], subject={"nik": nik, "alasan_tanpa_nik": ""})
+    other = make_case(people["psm_a"], subject={"nama": "Lain"}).subjek
+    monkeypatch.setattr(services, "nik_taken", lambda *a, **k: False)  # both passed the check
+    with pytest.raises(ValidationError) as refused:
+        services.subject_update(
+            subject=other, data={"nik": nik, "alasan_tanpa_nik": ""}, by=people["psm_a"]
+        )
+    assert refused.value.message_dict == {"nik": ["NIK ini sudah terdaftar sebagai subjek PPKS."]}
+    assert Subjek.objects.filter(nik=nik).count() == 1
+
+
 def test_a_person_without_nik_needs_a_reason(people):
     with pytest.raises(ValidationError, match="alasan"):
         make_case(people["psm_a"], subject={"alasan_tanpa_nik": ""})

@@ -334,6 +334,14 @@ def test_a_garbled_report_is_refused(client, people):
     assert answer.status_code == 400 and not SinkronPerangkat.objects.exists()
 
 
+def test_a_count_no_phone_could_hold_is_refused(client, people):
+    c = _login(client, people["psm_a"])
+    for body in ('{"menunggu": 1e999}', '{"menunggu": 3000000000}', '{"konflik": -1}'):
+        answer = c.post(reverse("assessments:device-sync"), body, content_type="application/json")
+        assert answer.status_code == 400, body
+    assert not SinkronPerangkat.objects.exists()
+
+
 def test_staff_see_the_psm_of_their_region_with_last_sync_and_pending(
     client, people, django_assert_num_queries
 ):

@@ -13,7 +13,7 @@ from PIL import Image
 from assessments import services
 from assessments.models import Asesmen, KategoriPpks, Program, Rujukan, StatusAsesmen, Subjek
 from psm_portal.models import AuditEvent
-from tests.factories import make_case
+from tests.factories import make_case, subject_data
 
 S = StatusAsesmen
 
@@ -192,6 +192,48 @@ def test_sensitive_case_views_are_audited_and_hidden_from_supervisors(client, pe
     client.force_login(people["staf"])
     client.get(reverse("assessments:case-detail", args=[adult.pk]))
     assert AuditEvent.objects.filter(action="asesmen.view_sensitive").count() == 1
+
+
+def test_a_resubmitted_sensitive_case_shows_its_changes_only_to_who_may_see_them(client, people):
+    child = make_case(
+        people["psm_a"],
+        kategori=("PPKS-02",),
+        subject={"tanggal_lahir": dt.date(2014, 2, 1)},
+        kondisi_fisik="Gizi buruk",
+    )
+    child = services.assessment_transition(
+        asesmen=child,
+        ke=S.DIKEMBALIKAN,
+        by=people["staf"],
+        komentar={"kondisi_fisik": "Sebutkan berat badan anak"},
+    )
+    services.assessment_save(
+        by=people["psm_a"],
+        subjek=child.subjek,
+        data={"kondisi_fisik": "Gizi buruk, berat 11 kg"},
+        kategori=KategoriPpks.objects.filter(kode="PPKS-02"),
+        asesmen=child,
+    )
+    child = services.assessment_transition(asesmen=child, ke=S.DIAJUKAN, by=people["psm_a"])
+    assert child.versi == 2
+    url = reverse("assessments:case-detail", args=[child.pk])
+
+    client.force_login(people["supervisor"])
+    body = client.get(url).content.decode()
+    assert "tidak ditampilkan untuk peran Anda" in body
+    for detail in ("Gizi buruk", "berat 11 kg", "Perubahan pada versi 2", "Sebutkan berat badan"):
+        assert detail not in body
+    assert not AuditEvent.objects.filter(action="asesmen.view_sensitive").exists()
+
+    body = _client(client, people["staf"]).get(url).content.decode()
+    assert "Perubahan pada versi 2" in body and "berat 11 kg" in body
+    assert "Sebutkan berat badan anak" in body
+    assert (
+        AuditEvent.objects.filter(
+            action="asesmen.view_sensitive", actor_id=people["staf"].pk
+        ).count()
+        == 1
+    )
 
 
 def test_nik_is_masked_for_supervisors_and_full_for_staff(client, people):
@@ -453,6 +495,18 @@ def test_psm_case_list_query_count_is_constant(
     c.get(reverse("assessments:case-list"))
     with django_assert_num_queries(4):  # session, user, cases, their last return
         c.get(reverse("assessments:case-list"))
+
+
+def test_records_numbered_past_a_hundred_years_of_days_open(client, people):
+    """Record ids are not capped like the queue's day filter (a national office passes 36,500
+    subjects in its first weeks)."""
+    subject = Subjek.objects.create(pk=40000, dibuat_oleh=people["psm_a"], **subject_data())
+    make_case(people["psm_a"], subjek=subject)
+    c = _client(client, people["staf"])
+    assert c.get(reverse("assessments:subject-detail", args=[40000])).status_code == 200
+    client.force_login(people["psm_a"])
+    answer = client.get(reverse("assessments:case-create"), {"subjek": "40000"})
+    assert answer.status_code == 200 and answer.context["subject"] == subject
 
 
 def test_queue_ignores_an_absurd_waiting_time(client, people):

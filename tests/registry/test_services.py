@@ -46,6 +46,23 @@ def test_psm_register_starts_as_calon_with_history_and_audit(staff):
     assert event.after["nik"] == "3371**********01"  # the audit trail never holds a full NIK
 
 
+def test_a_nik_registered_at_the_same_moment_elsewhere_is_a_message_on_the_nik(staff, monkeypatch):
+    """Two requests pass the uniqueness check before either saves: the loser gets the form's
+    own message, not a 500 whose logged database error would quote the NIK."""
+    from registry.models import Psm
+
+    PsmFactory(nik="3371014503900001")
+    monkeypatch.setattr(Psm, "validate_unique", lambda self, exclude=None: None)  # the race
+    with pytest.raises(ValidationError) as refused:
+        services.psm_register(data=_register_data(), by=staff, today=TODAY)
+    assert refused.value.message_dict == {"nik": ["NIK ini sudah terdaftar sebagai PSM."]}
+    assert Psm.objects.filter(nik="3371014503900001").count() == 1
+    other = PsmFactory(nik="3371014503900002")
+    with pytest.raises(ValidationError, match="sudah terdaftar sebagai PSM"):
+        services.psm_update(psm=other, data={"nik": "3371014503900001"}, by=staff)
+    assert Psm.objects.get(pk=other.pk).nik == "3371014503900002"
+
+
 def test_psm_update_records_only_changed_fields(staff, psm):
     services.psm_update(psm=psm, data={"telepon": "081234567890", "nama": psm.nama}, by=staff)
     event = AuditEvent.objects.get(action="psm.update")

@@ -131,6 +131,15 @@ def test_nominate_checkbox_values_are_plain_numbers_past_a_thousand(staff_client
     assert Peserta.objects.filter(event=event, psm=psm).exists()
 
 
+def test_superscript_digits_are_not_a_year_or_an_id(staff_client, event):
+    """str.isdigit() takes "²", int() refuses it: such a value is ignored, never a 500."""
+    assert staff_client.get(reverse("training:recap"), {"tahun": "²⁰²⁵"}).status_code == 200
+    pdf = staff_client.get(reverse("reports:training-recap"), {"tahun": "²⁰²⁵"})
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
+    answer = staff_client.post(reverse("training:event-nominate", args=[event.pk]), {"psm": "²"})
+    assert answer.status_code == 302 and not Peserta.objects.filter(event=event).exists()
+
+
 def test_roster_saves_attendance_and_refuses_another_events_day(staff_client, staff, event):
     enrolments = _enrol(event, staff, 2)
     day = event.hari_set.order_by("tanggal").first()
