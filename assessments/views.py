@@ -76,6 +76,17 @@ def _int(value, *, limit=36500):
     return number if 0 <= number <= limit else None
 
 
+def _add_service_errors(exc: ValidationError, form, *others) -> None:
+    """A service's errors next to the field they name, in whichever of the page's forms has it
+    (the subject's NIK is on the subject form); the rest above the form."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc)
+        return
+    for name, errors in exc.error_dict.items():
+        owner = next((f for f in (form, *others) if f is not None and name in f.fields), None)
+        (owner or form).add_error(name if owner else None, errors)
+
+
 def _pk(value):
     """A record id sent by the browser, or None: any id a bigint primary key can hold."""
     return _int(value, limit=2**63 - 1)
@@ -261,7 +272,7 @@ def _case_form(request, *, case, subject):
                     submit=submit,
                 )
             except ValidationError as exc:
-                form.add_error(None, exc)
+                _add_service_errors(exc, form, sform)
             else:
                 if saved.status == S.DRAF:
                     messages.success(request, _("Draf asesmen tersimpan."))

@@ -333,7 +333,14 @@ def parse_nik(value) -> tuple[str, str | None, str | None]:
     return text, None, None
 
 
-def parse_date(value) -> tuple[dt.date | None, str | None]:
+# Excel serial days below this are dates before 1906: in a roster, a year typed as a number
+# ("2019" is 11 July 1905), never a real date.
+_FIRST_SERIAL_DAY = 2200
+
+
+def parse_date(value, *, today: dt.date | None = None) -> tuple[dt.date | None, str | None]:
+    """A roster cell as a date, or the reason it is not one. With ``today``, a two-digit year
+    that would lie in the future is last century's ("10/03/65" is 1965, not 2065)."""
     if value in (None, ""):
         return None, None
     if isinstance(value, dt.datetime):
@@ -341,12 +348,16 @@ def parse_date(value) -> tuple[dt.date | None, str | None]:
     if isinstance(value, dt.date):
         return value, None
     if isinstance(value, int | float) and not isinstance(value, bool):
-        if 1 <= value < 80000:  # an Excel serial day number
+        if value == int(value) and 1900 <= value <= 2100:
+            return None, _year_only(int(value))
+        if _FIRST_SERIAL_DAY <= value < 80000:  # an Excel serial day number
             return dt.date(1899, 12, 30) + dt.timedelta(days=int(value)), None
         return None, _("'%(v)s' bukan tanggal.") % {"v": value}
     text = cell_text(value).lower()
     if re.fullmatch(r"\d{5}(\.0+)?", text):  # an Excel serial day number saved as text
         return parse_date(float(text))
+    if re.fullmatch(r"(19|20)\d\d", text):
+        return None, _year_only(int(text))
     # A CSV saved from Excel often carries a time after the date: "05/03/1990 00:00".
     text = re.sub(r"[ t]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?$", "", text)
     for pattern in (
@@ -359,9 +370,12 @@ def parse_date(value) -> tuple[dt.date | None, str | None]:
         "%Y/%m/%d",
     ):
         try:
-            return dt.datetime.strptime(text, pattern).date(), None
+            parsed = dt.datetime.strptime(text, pattern).date()
         except ValueError:
             continue
+        if today is not None and pattern.endswith("%y") and parsed > today:
+            parsed = parsed.replace(year=parsed.year - 100)
+        return parsed, None
     match = re.fullmatch(r"(\d{1,2})[\s-]+([a-z]+)\.?[\s-]+(\d{4})", text)
     if match and match.group(2) in MONTHS:
         try:
@@ -371,6 +385,10 @@ def parse_date(value) -> tuple[dt.date | None, str | None]:
     return None, _(
         "'%(v)s' bukan tanggal yang dikenal (contoh yang benar: 10-03-1985 atau 10 Maret 1985)."
     ) % {"v": cell_text(value)[:40]}
+
+
+def _year_only(year: int) -> str:
+    return _("'%(y)d' hanya tahun; tulis tanggal lengkap (contoh: 01-01-%(y)d).") % {"y": year}
 
 
 def parse_sex(value) -> str:
@@ -646,7 +664,7 @@ def _check_row(number, raw, *, matcher, make_form, today, existing, visible, see
     values["nik"] = nik
     values["jenis_kelamin"] = parse_sex(raw.get("jenis_kelamin"))
     for key in ("tanggal_lahir", "tanggal_bergabung"):
-        parsed, error = parse_date(raw.get(key))
+        parsed, error = parse_date(raw.get(key), today=today)
         if error:
             errors.append(f"{LABELS[key]}: {error}")
         values[key] = parsed.isoformat() if parsed else ""

@@ -185,10 +185,14 @@ def coverage(user, node_code: str | None = None) -> dict:
         children = Wilayah.objects.filter(tingkat=1)  # an administrator without a scope
     children = list(children.order_by("nama", "kode"))
     rows = {w.kode: CoverageRow(wilayah=w) for w in children}
-    if children:
-        width = len(children[0].kode)
+    # Children of one level share a code width; an account scoped to a kab/kota and a kecamatan
+    # elsewhere has two, each grouped by its own prefix (two queries more per extra width).
+    by_width: dict[int, list[Wilayah]] = {}
+    for w in children:
+        by_width.setdefault(len(w.kode), []).append(w)
+    for width, group in by_width.items():
         prefix_q = Q(pk__in=[])
-        for w in children:
+        for w in group:
             prefix_q |= Q(kode=w.kode) | Q(kode__startswith=f"{w.kode}.")
         desa = (
             Wilayah.objects.filter(prefix_q, tingkat=4)
@@ -199,7 +203,7 @@ def coverage(user, node_code: str | None = None) -> dict:
         for item in desa:
             rows[item["prefix"]].desa_total = item["n"]
         psm_q = Q(pk__in=[])
-        for w in children:
+        for w in group:
             psm_q |= Q(desa_tugas__kode=w.kode) | Q(desa_tugas__kode__startswith=f"{w.kode}.")
         aktif = Q(status=StatusPsm.AKTIF)
         psm = (
@@ -216,8 +220,8 @@ def coverage(user, node_code: str | None = None) -> dict:
             row = rows[item["prefix"]]
             row.psm_total, row.psm_aktif = item["total"], item["aktif"]
             row.desa_tanpa_psm = -item["desa_aktif"]
-        for row in rows.values():
-            row.desa_tanpa_psm += row.desa_total
+    for row in rows.values():
+        row.desa_tanpa_psm += row.desa_total
     trail = []
     if node is not None:  # the in-scope ancestors of the node, for the breadcrumb (one query)
         parts = node.kode.split(".")

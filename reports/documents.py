@@ -6,13 +6,15 @@ import math
 from decimal import Decimal
 
 from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from psm_portal.background import Built, DocumentError, builder
 from psm_portal.office import current_office, format_nip, indonesian_date
 from psm_portal.pdf import render_parts
 from registry import selectors as registry_selectors
-from registry.models import Psm, Wilayah
+from registry.models import Psm, StatusPsm, Wilayah
 from reports import indicators, selectors
 from reports.charts import bar_chart
 from training import selectors as training_selectors
@@ -29,6 +31,13 @@ class OfficialDocument:
     def __init__(self, user, *, today: dt.date):
         self.user = user
         self.today = today
+
+    @property
+    def perihal(self) -> str:
+        """The register's subject line: the title in title case, acronyms kept (PSM, PPKS)."""
+        return " ".join(
+            word if word in ("PSM", "PPKS") else word.capitalize() for word in self.title.split()
+        )
 
     def letterhead(self) -> dict:
         office = current_office()
@@ -99,7 +108,11 @@ class RaporKinerja(OfficialDocument):
     def context(self) -> dict:
         period = indicators.Period.year(self.tahun)
         kabkota = self.psm.desa_tugas_id.rsplit(".", 2)[0]
-        peers = Psm.objects.filter(desa_tugas__kode__startswith=f"{kabkota}.")
+        # Ranked as on the ranking page: among the kab/kota's PSM, candidates left out (unless
+        # the rapor is a candidate's own).
+        peers = Psm.objects.filter(desa_tugas__kode__startswith=f"{kabkota}.").exclude(
+            Q(status=StatusPsm.CALON) & ~Q(pk=self.psm.pk)
+        )
         ranked = indicators.scores(peers, self.tahun, today=self.today)
         mine = next(row for row in ranked if row.psm.pk == self.psm.pk)
         defs = indicators.definitions(period.sampai)
@@ -207,6 +220,7 @@ class YearlyRecap(OfficialDocument):
             rows.sort(key=lambda r: r.peringkat)
             for no, row in enumerate(rows, start=1):
                 row.no = no
+                row.kecamatan_nama = names.get(code, code)
                 row.nilai_kunci = [row.nilai[d.kode] for d in key]
             summary.append(
                 {
@@ -281,14 +295,14 @@ def yearly_recap(document, progress) -> Built:
     user = document.diminta_oleh
     tahun = int(document.params["tahun"])
     kecamatan = document.params.get("kecamatan", "")
-    today = document.created_at.date()
+    today = timezone.localdate(document.created_at)  # the office's day, not UTC's
     report = YearlyRecap(user, today=today, tahun=tahun, kecamatan=kecamatan)
     context = report.context()
     if not context["jumlah_psm"]:
         raise DocumentError(_("Tidak ada PSM di wilayah ini untuk direkap."))
     progress.start(report.parts_count(context) + 1)
     issued = services.document_number_issue(
-        jenis=report.jenis, perihal=report.title.title(), by=user, today=today
+        jenis=report.jenis, perihal=report.perihal, by=user, today=today
     )
     progress.step()
     pdf = report.render(

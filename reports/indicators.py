@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Count, Exists, F, OuterRef, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 
-from assessments.models import Asesmen, Rujukan, StatusAsesmen, StatusRujukan
+from assessments.models import AlasanTutup, Asesmen, Rujukan, StatusAsesmen, StatusRujukan
 from registry.models import Kegiatan, Psm, PsmBimtek, StatusKegiatan, StatusPsm
 from reports.models import Evaluasi, Indikator, KategoriIndikator, TingkatIndikator
 
@@ -26,7 +26,11 @@ from reports.models import Evaluasi, Indikator, KategoriIndikator, TingkatIndika
 COMBINED_WEIGHTS = (Decimal("0.6"), Decimal("0.4"))
 
 SUBMITTED = [s for s in StatusAsesmen.values if s != StatusAsesmen.DRAF]
-VERIFIED = [StatusAsesmen.DIVERIFIKASI, StatusAsesmen.DIRUJUK, StatusAsesmen.DITUTUP]
+# Verified by the office: verified, referred, or closed after that. A duplicate is closed
+# straight from "diajukan" without verification and counts for no one.
+VERIFIED = Q(status__in=[StatusAsesmen.DIVERIFIKASI, StatusAsesmen.DIRUJUK]) | (
+    Q(status=StatusAsesmen.DITUTUP) & ~Q(alasan_tutup=AlasanTutup.DUPLIKAT)
+)
 ACCEPTED_REFERRALS = [StatusRujukan.DITERIMA, StatusRujukan.SELESAI]
 COUNTED_ACTIVITIES = [StatusKegiatan.DICATAT, StatusKegiatan.DIVERIFIKASI]
 
@@ -54,9 +58,9 @@ def _activities(period: Period):
 
 
 def _assessments(period: Period, statuses):
-    return Asesmen.objects.filter(
-        status__in=statuses, tanggal__gte=period.mulai, tanggal__lte=period.sampai
-    )
+    """Cases of the period in ``statuses`` (a list of statuses, or a Q such as VERIFIED)."""
+    condition = statuses if isinstance(statuses, Q) else Q(status__in=statuses)
+    return Asesmen.objects.filter(condition, tanggal__gte=period.mulai, tanggal__lte=period.sampai)
 
 
 def _grouped(qs, value) -> dict[int, Decimal]:

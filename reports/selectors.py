@@ -198,7 +198,7 @@ def ppks_recap(user, *, tahun: int, kecamatan: str = "") -> dict:
         cases.values("desa__kode", "desa__nama", "desa__induk__nama")
         .annotate(
             n=Count("pk"),
-            verified=Count("pk", filter=Q(status__in=indicators.VERIFIED)),
+            verified=Count("pk", filter=indicators.VERIFIED),
         )
         .order_by("desa__induk__nama", "desa__nama", "desa__kode")
     )

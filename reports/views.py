@@ -36,7 +36,7 @@ from reports.models import Evaluasi
 def _pdf_response(report, *, by, filename: str) -> HttpResponse:
     context = report.context()
     document = services.document_number_issue(
-        jenis=report.jenis, perihal=report.title.title(), by=by, today=report.today
+        jenis=report.jenis, perihal=report.perihal, by=by, today=report.today
     )
     pdf = render_pdf(report.template, {**context, "nomor": document.nomor})
     response = HttpResponse(pdf, content_type="application/pdf")

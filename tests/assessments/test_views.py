@@ -125,6 +125,23 @@ def test_a_nik_already_registered_is_refused_and_staff_get_a_link(client, people
     assert Asesmen.objects.count() == 1
 
 
+def test_a_nik_registered_at_the_same_moment_elsewhere_is_shown_on_the_nik(
+    client, people, monkeypatch
+):
+    """Both requests passed the check before either saved: the second is told on the subject's
+    NIK field, with what was typed kept (it answered 500)."""
+    make_case(people["psm_b"], subject={"nik": "3371014505480001", "alasan_tanpa_nik": ""})
+    monkeypatch.setattr(services, "nik_taken", lambda *a, **k: None)
+    data = _form(**{"s-nik": "3371014505480001", "s-alasan_tanpa_nik": ""})
+    response = _client(client, people["psm_a"]).post(reverse("assessments:case-create"), data)
+    assert response.status_code == 400
+    assert response.context["sform"].errors["nik"] == [
+        "NIK ini sudah terdaftar sebagai subjek PPKS."
+    ]
+    assert "Hidup sendiri tanpa penghasilan." in response.content.decode()  # kept
+    assert Asesmen.objects.count() == 1
+
+
 def test_twenty_photos_are_refused_with_a_message(client, people, settings):
     response = _client(client, people["psm_a"]).post(
         reverse("assessments:case-create"), {**_form(), "foto": [_jpeg() for _ in range(20)]}

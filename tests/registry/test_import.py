@@ -503,6 +503,19 @@ def test_parse_date_accepts_the_formats_offices_use(value, expected):
     assert error is None and parsed.isoformat() == expected
 
 
+@pytest.mark.parametrize("value", [2019, 2019.0, "2019"])
+def test_a_year_alone_is_not_taken_for_a_date(value):
+    """An XLSX number 2019 is Excel's serial day for 11 July 1905: refused with what to write."""
+    parsed, error = importer.parse_date(value)
+    assert parsed is None and "hanya tahun" in error and "01-01-2019" in error
+
+
+def test_a_two_digit_year_is_never_in_the_future():
+    today = dt.date(2026, 12, 5)
+    assert importer.parse_date("10/03/65", today=today)[0] == dt.date(1965, 3, 10)
+    assert importer.parse_date("10-03-24", today=today)[0] == dt.date(2024, 3, 10)
+
+
 ROSTER_HEADER = "NIK,Nama,JK,Tempat lahir,Tanggal lahir,Alamat,Kecamatan,Kelurahan\n"
 ROSTER_ROW = "3371014503900001,Siti,P,Magelang,05-03-1990,Jl. Tidar,Magelang Selatan,Magersari\n"
 

@@ -10,7 +10,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from psm_portal.models import AuditEvent, Role
-from registry.models import Psm, PsmAppointment, Spesialisasi, StatusPsm
+from registry.models import Psm, PsmAppointment, Spesialisasi, StatusPsm, Wilayah
 from tests.factories import BimtekFactory, KegiatanFactory, PsmFactory, SkFactory, make_user
 
 DESA = "33.71.01.1003"
@@ -400,6 +400,27 @@ def test_coverage_drills_down_from_kab_kota_to_desa(staff_client, regions):
     assert down["desa_level"] and len(rows) == 6
     assert (rows[active.desa_tugas_id].psm_aktif, rows[active.desa_tugas_id].psm_total) == (1, 2)
     assert [w.kode for w in down["trail"]] == ["33.71", "33.71.01"]
+
+
+def test_coverage_of_a_scope_mixing_a_kab_kota_and_a_kecamatan(client, regions):
+    """Each row is grouped by its own code width (a kecamatan elsewhere answered 500)."""
+    client.force_login(make_user(Role.STAF, scope=["33.71", "33.12.01"]))
+    PsmFactory(status=StatusPsm.AKTIF)
+    PsmFactory(status=StatusPsm.AKTIF, desa_kode="33.12.01.2001")
+    PsmFactory(status=StatusPsm.CALON, desa_kode="33.12.01.2001")
+    answer = client.get(reverse("registry:coverage"))
+    assert answer.status_code == 200
+    rows = {r.wilayah.kode: r for r in answer.context["rows"]}
+    assert sorted(rows) == ["33.12.01", "33.71"]
+    assert (rows["33.71"].desa_total, rows["33.71"].psm_aktif, rows["33.71"].psm_total) == (
+        17,
+        1,
+        1,
+    )
+    desa = Wilayah.objects.filter(kode__startswith="33.12.01.", tingkat=4).count()
+    kecamatan = rows["33.12.01"]
+    assert (kecamatan.desa_total, kecamatan.psm_aktif, kecamatan.psm_total) == (desa, 1, 2)
+    assert kecamatan.desa_tanpa_psm == desa - 1
 
 
 def test_coverage_outside_scope_falls_back_to_own_region(staff_client, regions):

@@ -226,6 +226,25 @@ def test_dashboard_and_recaps_equal_independent_sql_counts(world, staff):
     assert recap["total_verified"] == 1
 
 
+def test_a_case_closed_as_a_duplicate_counts_as_verified_for_no_one(world, staff):
+    """Closing from "diajukan" is allowed only for a duplicate, which nobody verified."""
+    from assessments.models import Asesmen
+
+    second = Asesmen.objects.get(subjek__nama="Pak Darmo")
+    case_services.assessment_transition(
+        asesmen=second, ke=StatusAsesmen.DITUTUP, by=staff, alasan_tutup="duplikat"
+    )
+    assert _values(world, world["a"])["asesmen_diverifikasi"] == 1
+    assert selectors.ppks_recap(staff, tahun=2026)["total_verified"] == 1
+    handled = Asesmen.objects.get(subjek__nama="Mbah Sarinah")  # verified, then referred
+    Asesmen.objects.filter(pk=handled.pk).update(
+        status=StatusAsesmen.DITUTUP, alasan_tutup="ditangani"
+    )
+    assert _values(world, world["a"])["asesmen_diverifikasi"] == 1  # closed after verification
+    drill = indicators.rows_for("asesmen_diverifikasi", world["a"], indicators.Period.year(2026))
+    assert list(drill.values_list("pk", flat=True)) == [handled.pk]
+
+
 def test_a_kecamatan_filter_keeps_only_its_rows(world, staff):
     PsmFactory(desa_kode="33.71.02.1003", status="aktif")
     utara = selectors.dashboard(staff, tahun=2026, kecamatan="33.71.02", today=TODAY)

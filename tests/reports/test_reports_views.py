@@ -167,6 +167,7 @@ def test_drill_down_lists_the_counted_rows(client, supervisor, data):
 
 def test_rapor_kinerja_pdf_reads_back(client, supervisor, data, tmp_path):
     psm = data["selatan"][0]
+    PsmFactory(nama="Calon Baru", status="calon")  # not ranked, as on the ranking page
     client.force_login(supervisor)
     response = client.get(reverse("reports:rapor", args=[psm.pk, YEAR]))
     text = pdf_text(response.content, tmp_path)
@@ -174,7 +175,7 @@ def test_rapor_kinerja_pdf_reads_back(client, supervisor, data, tmp_path):
     assert "DINAS SOSIAL" in text and "Jl. Jenderal Sudirman No. 46" in text
     assert psm.nama in text and "Intensitas keterlibatan" in text
     assert "Dra. Wulan Prasetyaningsih, M.Si." in text and "NIP 19680411 199303 2 009" in text
-    assert "Peringkat" in text and "Halaman 1 dari" in text
+    assert "dari 4 PSM" in text and "Halaman 1 dari" in text
 
 
 def test_ppks_and_training_recaps_read_back_without_names(client, supervisor, data, tmp_path):
@@ -205,6 +206,16 @@ def test_recap_xlsx_has_every_psm_ranked(client, supervisor, data):
 
 
 def test_yearly_recap_renders_summary_pages_and_signature(supervisor, data, tmp_path):
+    from reports import services
+
+    marks = {"kerajinan": 5, "disiplin": 5, "kerja_sama": 5, "kepemimpinan": 5, "prestasi": 5}
+    services.evaluation_save(
+        psm=data["utara"],
+        tahun=YEAR,
+        data={**marks, "diusulkan_berprestasi": True},
+        by=supervisor,
+        today=timezone.localdate(),
+    )
     report = YearlyRecap(supervisor, today=timezone.localdate(), tahun=YEAR)
     report.ROWS_PER_PAGE = 2  # several detail pages from few rows
     context = report.context()
@@ -217,6 +228,32 @@ def test_yearly_recap_renders_summary_pages_and_signature(supervisor, data, tmp_
     total = text.count("\f")
     assert f"Halaman {total} dari {total}" in text  # numbered across the joined parts
     assert "Dra. Wulan Prasetyaningsih, M.Si." in text
+    proposed = text[text.index("Usulan PSM berprestasi") :].splitlines()[:8]
+    assert any("PSM Utara" in line and "Magelang Utara" in line for line in proposed), proposed
+
+
+def test_a_recap_asked_for_early_on_new_years_day_is_dated_and_numbered_in_the_office_year(
+    supervisor, data, tmp_path, settings
+):
+    """01:30 WIB on 1 January is still 31 December in UTC: the letter is the office's day."""
+    from psm_portal.background import build_document, document_request
+    from reports.models import IssuedDocument
+
+    settings.PSM_PDF_WORKERS = 1
+    document = document_request(
+        jenis="reports.rekap-kinerja", judul="Rekap", params={"tahun": YEAR}, by=supervisor
+    )
+    new_year = dt.datetime(YEAR, 12, 31, 18, 30, tzinfo=dt.UTC)
+    GeneratedDocument.objects.filter(pk=document.pk).update(created_at=new_year)
+    assert build_document.call(str(document.pk)) == GeneratedDocument.Status.DONE
+    issued = IssuedDocument.objects.get()
+    assert issued.tahun == YEAR + 1 and issued.perihal == (
+        "Rekapitulasi Kinerja Pekerja Sosial Masyarakat"
+    )
+    document.refresh_from_db()
+    with document.berkas.open("rb") as built:
+        text = pdf_text(built.read(), tmp_path)
+    assert f"1 Januari {YEAR + 1}" in text and issued.nomor in text
 
 
 @pytest.mark.django_db(transaction=True)
