@@ -2,6 +2,9 @@
 
 import re
 
+from django.conf import settings
+from django.utils import translation
+
 from psm_portal.models import Kantor
 
 
@@ -33,3 +36,9 @@ def format_nip(nip: str) -> str:
     if not re.fullmatch(r"[0-9]{18}", nip):
         return nip
     return f"{nip[:8]} {nip[8:14]} {nip[14]} {nip[15:]}"
+
+
+def office_language():
+    """For text stored in the database (a history note, a notice to a PSM): written in the
+    office's language, whatever language the person who caused it was reading."""
+    return translation.override(settings.LANGUAGE_CODE)

@@ -223,6 +223,13 @@ class StatusChangeForm(forms.Form):
             (v, StatusPsm(v).label) for v in StatusPsm.values if v in allowed
         ]
 
+    def clean_tanggal(self):
+        # A later date would hold the record there: every change after it must be dated later.
+        tanggal = self.cleaned_data["tanggal"]
+        if tanggal > timezone.localdate():
+            raise ValidationError(_("Tanggal efektif tidak boleh di masa depan."))
+        return tanggal
+
 
 class SkForm(forms.ModelForm):
     class Meta:

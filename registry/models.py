@@ -7,7 +7,7 @@ database itself must keep.
 import uuid
 
 from django.conf import settings
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -279,6 +279,9 @@ class PsmAppointment(TimeStamped):
                 condition=models.Q(berlaku_sampai__isnull=True)
                 | models.Q(berlaku_sampai__gte=models.F("berlaku_mulai")),
                 name="sk_period_ordered",
+                violation_error_message=_(
+                    "Tanggal berlaku sampai tidak boleh sebelum tanggal berlaku mulai."
+                ),
             ),
         ]
 
@@ -318,13 +321,22 @@ class JabatanIpsm(models.TextChoices):
     ANGGOTA = "anggota", _("Anggota")
 
 
+# A year on the service record (IPSM periods, awards): 0 or 32767 is a typing slip.
+year_validators = [
+    MinValueValidator(1945, _("Tahun paling awal 1945.")),
+    MaxValueValidator(2100, _("Tahun paling akhir 2100.")),
+]
+
+
 class IpsmMembership(TimeStamped):
     psm = models.ForeignKey(Psm, on_delete=models.CASCADE, related_name="ipsm_set")
     tingkat = models.CharField(_("tingkat kepengurusan"), max_length=16, choices=TingkatIpsm)
     jabatan = models.CharField(_("jabatan"), max_length=16, choices=JabatanIpsm)
-    periode_mulai = models.PositiveSmallIntegerField(_("periode mulai (tahun)"))
+    periode_mulai = models.PositiveSmallIntegerField(
+        _("periode mulai (tahun)"), validators=year_validators
+    )
     periode_selesai = models.PositiveSmallIntegerField(
-        _("periode selesai (tahun)"), null=True, blank=True
+        _("periode selesai (tahun)"), null=True, blank=True, validators=year_validators
     )
 
     class Meta:
@@ -335,6 +347,7 @@ class IpsmMembership(TimeStamped):
                 condition=models.Q(periode_selesai__isnull=True)
                 | models.Q(periode_selesai__gte=models.F("periode_mulai")),
                 name="ipsm_period_ordered",
+                violation_error_message=_("Periode selesai tidak boleh sebelum periode mulai."),
             ),
         ]
 
@@ -365,7 +378,7 @@ class Penghargaan(TimeStamped):
     psm = models.ForeignKey(Psm, on_delete=models.CASCADE, related_name="penghargaan_set")
     nama = models.CharField(_("nama penghargaan"), max_length=200, default="PSM Berprestasi")
     tingkat = models.CharField(_("tingkat"), max_length=16, choices=TingkatPenghargaan)
-    tahun = models.PositiveSmallIntegerField(_("tahun"))
+    tahun = models.PositiveSmallIntegerField(_("tahun"), validators=year_validators)
     keterangan = models.CharField(_("keterangan"), max_length=300, blank=True)
 
     class Meta:

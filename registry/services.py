@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy
 from psm_portal import audit
 from psm_portal.images import normalised_jpeg
 from psm_portal.models import AuditEvent
-from psm_portal.office import current_office
+from psm_portal.office import current_office, office_language
 from psm_portal.privacy import mask_nik
 from registry.models import (
     BantuanPeralatan,
@@ -147,12 +147,14 @@ def psm_register(*, data: dict, spesialisasi=(), by, today: dt.date) -> Psm:
     psm.full_clean()
     _save_checked(psm)
     psm.spesialisasi.set(spesialisasi)
+    with office_language():
+        note = _("Pendaftaran")
     PsmStatusChange.objects.create(
         psm=psm,
         dari="",
         ke=StatusPsm.CALON,
         tanggal_efektif=today,
-        catatan=_("Pendaftaran"),
+        catatan=note,
         actor=by if by and by.is_authenticated else None,
     )
     audit.record(by=by, action="psm.register", target=psm, after=audit.snapshot(psm))
@@ -204,6 +206,8 @@ def psm_register_many(*, rows: list[dict], by, today: dt.date) -> list[Psm]:
         logger.warning("bulk PSM write refused by a constraint (%s)", type(exc).__name__)
         raise ValidationError(BULK_REFUSED) from exc
     actor = by if by and by.is_authenticated else None
+    with office_language():
+        note = _("Impor daftar PSM")
     PsmStatusChange.objects.bulk_create(
         [
             PsmStatusChange(
@@ -211,7 +215,7 @@ def psm_register_many(*, rows: list[dict], by, today: dt.date) -> list[Psm]:
                 dari="",
                 ke=StatusPsm.CALON,
                 tanggal_efektif=today,
-                catatan=_("Impor daftar PSM"),
+                catatan=note,
                 actor=actor,
             )
             for p in people
@@ -397,6 +401,21 @@ def bimtek_record(
     obj.save()
     audit.record(by=by, action="psm.bimtek_add", target=psm, after=audit.snapshot(obj))
     return obj
+
+
+def bimtek_withdraw(*, psm: Psm, nomor_sertifikat: str, reason: str, by) -> int:
+    """Remove the passed Bimtek a revoked certificate recorded. Answers how many rows went."""
+    records = list(PsmBimtek.objects.filter(psm=psm, nomor_sertifikat=nomor_sertifikat))
+    for record in records:
+        audit.record(
+            by=by,
+            action="psm.bimtek_withdraw",
+            target=psm,
+            before=audit.snapshot(record),
+            reason=reason,
+        )
+        record.delete()
+    return len(records)
 
 
 @transaction.atomic

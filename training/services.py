@@ -10,6 +10,7 @@ from django.db.models import Max
 from django.utils.translation import gettext as _
 
 from psm_portal import audit
+from psm_portal.office import office_language
 from registry import services as registry_services
 from registry.models import Psm, StatusPsm
 from training.models import (
@@ -37,6 +38,8 @@ EVENT_TRANSITIONS = {
     StatusEvent.BATAL: set(),
 }
 SEATED = (StatusPeserta.TERDAFTAR, StatusPeserta.LULUS, StatusPeserta.TIDAK_LULUS)
+# The longest event (a specialisation course of several weeks, with room to spare).
+MAX_EVENT_DAYS = 60
 _EVENT_FIELDS = [
     "judul",
     "jenis",
@@ -93,6 +96,14 @@ def event_save(*, data: dict, by, event: BimtekEvent | None = None) -> BimtekEve
             {"pendaftaran_mulai": _("Pendaftaran harus dibuka sebelum kegiatan selesai.")}
         )
     event.full_clean()
+    if (event.tanggal_selesai - event.tanggal_mulai).days >= MAX_EVENT_DAYS:
+        # One row per day is written below: a mistyped year would write tens of thousands.
+        raise ValidationError(
+            {
+                "tanggal_selesai": _("Kegiatan paling lama %(n)d hari; periksa tahunnya.")
+                % {"n": MAX_EVENT_DAYS}
+            }
+        )
     if not creating:
         seated = event.peserta_set.filter(status__in=SEATED).count()
         if event.kapasitas < seated:
@@ -127,6 +138,7 @@ def event_save(*, data: dict, by, event: BimtekEvent | None = None) -> BimtekEve
     else:
         old, new = audit.changed(before, after)
         audit.record(by=by, action="event.update", target=event, before=old, after=new)
+        _promote_waiting(event, by=by)  # a larger capacity seats who is waiting first
     return event
 
 
@@ -155,6 +167,7 @@ def event_set_status(*, event: BimtekEvent, status: str, by) -> BimtekEvent:
 def quota_set(*, event: BimtekEvent, kecamatan, kuota: int, by) -> KuotaKecamatan:
     if not kecamatan.kode.startswith(f"{event.wilayah_id}.") or kecamatan.tingkat != 3:
         raise ValidationError(_("Kecamatan ini tidak berada di wilayah penyelenggara."))
+    event = BimtekEvent.objects.select_for_update().get(pk=event.pk)
     quota, _created = KuotaKecamatan.objects.update_or_create(
         event=event, kecamatan=kecamatan, defaults={"kuota": kuota}
     )
@@ -164,6 +177,7 @@ def quota_set(*, event: BimtekEvent, kecamatan, kuota: int, by) -> KuotaKecamata
         target=event,
         after={"kecamatan": kecamatan.kode, "kuota": kuota},
     )
+    _promote_waiting(event, by=by)
     return quota
 
 
@@ -266,22 +280,37 @@ def enrolment_cancel(*, enrolment: Peserta, by) -> Peserta | None:
     audit.record(by=by, action="enrolment.cancel", target=enrolment)
     if not freed:
         return None
+    promoted = _promote_waiting(event, by=by)
+    return promoted[0] if promoted else None
+
+
+def _promote_waiting(event: BimtekEvent, *, by) -> list[Peserta]:
+    """Seat whoever waits, in their order, while the capacity and their kecamatan's quota allow
+    (after a cancellation, a larger capacity or a larger quota), and tell each of them. The
+    caller holds the event's row lock."""
+    if event.status in (StatusEvent.SELESAI, StatusEvent.BATAL):
+        return []
+    if event.peserta_set.filter(status__in=SEATED).count() >= event.kapasitas:
+        return []
+    promoted = []
     for waiting in (
         event.peserta_set.filter(status=StatusPeserta.MENUNGGU)
         .select_related("psm")
         .order_by("antrean")
     ):
-        if _has_seat(event, waiting.psm):
-            waiting.status, waiting.antrean = StatusPeserta.TERDAFTAR, None
-            waiting.save(update_fields=["status", "antrean", "updated_at"])
-            Pemberitahuan.objects.create(
-                psm=waiting.psm,
-                pesan=_("Anda mendapat tempat di %(judul)s (%(tgl)s) dari daftar tunggu.")
-                % {"judul": event.judul, "tgl": event.tanggal_mulai.strftime("%d-%m-%Y")},
-            )
-            audit.record(by=by, action="enrolment.promote", target=waiting)
-            return waiting
-    return None
+        if not _has_seat(event, waiting.psm):
+            continue
+        waiting.status, waiting.antrean = StatusPeserta.TERDAFTAR, None
+        waiting.save(update_fields=["status", "antrean", "updated_at"])
+        with office_language():
+            pesan = _("Anda mendapat tempat di %(judul)s (%(tgl)s) dari daftar tunggu.") % {
+                "judul": event.judul,
+                "tgl": event.tanggal_mulai.strftime("%d-%m-%Y"),
+            }
+        Pemberitahuan.objects.create(psm=waiting.psm, pesan=pesan)
+        audit.record(by=by, action="enrolment.promote", target=waiting)
+        promoted.append(waiting)
+    return promoted
 
 
 @transaction.atomic
@@ -390,11 +419,13 @@ def event_complete(*, event: BimtekEvent, by, today: dt.date) -> dict:
                 f"{event.pk:04d}/{seq:03d}"
             )
             if event.tingkat:
+                with office_language():
+                    penyelenggara = event.get_penyelenggara_display()
                 registry_services.bimtek_record(
                     psm=enrolment.psm,
                     tingkat=event.tingkat,
                     nomor_sertifikat=enrolment.nomor_sertifikat,
-                    penyelenggara=event.get_penyelenggara_display(),
+                    penyelenggara=penyelenggara,
                     tanggal=event.tanggal_selesai,
                     by=by,
                 )
@@ -419,4 +450,9 @@ def certificate_revoke(*, enrolment: Peserta, reason: str, by) -> Peserta:
     enrolment.sertifikat_dicabut = True
     enrolment.save(update_fields=["sertifikat_dicabut", "updated_at"])
     audit.record(by=by, action="certificate.revoke", target=enrolment, reason=reason)
+    # The registry's record of the passed level goes with it: it is what activation and the
+    # training recap read. (A PSM already made active stays so until the office decides.)
+    registry_services.bimtek_withdraw(
+        psm=enrolment.psm, nomor_sertifikat=enrolment.nomor_sertifikat, reason=reason, by=by
+    )
     return enrolment

@@ -384,7 +384,11 @@ def event_complete(request, pk):
 @require_GET
 def certificate_pdf(request, pk):
     enrolment = get_enrolment_for_user(request.user, pk)
-    if enrolment.status != StatusPeserta.LULUS or not enrolment.nomor_sertifikat:
+    if (
+        enrolment.status != StatusPeserta.LULUS
+        or not enrolment.nomor_sertifikat
+        or enrolment.sertifikat_dicabut  # a revoked certificate is not printed again
+    ):
         raise Http404
     pdf = render_pdf(
         documents.CERTIFICATE_TEMPLATE, documents.certificate_context(enrolment, current_office())

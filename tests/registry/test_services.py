@@ -63,6 +63,14 @@ def test_a_nik_registered_at_the_same_moment_elsewhere_is_a_message_on_the_nik(s
     assert Psm.objects.get(pk=other.pk).nik == "3371014503900002"
 
 
+def test_history_notes_are_stored_in_the_office_language(staff):
+    from django.utils import translation
+
+    with translation.override("en"):
+        psm = services.psm_register(data=_register_data(), by=staff, today=TODAY)
+    assert psm.riwayat_status.get().catatan == "Pendaftaran"
+
+
 def test_psm_update_records_only_changed_fields(staff, psm):
     services.psm_update(psm=psm, data={"telepon": "081234567890", "nama": psm.nama}, by=staff)
     event = AuditEvent.objects.get(action="psm.update")

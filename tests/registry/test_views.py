@@ -7,6 +7,7 @@ import subprocess
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from psm_portal.models import AuditEvent, Role
@@ -131,6 +132,37 @@ def test_psm_create_rejects_30_mb_photo_with_message(staff_client):
     assert "Berkas terlalu besar (30,0\xa0MB). Batasnya 5,0\xa0MB." in response.content.decode()
 
 
+def test_service_record_periods_and_years_are_explained_in_words(staff_client, psm):
+    """The database's rules (an end before its start) and absurd years: a sentence, not the
+    constraint's name, and what was typed stays in the form."""
+    url = reverse("registry:psm-record-add", args=[psm.pk, "sk"])
+    sk = {
+        "nomor_sk": "400.9/1/2024",
+        "tanggal_sk": "2024-01-02",
+        "penerbit_level": "dinas",
+        "penerbit_nama": "Kepala Dinas",
+        "berlaku_mulai": "2024-01-02",
+        "berlaku_sampai": "2023-01-01",
+    }
+    body = staff_client.post(url, sk).content.decode()
+    assert "Tanggal berlaku sampai tidak boleh sebelum tanggal berlaku mulai." in body
+    assert "sk_period_ordered" not in body and 'value="400.9/1/2024"' in body
+    ipsm = {
+        "tingkat": "desa",
+        "jabatan": "ketua",
+        "periode_mulai": "2024",
+        "periode_selesai": "2020",
+    }
+    url = reverse("registry:psm-record-add", args=[psm.pk, "ipsm"])
+    assert "Periode selesai tidak boleh sebelum periode mulai." in (
+        staff_client.post(url, ipsm).content.decode()
+    )
+    url = reverse("registry:psm-record-add", args=[psm.pk, "penghargaan"])
+    award = {"nama": "PSM Berprestasi", "tingkat": "kabkota", "tahun": "0"}
+    assert "Tahun paling awal 1945." in staff_client.post(url, award).content.decode()
+    assert not psm.penghargaan_set.exists() and not psm.ipsm_set.exists()
+
+
 def test_sk_upload_must_really_be_a_pdf(staff_client, psm):
     url = reverse("registry:psm-record-add", args=[psm.pk, "sk"])
     data = {
@@ -169,6 +201,24 @@ def test_status_change_view_activates(staff_client, psm):
     assert response.status_code == 302
     psm.refresh_from_db()
     assert psm.status == StatusPsm.AKTIF
+
+
+def test_status_change_dated_in_the_future_is_refused_next_to_the_date(staff_client, psm):
+    """A typo such as 2052 would hold the record: every later change must be dated after it."""
+    BimtekFactory(psm=psm)
+    SkFactory(psm=psm, tanggal_sk=dt.date(2021, 2, 1))
+    later = (timezone.localdate() + dt.timedelta(days=1)).isoformat()
+    response = staff_client.post(
+        reverse("registry:psm-status", args=[psm.pk]),
+        {"ke": "aktif", "tanggal": later, "catatan": "SK 2021"},
+    )
+    assert response.status_code == 422
+    assert response.context["form"].errors["tanggal"] == [
+        "Tanggal efektif tidak boleh di masa depan."
+    ]
+    assert "SK 2021" in response.content.decode()  # what was typed is kept
+    psm.refresh_from_db()
+    assert psm.status == StatusPsm.CALON
 
 
 def test_supervisor_cannot_change_status(client, users, psm):

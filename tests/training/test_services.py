@@ -128,6 +128,47 @@ def test_kecamatan_quota_waitlists_and_promotion_respects_it(staff, regions):
     assert services.enrolment_cancel(enrolment=selatan_1, by=staff) == selatan_2
 
 
+def test_more_seats_go_to_who_is_waiting_first_and_they_are_told_in_indonesian(staff, regions):
+    from django.utils import translation
+
+    from registry.models import Wilayah
+
+    event = EventFactory(kapasitas=1)
+    first, second, third = (
+        services.enrolment_create(event=event, psm=PsmFactory(), by=staff, today=TODAY)
+        for _ in range(3)
+    )
+    with translation.override("en"):  # the staff member reads the portal in English
+        services.event_save(event=event, data={"kapasitas": 2}, by=staff)
+    second.refresh_from_db()
+    third.refresh_from_db()
+    assert (second.status, third.status, third.antrean) == ("terdaftar", "menunggu", 2)
+    assert Pemberitahuan.objects.get(psm=second.psm).pesan.startswith("Anda mendapat tempat")
+    late = services.enrolment_create(event=event, psm=PsmFactory(), by=staff, today=TODAY)
+    assert late.status == "menunggu"  # the queue stays in order
+
+    quota = EventFactory(kapasitas=10)
+    selatan = Wilayah.objects.get(kode="33.71.01")
+    services.quota_set(event=quota, kecamatan=selatan, kuota=1, by=staff)
+    seated, waiting = (
+        services.enrolment_create(event=quota, psm=PsmFactory(), by=staff, today=TODAY)
+        for _ in range(2)
+    )
+    assert waiting.status == "menunggu"
+    services.quota_set(event=quota, kecamatan=selatan, kuota=2, by=staff)
+    waiting.refresh_from_db()
+    assert waiting.status == "terdaftar"
+
+
+def test_an_event_longer_than_two_months_is_refused_on_its_end_date(staff):
+    with pytest.raises(ValidationError) as refused:
+        services.event_save(data=_event_data(tanggal_selesai=dt.date(2205, 12, 8)), by=staff)
+    assert list(refused.value.message_dict) == ["tanggal_selesai"]
+    assert not BimtekEvent.objects.exists() and not HariEvent.objects.exists()
+    event = services.event_save(data=_event_data(tanggal_selesai=dt.date(2027, 2, 4)), by=staff)
+    assert event.hari_set.count() == 60
+
+
 @pytest.mark.parametrize(
     ("setup", "message"),
     [

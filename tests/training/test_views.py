@@ -5,8 +5,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from psm_portal.models import Role
-from registry.models import Wilayah
+from psm_portal.models import AuditEvent, Role
+from registry.models import PsmBimtek, Wilayah
 from tests.factories import EventFactory, PsmFactory
 from training import services
 from training.models import BimtekEvent, Kehadiran, Peserta, StatusEvent
@@ -234,6 +234,7 @@ def test_certificate_pdf_and_public_verification(client, staff, event, office, t
     body = verify.content.decode()
     assert verify.status_code == 200 and "Sah" in body and enrolment.psm.nama in body
     assert enrolment.psm.nik not in body and enrolment.psm.alamat_ktp not in body
+    assert PsmBimtek.objects.filter(nomor_sertifikat=enrolment.nomor_sertifikat).exists()
     services.certificate_revoke(enrolment=enrolment, reason="data palsu", by=staff)
     assert (
         "Dicabut"
@@ -241,6 +242,11 @@ def test_certificate_pdf_and_public_verification(client, staff, event, office, t
             reverse("training:certificate-verify", args=[enrolment.kode_sertifikat])
         ).content.decode()
     )
+    # Revoked: no longer printed, nor counted as a passed level in the registry.
+    client.force_login(staff)
+    assert client.get(reverse("training:certificate", args=[enrolment.pk])).status_code == 404
+    assert not PsmBimtek.objects.filter(nomor_sertifikat=enrolment.nomor_sertifikat).exists()
+    assert AuditEvent.objects.filter(action="psm.bimtek_withdraw").count() == 1
 
 
 @pytest.mark.parametrize("kode", ["tebakan", "SRT-3371-2026-0001-001", "a" * 200])
