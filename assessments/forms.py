@@ -251,6 +251,9 @@ class ReviewForm(forms.Form):
 
     ke = forms.CharField(widget=forms.HiddenInput)
     status_awal = forms.CharField(widget=forms.HiddenInput)
+    # The version the reviewer read: a case returned, fixed and resubmitted meanwhile is back in
+    # the same status, and must be read again (optional: a page opened before this field).
+    versi_awal = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
     catatan = forms.CharField(
         label=_("Catatan"),
         required=False,

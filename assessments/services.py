@@ -568,6 +568,7 @@ def assessment_transition(
     komentar: dict | None = None,
     alasan_tutup: str = "",
     expected_status: str | None = None,
+    expected_version: int | None = None,
     referral: Rujukan | None = None,
 ) -> Asesmen:
     if ke == S.DIRUJUK and referral is None:
@@ -589,6 +590,14 @@ def assessment_transition(
                     "oleh": last.oleh.get_full_name() or last.oleh.username if last else "-",
                     "s": case.get_status_display(),
                 }
+            )
+        if expected_version is not None and case.versi != expected_version:
+            raise ValidationError(
+                _(
+                    "Kasus ini sudah diperbaiki dan diajukan lagi (versi %(v)d) sejak halaman Anda "
+                    "dibuka. Tindakan Anda tidak disimpan; periksa perubahannya dulu."
+                )
+                % {"v": case.versi}
             )
         if ke not in TRANSITIONS[case.status]:
             raise ValidationError(

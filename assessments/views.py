@@ -417,6 +417,27 @@ def case_review(request, pk):
         messages.error(request, _("Tindakan tidak dikenal."))
         return redirect("assessments:case-detail", pk=case.pk)
     ke = form.cleaned_data["ke"]
+    if ke == S.DIAJUKAN and case.status == S.DRAF:
+        # The form asks the author to confirm soft warnings (a category unusual for the age or
+        # sex) before sending; a draft sent from this page must not skip that.
+        _errors, warnings = services.category_problems(
+            subjek=case.subjek,
+            kategori=case.kategori.all(),
+            utama=case.kategori_utama,
+            disabilitas=list(case.disabilitas.all()),
+            on=case.tanggal,
+        )
+        if warnings:
+            for warning in warnings:
+                messages.warning(request, warning)
+            messages.info(
+                request,
+                _(
+                    "Periksa peringatan di atas, lalu ajukan dari formulir ini: Anda akan diminta "
+                    "mengonfirmasinya."
+                ),
+            )
+            return redirect("assessments:case-update", pk=case.pk)
     try:
         services.assessment_transition(
             asesmen=case,
@@ -426,6 +447,7 @@ def case_review(request, pk):
             komentar=form.komentar(),
             alasan_tutup=form.cleaned_data["alasan_tutup"],
             expected_status=form.cleaned_data["status_awal"],
+            expected_version=form.cleaned_data["versi_awal"],
         )
     except ValidationError as exc:
         for message in exc.messages:

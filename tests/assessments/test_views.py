@@ -106,6 +106,27 @@ def test_warnings_must_be_confirmed_before_submitting_but_not_for_a_draft(client
     draft = _form(**{"s-tanggal_lahir": "1990-01-01", "s-nama": "Lain", "aksi": "draf"})
     assert c.post(reverse("assessments:case-create"), draft).status_code == 302
     assert Asesmen.objects.filter(status=S.DRAF).count() == 1
+    # Sent from the case page, the draft goes back to its form to confirm the same warning.
+    saved = Asesmen.objects.get(status=S.DRAF)
+    page = c.get(reverse("assessments:case-detail", args=[saved.pk])).content.decode()
+    assert f'name="versi_awal" value="{saved.versi}"' in page
+    answer = c.post(
+        reverse("assessments:case-review", args=[saved.pk]),
+        {"ke": "diajukan", "status_awal": "draf", "versi_awal": str(saved.versi)},
+        follow=True,
+    )
+    assert answer.redirect_chain[-1][0] == reverse("assessments:case-update", args=[saved.pk])
+    body = answer.content.decode()
+    assert "LUT umumnya untuk umur 60+" in body and "diminta mengonfirmasinya" in body
+    assert Asesmen.objects.get(pk=saved.pk).status == S.DRAF
+    clean = _form(**{"s-nama": "Mbah Tanpa Peringatan", "aksi": "draf"})
+    assert c.post(reverse("assessments:case-create"), clean).status_code == 302
+    clean_draft = Asesmen.objects.get(subjek__nama="Mbah Tanpa Peringatan")
+    c.post(
+        reverse("assessments:case-review", args=[clean_draft.pk]),
+        {"ke": "diajukan", "status_awal": "draf", "versi_awal": str(clean_draft.versi)},
+    )
+    assert Asesmen.objects.get(pk=clean_draft.pk).status == S.DIAJUKAN
 
 
 def test_a_nik_already_registered_is_refused_and_staff_get_a_link(client, people):
@@ -503,6 +524,30 @@ def test_a_resubmitted_case_reads_its_last_two_versions(client, people, django_a
     with django_assert_num_queries(13):
         response = c.get(url)
     assert "Perubahan pada versi 2" in response.content.decode()
+
+
+def test_a_reviewer_who_read_the_first_version_cannot_verify_the_resubmitted_one(client, people):
+    case = make_case(people["psm_a"], kategori=("PPKS-08",))
+    page = _client(client, people["staf"]).get(reverse("assessments:case-detail", args=[case.pk]))
+    assert 'name="versi_awal" value="1"' in page.content.decode()
+    case = services.assessment_transition(
+        asesmen=case, ke=S.DIKEMBALIKAN, by=people["staf"], catatan="Lengkapi kondisi rumah."
+    )
+    services.assessment_save(
+        by=people["psm_a"],
+        subjek=case.subjek,
+        data={"kondisi_rumah": "Dinding bambu"},
+        kategori=KategoriPpks.objects.filter(kode="PPKS-08"),
+        asesmen=case,
+    )
+    services.assessment_transition(asesmen=case, ke=S.DIAJUKAN, by=people["psm_a"])
+    url = reverse("assessments:case-review", args=[case.pk])
+    stale = {"ke": "diverifikasi", "status_awal": "diajukan", "versi_awal": "1"}
+    answer = client.post(url, stale, follow=True)
+    assert "sudah diperbaiki dan diajukan lagi (versi 2)" in answer.content.decode()
+    assert Asesmen.objects.get(pk=case.pk).status == S.DIAJUKAN
+    client.post(url, {**stale, "versi_awal": "2"})
+    assert Asesmen.objects.get(pk=case.pk).status == S.DIVERIFIKASI
 
 
 def test_psm_case_list_query_count_is_constant(
