@@ -375,6 +375,9 @@ def case_detail(request, pk):
     if details:
         audit_sensitive_view(user, case, sensitive)
     steps = services.next_steps(user, case)
+    # What the reviewer typed into a step that was refused (see case_review), shown again once.
+    review_draft = request.session.pop(_review_draft_key(case), None)
+    visit_draft = request.session.pop(_visit_draft_key(case), None)
     context = {
         "case": case,
         **page,
@@ -390,7 +393,8 @@ def case_detail(request, pk):
         "author": is_author(user, case),
         "editable": is_author(user, case) and case.status in services.EDITABLE,
         "steps": steps,
-        "review_form": forms.ReviewForm() if steps else None,
+        "review_form": forms.ReviewForm(initial=review_draft) if steps else None,
+        "review_draft": review_draft,
         # What changed between versions is the details themselves (health, consent, informant):
         # shown, and audited above, only to whoever may see the details.
         "diff": services.version_diff(case) if details else [],
@@ -402,19 +406,47 @@ def case_detail(request, pk):
         "can_visit": case.perlu_kunjungan
         and case.status not in (S.DRAF, S.DITUTUP)
         and (is_author(user, case) or has_permission(user, Perm.PPKS_REVIEW)),
-        "visit_form": forms.VisitForm(initial={"tanggal": _today()}),
+        "visit_form": forms.VisitForm(initial=visit_draft or {"tanggal": _today()}),
+        "visit_draft": visit_draft,
         "referral_statuses": StatusRujukan.choices,
         "today": _today(),
     }
     return render(request, "assessments/case_detail.html", context)
 
 
+def _review_draft_key(case) -> str:
+    return f"review-draft-{case.pk}"
+
+
+def _visit_draft_key(case) -> str:
+    return f"visit-draft-{case.pk}"
+
+
+def _keep_review_draft(request, case, form) -> None:
+    """A refused step redirects to the case page: what the reviewer typed (notes, per-field
+    comments, the reason to close) waits in the session and fills the same form there."""
+    kept = {
+        name: request.POST.get(name, "")[:2000]
+        for name in form.fields
+        if name in ("ke", "catatan", "alasan_tutup") or name.startswith("komentar_")
+    }
+    if any(kept.get(name) for name in kept if name != "ke"):
+        request.session[_review_draft_key(case)] = kept
+
+
 @require_POST
 def case_review(request, pk):
     case = get_case_for_user(request.user, pk)
     form = forms.ReviewForm(request.POST)
-    if not form.is_valid() or form.cleaned_data["ke"] not in S.values:
+    if request.POST.get("ke") not in S.values:
         messages.error(request, _("Tindakan tidak dikenal."))
+        return redirect("assessments:case-detail", pk=case.pk)
+    if not form.is_valid():  # a note over 2,000 characters, a page missing its hidden fields
+        for name, errors in form.errors.items():
+            label = form.fields[name].label if name in form.fields else None
+            for error in errors:
+                messages.error(request, f"{label}: {error}" if label else error)
+        _keep_review_draft(request, case, form)
         return redirect("assessments:case-detail", pk=case.pk)
     ke = form.cleaned_data["ke"]
     if ke == S.DIAJUKAN and case.status == S.DRAF:
@@ -452,6 +484,7 @@ def case_review(request, pk):
     except ValidationError as exc:
         for message in exc.messages:
             messages.error(request, message)
+        _keep_review_draft(request, case, form)
     else:
         messages.success(request, _("Status asesmen: %(s)s.") % {"s": S(ke).label})
     return redirect("assessments:case-detail", pk=case.pk)
@@ -473,10 +506,15 @@ def case_visit(request, pk):
                 today=_today(),
             )
             messages.success(request, _("Kunjungan lanjutan tercatat."))
+            return redirect("assessments:case-detail", pk=case.pk)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
     else:
         messages.error(request, _("Tanggal kunjungan tidak valid."))
+    # Refused: the date and note typed wait for the case page's form (as a refused review step).
+    request.session[_visit_draft_key(case)] = {
+        name: request.POST.get(name, "")[:2000] for name in ("tanggal", "catatan")
+    }
     return redirect("assessments:case-detail", pk=case.pk)
 
 

@@ -550,6 +550,56 @@ def test_a_reviewer_who_read_the_first_version_cannot_verify_the_resubmitted_one
     assert Asesmen.objects.get(pk=case.pk).status == S.DIVERIFIKASI
 
 
+def test_a_refused_review_step_keeps_what_the_reviewer_typed(client, people):
+    case = make_case(people["psm_a"], jenis="jarak_jauh", metode_kontak="telepon")
+    case = services.assessment_transition(asesmen=case, ke=S.DIVERIFIKASI, by=people["staf"])
+    c = _client(client, people["staf"])
+    refused = c.post(
+        reverse("assessments:case-review", args=[case.pk]),
+        {
+            "ke": "ditutup",
+            "status_awal": "diverifikasi",
+            "versi_awal": str(case.versi),
+            "alasan_tutup": "ditangani",
+            "catatan": "Sudah menerima sembako <b>Oktober</b>",
+        },
+        follow=True,
+    )
+    body = refused.content.decode()
+    assert "harus dikunjungi dulu" in body  # remote: a visit first
+    assert '<details class="mb-2" open>' in body
+    assert "Sudah menerima sembako &lt;b&gt;Oktober&lt;/b&gt;</textarea>" in body
+    assert '<option value="ditangani" selected>' in body
+    too_long = c.post(
+        reverse("assessments:case-review", args=[case.pk]),
+        {"ke": "ditutup", "status_awal": "diverifikasi", "catatan": "x" * 2001},
+        follow=True,
+    ).content.decode()
+    assert "Tindakan tidak dikenal" not in too_long and "2000" in too_long
+    assert "x" * 2000 + "</textarea>" in too_long
+    # Shown once: the next visit of the page starts empty again.
+    again = c.get(reverse("assessments:case-detail", args=[case.pk])).content.decode()
+    assert "Sudah menerima sembako" not in again
+    assert Asesmen.objects.get(pk=case.pk).status == S.DIVERIFIKASI
+
+
+def test_a_refused_visit_keeps_its_date_and_note(client, people):
+    case = make_case(people["psm_a"], jenis="jarak_jauh", metode_kontak="telepon")
+    later = (dt.date.today() + dt.timedelta(days=3)).isoformat()
+    c = _client(client, people["psm_a"])
+    body = c.post(
+        reverse("assessments:case-visit", args=[case.pk]),
+        {"tanggal": later, "catatan": "Rumah sudah diperbaiki warga"},
+        follow=True,
+    ).content.decode()
+    assert "masa depan" in body
+    assert f'value="{later}"' in body and "Rumah sudah diperbaiki warga" in body
+    assert (
+        "Rumah sudah diperbaiki warga"
+        not in c.get(reverse("assessments:case-detail", args=[case.pk])).content.decode()
+    )
+
+
 def test_psm_case_list_query_count_is_constant(
     client, people, many_cases, django_assert_num_queries
 ):
