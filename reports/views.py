@@ -166,6 +166,10 @@ def dashboard(request):
             "charts": charts,
             "tahun": tahun,
             "kecamatan": kecamatan,
+            # A figure links to its rows only where this role may open them (not to a 403).
+            "may_open_queue": has_permission(request.user, Perm.PPKS_REVIEW)
+            or has_permission(request.user, Perm.PPKS_REVIEW_KECAMATAN),
+            "may_open_referrals": has_permission(request.user, Perm.PPKS_REFER),
         },
     )
 

@@ -277,6 +277,24 @@ def test_a_real_worker_builds_the_yearly_recap_in_parallel_parts(client, regions
     assert "(lanjutan)" in text  # 50 PSM in one kecamatan: two detail pages
 
 
+@pytest.mark.parametrize("role", [Role.SUPERVISOR, Role.STAF])
+def test_every_link_on_the_dashboard_opens_for_its_role(client, data, role):
+    """A figure the role may not open (the review queue for a supervisor) is not a link."""
+    import html
+    import re
+
+    client.force_login(make_user(role, scope=["33.71"], username=f"dasbor-{role}"))
+    body = client.get(reverse("reports:dashboard"), {"tahun": YEAR}).content.decode()
+    main = body[body.index("<main") :]
+    links = {html.unescape(h) for h in re.findall(r'href="(/[^"#]*)"', main)}
+    links = {h for h in links if not h.startswith("/static/")}
+    assert links
+    for link in sorted(links):
+        assert client.get(link).status_code == 200, link
+    queue = reverse("assessments:queue") in main
+    assert queue == (role == Role.STAF)
+
+
 def test_dashboard_refuses_a_kecamatan_outside_the_scope_with_a_message(client, supervisor, data):
     client.force_login(supervisor)
     page = client.get(reverse("reports:dashboard"), {"tahun": YEAR, "kecamatan": "33.12.01"})
