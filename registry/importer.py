@@ -622,7 +622,24 @@ def build_preview(*, data: bytes, filename: str, by, today: dt.date) -> ImportBa
         jumlah_baris=len(rows),
         jumlah_valid=sum(1 for r in rows if not r["errors"]),
     )
+    # The batch holds a file of people's NIKs until it is committed or cancelled: who made it.
+    audit.record(
+        by=by,
+        action="import.preview",
+        target=batch,
+        after={"baris": batch.jumlah_baris, "valid": batch.jumlah_valid},
+    )
     return batch
+
+
+def cancel_batch(*, batch: ImportBatch, by) -> None:
+    """Abandon a preview: its parsed personal data is not kept."""
+    if batch.status != StatusImpor.PRATINJAU:
+        return
+    batch.status = StatusImpor.BATAL
+    batch.baris = []
+    batch.save(update_fields=["status", "baris", "updated_at"])
+    audit.record(by=by, action="import.cancel", target=batch)
 
 
 def _form_factory(matcher: "RegionMatcher", today: dt.date):

@@ -14,7 +14,7 @@ from psm_portal.access import Perm
 from psm_portal.uploads import validate_size
 from registry import importer
 from registry.access import require
-from registry.models import ImportBatch, StatusImpor
+from registry.models import ImportBatch
 
 # Problems listed first; rows without problems are shown up to this many.
 PREVIEW_OK_ROWS = 200
@@ -136,10 +136,6 @@ def import_commit(request, pk):
 @require_POST
 def import_cancel(request, pk):
     require(request.user, Perm.PSM_IMPORT)
-    batch = _batch_for(request, pk)
-    if batch.status == StatusImpor.PRATINJAU:
-        batch.status = StatusImpor.BATAL
-        batch.baris = []  # the parsed personal data is not kept once the import is abandoned
-        batch.save(update_fields=["status", "baris", "updated_at"])
+    importer.cancel_batch(batch=_batch_for(request, pk), by=request.user)
     messages.info(request, _("Impor dibatalkan; tidak ada data yang disimpan."))
     return redirect("registry:import-upload")

@@ -341,7 +341,7 @@ def attendance_mark(*, hari: HariEvent, marks: dict[int, str], by) -> int:
 
 
 @transaction.atomic
-def checkin_self(*, token: str, psm: Psm, today: dt.date) -> Kehadiran:
+def checkin_self(*, token: str, psm: Psm, today: dt.date, by=None) -> Kehadiran:
     """QR self check-in: the PSM opens the day's code on their phone and is marked present."""
     hari = HariEvent.objects.select_related("event").filter(token_checkin=token).first()
     if hari is None:
@@ -354,9 +354,16 @@ def checkin_self(*, token: str, psm: Psm, today: dt.date) -> Kehadiran:
     enrolment = Peserta.objects.filter(event=hari.event, psm=psm, status__in=SEATED).first()
     if enrolment is None:
         raise ValidationError(_("Anda tidak terdaftar sebagai peserta kegiatan ini."))
-    mark, _created = Kehadiran.objects.get_or_create(
+    mark, created = Kehadiran.objects.get_or_create(
         peserta=enrolment, hari=hari, defaults={"status": StatusHadir.HADIR}
     )
+    if created:
+        audit.record(
+            by=by,
+            action="attendance.checkin",
+            target=enrolment,
+            after={"hari": hari.tanggal.isoformat(), "status": mark.status},
+        )
     return mark
 
 

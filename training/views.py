@@ -439,7 +439,9 @@ def checkin(request, token):
         raise Http404
     if request.method == "POST":
         try:
-            services.checkin_self(token=token, psm=request.user.psm, today=_today())
+            services.checkin_self(
+                token=token, psm=request.user.psm, today=_today(), by=request.user
+            )
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:

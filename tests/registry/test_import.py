@@ -453,6 +453,12 @@ def test_cancel_forgets_the_parsed_rows(staff_client, regions):
     staff_client.post(reverse("registry:import-cancel", args=[batch.pk]))
     batch.refresh_from_db()
     assert (batch.status, batch.baris) == (StatusImpor.BATAL, [])
+    # Who held the file of NIKs and who dropped it are on the audit trail.
+    assert list(
+        AuditEvent.objects.filter(target_id=str(batch.pk))
+        .order_by("pk")
+        .values_list("action", "after")
+    ) == [("import.preview", {"baris": 1, "valid": 1}), ("import.cancel", None)]
 
 
 def test_template_workbook_round_trips_through_the_importer(staff_client, regions):

@@ -324,8 +324,11 @@ def test_self_checkin_marks_present_only_on_the_day(staff, running_event):
     day = running_event.hari_set.order_by("tanggal").first()
     with pytest.raises(ValidationError, match="hanya berlaku"):
         services.checkin_self(token=day.token_checkin, psm=psm, today=TODAY)
-    mark = services.checkin_self(token=day.token_checkin, psm=psm, today=day.tanggal)
+    mark = services.checkin_self(token=day.token_checkin, psm=psm, today=day.tanggal, by=staff)
     assert mark.status == "hadir"
+    services.checkin_self(token=day.token_checkin, psm=psm, today=day.tanggal, by=staff)  # twice
+    checkin = AuditEvent.objects.get(action="attendance.checkin")  # recorded once
+    assert checkin.after == {"hari": day.tanggal.isoformat(), "status": "hadir"}
     with pytest.raises(ValidationError, match="tidak terdaftar"):
         services.checkin_self(token=day.token_checkin, psm=PsmFactory(), today=day.tanggal)
     with pytest.raises(ValidationError, match="tidak dikenal"):
