@@ -654,14 +654,19 @@ def assessment_transition(
     return case
 
 
-def _check_complete(case: Asesmen) -> None:
-    errors, _warnings = category_problems(
+def saved_case_problems(case: Asesmen):
+    """(errors, warnings) of a saved case's categories, as the form finds them when it is sent."""
+    return category_problems(
         subjek=case.subjek,
         kategori=case.kategori.all(),
         utama=case.kategori_utama,
         disabilitas=list(case.disabilitas.all()),
         on=case.tanggal,
     )
+
+
+def _check_complete(case: Asesmen) -> None:
+    errors, _warnings = saved_case_problems(case)
     if errors:
         raise ValidationError(errors)
 

@@ -452,13 +452,7 @@ def case_review(request, pk):
     if ke == S.DIAJUKAN and case.status == S.DRAF:
         # The form asks the author to confirm soft warnings (a category unusual for the age or
         # sex) before sending; a draft sent from this page must not skip that.
-        _errors, warnings = services.category_problems(
-            subjek=case.subjek,
-            kategori=case.kategori.all(),
-            utama=case.kategori_utama,
-            disabilitas=list(case.disabilitas.all()),
-            on=case.tanggal,
-        )
+        _errors, warnings = services.saved_case_problems(case)
         if warnings:
             for warning in warnings:
                 messages.warning(request, warning)

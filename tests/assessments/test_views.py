@@ -55,6 +55,23 @@ def _form(**overrides) -> dict:
     return data
 
 
+def _returned_and_resubmitted(case, people, data, *, kategori=("PPKS-08",), **review):
+    """The case returned by staff (with ``review``: a note or per-field comments), corrected by
+    its PSM with ``data`` and submitted again: its version 2."""
+    review = review or {"catatan": "Lengkapi kondisi rumah."}
+    case = services.assessment_transition(
+        asesmen=case, ke=S.DIKEMBALIKAN, by=people["staf"], **review
+    )
+    services.assessment_save(
+        by=people["psm_a"],
+        subjek=case.subjek,
+        data=data,
+        kategori=KategoriPpks.objects.filter(kode__in=kategori),
+        asesmen=case,
+    )
+    return services.assessment_transition(asesmen=case, ke=S.DIAJUKAN, by=people["psm_a"])
+
+
 def _jpeg() -> SimpleUploadedFile:
     out = io.BytesIO()
     Image.new("RGB", (1200, 900), (90, 140, 60)).save(out, "JPEG")
@@ -239,20 +256,13 @@ def test_a_resubmitted_sensitive_case_shows_its_changes_only_to_who_may_see_them
         subject={"tanggal_lahir": dt.date(2014, 2, 1)},
         kondisi_fisik="Gizi buruk",
     )
-    child = services.assessment_transition(
-        asesmen=child,
-        ke=S.DIKEMBALIKAN,
-        by=people["staf"],
+    child = _returned_and_resubmitted(
+        child,
+        people,
+        {"kondisi_fisik": "Gizi buruk, berat 11 kg"},
+        kategori=("PPKS-02",),
         komentar={"kondisi_fisik": "Sebutkan berat badan anak"},
     )
-    services.assessment_save(
-        by=people["psm_a"],
-        subjek=child.subjek,
-        data={"kondisi_fisik": "Gizi buruk, berat 11 kg"},
-        kategori=KategoriPpks.objects.filter(kode="PPKS-02"),
-        asesmen=child,
-    )
-    child = services.assessment_transition(asesmen=child, ke=S.DIAJUKAN, by=people["psm_a"])
     assert child.versi == 2
     url = reverse("assessments:case-detail", args=[child.pk])
 
@@ -506,17 +516,12 @@ def test_case_page_query_count_is_constant(client, people, many_cases, django_as
 
 def test_a_resubmitted_case_reads_its_last_two_versions(client, people, django_assert_num_queries):
     case = make_case(people["psm_a"], kategori=("PPKS-08", "PPKS-24"))
-    case = services.assessment_transition(
-        asesmen=case, ke=S.DIKEMBALIKAN, by=people["staf"], catatan="Lengkapi kondisi rumah."
+    case = _returned_and_resubmitted(
+        case,
+        people,
+        {"kondisi_rumah": "Dinding bambu, lantai tanah"},
+        kategori=("PPKS-08", "PPKS-24"),
     )
-    services.assessment_save(
-        by=people["psm_a"],
-        subjek=case.subjek,
-        data={"kondisi_rumah": "Dinding bambu, lantai tanah"},
-        kategori=KategoriPpks.objects.filter(kode__in=["PPKS-08", "PPKS-24"]),
-        asesmen=case,
-    )
-    case = services.assessment_transition(asesmen=case, ke=S.DIAJUKAN, by=people["psm_a"])
     assert case.versi == 2
     c = _client(client, people["staf"])
     url = reverse("assessments:case-detail", args=[case.pk])
@@ -530,17 +535,7 @@ def test_a_reviewer_who_read_the_first_version_cannot_verify_the_resubmitted_one
     case = make_case(people["psm_a"], kategori=("PPKS-08",))
     page = _client(client, people["staf"]).get(reverse("assessments:case-detail", args=[case.pk]))
     assert 'name="versi_awal" value="1"' in page.content.decode()
-    case = services.assessment_transition(
-        asesmen=case, ke=S.DIKEMBALIKAN, by=people["staf"], catatan="Lengkapi kondisi rumah."
-    )
-    services.assessment_save(
-        by=people["psm_a"],
-        subjek=case.subjek,
-        data={"kondisi_rumah": "Dinding bambu"},
-        kategori=KategoriPpks.objects.filter(kode="PPKS-08"),
-        asesmen=case,
-    )
-    services.assessment_transition(asesmen=case, ke=S.DIAJUKAN, by=people["psm_a"])
+    _returned_and_resubmitted(case, people, {"kondisi_rumah": "Dinding bambu"})
     url = reverse("assessments:case-review", args=[case.pk])
     stale = {"ke": "diverifikasi", "status_awal": "diajukan", "versi_awal": "1"}
     answer = client.post(url, stale, follow=True)

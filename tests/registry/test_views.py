@@ -132,19 +132,21 @@ def test_psm_create_rejects_30_mb_photo_with_message(staff_client):
     assert "Berkas terlalu besar (30,0\xa0MB). Batasnya 5,0\xa0MB." in response.content.decode()
 
 
+# An SK as the profile's "add SK" form sends it.
+SK_FORM = {
+    "nomor_sk": "400.9/1/2024",
+    "tanggal_sk": "2024-01-02",
+    "penerbit_level": "dinas",
+    "penerbit_nama": "Kepala Dinas",
+    "berlaku_mulai": "2024-01-02",
+}
+
+
 def test_service_record_periods_and_years_are_explained_in_words(staff_client, psm):
     """The database's rules (an end before its start) and absurd years: a sentence, not the
     constraint's name, and what was typed stays in the form."""
     url = reverse("registry:psm-record-add", args=[psm.pk, "sk"])
-    sk = {
-        "nomor_sk": "400.9/1/2024",
-        "tanggal_sk": "2024-01-02",
-        "penerbit_level": "dinas",
-        "penerbit_nama": "Kepala Dinas",
-        "berlaku_mulai": "2024-01-02",
-        "berlaku_sampai": "2023-01-01",
-    }
-    body = staff_client.post(url, sk).content.decode()
+    body = staff_client.post(url, {**SK_FORM, "berlaku_sampai": "2023-01-01"}).content.decode()
     assert "Tanggal berlaku sampai tidak boleh sebelum tanggal berlaku mulai." in body
     assert "sk_period_ordered" not in body and 'value="400.9/1/2024"' in body
     ipsm = {
@@ -165,13 +167,7 @@ def test_service_record_periods_and_years_are_explained_in_words(staff_client, p
 
 def test_sk_upload_must_really_be_a_pdf(staff_client, psm):
     url = reverse("registry:psm-record-add", args=[psm.pk, "sk"])
-    data = {
-        "nomor_sk": "400.9/1/2024",
-        "tanggal_sk": "2024-01-02",
-        "penerbit_level": "dinas",
-        "penerbit_nama": "Kepala Dinas",
-        "berlaku_mulai": "2024-01-02",
-    }
+    data = SK_FORM
     fake = SimpleUploadedFile("sk.pdf", b"MZ\x90\x00 an executable", content_type="application/pdf")
     response = staff_client.post(url, {**data, "dokumen": fake})
     assert "Dokumen harus berupa berkas PDF." in response.content.decode()
