@@ -134,6 +134,10 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_IPWARE_PROXY_COUNT = env_int("AXES_PROXY_COUNT", 0)
+# The client's address as the rate limiter reads it (behind AXES_PROXY_COUNT proxies): without
+# it axes would see the proxy's 127.0.0.1 for everyone (django-ipware is not installed), and five
+# wrong passwords from anywhere would lock that username out for every office.
+AXES_CLIENT_IP_CALLABLE = "psm_portal.ratelimit.client_address"
 # Cut to axes' 255-character column: a longer "username" made the login page answer 500.
 AXES_USERNAME_CALLABLE = "psm_portal.ratelimit.axes_username"
 
@@ -281,6 +285,7 @@ _EXPORT = _rate("PSM_RATELIMIT_EXPORT", "30/600")
 _VERIFY = _rate("PSM_RATELIMIT_VERIFY", "60/60")
 PSM_RATE_LIMITS = {
     "login": (*_rate("PSM_RATELIMIT_LOGIN", "30/300"), ("POST",)),
+    "admin:login": (*_rate("PSM_RATELIMIT_LOGIN", "30/300"), ("POST",)),  # the same door
     "registry:psm-export": _EXPORT,
     "assessments:case-export": _EXPORT,
     "training:participants": _EXPORT,

@@ -86,6 +86,34 @@ def test_login_counts_only_attempts_not_page_views(client, regions):
     assert "_auth_user_id" not in client.session
 
 
+@override_settings(AXES_IPWARE_PROXY_COUNT=1, PSM_RATELIMIT_ENABLED=False)
+def test_behind_the_proxy_a_lockout_holds_the_guessers_address_not_the_whole_username(
+    client, regions
+):
+    """Every request reaches gunicorn from the proxy's 127.0.0.1: keyed on that, five wrong
+    passwords from anywhere would lock the account out for every office."""
+    make_user(Role.STAF, scope=["33.71"], username="kadis")
+    url = reverse("login")
+    guesser = {"REMOTE_ADDR": "127.0.0.1", "HTTP_X_FORWARDED_FOR": "203.0.113.5"}
+    for _ in range(5):
+        client.post(url, {"username": "kadis", "password": "salah"}, **guesser)
+    right = {"username": "kadis", "password": "sandi-uji-123"}
+    assert client.post(url, right, **guesser).status_code == 429
+    office = {"REMOTE_ADDR": "127.0.0.1", "HTTP_X_FORWARDED_FOR": "198.51.100.7"}
+    assert client.post(url, right, **office).status_code == 302
+
+
+def test_the_admin_login_is_limited_as_the_portal_login(client, regions):
+    with override_settings(PSM_RATE_LIMITS={"admin:login": LIMITS["login"]}):
+        codes = [
+            client.post(
+                reverse("admin:login"), {"username": f"tebak-{i}", "password": "x"}
+            ).status_code
+            for i in range(4)
+        ]
+    assert codes == [200, 200, 200, 429]
+
+
 def test_the_limit_is_off_when_disabled(client, users):
     client.force_login(users[Role.STAF])
     url = reverse("registry:psm-export", args=["csv"])
@@ -164,5 +192,7 @@ def test_every_rate_limited_name_is_a_url_of_the_portal():
     from tests.psm_portal.test_url_access import _url_patterns
 
     names = {name for name, _params in _url_patterns()}
+    assert reverse("admin:login")  # the admin's own login, which the URL walk leaves out
+    names.add("admin:login")
     limited = set(configured.PSM_RATE_LIMITS)
     assert len(limited) >= 8 and limited <= names, limited - names
