@@ -3,27 +3,50 @@ upright, shrunk and re-encoded as JPEG, with EXIF (and so the GPS location) drop
 office keeps it."""
 
 import io
+import warnings
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 MAX_PHOTO_SIDE = 1600
+# More than any phone camera's photo that fits the upload limit. Checked from the header, before
+# anything is decoded: a small PNG of one colour can declare 12,000 x 12,000 pixels, which Pillow
+# only warns about, and decoding it would take over a gigabyte.
+MAX_PHOTO_PIXELS = 64_000_000
 
 
 def normalised_jpeg(upload, *, keep_location: bool = False, max_side: int = MAX_PHOTO_SIDE):
     """Return ``(jpeg_bytes, width, height)`` for an uploaded image, or raise a ValidationError
     naming the file when it is not an image Pillow can read."""
+    name = getattr(upload, "name", "")
+    too_big = ValidationError(
+        _("%(nama)s terlalu besar: paling banyak %(juta)d juta piksel.")
+        % {"nama": name, "juta": MAX_PHOTO_PIXELS // 10**6}
+    )
     try:
-        image = Image.open(upload)
+        with warnings.catch_warnings():  # Pillow only warns between 89 and 179 million pixels
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(upload)
+        if image.width * image.height > MAX_PHOTO_PIXELS:
+            raise too_big
+        image.draft("RGB", (max_side, max_side))  # a JPEG decodes at a fraction of its size
         image.load()
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError, ValueError):
-        raise ValidationError(
-            _("%(nama)s bukan gambar yang dapat dibaca.") % {"nama": getattr(upload, "name", "")}
-        ) from None
-    exif = image.info.get("exif") if keep_location else None
-    image = ImageOps.exif_transpose(image).convert("RGB")
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError):
+        raise too_big from None
+    except (UnidentifiedImageError, OSError, ValueError):
+        unreadable = _("%(nama)s bukan gambar yang dapat dibaca.") % {"nama": name}
+        raise ValidationError(unreadable) from None
+    upright = ImageOps.exif_transpose(image)
+    # Read after turning upright: the orientation tag is gone from this copy, so a viewer does
+    # not turn the already upright pixels a second time.
+    exif = upright.info.get("exif") if keep_location else None
+    image = upright.convert("RGB")
     image.thumbnail((max_side, max_side))
     out = io.BytesIO()
-    image.save(out, "JPEG", quality=82, optimize=True, **({"exif": exif} if exif else {}))
+    try:
+        image.save(out, "JPEG", quality=82, optimize=True, **({"exif": exif} if exif else {}))
+    except ValueError:  # "EXIF data is too long" (over 64 KB): kept without it
+        out = io.BytesIO()
+        image.save(out, "JPEG", quality=82, optimize=True)
     return out.getvalue(), image.width, image.height
