@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -261,6 +261,32 @@ def coverage(request):
     require(request.user, Perm.COVERAGE_VIEW)
     context = selectors.coverage(request.user, request.GET.get("wilayah"))
     return render(request, "registry/coverage.html", context)
+
+
+@require_GET
+def psm_photo(request, pk):
+    """The profile photo, to whoever may open the profile. Uploaded files are served only
+    through views like this one: MEDIA_ROOT also holds exports with whole NIKs."""
+    psm = get_psm_for_user(request.user, pk)
+    if not psm.foto:
+        raise Http404
+    response = FileResponse(psm.foto.open("rb"))  # an ImageField: the type from its checked name
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_GET
+def sk_document(request, pk, sk_pk):
+    """An SK's scanned PDF (stored under a generated .pdf name, checked by content on upload)."""
+    psm = get_psm_for_user(request.user, pk)
+    sk = psm.sk_set.exclude(dokumen="").filter(pk=sk_pk).first()
+    if sk is None:
+        raise Http404
+    response = FileResponse(
+        sk.dokumen.open("rb"), content_type="application/pdf", filename=f"sk-{sk.pk}.pdf"
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @require_GET

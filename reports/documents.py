@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from psm_portal.access import Perm, has_permission
 from psm_portal.background import Built, DocumentError, builder
 from psm_portal.office import current_office, format_nip, indonesian_date
 from psm_portal.pdf import render_parts
@@ -288,11 +289,22 @@ class YearlyRecap(OfficialDocument):
         return 2 + math.ceil(len(self.pages(context)) / self.PAGES_PER_PART)
 
 
-@builder("reports.rekap-kinerja")
+def _may_read_recap(user, document) -> bool:
+    """Asked at build and at every download: the recap names every PSM of its scope with their
+    scores, so it needs the right to reports and, for one kecamatan, that kecamatan in scope."""
+    if not has_permission(user, Perm.REPORT_VIEW):
+        return False
+    kecamatan = document.params.get("kecamatan", "")
+    return not kecamatan or selectors.kecamatan_in_scope(user).filter(kode=kecamatan).exists()
+
+
+@builder("reports.rekap-kinerja", may_download=_may_read_recap)
 def yearly_recap(document, progress) -> Built:
     from reports import services
 
     user = document.diminta_oleh
+    if not user.is_active or not _may_read_recap(user, document):
+        raise DocumentError(_("Anda tidak lagi berwenang atas rekap ini."))
     tahun = int(document.params["tahun"])
     kecamatan = document.params.get("kecamatan", "")
     today = timezone.localdate(document.created_at)  # the office's day, not UTC's

@@ -39,14 +39,20 @@ def graduates(event):
     )
 
 
-@builder(BUNDLE)
+def _still_manages(user, document) -> bool:
+    """Asked at every download: the bundle names the event's graduates."""
+    event = events_visible_to(user).filter(pk=document.params.get("event")).first()
+    return event is not None and can_manage(user, event)
+
+
+@builder(BUNDLE, may_download=_still_manages)
 def certificates_bundle(document, progress) -> Built:
     """Every valid certificate of one event as one PDF, rendered one by one for the progress bar
     (WeasyPrint lays out a few pages a second)."""
     user = document.diminta_oleh
-    event = events_visible_to(user).filter(pk=document.params.get("event")).first()
-    if event is None or not can_manage(user, event):
+    if not _still_manages(user, document):
         raise DocumentError(_("Anda tidak lagi berwenang atas kegiatan ini."))
+    event = events_visible_to(user).get(pk=document.params["event"])
     people = list(graduates(event))
     if not people:
         raise DocumentError(_("Belum ada sertifikat yang berlaku untuk kegiatan ini."))

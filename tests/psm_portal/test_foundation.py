@@ -196,3 +196,15 @@ def test_menu_follows_the_role_and_the_language(client, users):
     english = menu(Role.STAF, "en")
     assert "Daftar PSM" not in english and "Import" in english
     assert menu(Role.STAF) == staff_menu
+
+
+def test_a_request_django_refuses_gets_an_indonesian_page(client, users):
+    """Too many files at once (Django's limit is 100) is refused before any view: in Bahasa
+    Indonesia, not Django's English "Bad Request (400)"."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(users[Role.PSM])
+    files = [SimpleUploadedFile(f"f{i}.jpg", b"x", "image/jpeg") for i in range(101)]
+    response = client.post(reverse("registry:activity-create"), {"foto": files})
+    assert response.status_code == 400
+    assert "Permintaan tidak dapat diproses" in response.content.decode()

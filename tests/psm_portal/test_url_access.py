@@ -63,6 +63,8 @@ EXPECTED: dict[str, dict[str, int | str]] = {
         Role.PSM: 403,
     },
     "registry:psm-detail": {ANON: LOGIN, **_all(200)},
+    "registry:psm-photo": {ANON: LOGIN, **_all(200)},  # who may open the profile
+    "registry:sk-document": {ANON: LOGIN, **_all(200)},
     "registry:psm-update": {
         ANON: LOGIN,
         Role.ADMIN: 200,
@@ -276,6 +278,23 @@ def _activity_samples(psm):
     return {"pk": kegiatan.pk, "photo_pk": photo.pk}
 
 
+def _registry_file_samples(psm):
+    """``psm`` with a profile photo and an SK whose scanned PDF is stored."""
+    import io
+
+    from django.core.files.base import ContentFile
+    from PIL import Image
+
+    from tests.factories import SkFactory
+
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(out, "JPEG")
+    psm.foto.save("uji.jpg", ContentFile(out.getvalue()))
+    sk = SkFactory(psm=psm)
+    sk.dokumen.save("sk.pdf", ContentFile(b"%PDF-1.4\n%%EOF"))
+    return {"sk_pk": sk.pk}
+
+
 def _url_names():
     return {name for name, _params in _url_patterns()}
 
@@ -300,6 +319,8 @@ def _reverse(name, psm, extra=None):
         samples.update(_assessment_samples(name, psm))
     if name.startswith("registry:activity-"):
         samples.update(_activity_samples(psm))
+    if name in ("registry:psm-photo", "registry:sk-document"):
+        samples.update(_registry_file_samples(psm))
     params = dict(_url_patterns())[name]
     return reverse(name, kwargs={p: samples[p] for p in params} or None)
 
@@ -330,6 +351,7 @@ OBJECT_URLS = [
     "registry:psm-update",
     "registry:psm-record-add",
     "registry:psm-card",
+    "registry:psm-photo",
 ]
 
 
@@ -344,6 +366,20 @@ def test_objects_outside_scope_answer_404(client, users, name, role):
     for other in (outsider, neighbour) if role in (Role.VERIFIKATOR, Role.PSM) else (outsider,):
         url = reverse(name, kwargs={"pk": other.pk, **({"kind": "sk"} if "record" in name else {})})
         assert client.get(url).status_code == 404, (role, url)
+
+
+def test_an_sk_document_is_reached_only_through_its_own_psm(client, users, psm):
+    """Files are served by views that check the record, never from MEDIA_ROOT as it is."""
+    other = PsmFactory(desa_kode="33.12.01.2001")
+    sk_pk = _registry_file_samples(other)["sk_pk"]
+    client.force_login(users[Role.STAF])
+    assert client.get(reverse("registry:sk-document", args=[psm.pk, sk_pk])).status_code == 404
+    client.force_login(users[Role.ADMIN])
+    answer = client.get(reverse("registry:sk-document", args=[other.pk, sk_pk]))
+    assert answer["Content-Type"] == "application/pdf" and b"".join(answer.streaming_content)
+    page = client.get(reverse("registry:psm-detail", args=[other.pk])).content.decode()
+    assert reverse("registry:sk-document", args=[other.pk, sk_pk]) in page
+    assert reverse("registry:psm-photo", args=[other.pk]) in page and "/media/" not in page
 
 
 def test_unknown_record_kind_is_404(client, users, psm):

@@ -197,3 +197,27 @@ def test_tasks_queued_before_the_move_still_find_their_function():
 
     # The worker imports the path stored with each queued task.
     assert import_string("reports.background.build_document") is build_document
+
+
+def test_a_built_document_is_downloadable_only_while_its_owner_keeps_the_right(staff, office):
+    """A bundle names an event's graduates, a recap every PSM of a scope: a file outlives the
+    right that built it, so the right is asked again at each download."""
+    from psm_portal.background import may_download
+    from registry.models import Wilayah
+
+    event, _people = _graduated_event(1)
+    bundle = document_request(
+        jenis=documents.BUNDLE, judul="Sertifikat", params={"event": event.pk}, by=staff
+    )
+    supervisor = make_user(Role.SUPERVISOR, scope=["33.71"], username="spv-unduh")
+    recap = document_request(
+        jenis="reports.rekap-kinerja",
+        judul="Rekap",
+        params={"tahun": 2026, "kecamatan": "33.71.01"},
+        by=supervisor,
+    )
+    assert may_download(staff, bundle) and may_download(supervisor, recap)
+    staff.scope.set(Wilayah.objects.filter(kode="33.12"))  # moved to another kab/kota
+    supervisor.scope.set(Wilayah.objects.filter(kode="33.71.02"))  # another kecamatan only
+    staff, supervisor = (type(u).objects.get(pk=u.pk) for u in (staff, supervisor))  # next request
+    assert not may_download(staff, bundle) and not may_download(supervisor, recap)
