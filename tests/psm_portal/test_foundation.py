@@ -208,3 +208,14 @@ def test_a_request_django_refuses_gets_an_indonesian_page(client, users):
     response = client.post(reverse("registry:activity-create"), {"foto": files})
     assert response.status_code == 400
     assert "Permintaan tidak dapat diproses" in response.content.decode()
+
+
+def test_no_template_writes_a_question_mark_before_querystring():
+    """``{% querystring %}`` writes its own "?": "?{% querystring page=2 %}" made "??page=2",
+    which kept the PSM, activity and event lists on their first page."""
+    offenders = [
+        str(path.relative_to(settings.BASE_DIR))
+        for path in (settings.BASE_DIR / "templates").rglob("*.html")
+        if "?{% querystring" in path.read_text()
+    ]
+    assert offenders == []

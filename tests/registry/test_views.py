@@ -262,6 +262,22 @@ def kept_totals(settings):
     cache.clear()
 
 
+def test_the_next_page_link_keeps_the_filters_and_opens_the_next_page(staff_client, many_psm):
+    """The link is followed as a browser would: it read '??page=2' and stayed on page 1."""
+    import html
+    import re
+
+    spec = Spesialisasi.objects.get(kode="s0")  # all 35 have it: two pages
+    PsmFactory(nama="Tanpa Spesialisasi")
+    url = reverse("registry:psm-list")
+    first = staff_client.get(url, {"spesialisasi": spec.pk}).content.decode()
+    link = html.unescape(re.search(r'href="([^"]*)">Berikutnya', first).group(1))
+    assert link.startswith("?") and not link.startswith("??") and f"spesialisasi={spec.pk}" in link
+    second = staff_client.get(url + link)
+    assert second.context["page"].number == 2
+    assert second.context["page"].paginator.count == 35  # the filter held
+
+
 def test_psm_list_rows_show_sorted_names_and_a_later_page_of_a_kept_total_costs_no_more(
     staff_client, many_psm, kept_totals, django_assert_num_queries
 ):
