@@ -430,8 +430,7 @@ def _keep_review_draft(request, case, form) -> None:
         for name in form.fields
         if name in ("ke", "catatan", "alasan_tutup") or name.startswith("komentar_")
     }
-    if any(kept.get(name) for name in kept if name != "ke"):
-        request.session[_review_draft_key(case)] = kept
+    request.session[_review_draft_key(case)] = kept  # even empty: its section opens again
 
 
 @require_POST

@@ -278,6 +278,22 @@ class PenghargaanForm(forms.ModelForm):
         fields = ["nama", "tingkat", "tahun", "keterangan"]
 
 
+class HoursField(forms.DecimalField):
+    """Hours as people write them: "1,5" or "1.5". A number input read "1,5" as 15 on a phone
+    set to English (the comma taken for a thousands separator), so this is a text field with the
+    phone's decimal keypad, and both separators mean the decimal point here."""
+
+    widget = forms.TextInput
+
+    def widget_attrs(self, widget):
+        return {**super().widget_attrs(widget), "inputmode": "decimal", "autocomplete": "off"}
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = value.strip().replace(",", ".")
+        return super().to_python(value)
+
+
 class KegiatanForm(forms.ModelForm):
     """A PSM's activity, sized for a phone. ``client_uuid`` is chosen when the form is first
     shown (or by the phone's outbox), so sending it twice records it once."""
@@ -292,8 +308,8 @@ class KegiatanForm(forms.ModelForm):
         widgets = {
             **_date_widgets("tanggal"),
             "uraian": forms.Textarea(attrs={"rows": 4}),
-            "durasi_jam": forms.NumberInput(attrs={"step": "0.5", "min": "0.5", "max": "24"}),
         }
+        field_classes = {"durasi_jam": HoursField}
 
     def __init__(self, *args, psm: Psm, **kwargs):
         super().__init__(*args, **kwargs)

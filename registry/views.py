@@ -214,8 +214,7 @@ def psm_status_change(request, pk):
         try:
             services.psm_change_status(psm=psm, by=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            for message in exc.messages:
-                form.add_error(None, message)
+            form.add_error(None, exc)  # a missing reason next to its field, the rest above
         else:
             messages.success(request, _("Status diperbarui."))
             return redirect("registry:psm-detail", pk=psm.pk)

@@ -8,7 +8,7 @@ from django.http import Http404
 
 from psm_portal.access import Perm, has_permission, region_q
 from psm_portal.models import Role
-from training.models import BimtekEvent, Peserta
+from training.models import BimtekEvent, Peserta, StatusEvent
 
 
 def ancestor_codes(code: str) -> list[str]:
@@ -20,9 +20,11 @@ def ancestor_codes(code: str) -> list[str]:
 def events_visible_to(user):
     if not has_permission(user, Perm.TRAINING_VIEW):
         return BimtekEvent.objects.none()
-    if user.role == Role.PSM:
+    if user.role == Role.PSM:  # the events above their desa, once announced (not drafts)
         desa = user.psm.desa_tugas_id if user.psm_id else ""
-        return BimtekEvent.objects.filter(wilayah__kode__in=ancestor_codes(desa))
+        return BimtekEvent.objects.filter(wilayah__kode__in=ancestor_codes(desa)).exclude(
+            status=StatusEvent.DRAFT
+        )
     if not user.scope_codes:
         return BimtekEvent.objects.filter(region_q(user, "wilayah__kode"))  # admin: all
     inside = region_q(user, "wilayah__kode")

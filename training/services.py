@@ -314,9 +314,17 @@ def _promote_waiting(event: BimtekEvent, *, by) -> list[Peserta]:
 
 
 @transaction.atomic
-def attendance_mark(*, hari: HariEvent, marks: dict[int, str], by) -> int:
+def attendance_mark(
+    *, hari: HariEvent, marks: dict[int, str], by, today: dt.date | None = None
+) -> int:
     """Record attendance of one day: {enrolment id: status}. Refuses enrolments of another
-    event or without a seat. Answers the number of marks saved."""
+    event or without a seat and, given ``today``, a day still to come. Answers the number of
+    marks saved."""
+    if today is not None and hari.tanggal > today:
+        raise ValidationError(
+            _("Kehadiran %(tgl)s belum dapat dicatat: harinya belum tiba.")
+            % {"tgl": hari.tanggal.strftime("%d-%m-%Y")}
+        )
     valid = set(
         Peserta.objects.filter(event=hari.event_id, status__in=SEATED).values_list("pk", flat=True)
     )

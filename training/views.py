@@ -294,7 +294,9 @@ def roster(request, pk, day_pk):
     if request.method == "POST" and form.is_valid():
         chosen = {int(k[1:]): v for k, v in form.cleaned_data.items() if v}
         try:
-            saved = services.attendance_mark(hari=day, marks=chosen, by=request.user)
+            saved = services.attendance_mark(
+                hari=day, marks=chosen, by=request.user, today=_today()
+            )
         except ValidationError as exc:
             form.add_error(None, exc)
         else:

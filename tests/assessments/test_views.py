@@ -578,6 +578,21 @@ def test_a_refused_review_step_keeps_what_the_reviewer_typed(client, people):
     assert Asesmen.objects.get(pk=case.pk).status == S.DIVERIFIKASI
 
 
+def test_a_return_without_a_word_reopens_its_panel_next_to_the_message(client, people):
+    case = make_case(people["psm_a"])
+    body = (
+        _client(client, people["staf"])
+        .post(
+            reverse("assessments:case-review", args=[case.pk]),
+            {"ke": "dikembalikan", "status_awal": "diajukan", "versi_awal": str(case.versi)},
+            follow=True,
+        )
+        .content.decode()
+    )
+    assert "Tuliskan apa yang perlu diperbaiki" in body
+    assert '<details class="mb-2" open><summary class="btn btn-outline-warning' in body
+
+
 def test_a_refused_visit_keeps_its_date_and_note(client, people):
     case = make_case(people["psm_a"], jenis="jarak_jauh", metode_kontak="telepon")
     later = (dt.date.today() + dt.timedelta(days=3)).isoformat()

@@ -152,6 +152,29 @@ def test_psm_records_an_activity_with_a_photo_from_the_form(client, psm, psm_use
     assert Kegiatan.objects.count() == 1
 
 
+@pytest.mark.parametrize(("typed", "hours"), [("1,5", "1.5"), ("1.5", "1.5"), (" 2 ", "2.0")])
+def test_hours_are_read_with_a_comma_or_a_point(client, psm, psm_user, typed, hours):
+    """A number input turned "1,5" into 15 on a phone set to English: a text field with the
+    decimal keypad, read either way."""
+    client.force_login(psm_user)
+    page = client.get(reverse("registry:activity-create")).content.decode()
+    assert 'name="durasi_jam"' in page and 'inputmode="decimal"' in page
+    client.post(
+        reverse("registry:activity-create"),
+        {
+            "client_uuid": str(uuid.uuid4()),
+            "jenis": "kunjungan",
+            "tanggal": "2026-11-20",
+            "durasi_jam": typed,
+            "tempat": "Balai RW",
+            "desa": psm.desa_tugas_id,
+            "jumlah_penerima": "3",
+            "uraian": "Sosialisasi",
+        },
+    )
+    assert str(Kegiatan.objects.get().durasi_jam) == hours
+
+
 def test_a_bad_activity_form_keeps_what_was_typed(client, psm, psm_user):
     client.force_login(psm_user)
     response = client.post(

@@ -183,9 +183,13 @@ def test_status_change_view_explains_missing_requirements(staff_client, psm):
         reverse("registry:psm-status", args=[psm.pk]), {"ke": "aktif", "tanggal": "2024-01-02"}
     )
     assert response.status_code == 422
-    assert "Belum ada SK pengangkatan." in response.content.decode()
+    assert response.content.decode().count("Belum ada SK pengangkatan.") == 1  # shown once
     psm.refresh_from_db()
     assert psm.status == StatusPsm.CALON
+    stop = staff_client.post(
+        reverse("registry:psm-status", args=[psm.pk]), {"ke": "berhenti", "tanggal": "2024-01-02"}
+    )
+    assert stop.context["form"].errors["alasan"] == ["Alasan berhenti wajib diisi."]
 
 
 def test_status_change_view_activates(staff_client, psm):

@@ -282,6 +282,20 @@ def test_scores_out_of_range_are_refused(staff, running_event):
         services.scores_set(enrolment=enrolment, nilai_pre=50, nilai_post=101, by=staff)
 
 
+def test_attendance_of_a_day_still_to_come_is_refused(staff, running_event):
+    enrolment = services.enrolment_create(
+        event=running_event, psm=PsmFactory(), by=staff, today=TODAY
+    )
+    day = running_event.hari_set.order_by("tanggal").first()
+    with pytest.raises(ValidationError, match="harinya belum tiba"):
+        services.attendance_mark(
+            hari=day, marks={enrolment.pk: "hadir"}, by=staff, today=day.tanggal - dt.timedelta(1)
+        )
+    assert not Kehadiran.objects.exists()
+    services.attendance_mark(hari=day, marks={enrolment.pk: "hadir"}, by=staff, today=day.tanggal)
+    assert Kehadiran.objects.get().status == "hadir"
+
+
 def test_completion_passes_by_attendance_and_post_test_and_feeds_the_registry(staff, running_event):
     good, absent, low = (PsmFactory() for _ in range(3))
     enrolled = {

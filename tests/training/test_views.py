@@ -142,7 +142,7 @@ def test_superscript_digits_are_not_a_year_or_an_id(staff_client, event):
 
 def test_roster_saves_attendance_and_refuses_another_events_day(staff_client, staff, event):
     enrolments = _enrol(event, staff, 2)
-    day = event.hari_set.order_by("tanggal").first()
+    day, _created = event.hari_set.get_or_create(tanggal=timezone.localdate())  # not to come
     url = reverse("training:roster", args=[event.pk, day.pk])
     response = staff_client.post(
         url, {f"p{enrolments[0].pk}": "hadir", f"p{enrolments[1].pk}": "izin"}
@@ -254,6 +254,22 @@ def test_guessed_or_altered_certificate_codes_are_unknown(client, regions, kode)
     response = client.get(reverse("training:certificate-verify", args=[kode]))
     assert response.status_code == 404
     assert "Sertifikat tidak dikenal" in response.content.decode()
+
+
+def test_a_psm_sees_announced_events_not_drafts_and_a_failed_result_is_not_green(
+    client, staff, event
+):
+    from tests.factories import make_user
+
+    draft = EventFactory(status=StatusEvent.DRAFT, judul="Bimtek Masih Disusun")
+    psm = PsmFactory()
+    client.force_login(make_user(Role.PSM, psm=psm, username="psm-draf"))
+    listing = client.get(reverse("training:event-list")).content.decode()
+    assert event.judul in listing and "Bimtek Masih Disusun" not in listing
+    assert client.get(reverse("training:event-detail", args=[draft.pk])).status_code == 404
+    Peserta.objects.create(event=event, psm=psm, status="tidak_lulus")
+    page = client.get(reverse("training:event-detail", args=[event.pk])).content.decode()
+    assert 'alert-secondary" role="status">' in page and "Tidak lulus" in page
 
 
 def test_psm_enrols_themselves_and_sees_the_waitlist_place(client, staff, event):
