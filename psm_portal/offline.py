@@ -21,8 +21,9 @@ from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.http import HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.utils.cache import patch_cache_control
@@ -104,10 +105,24 @@ def offline_capable(view):
             key=key,
             by=request.user,
             path=request.path,
-            perform=lambda: _as_json(request, view(request, *args, **kwargs)),
+            perform=lambda: _as_json(request, _answer(view, request, *args, **kwargs)),
         )
 
     return wrapped
+
+
+def _answer(view, request, *args, **kwargs):
+    """The view's response, with a refusal it raises (the subject merged away, the right taken
+    back) turned into the status it stands for: Django's HTML 404 page would not read as JSON,
+    and the phone would retry it for ever."""
+    try:
+        return view(request, *args, **kwargs)
+    except Http404:
+        messages.error(request, _("Data yang dituju tidak ada lagi atau di luar wilayah Anda."))
+        return HttpResponse(status=404)
+    except PermissionDenied:
+        messages.error(request, _("Anda tidak berwenang mengirim formulir ini."))
+        return HttpResponse(status=403)
 
 
 class _Refused(Exception):

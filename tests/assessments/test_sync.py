@@ -104,6 +104,16 @@ def test_warnings_not_yet_confirmed_come_back_as_problems(client, people):
     assert not Asesmen.objects.exists()
 
 
+def test_a_queued_form_whose_subject_is_gone_is_refused_in_json_not_retried(client, people):
+    """Filled offline for a subject that was merged away meanwhile: the view raises 404, which
+    the outbox must read as a refusal (an HTML page made the phone retry it for ever)."""
+    url = reverse("assessments:case-create") + "?subjek=999999"
+    answer = _send(_login(client, people["psm_a"]), url, _form())
+    assert answer.status_code == 404 and answer.json()["status"] == "ditolak"
+    assert "tidak ada lagi" in answer.json()["pesan"][0]
+    assert not Asesmen.objects.exists()
+
+
 def test_another_users_identifier_is_refused(client, people):
     key = uuid.uuid4()
     _send(_login(client, people["psm_a"]), reverse("assessments:case-create"), _form(), key)
