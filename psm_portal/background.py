@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from django_tasks_db.models import DBTaskResult
 
 from psm_portal import audit
-from psm_portal.models import GeneratedDocument
+from psm_portal.models import GeneratedDocument, User
 
 logger = logging.getLogger(__name__)
 Status = GeneratedDocument.Status
@@ -108,6 +108,9 @@ def document_request(*, jenis: str, judul: str, params: dict, by) -> GeneratedDo
     if jenis not in BUILDERS:
         raise ValueError(f"no builder for {jenis!r}")
     with transaction.atomic():
+        # The requester's row, locked: a double click's two requests queue one after the other,
+        # so the second finds the first's document (a lock on rows not yet written holds none).
+        User.objects.select_for_update().values_list("pk", flat=True).get(pk=by.pk)
         pending = (
             GeneratedDocument.objects.select_for_update()
             .filter(

@@ -221,3 +221,21 @@ def test_a_built_document_is_downloadable_only_while_its_owner_keeps_the_right(s
     supervisor.scope.set(Wilayah.objects.filter(kode="33.71.02"))  # another kecamatan only
     staff, supervisor = (type(u).objects.get(pk=u.pk) for u in (staff, supervisor))  # next request
     assert not may_download(staff, bundle) and not may_download(supervisor, recap)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_double_click_arriving_at_the_same_moment_queues_one_document(regions, office):
+    """Each click on its own connection, released together: one document and one task."""
+    from tests.concurrency import at_once
+
+    staff = make_user(Role.STAF, scope=["33.71"], username="staf-dobel")
+    event, _people = _graduated_event(1)
+    documents_made, errors = at_once(
+        lambda: document_request(
+            jenis=documents.BUNDLE, judul="Sertifikat", params={"event": event.pk}, by=staff
+        ),
+        [(), ()],
+    )
+    assert errors == []
+    assert len({d.pk for d in documents_made}) == 1
+    assert GeneratedDocument.objects.count() == 1 and DBTaskResult.objects.count() == 1
