@@ -1,5 +1,6 @@
 """Charts as SVG markup, drawn here so printed documents stay vector and need no chart library."""
 
+from django.utils.formats import number_format
 from django.utils.html import escape
 
 
@@ -30,7 +31,12 @@ def bar_chart(
         parts.append(
             f'<text x="{label_width - 6}" y="{text_y}" text-anchor="end">{escape(label)}</text>'
             f'<rect x="{label_width}" y="{y}" width="{w}" height="{bar_height}" fill="{color}"/>'
-            f'<text x="{label_width + w + 4}" y="{text_y}">{value:g}{escape(unit)}</text>'
+            f'<text x="{label_width + w + 4}" y="{text_y}">{_number(value)}{escape(unit)}</text>'
         )
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _number(value) -> str:
+    """18,8 in Bahasa Indonesia, as the tables beside the chart print it (not Python's 18.8)."""
+    return number_format(f"{value:g}" if isinstance(value, float) else value)
