@@ -145,7 +145,7 @@ def dashboard(request):
             "kategori": bar_chart(figures["per_category"], label_width=90),
             "antrean": bar_chart(
                 [(_age_label(*bucket), n) for bucket, n in figures["antrean_umur"]],
-                label_width=90,
+                label_width=120,  # "lebih dari 30 hari" whole (at 90 its first letter was cut)
                 color="#b35c00",
             ),
         }
