@@ -293,6 +293,11 @@ class HoursField(forms.DecimalField):
             value = value.strip().replace(",", ".")
         return super().to_python(value)
 
+    def validate(self, value):
+        super().validate(value)
+        if value is not None and not 0 < value <= 24:  # the table's own rule, in words
+            raise ValidationError(_("Lama kegiatan lebih dari 0 dan paling lama 24 jam."))
+
 
 class KegiatanForm(forms.ModelForm):
     """A PSM's activity, sized for a phone. ``client_uuid`` is chosen when the form is first

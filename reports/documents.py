@@ -291,9 +291,12 @@ class YearlyRecap(OfficialDocument):
 
 def _may_read_recap(user, document) -> bool:
     """Asked at build and at every download: the recap names every PSM of its scope with their
-    scores, so it needs the right to reports and, for one kecamatan, that kecamatan in scope."""
+    scores, so it needs the right to reports, the same scope as when it was asked for and, for
+    one kecamatan, that kecamatan in scope."""
     if not has_permission(user, Perm.REPORT_VIEW):
         return False
+    if "cakupan" in document.params and list(user.scope_codes) != document.params["cakupan"]:
+        return False  # the account's region changed since: the recap is of another one
     kecamatan = document.params.get("kecamatan", "")
     return not kecamatan or selectors.kecamatan_in_scope(user).filter(kode=kecamatan).exists()
 

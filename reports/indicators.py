@@ -26,8 +26,9 @@ from reports.models import Evaluasi, Indikator, KategoriIndikator, TingkatIndika
 COMBINED_WEIGHTS = (Decimal("0.6"), Decimal("0.4"))
 
 SUBMITTED = [s for s in StatusAsesmen.values if s != StatusAsesmen.DRAF]
-# Verified by the office: verified, referred, or closed after that. A duplicate is closed
-# straight from "diajukan" without verification and counts for no one.
+# Verified by the office: verified, referred, or closed after that. A case closed as a duplicate
+# counts for no one: from "diajukan" nobody verified it, and after verification the case it
+# repeats is the one that counts.
 VERIFIED = Q(status__in=[StatusAsesmen.DIVERIFIKASI, StatusAsesmen.DIRUJUK]) | (
     Q(status=StatusAsesmen.DITUTUP) & ~Q(alasan_tutup=AlasanTutup.DUPLIKAT)
 )

@@ -314,7 +314,8 @@ def recap_request(request):
     document = document_request(
         jenis="reports.rekap-kinerja",
         judul=_("Rekap kinerja PSM %(t)d") % {"t": tahun},
-        params={"tahun": tahun, "kecamatan": kecamatan},
+        # The scope it covers, so a download after the account moves elsewhere is refused.
+        params={"tahun": tahun, "kecamatan": kecamatan, "cakupan": list(request.user.scope_codes)},
         by=request.user,
     )
     return redirect("reports:document", pk=document.pk)

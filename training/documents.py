@@ -39,10 +39,15 @@ def graduates(event):
     )
 
 
+def _managed_event(user, document):
+    """The bundle's event if ``user`` may still manage it, else None."""
+    event = events_visible_to(user).filter(pk=document.params.get("event")).first()
+    return event if event is not None and can_manage(user, event) else None
+
+
 def _still_manages(user, document) -> bool:
     """Asked at every download: the bundle names the event's graduates."""
-    event = events_visible_to(user).filter(pk=document.params.get("event")).first()
-    return event is not None and can_manage(user, event)
+    return _managed_event(user, document) is not None
 
 
 @builder(BUNDLE, may_download=_still_manages)
@@ -50,9 +55,9 @@ def certificates_bundle(document, progress) -> Built:
     """Every valid certificate of one event as one PDF, rendered one by one for the progress bar
     (WeasyPrint lays out a few pages a second)."""
     user = document.diminta_oleh
-    if not _still_manages(user, document):
+    event = _managed_event(user, document)
+    if event is None:
         raise DocumentError(_("Anda tidak lagi berwenang atas kegiatan ini."))
-    event = events_visible_to(user).get(pk=document.params["event"])
     people = list(graduates(event))
     if not people:
         raise DocumentError(_("Belum ada sertifikat yang berlaku untuk kegiatan ini."))

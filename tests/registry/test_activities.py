@@ -192,6 +192,7 @@ def test_a_bad_activity_form_keeps_what_was_typed(client, psm, psm_user):
     body = response.content.decode()
     assert response.status_code == 200
     assert "Tanggal kegiatan tidak boleh di masa depan." in body
+    assert "Lama kegiatan lebih dari 0 dan paling lama 24 jam." in body  # not the rule's name
     assert "Catatan panjang yang tidak boleh hilang" in body
     assert "Pos Kamling &lt;b&gt;RW 5&lt;/b&gt;" in body
     assert Kegiatan.objects.count() == 0

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
@@ -216,11 +217,18 @@ def test_a_built_document_is_downloadable_only_while_its_owner_keeps_the_right(s
         params={"tahun": 2026, "kecamatan": "33.71.01"},
         by=supervisor,
     )
+    client = Client()
+    client.force_login(supervisor)
+    client.post(reverse("reports:recap-request") + "?tahun=2026")  # the whole scope
+    whole = GeneratedDocument.objects.get(jenis="reports.rekap-kinerja", params__kecamatan="")
+    assert whole.params["cakupan"] == ["33.71"]
     assert may_download(staff, bundle) and may_download(supervisor, recap)
+    assert may_download(supervisor, whole)
     staff.scope.set(Wilayah.objects.filter(kode="33.12"))  # moved to another kab/kota
     supervisor.scope.set(Wilayah.objects.filter(kode="33.71.02"))  # another kecamatan only
     staff, supervisor = (type(u).objects.get(pk=u.pk) for u in (staff, supervisor))  # next request
     assert not may_download(staff, bundle) and not may_download(supervisor, recap)
+    assert not may_download(supervisor, whole)  # a recap of Kota Magelang, now not theirs
 
 
 @pytest.mark.django_db(transaction=True)

@@ -141,8 +141,12 @@ def test_superscript_digits_are_not_a_year_or_an_id(staff_client, event):
 
 
 def test_roster_saves_attendance_and_refuses_another_events_day(staff_client, staff, event):
+    today = timezone.localdate()  # a day that has come: attendance of later ones is refused
+    event.tanggal_mulai = event.tanggal_selesai = today
+    event.save()
+    event.hari_set.all().delete()
+    day = event.hari_set.create(tanggal=today)
     enrolments = _enrol(event, staff, 2)
-    day, _created = event.hari_set.get_or_create(tanggal=timezone.localdate())  # not to come
     url = reverse("training:roster", args=[event.pk, day.pk])
     response = staff_client.post(
         url, {f"p{enrolments[0].pk}": "hadir", f"p{enrolments[1].pk}": "izin"}
@@ -242,9 +246,12 @@ def test_certificate_pdf_and_public_verification(client, staff, event, office, t
             reverse("training:certificate-verify", args=[enrolment.kode_sertifikat])
         ).content.decode()
     )
-    # Revoked: no longer printed, nor counted as a passed level in the registry.
+    # Revoked: no longer printed, nor linked, nor counted as a passed level in the registry.
     client.force_login(staff)
     assert client.get(reverse("training:certificate", args=[enrolment.pk])).status_code == 404
+    link = reverse("training:certificate", args=[enrolment.pk])
+    detail = client.get(reverse("training:event-detail", args=[event.pk])).content.decode()
+    assert link not in detail and "sertifikat dicabut" in detail
     assert not PsmBimtek.objects.filter(nomor_sertifikat=enrolment.nomor_sertifikat).exists()
     assert AuditEvent.objects.filter(action="psm.bimtek_withdraw").count() == 1
 
