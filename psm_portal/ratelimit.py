@@ -1,5 +1,6 @@
 """Rate limits by URL name, so app views need no edits: ``PSM_RATE_LIMITS`` maps a URL name
-(``"registry:psm-export"``) to ``(count, seconds)`` or ``(count, seconds, methods)``.
+(``"registry:psm-export"``) to ``(count, seconds)`` or ``(count, seconds, methods)``; names in
+``PSM_RATELIMIT_SHARED`` count on another name's counter (the admin's login on the portal's).
 
 Why: exports and PDFs cost seconds of CPU each, and the public verification pages can be
 scraped; django-axes already locks a username after repeated failed logins, and the login limit
@@ -77,7 +78,9 @@ class RateLimitMiddleware:
         if methods and request.method not in methods[0]:
             return None
         try:
-            allowed, retry_after = hit(match.view_name, _who(request), count, seconds)
+            # Doors to the same thing share one counter (the admin's login counts as the portal's).
+            counter = settings.PSM_RATELIMIT_SHARED.get(match.view_name, match.view_name)
+            allowed, retry_after = hit(counter, _who(request), count, seconds)
         except Exception:  # the cache is down: let the request through, loudly
             logger.warning("rate limit cache unavailable for %s", match.view_name, exc_info=True)
             return None

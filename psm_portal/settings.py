@@ -285,7 +285,7 @@ _EXPORT = _rate("PSM_RATELIMIT_EXPORT", "30/600")
 _VERIFY = _rate("PSM_RATELIMIT_VERIFY", "60/60")
 PSM_RATE_LIMITS = {
     "login": (*_rate("PSM_RATELIMIT_LOGIN", "30/300"), ("POST",)),
-    "admin:login": (*_rate("PSM_RATELIMIT_LOGIN", "30/300"), ("POST",)),  # the same door
+    "admin:login": (*_rate("PSM_RATELIMIT_LOGIN", "30/300"), ("POST",)),
     "registry:psm-export": _EXPORT,
     "assessments:case-export": _EXPORT,
     "training:participants": _EXPORT,
@@ -294,6 +294,9 @@ PSM_RATE_LIMITS = {
     "registry:psm-verify": _VERIFY,
     "training:certificate-verify": _VERIFY,
 }
+
+# URL names counted together: the admin's login is another door to the same accounts.
+PSM_RATELIMIT_SHARED = {"admin:login": "login"}
 
 # An active PSM with no activity and no submitted assessment for this many days is flagged as
 # inactive on the dashboard and in the recap (the one shared definition: reports.indicators).

@@ -84,8 +84,9 @@ def test_login_locks_out_after_repeated_failures(client, regions):
     assert "Akun terkunci sementara" in response.content.decode()
 
 
-def test_the_admin_login_has_the_login_limit_and_axes_reads_the_proxied_address():
+def test_both_login_doors_share_one_rate_limit_and_axes_reads_the_proxied_address():
     assert settings.PSM_RATE_LIMITS["admin:login"] == settings.PSM_RATE_LIMITS["login"]
+    assert settings.PSM_RATELIMIT_SHARED["admin:login"] == "login"
     assert settings.AXES_CLIENT_IP_CALLABLE == "psm_portal.ratelimit.client_address"
 
 

@@ -103,13 +103,13 @@ def test_behind_the_proxy_a_lockout_holds_the_guessers_address_not_the_whole_use
     assert client.post(url, right, **office).status_code == 302
 
 
-def test_the_admin_login_is_limited_as_the_portal_login(client, regions):
-    with override_settings(PSM_RATE_LIMITS={"admin:login": LIMITS["login"]}):
+def test_the_admin_login_shares_the_portal_logins_count(client, regions):
+    """Two doors to the same accounts: guesses at either count against one limit."""
+    limits = {**LIMITS, "admin:login": LIMITS["login"]}
+    with override_settings(PSM_RATE_LIMITS=limits, PSM_RATELIMIT_SHARED={"admin:login": "login"}):
         codes = [
-            client.post(
-                reverse("admin:login"), {"username": f"tebak-{i}", "password": "x"}
-            ).status_code
-            for i in range(4)
+            client.post(url, {"username": f"tebak-{i}", "password": "x"}).status_code
+            for i, url in enumerate([reverse("login"), reverse("admin:login")] * 2)
         ]
     assert codes == [200, 200, 200, 429]
 
