@@ -89,11 +89,7 @@ def likely_duplicates(*, nama: str, tanggal_lahir, desa_id, exclude_pk=None) -> 
 def subject_create(*, data: dict, by) -> Subjek:
     subject = Subjek(**data, dibuat_oleh=by)
     _subject_check(subject)
-    try:
-        with transaction.atomic():
-            subject.save()
-    except IntegrityError:  # the same NIK, entered at the same moment elsewhere
-        raise ValidationError({"nik": _("NIK ini sudah terdaftar sebagai subjek PPKS.")}) from None
+    _subject_save(subject)
     audit.record(
         by=by,
         action="subjek.create",
@@ -109,11 +105,7 @@ def subject_update(*, subject: Subjek, data: dict, by) -> Subjek:
     for key, value in data.items():
         setattr(subject, key, value)
     _subject_check(subject)
-    try:
-        with transaction.atomic():
-            subject.save()
-    except IntegrityError:  # the same NIK, entered at the same moment elsewhere
-        raise ValidationError({"nik": _("NIK ini sudah terdaftar sebagai subjek PPKS.")}) from None
+    _subject_save(subject)
     old, new = audit.changed(before, audit.snapshot(subject))
     if new:
         audit.record(
@@ -127,13 +119,27 @@ def subject_update(*, subject: Subjek, data: dict, by) -> Subjek:
     return subject
 
 
+def _nik_taken_error() -> ValidationError:
+    return ValidationError({"nik": _("NIK ini sudah terdaftar sebagai subjek PPKS.")})
+
+
 def _subject_check(subject: Subjek) -> None:
     if subject.jenis == JenisSubjek.ORANG and not subject.nik and not subject.alasan_tanpa_nik:
         raise ValidationError(
             {"alasan_tanpa_nik": _("Isi NIK, atau pilih alasan bila tidak ada NIK.")}
         )
     if subject.nik and nik_taken(subject.nik, exclude_pk=subject.pk):
-        raise ValidationError({"nik": _("NIK ini sudah terdaftar sebagai subjek PPKS.")})
+        raise _nik_taken_error()
+
+
+def _subject_save(subject: Subjek) -> None:
+    """Save a checked subject. The same NIK entered at the same moment in another request passes
+    the check too: the loser gets the check's message, not a 500 whose log quotes the NIK."""
+    try:
+        with transaction.atomic():
+            subject.save()
+    except IntegrityError:
+        raise _nik_taken_error() from None
 
 
 @transaction.atomic

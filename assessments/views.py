@@ -375,9 +375,9 @@ def case_detail(request, pk):
     if details:
         audit_sensitive_view(user, case, sensitive)
     steps = services.next_steps(user, case)
-    # What the reviewer typed into a step that was refused (see case_review), shown again once.
-    review_draft = request.session.pop(_review_draft_key(case), None)
-    visit_draft = request.session.pop(_visit_draft_key(case), None)
+    # What was typed into a review step or a visit that was refused, shown again once.
+    review_draft = _take_typed(request, case, "review")
+    visit_draft = _take_typed(request, case, "visit")
     context = {
         "case": case,
         **page,
@@ -414,23 +414,26 @@ def case_detail(request, pk):
     return render(request, "assessments/case_detail.html", context)
 
 
-def _review_draft_key(case) -> str:
-    return f"review-draft-{case.pk}"
+def _keep_typed(request, case, kind: str, names) -> None:
+    """A refused review step or visit redirects to the case page: what was typed waits in the
+    session (kept even when empty: the form's section opens again) and fills the same form."""
+    request.session[f"typed-{kind}-{case.pk}"] = {
+        name: request.POST.get(name, "")[:2000] for name in names
+    }
 
 
-def _visit_draft_key(case) -> str:
-    return f"visit-draft-{case.pk}"
+def _take_typed(request, case, kind: str) -> dict | None:
+    return request.session.pop(f"typed-{kind}-{case.pk}", None)
 
 
 def _keep_review_draft(request, case, form) -> None:
-    """A refused step redirects to the case page: what the reviewer typed (notes, per-field
-    comments, the reason to close) waits in the session and fills the same form there."""
-    kept = {
-        name: request.POST.get(name, "")[:2000]
+    """The step, its notes, per-field comments and reason to close."""
+    names = [
+        name
         for name in form.fields
         if name in ("ke", "catatan", "alasan_tutup") or name.startswith("komentar_")
-    }
-    request.session[_review_draft_key(case)] = kept  # even empty: its section opens again
+    ]
+    _keep_typed(request, case, "review", names)
 
 
 @require_POST
@@ -504,10 +507,7 @@ def case_visit(request, pk):
             messages.error(request, " ".join(exc.messages))
     else:
         messages.error(request, _("Tanggal kunjungan tidak valid."))
-    # Refused: the date and note typed wait for the case page's form (as a refused review step).
-    request.session[_visit_draft_key(case)] = {
-        name: request.POST.get(name, "")[:2000] for name in ("tanggal", "catatan")
-    }
+    _keep_typed(request, case, "visit", ("tanggal", "catatan"))  # refused: kept for its form
     return redirect("assessments:case-detail", pk=case.pk)
 
 
