@@ -67,6 +67,7 @@ def queue_page_details(page_queryset) -> list[dict]:
     rows = list(
         page_queryset.values(
             "pk",
+            "versi",
             "status",
             "status_sejak",
             "urgensi",

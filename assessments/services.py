@@ -677,20 +677,25 @@ def _check_complete(case: Asesmen) -> None:
         raise ValidationError(errors)
 
 
-def assessments_verify_bulk(*, ids, by) -> tuple[int, list[str]]:
+def assessments_verify_bulk(*, shown: dict[int, tuple[int, str]], by) -> tuple[int, list[str]]:
     """Verify several cases at the reviewer's level; each one alone, so one refused case does not
-    hold back the others. Answers (verified, problems)."""
+    hold back the others. ``shown`` maps each ticked case to the version and status the queue
+    showed: a case resubmitted or moved on since then is refused, as on its own page. Answers
+    (verified, problems)."""
     from assessments.access import cases_visible_to
 
     done, problems = 0, []
-    for case in cases_visible_to(by).filter(pk__in=ids).order_by("status_sejak", "pk"):
+    for case in cases_visible_to(by).filter(pk__in=shown).order_by("status_sejak", "pk"):
+        versi, status = shown[case.pk]
         ke = (
             S.DIVERIFIKASI_KECAMATAN
-            if case.status == S.DIAJUKAN and _uses_kecamatan_level()
+            if status == S.DIAJUKAN and _uses_kecamatan_level()
             else S.DIVERIFIKASI
         )
         try:
-            assessment_transition(asesmen=case, ke=ke, by=by, expected_status=case.status)
+            assessment_transition(
+                asesmen=case, ke=ke, by=by, expected_status=status, expected_version=versi
+            )
             done += 1
         except ValidationError as exc:
             problems.append(f"#{case.pk}: {' '.join(exc.messages)}")

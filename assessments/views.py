@@ -578,6 +578,16 @@ def referral_update(request, pk):
     return redirect("assessments:case-detail", pk=case.pk)
 
 
+def _shown_case(value: str):
+    """A queue row's tick, ``pk:versi:status`` as the page showed it, as (pk, (versi, status));
+    None for anything else (a tick from a page older than the version check included)."""
+    parts = value.split(":")
+    if len(parts) != 3 or parts[2] not in S.values:
+        return None
+    pk, versi = _pk(parts[0]), _int(parts[1], limit=2**31 - 1)
+    return (pk, (versi, parts[2])) if pk and versi is not None else None
+
+
 @require_http_methods(["GET", "POST"])
 def review_queue(request):
     user = request.user
@@ -586,11 +596,11 @@ def review_queue(request):
     ):
         require(user, Perm.PPKS_REVIEW)
     if request.method == "POST":
-        ids = [i for i in (_pk(v) for v in request.POST.getlist("kasus")) if i]
-        if not ids:
+        shown = dict(filter(None, map(_shown_case, request.POST.getlist("kasus"))))
+        if not shown:
             messages.error(request, _("Pilih paling sedikit satu kasus."))
         else:
-            done, problems = services.assessments_verify_bulk(ids=ids, by=user)
+            done, problems = services.assessments_verify_bulk(shown=shown, by=user)
             if done:
                 messages.success(request, _("%(n)d kasus diverifikasi.") % {"n": done})
             for problem in problems:

@@ -26,6 +26,9 @@ def queue_rows(rows, now) -> SafeString:
 
 def _queue_row(row: dict, now, link) -> str:
     pk = str(row["pk"])
+    # What the reviewer saw (version and status) goes with the tick: a case resubmitted or moved
+    # on since the page was loaded is refused, not verified unseen.
+    shown = f"{pk}:{row['versi']}:{escape(row['status'])}"
     subjek = escape(row["subjek_nama"])
     urgensi = escape(row["urgensi_label"])
     if row["urgensi"] == "darurat":
@@ -38,7 +41,7 @@ def _queue_row(row: dict, now, link) -> str:
     )
     return (
         "<tr>\n"
-        f'      <td><input class="form-check-input" type="checkbox" name="kasus" value="{pk}" '
+        f'      <td><input class="form-check-input" type="checkbox" name="kasus" value="{shown}" '
         f'id="k-{pk}" aria-label="{subjek}"></td>\n'
         f'      <td><a href="{link(pk)}">{subjek}</a>'
         f'<div class="small text-body-secondary">{escape(row["psm_nama"] or "")}</div></td>\n'

@@ -392,11 +392,63 @@ def test_bulk_verify_from_the_queue_oldest_first(client, people):
     c = _client(client, people["staf"])
     page = c.get(reverse("assessments:queue")).content.decode()
     assert page.index("Warga 0") < page.index("Warga 2")
+    ticks = _queue_ticks(page)
     response = c.post(
-        reverse("assessments:queue"), {"kasus": [cases[0].pk, cases[1].pk]}, follow=True
+        reverse("assessments:queue"),
+        {"kasus": [ticks[cases[0].pk], ticks[cases[1].pk]]},
+        follow=True,
     )
     assert "2 kasus diverifikasi." in response.content.decode()
     assert Asesmen.objects.filter(status=S.DIVERIFIKASI).count() == 2
+
+
+def _queue_ticks(page: str) -> dict[int, str]:
+    """The queue page's checkbox values by case id."""
+    import re
+
+    return {int(v.split(":")[0]): v for v in re.findall(r'name="kasus" value="([^"]+)"', page)}
+
+
+def test_bulk_verify_refuses_a_case_resubmitted_or_moved_on_since_the_queue_was_read(
+    client, people
+):
+    changed, moved, untouched = (
+        make_case(people["psm_a"], subject={"nama": f"Warga {i}"}) for i in range(3)
+    )
+    c = _client(client, people["staf"])
+    ticks = _queue_ticks(c.get(reverse("assessments:queue")).content.decode())
+    assert ticks[changed.pk] == f"{changed.pk}:{changed.versi}:diajukan"
+    _returned_and_resubmitted(changed, people, {"kondisi_rumah": "Dinding bambu"})
+    services.assessment_transition(
+        asesmen=moved, ke=S.DIKEMBALIKAN, by=people["staf2"], catatan="Foto rumah kurang jelas."
+    )
+    c = _client(client, people["staf"])
+    response = c.post(reverse("assessments:queue"), {"kasus": list(ticks.values())}, follow=True)
+    body = response.content.decode()
+    assert "1 kasus diverifikasi." in body
+    assert f"#{changed.pk}: Kasus ini sudah diperbaiki dan diajukan lagi" in body
+    assert f"#{moved.pk}: Kasus ini baru saja diproses oleh" in body
+    statuses = dict(Asesmen.objects.values_list("pk", "status"))
+    assert statuses == {
+        changed.pk: S.DIAJUKAN,
+        moved.pk: S.DIKEMBALIKAN,
+        untouched.pk: S.DIVERIFIKASI,
+    }
+
+
+def test_bulk_verify_ignores_ticks_without_what_the_page_showed(client, people):
+    case = make_case(people["psm_a"])
+    c = _client(client, people["staf"])
+    for tick in (
+        str(case.pk),
+        f"{case.pk}:x:diajukan",
+        f"{case.pk}:1:bukan",
+        f"{case.pk}:-1:diajukan",
+    ):
+        response = c.post(reverse("assessments:queue"), {"kasus": tick}, follow=True)
+        assert "Pilih paling sedikit satu kasus." in response.content.decode()
+    case.refresh_from_db()
+    assert case.status == S.DIAJUKAN
 
 
 def test_a_queue_row_shows_its_categories_main_in_bold_and_labels(client, people):
@@ -419,7 +471,7 @@ def test_a_queue_row_links_its_case_escapes_names_and_flags_emergencies(client, 
         people["psm_a"], subject={"nama": '<script>alert("x")</script> & Putri'}, urgensi="darurat"
     )
     page = _client(client, people["staf"]).get(reverse("assessments:queue")).content.decode()
-    start = page.rindex("<tr>", 0, page.index(f'value="{case.pk}"'))
+    start = page.rindex("<tr>", 0, page.index(f'value="{case.pk}:'))
     row = page[start:].split("</tr>")[0]
     assert "<script>" not in page
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; Putri</a>" in row
@@ -439,6 +491,8 @@ def test_a_queue_row_prints_a_missing_value_as_the_template_did():
     now = timezone.now()
     row = {
         "pk": 7,
+        "versi": 1,
+        "status": "diajukan",
         "subjek_nama": "Warga",
         "psm_nama": None,
         "kategori": [],
