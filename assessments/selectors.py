@@ -117,10 +117,16 @@ def my_cases(user):
     return cases
 
 
-def case_list(user, *, status="", kecamatan=""):
+def case_list(user, *, status="", kecamatan="", tahun=None):
+    """``tahun``: cases submitted (not drafts) with an assessment date in that year, the cases
+    the dashboard counts as "asesmen PPKS diajukan" for it."""
     cases = cases_visible_to(user)
     if status:
         cases = cases.filter(status=status)
+    if tahun:
+        cases = cases.exclude(status=S.DRAF).filter(
+            tanggal__gte=dt.date(tahun, 1, 1), tanggal__lte=dt.date(tahun, 12, 31)
+        )
     if kecamatan:
         cases = cases.filter(desa__induk_id=kecamatan)
     return cases.select_related("subjek", "desa__induk", "psm", "kategori_utama").order_by(

@@ -102,9 +102,15 @@ def case_list(request):
     status = request.GET.get("status", "")
     status = status if status in S.values else ""
     kecamatan = request.GET.get("kecamatan", "")
+    tahun = _int(request.GET.get("tahun"), limit=9999)
+    tahun = tahun if tahun and tahun >= 1900 else None
     page = CachedCountPaginator(
-        selectors.case_list(user, status=status, kecamatan=kecamatan), 50
+        selectors.case_list(user, status=status, kecamatan=kecamatan, tahun=tahun), 50
     ).get_page(request.GET.get("page"))
+    this_year = _today().year
+    years = sorted(
+        {*range(this_year, this_year - 6, -1), *([tahun] if tahun else [])}, reverse=True
+    )
     return render(
         request,
         "assessments/case_list.html",
@@ -113,6 +119,8 @@ def case_list(request):
             "statuses": S.choices,
             "status": status,
             "kecamatan": kecamatan,
+            "tahun": tahun,
+            "years": years,
             "kecamatan_options": selectors.kecamatan_options(user, chosen=kecamatan),
             "can_export": has_permission(user, Perm.PPKS_EXPORT),
             "can_view_nik": has_permission(user, Perm.PPKS_VIEW_SENSITIVE),

@@ -66,6 +66,31 @@ def test_dashboard_filters_by_kecamatan_and_links_figures_to_rows(
     )
 
 
+def test_the_submitted_cases_figure_opens_the_cases_it_counts(client, supervisor, data):
+    """The figure counts submitted cases dated in the year: its link lists those, not drafts nor
+    other years' cases."""
+    from django.contrib.auth import get_user_model
+
+    author = get_user_model().objects.get(username="psm-a")
+    last_year = dt.date(YEAR - 1, 6, 1)
+    old = make_case(author, tanggal=last_year, persetujuan_pada=last_year, subject={"nama": "Lama"})
+    draft = make_case(author, submit=False, tanggal=timezone.localdate(), subject={"nama": "Draf"})
+    client.force_login(supervisor)
+    body = client.get(reverse("reports:dashboard"), {"tahun": YEAR}).content.decode()
+    link = f"{reverse('assessments:case-list')}?kecamatan=&amp;tahun={YEAR}"
+    assert link in body
+    listed = client.get(link.replace("&amp;", "&"))
+    assert listed.context["page"].paginator.count == 1
+    shown = {c.pk for c in listed.context["page"]}
+    assert old.pk not in shown and draft.pk not in shown
+    assert f'<option value="{YEAR}" selected>{YEAR}</option>' in listed.content.decode()
+    every_year = client.get(reverse("assessments:case-list"))
+    assert {old.pk, draft.pk} <= {c.pk for c in every_year.context["page"]}
+    for odd in ("1899", "abc", "99999", "²⁰²⁶"):
+        answer = client.get(reverse("assessments:case-list"), {"tahun": odd})
+        assert answer.status_code == 200 and answer.context["tahun"] is None
+
+
 def test_dashboard_keeps_the_kecamatan_when_the_year_is_left_out(client, supervisor, data):
     client.force_login(supervisor)
     page = client.get(reverse("reports:dashboard"), {"kecamatan": "33.71.02"})
