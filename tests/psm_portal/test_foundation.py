@@ -55,6 +55,16 @@ def test_pages_carry_a_csp_without_unsafe_inline(client, db):
     assert "frame-ancestors 'none'" in csp
 
 
+def test_pages_name_an_icon_that_exists_so_browsers_do_not_ask_for_favicon_ico(client, db):
+    import re
+
+    from django.contrib.staticfiles import finders
+
+    page = client.get(reverse("login")).content.decode()
+    icon = re.search(r'<link rel="icon" [^>]*href="/static/([^"]+)"', page)
+    assert icon and finders.find(icon.group(1))
+
+
 def test_interface_is_indonesian_by_default_and_english_on_request(client, db):
     assert "Masuk ke Portal PSM" in client.get(reverse("login")).content.decode()
     client.post(reverse("set_language"), {"language": "en", "next": "/masuk/"})
