@@ -313,13 +313,33 @@ def _promote_waiting(event: BimtekEvent, *, by) -> list[Peserta]:
     return promoted
 
 
+def results_locked(event: BimtekEvent) -> str:
+    """Why attendance and marks of ``event`` can no longer change, or "": once an event is
+    completed its passes, certificates and registry records stand on them (a later edit would
+    contradict the certificate), and a cancelled event has no results."""
+    if event.status == StatusEvent.SELESAI:
+        return _(
+            "Kegiatan ini sudah selesai dan kelulusannya sudah ditetapkan: kehadiran dan nilai "
+            "tidak dapat diubah lagi."
+        )
+    if event.status == StatusEvent.BATAL:
+        return _("Kegiatan ini dibatalkan: kehadiran dan nilai tidak dicatat.")
+    return ""
+
+
+def _check_results_open(event: BimtekEvent) -> None:
+    if reason := results_locked(event):
+        raise ValidationError(reason)
+
+
 @transaction.atomic
 def attendance_mark(
     *, hari: HariEvent, marks: dict[int, str], by, today: dt.date | None = None
 ) -> int:
     """Record attendance of one day: {enrolment id: status}. Refuses enrolments of another
-    event or without a seat and, given ``today``, a day still to come. Answers the number of
-    marks saved."""
+    event or without a seat, a completed or cancelled event and, given ``today``, a day still
+    to come. Answers the number of marks saved."""
+    _check_results_open(hari.event)
     if today is not None and hari.tanggal > today:
         raise ValidationError(
             _("Kehadiran %(tgl)s belum dapat dicatat: harinya belum tiba.")
@@ -359,6 +379,7 @@ def checkin_self(*, token: str, psm: Psm, today: dt.date, by=None) -> Kehadiran:
             _("Kode presensi ini hanya berlaku pada %(tgl)s.")
             % {"tgl": hari.tanggal.strftime("%d-%m-%Y")}
         )
+    _check_results_open(hari.event)
     enrolment = Peserta.objects.filter(event=hari.event, psm=psm, status__in=SEATED).first()
     if enrolment is None:
         raise ValidationError(_("Anda tidak terdaftar sebagai peserta kegiatan ini."))
@@ -377,6 +398,7 @@ def checkin_self(*, token: str, psm: Psm, today: dt.date, by=None) -> Kehadiran:
 
 @transaction.atomic
 def scores_set(*, enrolment: Peserta, nilai_pre, nilai_post, by) -> Peserta:
+    _check_results_open(enrolment.event)
     for label, value in ((_("Nilai pre-test"), nilai_pre), (_("Nilai post-test"), nilai_post)):
         if value is not None and not 0 <= value <= 100:
             raise ValidationError(_("%(label)s harus 0 sampai 100.") % {"label": label})

@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -314,6 +315,7 @@ def roster(request, pk, day_pk):
             "rows": rows,
             "qr": qr_svg_data_uri(checkin_url),
             "checkin_url": checkin_url,
+            "locked": services.results_locked(event),
         },
     )
 
@@ -356,17 +358,26 @@ def scores(request, pk):
         initial[f"pre{e.pk}"], initial[f"post{e.pk}"] = e.nilai_pre, e.nilai_post
     form = forms.scores_form_class(enrolments)(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        for e in enrolments:
-            services.scores_set(
-                enrolment=e,
-                nilai_pre=form.cleaned_data[f"pre{e.pk}"],
-                nilai_post=form.cleaned_data[f"post{e.pk}"],
-                by=request.user,
-            )
-        messages.success(request, _("Nilai tersimpan."))
-        return redirect("training:event-detail", pk=event.pk)
+        try:
+            with transaction.atomic():  # all the rows or none
+                for e in enrolments:
+                    services.scores_set(
+                        enrolment=e,
+                        nilai_pre=form.cleaned_data[f"pre{e.pk}"],
+                        nilai_post=form.cleaned_data[f"post{e.pk}"],
+                        by=request.user,
+                    )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Nilai tersimpan."))
+            return redirect("training:event-detail", pk=event.pk)
     rows = [(e, form[f"pre{e.pk}"], form[f"post{e.pk}"]) for e in enrolments]
-    return render(request, "training/scores.html", {"event": event, "form": form, "rows": rows})
+    return render(
+        request,
+        "training/scores.html",
+        {"event": event, "form": form, "rows": rows, "locked": services.results_locked(event)},
+    )
 
 
 @require_POST

@@ -2,6 +2,7 @@ import datetime as dt
 import subprocess
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
@@ -175,6 +176,40 @@ def test_scores_out_of_range_get_a_message_and_keep_input(staff_client, staff, e
     assert "Nilai harus angka 0 sampai 100" in body and 'value="140"' in body
     enrolment.refresh_from_db()
     assert enrolment.nilai_post is None
+
+
+def test_a_completed_events_marks_and_attendance_stay_as_its_results_were_decided(
+    staff_client, staff, event
+):
+    today = timezone.localdate()
+    event.tanggal_mulai = event.tanggal_selesai = today
+    event.save()
+    event.hari_set.all().delete()
+    day = event.hari_set.create(tanggal=today)
+    enrolment = _enrol(event, staff, 1)[0]
+    services.attendance_mark(hari=day, marks={enrolment.pk: "hadir"}, by=staff, today=today)
+    services.scores_set(enrolment=enrolment, nilai_pre=40, nilai_post=80, by=staff)
+    services.event_set_status(event=event, status=StatusEvent.TUTUP, by=staff)
+    assert services.event_complete(event=event, by=staff, today=today)["lulus"] == 1
+
+    scores_url = reverse("training:scores", args=[event.pk])
+    page = staff_client.get(scores_url).content.decode()
+    assert "kehadiran dan nilai tidak dapat diubah lagi" in page and "Simpan nilai" not in page
+    response = staff_client.post(
+        scores_url, {f"pre{enrolment.pk}": "40", f"post{enrolment.pk}": "20"}
+    )
+    body = response.content.decode()
+    assert response.status_code == 200 and 'value="20"' in body
+    assert "sudah selesai dan kelulusannya sudah ditetapkan" in body
+    roster_url = reverse("training:roster", args=[event.pk, day.pk])
+    assert "Presensi mandiri dengan QR" not in staff_client.get(roster_url).content.decode()
+    response = staff_client.post(roster_url, {f"p{enrolment.pk}": "alpa"})
+    assert "sudah selesai dan kelulusannya sudah ditetapkan" in response.content.decode()
+    with pytest.raises(ValidationError, match="sudah selesai"):
+        services.checkin_self(token=day.token_checkin, psm=enrolment.psm, today=today)
+    enrolment.refresh_from_db()
+    assert (enrolment.nilai_post, enrolment.status) == (80, "lulus")
+    assert Kehadiran.objects.get(peserta=enrolment).status == "hadir"
 
 
 def test_event_detail_query_count_is_constant(
