@@ -604,9 +604,15 @@ def review_queue(request):
     ):
         require(user, Perm.PPKS_REVIEW)
     if request.method == "POST":
-        shown = dict(filter(None, map(_shown_case, request.POST.getlist("kasus"))))
-        if not shown:
+        ticks = request.POST.getlist("kasus")
+        shown = dict(filter(None, map(_shown_case, ticks)))
+        if not ticks:
             messages.error(request, _("Pilih paling sedikit satu kasus."))
+        elif not shown:
+            messages.error(
+                request,
+                _("Halaman antrean ini sudah lama; muat ulang, lalu pilih kasusnya lagi."),
+            )
         else:
             done, problems = services.assessments_verify_bulk(shown=shown, by=user)
             if done:

@@ -328,6 +328,15 @@ def results_locked(event: BimtekEvent) -> str:
 
 
 def _check_results_open(event: BimtekEvent) -> None:
+    """Inside the caller's transaction: the event's row is read again and locked, so an edit
+    sent while the event is being completed (``event_complete`` locks the same row) waits and
+    is then refused, instead of changing what the passes were decided on."""
+    event.status = (
+        BimtekEvent.objects.select_for_update()
+        .filter(pk=event.pk)
+        .values_list("status", flat=True)
+        .get()
+    )
     if reason := results_locked(event):
         raise ValidationError(reason)
 

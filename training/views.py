@@ -460,7 +460,11 @@ def checkin(request, token):
         else:
             messages.success(request, _("Kehadiran Anda tercatat. Terima kasih."))
         return redirect("training:event-detail", pk=day.event_id)
-    return render(request, "training/checkin.html", {"day": day})
+    return render(
+        request,
+        "training/checkin.html",
+        {"day": day, "locked": services.results_locked(day.event)},
+    )
 
 
 @require_GET

@@ -436,6 +436,20 @@ def test_bulk_verify_refuses_a_case_resubmitted_or_moved_on_since_the_queue_was_
     }
 
 
+def test_bulk_verify_with_the_kecamatan_level_takes_one_step_per_reviewer(client, people):
+    from psm_portal.models import Kantor
+
+    Kantor.objects.filter(pk=1).update(menggunakan_verifikator_kecamatan=True)
+    case = make_case(people["psm_a"])
+    for reviewer, now in (("verifikator", S.DIVERIFIKASI_KECAMATAN), ("staf", S.DIVERIFIKASI)):
+        c = _client(client, people[reviewer])
+        tick = _queue_ticks(c.get(reverse("assessments:queue")).content.decode())[case.pk]
+        response = c.post(reverse("assessments:queue"), {"kasus": tick}, follow=True)
+        assert "1 kasus diverifikasi." in response.content.decode()
+        case.refresh_from_db()
+        assert case.status == now
+
+
 def test_bulk_verify_ignores_ticks_without_what_the_page_showed(client, people):
     case = make_case(people["psm_a"])
     c = _client(client, people["staf"])
@@ -446,7 +460,9 @@ def test_bulk_verify_ignores_ticks_without_what_the_page_showed(client, people):
         f"{case.pk}:-1:diajukan",
     ):
         response = c.post(reverse("assessments:queue"), {"kasus": tick}, follow=True)
-        assert "Pilih paling sedikit satu kasus." in response.content.decode()
+        assert "Halaman antrean ini sudah lama; muat ulang" in response.content.decode()
+    nothing = c.post(reverse("assessments:queue"), {}, follow=True)
+    assert "Pilih paling sedikit satu kasus." in nothing.content.decode()
     case.refresh_from_db()
     assert case.status == S.DIAJUKAN
 

@@ -203,8 +203,9 @@ def test_a_completed_events_marks_and_attendance_stay_as_its_results_were_decide
     assert "sudah selesai dan kelulusannya sudah ditetapkan" in body
     roster_url = reverse("training:roster", args=[event.pk, day.pk])
     assert "Presensi mandiri dengan QR" not in staff_client.get(roster_url).content.decode()
-    response = staff_client.post(roster_url, {f"p{enrolment.pk}": "alpa"})
-    assert "sudah selesai dan kelulusannya sudah ditetapkan" in response.content.decode()
+    response = staff_client.post(roster_url, {f"p{enrolment.pk}": "absen"})
+    refused = response.content.decode().split('class="alert alert-danger"')[1].split("</div>")[0]
+    assert "sudah selesai dan kelulusannya sudah ditetapkan" in refused
     with pytest.raises(ValidationError, match="sudah selesai"):
         services.checkin_self(token=day.token_checkin, psm=enrolment.psm, today=today)
     enrolment.refresh_from_db()
