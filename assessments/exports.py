@@ -57,8 +57,24 @@ def full_nik(user) -> bool:
     return has_permission(user, Perm.PPKS_VIEW_SENSITIVE)
 
 
-def rows(user, *, status: str = "") -> Iterator[list]:
-    """The cases ``user`` may export, as the export's rows (labels in the active language)."""
+def case_filters(params) -> dict:
+    """The case list's filters (status, kecamatan, tahun) from a query string, a form or a
+    background document's stored parameters; anything unknown is left out."""
+    status = params.get("status", "")
+    kecamatan = str(params.get("kecamatan", "") or "")
+    tahun = str(params.get("tahun", "") or "")
+    tahun = int(tahun) if tahun.isascii() and tahun.isdigit() and len(tahun) == 4 else None
+    return {
+        "status": status if status in S.values else "",
+        # A region code is at most 13 characters (desa: 33.71.02.1003); longer is nobody's.
+        "kecamatan": kecamatan if len(kecamatan) <= 13 else "",
+        "tahun": tahun if tahun and tahun >= 1900 else None,
+    }
+
+
+def rows(user, **filters) -> Iterator[list]:
+    """The cases ``user`` may export, as the export's rows (labels in the active language);
+    ``filters`` as ``case_filters`` gives them."""
     show_nik = full_nik(user)
     jenis_labels = {k: str(v) for k, v in JenisAsesmen.choices}
     urgensi_labels = {k: str(v) for k, v in Urgensi.choices}
@@ -75,7 +91,7 @@ def rows(user, *, status: str = "") -> Iterator[list]:
         urgensi,
         status_,
         psm,
-    ) in selectors.case_export_rows(user, status=status):
+    ) in selectors.case_export_rows(user, **filters):
         yield [
             pk,
             nama,
@@ -91,10 +107,10 @@ def rows(user, *, status: str = "") -> Iterator[list]:
         ]
 
 
-def is_large(user, *, status: str = "") -> bool:
+def is_large(user, **filters) -> bool:
     """Whether the XLSX of these cases is built in the background (counts at most one row past
     the limit, so a national account's click does not count two million rows)."""
-    count = selectors.case_export_count(user, status=status, limit=XLSX_IMMEDIATE_MAX_ROWS + 1)
+    count = selectors.case_export_count(user, limit=XLSX_IMMEDIATE_MAX_ROWS + 1, **filters)
     return count > XLSX_IMMEDIATE_MAX_ROWS
 
 
@@ -117,16 +133,15 @@ def case_export_xlsx(document, progress) -> Built:
     user = document.diminta_oleh
     if not user.is_active or not has_permission(user, Perm.PPKS_EXPORT):
         raise DocumentError(_("Anda tidak lagi berwenang mengekspor kasus PPKS."))
-    status = document.params.get("status", "")
-    status = status if status in S.values else ""
+    filters = case_filters(document.params)
     document.params = {**document.params, "nik_lengkap": full_nik(user)}  # saved with the file
-    total = selectors.case_export_count(user, status=status)
+    total = selectors.case_export_count(user, **filters)
     # One part per ROWS_PER_PART rows, and the last one: the zip written when the rows are done.
     progress.start(math.ceil(total / ROWS_PER_PART) + 1)
     content, _count = xlsx_bytes(
         sheet_name(),
         header(),
-        rows(user, status=status),
+        rows(user, **filters),
         on_rows=lambda _n: progress.step(),
         every=ROWS_PER_PART,
     )

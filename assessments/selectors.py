@@ -117,9 +117,10 @@ def my_cases(user):
     return cases
 
 
-def case_list(user, *, status="", kecamatan="", tahun=None):
-    """``tahun``: cases submitted (not drafts) with an assessment date in that year, the cases
-    the dashboard counts as "asesmen PPKS diajukan" for it."""
+def filtered_cases(user, *, status="", kecamatan="", tahun=None):
+    """The cases ``user`` sees, narrowed as the case list's filters say (its downloads use the
+    same). ``tahun``: cases submitted (not drafts) with an assessment date in that year, the
+    cases the dashboard counts as "asesmen PPKS diajukan" for it."""
     cases = cases_visible_to(user)
     if status:
         cases = cases.filter(status=status)
@@ -129,8 +130,14 @@ def case_list(user, *, status="", kecamatan="", tahun=None):
         )
     if kecamatan:
         cases = cases.filter(desa__induk_id=kecamatan)
-    return cases.select_related("subjek", "desa__induk", "psm", "kategori_utama").order_by(
-        "-status_sejak", "-pk"
+    return cases
+
+
+def case_list(user, **filters):
+    return (
+        filtered_cases(user, **filters)
+        .select_related("subjek", "desa__induk", "psm", "kategori_utama")
+        .order_by("-status_sejak", "-pk")
     )
 
 
@@ -149,23 +156,22 @@ EXPORT_COLUMNS = [
 ]
 
 
-def case_export_rows(user, *, status=""):
+def case_export_rows(user, **filters):
     """The export's columns as plain tuples, newest first (a backward scan of the primary key:
     no sort before the first row, no model instances: a million rows stream in seconds, not
-    minutes)."""
-    cases = cases_visible_to(user)
-    if status:
-        cases = cases.filter(status=status)
-    return cases.order_by("-pk").values_list(*EXPORT_COLUMNS).iterator(chunk_size=5000)
+    minutes). ``filters`` as ``filtered_cases`` takes them."""
+    return (
+        filtered_cases(user, **filters)
+        .order_by("-pk")
+        .values_list(*EXPORT_COLUMNS)
+        .iterator(chunk_size=5000)
+    )
 
 
-def case_export_count(user, *, status="", limit=None) -> int:
+def case_export_count(user, *, limit=None, **filters) -> int:
     """How many rows the export holds, or at most ``limit`` (a bounded count: deciding whether an
     XLSX is built at once needs no full count of a national scope)."""
-    cases = cases_visible_to(user)
-    if status:
-        cases = cases.filter(status=status)
-    cases = cases.order_by()
+    cases = filtered_cases(user, **filters).order_by()
     return (cases[:limit] if limit else cases).count()
 
 

@@ -4,6 +4,7 @@ Nothing about a case ever travels in a URL but its number; searches are not offe
 purpose (names and NIKs stay out of URLs and logs)."""
 
 import json
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -99,14 +100,11 @@ def case_list(request):
     user = request.user
     if user.role == Role.PSM:
         return render(request, "assessments/my_cases.html", {"cases": selectors.my_cases(user)})
-    status = request.GET.get("status", "")
-    status = status if status in S.values else ""
-    kecamatan = request.GET.get("kecamatan", "")
-    tahun = _int(request.GET.get("tahun"), limit=9999)
-    tahun = tahun if tahun and tahun >= 1900 else None
-    page = CachedCountPaginator(
-        selectors.case_list(user, status=status, kecamatan=kecamatan, tahun=tahun), 50
-    ).get_page(request.GET.get("page"))
+    filters = exports.case_filters(request.GET)
+    status, kecamatan, tahun = filters["status"], filters["kecamatan"], filters["tahun"]
+    page = CachedCountPaginator(selectors.case_list(user, **filters), 50).get_page(
+        request.GET.get("page")
+    )
     this_year = _today().year
     years = sorted(
         {*range(this_year, this_year - 6, -1), *([tahun] if tahun else [])}, reverse=True
@@ -123,6 +121,7 @@ def case_list(request):
             "years": years,
             "kecamatan_options": selectors.kecamatan_options(user, chosen=kecamatan),
             "can_export": has_permission(user, Perm.PPKS_EXPORT),
+            "export_query": urlencode({k: v for k, v in filters.items() if v}),
             "can_view_nik": has_permission(user, Perm.PPKS_VIEW_SENSITIVE),
         },
     )
@@ -713,11 +712,10 @@ def case_export(request):
     and built by the task worker when large (a zip cannot be streamed while it is written). NIK
     masked unless the role needs it; every export is audited."""
     require(request.user, Perm.PPKS_EXPORT)
-    params = request.POST if request.method == "POST" else request.GET
-    status = params.get("status", "")
-    status = status if status in S.values else ""
+    filters = exports.case_filters(request.POST if request.method == "POST" else request.GET)
+    status = filters["status"]
     xlsx = request.method == "POST"
-    background = xlsx and exports.is_large(request.user, status=status)
+    background = xlsx and exports.is_large(request.user, **filters)
     audit.record(
         by=request.user,
         action="asesmen.export",
@@ -725,6 +723,8 @@ def case_export(request):
         target_label=_("Ekspor kasus PPKS"),
         after={
             "status": status or "semua",
+            "kecamatan": filters["kecamatan"] or "semua",
+            "tahun": filters["tahun"] or "semua",
             "nik_lengkap": exports.full_nik(request.user),
             "format": "xlsx" if xlsx else "csv",
             "latar": background,
@@ -734,11 +734,11 @@ def case_export(request):
         document = document_request(
             jenis=exports.XLSX_JENIS,
             judul=exports.document_title(status),
-            params={"status": status},
+            params={"status": status, **{k: v for k, v in filters.items() if v and k != "status"}},
             by=request.user,
         )
         return redirect("reports:document", pk=document.pk)
-    rows = exports.rows(request.user, status=status)
+    rows = exports.rows(request.user, **filters)
     if xlsx:
         return xlsx_response(exports.filename("xlsx"), exports.sheet_name(), exports.header(), rows)
     return csv_response(exports.filename("csv"), exports.header(), rows)

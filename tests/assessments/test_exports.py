@@ -22,6 +22,13 @@ def _rows(content: bytes) -> list[tuple]:
     return [row for sheet in workbook.worksheets for row in sheet.iter_rows(values_only=True)]
 
 
+def _csv_rows(response) -> list[list[str]]:
+    import csv
+
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    return list(csv.reader(io.StringIO(text)))
+
+
 def _cases(people):
     make_case(people["psm_a"], subject={"nik": NIK, "alasan_tanpa_nik": ""})
     make_case(people["psm_b"], subject={"nama": '=HYPERLINK("http://127.0.0.1/x","klik")'})
@@ -135,3 +142,39 @@ def test_write_xlsx_without_rows_still_has_its_header():
     workbook = load_workbook(io.BytesIO(out.getvalue()), read_only=True)
     assert workbook.sheetnames == ["Rekap  2026 1"]
     assert list(workbook.active.iter_rows(values_only=True)) == [("A", "B")]
+
+
+def test_the_downloads_carry_the_case_lists_filters(client, people, monkeypatch):
+    """What the list shows (kecamatan, year submitted) is what the CSV and the XLSX hold, at once
+    or built in the background."""
+    import datetime as dt
+
+    kept = make_case(people["psm_a"], subject={"nama": "Warga Tahun Ini"})
+    year = kept.tanggal.year
+    older = dt.date(year - 1, 3, 1)
+    make_case(people["psm_a"], tanggal=older, persetujuan_pada=older, subject={"nama": "Lama"})
+    make_case(people["psm_a"], submit=False, subject={"nama": "Masih Draf"})
+    kecamatan = kept.desa.induk_id
+    client.force_login(people["staf"])
+    listed = client.get(reverse("assessments:case-list"), {"kecamatan": kecamatan, "tahun": year})
+    query = f"kecamatan={kecamatan}&amp;tahun={year}"
+    assert f'{reverse("assessments:case-export")}?{query}"' in listed.content.decode()
+    assert f'name="tahun" value="{year}"' in listed.content.decode()
+
+    export = reverse("assessments:case-export")
+    csv_answer = client.get(export, {"kecamatan": kecamatan, "tahun": year})
+    assert [row[1] for row in _csv_rows(csv_answer)[1:]] == ["Warga Tahun Ini"]
+    form = {"status": "", "kecamatan": kecamatan, "tahun": str(year)}
+    xlsx_rows = _rows(client.post(export, form).content)
+    assert [row[1] for row in xlsx_rows[1:]] == ["Warga Tahun Ini"]
+    assert len(_csv_rows(client.get(export, {"kecamatan": "33.71.09"}))) == 1  # the header only
+
+    monkeypatch.setattr(exports, "XLSX_IMMEDIATE_MAX_ROWS", 0)
+    client.post(reverse("assessments:case-export"), form)
+    document = GeneratedDocument.objects.get()
+    assert document.params == {"status": "", "kecamatan": kecamatan, "tahun": year}
+    assert build_document.call(str(document.pk)) == Status.DONE
+    document.refresh_from_db()
+    assert [r[1] for r in _rows(Path(document.berkas.path).read_bytes())[1:]] == ["Warga Tahun Ini"]
+    event = AuditEvent.objects.filter(action="asesmen.export").latest("pk")
+    assert event.after["tahun"] == year and event.after["kecamatan"] == kecamatan
