@@ -8,6 +8,7 @@ background document (``psm_portal.background``) with its progress page, like the
 """
 
 import math
+import re
 from collections.abc import Iterator
 
 from django.utils import timezone
@@ -57,6 +58,9 @@ def full_nik(user) -> bool:
     return has_permission(user, Perm.PPKS_VIEW_SENSITIVE)
 
 
+REGION_CODE = re.compile(r"[0-9.]{1,13}", re.ASCII)
+
+
 def case_filters(params) -> dict:
     """The case list's filters (status, kecamatan, tahun) from a query string, a form or a
     background document's stored parameters; anything unknown is left out."""
@@ -66,8 +70,9 @@ def case_filters(params) -> dict:
     tahun = int(tahun) if tahun.isascii() and tahun.isdigit() and len(tahun) == 4 else None
     return {
         "status": status if status in S.values else "",
-        # A region code is at most 13 characters (desa: 33.71.02.1003); longer is nobody's.
-        "kecamatan": kecamatan if len(kecamatan) <= 13 else "",
+        # A region code: ASCII digits and dots, at most 13 (desa: 33.71.02.1003). Anything else
+        # (a NUL byte, broken UTF-8 from a hand-made form) is nobody's and would reach the query.
+        "kecamatan": kecamatan if REGION_CODE.fullmatch(kecamatan) else "",
         "tahun": tahun if tahun and tahun >= 1900 else None,
     }
 
