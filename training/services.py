@@ -408,6 +408,19 @@ def checkin_self(*, token: str, psm: Psm, today: dt.date, by=None) -> Kehadiran:
 @transaction.atomic
 def scores_set(*, enrolment: Peserta, nilai_pre, nilai_post, by) -> Peserta:
     _check_results_open(enrolment.event)
+    return _scores_write(enrolment, nilai_pre, nilai_post, by)
+
+
+@transaction.atomic
+def scores_set_all(*, event: BimtekEvent, scores: list[tuple[Peserta, object, object]], by):
+    """The scores page's rows (enrolment, pre, post) of one event: all of them or none, the
+    event checked and locked once (not once per participant)."""
+    _check_results_open(event)
+    for enrolment, nilai_pre, nilai_post in scores:
+        _scores_write(enrolment, nilai_pre, nilai_post, by)
+
+
+def _scores_write(enrolment: Peserta, nilai_pre, nilai_post, by) -> Peserta:
     for label, value in ((_("Nilai pre-test"), nilai_pre), (_("Nilai post-test"), nilai_post)):
         if value is not None and not 0 <= value <= 100:
             raise ValidationError(_("%(label)s harus 0 sampai 100.") % {"label": label})

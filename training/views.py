@@ -3,7 +3,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -358,15 +357,12 @@ def scores(request, pk):
         initial[f"pre{e.pk}"], initial[f"post{e.pk}"] = e.nilai_pre, e.nilai_post
     form = forms.scores_form_class(enrolments)(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
+        scores = [
+            (e, form.cleaned_data[f"pre{e.pk}"], form.cleaned_data[f"post{e.pk}"])
+            for e in enrolments
+        ]
         try:
-            with transaction.atomic():  # all the rows or none
-                for e in enrolments:
-                    services.scores_set(
-                        enrolment=e,
-                        nilai_pre=form.cleaned_data[f"pre{e.pk}"],
-                        nilai_post=form.cleaned_data[f"post{e.pk}"],
-                        by=request.user,
-                    )
+            services.scores_set_all(event=event, scores=scores, by=request.user)
         except ValidationError as exc:
             form.add_error(None, exc)
         else:

@@ -213,6 +213,24 @@ def test_a_completed_events_marks_and_attendance_stay_as_its_results_were_decide
     assert Kehadiran.objects.get(peserta=enrolment).status == "hadir"
 
 
+def test_saving_scores_reads_nothing_per_participant(staff_client, staff, event):
+    """Per row only its update and its audit line: the event is checked and locked once."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    url = reverse("training:scores", args=[event.pk])
+    counts = []
+    for n in (3, 3):
+        _enrol(event, staff, n)
+        rows = event.peserta_set.all()
+        with CaptureQueriesContext(connection) as queries:
+            staff_client.post(url, {f"post{e.pk}": "70" for e in rows})
+        counts.append((rows.count(), len(queries)))
+    (rows_a, queries_a), (rows_b, queries_b) = counts
+    assert queries_b - queries_a == 2 * (rows_b - rows_a)
+    assert set(event.peserta_set.values_list("nilai_post", flat=True)) == {70}
+
+
 def test_event_detail_query_count_is_constant(
     staff_client, staff, event, django_assert_num_queries
 ):
