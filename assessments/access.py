@@ -92,13 +92,17 @@ def may_see_nik(user, case: Asesmen) -> bool:
     return is_author(user, case) or has_permission(user, Perm.PPKS_VIEW_SENSITIVE)
 
 
-def audit_sensitive_view(user, case: Asesmen, sensitive: set[str]) -> None:
-    """UU 27/2022 Pasal 31: who read which record of specific personal data, and when."""
+def audit_sensitive_view(user, case: Asesmen, sensitive: set[str], *, photo=None) -> None:
+    """UU 27/2022 Pasal 31: who read which record of specific personal data, and when. A photo
+    of such a case is a read of its own: its address can be opened without the case page."""
     if sensitive:
+        after = {"data_spesifik": sorted(sensitive)}
+        if photo is not None:
+            after["foto"] = photo.pk
         audit.record(
             by=user,
-            action="asesmen.view_sensitive",
+            action="asesmen.view_sensitive_photo" if photo else "asesmen.view_sensitive",
             target=case,
             target_label=f"Asesmen #{case.pk}",
-            after={"data_spesifik": sorted(sensitive)},
+            after=after,
         )

@@ -21,6 +21,7 @@ from psm_portal.access import Perm, has_permission
 from psm_portal.background import Built, DocumentError, builder
 from psm_portal.privacy import mask_nik
 from psm_portal.spreadsheets import XLSX_CONTENT_TYPE, xlsx_bytes
+from registry.models import Wilayah
 
 XLSX_JENIS = "assessments.ekspor-kasus"
 # About 1.5 s of building on the 2-core benchmark machine: larger ones go to the task worker.
@@ -119,9 +120,17 @@ def is_large(user, **filters) -> bool:
     return count > XLSX_IMMEDIATE_MAX_ROWS
 
 
-def document_title(status: str = "") -> str:
-    if status:
-        return _("Ekspor kasus PPKS (%(status)s), XLSX") % {"status": S(status).label}
+def document_title(status: str = "", kecamatan: str = "", tahun: int | None = None) -> str:
+    """The title in *Dokumen saya*: what the file holds, filters included (``case_filters``), so
+    two exports of one day can be told apart before they are opened."""
+    parts = [str(S(status).label)] if status else []
+    if kecamatan:
+        nama = Wilayah.objects.filter(kode=kecamatan).values_list("nama", flat=True).first()
+        parts.append(_("Kec. %(nama)s") % {"nama": nama or kecamatan})
+    if tahun:
+        parts.append(_("diajukan %(tahun)s") % {"tahun": tahun})
+    if parts:
+        return _("Ekspor kasus PPKS (%(filter)s), XLSX") % {"filter": "; ".join(parts)}
     return _("Ekspor kasus PPKS, XLSX")
 
 

@@ -528,6 +528,7 @@ def case_photo(request, pk, photo_pk):
     photo = AsesmenFoto.objects.filter(pk=photo_pk, asesmen=case).first()
     if photo is None:
         raise Http404
+    audit_sensitive_view(request.user, case, sensitive, photo=photo)
     response = FileResponse(photo.berkas.open("rb"), content_type="image/jpeg")
     response["Cache-Control"] = "private, no-store"
     return response
@@ -733,7 +734,7 @@ def case_export(request):
     if background:
         document = document_request(
             jenis=exports.XLSX_JENIS,
-            judul=exports.document_title(status),
+            judul=exports.document_title(**filters),
             params={"status": status, **{k: v for k, v in filters.items() if v and k != "status"}},
             by=request.user,
         )

@@ -173,6 +173,9 @@ def test_the_downloads_carry_the_case_lists_filters(client, people, monkeypatch)
     client.post(reverse("assessments:case-export"), form)
     document = GeneratedDocument.objects.get()
     assert document.params == {"status": "", "kecamatan": kecamatan, "tahun": year}
+    # Its title in "Dokumen saya" names the filters (the kecamatan by name), not only the status.
+    nama = kept.desa.induk.nama
+    assert document.judul == f"Ekspor kasus PPKS (Kec. {nama}; diajukan {year}), XLSX"
     assert build_document.call(str(document.pk)) == Status.DONE
     document.refresh_from_db()
     assert [r[1] for r in _rows(Path(document.berkas.path).read_bytes())[1:]] == ["Warga Tahun Ini"]

@@ -249,6 +249,52 @@ def test_sensitive_case_views_are_audited_and_hidden_from_supervisors(client, pe
     assert AuditEvent.objects.filter(action="asesmen.view_sensitive").count() == 1
 
 
+def _photo_of(case):
+    from django.core.files.base import ContentFile
+
+    from assessments.models import AsesmenFoto
+
+    photo = AsesmenFoto(asesmen=case)
+    photo.berkas.save("uji.jpg", ContentFile(_jpeg().read()))
+    return photo
+
+
+def test_a_sensitive_cases_photo_is_audited_on_every_fetch(client, people):
+    child = make_case(
+        people["psm_a"],
+        kategori=("PPKS-02",),
+        subject={"tanggal_lahir": dt.date(2014, 2, 1), "nama": "Anak Uji"},
+    )
+    photo = _photo_of(child)
+    url = reverse("assessments:case-photo", args=[child.pk, photo.pk])
+    c = _client(client, people["staf"])
+    for _ in range(2):
+        response = c.get(url)
+        assert response.status_code == 200 and response["Cache-Control"] == "private, no-store"
+        # Reading the stream to its end closes the file (the test client's wrapper).
+        assert b"".join(response.streaming_content)[:2] == b"\xff\xd8"  # a JPEG
+    events = AuditEvent.objects.filter(action="asesmen.view_sensitive_photo")
+    assert events.count() == 2
+    event = events.first()
+    assert (event.actor_id, event.target_id) == (people["staf"].pk, str(child.pk))
+    assert event.after == {"data_spesifik": ["anak"], "foto": photo.pk}
+    assert "Anak Uji" not in event.target_label
+
+    # Who may not see the details gets no photo, and nothing is recorded as read.
+    assert _client(client, people["supervisor"]).get(url).status_code == 404
+    assert events.count() == 2
+    # An adult's ordinary case: the photo is served without an audit line.
+    adult = make_case(people["psm_a"], subject={"nama": "Dewasa"})
+    adult_photo = _photo_of(adult)
+    response = _client(client, people["staf"]).get(
+        reverse("assessments:case-photo", args=[adult.pk, adult_photo.pk])
+    )
+    assert response.status_code == 200 and b"".join(response.streaming_content)
+    assert not AuditEvent.objects.filter(
+        action__startswith="asesmen.view_sensitive", target_id=str(adult.pk)
+    ).exists()
+
+
 def test_a_resubmitted_sensitive_case_shows_its_changes_only_to_who_may_see_them(client, people):
     child = make_case(
         people["psm_a"],
