@@ -101,12 +101,12 @@ def subject_create(*, data: dict, by) -> Subjek:
 
 
 def subject_update(*, subject: Subjek, data: dict, by) -> Subjek:
-    before = audit.snapshot(subject)
+    before = audit.snapshot(subject, masked=False)
     for key, value in data.items():
         setattr(subject, key, value)
     _subject_check(subject)
     _subject_save(subject)
-    old, new = audit.changed(before, audit.snapshot(subject))
+    old, new = audit.changed(before, audit.snapshot(subject, masked=False))
     if new:
         audit.record(
             by=by,

@@ -25,23 +25,32 @@ def _jsonable(value):
     return value
 
 
-def snapshot(obj: Model, fields=None) -> dict:
-    """The concrete field values of ``obj`` as JSON-safe data (NIKs masked)."""
+def _masked(data: dict) -> dict:
+    """``data`` with NIKs masked and passwords hidden (masking twice gives the same)."""
+    out = dict(data)
+    for name in _MASKED_FIELDS & out.keys():
+        if out[name]:
+            out[name] = mask_nik(str(out[name])) if name == "nik" else "***"
+    return out
+
+
+def snapshot(obj: Model, fields=None, *, masked: bool = True) -> dict:
+    """The concrete field values of ``obj`` as JSON-safe data, NIKs masked. A snapshot taken to
+    be compared by ``changed`` is taken with ``masked=False`` and never stored as it is."""
     data = {}
     for f in obj._meta.concrete_fields:
         if (fields is not None and f.name not in fields) or f.name in _SKIPPED_FIELDS:
             continue
-        value = _jsonable(getattr(obj, f.attname))
-        if f.name in _MASKED_FIELDS and value:
-            value = mask_nik(str(value)) if f.name == "nik" else "***"
-        data[f.name] = value
-    return data
+        data[f.name] = _jsonable(getattr(obj, f.attname))
+    return _masked(data) if masked else data
 
 
 def changed(before: dict, after: dict) -> tuple[dict, dict]:
-    """Only the keys whose values differ, for a readable change history."""
+    """Only the keys whose values differ, for a readable change history, masked. Compare
+    unmasked snapshots: a corrected NIK differs in the middle digits, which the mask hides, so
+    masked snapshots would record no change at all."""
     keys = [k for k in after if before.get(k) != after.get(k)]
-    return {k: before.get(k) for k in keys}, {k: after[k] for k in keys}
+    return _masked({k: before.get(k) for k in keys}), _masked({k: after[k] for k in keys})
 
 
 def record(

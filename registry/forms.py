@@ -245,6 +245,14 @@ class SkForm(forms.ModelForm):
         ]
         widgets = _date_widgets("tanggal_sk", "berlaku_mulai", "berlaku_sampai")
 
+    def clean_tanggal_sk(self):
+        # An SK is recorded once signed. A later date would let an activation pass the age and
+        # Bimtek checks, which are made as of the SK's date.
+        tanggal = self.cleaned_data["tanggal_sk"]
+        if tanggal > timezone.localdate():
+            raise ValidationError(_("Tanggal SK tidak boleh di masa depan."))
+        return tanggal
+
     def clean_dokumen(self):
         dokumen = self.cleaned_data.get("dokumen")
         if dokumen and hasattr(dokumen, "read"):
@@ -257,6 +265,12 @@ class BimtekRecordForm(forms.ModelForm):
         model = PsmBimtek
         fields = ["tingkat", "nomor_sertifikat", "penyelenggara", "tanggal"]
         widgets = _date_widgets("tanggal")
+
+    def clean_tanggal(self):
+        tanggal = self.cleaned_data["tanggal"]
+        if tanggal > timezone.localdate():
+            raise ValidationError(_("Tanggal lulus tidak boleh di masa depan."))
+        return tanggal
 
 
 class IpsmForm(forms.ModelForm):

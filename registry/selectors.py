@@ -146,6 +146,10 @@ def psm_audit_trail(psm: Psm, limit: int = 50) -> list[HistoryEntry]:
         if event.action != "psm.register":  # a registration is summarised, not dumped
             for key, value in (event.after or {}).items():
                 if key not in _HIDDEN_IN_HISTORY:
+                    if before.get(key) == value:  # a corrected NIK: the mask hides the digits
+                        value = _("%(nilai)s (diubah; digit yang berubah disamarkan)") % {
+                            "nilai": value
+                        }
                     changes.append((labels.get(key, key), before.get(key), value))
         entries.append(
             HistoryEntry(

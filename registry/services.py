@@ -85,12 +85,14 @@ def activation_problems(
     on: dt.date | None = None,
     sk_list: list[PsmAppointment] | None = None,
     bimtek_list: list[PsmBimtek] | None = None,
+    effective: dt.date | None = None,
 ) -> list[str]:
     """Why ``psm`` cannot become aktif (Permensos 10/2019, domain.md §2.3); empty when they can.
 
     ``on`` defaults to the date of the latest SK; without an SK there is no appointment to check.
     A caller that already holds the PSM's SK (newest first) and Bimtek records passes them in
-    (the profile page), sparing two queries.
+    (the profile page), sparing two queries. ``effective``: the date the PSM would become aktif,
+    which cannot come before the SK that appoints them.
     """
     problems = []
     if sk_list is None:
@@ -99,6 +101,11 @@ def activation_problems(
         sk = sk_list[0] if sk_list else None
     if sk is None:
         problems.append(_("Belum ada SK pengangkatan."))
+    elif effective is not None and effective < sk.tanggal_sk:
+        problems.append(
+            _("Tanggal efektif %(tgl)s sebelum tanggal SK pengangkatan %(sk)s.")
+            % {"tgl": effective.strftime("%d-%m-%Y"), "sk": sk.tanggal_sk.strftime("%d-%m-%Y")}
+        )
     on = on or (sk.tanggal_sk if sk else None)
     if psm.kewarganegaraan != Kewarganegaraan.WNI:
         problems.append(_("PSM harus warga negara Indonesia (WNI)."))
@@ -238,10 +245,16 @@ def psm_register_many(*, rows: list[dict], by, today: dt.date) -> list[Psm]:
     return people
 
 
+def _specialisations(psm: Psm) -> str:
+    """The PSM's spesialisasi as the change history shows them (a many-to-many is not a column,
+    so ``audit.snapshot`` does not see it)."""
+    return ", ".join(sorted(psm.spesialisasi.values_list("nama", flat=True)))
+
+
 @transaction.atomic
 def psm_update(*, psm: Psm, data: dict, spesialisasi=None, by) -> Psm:
     psm = Psm.objects.select_for_update().get(pk=psm.pk)
-    before = audit.snapshot(psm)
+    before = {**audit.snapshot(psm, masked=False), "spesialisasi": _specialisations(psm)}
     for key, value in data.items():
         if key in PSM_FIELDS:
             setattr(psm, key, value)
@@ -249,7 +262,8 @@ def psm_update(*, psm: Psm, data: dict, spesialisasi=None, by) -> Psm:
     _save_checked(psm)
     if spesialisasi is not None:
         psm.spesialisasi.set(spesialisasi)
-    old, new = audit.changed(before, audit.snapshot(psm))
+    after = {**audit.snapshot(psm, masked=False), "spesialisasi": _specialisations(psm)}
+    old, new = audit.changed(before, after)
     if old or new:
         audit.record(by=by, action="psm.update", target=psm, before=old, after=new)
     return psm
@@ -273,7 +287,7 @@ def psm_update_many(*, changes: list[tuple[Psm, dict]], by) -> list[Psm]:
     now = timezone.now()
     for psm, data in changes:
         psm = locked[psm.pk]
-        before = audit.snapshot(psm)
+        before = audit.snapshot(psm, masked=False)
         for key, value in data.items():
             if key in PSM_FIELDS:
                 setattr(psm, key, value)
@@ -285,7 +299,7 @@ def psm_update_many(*, changes: list[tuple[Psm, dict]], by) -> list[Psm]:
         psm.nama_cari = normalise_for_search(psm.nama)
         psm.updated_at = now
         people.append(psm)
-        old, new = audit.changed(before, audit.snapshot(psm))
+        old, new = audit.changed(before, audit.snapshot(psm, masked=False))
         if old or new:
             events.append(
                 audit.build(by=by, action="psm.update", target=psm, before=old, after=new)
@@ -338,7 +352,7 @@ def psm_change_status(
             % {"tgl": psm.status_sejak.strftime("%d-%m-%Y")}
         )
     if ke == StatusPsm.AKTIF:
-        problems = activation_problems(psm)
+        problems = activation_problems(psm, effective=tanggal)
         if problems:
             raise ValidationError(problems)
     if ke == StatusPsm.BERHENTI and not alasan:

@@ -228,6 +228,15 @@ def test_a_subject_given_a_nik_entered_at_the_same_moment_elsewhere_is_told(peop
     assert Subjek.objects.filter(nik=nik).count() == 1
 
 
+def test_a_subjects_corrected_nik_is_audited_masked(people):
+    subject = make_case(
+        people["psm_a"], subject={"nik": "3371014505480001", "alasan_tanpa_nik": ""}
+    ).subjek
+    services.subject_update(subject=subject, data={"nik": "3371014505480101"}, by=people["psm_a"])
+    event = AuditEvent.objects.get(action="subjek.update", target_id=str(subject.pk))
+    assert event.before == {"nik": "3371**********01"} and event.after == event.before
+
+
 def test_a_person_without_nik_needs_a_reason(people):
     with pytest.raises(ValidationError, match="alasan"):
         make_case(people["psm_a"], subject={"alasan_tanpa_nik": ""})

@@ -77,6 +77,30 @@ def test_psm_update_records_only_changed_fields(staff, psm):
     assert event.before == {"telepon": ""} and event.after == {"telepon": "081234567890"}
 
 
+def test_a_corrected_nik_and_changed_spesialisasi_are_in_the_change_history(staff):
+    """A typo fixed in the NIK's middle digits masks to the same text: the change must still be
+    recorded (masked, never in clear), and so must the spesialisasi, which are no column."""
+    from registry.models import Spesialisasi
+    from registry.selectors import psm_audit_trail
+
+    psm = services.psm_register(data=_register_data(), by=staff, today=TODAY)
+    lansia = Spesialisasi.objects.create(kode="lansia", nama="Lansia")
+    services.psm_update(psm=psm, data={"nik": "3371014503900101"}, spesialisasi=[lansia], by=staff)
+    event = AuditEvent.objects.get(action="psm.update")
+    assert event.before == {"nik": "3371**********01", "spesialisasi": ""}
+    assert event.after == {"nik": "3371**********01", "spesialisasi": "Lansia"}
+    assert "3371014503900101" not in str(event.after) + str(event.before)
+    changes = {str(label): (old, new) for label, old, new in psm_audit_trail(psm)[0].changes}
+    assert changes["NIK"] == (
+        "3371**********01",
+        "3371**********01 (diubah; digit yang berubah disamarkan)",
+    )
+    assert changes["spesialisasi"] == ("", "Lansia")
+    # Saving the same values again writes no event.
+    services.psm_update(psm=psm, data={"nik": "3371014503900101"}, spesialisasi=[lansia], by=staff)
+    assert AuditEvent.objects.filter(action="psm.update").count() == 1
+
+
 def test_psm_change_status_activates_eligible_candidate(staff, eligible):
     services.psm_change_status(
         psm=eligible, ke=StatusPsm.AKTIF, tanggal=dt.date(2021, 2, 1), by=staff
@@ -122,6 +146,46 @@ def test_psm_change_status_refuses_activation_without_requirements(staff, psm, s
     assert any(fragment in m for m in exc.value.messages), exc.value.messages
     psm.refresh_from_db()
     assert psm.status == StatusPsm.CALON
+
+
+def test_a_future_sk_or_bimtek_is_refused_and_activation_waits_for_the_sk(staff, psm):
+    """The age and Bimtek checks are made as of the SK's date: a 16-year-old given an SK typed as
+    two years ahead would otherwise pass them and become aktif before anyone signed it."""
+    from django.utils import timezone
+
+    from registry.forms import BimtekRecordForm, SkForm
+
+    today = timezone.localdate()
+    tomorrow = today + dt.timedelta(days=1)
+    sk = {
+        "nomor_sk": "400.9/001/2028",
+        "tanggal_sk": tomorrow,
+        "penerbit_level": "dinas",
+        "penerbit_nama": "Kepala Dinas Sosial",
+        "berlaku_mulai": tomorrow,
+    }
+    form = SkForm(data=sk)
+    assert form.errors == {"tanggal_sk": ["Tanggal SK tidak boleh di masa depan."]}
+    assert SkForm(data={**sk, "tanggal_sk": today}).is_valid()
+    bimtek = {"tingkat": "dasar", "nomor_sertifikat": "BT-1", "penyelenggara": "Dinsos"}
+    form = BimtekRecordForm(data={**bimtek, "tanggal": tomorrow})
+    assert form.errors == {"tanggal": ["Tanggal lulus tidak boleh di masa depan."]}
+    assert BimtekRecordForm(data={**bimtek, "tanggal": today}).is_valid()
+
+    # Signed today, the SK is taken; an activation dated before it is refused.
+    BimtekFactory(psm=psm, tanggal=today - dt.timedelta(days=30))
+    services.sk_add(psm=psm, data={**sk, "tanggal_sk": today, "berlaku_mulai": today}, by=staff)
+    yesterday = today - dt.timedelta(days=1)
+    with pytest.raises(ValidationError) as refused:
+        services.psm_change_status(psm=psm, ke=StatusPsm.AKTIF, tanggal=yesterday, by=staff)
+    assert refused.value.messages == [
+        f"Tanggal efektif {yesterday:%d-%m-%Y} sebelum tanggal SK pengangkatan {today:%d-%m-%Y}."
+    ]
+    psm.refresh_from_db()
+    assert psm.status == StatusPsm.CALON
+    services.psm_change_status(psm=psm, ke=StatusPsm.AKTIF, tanggal=today, by=staff)
+    psm.refresh_from_db()
+    assert psm.status == StatusPsm.AKTIF
 
 
 def test_activation_age_is_counted_on_the_sk_date_with_no_upper_limit(staff, psm):
