@@ -188,16 +188,23 @@ def _read_xlsx(data: bytes) -> ParsedFile:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except Exception as exc:  # noqa: BLE001  (a malformed package raises many kinds)
         raise ImportFileError(_("Berkas Excel rusak atau tidak dapat dibaca.")) from exc
-    sheet = workbook.worksheets[0]
     rows = []
-    for values in sheet.iter_rows(values_only=True):
-        rows.append(list(values))
-        if len(rows) > MAX_ROWS + 1:
-            raise ImportFileError(
-                _("Berkas terlalu panjang: paling banyak %(n)s baris.")
-                % {"n": f"{MAX_ROWS:,}".replace(",", ".")}
-            )
-    workbook.close()
+    try:
+        # Read-only mode parses the sheet's XML only here, row by row: a broken sheet inside a
+        # sound zip fails in this loop, not in load_workbook.
+        for values in workbook.worksheets[0].iter_rows(values_only=True):
+            rows.append(list(values))
+            if len(rows) > MAX_ROWS + 1:
+                raise ImportFileError(
+                    _("Berkas terlalu panjang: paling banyak %(n)s baris.")
+                    % {"n": f"{MAX_ROWS:,}".replace(",", ".")}
+                )
+    except ImportFileError:
+        raise
+    except Exception as exc:  # noqa: BLE001  (XML, zip and value errors alike)
+        raise ImportFileError(_("Berkas Excel rusak atau tidak dapat dibaca.")) from exc
+    finally:
+        workbook.close()
     return _split_header(rows)
 
 

@@ -145,9 +145,29 @@ def _save_checked(psm: Psm) -> None:
         raise ValidationError({"nik": message}) from None
 
 
+# A portrait on a profile and a card: small, and never where it was taken.
+PORTRAIT_SIDE = 800
+
+
+def _portrait(data: dict) -> dict:
+    """``data`` with a newly uploaded ``foto`` decoded, turned upright, shrunk and re-encoded
+    without EXIF (a phone's photo carries the GPS of the place it was taken, often the PSM's
+    home), under a generated name (the uploader's file name can carry a person's name). A kept
+    or cleared photo passes through."""
+    upload = data.get("foto")
+    if not hasattr(upload, "read") or getattr(upload, "_committed", False):
+        return data
+    try:
+        content, _width, _height = normalised_jpeg(upload, max_side=PORTRAIT_SIDE)
+    except ValidationError as exc:
+        raise ValidationError({"foto": exc.messages}) from None
+    return {**data, "foto": ContentFile(content, name=f"{uuid.uuid4().hex}.jpg")}
+
+
 @transaction.atomic
 def psm_register(*, data: dict, spesialisasi=(), by, today: dt.date) -> Psm:
     """Register a new PSM or candidate. New records start as calon."""
+    data = _portrait(data)
     psm = Psm(**{k: v for k, v in data.items() if k in PSM_FIELDS})
     psm.status = StatusPsm.CALON
     psm.status_sejak = today
@@ -255,6 +275,7 @@ def _specialisations(psm: Psm) -> str:
 def psm_update(*, psm: Psm, data: dict, spesialisasi=None, by) -> Psm:
     psm = Psm.objects.select_for_update().get(pk=psm.pk)
     before = {**audit.snapshot(psm, masked=False), "spesialisasi": _specialisations(psm)}
+    data = _portrait(data)
     for key, value in data.items():
         if key in PSM_FIELDS:
             setattr(psm, key, value)
@@ -465,6 +486,17 @@ def activity_record(
         return existing, False
     if data["tanggal"] > today:
         raise ValidationError({"tanggal": _("Tanggal kegiatan tidak boleh di masa depan.")})
+    if psm.status == StatusPsm.BERHENTI and data["tanggal"] >= psm.status_sejak:
+        # Work done before the stop (held in a phone's outbox, say) is still recorded.
+        raise ValidationError(
+            {
+                "tanggal": _(
+                    "PSM ini berhenti sejak %(tgl)s; kegiatan sejak tanggal itu tidak dapat "
+                    "dicatat."
+                )
+                % {"tgl": psm.status_sejak.strftime("%d-%m-%Y")}
+            }
+        )
     if len(photos) > MAX_ACTIVITY_PHOTOS:
         raise ValidationError(
             {"foto": _("Paling banyak %(n)d foto per kegiatan.") % {"n": MAX_ACTIVITY_PHOTOS}}

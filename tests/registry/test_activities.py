@@ -106,6 +106,29 @@ def test_future_date_zero_duration_and_non_images_are_refused(psm, psm_user):
     assert Kegiatan.objects.count() == 0
 
 
+def test_a_stopped_psm_records_no_activity_from_the_day_they_stopped(psm, psm_user):
+    """A stopped PSM's login (or phone outbox) cannot add work after the stop, which the
+    indicators would count; what was done before it still arrives."""
+    from registry.models import StatusPsm
+
+    psm.status, psm.status_sejak = StatusPsm.BERHENTI, dt.date(2026, 11, 18)
+    psm.save()
+    with pytest.raises(ValidationError) as refused:
+        services.activity_record(
+            psm=psm, data=_data(psm), client_uuid=uuid.uuid4(), by=psm_user, today=TODAY
+        )
+    assert refused.value.message_dict == {
+        "tanggal": [
+            "PSM ini berhenti sejak 18-11-2026; kegiatan sejak tanggal itu tidak dapat dicatat."
+        ]
+    }
+    before_stop = _data(psm, tanggal=dt.date(2026, 11, 17))
+    kegiatan, created = services.activity_record(
+        psm=psm, data=before_stop, client_uuid=uuid.uuid4(), by=psm_user, today=TODAY
+    )
+    assert created and Kegiatan.objects.get() == kegiatan
+
+
 def test_photos_are_shrunk_and_re_encoded(psm, psm_user):
     kegiatan, _ = services.activity_record(
         psm=psm,

@@ -389,6 +389,29 @@ def test_bad_files_get_a_message_and_no_batch(staff_client, regions, content, na
     assert not ImportBatch.objects.exists()
 
 
+def test_a_sound_zip_with_a_broken_sheet_gets_a_message_not_a_500(staff_client, regions):
+    """openpyxl's read-only mode parses the sheet only while its rows are read: a cut-off
+    sheet1.xml in an intact zip used to fail past the check and answer 500."""
+    import zipfile
+
+    workbook = Workbook()
+    workbook.active.append(["NIK", "Nama"])
+    workbook.active.append(["3371014503900001", "Siti"])
+    good = io.BytesIO()
+    workbook.save(good)
+    broken = io.BytesIO()
+    with zipfile.ZipFile(good) as source, zipfile.ZipFile(broken, "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data[: len(data) // 2]
+            target.writestr(item, data)
+    response = upload(staff_client, broken.getvalue(), name="terpotong.xlsx")
+    assert response.status_code == 422
+    assert "Berkas Excel rusak atau tidak dapat dibaca." in response.content.decode()
+    assert not ImportBatch.objects.exists()
+
+
 def test_upload_of_30_mb_is_refused_with_message(staff_client, regions):
     response = upload(staff_client, b"a" * (30 * 1024 * 1024), name="besar.csv")
     assert response.status_code == 422

@@ -122,6 +122,29 @@ def test_psm_create_rejects_pdf_disguised_as_photo(staff_client):
     assert not Psm.objects.exists()
 
 
+def test_a_profile_photo_is_stored_small_without_its_location_or_file_name(staff_client):
+    """A phone photo carries the GPS of where it was taken (often the PSM's home) and its file
+    name can carry a person's name: the stored portrait has neither."""
+    import io
+
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif[0x8825] = {1: "S", 2: (7.0, 28.0, 0.0), 3: "E", 4: (110.0, 13.0, 0.0)}  # GPS IFD
+    out = io.BytesIO()
+    Image.new("RGB", (3000, 2000), "teal").save(out, "PNG", exif=exif)
+    photo = SimpleUploadedFile("Siti Rahayu di rumah.png", out.getvalue(), "image/png")
+    response = staff_client.post(reverse("registry:psm-create"), {**_form_data(), "foto": photo})
+    assert response.status_code == 302
+    psm = Psm.objects.get()
+    assert "Siti" not in psm.foto.name and psm.foto.name.endswith(".jpg")
+    with Image.open(psm.foto.path) as stored:
+        assert stored.format == "JPEG" and max(stored.size) == 800
+        assert not stored.getexif().get_ifd(0x8825) and "exif" not in stored.info
+    answer = staff_client.get(reverse("registry:psm-photo", args=[psm.pk]))
+    assert answer["Content-Type"] == "image/jpeg" and b"".join(answer.streaming_content)
+
+
 def test_psm_create_rejects_30_mb_photo_with_message(staff_client):
     big = SimpleUploadedFile(
         "foto.jpg", b"\xff\xd8\xff" + b"0" * (30 * 1024 * 1024), content_type="image/jpeg"
@@ -559,8 +582,10 @@ def test_desa_options_wait_for_the_kecamatan_unless_the_scope_is_one_kecamatan(
 
 def test_region_filter_refuses_a_region_outside_the_scope(staff_client, regions):
     PsmFactory(desa_kode="33.12.01.2001")
-    page = staff_client.get(reverse("registry:psm-list"), {"kecamatan": "33.12.01"}).context["page"]
-    assert page.paginator.count == 0
+    inside = PsmFactory(desa_kode="33.71.02.1003")  # in the staff's scope
+    response = staff_client.get(reverse("registry:psm-list"), {"kecamatan": "33.12.01"})
+    assert "kecamatan" in response.context["filter"].form.errors
+    assert [row.pk for row in response.context["page"].object_list] == [inside.pk]
 
 
 def test_profile_change_history_names_fields_for_people(staff_client, psm, staff):
