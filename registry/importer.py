@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 
 from psm_portal import audit
 from registry import services
-from registry.access import regions_in_scope
+from registry.access import psm_visible_to, regions_in_scope
 from registry.forms import PsmForm
 from registry.models import ImportBatch, Psm, StatusImpor, Wilayah
 from registry.text import normalise_for_search
@@ -639,8 +639,11 @@ def build_preview(*, data: bytes, filename: str, by, today: dt.date) -> ImportBa
     return batch
 
 
+@transaction.atomic
 def cancel_batch(*, batch: ImportBatch, by) -> None:
-    """Abandon a preview: its parsed personal data is not kept."""
+    """Abandon a preview: its parsed personal data is not kept. Locked as the commit locks it: a
+    cancel that waited for a commit finds it done and changes nothing."""
+    batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
     if batch.status != StatusImpor.PRATINJAU:
         return
     batch.status = StatusImpor.BATAL
@@ -775,9 +778,17 @@ def commit_batch(*, batch: ImportBatch, update_existing: bool, by, today: dt.dat
     ]
     skipped = len(batch.baris) - len(rows)
     regions = regions_in_scope(by)["desa"].in_bulk({row["desa_kode"] for row in rows})
-    existing = Psm.objects.select_for_update().in_bulk(
-        [r["psm_id"] for r in rows if r["aksi"] == "ada"]
-    )
+    to_update = {r["psm_id"] for r in rows if r["aksi"] == "ada"}
+    # Through the user's scope: a PSM moved to another region since the preview is no longer
+    # theirs to update (nor to move back).
+    existing = psm_visible_to(by).select_for_update().in_bulk(to_update)
+    if len(existing) < len(to_update):
+        raise ValidationError(
+            _(
+                "Sebagian PSM yang akan diperbarui sudah tidak ada di wilayah Anda. Tidak ada "
+                "yang disimpan; unggah ulang berkasnya."
+            )
+        )
     make_form = None
     new_rows, updates = [], []
     for row in rows:
@@ -829,7 +840,10 @@ def commit_batch(*, batch: ImportBatch, update_existing: bool, by, today: dt.dat
         "dilewati": skipped,
         "waktu": timezone.now().isoformat(),
     }
-    batch.save(update_fields=["status", "hasil", "updated_at"])
+    # The parsed rows served the preview; kept, they would hold every NIK of the file (people
+    # skipped or refused included) for as long as the batch exists. The counts stay.
+    batch.baris = []
+    batch.save(update_fields=["status", "hasil", "baris", "updated_at"])
     audit.record(by=by, action="psm.import", target=batch, after=batch.hasil)
     return batch.hasil
 

@@ -415,6 +415,27 @@ def sk_add(*, psm: Psm, data: dict, by) -> PsmAppointment:
     return _add_record(PsmAppointment, psm=psm, data=data, by=by, action="psm.sk_add")
 
 
+def _certificate_taken() -> ValidationError:
+    return ValidationError(
+        {"nomor_sertifikat": _("Sertifikat dengan nomor ini sudah tercatat untuk tingkat ini.")}
+    )
+
+
+@transaction.atomic
+def bimtek_add(*, psm: Psm, data: dict, by) -> PsmBimtek:
+    """A passed Bimtek typed in from its certificate (the profile's form). A certificate already
+    recorded is refused with a message: the form said "added" and dropped what was typed, and
+    a double tap that raced the check answered 500."""
+    key = {"tingkat": data.get("tingkat"), "nomor_sertifikat": data.get("nomor_sertifikat")}
+    if PsmBimtek.objects.filter(psm=psm, **key).exists():
+        raise _certificate_taken()
+    try:
+        with transaction.atomic():
+            return _add_record(PsmBimtek, psm=psm, data=data, by=by, action="psm.bimtek_add")
+    except IntegrityError:
+        raise _certificate_taken() from None
+
+
 @transaction.atomic
 def bimtek_record(
     *, psm: Psm, tingkat: str, nomor_sertifikat: str, penyelenggara: str, tanggal: dt.date, by

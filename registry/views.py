@@ -224,11 +224,7 @@ def psm_status_change(request, pk):
 # The service-record sections of the profile share one add view.
 RECORD_KINDS = {
     "sk": (forms.SkForm, services.sk_add, _l("SK pengangkatan")),
-    "bimtek": (
-        forms.BimtekRecordForm,
-        lambda *, psm, data, by: services.bimtek_record(psm=psm, by=by, **data),
-        _l("riwayat Bimtek"),
-    ),
+    "bimtek": (forms.BimtekRecordForm, services.bimtek_add, _l("riwayat Bimtek")),
     "ipsm": (forms.IpsmForm, services.ipsm_add, _l("keanggotaan IPSM")),
     "bantuan": (forms.BantuanForm, services.bantuan_add, _l("bantuan peralatan")),
     "penghargaan": (forms.PenghargaanForm, services.penghargaan_add, _l("penghargaan")),

@@ -230,6 +230,12 @@ def test_commit_with_skip_creates_new_rows_only(staff_client, staff, existing):
     batch.refresh_from_db()
     assert batch.status == StatusImpor.SELESAI
     assert batch.hasil["baru"] == 3 and batch.hasil["dilewati"] == 7
+    # The parsed rows (every NIK of the file, refused people's too) are not kept past the commit;
+    # the batch's page says what was done.
+    assert batch.baris == []
+    page = staff_client.get(reverse("registry:import-preview", args=[batch.pk])).content.decode()
+    assert "Sudah disimpan: 3 PSM baru, 0 diperbarui, 7 dilewati." in page
+    assert "tidak disimpan lagi" in page and existing.nik not in page
     assert AuditEvent.objects.filter(action="psm.register").count() == 3
     assert AuditEvent.objects.filter(action="psm.import", actor_id=staff.pk).exists()
 
@@ -728,3 +734,37 @@ def test_commit_refuses_a_row_whose_desa_left_the_users_regions(staff):
     with pytest.raises(ValidationError, match="Baris 2 tidak lagi valid"):
         importer.commit_batch(batch=batch, update_existing=False, by=user, today=TODAY)
     assert not Psm.objects.exists()
+
+
+def test_commit_refuses_to_update_a_psm_moved_out_of_the_users_regions(staff):
+    """The preview found the NIK in the user's region; by the commit, the PSM was moved to
+    another office's region. Updating it would move it back: nothing is saved."""
+    person = PsmFactory(desa_kode="33.71.01.1003")
+    row = [
+        person.nik,
+        f"{person.nama} Baru",
+        "L",
+        "Magelang",
+        "10-03-1985",
+        "Jl. Baru 9",
+        "Magelang Selatan",
+        "Rejowinangun Selatan",
+        "0899",
+    ]
+    batch = importer.build_preview(data=xlsx([row]), filename="d.xlsx", by=staff, today=TODAY)
+    assert batch.baris[0]["aksi"] == "ada"
+    Psm.objects.filter(pk=person.pk).update(
+        desa_tugas_id="33.12.01.2001", desa_ktp_id="33.12.01.2001"
+    )
+    with pytest.raises(ValidationError, match="sudah tidak ada di wilayah Anda"):
+        importer.commit_batch(batch=batch, update_existing=True, by=staff, today=TODAY)
+    person.refresh_from_db()
+    assert person.desa_tugas_id == "33.12.01.2001" and not person.nama.endswith(" Baru")
+
+
+def test_a_cancel_after_the_commit_changes_nothing(staff):
+    batch = importer.build_preview(data=xlsx(roster(1)), filename="d.xlsx", by=staff, today=TODAY)
+    importer.commit_batch(batch=batch, update_existing=False, by=staff, today=TODAY)
+    importer.cancel_batch(batch=batch, by=staff)  # the stale copy still says "pratinjau"
+    batch.refresh_from_db()
+    assert batch.status == StatusImpor.SELESAI and batch.hasil["baru"] == 1

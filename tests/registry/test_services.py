@@ -320,3 +320,25 @@ def test_seed_demo_has_every_status_in_each_of_the_17_kelurahan(db):
     before = Psm.objects.count()
     seed_demo(today=TODAY)  # idempotent: a second run adds no PSM
     assert Psm.objects.count() == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_certificate_entered_by_four_taps_at_once_is_recorded_once(regions):
+    """Each tap passes the check before any has written: the database's unique constraint
+    decides, and the others get the form's message, not a 500."""
+    from registry.models import PsmBimtek
+    from tests.concurrency import at_once
+
+    psm = PsmFactory()
+    data = {
+        "tingkat": "dasar",
+        "nomor_sertifikat": "SRT/2024/018",
+        "penyelenggara": "Dinas Sosial Provinsi",
+        "tanggal": dt.date(2024, 5, 2),
+    }
+    made, errors = at_once(
+        lambda: services.bimtek_add(psm=psm, data=dict(data), by=None).pk, [()] * 4
+    )
+    assert len(made) == 1 and len(errors) == 3
+    assert all(isinstance(e, ValidationError) for e in errors), errors
+    assert PsmBimtek.objects.filter(psm=psm).count() == 1

@@ -188,6 +188,27 @@ def test_service_record_periods_and_years_are_explained_in_words(staff_client, p
     assert not psm.penghargaan_set.exists() and not psm.ipsm_set.exists()
 
 
+def test_a_bimtek_certificate_entered_twice_is_refused_with_a_message(staff_client, psm):
+    """The form said "ditambahkan" for a certificate already on record and kept nothing of what
+    was typed (two taps at once: ``test_services``)."""
+    from registry.models import PsmBimtek
+
+    url = reverse("registry:psm-record-add", args=[psm.pk, "bimtek"])
+    form = {
+        "tingkat": "dasar",
+        "nomor_sertifikat": "SRT/2024/017",
+        "penyelenggara": "Dinas Sosial Provinsi",
+        "tanggal": "2024-05-02",
+    }
+    assert staff_client.post(url, form).status_code == 302
+    again = staff_client.post(url, {**form, "penyelenggara": "Balai Besar"})
+    body = again.content.decode()
+    assert again.status_code == 200
+    assert "Sertifikat dengan nomor ini sudah tercatat untuk tingkat ini." in body
+    assert 'value="Balai Besar"' in body
+    assert PsmBimtek.objects.filter(psm=psm).count() == 1
+
+
 def test_sk_upload_must_really_be_a_pdf(staff_client, psm):
     url = reverse("registry:psm-record-add", args=[psm.pk, "sk"])
     data = SK_FORM
