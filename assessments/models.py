@@ -478,6 +478,11 @@ class Transisi(ChoiceLabels, models.Model):
         for the commented fields only: a case page shows several transitions)."""
         return [(_comment_label(name), text) for name, text in (self.komentar or {}).items()]
 
+    @property
+    def komentar_per_isian(self) -> list[tuple[str, str, str]]:
+        """(field name, label, comment): the edit form links each comment to its field."""
+        return [(name, _comment_label(name), text) for name, text in (self.komentar or {}).items()]
+
 
 def _comment_label(name: str) -> str:
     if name == "foto":

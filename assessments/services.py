@@ -170,16 +170,22 @@ def subject_merge(*, keep: Subjek, duplicate: Subjek, by) -> Subjek:
 
 
 def category_problems(*, subjek: Subjek, kategori, utama, disabilitas, on: dt.date):
-    """(errors, warnings) of the chosen categories for this subject. Age and sex rules are soft
-    (the texts disagree and ages are often estimated): warnings to confirm, not errors."""
-    errors, warnings = [], []
+    """(errors, warnings) of the chosen categories for this subject; errors by the form field to
+    fix (a missing disability type is fixed under "disabilitas", not among the categories).
+    Age and sex rules are soft (the texts disagree and ages are often estimated): warnings to
+    confirm, not errors."""
+    errors, warnings = {}, []
     kategori = list(kategori)
     if not kategori:
-        errors.append(_("Pilih paling sedikit satu kategori PPKS."))
+        errors.setdefault("kategori", []).append(_("Pilih paling sedikit satu kategori PPKS."))
     if utama and utama not in kategori:
-        errors.append(_("Kategori utama harus salah satu kategori yang dipilih."))
+        errors.setdefault("kategori_utama", []).append(
+            _("Kategori utama harus salah satu kategori yang dipilih.")
+        )
     if any(k.perlu_disabilitas for k in kategori) and not disabilitas:
-        errors.append(_("Kategori disabilitas memerlukan jenis disabilitas."))
+        errors.setdefault("disabilitas", []).append(
+            _("Kategori disabilitas memerlukan jenis disabilitas.")
+        )
     age = subjek.umur(on)
     for k in kategori:
         unit_ok = {
@@ -674,7 +680,7 @@ def saved_case_problems(case: Asesmen):
 def _check_complete(case: Asesmen) -> None:
     errors, _warnings = saved_case_problems(case)
     if errors:
-        raise ValidationError(errors)
+        raise ValidationError([message for messages in errors.values() for message in messages])
 
 
 def assessments_verify_bulk(*, shown: dict[int, tuple[int, str]], by) -> tuple[int, list[str]]:

@@ -242,8 +242,9 @@ def _case_form(request, *, case, subject):
                 disabilitas=form.cleaned_data.get("disabilitas"),
                 on=form.cleaned_data["tanggal"],
             )
-            for error in errors:
-                form.add_error("kategori", error)
+            for field, messages_ in errors.items():
+                for message in messages_:
+                    form.add_error(field, message)
             for problem in services.photos_problems(case, form.cleaned_data["foto"]):
                 form.add_error("foto", problem)
             warnings += category_warnings
@@ -325,6 +326,8 @@ def _case_form(request, *, case, subject):
             "duplicate_of": duplicate_of
             if duplicate_of and has_permission(user, Perm.PPKS_REVIEW)
             else None,
+            # The "ask the office" hint is for a NIK someone else registered, not a typo.
+            "nik_taken": bool(duplicate_of),
             "disability_codes": list(
                 KategoriPpks.objects.filter(perlu_disabilitas=True).values_list("kode", flat=True)
             ),

@@ -7,6 +7,7 @@ import datetime as dt
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from psm_portal import audit
@@ -377,21 +378,31 @@ def attendance_mark(
     return len(marks)
 
 
+def checkin_problem(*, hari: HariEvent, psm: Psm, today: dt.date) -> str:
+    """Why ``psm`` cannot check in with this day's code now, or "". The page says it in place of
+    the button (a button that can only fail, pressed on a weak signal, costs the PSM a round
+    trip for the same sentence); the service refuses with it."""
+    if hari.tanggal != today:
+        return _("Kode presensi ini hanya berlaku pada %(tgl)s.") % {
+            "tgl": date_format(hari.tanggal)
+        }
+    if locked := results_locked(hari.event):
+        return locked
+    if not Peserta.objects.filter(event=hari.event, psm=psm, status__in=SEATED).exists():
+        return _("Anda tidak terdaftar sebagai peserta kegiatan ini.")
+    return ""
+
+
 @transaction.atomic
 def checkin_self(*, token: str, psm: Psm, today: dt.date, by=None) -> Kehadiran:
     """QR self check-in: the PSM opens the day's code on their phone and is marked present."""
     hari = HariEvent.objects.select_related("event").filter(token_checkin=token).first()
     if hari is None:
         raise ValidationError(_("Kode presensi tidak dikenal."))
-    if hari.tanggal != today:
-        raise ValidationError(
-            _("Kode presensi ini hanya berlaku pada %(tgl)s.")
-            % {"tgl": hari.tanggal.strftime("%d-%m-%Y")}
-        )
-    _check_results_open(hari.event)
-    enrolment = Peserta.objects.filter(event=hari.event, psm=psm, status__in=SEATED).first()
-    if enrolment is None:
-        raise ValidationError(_("Anda tidak terdaftar sebagai peserta kegiatan ini."))
+    _check_results_open(hari.event)  # the event's row locked, its status read again
+    if problem := checkin_problem(hari=hari, psm=psm, today=today):
+        raise ValidationError(problem)
+    enrolment = Peserta.objects.get(event=hari.event, psm=psm, status__in=SEATED)
     mark, created = Kehadiran.objects.get_or_create(
         peserta=enrolment, hari=hari, defaults={"status": StatusHadir.HADIR}
     )

@@ -28,7 +28,15 @@ from training.access import (
     get_enrolment_for_user,
     get_event_for_user,
 )
-from training.models import BimtekEvent, HariEvent, Kehadiran, Peserta, StatusEvent, StatusPeserta
+from training.models import (
+    BimtekEvent,
+    HariEvent,
+    Kehadiran,
+    Peserta,
+    StatusEvent,
+    StatusHadir,
+    StatusPeserta,
+)
 
 
 def _today():
@@ -452,14 +460,20 @@ def checkin(request, token):
                 token=token, psm=request.user.psm, today=_today(), by=request.user
             )
         except ValidationError as exc:
+            # Back to this page, which says why (the event's page may not be the PSM's to see).
             messages.error(request, " ".join(exc.messages))
-        else:
-            messages.success(request, _("Kehadiran Anda tercatat. Terima kasih."))
+            return redirect("training:checkin", token=token)
+        messages.success(request, _("Kehadiran Anda tercatat. Terima kasih."))
         return redirect("training:event-detail", pk=day.event_id)
+    problem = services.checkin_problem(hari=day, psm=request.user.psm, today=_today())
+    present = (
+        not problem
+        and Kehadiran.objects.filter(
+            hari=day, peserta__psm=request.user.psm, status=StatusHadir.HADIR
+        ).exists()
+    )
     return render(
-        request,
-        "training/checkin.html",
-        {"day": day, "locked": services.results_locked(day.event)},
+        request, "training/checkin.html", {"day": day, "problem": problem, "present": present}
     )
 
 

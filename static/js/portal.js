@@ -4,4 +4,20 @@ document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("form[data-autosubmit] select").forEach((el) => {
     el.addEventListener("change", () => el.form.requestSubmit());
   });
+  // Tables that stack on a phone hide their heading row: each cell carries its column's name,
+  // which the stylesheet shows before the value there (a lone "8/25" says nothing).
+  document.querySelectorAll("table.table-responsive-stack").forEach((table) => {
+    const heads = [...table.querySelectorAll("thead th")].map((th) => th.textContent.trim());
+    table.querySelectorAll("tbody tr").forEach((row) => {
+      [...row.children].forEach((cell, i) => {
+        if (heads[i] && cell.colSpan === 1 && !cell.dataset.label) cell.dataset.label = heads[i];
+      });
+    });
+  });
+  // A refused form: the summary of what to fix takes the focus (screen readers read it; its
+  // links lead to each field), unless the address names an element to go to (offline.js's
+  // "#draf=..." names none).
+  const summary = document.querySelector("[data-error-summary]");
+  const anchor = decodeURIComponent(window.location.hash.slice(1));
+  if (summary && !(anchor && document.getElementById(anchor))) summary.focus();
 });

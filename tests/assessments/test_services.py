@@ -277,7 +277,7 @@ def test_age_and_sex_rules_warn_but_do_not_refuse(people):
     errors, warnings = services.category_problems(
         subjek=subject, kategori=kategori, utama=kategori[0], disabilitas=[], on=TODAY
     )
-    assert errors == []
+    assert errors == {}
     assert any("LUT umumnya untuk umur 60+" in w for w in warnings)
     assert any("PRSE umumnya untuk perempuan" in w for w in warnings)
 
@@ -288,7 +288,7 @@ def test_disability_categories_need_the_disability_type(people):
     errors, _ = services.category_problems(
         subjek=subject, kategori=[pd], utama=pd, disabilitas=[], on=TODAY
     )
-    assert "Kategori disabilitas memerlukan jenis disabilitas." in errors
+    assert errors == {"disabilitas": ["Kategori disabilitas memerlukan jenis disabilitas."]}
 
 
 def test_the_primary_category_must_be_one_of_the_chosen(people):
@@ -297,7 +297,7 @@ def test_the_primary_category_must_be_one_of_the_chosen(people):
     errors, _ = services.category_problems(
         subjek=subject, kategori=[lut], utama=fm, disabilitas=[], on=TODAY
     )
-    assert "Kategori utama harus salah satu kategori yang dipilih." in errors
+    assert errors == {"kategori_utama": ["Kategori utama harus salah satu kategori yang dipilih."]}
 
 
 def test_a_child_heading_a_household_is_a_warning(people):

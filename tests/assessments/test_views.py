@@ -180,6 +180,34 @@ def test_a_nik_registered_at_the_same_moment_elsewhere_is_shown_on_the_nik(
     assert Asesmen.objects.count() == 1
 
 
+def test_a_refused_case_form_names_each_field_to_fix_and_links_to_it(client, people):
+    """A 6,000-pixel form on a phone: the summary lists what is wrong, each linking to its
+    field; a missing disability type is marked on the disability field (inside the folded
+    section, which opens), not on the 26 categories; a NIK typo does not get the hint meant for
+    a NIK registered by someone else."""
+
+    def summary_of(response):
+        body = response.content.decode()
+        assert response.status_code == 400
+        return body, body[body.index('id="ringkasan-galat"') : body.index("data-offline-notice")]
+
+    c = _client(client, people["psm_a"])
+    url = reverse("assessments:case-create")
+    body, summary = summary_of(
+        c.post(url, _form(**{"s-nik": "33710145", "s-alasan_tanpa_nik": ""}))
+    )
+    assert 'href="#div_id_s-nik" class="alert-link">NIK</a>: NIK harus 16 digit angka' in summary
+    assert 'id="div_id_s-nik"' in body  # the link's target is on the page
+    assert "minta staf dinas menambahkan asesmen Anda" not in body
+
+    body, summary = summary_of(c.post(url, _form(kategori=["PPKS-09"], kategori_utama="PPKS-09")))
+    assert 'href="#div_id_disabilitas"' in summary and 'id="div_id_disabilitas"' in body
+    assert "Kategori disabilitas memerlukan jenis disabilitas." in summary
+    assert 'href="#div_id_kategori"' not in summary
+    assert '<details class="mb-3" open>' in body
+    assert not Asesmen.objects.exists()
+
+
 def test_twenty_photos_are_refused_with_a_message(client, people, settings):
     response = _client(client, people["psm_a"]).post(
         reverse("assessments:case-create"), {**_form(), "foto": [_jpeg() for _ in range(20)]}
@@ -751,3 +779,23 @@ def test_queue_ignores_an_absurd_waiting_time(client, people):
     c = _client(client, people["staf"])
     for value in ("999999999999999999999999", "-3", "x"):
         assert c.get(reverse("assessments:queue"), {"min_hari": value}).status_code == 200
+
+
+def test_a_reviewers_comment_links_to_the_field_it_is_about(client, people):
+    """The comment sits at the top of a form five screens long: it links to its field."""
+    case = make_case(people["psm_a"], subject={"nama": "Mbah Kromo"})
+    services.assessment_transition(
+        asesmen=case,
+        ke=S.DIKEMBALIKAN,
+        by=people["staf"],
+        komentar={"kondisi_fisik": "Sebutkan berat badan"},
+    )
+    body = (
+        _client(client, people["psm_a"])
+        .get(reverse("assessments:case-update", args=[case.pk]))
+        .content.decode()
+    )
+    comments = body[body.index('id="komentar-pengembalian"') :].split("</div>")[0]
+    assert 'href="#div_id_kondisi_fisik" class="alert-link">' in comments
+    assert "Sebutkan berat badan" in comments
+    assert 'id="div_id_kondisi_fisik"' in body

@@ -445,3 +445,37 @@ def test_a_national_account_sees_every_event(client, regions):
     assert set(events_visible_to(national)) == {kota, provinsi}
     client.force_login(national)
     assert client.get(reverse("training:event-detail", args=[kota.pk])).status_code == 200
+
+
+def test_the_qr_checkin_page_offers_the_button_only_when_it_can_work(client, staff, event):
+    """On a phone with a weak signal, a button that can only fail costs a round trip for one
+    sentence: the page says why up front (another day, not a participant), shows the button on
+    the day to a participant, and says so once they are marked; a refused tap comes back here
+    (the event's page is not every PSM's to open)."""
+    from django.utils.formats import date_format
+
+    from psm_portal.models import Role
+    from tests.factories import make_user
+
+    (enrolment,) = _enrol(event, staff, 1)
+    psm_user = make_user(Role.PSM, psm=enrolment.psm, username="hadir")
+    client.force_login(psm_user)
+    tomorrow = event.hari_set.order_by("tanggal").first()
+    today = event.hari_set.create(tanggal=timezone.localdate())
+
+    page = client.get(reverse("training:checkin", args=[tomorrow.token_checkin])).content.decode()
+    assert f"Kode presensi ini hanya berlaku pada {date_format(tomorrow.tanggal)}." in page
+    assert "Saya hadir" not in page
+    answer = client.post(reverse("training:checkin", args=[tomorrow.token_checkin]))
+    assert answer.url == reverse("training:checkin", args=[tomorrow.token_checkin])
+
+    url = reverse("training:checkin", args=[today.token_checkin])
+    assert "Saya hadir" in client.get(url).content.decode()
+    assert client.post(url).url == reverse("training:event-detail", args=[event.pk])
+    page = client.get(url).content.decode()
+    assert "Kehadiran Anda hari ini sudah tercatat." in page and "Saya hadir" not in page
+
+    client.force_login(make_user(Role.PSM, psm=PsmFactory(), username="tamu"))
+    page = client.get(url).content.decode()
+    assert "Anda tidak terdaftar sebagai peserta kegiatan ini." in page
+    assert "Saya hadir" not in page
