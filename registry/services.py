@@ -6,8 +6,9 @@ import logging
 import uuid
 
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.db import IntegrityError, transaction
+from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -155,7 +156,8 @@ def _portrait(data: dict) -> dict:
     home), under a generated name (the uploader's file name can carry a person's name). A kept
     or cleared photo passes through."""
     upload = data.get("foto")
-    if not hasattr(upload, "read") or getattr(upload, "_committed", False):
+    # Not hasattr(upload, "read"): on a stored photo (FieldFile) that opens the file.
+    if not isinstance(upload, File) or isinstance(upload, FieldFile):
         return data
     try:
         content, _width, _height = normalised_jpeg(upload, max_side=PORTRAIT_SIDE)

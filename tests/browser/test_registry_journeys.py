@@ -38,9 +38,11 @@ def test_staff_enters_psm_fixes_impossible_nik_finds_and_exports(
     page.get_by_label("Tanggal bergabung").fill("2024-01-02")
     page.get_by_role("button", name="Simpan").click()
 
-    expect(
-        page.get_by_text("Tanggal lahir pada NIK (digit 7-12) bukan tanggal yang ada.")
-    ).to_be_visible()
+    message = "Tanggal lahir pada NIK (digit 7-12) bukan tanggal yang ada."
+    expect(page.locator("#div_id_nik").get_by_text(message)).to_be_visible()  # at the field
+    summary = page.locator("#ringkasan-galat")  # and in the summary, linking to it
+    expect(summary).to_be_focused()
+    expect(summary.get_by_role("link", name="NIK")).to_have_attribute("href", "#div_id_nik")
     expect(page.get_by_label("Nama lengkap")).to_have_value("Siti Rahayu")  # nothing lost
     expect(page.get_by_label("Alamat KTP")).to_have_value("Jl. Tidar No. 3 RT 01/RW 02")
     expect(page.get_by_label("Tanggal lahir")).to_have_value("1990-03-05")
