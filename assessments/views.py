@@ -123,6 +123,7 @@ def case_list(request):
             "can_export": has_permission(user, Perm.PPKS_EXPORT),
             "export_query": urlencode({k: v for k, v in filters.items() if v}),
             "can_view_nik": has_permission(user, Perm.PPKS_VIEW_SENSITIVE),
+            "may_see_specific": has_permission(user, Perm.PPKS_VIEW_SENSITIVE),
         },
     )
 
@@ -680,6 +681,7 @@ def subject_detail(request, pk):
             "subject": subject,
             "cases": cases,
             "nik": subject.nik if may_nik else mask_nik(subject.nik) if subject.nik else "",
+            "may_see_specific": has_permission(request.user, Perm.PPKS_VIEW_SENSITIVE),
             "can_merge": has_permission(request.user, Perm.PPKS_MERGE),
             "can_create": has_permission(request.user, Perm.PPKS_CREATE),
             "merge_form": forms.MergeForm(),

@@ -6,12 +6,12 @@ from django.db.models.functions import ExtractYear, Substr
 from psm_portal.access import region_q
 from registry.models import PsmBimtek, Wilayah
 from training.models import Kehadiran
-from training.services import SEATED, attendance_percent
+from training.services import SEATED, attendance_days, attendance_percent
 
 
 def participants(event) -> list[dict]:
     """The event's participants with attendance and scores (three queries)."""
-    days = event.hari_set.count()
+    days = attendance_days(event)
     enrolments = (
         event.peserta_set.filter(status__in=SEATED)
         .select_related("psm__desa_tugas__induk")

@@ -133,7 +133,16 @@ def event_detail(request, pk):
     manage = can_manage(request.user, event)
     own = None
     if request.user.psm_id:
-        own = next((e for e in enrolments if e.psm_id == request.user.psm_id), None)
+        # A cancelled enrolment is no enrolment: the PSM may sign up again (the service allows
+        # it), so the page offers the button, not "Status Anda: Batal".
+        own = next(
+            (
+                e
+                for e in enrolments
+                if e.psm_id == request.user.psm_id and e.status != StatusPeserta.BATAL
+            ),
+            None,
+        )
     context = {
         "event": event,
         "days": list(event.hari_set.order_by("tanggal")),
@@ -393,7 +402,12 @@ def event_complete(request, pk):
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(
-            request, _("Kegiatan selesai: %(lulus)d lulus, %(tidak_lulus)d tidak lulus.") % result
+            request,
+            _(
+                "Kegiatan selesai: %(lulus)d lulus, %(tidak_lulus)d tidak lulus. Kehadiran "
+                "dihitung dari %(hari_presensi)d hari yang presensinya dicatat."
+            )
+            % result,
         )
     return redirect("training:event-detail", pk=event.pk)
 
@@ -469,7 +483,9 @@ def checkin(request, token):
     present = (
         not problem
         and Kehadiran.objects.filter(
-            hari=day, peserta__psm=request.user.psm, status=StatusHadir.HADIR
+            hari=day,
+            peserta__psm=request.user.psm,
+            status__in=(StatusHadir.HADIR, StatusHadir.TERLAMBAT),
         ).exists()
     )
     return render(

@@ -799,3 +799,26 @@ def test_a_reviewers_comment_links_to_the_field_it_is_about(client, people):
     assert 'href="#div_id_kondisi_fisik" class="alert-link">' in comments
     assert "Sebutkan berat badan" in comments
     assert 'id="div_id_kondisi_fisik"' in body
+
+
+def test_a_sensitive_category_is_not_shown_beside_a_name_to_who_may_not_see_it(client, people):
+    """The case list and a subject's page name each case's primary category. ODHA beside a
+    person's name is health data (UU 27/2022): a supervisor, who may not open the case's
+    details, reads "data spesifik" there, as on the case page; staff read the category."""
+    odha = make_case(
+        people["psm_a"],
+        kategori=("PPKS-16",),
+        subject={"nama": "Warga Rahasia", "tanggal_lahir": dt.date(1980, 1, 1)},
+    )
+    make_case(people["psm_a"], subject={"nama": "Warga Biasa"})
+    pages = (
+        reverse("assessments:case-list"),
+        reverse("assessments:subject-detail", args=[odha.subjek_id]),
+    )
+    for url in pages:
+        body = _client(client, people["supervisor"]).get(url).content.decode()
+        assert "Warga Rahasia" in body and "ODHA" not in body and "data spesifik" in body
+        body = _client(client, people["staf"]).get(url).content.decode()
+        assert "ODHA" in body
+    body = _client(client, people["supervisor"]).get(pages[0]).content.decode()
+    assert "LUT" in body  # an ordinary category stays readable

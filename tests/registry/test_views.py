@@ -644,3 +644,11 @@ def test_a_scope_with_thousands_of_desa_types_the_code_and_stays_in_scope(
         reverse("registry:psm-create"), _form_data(desa_tugas=" 3371011003 ", desa_ktp=DESA)
     )
     assert Psm.objects.get().desa_tugas_id == DESA  # spaces ignored, dots added
+
+
+def test_an_awards_year_reads_as_a_year_on_the_profile(staff_client, psm):
+    url = reverse("registry:psm-record-add", args=[psm.pk, "penghargaan"])
+    award = {"nama": "PSM Berprestasi", "tingkat": "kabkota", "tahun": "2024"}
+    assert staff_client.post(url, award).status_code == 302
+    body = staff_client.get(reverse("registry:psm-detail", args=[psm.pk])).content.decode()
+    assert "PSM Berprestasi</strong> Kabupaten/Kota 2024" in body and "2.024" not in body

@@ -9,7 +9,7 @@ from registry.models import PsmBimtek, StatusPsm
 from registry.services import activation_problems
 from tests.concurrency import at_once
 from tests.factories import BimtekFactory, EventFactory, PsmFactory, SkFactory
-from training import services
+from training import selectors, services
 from training.models import (
     BimtekEvent,
     HariEvent,
@@ -319,7 +319,7 @@ def test_completion_passes_by_attendance_and_post_test_and_feeds_the_registry(st
     with pytest.raises(ValidationError, match="baru berakhir"):
         services.event_complete(event=running_event, by=staff, today=dt.date(2026, 12, 7))
     result = services.event_complete(event=running_event, by=staff, today=dt.date(2026, 12, 8))
-    assert result == {"lulus": 1, "tidak_lulus": 2}
+    assert result == {"lulus": 1, "tidak_lulus": 2, "hari_presensi": 2}
     passed = Peserta.objects.get(pk=enrolled[good].pk)
     assert passed.status == StatusPeserta.LULUS
     assert passed.nomor_sertifikat == f"SRT/3371/2026/{running_event.pk:04d}/001"
@@ -347,6 +347,72 @@ def test_self_checkin_marks_present_only_on_the_day(staff, running_event):
         services.checkin_self(token=day.token_checkin, psm=PsmFactory(), today=day.tanggal)
     with pytest.raises(ValidationError, match="tidak dikenal"):
         services.checkin_self(token="tebakan", psm=psm, today=day.tanggal)
+
+
+def test_attendance_counts_the_days_it_was_taken_not_the_calendar(staff):
+    """A Monday-to-Sunday course meets on five days: the weekend's day rows hold no roster, and
+    a participant at every session is at 100 %, not 5 of 7 (71 %, under the minimum). The rule
+    is compared unrounded: 2 of 3 days is 66.7 %, under a 67 % minimum (round() made it 67)."""
+    event = services.event_save(
+        data=_event_data(
+            tanggal_mulai=dt.date(2026, 12, 7),  # a Monday
+            tanggal_selesai=dt.date(2026, 12, 13),  # the Sunday after
+            min_kehadiran_persen=100,
+        ),
+        by=staff,
+    )
+    services.event_set_status(event=event, status=StatusEvent.BUKA, by=staff)
+    every, most = (PsmFactory() for _ in range(2))
+    enrolled = {
+        p: services.enrolment_create(event=event, psm=p, by=staff, today=TODAY)
+        for p in (every, most)
+    }
+    weekdays = [d for d in event.hari_set.order_by("tanggal") if d.tanggal.weekday() < 5]
+    assert event.hari_set.count() == 7 and len(weekdays) == 5
+    for day in weekdays:
+        marks = {enrolled[every].pk: "hadir", enrolled[most].pk: "hadir"}
+        if day == weekdays[-1]:
+            marks[enrolled[most].pk] = "absen"
+        services.attendance_mark(hari=day, marks=marks, by=staff, today=day.tanggal)
+    rows = {r["peserta"].psm_id: r["hadir"] for r in selectors.participants(event)}
+    assert rows == {every.pk: 100, most.pk: 80}
+    services.event_set_status(event=event, status=StatusEvent.TUTUP, by=staff)
+    result = services.event_complete(event=event, by=staff, today=dt.date(2026, 12, 13))
+    assert result == {"lulus": 1, "tidak_lulus": 1, "hari_presensi": 5}
+    assert Peserta.objects.get(psm=every).status == StatusPeserta.LULUS
+
+
+def test_the_attendance_minimum_is_compared_unrounded(staff):
+    event = services.event_save(
+        data=_event_data(tanggal_selesai=dt.date(2026, 12, 9), min_kehadiran_persen=67),
+        by=staff,
+    )
+    services.event_set_status(event=event, status=StatusEvent.BUKA, by=staff)
+    psm = PsmFactory()
+    enrolment = services.enrolment_create(event=event, psm=psm, by=staff, today=TODAY)
+    days = event.hari_set.order_by("tanggal")
+    for day, status in zip(days, ("hadir", "hadir", "absen"), strict=True):
+        services.attendance_mark(
+            hari=day, marks={enrolment.pk: status}, by=staff, today=day.tanggal
+        )
+    services.event_set_status(event=event, status=StatusEvent.TUTUP, by=staff)
+    assert services.event_complete(event=event, by=staff, today=dt.date(2026, 12, 9))["lulus"] == 0
+
+
+def test_a_qr_checkin_after_the_roster_said_absent_records_late(staff, running_event):
+    """Staff keep the roster at 08:00 and mark a latecomer absent; the PSM arrives and scans:
+    the mark becomes "terlambat" (it counts), with what it was in the audit trail."""
+    psm = PsmFactory()
+    enrolment = services.enrolment_create(event=running_event, psm=psm, by=staff, today=TODAY)
+    day = running_event.hari_set.order_by("tanggal").first()
+    services.attendance_mark(hari=day, marks={enrolment.pk: "absen"}, by=staff, today=day.tanggal)
+    mark = services.checkin_self(token=day.token_checkin, psm=psm, today=day.tanggal)
+    assert mark.status == "terlambat" and Kehadiran.objects.get().status == "terlambat"
+    event = AuditEvent.objects.get(action="attendance.checkin")
+    assert event.before == {"status": "absen"}
+    assert event.after == {"hari": day.tanggal.isoformat(), "status": "terlambat"}
+    services.checkin_self(token=day.token_checkin, psm=psm, today=day.tanggal)  # again
+    assert AuditEvent.objects.filter(action="attendance.checkin").count() == 1
 
 
 def test_event_status_transitions(staff, running_event):

@@ -346,6 +346,24 @@ def test_psm_enrols_themselves_and_sees_the_waitlist_place(client, staff, event)
     assert Peserta.objects.get(psm=psm).status == "menunggu"
 
 
+def test_a_psm_who_cancelled_can_sign_up_again_from_the_page(client, staff, event):
+    from tests.factories import make_user
+
+    psm = PsmFactory()
+    client.force_login(make_user(Role.PSM, psm=psm, username="ragu"))
+    url = reverse("training:event-detail", args=[event.pk])
+    client.post(reverse("training:enrol-self", args=[event.pk]))
+    enrolment = Peserta.objects.get(psm=psm)
+    client.post(reverse("training:enrolment-cancel", args=[enrolment.pk]))
+    enrolment.refresh_from_db()
+    assert enrolment.status == "batal"
+    page = client.get(url).content.decode()
+    assert "Daftar sebagai peserta" in page and "Status Anda:" not in page
+    client.post(reverse("training:enrol-self", args=[event.pk]))
+    assert Peserta.objects.get(psm=psm).status == "terdaftar"
+    assert "Status Anda:" in client.get(url).content.decode()
+
+
 def test_psm_cannot_cancel_someone_elses_enrolment(client, staff, event):
     other = _enrol(event, staff, 1)[0]
     from tests.factories import make_user
@@ -416,8 +434,13 @@ def test_recap_counts_people_per_level_year_and_kecamatan(
     }
     per_kec = {code: counts["dasar"] for _name, code, counts in context["by_kecamatan"]}
     assert per_kec == {"33.71.01": 2, "33.71.02": 1, "33.71.03": 0}  # Wonogiri is out of scope
-    filtered = client.get(reverse("training:recap"), {"tahun": "2025"}).context
-    assert {c: n["dasar"] for _n, c, n in filtered["by_kecamatan"]}["33.71.01"] == 1
+    # The page's own year links (the office's Indonesian format writes 2025 as "2.025").
+    page = client.get(reverse("training:recap")).content.decode()
+    assert '<a href="?tahun=2025">2025</a>' in page and "2.025" not in page
+    filtered = client.get(reverse("training:recap"), {"tahun": "2025"})
+    assert {c: n["dasar"] for _n, c, n in filtered.context["by_kecamatan"]}["33.71.01"] == 1
+    body = filtered.content.decode()
+    assert f'{reverse("training:recap-xlsx")}?tahun=2025"' in body and "(2025)" in body
 
 
 def test_certificate_codes_can_be_typed_back_from_print():
