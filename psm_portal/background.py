@@ -20,6 +20,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import F
 from django.tasks import task
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -198,10 +199,18 @@ def build_document(document_id: str) -> str:
             return Status.FAILED
         raise
     document.berkas.save(built.filename, ContentFile(built.content), save=False)
-    document.nama_berkas = built.filename
-    document.content_type = built.content_type
-    document.status = Status.DONE
-    document.selesai = document.total
-    document.finished_at = timezone.now()
-    document.save()
+    finished = GeneratedDocument.objects.filter(pk=document.pk, status=Status.RUNNING).update(
+        berkas=document.berkas.name,
+        nama_berkas=built.filename,
+        content_type=built.content_type,
+        status=Status.DONE,
+        selesai=F("total"),
+        finished_at=timezone.now(),
+        updated_at=timezone.now(),
+    )
+    if not finished:
+        # Recorded as stopped while this build was still going (``refresh_status``): the user
+        # was told so and may have asked again. The late file is not put back over that.
+        document.berkas.delete(save=False)
+        return Status.FAILED
     return Status.DONE

@@ -304,6 +304,9 @@ class PsmBimtek(TimeStamped):
             ),
         ]
 
+    def __str__(self):
+        return f"{self.get_tingkat_display()} · {self.nomor_sertifikat} · {self.penyelenggara}"
+
 
 class TingkatIpsm(models.TextChoices):
     DESA = "desa", _("Desa/Kelurahan")

@@ -3,15 +3,57 @@ version with its own start date, so the scores of past years stay as they were p
 
 from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from reports.indicators import PER_PSM
-from reports.models import Indikator
+from reports.models import Indikator, TingkatIndikator
 
 OFFICE_COMPUTATIONS = ["psm_per_desa", "persen_terlatih", "desa_tanpa_psm", "ppks_per_psm"]
 
 
+class IndikatorForm(forms.ModelForm):
+    """What an administrator may type: a computation of the indicator's own level (a PSM-level
+    indicator computed per office broke every ranking, rapor and recap page with a 500), and a
+    code that can stand in a URL (the drill-down's address; "PR.03" broke the ranking page)."""
+
+    kode = forms.RegexField(
+        regex=r"^[A-Za-z0-9_-]+$",
+        max_length=20,
+        error_messages={"invalid": _("Kode hanya huruf, angka, tanda hubung dan garis bawah.")},
+    )
+
+    class Meta:
+        model = Indikator
+        fields = [
+            "kode",
+            "versi",
+            "nama",
+            "kategori",
+            "tingkat",
+            "cara_hitung",
+            "penjelasan",
+            "satuan",
+            "bobot",
+            "target",
+            "berlaku_mulai",
+        ]
+
+    def clean(self):
+        data = super().clean()
+        tingkat, cara = data.get("tingkat"), data.get("cara_hitung")
+        allowed = PER_PSM if tingkat == TingkatIndikator.PSM else OFFICE_COMPUTATIONS
+        if tingkat and cara and cara not in allowed:
+            self.add_error(
+                "cara_hitung",
+                _("Cara hitung ini bukan untuk indikator tingkat %(tingkat)s.")
+                % {"tingkat": TingkatIndikator(tingkat).label},
+            )
+        return data
+
+
 @admin.register(Indikator)
 class IndikatorAdmin(admin.ModelAdmin):
+    form = IndikatorForm
     list_display = [
         "kode",
         "versi",

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from psm_portal import audit
-from registry.models import StatusPsm
+from registry.models import Psm, StatusPsm
 from reports.models import DocumentCounter, Evaluasi, IssuedDocument
 
 
@@ -49,6 +49,10 @@ def evaluation_save(*, psm, tahun: int, data: dict, by, today: dt.date) -> Evalu
         raise ValidationError(
             {"diusulkan_berprestasi": _("Hanya PSM yang aktif dapat diusulkan berprestasi.")}
         )
+    # The PSM's row is the lock: a first evaluation has no row of its own to lock yet, and two
+    # saves at once (a double tap, two supervisors) would both insert (a 500 from the unique
+    # constraint). The second now waits, finds the first and revises it.
+    Psm.objects.select_for_update().filter(pk=psm.pk).values_list("pk", flat=True).get()
     evaluasi = Evaluasi.objects.select_for_update().filter(psm=psm, tahun=tahun).first()
     before = audit.snapshot(evaluasi) if evaluasi else None
     evaluasi = evaluasi or Evaluasi(psm=psm, tahun=tahun)

@@ -85,8 +85,35 @@ def test_task_builds_one_pdf_of_every_valid_certificate(staff, office, tmp_path)
     assert "Peserta Lulus 2" in text and "Peserta Lulus 3" in text
     assert "Peserta Lulus 1" not in text  # revoked: not printed again
     assert "SERTIFIKAT" in text and people[2].nomor_sertifikat in text
-    # A second run (a retried task) does nothing twice.
+    # A second run (a retried task) does nothing twice: the same file, not a rebuilt one.
+    files = sorted(path.parent.iterdir())
     assert build_document.call(str(document.pk)) == Status.DONE
+    again = GeneratedDocument.objects.get(pk=document.pk)
+    assert (again.berkas.name, again.finished_at) == (document.berkas.name, document.finished_at)
+    assert sorted(path.parent.iterdir()) == files
+
+
+def test_a_build_recorded_as_stopped_does_not_come_back_as_done(staff, monkeypatch):
+    """A long build whose progress stalled past the limit is shown as stopped (the user may ask
+    again); if its worker was alive after all and finishes, that file is not put back over what
+    the user was told, and is not left on disk."""
+    from psm_portal.background import BUILDERS, Built
+
+    def slow(document, progress):
+        # refresh_status's verdict, reached while this build was still going
+        GeneratedDocument.objects.filter(pk=document.pk).update(status=Status.FAILED)
+        return Built(b"isi", "lambat.txt", "text/plain")
+
+    def files():
+        return {p for p in (Path(settings.MEDIA_ROOT) / "dokumen").rglob("*") if p.is_file()}
+
+    monkeypatch.setitem(BUILDERS, "uji.lambat", slow)
+    document = document_request(jenis="uji.lambat", judul="Lambat", params={}, by=staff)
+    before = files()
+    assert build_document.call(str(document.pk)) == Status.FAILED
+    document.refresh_from_db()
+    assert document.status == Status.FAILED and not document.berkas
+    assert files() == before
 
 
 def test_view_refuses_an_event_without_valid_certificates(staff_client, office):

@@ -300,3 +300,27 @@ def test_queue_ages_are_counted_in_whole_days_per_bucket(world, staff):
     figures = selectors.dashboard(staff, tahun=2026, kecamatan="", today=TODAY)
     assert figures["antrean"] == 3 and figures["antrean_tertua"] == 40
     assert [n for _label, n in figures["antrean_umur"]] == [1, 1, 0, 1]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_first_evaluation_saved_four_times_at_once_is_one_evaluation(regions):
+    """A double tap (or two supervisors) on a PSM's first evaluation of the year: the unique
+    constraint answered 500 to the second; now each waits its turn and revises the one row."""
+    from registry.models import Psm
+    from tests.concurrency import at_once
+
+    psm = PsmFactory()
+    Psm.objects.filter(pk=psm.pk).update(status="aktif")
+    psm.refresh_from_db()
+    supervisor = make_user(Role.SUPERVISOR, scope=["33.71"], username="spv-kembar")
+    marks = {"kerajinan": 4, "disiplin": 4, "kerja_sama": 5, "kepemimpinan": 3, "prestasi": 4}
+    made, errors = at_once(
+        lambda: (
+            services.evaluation_save(
+                psm=psm, tahun=2026, data=dict(marks), by=supervisor, today=TODAY
+            ).pk
+        ),
+        [()] * 4,
+    )
+    assert errors == [] and len(set(made)) == 1
+    assert Evaluasi.objects.filter(psm=psm, tahun=2026).count() == 1

@@ -99,9 +99,13 @@ def test_dashboard_keeps_the_kecamatan_when_the_year_is_left_out(client, supervi
 
 def test_dashboard_ignores_a_kecamatan_outside_the_scope(client, supervisor, data):
     client.force_login(supervisor)
-    page = client.get(reverse("reports:dashboard"), {"tahun": "abc", "kecamatan": "33.12.01"})
+    # A valid year, so that only the kecamatan can be what the form refuses.
+    page = client.get(reverse("reports:dashboard"), {"tahun": YEAR, "kecamatan": "33.12.01"})
     assert page.status_code == 200 and page.context["kecamatan"] == ""
-    assert "Pilih pilihan yang valid" in page.content.decode() or page.context["form"].errors
+    assert list(page.context["form"].errors) == ["kecamatan"]
+    assert page.context["tahun"] == YEAR
+    inside = client.get(reverse("reports:dashboard"), {"tahun": YEAR, "kecamatan": "33.71.02"})
+    assert inside.context["kecamatan"] == "33.71.02"  # the same request inside the scope
 
 
 def test_dashboard_query_count_does_not_grow_with_data(
@@ -188,6 +192,13 @@ def test_drill_down_lists_the_counted_rows(client, supervisor, data):
         client.get(reverse("reports:indicator-rows", args=[outsider.pk, YEAR, "PR-02"])).status_code
         == 404
     )
+    # A passed Bimtek reads as what it is, not "PsmBimtek object (7)".
+    from tests.factories import BimtekFactory
+
+    BimtekFactory(psm=psm, nomor_sertifikat="SRT/3371/2024/0007/001", tanggal=dt.date(2024, 3, 1))
+    body = client.get(reverse("reports:indicator-rows", args=[psm.pk, YEAR, "IN-01"]))
+    assert "SRT/3371/2024/0007/001" in body.content.decode()
+    assert "object (" not in body.content.decode()
 
 
 def test_rapor_kinerja_pdf_reads_back(client, supervisor, data, tmp_path):

@@ -1,0 +1,38 @@
+"""What an administrator may type into an indicator definition."""
+
+import pytest
+
+from reports.admin import IndikatorForm
+
+
+def _data(**overrides):
+    return {
+        "kode": "PR-09",
+        "versi": 1,
+        "nama": "Kunjungan rumah",
+        "kategori": "proses",
+        "tingkat": "psm",
+        "cara_hitung": "frekuensi",
+        "penjelasan": "Kegiatan per bulan",
+        "satuan": "kali",
+        "bobot": "5",
+        "target": "4",
+        "berlaku_mulai": "2026-01-01",
+        **overrides,
+    }
+
+
+@pytest.mark.django_db
+def test_an_indicators_computation_must_match_its_level_and_its_code_fit_a_url():
+    assert IndikatorForm(data=_data()).is_valid()
+    # An office-level computation on a PSM-level indicator answered 500 on every ranking page.
+    form = IndikatorForm(data=_data(cara_hitung="psm_per_desa"))
+    assert form.errors == {
+        "cara_hitung": ["Cara hitung ini bukan untuk indikator tingkat Per PSM."]
+    }
+    form = IndikatorForm(data=_data(tingkat="kantor"))
+    assert "cara_hitung" in form.errors
+    assert IndikatorForm(data=_data(tingkat="kantor", cara_hitung="psm_per_desa")).is_valid()
+    # A dot cannot stand in the drill-down's address.
+    form = IndikatorForm(data=_data(kode="PR.09"))
+    assert form.errors == {"kode": ["Kode hanya huruf, angka, tanda hubung dan garis bawah."]}
