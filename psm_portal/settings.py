@@ -291,6 +291,8 @@ PSM_RATE_LIMITS = {
     "training:participants": _EXPORT,
     "training:recap-xlsx": _EXPORT,
     "reports:coverage-pdf": _EXPORT,
+    "reports:ppks-recap": _EXPORT,
+    "reports:recap-xlsx": _EXPORT,
     "registry:psm-verify": _VERIFY,
     "training:certificate-verify": _VERIFY,
 }

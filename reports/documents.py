@@ -13,7 +13,8 @@ from django.utils.translation import gettext as _
 from psm_portal.access import Perm, has_permission
 from psm_portal.background import Built, DocumentError, builder
 from psm_portal.office import current_office, format_nip, indonesian_date
-from psm_portal.pdf import render_parts
+from psm_portal.pdf import render_parts, render_pdf
+from psm_portal.spreadsheets import XLSX_CONTENT_TYPE, xlsx_bytes
 from registry import selectors as registry_selectors
 from registry.models import Psm, StatusPsm, Wilayah
 from reports import indicators, selectors
@@ -324,3 +325,100 @@ def yearly_recap(document, progress) -> Built:
         context, nomor=issued.nomor, workers=settings.PSM_PDF_WORKERS, on_progress=progress.step
     )
     return Built(pdf, f"rekap-kinerja-psm-{tahun}.pdf")
+
+
+# --- recaps of a province or the country: the task worker's work --------------------------------
+# A kab/kota's recap is built in the request. A province's or the country's (tens of thousands of
+# desa rows, a score for every PSM: a minute or more) would outlive the request's timeout, and a
+# PDF's register number would be taken for a file nobody received.
+
+RECAP_PPKS_JENIS = "reports.rekap-ppks"
+RECAP_KINERJA_XLSX_JENIS = "reports.rekap-kinerja-xlsx"
+
+
+def ppks_recap_xlsx(report: PpksRecap, context: dict | None = None) -> bytes:
+    context = context or report.context()
+    rows = (
+        [r["desa__induk__nama"], r["desa__nama"], r["desa__kode"], r["n"], r["verified"]]
+        for r in context["per_desa"]
+    )
+    header = [_("Kecamatan"), _("Desa/kelurahan"), _("Kode"), _("Diajukan"), _("Terverifikasi")]
+    return xlsx_bytes(_("Rekap PPKS"), header, rows)[0]
+
+
+def kinerja_recap_rows(user, *, tahun: int, kecamatan: str, today) -> tuple[list, list, int]:
+    """The yearly scores of every PSM in scope (calon excluded), as the XLSX recap's header and
+    rows, and how many."""
+    psms = selectors.psm_for(user, kecamatan).exclude(status=StatusPsm.CALON)
+    defs = indicators.definitions(indicators.Period.year(tahun).sampai)
+    ranked = indicators.scores(psms, tahun, today=today)
+    header = [
+        _("Peringkat"),
+        _("Nama"),
+        _("Kecamatan"),
+        _("Desa/kelurahan"),
+        _("Status"),
+        *[f"{d.kode} {d.nama}" for d in defs],
+        _("Skor indikator"),
+        _("Skor supervisor"),
+        _("Skor gabungan"),
+        _("Tidak aktif"),
+    ]
+    rows = [
+        [
+            r.peringkat,
+            r.psm.nama,
+            r.psm.desa_tugas.induk.nama if r.psm.desa_tugas.induk_id else "",
+            r.psm.desa_tugas.nama,
+            r.psm.get_status_display(),
+            *[float(r.nilai[d.kode]) for d in defs],
+            float(r.skor_indikator),
+            r.evaluasi.skor_rubrik if r.evaluasi else "",
+            float(r.skor_gabungan),
+            _("ya") if r.tidak_aktif else "",
+        ]
+        for r in ranked
+    ]
+    return header, rows, len(ranked)
+
+
+def _recap_owner(document):
+    user = document.diminta_oleh
+    if not user.is_active or not _may_read_recap(user, document):
+        raise DocumentError(_("Anda tidak lagi berwenang atas rekap ini."))
+    return user, int(document.params["tahun"]), document.params.get("kecamatan", "")
+
+
+@builder(RECAP_PPKS_JENIS, may_download=_may_read_recap)
+def ppks_recap_document(document, progress) -> Built:
+    from reports import services
+
+    user, tahun, kecamatan = _recap_owner(document)
+    today = timezone.localdate(document.created_at)
+    report = PpksRecap(user, today=today, tahun=tahun, kecamatan=kecamatan)
+    progress.start(3)
+    context = report.context()
+    progress.step()
+    if document.params.get("format") == "xlsx":
+        content = ppks_recap_xlsx(report, context)
+        progress.step()
+        return Built(content, f"rekap-ppks-{tahun}.xlsx", XLSX_CONTENT_TYPE)
+    issued = services.document_number_issue(
+        jenis=report.jenis, perihal=report.perihal, by=user, today=today
+    )
+    progress.step()
+    return Built(
+        render_pdf(report.template, {**context, "nomor": issued.nomor}), f"rekap-ppks-{tahun}.pdf"
+    )
+
+
+@builder(RECAP_KINERJA_XLSX_JENIS, may_download=_may_read_recap)
+def kinerja_recap_xlsx_document(document, progress) -> Built:
+    user, tahun, kecamatan = _recap_owner(document)
+    progress.start(2)
+    header, rows, _count = kinerja_recap_rows(
+        user, tahun=tahun, kecamatan=kecamatan, today=timezone.localdate(document.created_at)
+    )
+    progress.step()
+    content = xlsx_bytes(_("Rekap kinerja"), header, rows)[0]
+    return Built(content, f"rekap-kinerja-psm-{tahun}.xlsx", XLSX_CONTENT_TYPE)

@@ -17,18 +17,27 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from psm_portal import audit
-from psm_portal.access import Perm, has_permission
+from psm_portal.access import Perm, has_permission, spans_a_province
 from psm_portal.background import document_request, may_download, refresh_status
 from psm_portal.models import GeneratedDocument
 from psm_portal.paging import CachedCountPaginator
 from psm_portal.pdf import render_pdf
-from psm_portal.spreadsheets import xlsx_response
+from psm_portal.spreadsheets import XLSX_CONTENT_TYPE, xlsx_response
 from registry.access import get_psm_for_user, require
 from registry.models import Psm, StatusPsm
 from reports import indicators, selectors, services
 from reports.charts import bar_chart
 from reports.dashboard import dashboard_figures
-from reports.documents import CoverageReport, PpksRecap, RaporKinerja, TrainingRecap
+from reports.documents import (
+    RECAP_KINERJA_XLSX_JENIS,
+    RECAP_PPKS_JENIS,
+    CoverageReport,
+    PpksRecap,
+    RaporKinerja,
+    TrainingRecap,
+    kinerja_recap_rows,
+    ppks_recap_xlsx,
+)
 from reports.forms import DashboardFilter, EvaluasiForm
 from reports.models import Evaluasi
 
@@ -321,46 +330,48 @@ def recap_request(request):
     return redirect("reports:document", pk=document.pk)
 
 
+def _wide_recap(request, *, jenis: str, judul: str, tahun: int, kecamatan: str, **params):
+    """A province's or the country's recap, asked for with a link: queued for the task worker
+    (see ``reports.documents``); the user follows it on its page. None for a narrower scope."""
+    if kecamatan or not spans_a_province(request.user):
+        return None
+    document = document_request(
+        jenis=jenis,
+        judul=judul,
+        params={
+            "tahun": tahun,
+            "kecamatan": kecamatan,
+            "cakupan": list(request.user.scope_codes),
+            **params,
+        },
+        by=request.user,
+    )
+    return redirect("reports:document", pk=document.pk)
+
+
 @require_GET
 def recap_xlsx(request):
     require(request.user, Perm.REPORT_VIEW)
     today = timezone.localdate()
     _form, tahun, kecamatan = _filters(request, today=today)
-    psms = selectors.psm_for(request.user, kecamatan).exclude(status=StatusPsm.CALON)
-    defs = indicators.definitions(indicators.Period.year(tahun).sampai)
-    ranked = indicators.scores(psms, tahun, today=today)
-    audit.record(
-        by=request.user,
-        action="report.export",
-        target_label=f"rekap kinerja {tahun} {kecamatan}".strip(),
-        after={"baris": len(ranked)},
+    label = f"rekap kinerja {tahun} {kecamatan}".strip()
+    wide = _wide_recap(
+        request,
+        jenis=RECAP_KINERJA_XLSX_JENIS,
+        judul=_("Rekap kinerja PSM %(t)s, XLSX") % {"t": tahun},
+        tahun=tahun,
+        kecamatan=kecamatan,
     )
-    header = [
-        _("Peringkat"),
-        _("Nama"),
-        _("Kecamatan"),
-        _("Desa/kelurahan"),
-        _("Status"),
-        *[f"{d.kode} {d.nama}" for d in defs],
-        _("Skor indikator"),
-        _("Skor supervisor"),
-        _("Skor gabungan"),
-        _("Tidak aktif"),
-    ]
-    rows = (
-        [
-            r.peringkat,
-            r.psm.nama,
-            r.psm.desa_tugas.induk.nama if r.psm.desa_tugas.induk_id else "",
-            r.psm.desa_tugas.nama,
-            r.psm.get_status_display(),
-            *[float(r.nilai[d.kode]) for d in defs],
-            float(r.skor_indikator),
-            r.evaluasi.skor_rubrik if r.evaluasi else "",
-            float(r.skor_gabungan),
-            _("ya") if r.tidak_aktif else "",
-        ]
-        for r in ranked
+    if wide:
+        audit.record(
+            by=request.user, action="report.export", target_label=label, after={"latar": True}
+        )
+        return wide
+    header, rows, count = kinerja_recap_rows(
+        request.user, tahun=tahun, kecamatan=kecamatan, today=today
+    )
+    audit.record(
+        by=request.user, action="report.export", target_label=label, after={"baris": count}
     )
     return xlsx_response(f"rekap-kinerja-psm-{tahun}.xlsx", _("Rekap kinerja"), header, rows)
 
@@ -370,17 +381,26 @@ def ppks_recap(request, fmt):
     require(request.user, Perm.REPORT_VIEW)
     today = timezone.localdate()
     _form, tahun, kecamatan = _filters(request, today=today)
+    if fmt != "pdf":
+        audit.record(by=request.user, action="report.export", target_label=f"rekap PPKS {tahun}")
+    wide = _wide_recap(
+        request,
+        jenis=RECAP_PPKS_JENIS,
+        judul=_("Rekap PPKS %(t)s, %(f)s") % {"t": tahun, "f": fmt.upper()},
+        tahun=tahun,
+        kecamatan=kecamatan,
+        format=fmt,
+    )
+    if wide:
+        return wide
     report = PpksRecap(request.user, today=today, tahun=tahun, kecamatan=kecamatan)
     if fmt == "pdf":
         return _pdf_response(report, by=request.user, filename=f"rekap-ppks-{tahun}.pdf")
-    context = report.context()
-    audit.record(by=request.user, action="report.export", target_label=f"rekap PPKS {tahun}")
-    rows = [
-        [r["desa__induk__nama"], r["desa__nama"], r["desa__kode"], r["n"], r["verified"]]
-        for r in context["per_desa"]
-    ]
-    header = [_("Kecamatan"), _("Desa/kelurahan"), _("Kode"), _("Diajukan"), _("Terverifikasi")]
-    return xlsx_response(f"rekap-ppks-{tahun}.xlsx", _("Rekap PPKS"), header, rows)
+    return HttpResponse(
+        ppks_recap_xlsx(report),
+        content_type=XLSX_CONTENT_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="rekap-ppks-{tahun}.xlsx"'},
+    )
 
 
 @require_GET

@@ -241,6 +241,50 @@ def test_recap_xlsx_has_every_psm_ranked(client, supervisor, data):
     }
 
 
+def test_a_provinces_recaps_are_built_in_the_background(client, data, tmp_path):
+    """A province's PPKS recap (thousands of desa rows) and scores (every PSM) outlived the
+    request's timeout, and the PDF's register number was taken for a file nobody received:
+    for a scope of a province or more the links queue a document, which the worker builds
+    and its requester alone downloads. A kecamatan of it is small: answered at once."""
+    from psm_portal.background import build_document
+
+    provincial = make_user(Role.SUPERVISOR, scope=["33"], username="spv-prov-rekap")
+    client.force_login(provincial)
+    links = {
+        "pdf": reverse("reports:ppks-recap", args=["pdf"]),
+        "xlsx": reverse("reports:ppks-recap", args=["xlsx"]),
+        "kinerja": reverse("reports:recap-xlsx"),
+    }
+    documents = {}
+    for kind, url in links.items():
+        answer = client.get(url, {"tahun": YEAR})
+        documents[kind] = GeneratedDocument.objects.latest("created_at")
+        assert answer.status_code == 302
+        assert answer["Location"] == reverse("reports:document", args=[documents[kind].pk])
+    assert GeneratedDocument.objects.count() == 3
+    for document in documents.values():
+        assert build_document.call(str(document.pk)) == GeneratedDocument.Status.DONE
+
+    def download(kind):
+        url = reverse("reports:document-download", args=[documents[kind].pk])
+        return b"".join(client.get(url).streaming_content)
+
+    text = pdf_text(download("pdf"), tmp_path)
+    assert "REKAPITULASI ASESMEN PPKS" in text and "Mbah Sarinah" not in text
+    rows = list(load_workbook(io.BytesIO(download("xlsx"))).active.values)
+    assert rows[0][0] == "Kecamatan" and sum(r[3] for r in rows[1:]) == 1
+    rows = list(load_workbook(io.BytesIO(download("kinerja"))).active.values)
+    assert [r[0] for r in rows[1:]] == [1, 2, 3, 4]
+    # Not the requester's: no download.
+    client.force_login(make_user(Role.SUPERVISOR, scope=["33"], username="spv-prov-lain"))
+    url = reverse("reports:document-download", args=[documents["pdf"].pk])
+    assert client.get(url).status_code == 404
+
+    client.force_login(provincial)
+    one = client.get(links["kinerja"], {"tahun": YEAR, "kecamatan": "33.71.01"})
+    assert one.status_code == 200 and GeneratedDocument.objects.count() == 3
+
+
 def test_yearly_recap_renders_summary_pages_and_signature(supervisor, data, tmp_path):
     from reports import services
 
