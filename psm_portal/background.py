@@ -200,6 +200,7 @@ def build_document(document_id: str) -> str:
         raise
     document.berkas.save(built.filename, ContentFile(built.content), save=False)
     finished = GeneratedDocument.objects.filter(pk=document.pk, status=Status.RUNNING).update(
+        params=document.params,  # a builder may record what the file holds (a whole NIK)
         berkas=document.berkas.name,
         nama_berkas=built.filename,
         content_type=built.content_type,
