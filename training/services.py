@@ -106,6 +106,17 @@ def event_save(*, data: dict, by, event: BimtekEvent | None = None) -> BimtekEve
             }
         )
     if not creating:
+        # Who may enrol was decided by the kind and the region: changed under the people already
+        # enrolled, a dasar turned lanjutan would record lanjutan for candidates without a dasar.
+        moved = [
+            name
+            for name, now in (("jenis", event.jenis), ("wilayah", event.wilayah_id))
+            if before[name] != now
+        ]
+        if moved and event.peserta_set.exclude(status=StatusPeserta.BATAL).exists():
+            raise ValidationError(
+                {name: _("Tidak dapat diubah: sudah ada peserta yang mendaftar.") for name in moved}
+            )
         seated = event.peserta_set.filter(status__in=SEATED).count()
         if event.kapasitas < seated:
             raise ValidationError(
@@ -365,15 +376,33 @@ def attendance_mark(
     if bad:
         raise ValidationError(_("Status kehadiran tidak dikenal."))
     actor = by if by and by.is_authenticated else None
-    for peserta_id, status in marks.items():
-        Kehadiran.objects.update_or_create(
-            peserta_id=peserta_id, hari=hari, defaults={"status": status, "dicatat_oleh": actor}
+    earlier = dict(
+        Kehadiran.objects.filter(hari=hari, peserta_id__in=marks).values_list(
+            "peserta_id", "status"
         )
+    )
+    for peserta_id, status in marks.items():
+        if earlier.get(peserta_id) != status:  # an unchanged mark keeps who recorded it
+            Kehadiran.objects.update_or_create(
+                peserta_id=peserta_id,
+                hari=hari,
+                defaults={"status": status, "dicatat_oleh": actor},
+            )
+    # A mark changed (hadir to absen decides a certificate): who had what before, per person.
+    changed = {
+        str(pid): [earlier[pid], status]
+        for pid, status in marks.items()
+        if pid in earlier and earlier[pid] != status
+    }
     audit.record(
         by=by,
         action="attendance.mark",
         target=hari.event,
-        after={"hari": str(hari.tanggal), "jumlah": len(marks)},
+        after={
+            "hari": str(hari.tanggal),
+            "jumlah": len(marks),
+            **({"diubah": changed} if changed else {}),
+        },
     )
     return len(marks)
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from psm_portal import audit
 from psm_portal.access import Perm, has_permission
 from psm_portal.background import document_request
 from psm_portal.office import current_office, indonesian_date
@@ -345,6 +346,12 @@ def attendance_sheet_pdf(request, pk, day_pk):
         .select_related("psm__desa_tugas")
         .order_by("psm__nama_cari", "pk")
     )
+    audit.record(
+        by=request.user,
+        action="event.export",
+        target=day.event,
+        after={"format": "daftar-hadir", "hari": str(day.tanggal)},
+    )
     office = current_office()
     pdf = render_pdf(
         "pdf/training_attendance.html",
@@ -525,11 +532,27 @@ PARTICIPANT_HEADER = [
 ]
 
 
+def _certificate_label(enrolment: Peserta) -> str:
+    """A revoked certificate's number is printed with the revocation beside it."""
+    if not enrolment.nomor_sertifikat:
+        return ""
+    if enrolment.sertifikat_dicabut:
+        return _("%(nomor)s (dicabut)") % {"nomor": enrolment.nomor_sertifikat}
+    return enrolment.nomor_sertifikat
+
+
 @require_GET
 def participants(request, pk, fmt):
     """The participant list as XLSX or PDF (NIK masked: it leaves the portal)."""
     event = get_event_for_user(request.user, pk, perm=Perm.TRAINING_MANAGE)
     rows = selectors.participants(event)
+    # Names, desa and results leave the portal: recorded like every other export.
+    audit.record(
+        by=request.user,
+        action="event.export",
+        target=event,
+        after={"format": fmt, "baris": len(rows)},
+    )
     if fmt == "xlsx":
         return xlsx_response(
             f"peserta-{event.pk}.xlsx",
@@ -547,7 +570,7 @@ def participants(request, pk, fmt):
                     r["hadir"],
                     r["peserta"].nilai_pre,
                     r["peserta"].nilai_post,
-                    r["peserta"].nomor_sertifikat or "",
+                    _certificate_label(r["peserta"]),
                 ]
                 for i, r in enumerate(rows, 1)
             ),

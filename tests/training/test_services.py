@@ -415,6 +415,36 @@ def test_a_qr_checkin_after_the_roster_said_absent_records_late(staff, running_e
     assert AuditEvent.objects.filter(action="attendance.checkin").count() == 1
 
 
+def test_an_events_kind_and_region_stay_once_people_enrolled(staff, running_event):
+    """A dasar turned lanjutan under its enrolled candidates would record lanjutan for people
+    without a dasar at completion; a region moved would keep participants from outside it."""
+    services.enrolment_create(event=running_event, psm=PsmFactory(), by=staff, today=TODAY)
+    from registry.models import Wilayah
+
+    for change in ({"jenis": "lanjutan"}, {"wilayah": Wilayah.objects.get(kode="33.71.01")}):
+        with pytest.raises(ValidationError) as refused:
+            services.event_save(data=change, by=staff, event=running_event)
+        (field,) = change
+        assert refused.value.message_dict == {
+            field: ["Tidak dapat diubah: sudah ada peserta yang mendaftar."]
+        }
+    running_event.refresh_from_db()
+    assert running_event.jenis == "dasar" and running_event.wilayah_id == "33.71"
+    services.event_save(data={"tempat": "Aula Baru"}, by=staff, event=running_event)  # the rest
+
+
+def test_a_changed_attendance_mark_is_audited_per_person(staff, running_event):
+    enrolment = services.enrolment_create(
+        event=running_event, psm=PsmFactory(), by=staff, today=TODAY
+    )
+    day = running_event.hari_set.order_by("tanggal").first()
+    services.attendance_mark(hari=day, marks={enrolment.pk: "hadir"}, by=staff, today=day.tanggal)
+    services.attendance_mark(hari=day, marks={enrolment.pk: "absen"}, by=staff, today=day.tanggal)
+    first, second = AuditEvent.objects.filter(action="attendance.mark").order_by("pk")
+    assert "diubah" not in first.after
+    assert second.after["diubah"] == {str(enrolment.pk): ["hadir", "absen"]}
+
+
 def test_event_status_transitions(staff, running_event):
     with pytest.raises(ValidationError):
         services.event_set_status(event=running_event, status=StatusEvent.SELESAI, by=staff)

@@ -411,6 +411,31 @@ def test_participant_list_pdf_and_xlsx(staff_client, staff, event, office, tmp_p
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][:3] == ("No.", "Nama", "NIK") and len(rows) == 4
     assert rows[1][2].count("*") == 10
+    # Each export is in the audit trail, as every other export is.
+    exports = AuditEvent.objects.filter(action="event.export", target_id=str(event.pk))
+    assert sorted(e.after["format"] for e in exports) == ["pdf", "xlsx"]
+    day = event.hari_set.order_by("tanggal").first()
+    staff_client.get(reverse("training:attendance-sheet", args=[event.pk, day.pk]))
+    assert exports.filter(after__format="daftar-hadir").count() == 1
+
+
+def test_a_revoked_certificate_is_marked_in_the_participant_lists(
+    staff_client, staff, event, office, tmp_path
+):
+    import io
+
+    from openpyxl import load_workbook
+
+    (enrolment,) = _enrol(event, staff, 1)
+    Peserta.objects.filter(pk=enrolment.pk).update(
+        status="lulus", nomor_sertifikat="SRT/3371/2026/0001/001", sertifikat_dicabut=True
+    )
+    url = reverse("training:participants", args=[event.pk, "xlsx"])
+    rows = list(load_workbook(io.BytesIO(staff_client.get(url).content)).active.values)
+    assert rows[1][-1] == "SRT/3371/2026/0001/001 (dicabut)"
+    url = reverse("training:participants", args=[event.pk, "pdf"])
+    text = pdf_text(staff_client.get(url).content, tmp_path)
+    assert "3371/2026/0001/001" in text and "(dicabut)" in text  # the narrow column wraps it
 
 
 def test_recap_counts_people_per_level_year_and_kecamatan(
