@@ -69,7 +69,10 @@ class CoverageReport(OfficialDocument):
     def context(self) -> dict:
         top = registry_selectors.coverage(self.user, self.node_code)
         sections = []
-        if not top["desa_level"] and len(top["rows"]) <= MAX_KECAMATAN_DETAIL:
+        # The detail tables list each kecamatan's desa: only when the rows are kecamatan (a
+        # province's rows are kab/kota, whose detail would be kecamatan under a desa heading).
+        kecamatan_rows = all(row.wilayah.tingkat == 3 for row in top["rows"])
+        if not top["desa_level"] and kecamatan_rows and len(top["rows"]) <= MAX_KECAMATAN_DETAIL:
             for row in top["rows"]:
                 detail = registry_selectors.coverage(self.user, row.wilayah.kode)
                 sections.append({"wilayah": row.wilayah, "rows": detail["rows"]})
@@ -117,6 +120,8 @@ class RaporKinerja(OfficialDocument):
         )
         ranked = indicators.scores(peers, self.tahun, today=self.today)
         mine = next(row for row in ranked if row.psm.pk == self.psm.pk)
+        # Named on the rapor: the ranking page may rank within one kecamatan.
+        ranked_in = Wilayah.objects.filter(kode=kabkota).values_list("nama", flat=True).first()
         defs = indicators.definitions(period.sampai)
         rows = [
             {
@@ -136,6 +141,7 @@ class RaporKinerja(OfficialDocument):
             "rows": rows,
             "score": mine,
             "jumlah_psm": len(ranked),
+            "peringkat_di": ranked_in or kabkota,
             "bobot": indicators.COMBINED_WEIGHTS,
             "chart": bar_chart([(r["d"].nama, float(r["skor"])) for r in rows], label_width=190),
             "inactive_days": settings.PSM_INACTIVE_DAYS,

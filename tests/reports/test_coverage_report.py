@@ -111,3 +111,19 @@ def test_document_numbers_never_repeat_under_concurrency(regions):
     numbers = [document.urut for document in issued]
     assert errors == []
     assert sorted(numbers) == list(range(1, 9))
+
+
+def test_a_provinces_coverage_report_has_no_kecamatan_sections_of_kab_kota(office, people):
+    """For a province, the rows are kab/kota: their detail would be kecamatan under a "desa"
+    heading, titled "Kecamatan Kota Magelang". The summary stands alone."""
+    from psm_portal.models import Role
+    from tests.factories import make_user
+
+    provincial = make_user(Role.SUPERVISOR, scope=["33"], username="spv-prov-cakupan")
+    context = CoverageReport(provincial, today=TODAY).context()
+    assert context["rows"] and all(r.wilayah.tingkat == 2 for r in context["rows"])
+    assert context["sections"] == []
+    kota = CoverageReport(
+        make_user(Role.STAF, scope=["33.71"], username="staf-cakupan"), today=TODAY
+    )
+    assert kota.context()["sections"]  # a kab/kota's kecamatan still get theirs

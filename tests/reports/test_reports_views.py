@@ -211,7 +211,7 @@ def test_rapor_kinerja_pdf_reads_back(client, supervisor, data, tmp_path):
     assert "DINAS SOSIAL" in text and "Jl. Jenderal Sudirman No. 46" in text
     assert psm.nama in text and "Intensitas keterlibatan" in text
     assert "Dra. Wulan Prasetyaningsih, M.Si." in text and "NIP 19680411 199303 2 009" in text
-    assert "dari 4 PSM" in text and "Halaman 1 dari" in text
+    assert "dari 4 PSM di Kota Magelang" in text and "Halaman 1 dari" in text
 
 
 def test_ppks_and_training_recaps_read_back_without_names(client, supervisor, data, tmp_path):
