@@ -58,17 +58,17 @@ def can_manage(user, event) -> bool:
 
 def get_enrolment_for_user(user, pk) -> Peserta:
     """An enrolment: its event's managers may act on it, and the PSM on their own."""
-    enrolment = (
-        Peserta.objects.select_related("event__wilayah", "psm__desa_tugas__induk")
-        .filter(pk=pk, event__in=events_visible_to(user))
-        .first()
-    )
-    if enrolment is None:
-        raise Http404
+    enrolments = Peserta.objects.select_related("event__wilayah", "psm__desa_tugas__induk")
     if user.role == Role.PSM:
-        if enrolment.psm_id != user.psm_id:
+        # Their own, wherever they serve now: a PSM who moved to another desa keeps their
+        # certificates, though the event's region no longer shows them its events.
+        enrolment = enrolments.filter(pk=pk, psm_id=user.psm_id).first() if user.psm_id else None
+        if enrolment is None:
             raise Http404
         return enrolment
+    enrolment = enrolments.filter(pk=pk, event__in=events_visible_to(user)).first()
+    if enrolment is None:
+        raise Http404
     if not can_manage(user, enrolment.event):
         raise PermissionDenied
     return enrolment

@@ -154,6 +154,11 @@ def event_detail(request, pk):
         "waiting": [e for e in enrolments if e.status == StatusPeserta.MENUNGGU],
         "can_manage": manage,
         "own": own,
+        # A decided result says what it was decided on (a bare "Tidak lulus" left the PSM
+        # guessing whether it was the attendance or the post-test).
+        "own_attendance": services.attendance_percent(own, services.attendance_days(event))
+        if own and own.status in (StatusPeserta.LULUS, StatusPeserta.TIDAK_LULUS)
+        else None,
         "next_statuses": [StatusEvent(s) for s in services.EVENT_TRANSITIONS[event.status]]
         if manage
         else [],

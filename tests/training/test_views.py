@@ -278,6 +278,23 @@ def _graduate(event, staff, psm=None):
     return enrolment
 
 
+def test_a_psm_who_moved_keeps_their_certificate(client, staff, event, office):
+    """The event belongs to Kota Magelang; its graduate now serves in Wonogiri, whose events
+    they see instead. Their own certificate stays theirs to download; nobody else's is."""
+    from registry.models import Psm
+    from tests.factories import make_user
+
+    enrolment = _graduate(event, staff)
+    Psm.objects.filter(pk=enrolment.psm_id).update(
+        desa_tugas_id="33.12.01.2001", desa_ktp_id="33.12.01.2001"
+    )
+    client.force_login(make_user(Role.PSM, psm=enrolment.psm, username="pindah"))
+    answer = client.get(reverse("training:certificate", args=[enrolment.pk]))
+    assert answer.status_code == 200 and answer["Content-Type"] == "application/pdf"
+    client.force_login(make_user(Role.PSM, psm=PsmFactory(), username="bukan-pemilik"))
+    assert client.get(reverse("training:certificate", args=[enrolment.pk])).status_code == 404
+
+
 def test_certificate_pdf_and_public_verification(client, staff, event, office, tmp_path):
     enrolment = _graduate(event, staff)
     client.force_login(staff)
@@ -331,6 +348,8 @@ def test_a_psm_sees_announced_events_not_drafts_and_a_failed_result_is_not_green
     Peserta.objects.create(event=event, psm=psm, status="tidak_lulus")
     page = client.get(reverse("training:event-detail", args=[event.pk])).content.decode()
     assert 'alert-secondary" role="status">' in page and "Tidak lulus" in page
+    # What the result was decided on (no attendance taken: 0 %; the event's minimum).
+    assert f"kehadiran 0% (minimal {event.min_kehadiran_persen}%)" in page
 
 
 def test_psm_enrols_themselves_and_sees_the_waitlist_place(client, staff, event):
