@@ -666,6 +666,21 @@ def roster(count, start=1):
     ]
 
 
+def update_row(psm) -> list:
+    """A roster row for a registered PSM: a new name, address and phone, in the same desa."""
+    return [
+        psm.nik,
+        f"{psm.nama} Baru",
+        "L",
+        "Magelang",
+        "10-03-1985",
+        "Jl. Baru 9",
+        "Magelang Selatan",
+        "Rejowinangun Selatan",
+        "0899",
+    ]
+
+
 def commit_queries(user, rows, *, update_existing=False) -> int:
     batch = importer.build_preview(data=xlsx(rows), filename="daftar.xlsx", by=user, today=TODAY)
     with CaptureQueriesContext(connection) as queries:
@@ -686,21 +701,7 @@ def test_commit_query_count_does_not_grow_with_new_rows(staff):
 def test_commit_query_count_does_not_grow_with_updated_rows(staff):
     def update_queries(count):
         people = PsmFactory.create_batch(count)
-        rows = [
-            [
-                p.nik,
-                f"{p.nama} Baru",
-                "L",
-                "Magelang",
-                "10-03-1985",
-                "Jl. Baru 9",
-                "Magelang Selatan",
-                "Rejowinangun Selatan",
-                "0899",
-            ]
-            for p in people
-        ]
-        return commit_queries(staff, rows, update_existing=True)
+        return commit_queries(staff, [update_row(p) for p in people], update_existing=True)
 
     assert update_queries(3) == update_queries(9) <= 17
     assert set(Psm.objects.values_list("alamat_ktp", "telepon")) == {("Jl. Baru 9", "0899")}
@@ -740,18 +741,8 @@ def test_commit_refuses_to_update_a_psm_moved_out_of_the_users_regions(staff):
     """The preview found the NIK in the user's region; by the commit, the PSM was moved to
     another office's region. Updating it would move it back: nothing is saved."""
     person = PsmFactory(desa_kode="33.71.01.1003")
-    row = [
-        person.nik,
-        f"{person.nama} Baru",
-        "L",
-        "Magelang",
-        "10-03-1985",
-        "Jl. Baru 9",
-        "Magelang Selatan",
-        "Rejowinangun Selatan",
-        "0899",
-    ]
-    batch = importer.build_preview(data=xlsx([row]), filename="d.xlsx", by=staff, today=TODAY)
+    rows = [update_row(person)]
+    batch = importer.build_preview(data=xlsx(rows), filename="d.xlsx", by=staff, today=TODAY)
     assert batch.baris[0]["aksi"] == "ada"
     Psm.objects.filter(pk=person.pk).update(
         desa_tugas_id="33.12.01.2001", desa_ktp_id="33.12.01.2001"
