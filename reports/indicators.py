@@ -176,6 +176,12 @@ def rows_for(cara_hitung: str, psm: Psm, period: Period):
 # --- the one definition of an inactive PSM -----------------------------------------------------
 
 
+def inactive_as_of(tahun: int, today: dt.date) -> dt.date:
+    """The day a year's "tidak aktif" is judged on: today for this year, 31 December for a past
+    one (the 90 days before today say nothing about last year)."""
+    return min(today, Period.year(tahun).sampai)
+
+
 def inactive_psm(psms, today: dt.date):
     """Active PSM with no activity and no assessment in the last ``PSM_INACTIVE_DAYS`` days."""
     since = today - dt.timedelta(days=settings.PSM_INACTIVE_DAYS)
@@ -277,7 +283,7 @@ def scores(psms, tahun: int, *, today: dt.date) -> list[PsmScore]:
     evaluations = {
         e.psm_id: e for e in Evaluasi.objects.filter(psm__in=psms.values("pk"), tahun=tahun)
     }
-    inactive = set(inactive_psm(psms, today).values_list("pk", flat=True))
+    inactive = set(inactive_psm(psms, inactive_as_of(tahun, today)).values_list("pk", flat=True))
     result = []
     for psm in psm_rows:
         nilai = {d.kode: values[d.kode].get(psm.pk, Decimal(0)) for d in defs}

@@ -108,7 +108,9 @@ def dashboard(user, *, tahun: int, kecamatan: str = "", today: dt.date) -> dict:
         "kecamatan": kecamatan,
         "psm_total": sum(by_status.values()),
         "psm_by_status": {s.value: by_status.get(s.value, 0) for s in StatusPsm},
-        "psm_tidak_aktif": indicators.inactive_psm(psms, today).count(),
+        "psm_tidak_aktif": indicators.inactive_psm(
+            psms, indicators.inactive_as_of(tahun, today)
+        ).count(),
         "desa_total": desa.count(),
         "office": office,
         "office_rows": [

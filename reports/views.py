@@ -216,8 +216,9 @@ def inactive(request):
     require(request.user, Perm.REPORT_VIEW)
     today = timezone.localdate()
     form, tahun, kecamatan = _filters(request, today=today)
+    as_of = indicators.inactive_as_of(tahun, today)
     rows = (
-        indicators.inactive_psm(selectors.psm_for(request.user, kecamatan), today)
+        indicators.inactive_psm(selectors.psm_for(request.user, kecamatan), as_of)
         .select_related("desa_tugas__induk")
         .order_by("desa_tugas__induk__nama", "nama", "pk")
     )
@@ -225,7 +226,13 @@ def inactive(request):
     return render(
         request,
         "reports/inactive.html",
-        {"form": form, "page": page, "days": settings.PSM_INACTIVE_DAYS, "kecamatan": kecamatan},
+        {
+            "form": form,
+            "page": page,
+            "days": settings.PSM_INACTIVE_DAYS,
+            "kecamatan": kecamatan,
+            "as_of": as_of,
+        },
     )
 
 

@@ -324,3 +324,32 @@ def test_a_first_evaluation_saved_four_times_at_once_is_one_evaluation(regions):
     )
     assert errors == [] and len(set(made)) == 1
     assert Evaluasi.objects.filter(psm=psm, tahun=2026).count() == 1
+
+
+def test_a_past_years_inactive_flag_is_as_of_that_years_end(regions, client):
+    """Active all through last autumn, idle since: last year's recap does not flag them (it
+    flagged whoever did nothing in the 90 days before today); this year's does. The list of
+    inactive PSM the dashboard links to says the same for each year."""
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from registry.models import Psm
+
+    d = PsmFactory(nama="Dewi Musiman", status="aktif", tanggal_bergabung=dt.date(2020, 1, 6))
+    KegiatanFactory(psm=d, tanggal=dt.date(2025, 11, 15), status=StatusKegiatan.DIVERIFIKASI)
+    only_d = Psm.objects.filter(pk=d.pk)
+    (last_year,) = indicators.scores(only_d, 2025, today=TODAY)
+    (this_year,) = indicators.scores(only_d, 2026, today=TODAY)
+    assert not last_year.tidak_aktif and this_year.tidak_aktif
+    # The page judges by the real date: a PSM last seen in December two years ago.
+    this = timezone.localdate().year
+    e = PsmFactory(nama="Eko Lama", status="aktif", tanggal_bergabung=dt.date(2020, 1, 6))
+    KegiatanFactory(psm=e, tanggal=dt.date(this - 2, 12, 1), status=StatusKegiatan.DIVERIFIKASI)
+    Psm.objects.exclude(pk=e.pk).update(status="nonaktif")
+    client.force_login(make_user(Role.SUPERVISOR, scope=["33.71"], username="spv-musim"))
+    url = reverse("reports:inactive")
+    listed = {
+        year: [p.pk for p in client.get(url, {"tahun": year}).context["page"]]
+        for year in (this - 2, this)
+    }
+    assert listed == {this - 2: [], this: [e.pk]}
