@@ -173,6 +173,34 @@ class PsmForm(forms.ModelForm):
             raise ValidationError(_("Tanggal bergabung tidak boleh di masa depan."))
         return value
 
+    # The roster import updates only what a roster holds and keeps KTP and duty desa together.
+    check_standing = True
+
+    def _standing_warnings(self, cleaned) -> list[str]:
+        """An edit that takes an aktif PSM out of the Permensos requirements (KTP desa moved
+        away from the duty desa, WNA, cannot read) is saved only once confirmed, and says the
+        status is the next thing to look at."""
+        if not (
+            self.check_standing and self.instance.pk and self.instance.status == StatusPsm.AKTIF
+        ):
+            return []
+        from registry.services import standing_problems
+
+        edited = Psm(
+            kewarganegaraan=cleaned.get("kewarganegaraan", self.instance.kewarganegaraan),
+            desa_ktp=cleaned.get("desa_ktp") or self.instance.desa_ktp,
+            desa_tugas=cleaned.get("desa_tugas") or self.instance.desa_tugas,
+            bisa_baca_tulis=cleaned.get("bisa_baca_tulis", self.instance.bisa_baca_tulis),
+        )
+        return [
+            _(
+                "PSM ini berstatus aktif, dan dengan perubahan ini tidak lagi memenuhi syarat: "
+                "%(syarat)s Bila benar, ubah statusnya setelah menyimpan."
+            )
+            % {"syarat": problem}
+            for problem in standing_problems(edited)
+        ]
+
     def clean(self):
         cleaned = super().clean()
         if "nik" in self.errors:
@@ -189,7 +217,7 @@ class PsmForm(forms.ModelForm):
                 self.add_error("nik", message)
             return cleaned
         cleaned["nik"] = result.nik
-        self.warnings = result.warnings
+        self.warnings = result.warnings + self._standing_warnings(cleaned)
         if self.warnings and not cleaned.get("konfirmasi_peringatan"):
             self.add_error(
                 "konfirmasi_peringatan",

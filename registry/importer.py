@@ -529,6 +529,7 @@ class RosterRowForm(PsmForm):
     desa_tugas = _region_field("desa_tugas")
     foto = forms.Field(required=False)
     spesialisasi = forms.Field(required=False)
+    check_standing = False  # a roster keeps KTP and duty desa together and holds no status
 
     def __init__(
         self, *args, regions: dict, kecamatan_codes: set, shared: _FieldsOfOneFile, **kwargs

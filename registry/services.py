@@ -80,6 +80,20 @@ def age_on(birth: dt.date, on: dt.date) -> int:
     return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
 
 
+def standing_problems(psm: Psm) -> list[str]:
+    """The requirements of Permensos 10/2019 that a PSM's own record keeps meeting while they
+    serve (an SK and a passed Bimtek, once given, stay): checked at activation, and when the
+    record of an aktif PSM is edited."""
+    problems = []
+    if psm.kewarganegaraan != Kewarganegaraan.WNI:
+        problems.append(_("PSM harus warga negara Indonesia (WNI)."))
+    if psm.desa_ktp_id != psm.desa_tugas_id:
+        problems.append(_("Desa/kelurahan KTP harus sama dengan desa/kelurahan tempat bertugas."))
+    if not psm.bisa_baca_tulis:
+        problems.append(_("PSM harus dapat membaca dan menulis."))
+    return problems
+
+
 def activation_problems(
     psm: Psm,
     *,
@@ -108,17 +122,12 @@ def activation_problems(
             % {"tgl": effective.strftime("%d-%m-%Y"), "sk": sk.tanggal_sk.strftime("%d-%m-%Y")}
         )
     on = on or (sk.tanggal_sk if sk else None)
-    if psm.kewarganegaraan != Kewarganegaraan.WNI:
-        problems.append(_("PSM harus warga negara Indonesia (WNI)."))
     if on is not None and age_on(psm.tanggal_lahir, on) < 18:
         problems.append(
             _("Usia pada tanggal SK %(tgl)s baru %(usia)d tahun; minimal 18 tahun.")
             % {"tgl": on.strftime("%d-%m-%Y"), "usia": age_on(psm.tanggal_lahir, on)}
         )
-    if psm.desa_ktp_id != psm.desa_tugas_id:
-        problems.append(_("Desa/kelurahan KTP harus sama dengan desa/kelurahan tempat bertugas."))
-    if not psm.bisa_baca_tulis:
-        problems.append(_("PSM harus dapat membaca dan menulis."))
+    problems += standing_problems(psm)
     if bimtek_list is None:
         bimtek = psm.bimtek_set.filter(tingkat=TingkatBimtek.DASAR)
         if on is not None:

@@ -652,3 +652,44 @@ def test_an_awards_year_reads_as_a_year_on_the_profile(staff_client, psm):
     assert staff_client.post(url, award).status_code == 302
     body = staff_client.get(reverse("registry:psm-detail", args=[psm.pk])).content.decode()
     assert "PSM Berprestasi</strong> Kabupaten/Kota 2024" in body and "2.024" not in body
+
+
+def test_an_edit_that_takes_an_aktif_psm_out_of_the_requirements_asks_first(staff_client, staff):
+    """Permensos 10/2019: the KTP desa is the duty desa, a PSM is WNI and can read. Editing an
+    aktif PSM's KTP desa elsewhere is saved only once confirmed, with the reason named, and the
+    status is left for staff to change."""
+    from registry import services
+    from registry.models import StatusPsm
+
+    psm = services.psm_register(data=_register_like(), by=staff, today=dt.date(2026, 1, 5))
+    Psm.objects.filter(pk=psm.pk).update(status=StatusPsm.AKTIF)
+    url = reverse("registry:psm-update", args=[psm.pk])
+    moved = _form_data(desa_ktp="33.71.01.1007", alamat_ktp="Jl. Pindah 1")
+    body = staff_client.post(url, moved).content.decode()
+    assert "PSM ini berstatus aktif, dan dengan perubahan ini tidak lagi memenuhi syarat" in body
+    assert "Desa/kelurahan KTP harus sama dengan desa/kelurahan tempat bertugas." in body
+    assert 'value="Jl. Pindah 1"' in body  # nothing typed is lost
+    psm.refresh_from_db()
+    assert psm.desa_ktp_id == DESA
+    response = staff_client.post(url, {**moved, "konfirmasi_peringatan": "on"})
+    assert response.status_code == 302
+    psm.refresh_from_db()
+    assert psm.desa_ktp_id == "33.71.01.1007" and psm.status == StatusPsm.AKTIF
+    # A calon's record is not held to it until activation, which checks it anyway.
+    Psm.objects.filter(pk=psm.pk).update(status=StatusPsm.CALON, desa_ktp_id=DESA)
+    assert staff_client.post(url, moved).status_code == 302
+
+
+def _register_like() -> dict:
+    from registry.models import Wilayah
+
+    data = _form_data()
+    desa = Wilayah.objects.get(kode=DESA)
+    return {
+        **{k: v for k, v in data.items() if k not in ("desa_ktp", "desa_tugas", "bisa_baca_tulis")},
+        "tanggal_lahir": dt.date(1990, 3, 5),
+        "tanggal_bergabung": dt.date(2024, 1, 2),
+        "desa_ktp": desa,
+        "desa_tugas": desa,
+        "bisa_baca_tulis": True,
+    }
