@@ -61,6 +61,7 @@ def texts() -> dict[str, str]:
             "Formulir tersimpan di kotak keluar dan akan dikirim otomatis begitu ada sinyal. "
             "Tidak perlu memuat ulang halaman."
         ),
+        "terkirim_dari_sini": _("Formulir ini sudah terkirim ke server."),
         "isi_baru": _("Isi formulir baru"),
         "mengirim_sekarang": _("Mengirim…"),
         "keluar_konfirmasi": _(

@@ -279,14 +279,14 @@
     return el;
   }
 
-  function showQueued(form) {
+  function showQueued(form, itemId) {
     form.hidden = true;
     const path = location.pathname + location.search;
     notice(
       form,
       element(
         "div",
-        { class: "alert alert-info", role: "status", id: "masuk-kotak-keluar" },
+        { class: "alert alert-info", role: "status", id: "masuk-kotak-keluar", "data-item": itemId || "" },
         element("p", { class: "mb-2", text: t("masuk_antrean") }),
         element(
           "div",
@@ -313,7 +313,7 @@
     if (draft && draft.user === USER) {
       form.dataset.offlineDraft = draft.id;
       if (draft.queued) {
-        showQueued(form);
+        showQueued(form, draft.queued);
       } else {
         writeFields(form, draft.fields);
         for (const [name, files] of Object.entries(draft.files || {})) {
@@ -413,7 +413,7 @@
       }
       buttons.forEach((b) => (b.disabled = false));
       delete form.dataset.offlineBusy;
-      showQueued(form);
+      showQueued(form, item.id);
       await render();
     });
   }
@@ -727,8 +727,25 @@
     return rendering;
   }
 
+  // The notice that replaced a queued form says when its item has gone: "akan dikirim" stayed
+  // on the page after the outbox had sent it.
+  function markSent(items) {
+    const note = document.getElementById("masuk-kotak-keluar");
+    const item = note && note.dataset.item && items.find((i) => i.id === note.dataset.item);
+    if (!item || item.state !== "terkirim" || note.dataset.sent) return;
+    note.dataset.sent = "1";
+    note.className = "alert alert-success";
+    note.querySelector("p").textContent = t("terkirim_dari_sini");
+    if (item.url) {
+      note.querySelector("div").prepend(
+        element("a", { class: "btn btn-success btn-sm", href: item.url, text: t("lihat") })
+      );
+    }
+  }
+
   async function draw() {
     const items = await mine();
+    markSent(items);
     const waiting = items.filter((i) => i.state !== "terkirim");
     countEl.textContent = String(waiting.length);
     countEl.className = `badge rounded-pill ${waiting.length ? "text-bg-warning" : "text-bg-secondary"}`;

@@ -162,6 +162,9 @@ def test_a_form_filled_without_signal_survives_a_reload_and_is_sent_once_when_it
     expect(item.locator(".outbox-state")).to_have_text("Terkirim", timeout=15000)
     expect(page.locator("[data-outbox-count]")).to_have_text("0")
     expect(item).to_contain_text("Asesmen terkirim ke dinas (Diajukan).")
+    # The notice in place of the form no longer says it will be sent.
+    expect(page.locator("#masuk-kotak-keluar")).to_contain_text("sudah terkirim ke server")
+    expect(page.locator("#masuk-kotak-keluar")).not_to_contain_text("akan dikirim")
     assert page.evaluate("window.stillTheSamePage") is True
     shot(page, "sent")
     case = Asesmen.objects.get()
