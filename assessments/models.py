@@ -476,7 +476,7 @@ class Transisi(ChoiceLabels, models.Model):
     def komentar_berlabel(self) -> list[tuple[str, str]]:
         """The per-field comments with the field's label, as the form shows it (labels looked up
         for the commented fields only: a case page shows several transitions)."""
-        return [(_comment_label(name), text) for name, text in (self.komentar or {}).items()]
+        return [(label, text) for _name, label, text in self.komentar_per_isian]
 
     @property
     def komentar_per_isian(self) -> list[tuple[str, str, str]]:

@@ -122,7 +122,6 @@ def case_list(request):
             "kecamatan_options": selectors.kecamatan_options(user, chosen=kecamatan),
             "can_export": has_permission(user, Perm.PPKS_EXPORT),
             "export_query": urlencode({k: v for k, v in filters.items() if v}),
-            "can_view_nik": has_permission(user, Perm.PPKS_VIEW_SENSITIVE),
             "may_see_specific": has_permission(user, Perm.PPKS_VIEW_SENSITIVE),
         },
     )

@@ -342,14 +342,14 @@ RECAP_PPKS_JENIS = "reports.rekap-ppks"
 RECAP_KINERJA_XLSX_JENIS = "reports.rekap-kinerja-xlsx"
 
 
-def ppks_recap_xlsx(report: PpksRecap, context: dict | None = None) -> bytes:
-    context = context or report.context()
-    rows = (
+def ppks_recap_rows(context: dict) -> tuple[list, list]:
+    """The PPKS recap per desa/kelurahan (``PpksRecap.context``) as the XLSX's header and rows."""
+    header = [_("Kecamatan"), _("Desa/kelurahan"), _("Kode"), _("Diajukan"), _("Terverifikasi")]
+    rows = [
         [r["desa__induk__nama"], r["desa__nama"], r["desa__kode"], r["n"], r["verified"]]
         for r in context["per_desa"]
-    )
-    header = [_("Kecamatan"), _("Desa/kelurahan"), _("Kode"), _("Diajukan"), _("Terverifikasi")]
-    return xlsx_bytes(_("Rekap PPKS"), header, rows)[0]
+    ]
+    return header, rows
 
 
 def kinerja_recap_rows(user, *, tahun: int, kecamatan: str, today) -> tuple[list, list, int]:
@@ -406,7 +406,7 @@ def ppks_recap_document(document, progress) -> Built:
     context = report.context()
     progress.step()
     if document.params.get("format") == "xlsx":
-        content = ppks_recap_xlsx(report, context)
+        content = xlsx_bytes(_("Rekap PPKS"), *ppks_recap_rows(context))[0]
         progress.step()
         return Built(content, f"rekap-ppks-{tahun}.xlsx", XLSX_CONTENT_TYPE)
     issued = services.document_number_issue(

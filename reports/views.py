@@ -22,7 +22,7 @@ from psm_portal.background import document_request, may_download, refresh_status
 from psm_portal.models import GeneratedDocument
 from psm_portal.paging import CachedCountPaginator
 from psm_portal.pdf import render_pdf
-from psm_portal.spreadsheets import XLSX_CONTENT_TYPE, xlsx_response
+from psm_portal.spreadsheets import xlsx_response
 from registry.access import get_psm_for_user, require
 from registry.models import Psm, StatusPsm
 from reports import indicators, selectors, services
@@ -36,7 +36,7 @@ from reports.documents import (
     RaporKinerja,
     TrainingRecap,
     kinerja_recap_rows,
-    ppks_recap_xlsx,
+    ppks_recap_rows,
 )
 from reports.forms import DashboardFilter, EvaluasiForm
 from reports.models import Evaluasi
@@ -403,11 +403,8 @@ def ppks_recap(request, fmt):
     report = PpksRecap(request.user, today=today, tahun=tahun, kecamatan=kecamatan)
     if fmt == "pdf":
         return _pdf_response(report, by=request.user, filename=f"rekap-ppks-{tahun}.pdf")
-    return HttpResponse(
-        ppks_recap_xlsx(report),
-        content_type=XLSX_CONTENT_TYPE,
-        headers={"Content-Disposition": f'attachment; filename="rekap-ppks-{tahun}.xlsx"'},
-    )
+    header, rows = ppks_recap_rows(report.context())
+    return xlsx_response(f"rekap-ppks-{tahun}.xlsx", _("Rekap PPKS"), header, rows)
 
 
 @require_GET

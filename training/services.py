@@ -39,6 +39,8 @@ EVENT_TRANSITIONS = {
     StatusEvent.BATAL: set(),
 }
 SEATED = (StatusPeserta.TERDAFTAR, StatusPeserta.LULUS, StatusPeserta.TIDAK_LULUS)
+# Marks that count as attendance (late is present).
+PRESENT = (StatusHadir.HADIR, StatusHadir.TERLAMBAT)
 # The longest event (a specialisation course of several weeks, with room to spare).
 MAX_EVENT_DAYS = 60
 _EVENT_FIELDS = [
@@ -411,15 +413,20 @@ def checkin_problem(*, hari: HariEvent, psm: Psm, today: dt.date) -> str:
     """Why ``psm`` cannot check in with this day's code now, or "". The page says it in place of
     the button (a button that can only fail, pressed on a weak signal, costs the PSM a round
     trip for the same sentence); the service refuses with it."""
+    return _checkin_seat(hari=hari, psm=psm, today=today)[0]
+
+
+def _checkin_seat(*, hari: HariEvent, psm: Psm, today: dt.date) -> tuple[str, Peserta | None]:
+    """(why not, "") and the PSM's seat in the day's event when they may check in."""
     if hari.tanggal != today:
-        return _("Kode presensi ini hanya berlaku pada %(tgl)s.") % {
-            "tgl": date_format(hari.tanggal)
-        }
+        when = _("Kode presensi ini hanya berlaku pada %(tgl)s.")
+        return when % {"tgl": date_format(hari.tanggal)}, None
     if locked := results_locked(hari.event):
-        return locked
-    if not Peserta.objects.filter(event=hari.event, psm=psm, status__in=SEATED).exists():
-        return _("Anda tidak terdaftar sebagai peserta kegiatan ini.")
-    return ""
+        return locked, None
+    seat = Peserta.objects.filter(event=hari.event, psm=psm, status__in=SEATED).first()
+    if seat is None:
+        return _("Anda tidak terdaftar sebagai peserta kegiatan ini."), None
+    return "", seat
 
 
 @transaction.atomic
@@ -429,9 +436,9 @@ def checkin_self(*, token: str, psm: Psm, today: dt.date, by=None) -> Kehadiran:
     if hari is None:
         raise ValidationError(_("Kode presensi tidak dikenal."))
     _check_results_open(hari.event)  # the event's row locked, its status read again
-    if problem := checkin_problem(hari=hari, psm=psm, today=today):
+    problem, enrolment = _checkin_seat(hari=hari, psm=psm, today=today)
+    if problem:
         raise ValidationError(problem)
-    enrolment = Peserta.objects.get(event=hari.event, psm=psm, status__in=SEATED)
     mark, created = Kehadiran.objects.select_for_update().get_or_create(
         peserta=enrolment, hari=hari, defaults={"status": StatusHadir.HADIR}
     )
@@ -492,11 +499,7 @@ def attendance_days(event: BimtekEvent) -> int:
 
 
 def present_days(enrolment: Peserta) -> int:
-    return sum(
-        1
-        for k in enrolment.kehadiran_set.all()
-        if k.status in (StatusHadir.HADIR, StatusHadir.TERLAMBAT)
-    )
+    return sum(1 for k in enrolment.kehadiran_set.all() if k.status in PRESENT)
 
 
 def attendance_percent(enrolment: Peserta, days: int) -> int:

@@ -35,7 +35,6 @@ from training.models import (
     Kehadiran,
     Peserta,
     StatusEvent,
-    StatusHadir,
     StatusPeserta,
 )
 
@@ -497,7 +496,7 @@ def checkin(request, token):
         and Kehadiran.objects.filter(
             hari=day,
             peserta__psm=request.user.psm,
-            status__in=(StatusHadir.HADIR, StatusHadir.TERLAMBAT),
+            status__in=services.PRESENT,
         ).exists()
     )
     return render(
