@@ -138,6 +138,16 @@ def start_worker(env: dict, log_dir: Path, name: str):
     return Process(name, args, env, log_dir)
 
 
+def inside_one_window(seconds: int = 60, margin: float = 15) -> None:
+    """Wait, if need be, until the rate limiter's current fixed window (``psm_portal.ratelimit``:
+    epoch time divided by ``seconds``) has ``margin`` seconds left, so the requests of a test all
+    fall in one window. A run that reached 04:55:00 mid-test saw its fifth request counted in a
+    new window and allowed."""
+    left = seconds - time.time() % seconds
+    if left < margin:
+        time.sleep(left + 0.5)
+
+
 def wait_until(predicate, timeout: float, interval: float = 0.2, what: str = "condition"):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
