@@ -47,9 +47,14 @@ class Period:
     def year(cls, tahun: int) -> "Period":
         return cls(dt.date(tahun, 1, 1), dt.date(tahun, 12, 31))
 
-    @property
-    def months(self) -> int:
-        return (self.sampai.year - self.mulai.year) * 12 + self.sampai.month - self.mulai.month + 1
+    def months_served(self, joined: dt.date | None, today: dt.date) -> int:
+        """Calendar months of the period a PSM could work in: from the month they joined (if
+        within the period) to this month (if the period is not over), both counted whole; at
+        least one. A per-month rate divides by these, not by twelve: in May a year has had five
+        months, and a PSM who joined in October has had three of them."""
+        start = max(self.mulai, joined) if joined else self.mulai
+        end = min(self.sampai, today)
+        return max(1, (end.year - start.year) * 12 + end.month - start.month + 1)
 
 
 def _activities(period: Period):
@@ -75,14 +80,16 @@ def _grouped(qs, value) -> dict[int, Decimal]:
 
 
 def frekuensi(psms, period, today):
-    """Activities and assessments per month: the frequency of involvement."""
+    """Activities and assessments per month served in the period: the frequency of involvement."""
     ids = psms.values("pk")
     acts = _grouped(_activities(period).filter(psm__in=ids), Count("pk"))
     cases = _grouped(_assessments(period, SUBMITTED).filter(psm__in=ids), Count("pk"))
-    months = Decimal(period.months)
     return {
-        k: ((acts.get(k, 0) + cases.get(k, 0)) / months).quantize(Decimal("0.01"))
-        for k in acts.keys() | cases.keys()
+        pk: ((acts.get(pk, 0) + cases.get(pk, 0)) / period.months_served(joined, today)).quantize(
+            Decimal("0.01")
+        )
+        for pk, joined in psms.values_list("pk", "tanggal_bergabung")
+        if pk in acts or pk in cases
     }
 
 
@@ -155,22 +162,28 @@ PER_PSM = {
 }
 
 
-def rows_for(cara_hitung: str, psm: Psm, period: Period):
-    """The rows a per-PSM figure counts, for the drill-down from a number to its records."""
+def rows_for(cara_hitung: str, psm: Psm, period: Period) -> list:
+    """The querysets of rows a per-PSM figure counts, for the drill-down from a number to its
+    records: activities and cases both, where the figure adds the two. Empty for a figure taken
+    from the profile (years of service)."""
+    activities = _activities(period).filter(psm=psm)
+    submitted = _assessments(period, SUBMITTED).filter(psm=psm)
     return {
-        "frekuensi": lambda: _activities(period).filter(psm=psm),
-        "jam_kegiatan": lambda: _activities(period).filter(psm=psm),
-        "warga_dibantu": lambda: _activities(period).filter(psm=psm),
-        "asesmen_diajukan": lambda: _assessments(period, SUBMITTED).filter(psm=psm),
-        "asesmen_diverifikasi": lambda: _assessments(period, VERIFIED).filter(psm=psm),
-        "rujukan_diterima": lambda: Rujukan.objects.filter(
-            asesmen__psm=psm,
-            status__in=ACCEPTED_REFERRALS,
-            tanggal__gte=period.mulai,
-            tanggal__lte=period.sampai,
-        ),
-        "bimtek_selesai": lambda: PsmBimtek.objects.filter(psm=psm, tanggal__lte=period.sampai),
-    }.get(cara_hitung, lambda: None)()
+        "frekuensi": [activities, submitted],
+        "jam_kegiatan": [activities],
+        "warga_dibantu": [activities, submitted],
+        "asesmen_diajukan": [submitted],
+        "asesmen_diverifikasi": [_assessments(period, VERIFIED).filter(psm=psm)],
+        "rujukan_diterima": [
+            Rujukan.objects.filter(
+                asesmen__psm=psm,
+                status__in=ACCEPTED_REFERRALS,
+                tanggal__gte=period.mulai,
+                tanggal__lte=period.sampai,
+            )
+        ],
+        "bimtek_selesai": [PsmBimtek.objects.filter(psm=psm, tanggal__lte=period.sampai)],
+    }.get(cara_hitung, [])
 
 
 # --- the one definition of an inactive PSM -----------------------------------------------------

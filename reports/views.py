@@ -242,6 +242,20 @@ def _year(tahun: int, today) -> int:
     return tahun
 
 
+DRILL_ROWS = 500
+
+
+def _drill_section(rows) -> dict:
+    """One kind of record an indicator counts (activities, cases, ...), newest first."""
+    return {
+        "model": rows.model._meta.model_name,
+        "title": capfirst(rows.model._meta.verbose_name_plural),
+        "count": rows.count(),
+        "rows": list(rows.order_by("-tanggal", "-pk")[:DRILL_ROWS]),
+        "limit": DRILL_ROWS,
+    }
+
+
 @require_GET
 def indicator_rows(request, psm_pk, tahun, indikator):
     """The drill-down: the rows one PSM's indicator value counts."""
@@ -266,8 +280,10 @@ def indicator_rows(request, psm_pk, tahun, indikator):
             "tahun": period.mulai.year,
             "d": definition,
             "value": value,
-            "rows": list(rows.order_by("-pk")[:500]) if rows is not None else None,
-            "model": rows.model._meta.model_name if rows is not None else "",
+            "sections": [_drill_section(qs) for qs in rows],
+            "months": period.months_served(psm.tanggal_bergabung, today)
+            if definition.cara_hitung == "frekuensi"
+            else None,
         },
     )
 

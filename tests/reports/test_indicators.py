@@ -82,7 +82,8 @@ def _values(world, psm):
 
 def test_each_computed_indicator_matches_the_hand_count(world):
     a = _values(world, world["a"])
-    assert a["frekuensi"] == Decimal("0.42")  # (3 activities + 2 cases) / 12 months
+    # (3 activities + 2 cases) / 11 months: January to November, the month of TODAY.
+    assert a["frekuensi"] == Decimal("0.45")
     assert a["jam_kegiatan"] == Decimal("6.5")  # 2 + 1.5 + 3
     assert a["asesmen_diajukan"] == 2  # the draft does not count
     assert a["asesmen_diverifikasi"] == 1
@@ -109,10 +110,10 @@ def test_scores_weight_targets_rubric_and_rank(world, staff):
         Psm.objects.filter(pk__in=[world["a"].pk, world["b"].pk]), 2026, today=TODAY
     )
     a, b = ranked
-    # (10*100 + 10*100 + 20*10.5 + 15*6.5 + 15*8.33 + 15*5 + 10*10 + 5*8.5) / 100 = 26.5
-    assert a.psm == world["a"] and a.skor_indikator == Decimal("26.5")
+    # (10*100 + 10*100 + 20*11.25 + 15*6.5 + 15*8.33 + 15*5 + 10*10 + 5*8.5) / 100 = 26.65
+    assert a.psm == world["a"] and a.skor_indikator == Decimal("26.6")
     assert a.evaluasi.skor_rubrik == 80.0  # mean mark 4 of 5
-    assert a.skor_gabungan == Decimal("47.9")  # 0.6 * 26.5 + 0.4 * 80
+    assert a.skor_gabungan == Decimal("48.0")  # 0.6 * 26.6 + 0.4 * 80
     assert b.skor_indikator == Decimal("2.0") and b.skor_gabungan == Decimal("2.0")  # 1/5 years
     assert [a.peringkat, b.peringkat] == [1, 2]
     assert b.tidak_aktif and not a.tidak_aktif
@@ -127,11 +128,38 @@ def test_inactive_is_active_psm_without_recent_work(world):
     assert world["a"] in set(indicators.inactive_psm(Psm.objects.all(), later))
 
 
+def test_frequency_divides_by_the_months_a_psm_has_served_in_the_year(world):
+    """Not by twelve: in May a year has had five months, and a PSM who joined in October has
+    had three of them by December."""
+    from registry.models import Psm
+
+    late = PsmFactory(status="aktif", tanggal_bergabung=dt.date(2026, 10, 20))
+    for tanggal in (dt.date(2026, 10, 25), dt.date(2026, 11, 2), dt.date(2026, 12, 1)):
+        KegiatanFactory(psm=late, tanggal=tanggal, status=StatusKegiatan.DICATAT)
+    qs = Psm.objects.filter(pk__in=[late.pk, world["a"].pk])
+    in_december = indicators.frekuensi(qs, indicators.Period.year(2026), dt.date(2026, 12, 5))
+    assert in_december[late.pk] == Decimal("1.00")  # 3 / (October, November, December)
+    assert in_december[world["a"].pk] == Decimal("0.42")  # 5 / 12
+    year = indicators.Period.year(2026)
+    assert year.months_served(dt.date(2020, 1, 6), dt.date(2026, 5, 31)) == 5
+    assert year.months_served(None, dt.date(2027, 2, 1)) == 12
+    assert year.months_served(dt.date(2026, 12, 30), dt.date(2026, 12, 31)) == 1
+    a_last_year = indicators.frekuensi(qs, indicators.Period.year(2025), TODAY)
+    assert a_last_year[world["a"].pk] == Decimal("0.08")  # 1 activity / 12 months of 2025
+
+
 def test_drill_down_rows_add_up_to_the_figure(world):
     period = indicators.Period.year(2026)
-    assert indicators.rows_for("jam_kegiatan", world["a"], period).count() == 3
-    assert indicators.rows_for("asesmen_diajukan", world["a"], period).count() == 2
-    assert indicators.rows_for("rujukan_diterima", world["a"], period).count() == 1
+
+    def counted(cara_hitung):
+        return [qs.count() for qs in indicators.rows_for(cara_hitung, world["a"], period)]
+
+    assert counted("jam_kegiatan") == [3]
+    assert counted("asesmen_diajukan") == [2]
+    assert counted("rujukan_diterima") == [1]
+    assert counted("frekuensi") == [3, 2]  # the figure adds activities and cases
+    assert counted("warga_dibantu") == [3, 2]
+    assert counted("masa_bakti") == []  # from the profile, not from records
 
 
 def test_a_new_indicator_version_applies_from_its_date(world):
@@ -241,7 +269,7 @@ def test_a_case_closed_as_a_duplicate_counts_as_verified_for_no_one(world, staff
         status=StatusAsesmen.DITUTUP, alasan_tutup="ditangani"
     )
     assert _values(world, world["a"])["asesmen_diverifikasi"] == 1  # closed after verification
-    drill = indicators.rows_for("asesmen_diverifikasi", world["a"], indicators.Period.year(2026))
+    [drill] = indicators.rows_for("asesmen_diverifikasi", world["a"], indicators.Period.year(2026))
     assert list(drill.values_list("pk", flat=True)) == [handled.pk]
 
 

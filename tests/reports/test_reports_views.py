@@ -5,6 +5,7 @@ real worker process (its parts laid out on two processes)."""
 import datetime as dt
 import io
 import subprocess
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
@@ -128,7 +129,8 @@ def test_dashboard_query_count_does_not_grow_with_data(
 def test_ranking_query_count_is_constant(client, supervisor, data, django_assert_num_queries):
     client.force_login(supervisor)
     client.get(reverse("reports:ranking"))
-    with django_assert_num_queries(21) as first:  # 20, and the count of PSM to rank
+    # 21, and the count of PSM to rank (one of them: when each PSM joined, for PR-01's months)
+    with django_assert_num_queries(22) as first:
         client.get(reverse("reports:ranking"), {"tahun": YEAR})
     for i in range(4):
         KegiatanFactory(psm=PsmFactory(nama=f"Baru {i}", status="aktif"))
@@ -182,7 +184,8 @@ def test_drill_down_lists_the_counted_rows(client, supervisor, data):
     psm = data["selatan"][0]
     client.force_login(supervisor)
     page = client.get(reverse("reports:indicator-rows", args=[psm.pk, YEAR, "PR-02"]))
-    assert len(page.context["rows"]) == 1 and page.context["value"] == 2
+    [activities] = page.context["sections"]
+    assert len(activities["rows"]) == 1 and page.context["value"] == 2
     assert (
         client.get(reverse("reports:indicator-rows", args=[psm.pk, YEAR, "XX-99"])).status_code
         == 404
@@ -192,6 +195,16 @@ def test_drill_down_lists_the_counted_rows(client, supervisor, data):
         client.get(reverse("reports:indicator-rows", args=[outsider.pk, YEAR, "PR-02"])).status_code
         == 404
     )
+    # PR-01 counts activities and cases per month served: the drill-down lists both and says
+    # what it divides by (PSM Selatan 0 has one of each).
+    page = client.get(reverse("reports:indicator-rows", args=[psm.pk, YEAR, "PR-01"]))
+    assert [(s["model"], s["count"]) for s in page.context["sections"]] == [
+        ("kegiatan", 1),
+        ("asesmen", 1),
+    ]
+    months = page.context["months"]
+    assert page.context["value"] == round(Decimal(2) / months, 2)
+    assert f"dibagi {months} bulan masa tugas pada {YEAR}" in page.content.decode()
     # A passed Bimtek reads as what it is, not "PsmBimtek object (7)".
     from tests.factories import BimtekFactory
 
