@@ -1,5 +1,7 @@
 """Loaders for PPKS cases and subjects. A PSM sees only the cases they created; everyone else only
-their region (the subject's desa of domicile). Outside that: 404, as if the case did not exist.
+their region (the subject's desa of domicile), and there not a PSM's draft: until the PSM submits
+it, it is their unfinished notes (an office draft, of a case the office itself records, is the
+office's). Outside that: 404, as if the case did not exist.
 
 Cases touching specific personal data (UU 27/2022 Pasal 4: health, children, criminal records,
 finances) show their details only to roles holding ``ppks.view_sensitive`` and to the PSM who
@@ -10,7 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404
 
-from assessments.models import Asesmen, Sensitivitas, Subjek
+from assessments.models import Asesmen, Sensitivitas, StatusAsesmen, Subjek
 from psm_portal import audit
 from psm_portal.access import Perm, has_permission, region_q
 from psm_portal.models import Role
@@ -23,7 +25,9 @@ def cases_visible_to(user):
         return Asesmen.objects.none()
     if user.role == Role.PSM:
         return Asesmen.objects.filter(psm_id=user.psm_id) if user.psm_id else Asesmen.objects.none()
-    return Asesmen.objects.filter(region_q(user, "desa__kode"))
+    return Asesmen.objects.filter(region_q(user, "desa__kode")).exclude(
+        status=StatusAsesmen.DRAF, psm__isnull=False
+    )
 
 
 def referrals_visible_to(user) -> Q:

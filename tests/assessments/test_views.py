@@ -435,13 +435,30 @@ def test_return_with_field_comments_reaches_the_psm_and_resubmission_shows_the_d
 
 
 def test_staff_cannot_edit_a_psm_case(client, people):
-    case = make_case(people["psm_a"], submit=False)
+    case = make_case(people["psm_a"])
     response = _client(client, people["staf"]).post(
         reverse("assessments:case-update", args=[case.pk]), _form()
     )
-    assert response.status_code == 302
+    assert response.status_code == 302  # back to the case page: the author edits it
     case.refresh_from_db()
     assert case.masalah != "Hidup sendiri tanpa penghasilan."
+
+
+def test_a_psm_draft_is_theirs_until_submitted(client, people):
+    """The office sees a PSM's case once it is submitted: not in its list, its exports or at its
+    address before. An office draft (a case the office records itself) is the office's."""
+    draft = make_case(people["psm_a"], submit=False, subject={"nama": "Belum Dikirim"})
+    office_draft = make_case(people["staf"], submit=False, subject={"nama": "Draf Kantor"})
+    staff = _client(client, people["staf"])
+    listing = staff.get(reverse("assessments:case-list")).content.decode()
+    assert "Belum Dikirim" not in listing and "Draf Kantor" in listing
+    assert staff.get(reverse("assessments:case-detail", args=[draft.pk])).status_code == 404
+    assert staff.get(reverse("assessments:case-detail", args=[office_draft.pk])).status_code == 200
+    mine = _client(client, people["psm_a"]).get(reverse("assessments:case-list"))
+    assert "Belum Dikirim" in mine.content.decode()
+    services.assessment_transition(asesmen=draft, ke=S.DIAJUKAN, by=people["psm_a"])
+    staff = _client(client, people["staf"])
+    assert staff.get(reverse("assessments:case-detail", args=[draft.pk])).status_code == 200
 
 
 def test_a_stale_review_is_refused_with_who_acted(client, people):

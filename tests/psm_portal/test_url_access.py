@@ -140,15 +140,8 @@ EXPECTED: dict[str, dict[str, int | str]] = {
     "assessments:device-sync": {ANON: LOGIN, **_all(200)},  # each account reports its own phone
     "assessments:device-sync-list": _staff_only(200),
     "assessments:case-detail": {ANON: LOGIN, **_all(200)},
-    # A draft: its author edits it; staff are sent back to the case page (not the author).
-    "assessments:case-update": {
-        ANON: LOGIN,
-        Role.ADMIN: 302,
-        Role.STAF: 302,
-        Role.SUPERVISOR: 403,
-        Role.VERIFIKATOR: 403,
-        Role.PSM: 200,
-    },
+    # A PSM's draft: its author edits it; to everyone else it does not exist until submitted.
+    "assessments:case-update": {ANON: LOGIN, **_all(404), Role.PSM: 200},
     "assessments:case-review": {ANON: LOGIN, **_all(405)},
     "assessments:case-visit": {ANON: LOGIN, **_all(405)},
     "assessments:case-photo": {ANON: LOGIN, **_all(200)},
