@@ -73,9 +73,10 @@ class CoverageReport(OfficialDocument):
         # province's rows are kab/kota, whose detail would be kecamatan under a desa heading).
         kecamatan_rows = all(row.wilayah.tingkat == 3 for row in top["rows"])
         if not top["desa_level"] and kecamatan_rows and len(top["rows"]) <= MAX_KECAMATAN_DETAIL:
-            for row in top["rows"]:
-                detail = registry_selectors.coverage(self.user, row.wilayah.kode)
-                sections.append({"wilayah": row.wilayah, "rows": detail["rows"]})
+            detail = registry_selectors.desa_coverage([row.wilayah for row in top["rows"]])
+            sections = [
+                {"wilayah": row.wilayah, "rows": detail[row.wilayah.kode]} for row in top["rows"]
+            ]
         rows = top["rows"]
         totals = {
             "desa_total": sum(r.desa_total for r in rows),

@@ -3,6 +3,7 @@ import subprocess
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from psm_portal.models import Role
@@ -127,3 +128,30 @@ def test_a_provinces_coverage_report_has_no_kecamatan_sections_of_kab_kota(offic
         make_user(Role.STAF, scope=["33.71"], username="staf-cakupan"), today=TODAY
     )
     assert kota.context()["sections"]  # a kab/kota's kecamatan still get theirs
+
+
+def test_the_desa_tables_equal_each_kecamatans_own_coverage_in_a_fixed_number_of_queries(
+    users, office, people, django_assert_num_queries
+):
+    """The detail tables are read for all kecamatan at once: two kecamatan cost the queries
+    three do (they were four queries more per kecamatan), and each table is the one the
+    coverage page shows for its kecamatan."""
+    from registry import selectors as registry_selectors
+    from tests.factories import make_user
+
+    staf = users[Role.STAF]
+    context = CoverageReport(staf, today=TODAY).context()
+    assert len(context["sections"]) == 3
+    for section in context["sections"]:
+        own = registry_selectors.coverage(staf, section["wilayah"].kode)
+        assert section["rows"] == own["rows"]
+    assert sum(r.psm_aktif for s in context["sections"] for r in s["rows"]) == sum(
+        r.psm_aktif for r in context["rows"]
+    )
+    three = make_user(Role.STAF, scope=["33.71.01", "33.71.02", "33.71.03"], username="tiga")
+    two = make_user(Role.STAF, scope=["33.71.01", "33.71.02"], username="dua")
+    with CaptureQueriesContext(connection) as three_queries:
+        assert len(CoverageReport(three, today=TODAY).context()["sections"]) == 3
+    assert len(three_queries) == 7
+    with django_assert_num_queries(len(three_queries)):
+        assert len(CoverageReport(two, today=TODAY).context()["sections"]) == 2
