@@ -70,6 +70,18 @@ class QuotaForm(forms.Form):
         ).order_by("nama", "kode")
 
 
+class CabutSertifikatForm(forms.Form):
+    alasan = forms.CharField(
+        label=_("Alasan pencabutan"),
+        min_length=10,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "Dicatat di jejak audit bersama nama Anda. Contoh: data kehadiran ternyata dipalsukan."
+        ),
+    )
+
+
 def roster_form_class(enrolments):
     """One radio group per participant: present, late, excused or absent."""
     fields = {

@@ -568,8 +568,15 @@ def event_complete(*, event: BimtekEvent, by, today: dt.date) -> dict:
 
 @transaction.atomic
 def certificate_revoke(*, enrolment: Peserta, reason: str, by) -> Peserta:
+    """Withdraw a certificate, for a reason the audit keeps. Once: the row is locked, so a
+    second revocation (two tabs, a double tap) is refused instead of recorded twice."""
+    enrolment = Peserta.objects.select_for_update().select_related("psm").get(pk=enrolment.pk)
     if not enrolment.nomor_sertifikat:
         raise ValidationError(_("Peserta ini tidak memiliki sertifikat."))
+    if enrolment.sertifikat_dicabut:
+        raise ValidationError(_("Sertifikat ini sudah dicabut."))
+    if not reason.strip():
+        raise ValidationError(_("Tuliskan alasan pencabutan."))
     enrolment.sertifikat_dicabut = True
     enrolment.save(update_fields=["sertifikat_dicabut", "updated_at"])
     audit.record(by=by, action="certificate.revoke", target=enrolment, reason=reason)

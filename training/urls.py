@@ -23,6 +23,11 @@ urlpatterns = [
     path("<int:pk>/sertifikat/", views.certificates_bundle, name="certificates-bundle"),
     path("peserta/<int:pk>/batal/", views.enrolment_cancel, name="enrolment-cancel"),
     path("peserta/<int:pk>/sertifikat.pdf", views.certificate_pdf, name="certificate"),
+    path(
+        "peserta/<int:pk>/cabut-sertifikat/",
+        views.certificate_revoke,
+        name="certificate-revoke",
+    ),
     path("sertifikat/<slug:kode>/", views.certificate_verify, name="certificate-verify"),
     path("presensi/<slug:token>/", views.checkin, name="checkin"),
     path("riwayat/<int:psm_pk>/", views.psm_history, name="psm-history"),

@@ -440,6 +440,33 @@ def certificate_pdf(request, pk):
     return response
 
 
+@require_http_methods(["GET", "POST"])
+def certificate_revoke(request, pk):
+    """The office withdraws a certificate (forged attendance, a wrong person), with a reason."""
+    require(request.user, Perm.TRAINING_MANAGE)
+    enrolment = get_enrolment_for_user(request.user, pk)
+    if enrolment.status != StatusPeserta.LULUS or not enrolment.nomor_sertifikat:
+        raise Http404
+    form = forms.CabutSertifikatForm(request.POST or None)
+    if request.method == "POST" and not enrolment.sertifikat_dicabut and form.is_valid():
+        try:
+            services.certificate_revoke(
+                enrolment=enrolment, reason=form.cleaned_data["alasan"], by=request.user
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(
+                request,
+                _("Sertifikat %(nomor)s atas nama %(nama)s dicabut.")
+                % {"nomor": enrolment.nomor_sertifikat, "nama": enrolment.psm.nama},
+            )
+            return redirect("training:event-detail", pk=enrolment.event_id)
+    return render(
+        request, "training/certificate_revoke.html", {"enrolment": enrolment, "form": form}
+    )
+
+
 @require_POST
 def certificates_bundle(request, pk):
     """All valid certificates of the event in one PDF, built in the background."""

@@ -119,6 +119,7 @@ EXPECTED: dict[str, dict[str, int | str]] = {
     "training:enrolment-cancel": {ANON: LOGIN, **_all(405)},
     "training:certificate": {**_staff_only(200), Role.PSM: 200},  # the PSM's own certificate
     "training:certificate-verify": {ANON: 200, **_all(200)},
+    "training:certificate-revoke": _staff_only(200),
     "training:checkin": {ANON: LOGIN, **_all(404), Role.PSM: 200},  # only a PSM checks in
     "training:psm-history": {ANON: LOGIN, **_all(200)},
     "training:participants": _staff_only(200),
@@ -209,7 +210,11 @@ def _training_samples(name, psm):
     enrolment = Peserta.objects.create(
         event=event, psm=psm, status="lulus", nomor_sertifikat=f"SRT/TEST/{event.pk}"
     )
-    per_enrolment = name in ("training:enrolment-cancel", "training:certificate")
+    per_enrolment = name in (
+        "training:enrolment-cancel",
+        "training:certificate",
+        "training:certificate-revoke",
+    )
     return {
         "pk": enrolment.pk if per_enrolment else event.pk,
         "day_pk": day.pk,

@@ -451,3 +451,23 @@ def test_event_status_transitions(staff, running_event):
     services.event_set_status(event=running_event, status=StatusEvent.BATAL, by=staff)
     with pytest.raises(ValidationError):
         services.event_set_status(event=running_event, status=StatusEvent.BUKA, by=staff)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_certificate_revoked_twice_at_once_is_revoked_once(regions):
+    """Two tabs, or a double tap: one revocation, one audit event, one withdrawal from the
+    registry; the other is told it is already revoked."""
+    event = EventFactory(status=StatusEvent.SELESAI)
+    psm = PsmFactory()
+    enrolment = Peserta.objects.create(
+        event=event, psm=psm, status=StatusPeserta.LULUS, nomor_sertifikat="SRT/UJI/1"
+    )
+    BimtekFactory(psm=psm, nomor_sertifikat="SRT/UJI/1")
+    done, refused = at_once(
+        lambda: services.certificate_revoke(enrolment=enrolment, reason="data palsu", by=None),
+        [(), ()],
+    )
+    assert len(done) == 1
+    assert [exc.messages for exc in refused] == [["Sertifikat ini sudah dicabut."]]
+    assert AuditEvent.objects.filter(action="certificate.revoke").count() == 1
+    assert not PsmBimtek.objects.filter(psm=psm).exists()

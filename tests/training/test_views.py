@@ -310,7 +310,24 @@ def test_certificate_pdf_and_public_verification(client, staff, event, office, t
     assert verify.status_code == 200 and "Sah" in body and enrolment.psm.nama in body
     assert enrolment.psm.nik not in body and enrolment.psm.alamat_ktp not in body
     assert PsmBimtek.objects.filter(nomor_sertifikat=enrolment.nomor_sertifikat).exists()
-    services.certificate_revoke(enrolment=enrolment, reason="data palsu", by=staff)
+    # The office revokes it from the event page, with a reason the audit keeps.
+    client.force_login(staff)
+    revoke = reverse("training:certificate-revoke", args=[enrolment.pk])
+    assert revoke in client.get(reverse("training:event-detail", args=[event.pk])).content.decode()
+    short = client.post(revoke, {"alasan": "palsu"})
+    assert short.status_code == 200 and "karakter" in str(short.context["form"].errors["alasan"])
+    assert "\npalsu</textarea>" in short.content.decode()  # what was typed is kept
+    assert not AuditEvent.objects.filter(action="certificate.revoke").exists()
+    done = client.post(revoke, {"alasan": "Daftar hadir ternyata dipalsukan."})
+    assert done.status_code == 302 and done["Location"] == reverse(
+        "training:event-detail", args=[event.pk]
+    )
+    again = client.post(revoke, {"alasan": "Daftar hadir ternyata dipalsukan."})
+    assert "Sertifikat ini sudah dicabut." in again.content.decode()
+    [event_revoked] = AuditEvent.objects.filter(action="certificate.revoke")
+    assert event_revoked.reason == "Daftar hadir ternyata dipalsukan."
+    assert event_revoked.actor_id == staff.pk
+    client.logout()
     assert (
         "Dicabut"
         in client.get(
