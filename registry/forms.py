@@ -150,6 +150,14 @@ class PsmForm(forms.ModelForm):
         self.warnings: list[str] = []
         desa_qs = desa_qs if desa_qs is not None else Wilayah.objects.none()
         scope_desa_fields(self, ("desa_ktp", "desa_domisili", "desa_tugas"), desa_qs)
+        # A PSM's KTP or home desa may lie outside the editor's region (a PSM moved here from
+        # another kab/kota): it stays a valid choice, or no other field of theirs could be saved.
+        # The duty desa is what puts the PSM in a region, and stays within the editor's.
+        for name in ("desa_ktp", "desa_domisili"):
+            current = getattr(self.instance, f"{name}_id", None)
+            if current:
+                field = self.fields[name]
+                field.queryset = field.queryset | Wilayah.objects.filter(pk=current)
         self.fields["spesialisasi"].queryset = Spesialisasi.objects.order_by("nama", "pk")
         self.fields["foto"].help_text = _("JPG atau PNG, paling besar 5 MB.")
 

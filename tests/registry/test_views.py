@@ -693,3 +693,28 @@ def _register_like() -> dict:
         "desa_tugas": desa,
         "bisa_baca_tulis": True,
     }
+
+
+def test_a_psm_whose_ktp_desa_is_outside_the_editors_region_can_still_be_edited(staff_client):
+    """A PSM who moved here from Kab. Wonogiri keeps their KTP desa there until they change their
+    KTP: a kab/kota office's edit of their phone number is saved with it (it was refused as a
+    choice outside the region), while a new desa outside the region is still refused."""
+    psm = PsmFactory(status="calon", desa_kode=DESA)
+    Psm.objects.filter(pk=psm.pk).update(desa_ktp_id="33.12.01.2001", desa_domisili_id=None)
+    url = reverse("registry:psm-update", args=[psm.pk])
+    form = staff_client.get(url).context["form"]
+    data = {
+        **_form_data(nik=psm.nik, desa_ktp="33.12.01.2001", telepon="081234567890"),
+        "tanggal_lahir": psm.tanggal_lahir.isoformat(),
+        "jenis_kelamin": psm.jenis_kelamin,
+    }
+    assert form.fields["desa_ktp"].queryset.filter(pk="33.12.01.2001").exists()
+    response = staff_client.post(url, data)
+    assert response.status_code == 302
+    psm.refresh_from_db()
+    assert psm.telepon == "081234567890" and psm.desa_ktp_id == "33.12.01.2001"
+    elsewhere = staff_client.post(url, {**data, "desa_domisili": "33.12.01.2001", "desa_ktp": DESA})
+    assert elsewhere.status_code == 200
+    assert "desa_domisili" in elsewhere.context["form"].errors
+    refused_duty = staff_client.post(url, {**data, "desa_tugas": "33.12.01.2001"})
+    assert "desa_tugas" in refused_duty.context["form"].errors
