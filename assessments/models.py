@@ -290,6 +290,13 @@ class AlasanTutup(models.TextChoices):
     DUPLIKAT = "duplikat", _("Duplikat")
 
 
+# The cases counted as submitted in figures and recaps: not a draft, and not one closed as a
+# duplicate (its person is counted on the case it repeats; counted twice before).
+SUBMITTED = ~Q(status=StatusAsesmen.DRAF) & ~Q(
+    status=StatusAsesmen.DITUTUP, alasan_tutup=AlasanTutup.DUPLIKAT
+)
+
+
 # Documents a household may hold (Form P1 / DTKS indicators), and the aid it may already receive.
 DOKUMEN = [
     ("ktp", _("KTP")),

@@ -8,6 +8,7 @@ from django.utils import timezone
 from assessments.access import cases_visible_to, referrals_visible_to
 from assessments.models import (
     RUJUKAN_TERBUKA,
+    SUBMITTED,
     Asesmen,
     Rujukan,
     StatusAsesmen,
@@ -119,14 +120,14 @@ def my_cases(user):
 
 def filtered_cases(user, *, status="", kecamatan="", tahun=None):
     """The cases ``user`` sees, narrowed as the case list's filters say (its downloads use the
-    same). ``tahun``: cases submitted (not drafts) with an assessment date in that year, the
-    cases the dashboard counts as "asesmen PPKS diajukan" for it."""
+    same). ``tahun``: cases counted as submitted (``SUBMITTED``) with an assessment date in that
+    year, the cases the dashboard counts as "asesmen PPKS diajukan" for it."""
     cases = cases_visible_to(user)
     if status:
         cases = cases.filter(status=status)
     if tahun:
-        cases = cases.exclude(status=S.DRAF).filter(
-            tanggal__gte=dt.date(tahun, 1, 1), tanggal__lte=dt.date(tahun, 12, 31)
+        cases = cases.filter(
+            SUBMITTED, tanggal__gte=dt.date(tahun, 1, 1), tanggal__lte=dt.date(tahun, 12, 31)
         )
     if kecamatan:
         cases = cases.filter(desa__induk_id=kecamatan)

@@ -18,14 +18,20 @@ from decimal import Decimal
 from django.conf import settings
 from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 
-from assessments.models import AlasanTutup, Asesmen, Rujukan, StatusAsesmen, StatusRujukan
+from assessments.models import (
+    SUBMITTED,
+    AlasanTutup,
+    Asesmen,
+    Rujukan,
+    StatusAsesmen,
+    StatusRujukan,
+)
 from registry.models import Kegiatan, Psm, PsmBimtek, StatusKegiatan, StatusPsm
 from reports.models import Evaluasi, Indikator, KategoriIndikator, TingkatIndikator
 
 # Indicators count 60%, the supervisor's rubric 40% (with no evaluation yet: indicators alone).
 COMBINED_WEIGHTS = (Decimal("0.6"), Decimal("0.4"))
 
-SUBMITTED = [s for s in StatusAsesmen.values if s != StatusAsesmen.DRAF]
 # Verified by the office: verified, referred, or closed after that. A case closed as a duplicate
 # counts for no one: from "diajukan" nobody verified it, and after verification the case it
 # repeats is the one that counts.

@@ -10,13 +10,13 @@ from django.db.models.functions import ExtractMonth, Substr
 from django.utils import timezone
 
 from assessments.access import cases_visible_to
-from assessments.models import Asesmen, KategoriPpks, StatusAsesmen
+from assessments.models import SUBMITTED, Asesmen, KategoriPpks, StatusAsesmen
 from assessments.selectors import queue_statuses, stalled_referrals
 from psm_portal.access import region_q
 from registry.access import psm_visible_to
 from registry.models import Kegiatan, Psm, StatusPsm, Wilayah
 from reports import indicators
-from reports.indicators import SUBMITTED, Period
+from reports.indicators import Period
 from reports.models import TingkatIndikator
 
 QUEUE_AGE_BUCKETS = [(0, 7), (8, 14), (15, 30), (31, None)]
@@ -54,7 +54,7 @@ def dashboard(user, *, tahun: int, kecamatan: str = "", today: dt.date) -> dict:
     desa = desa_for(user, kecamatan)
     by_status = dict(psms.values_list("status").annotate(n=Count("pk")).order_by())
     cases = cases_for(user, kecamatan).filter(
-        status__in=SUBMITTED, tanggal__gte=period.mulai, tanggal__lte=period.sampai
+        SUBMITTED, tanggal__gte=period.mulai, tanggal__lte=period.sampai
     )
     per_month = dict(
         cases.annotate(m=ExtractMonth("tanggal"))
@@ -189,7 +189,7 @@ def ppks_recap(user, *, tahun: int, kecamatan: str = "") -> dict:
     """Submitted assessments per PPKS category (primary) and per desa/kelurahan in one year."""
     period = Period.year(tahun)
     cases = cases_for(user, kecamatan).filter(
-        status__in=SUBMITTED, tanggal__gte=period.mulai, tanggal__lte=period.sampai
+        SUBMITTED, tanggal__gte=period.mulai, tanggal__lte=period.sampai
     )
     per_category = dict(cases.values_list("kategori_utama_id").annotate(n=Count("pk")).order_by())
     categories = [

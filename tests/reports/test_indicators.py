@@ -254,16 +254,22 @@ def test_dashboard_and_recaps_equal_independent_sql_counts(world, staff):
     assert recap["total_verified"] == 1
 
 
-def test_a_case_closed_as_a_duplicate_counts_as_verified_for_no_one(world, staff):
-    """Closing from "diajukan" is allowed only for a duplicate, which nobody verified."""
+def test_a_case_closed_as_a_duplicate_counts_for_no_one(world, staff):
+    """Closing from "diajukan" is allowed only for a duplicate, which nobody verified; nor is it
+    counted as submitted (its person is counted on the case it repeats)."""
     from assessments.models import Asesmen
 
+    before = selectors.ppks_recap(staff, tahun=2026)
     second = Asesmen.objects.get(subjek__nama="Pak Darmo")
     case_services.assessment_transition(
         asesmen=second, ke=StatusAsesmen.DITUTUP, by=staff, alasan_tutup="duplikat"
     )
-    assert _values(world, world["a"])["asesmen_diverifikasi"] == 1
-    assert selectors.ppks_recap(staff, tahun=2026)["total_verified"] == 1
+    values = _values(world, world["a"])
+    assert values["asesmen_diverifikasi"] == 1
+    assert values["asesmen_diajukan"] == 1 and values["warga_dibantu"] == 16
+    recap = selectors.ppks_recap(staff, tahun=2026)
+    assert recap["total_verified"] == 1
+    assert recap["total"] == before["total"] - 1
     handled = Asesmen.objects.get(subjek__nama="Mbah Sarinah")  # verified, then referred
     Asesmen.objects.filter(pk=handled.pk).update(
         status=StatusAsesmen.DITUTUP, alasan_tutup="ditangani"

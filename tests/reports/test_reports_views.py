@@ -68,14 +68,26 @@ def test_dashboard_filters_by_kecamatan_and_links_figures_to_rows(
 
 
 def test_the_submitted_cases_figure_opens_the_cases_it_counts(client, supervisor, data):
-    """The figure counts submitted cases dated in the year: its link lists those, not drafts nor
-    other years' cases."""
+    """The figure counts submitted cases dated in the year: its link lists those, not drafts,
+    not a case closed as a duplicate (its person is counted on the case it repeats), nor other
+    years' cases."""
     from django.contrib.auth import get_user_model
+
+    from assessments import services as case_services
+    from assessments.models import StatusAsesmen
 
     author = get_user_model().objects.get(username="psm-a")
     last_year = dt.date(YEAR - 1, 6, 1)
     old = make_case(author, tanggal=last_year, persetujuan_pada=last_year, subject={"nama": "Lama"})
     draft = make_case(author, submit=False, tanggal=timezone.localdate(), subject={"nama": "Draf"})
+    today = timezone.localdate()
+    again = make_case(author, tanggal=today, persetujuan_pada=today, subject={"nama": "Dua Kali"})
+    case_services.assessment_transition(
+        asesmen=again,
+        ke=StatusAsesmen.DITUTUP,
+        by=make_user(Role.STAF, scope=["33.71"], username="staf-duplikat"),
+        alasan_tutup="duplikat",
+    )
     client.force_login(supervisor)
     body = client.get(reverse("reports:dashboard"), {"tahun": YEAR}).content.decode()
     link = f"{reverse('assessments:case-list')}?kecamatan=&amp;tahun={YEAR}"
@@ -83,10 +95,11 @@ def test_the_submitted_cases_figure_opens_the_cases_it_counts(client, supervisor
     listed = client.get(link.replace("&amp;", "&"))
     assert listed.context["page"].paginator.count == 1
     shown = {c.pk for c in listed.context["page"]}
-    assert old.pk not in shown and draft.pk not in shown
+    assert old.pk not in shown and draft.pk not in shown and again.pk not in shown
     assert f'<option value="{YEAR}" selected>{YEAR}</option>' in listed.content.decode()
-    every_year = client.get(reverse("assessments:case-list"))
-    assert {old.pk, draft.pk} <= {c.pk for c in every_year.context["page"]}
+    every_year = {c.pk for c in client.get(reverse("assessments:case-list")).context["page"]}
+    assert {old.pk, again.pk} <= every_year  # the list itself shows them all ...
+    assert draft.pk not in every_year  # ... but a PSM's draft, which is theirs until submitted
     for odd in ("1899", "abc", "99999", "²⁰²⁶"):
         answer = client.get(reverse("assessments:case-list"), {"tahun": odd})
         assert answer.status_code == 200 and answer.context["tahun"] is None
