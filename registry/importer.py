@@ -30,6 +30,7 @@ from registry import services
 from registry.access import psm_visible_to, regions_in_scope
 from registry.forms import PsmForm
 from registry.models import ImportBatch, Psm, StatusImpor, Wilayah
+from registry.nik import clean_nik
 from registry.text import normalise_for_search
 
 MAX_ROWS = 20_000
@@ -199,6 +200,19 @@ def _read_xlsx(data: bytes) -> ParsedFile:
                     _("Berkas terlalu panjang: paling banyak %(n)s baris.")
                     % {"n": f"{MAX_ROWS:,}".replace(",", ".")}
                 )
+        # Offices often keep one sheet per kecamatan: rows on a second roster sheet would be
+        # left out without a word. (A sheet of instructions, without the roster's columns, is
+        # no roster.)
+        others = [sheet.title for sheet in workbook.worksheets[1:] if _is_roster(sheet)]
+        if others:
+            raise ImportFileError(
+                _(
+                    "Berkas ini berisi lebih dari satu lembar daftar PSM (juga: %(names)s), "
+                    "padahal hanya lembar pertama yang dibaca. Pindahkan semua baris ke lembar "
+                    "pertama, atau unggah tiap lembar sebagai berkas sendiri."
+                )
+                % {"names": ", ".join(others)}
+            )
     except ImportFileError:
         raise
     except Exception as exc:  # noqa: BLE001  (XML, zip and value errors alike)
@@ -206,6 +220,17 @@ def _read_xlsx(data: bytes) -> ParsedFile:
     finally:
         workbook.close()
     return _split_header(rows)
+
+
+def _is_roster(sheet) -> bool:
+    """Whether one of a sheet's first rows names every column a roster needs."""
+    for values in sheet.iter_rows(max_row=HEADER_SEARCH_ROWS, values_only=True):
+        try:
+            map_columns(["" if v is None else str(v) for v in values])
+        except ImportFileError:
+            continue
+        return True
+    return False
 
 
 def _read_csv(data: bytes) -> ParsedFile:
@@ -337,7 +362,9 @@ def parse_nik(value) -> tuple[str, str | None, str | None]:
         if digits < 16 or number != number.to_integral_value():
             return "", lost % {"v": text}, None
         return str(int(number)), None, _("NIK ditulis dalam notasi ilmiah; periksa digitnya.")
-    return text, None, None
+    # "3371 0155 0895 0001" as typed from a KTP photocopy: matched against the registry, and
+    # against the file's other rows, as the 16 digits it is stored as.
+    return clean_nik(text), None, None
 
 
 # Excel serial days below this are dates before 1906: in a roster, a year typed as a number
@@ -355,6 +382,8 @@ def parse_date(value, *, today: dt.date | None = None) -> tuple[dt.date | None, 
     if isinstance(value, dt.date):
         return value, None
     if isinstance(value, int | float) and not isinstance(value, bool):
+        if not math.isfinite(value):  # openpyxl reads <v>1E400</v> as inf
+            return None, _("'%(v)s' bukan tanggal.") % {"v": value}
         if value == int(value) and 1900 <= value <= 2100:
             return None, _year_only(int(value))
         if _FIRST_SERIAL_DAY <= value < 80000:  # an Excel serial day number
@@ -651,6 +680,17 @@ def cancel_batch(*, batch: ImportBatch, by) -> None:
     batch.baris = []
     batch.save(update_fields=["status", "baris", "updated_at"])
     audit.record(by=by, action="import.cancel", target=batch)
+
+
+def prune_abandoned_previews(*, older_than: dt.timedelta, now, dry_run=False) -> int:
+    """Cancel previews nobody saved or cancelled (a closed tab, a failed commit) once they are
+    ``older_than``: their parsed rows hold every NIK and address of the file. Answers how many."""
+    stale = ImportBatch.objects.filter(
+        status=StatusImpor.PRATINJAU, updated_at__lt=now - older_than
+    )
+    if dry_run:
+        return stale.count()
+    return stale.update(status=StatusImpor.BATAL, baris=[], updated_at=now)
 
 
 def _form_factory(matcher: "RegionMatcher", today: dt.date):

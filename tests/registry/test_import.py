@@ -759,3 +759,73 @@ def test_a_cancel_after_the_commit_changes_nothing(staff):
     importer.cancel_batch(batch=batch, by=staff)  # the stale copy still says "pratinjau"
     batch.refresh_from_db()
     assert batch.status == StatusImpor.SELESAI and batch.hasil["baru"] == 1
+
+
+def test_a_nik_typed_with_spaces_or_dots_is_matched_as_its_sixteen_digits(staff, regions):
+    """From a KTP photocopy: "3371 0145 0390 0001". The registered PSM is found (an update, not
+    a new row), the same person twice is caught, and the commit goes through."""
+    psm = PsmFactory(nik="3371014503900001")
+    spaced = update_row(psm)
+    spaced[0] = "3371 0145 0390 0001"
+    twice = roster(1, start=7)[0]
+    dotted = [*twice]
+    dotted[0] = f"{twice[0][:4]}.{twice[0][4:8]}.{twice[0][8:12]}.{twice[0][12:]}"
+    batch = importer.build_preview(
+        data=xlsx([spaced, twice, dotted]), filename="daftar.xlsx", by=staff, today=TODAY
+    )
+    rows = {r["baris"]: r for r in batch.baris}
+    assert rows[2]["aksi"] == "ada" and rows[2]["errors"] == []
+    assert rows[3]["errors"] == []
+    assert any("lebih dari sekali" in e for e in rows[4]["errors"])
+    importer.commit_batch(batch=batch, update_existing=True, by=staff, today=TODAY)
+    psm.refresh_from_db()
+    assert psm.nama.endswith("Baru") and Psm.objects.filter(nik=twice[0]).exists()
+
+
+def test_a_second_roster_sheet_is_named_not_silently_left_out(staff_client, regions):
+    workbook = Workbook()
+    first = workbook.active
+    first.append(HEADER)
+    first.append(roster(1)[0])
+    second = workbook.create_sheet("Magelang Utara")
+    second.append(HEADER)
+    second.append(roster(1, start=2)[0])
+    notes = workbook.create_sheet("Petunjuk")
+    notes.append(["Isi satu baris per PSM; NIK 16 digit."])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    response = upload(staff_client, buffer.getvalue())
+    body = response.content.decode()
+    assert response.status_code == 422 and not ImportBatch.objects.exists()
+    assert "lebih dari satu lembar daftar PSM (juga: Magelang Utara)" in body
+    del workbook["Magelang Utara"]  # a sheet of instructions alone is fine
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    assert upload(staff_client, buffer.getvalue()).status_code == 302
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("-inf")])
+def test_an_infinite_number_in_a_date_column_is_not_a_date(value):
+    assert importer.parse_date(value) == (None, f"'{value}' bukan tanggal.")
+
+
+def test_a_preview_left_unsaved_for_a_day_is_cancelled_with_its_rows(staff, regions):
+    """A closed tab or a failed commit leaves a preview holding every NIK of the file: the daily
+    prune cancels it; a preview of this morning, and a saved batch, are left as they are."""
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    old = importer.build_preview(data=xlsx(roster(2)), filename="a.xlsx", by=staff, today=TODAY)
+    fresh = importer.build_preview(
+        data=xlsx(roster(1, start=5)), filename="b.xlsx", by=staff, today=TODAY
+    )
+    two_days_ago = timezone.now() - dt.timedelta(days=2)
+    ImportBatch.objects.filter(pk=old.pk).update(updated_at=two_days_ago)
+    out = io.StringIO()
+    call_command("prune_import_previews", "--dry-run", stdout=out)
+    assert out.getvalue().startswith("1 pratinjau") and ImportBatch.objects.get(pk=old.pk).baris
+    call_command("prune_import_previews", stdout=io.StringIO())
+    old.refresh_from_db()
+    fresh.refresh_from_db()
+    assert old.status == StatusImpor.BATAL and old.baris == []
+    assert fresh.status == StatusImpor.PRATINJAU and len(fresh.baris) == 1
