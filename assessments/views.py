@@ -393,6 +393,9 @@ def case_detail(request, pk):
         **page,
         "sensitive": sorted(sensitive),
         "details": details,
+        # A category that is itself specific data (ODHA, NAPZA, ABH...) is named only with the
+        # details: to the others, the page says how many such categories there are.
+        "hidden_categories": sum(1 for k in page["categories"] if k.sensitivitas),
         "nik": (
             case.subjek.nik
             if may_see_nik(user, case)

@@ -270,6 +270,8 @@ def test_sensitive_case_views_are_audited_and_hidden_from_supervisors(client, pe
     client.force_login(people["supervisor"])
     body = client.get(url).content.decode()
     assert "Gizi buruk" not in body and "tidak ditampilkan untuk peran Anda" in body
+    # A child's birth date and home are the details' too: the desa is shown, not the street.
+    assert "Februari 2014" not in body and "Jl. Tidar Gg. 3" not in body
     assert AuditEvent.objects.filter(action="asesmen.view_sensitive").count() == 1
     adult = make_case(people["psm_a"], subject={"nama": "Dewasa"})
     client.force_login(people["staf"])
@@ -839,3 +841,17 @@ def test_a_sensitive_category_is_not_shown_beside_a_name_to_who_may_not_see_it(c
         assert "ODHA" in body
     body = _client(client, people["supervisor"]).get(pages[0]).content.decode()
     assert "LUT" in body  # an ordinary category stays readable
+
+
+def test_a_sensitive_category_is_not_named_on_the_case_page_to_who_may_not_see_it(client, people):
+    """The details were hidden from a supervisor, but the category list above them still read
+    "Orang dengan HIV/AIDS (ODHA) · utama": now it counts such categories without naming
+    them, and names the others."""
+    case = make_case(people["psm_a"], kategori=("PPKS-16", "PPKS-08"))
+    url = reverse("assessments:case-detail", args=[case.pk])
+    body = _client(client, people["supervisor"]).get(url).content.decode()
+    assert "ODHA" not in body and "HIV" not in body
+    assert "1 kategori berisi data spesifik" in body
+    assert "(LUT)" in body  # PPKS-08, not specific data, is named
+    body = _client(client, people["staf"]).get(url).content.decode()
+    assert "Orang dengan HIV/AIDS (ODHA)" in body
