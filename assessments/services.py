@@ -13,16 +13,20 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from assessments.access import ADULT_AGE
 from assessments.models import (
     AlasanTutup,
     Asesmen,
     AsesmenFoto,
     AsesmenVersi,
     HubunganKeluarga,
+    JenisAsesmen,
     JenisSubjek,
     KategoriPpks,
+    PemberiPersetujuan,
     Rujukan,
     SinkronPerangkat,
     StatusAsesmen,
@@ -220,6 +224,28 @@ def category_problems(*, subjek: Subjek, kategori, utama, disabilitas, on: dt.da
             % {"a": age}
         )
     return errors, warnings
+
+
+def consent_problems(*, subjek: Subjek, persetujuan_oleh: str, on: dt.date) -> dict:
+    """UU 27/2022 Pasal 25: a child's data is processed with the consent of a parent or guardian
+    (or the person accompanying them), never on the child's own word."""
+    age = subjek.umur(on)
+    if (
+        subjek.jenis == JenisSubjek.ORANG
+        and persetujuan_oleh == PemberiPersetujuan.SUBJEK
+        and age is not None
+        and age < ADULT_AGE
+    ):
+        return {
+            "persetujuan_oleh": [
+                _(
+                    "Subjek berumur %(a)d tahun: persetujuan untuk anak diberikan oleh orang "
+                    "tua, wali atau pendamping, bukan oleh anak sendiri (UU 27/2022 Pasal 25)."
+                )
+                % {"a": age}
+            ]
+        }
+    return {}
 
 
 def _store_photo(case: Asesmen, upload, *, keep_location: bool) -> AsesmenFoto:
@@ -667,14 +693,19 @@ def assessment_transition(
 
 
 def saved_case_problems(case: Asesmen):
-    """(errors, warnings) of a saved case's categories, as the form finds them when it is sent."""
-    return category_problems(
+    """(errors, warnings) of a saved case's categories and consent, as the form finds them when
+    it is sent."""
+    errors, warnings = category_problems(
         subjek=case.subjek,
         kategori=case.kategori.all(),
         utama=case.kategori_utama,
         disabilitas=list(case.disabilitas.all()),
         on=case.tanggal,
     )
+    consent = consent_problems(
+        subjek=case.subjek, persetujuan_oleh=case.persetujuan_oleh, on=case.tanggal
+    )
+    return {**errors, **consent}, warnings
 
 
 def _check_complete(case: Asesmen) -> None:
@@ -709,13 +740,28 @@ def assessments_verify_bulk(*, shown: dict[int, tuple[int, str]], by) -> tuple[i
 
 
 def visit_record(*, asesmen: Asesmen, tanggal: dt.date, catatan: str, by, today: dt.date):
-    """The follow-up visit a remote assessment always asks for."""
-    if tanggal > today:
-        raise ValidationError(_("Tanggal kunjungan tidak boleh di masa depan."))
-    if tanggal < asesmen.tanggal:
-        raise ValidationError(_("Tanggal kunjungan tidak boleh sebelum tanggal asesmen."))
-    asesmen.kunjungan_lanjutan = tanggal
-    asesmen.save(update_fields=["kunjungan_lanjutan", "updated_at"])
+    """The follow-up visit a remote assessment always asks for: once, while the case is open
+    (the row is locked, so a second visit recorded at the same time finds the first)."""
+    with transaction.atomic():
+        asesmen = Asesmen.objects.select_for_update().get(pk=asesmen.pk)
+        if asesmen.jenis != JenisAsesmen.JARAK_JAUH:
+            raise ValidationError(_("Kunjungan lanjutan hanya untuk asesmen jarak jauh."))
+        if asesmen.kunjungan_lanjutan is not None:
+            raise ValidationError(
+                _("Kunjungan lanjutan sudah tercatat pada %(t)s.")
+                % {"t": date_format(asesmen.kunjungan_lanjutan)}
+            )
+        if asesmen.status in (S.DRAF, S.DITUTUP):
+            raise ValidationError(
+                _("Kunjungan tidak dapat dicatat pada asesmen berstatus %(s)s.")
+                % {"s": asesmen.get_status_display().lower()}
+            )
+        if tanggal > today:
+            raise ValidationError(_("Tanggal kunjungan tidak boleh di masa depan."))
+        if tanggal < asesmen.tanggal:
+            raise ValidationError(_("Tanggal kunjungan tidak boleh sebelum tanggal asesmen."))
+        asesmen.kunjungan_lanjutan = tanggal
+        asesmen.save(update_fields=["kunjungan_lanjutan", "updated_at"])
     audit.record(
         by=by,
         action="asesmen.visit",

@@ -242,6 +242,13 @@ def _case_form(request, *, case, subject):
                 disabilitas=form.cleaned_data.get("disabilitas"),
                 on=form.cleaned_data["tanggal"],
             )
+            errors.update(
+                services.consent_problems(
+                    subjek=target,
+                    persetujuan_oleh=form.cleaned_data.get("persetujuan_oleh"),
+                    on=form.cleaned_data["tanggal"],
+                )
+            )
             for field, messages_ in errors.items():
                 for message in messages_:
                     form.add_error(field, message)
@@ -464,9 +471,10 @@ def case_review(request, pk):
         _keep_review_draft(request, case, form)
         return redirect("assessments:case-detail", pk=case.pk)
     ke = form.cleaned_data["ke"]
-    if ke == S.DIAJUKAN and case.status == S.DRAF:
+    if ke == S.DIAJUKAN and case.status in services.EDITABLE:
         # The form asks the author to confirm soft warnings (a category unusual for the age or
-        # sex) before sending; a draft sent from this page must not skip that.
+        # sex) before sending; a draft, or a returned case, sent from this page must not skip
+        # that.
         _errors, warnings = services.saved_case_problems(case)
         if warnings:
             for warning in warnings:

@@ -141,6 +141,10 @@ def make_case(by, *, submit=True, kategori=("PPKS-08",), subjek=None, **override
         "urgensi": "segera",
     }
     subject_overrides = overrides.pop("subject", {})
+    born = subject_overrides.get("tanggal_lahir")
+    if born and (data["tanggal"] - born).days < 18 * 365:
+        # UU 27/2022 Pasal 25: a parent consents for a child.
+        data.update(persetujuan_oleh="orang_tua", persetujuan_nama="Ibu Sarinah")
     data.update(overrides)
     case, _created = services.case_save(
         by=by,

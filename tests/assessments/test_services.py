@@ -195,6 +195,32 @@ def test_a_visit_cannot_be_in_the_future_or_before_the_assessment(people):
         )
 
 
+def test_a_visit_is_recorded_once_on_an_open_remote_assessment(people):
+    face_to_face = make_case(people["psm_a"])
+    with pytest.raises(ValidationError, match="hanya untuk asesmen jarak jauh"):
+        services.visit_record(
+            asesmen=face_to_face, tanggal=TODAY, catatan="", by=people["staf"], today=TODAY
+        )
+    remote = make_case(people["psm_a"], jenis="jarak_jauh", metode_kontak="telepon")
+    services.visit_record(asesmen=remote, tanggal=TODAY, catatan="", by=people["staf"], today=TODAY)
+    with pytest.raises(ValidationError, match="sudah tercatat"):
+        services.visit_record(
+            asesmen=remote,
+            tanggal=TODAY - dt.timedelta(days=1),
+            catatan="",
+            by=people["staf"],
+            today=TODAY,
+        )
+    remote.refresh_from_db()
+    assert remote.kunjungan_lanjutan == TODAY  # not moved by the second post
+    closed = make_case(people["psm_a"], jenis="jarak_jauh", metode_kontak="telepon")
+    closed = _move(closed, S.DITUTUP, people["staf"], alasan_tutup="duplikat")
+    with pytest.raises(ValidationError, match="ditutup"):
+        services.visit_record(
+            asesmen=closed, tanggal=TODAY, catatan="", by=people["staf"], today=TODAY
+        )
+
+
 def test_an_unverified_case_can_only_be_closed_as_a_duplicate(people):
     case = make_case(people["psm_a"])
     with pytest.raises(ValidationError, match="duplikat"):

@@ -6,6 +6,7 @@ import io
 import uuid
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
@@ -144,6 +145,18 @@ def test_warnings_must_be_confirmed_before_submitting_but_not_for_a_draft(client
         {"ke": "diajukan", "status_awal": "draf", "versi_awal": str(clean_draft.versi)},
     )
     assert Asesmen.objects.get(pk=clean_draft.pk).status == S.DIAJUKAN
+    # A returned case sent again from its page is held to the same confirmation.
+    returned = Asesmen.objects.get(subjek__nama="Mbah Karto")
+    services.assessment_transition(
+        asesmen=returned, ke=S.DIKEMBALIKAN, by=people["staf"], catatan="Periksa umur"
+    )
+    returned.refresh_from_db()
+    answer = _client(client, people["psm_a"]).post(
+        reverse("assessments:case-review", args=[returned.pk]),
+        {"ke": "diajukan", "status_awal": "dikembalikan", "versi_awal": str(returned.versi)},
+    )
+    assert answer["Location"] == reverse("assessments:case-update", args=[returned.pk])
+    assert Asesmen.objects.get(pk=returned.pk).status == S.DIKEMBALIKAN
 
 
 def test_a_nik_already_registered_is_refused_and_staff_get_a_link(client, people):
@@ -855,3 +868,31 @@ def test_a_sensitive_category_is_not_named_on_the_case_page_to_who_may_not_see_i
     assert "(LUT)" in body  # PPKS-08, not specific data, is named
     body = _client(client, people["staf"]).get(url).content.decode()
     assert "Orang dengan HIV/AIDS (ODHA)" in body
+
+
+def test_a_child_does_not_consent_for_themselves(client, people):
+    """UU 27/2022 Pasal 25: for a 12-year-old the consent comes from a parent, guardian or
+    companion. The form says so on the consent field and keeps the rest; a draft saved with it
+    cannot be submitted from its page either."""
+    c = _client(client, people["psm_a"])
+    child = {
+        "s-nama": "Bima Anak",
+        "s-tanggal_lahir": "2014-05-01",
+        "persetujuan_nama": "Bima Anak",
+        "kategori": ["PPKS-03"],
+        "kategori_utama": "PPKS-03",
+        "konfirmasi_peringatan": "on",
+    }
+    refused = c.post(reverse("assessments:case-create"), _form(**child))
+    assert refused.status_code == 400 and not Asesmen.objects.exists()
+    assert "persetujuan untuk anak diberikan oleh orang tua" in str(
+        refused.context["form"].errors["persetujuan_oleh"]
+    )
+    assert 'value="Bima Anak"' in refused.content.decode()
+    by_parent = _form(**{**child, "persetujuan_oleh": "orang_tua", "persetujuan_nama": "Ibu Bima"})
+    assert c.post(reverse("assessments:case-create"), by_parent).status_code == 302
+    draft = make_case(people["psm_a"], submit=False, subject={"tanggal_lahir": dt.date(2014, 5, 1)})
+    Asesmen.objects.filter(pk=draft.pk).update(persetujuan_oleh="subjek")
+    draft.refresh_from_db()
+    with pytest.raises(ValidationError):
+        services.assessment_transition(asesmen=draft, ke=S.DIAJUKAN, by=people["psm_a"])
