@@ -152,8 +152,27 @@ def subject_merge(*, keep: Subjek, duplicate: Subjek, by) -> Subjek:
     deleted, so its trail stays readable)."""
     if keep.pk == duplicate.pk:
         raise ValidationError(_("Subjek tidak dapat digabung dengan dirinya sendiri."))
+    # Both rows locked (in one order, so two merges cannot wait on each other) and read again:
+    # a merge from a page opened before another merge of the same two (A into B, then B into A
+    # from a stale tab) would make each the other's duplicate, with no subject left to use.
+    locked = {
+        s.pk: s
+        for s in Subjek.objects.select_for_update()
+        .filter(pk__in=[keep.pk, duplicate.pk])
+        .order_by("pk")
+    }
+    keep, duplicate = locked[keep.pk], locked[duplicate.pk]
     if duplicate.digabung_ke_id:
         raise ValidationError(_("Subjek ini sudah pernah digabung."))
+    if keep.digabung_ke_id:
+        raise ValidationError(
+            _("Subjek yang dipertahankan sudah digabung ke subjek #%(pk)d; gabungkan ke sana.")
+            % {"pk": keep.digabung_ke_id}
+        )
+    if keep.nik and duplicate.nik and keep.nik != duplicate.nik:
+        raise ValidationError(
+            _("Kedua subjek punya NIK yang berbeda: mereka bukan orang yang sama.")
+        )
     moved = Asesmen.objects.filter(subjek=duplicate).update(subjek=keep)
     duplicate.digabung_ke = keep
     duplicate.save(update_fields=["digabung_ke", "updated_at"])

@@ -134,6 +134,8 @@ def case_create(request):
     subject = None
     if "subjek" in request.GET:
         subject = get_subject_for_user(request.user, _pk(request.GET["subjek"]))
+        if subject.digabung_ke_id:  # merged: the new case belongs to the subject it went into
+            subject = get_subject_for_user(request.user, subject.digabung_ke_id)
     return _case_form(request, case=None, subject=subject)
 
 

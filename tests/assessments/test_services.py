@@ -292,6 +292,21 @@ def test_merge_moves_the_assessments_and_keeps_the_duplicate_marked(people):
     assert Subjek.objects.get(pk=duplicate_pk).digabung_ke_id == keep.pk
     with pytest.raises(ValidationError):
         services.subject_merge(keep=keep, duplicate=keep, by=people["staf"])
+    # From a tab opened before the merge: the other way round is refused, not a cycle.
+    stale_duplicate = Subjek.objects.get(pk=keep.pk)
+    stale_keep = Subjek.objects.get(pk=duplicate_pk)
+    stale_keep.digabung_ke = None  # as that tab read it
+    with pytest.raises(ValidationError, match="sudah digabung ke subjek"):
+        services.subject_merge(keep=stale_keep, duplicate=stale_duplicate, by=people["staf"])
+    assert Subjek.objects.get(pk=keep.pk).digabung_ke_id is None
+
+
+def test_two_subjects_with_different_niks_are_not_merged(people):
+    first = make_case(people["psm_a"], subject={"nama": "Mbah Sarinah", "nik": "3371015501500001"})
+    second = make_case(people["psm_b"], subject={"nama": "Mbah Sarinah", "nik": "3371015501500002"})
+    with pytest.raises(ValidationError, match="NIK yang berbeda"):
+        services.subject_merge(keep=first.subjek, duplicate=second.subjek, by=people["staf"])
+    assert Asesmen.objects.filter(subjek=second.subjek).exists()
 
 
 # --- categories --------------------------------------------------------------------------------
