@@ -313,6 +313,9 @@ class RujukanForm(forms.ModelForm):
 
 class RujukanStatusForm(forms.Form):
     status = forms.ChoiceField(label=_("Status"), choices=StatusRujukan.choices)
+    # The status the page showed: an answer recorded meanwhile by someone else is not
+    # overwritten by one typed on an older page.
+    status_awal = forms.ChoiceField(choices=StatusRujukan.choices, required=False)
     hasil = forms.CharField(
         label=_("Hasil"), required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
     )

@@ -840,9 +840,26 @@ REFERRAL_NEXT = {
 }
 
 
-def referral_update(*, rujukan: Rujukan, status: str, hasil: str, by, today: dt.date, bukti=None):
+def referral_update(
+    *,
+    rujukan: Rujukan,
+    status: str,
+    hasil: str,
+    by,
+    today: dt.date,
+    bukti=None,
+    expected_status: str = "",
+):
     with transaction.atomic():
         referral = Rujukan.objects.select_for_update().get(pk=rujukan.pk)
+        if expected_status and referral.status != expected_status:
+            raise ValidationError(
+                _(
+                    "Rujukan ini baru saja diperbarui orang lain (status sekarang: %(s)s). "
+                    "Periksa lagi sebelum mengubahnya."
+                )
+                % {"s": referral.get_status_display()}
+            )
         if status != referral.status and status not in REFERRAL_NEXT[referral.status]:
             raise ValidationError(
                 _("Status rujukan tidak dapat diubah dari %(a)s menjadi %(b)s.")

@@ -394,6 +394,12 @@ def case_detail(request, pk):
     if details:
         audit_sensitive_view(user, case, sensitive)
     steps = services.next_steps(user, case)
+    for referral in page["referrals"]:
+        referral.langkah = [(referral.status, referral.get_status_display())] + [
+            (value, label)
+            for value, label in StatusRujukan.choices
+            if value in services.REFERRAL_NEXT[referral.status]
+        ]
     # What was typed into a review step or a visit that was refused, shown again once.
     review_draft = _take_typed(request, case, "review")
     visit_draft = _take_typed(request, case, "visit")
@@ -430,7 +436,10 @@ def case_detail(request, pk):
         and (is_author(user, case) or has_permission(user, Perm.PPKS_REVIEW)),
         "visit_form": forms.VisitForm(initial=visit_draft or {"tanggal": _today()}),
         "visit_draft": visit_draft,
-        "referral_statuses": StatusRujukan.choices,
+        # A referral is answered by the programme, after the case is closed too (a closed
+        # case's open referral was left without a form, stalled for good); each offers only
+        # the steps it can take.
+        "can_update_referrals": has_permission(user, Perm.PPKS_REFER),
         "today": _today(),
     }
     return render(request, "assessments/case_detail.html", context)
@@ -592,6 +601,7 @@ def referral_update(request, pk):
                 bukti=form.cleaned_data["bukti"],
                 by=request.user,
                 today=_today(),
+                expected_status=form.cleaned_data["status_awal"],
             )
             messages.success(request, _("Rujukan diperbarui."))
         except ValidationError as exc:
@@ -661,6 +671,9 @@ def review_queue(request):
     )
 
 
+STALLED_SHOWN = 500
+
+
 @require_GET
 def referrals_stalled(request):
     require(request.user, Perm.PPKS_REFER)
@@ -670,7 +683,9 @@ def referrals_stalled(request):
         request,
         "assessments/referrals_stalled.html",
         {
-            "referrals": list(referrals[:500]),
+            "referrals": list(referrals[:STALLED_SHOWN]),
+            "shown": STALLED_SHOWN,
+            "total": referrals.count(),
             "days": days,
             "kecamatan": kecamatan,
             "kecamatan_options": selectors.kecamatan_options(request.user, chosen=kecamatan),

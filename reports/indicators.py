@@ -112,9 +112,16 @@ def asesmen_diverifikasi(psms, period, today):
     return _grouped(_assessments(period, VERIFIED).filter(psm__in=psms.values("pk")), Count("pk"))
 
 
+# Referrals of a case closed as a duplicate count for no one, as the case itself.
+OF_A_DUPLICATE = Q(
+    asesmen__status=StatusAsesmen.DITUTUP, asesmen__alasan_tutup=AlasanTutup.DUPLIKAT
+)
+
+
 def rujukan_diterima(psms, period, today):
     rows = (
-        Rujukan.objects.filter(
+        Rujukan.objects.exclude(OF_A_DUPLICATE)
+        .filter(
             asesmen__psm__in=psms.values("pk"),
             status__in=ACCEPTED_REFERRALS,
             tanggal__gte=period.mulai,
@@ -181,7 +188,7 @@ def rows_for(cara_hitung: str, psm: Psm, period: Period) -> list:
         "asesmen_diajukan": [submitted],
         "asesmen_diverifikasi": [_assessments(period, VERIFIED).filter(psm=psm)],
         "rujukan_diterima": [
-            Rujukan.objects.filter(
+            Rujukan.objects.exclude(OF_A_DUPLICATE).filter(
                 asesmen__psm=psm,
                 status__in=ACCEPTED_REFERRALS,
                 tanggal__gte=period.mulai,

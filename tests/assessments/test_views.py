@@ -896,3 +896,41 @@ def test_a_child_does_not_consent_for_themselves(client, people):
     draft.refresh_from_db()
     with pytest.raises(ValidationError):
         services.assessment_transition(asesmen=draft, ke=S.DIAJUKAN, by=people["psm_a"])
+
+
+def test_a_closed_cases_open_referral_can_still_be_answered(client, people):
+    """The programme answers after the office closed the case: the referral keeps its form
+    (it had none, and stayed "macet" for good), which offers only the steps it can take, takes
+    a proof PDF, and refuses an answer typed on a page older than someone else's."""
+    from assessments.models import Program
+
+    case = make_case(people["psm_a"])
+    services.assessment_transition(asesmen=case, ke=S.DIVERIFIKASI, by=people["staf"])
+    referral = services.referral_create(
+        asesmen=case,
+        data={
+            "program": Program.objects.get(kode="PKH"),
+            "tujuan_instansi": "Pendamping PKH",
+            "tanggal": dt.date.today(),
+            "nomor_surat": "",
+        },
+        by=people["staf"],
+        today=dt.date.today(),
+    )
+    case.refresh_from_db()
+    services.assessment_transition(
+        asesmen=case, ke=S.DITUTUP, by=people["staf"], alasan_tutup="meninggal"
+    )
+    c = _client(client, people["staf"])
+    page = c.get(reverse("assessments:case-detail", args=[case.pk])).content.decode()
+    update = reverse("assessments:referral-update", args=[referral.pk])
+    assert update in page and 'name="bukti"' in page
+    assert '<option value="selesai"' not in page  # not a step from "diusulkan"
+    assert '<option value="diterima"' in page
+    c.post(update, {"status": "diproses", "status_awal": "diusulkan", "hasil": "Dicek"})
+    stale = c.post(
+        update, {"status": "ditolak", "status_awal": "diusulkan", "hasil": "Lama"}, follow=True
+    )
+    assert "baru saja diperbarui orang lain" in stale.content.decode()
+    referral.refresh_from_db()
+    assert (referral.status, referral.hasil) == ("diproses", "Dicek")

@@ -277,6 +277,12 @@ def test_a_case_closed_as_a_duplicate_counts_for_no_one(world, staff):
     assert _values(world, world["a"])["asesmen_diverifikasi"] == 1  # closed after verification
     [drill] = indicators.rows_for("asesmen_diverifikasi", world["a"], indicators.Period.year(2026))
     assert list(drill.values_list("pk", flat=True)) == [handled.pk]
+    assert _values(world, world["a"])["rujukan_diterima"] == 1
+    # Found later to repeat another case: its accepted referral counts for no one either.
+    Asesmen.objects.filter(pk=handled.pk).update(alasan_tutup="duplikat")
+    assert _values(world, world["a"])["rujukan_diterima"] == 0
+    [referrals] = indicators.rows_for("rujukan_diterima", world["a"], indicators.Period.year(2026))
+    assert not referrals.exists()
 
 
 def test_a_kecamatan_filter_keeps_only_its_rows(world, staff):
