@@ -96,13 +96,18 @@ def queue_page_details(page_queryset) -> list[dict]:
     return rows
 
 
+MY_CASES_SHOWN = 200
+
+
 def my_cases(user):
-    """A PSM's own cases: returned ones first (they need the PSM), then drafts, then the rest."""
+    """A PSM's own cases: returned ones first (they need the PSM), then drafts, then the latest
+    ``MY_CASES_SHOWN`` of the rest. Every returned case and draft is listed however many cases
+    the PSM has: a case returned months ago must not fall off the list it is fixed from."""
     returned_first = {
         S.DIKEMBALIKAN: 0,
         S.DRAF: 1,
     }
-    cases = list(
+    cases = (
         cases_visible_to(user)
         .select_related("subjek", "desa", "kategori_utama")
         .prefetch_related(
@@ -112,10 +117,11 @@ def my_cases(user):
                 to_attr="returns",
             )
         )
-        .order_by("-updated_at", "-pk")[:200]
+        .order_by("-updated_at", "-pk")
     )
-    cases.sort(key=lambda c: returned_first.get(c.status, 2))
-    return cases
+    waiting = list(cases.filter(status__in=returned_first))
+    waiting.sort(key=lambda c: returned_first[c.status])
+    return waiting + list(cases.exclude(status__in=returned_first)[:MY_CASES_SHOWN])
 
 
 def filtered_cases(user, *, status="", kecamatan="", tahun=None):

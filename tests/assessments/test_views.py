@@ -934,3 +934,24 @@ def test_a_closed_cases_open_referral_can_still_be_answered(client, people):
     assert "baru saja diperbarui orang lain" in stale.content.decode()
     referral.refresh_from_db()
     assert (referral.status, referral.hasil) == ("diproses", "Dicek")
+
+
+def test_a_psm_sees_every_returned_case_and_draft_however_many_cases_they_have(
+    client, people, monkeypatch
+):
+    """The list shows the latest of the rest only: a case returned long ago stays on it."""
+    from assessments import selectors
+
+    monkeypatch.setattr(selectors, "MY_CASES_SHOWN", 2)
+    returned = make_case(people["psm_a"], subject={"nama": "Dikembalikan Lama"})
+    services.assessment_transition(
+        asesmen=returned, ke=S.DIKEMBALIKAN, by=people["staf"], catatan="Lengkapi"
+    )
+    draft = make_case(people["psm_a"], submit=False, subject={"nama": "Draf Lama"})
+    Asesmen.objects.filter(pk__in=[returned.pk, draft.pk]).update(
+        updated_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    )
+    for i in range(4):
+        make_case(people["psm_a"], subject={"nama": f"Baru {i}"})
+    cases = _client(client, people["psm_a"]).get(reverse("assessments:case-list")).context["cases"]
+    assert [c.subjek.nama for c in cases] == ["Dikembalikan Lama", "Draf Lama", "Baru 3", "Baru 2"]
