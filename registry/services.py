@@ -8,6 +8,7 @@ import uuid
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile, File
 from django.db import IntegrityError, transaction
+from django.db.models import Sum
 from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -529,6 +530,31 @@ def activity_record(
                 % {"tgl": psm.status_sejak.strftime("%d-%m-%Y")}
             }
         )
+    if data["tanggal"] < psm.tanggal_bergabung:
+        # Work from before joining would inflate the per-month figures of the year joined.
+        raise ValidationError(
+            {
+                "tanggal": _(
+                    "PSM ini bergabung pada %(tgl)s; kegiatan sebelum tanggal itu tidak dicatat."
+                )
+                % {"tgl": psm.tanggal_bergabung.strftime("%d-%m-%Y")}
+            }
+        )
+    same_day = (
+        Kegiatan.objects.filter(psm=psm, tanggal=data["tanggal"])
+        .exclude(status=StatusKegiatan.DITOLAK)
+        .aggregate(jam=Sum("durasi_jam"))["jam"]
+        or 0
+    )
+    if same_day + (data.get("durasi_jam") or 0) > 24:
+        raise ValidationError(
+            {
+                "durasi_jam": _(
+                    "Kegiatan pada %(tgl)s sudah tercatat %(jam)s jam; sehari paling banyak 24 jam."
+                )
+                % {"tgl": data["tanggal"].strftime("%d-%m-%Y"), "jam": f"{same_day:g}"}
+            }
+        )
     if len(photos) > MAX_ACTIVITY_PHOTOS:
         raise ValidationError(
             {"foto": _("Paling banyak %(n)d foto per kegiatan.") % {"n": MAX_ACTIVITY_PHOTOS}}
@@ -570,6 +596,8 @@ def activity_verify(*, kegiatan: Kegiatan, approve: bool, note: str = "", by) ->
         )
     if not approve and not note.strip():
         raise ValidationError({"catatan_verifikasi": _("Tuliskan alasan penolakan.")})
+    if by is not None and by.psm_id and by.psm_id == kegiatan.psm_id:
+        raise ValidationError(_("Kegiatan Anda sendiri diverifikasi oleh orang lain."))
     before = kegiatan.status
     kegiatan.status = StatusKegiatan.DIVERIFIKASI if approve else StatusKegiatan.DITOLAK
     kegiatan.catatan_verifikasi = note.strip()

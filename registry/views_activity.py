@@ -41,7 +41,10 @@ def activity_list(request):
             "jenis": jenis,
             "statuses": StatusKegiatan.choices,
             "jenis_choices": JenisKegiatan.choices,
-            "can_record": has_permission(request.user, Perm.ACTIVITY_RECORD),
+            # Recording is a PSM's own: an administrator holds every permission, but has no
+            # activities of their own (the list read "Kegiatan saya" without names for them).
+            "can_record": has_permission(request.user, Perm.ACTIVITY_RECORD)
+            and bool(request.user.psm_id),
         },
     )
 

@@ -2,7 +2,9 @@
 
 import datetime as dt
 import io
+import re
 import uuid
+from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -237,8 +239,11 @@ def test_staff_verify_from_the_page_and_supervisor_may_not(client, psm, staff):
     client.force_login(make_user(Role.SUPERVISOR, scope=["33.71"], username="spv"))
     assert client.post(url, {"keputusan": "terima"}).status_code == 403
     client.force_login(staff)
-    response = client.post(url, {"keputusan": "tolak", "catatan": ""}, follow=True)
-    assert "Tuliskan alasan penolakan." in response.content.decode()
+    response = client.post(url, {"keputusan": "tolak", "catatan": " "})
+    # On the note's field, with the choice kept (it was a message above the page).
+    assert response.status_code == 400
+    assert response.context["verify_form"].errors["catatan"] == ["Tuliskan alasan penolakan."]
+    assert re.search(r'value="tolak"[^>]*checked', response.content.decode())
     client.post(url, {"keputusan": "terima"})
     kegiatan.refresh_from_db()
     assert kegiatan.status == StatusKegiatan.DIVERIFIKASI
@@ -253,3 +258,55 @@ def test_activity_list_query_count_is_constant(client, staff, django_assert_num_
     with django_assert_num_queries(5):
         response = client.get(reverse("registry:activity-list"))
     assert len(response.context["page"]) == 9
+
+
+def test_no_activity_before_joining_nor_more_than_24_hours_a_day(psm, psm_user):
+    """Backdated work from before joining inflated the per-month figures of the year joined; ten
+    24-hour activities on one day filled PR-02."""
+    from registry.models import Psm
+
+    Psm.objects.filter(pk=psm.pk).update(tanggal_bergabung=dt.date(2026, 10, 1))
+    psm.refresh_from_db()
+    with pytest.raises(ValidationError) as exc:
+        services.activity_record(
+            psm=psm,
+            data=_data(psm, tanggal=dt.date(2026, 9, 30)),
+            client_uuid=uuid.uuid4(),
+            by=psm_user,
+            today=TODAY,
+        )
+    assert "bergabung pada 01-10-2026" in str(exc.value.message_dict["tanggal"])
+    for hours in (20, 4):
+        services.activity_record(
+            psm=psm,
+            data=_data(psm, durasi_jam=hours),
+            client_uuid=uuid.uuid4(),
+            by=psm_user,
+            today=TODAY,
+        )
+    with pytest.raises(ValidationError) as exc:
+        services.activity_record(
+            psm=psm,
+            data=_data(psm, durasi_jam=Decimal("0.5")),
+            client_uuid=uuid.uuid4(),
+            by=psm_user,
+            today=TODAY,
+        )
+    assert "sudah tercatat 24 jam" in str(exc.value.message_dict["durasi_jam"])
+    assert Kegiatan.objects.filter(psm=psm).count() == 2
+
+
+def test_an_administrator_sees_every_psms_activities_and_cannot_verify_their_own(client, psm):
+    """The administrator holds every permission, recording included: their list read "Kegiatan
+    saya", without names, with a button that answered 403."""
+    admin = make_user(Role.ADMIN, username="admin-kegiatan")
+    KegiatanFactory(psm=psm)
+    client.force_login(admin)
+    page = client.get(reverse("registry:activity-list")).content.decode()
+    assert "Kegiatan saya" not in page and psm.nama in page
+    assert reverse("registry:activity-create") not in page
+    own = KegiatanFactory(psm=PsmFactory(nama="Admin Juga PSM"))
+    admin.psm = own.psm
+    admin.save()
+    with pytest.raises(ValidationError, match="diverifikasi oleh orang lain"):
+        services.activity_verify(kegiatan=own, approve=True, by=admin)

@@ -166,7 +166,13 @@ class PsmClient(threading.Thread):
     def _send_activity(self) -> None:
         if not self.activity_base:
             return
-        data = {**self.activity_base, "client_uuid": str(uuid.uuid4())}
+        # Spread over the last month: a day holds at most 24 hours of a PSM's activities.
+        day = dt.date.today() - dt.timedelta(days=self.random.randrange(30))
+        data = {
+            **self.activity_base,
+            "client_uuid": str(uuid.uuid4()),
+            "tanggal": day.isoformat(),
+        }
         started = time.monotonic()
         response = self.client.post("/registri/kegiatan/catat/", data)
         self.tally.record("activity", response, started)
