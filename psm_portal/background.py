@@ -141,6 +141,15 @@ def document_request(*, jenis: str, judul: str, params: dict, by) -> GeneratedDo
 
 
 def is_stale(document: GeneratedDocument, now=None) -> bool:
+    """A build nobody will finish: running, with no progress for a while (its worker died), or
+    queued while its task is over or gone (it failed before claiming the document: the database
+    dropped, a deploy renamed the task, the task results were pruned). A queued document whose
+    task still waits its turn is not stale, however long the queue."""
+    if document.status == Status.QUEUED:
+        task = DBTaskResult.objects.filter(id=document.task_id or None).values_list(
+            "status", flat=True
+        )
+        return task.first() in (None, "FAILED", "SUCCESSFUL")
     if document.status != Status.RUNNING:
         return False
     limit = timedelta(minutes=settings.PSM_DOCUMENT_STALE_MINUTES)
@@ -148,8 +157,20 @@ def is_stale(document: GeneratedDocument, now=None) -> bool:
 
 
 def refresh_status(document: GeneratedDocument) -> GeneratedDocument:
-    """Record a build whose worker died as failed, so nobody waits for it for ever."""
-    if is_stale(document):
+    """Record a build whose worker died, or whose task was lost, as failed, so nobody waits for
+    it for ever."""
+    if document.status == Status.QUEUED and is_stale(document):
+        # Only while still queued: a worker that claimed it meanwhile goes on.
+        GeneratedDocument.objects.filter(pk=document.pk, status=Status.QUEUED).update(
+            status=Status.FAILED,
+            finished_at=timezone.now(),
+            pesan_galat=_(
+                "Permintaan dokumen ini hilang dari antrean pekerja latar. Silakan minta "
+                "dokumen ini lagi."
+            ),
+        )
+        document.refresh_from_db()
+    elif is_stale(document):
         stale = GeneratedDocument.objects.filter(
             pk=document.pk, status=Status.RUNNING, updated_at=document.updated_at
         ).update(

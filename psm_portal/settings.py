@@ -283,6 +283,9 @@ PSM_RATELIMIT_ENABLED = env_bool("PSM_RATELIMIT_ENABLED", True)
 PSM_RATELIMIT_CACHE = "default"
 _EXPORT = _rate("PSM_RATELIMIT_EXPORT", "30/600")
 _VERIFY = _rate("PSM_RATELIMIT_VERIFY", "60/60")
+# A PDF laid out in the request costs seconds of CPU (WeasyPrint); an official one also takes a
+# register number.
+_PDF = _rate("PSM_RATELIMIT_PDF", "60/600")
 PSM_RATE_LIMITS = {
     "login": (*_rate("PSM_RATELIMIT_LOGIN", "30/300"), ("POST",)),
     "admin:login": (*_rate("PSM_RATELIMIT_LOGIN", "30/300"), ("POST",)),
@@ -293,6 +296,14 @@ PSM_RATE_LIMITS = {
     "reports:coverage-pdf": _EXPORT,
     "reports:ppks-recap": _EXPORT,
     "reports:recap-xlsx": _EXPORT,
+    # Background builds: each queues seconds to minutes of the task worker's time.
+    "reports:recap-request": _EXPORT,
+    "training:certificates-bundle": _EXPORT,
+    "registry:psm-card": _PDF,
+    "training:certificate": _PDF,
+    "training:attendance-sheet": _PDF,
+    "reports:rapor": _PDF,
+    "reports:training-recap": _PDF,
     "registry:psm-verify": _VERIFY,
     "training:certificate-verify": _VERIFY,
 }

@@ -198,3 +198,12 @@ def test_every_rate_limited_name_is_a_url_of_the_portal():
     names.add("admin:login")
     limited = set(configured.PSM_RATE_LIMITS)
     assert len(limited) >= 8 and limited <= names, limited - names
+    # Every PDF laid out in the request, and every background build, is limited too.
+    assert {
+        "registry:psm-card",
+        "training:certificate",
+        "reports:rapor",
+        "reports:training-recap",
+        "reports:recap-request",
+        "training:certificates-bundle",
+    } <= limited

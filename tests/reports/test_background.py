@@ -202,6 +202,29 @@ def test_a_build_whose_worker_died_is_shown_as_failed_and_can_be_asked_again(sta
     assert again.pk != document.pk and again.status == Status.QUEUED
 
 
+@pytest.mark.parametrize("task_state", ["FAILED", "gone"])
+def test_a_queued_document_whose_task_is_lost_is_failed_and_can_be_asked_again(
+    staff, office, task_state
+):
+    """The task failed before it claimed the document (the database dropped, a deploy renamed
+    the task) or its row was pruned: the document said "Menunggu giliran" for ever, and asking
+    again answered the same stuck document."""
+    event, _ = _graduated_event(1)
+    params = {"event": event.pk}
+    document = document_request(jenis=documents.BUNDLE, judul="S", params=params, by=staff)
+    waiting = refresh_status(document)
+    assert waiting.status == Status.QUEUED  # its task waits its turn: not stale
+    task = DBTaskResult.objects.filter(id=document.task_id)
+    if task_state == "gone":
+        task.delete()
+    else:
+        task.update(status="FAILED")
+    refresh_status(document)
+    assert document.status == Status.FAILED and "hilang dari antrean" in document.pesan_galat
+    again = document_request(jenis=documents.BUNDLE, judul="S", params=params, by=staff)
+    assert again.pk != document.pk and again.status == Status.QUEUED
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_process_builds_the_requested_bundle(client, office, regions, tmp_path):
     staff = make_user(Role.STAF, scope=["33.71"], username="staf-pekerja")
