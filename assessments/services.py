@@ -267,14 +267,16 @@ def consent_problems(*, subjek: Subjek, persetujuan_oleh: str, on: dt.date) -> d
     return {}
 
 
-def _store_photo(case: Asesmen, upload, *, keep_location: bool) -> AsesmenFoto:
-    """Decoded by content, upright, at most 1600 px, JPEG; EXIF kept only where the office
-    keeps photo locations (psm_portal.images)."""
-    content, width, height = normalised_jpeg(upload, keep_location=keep_location)
-    photo = AsesmenFoto(asesmen=case, lebar=width, tinggi=height)
-    photo.berkas.save(f"{uuid.uuid4().hex}.jpg", ContentFile(content), save=False)
-    photo.save()
-    return photo
+def _store_photos(case: Asesmen, images, written: list) -> None:
+    """Store photos already normalised (``normalised_jpeg``: decoded by content, upright, at most
+    1600 px, JPEG, EXIF only where the office keeps photo locations). Each file written is named
+    in ``written``, for the caller to delete should the save roll back: a file outlives the
+    rolled-back row that named it, with a person's picture in it."""
+    for content, width, height in images:
+        photo = AsesmenFoto(asesmen=case, lebar=width, tinggi=height)
+        photo.berkas.save(f"{uuid.uuid4().hex}.jpg", ContentFile(content), save=False)
+        written.append(photo.berkas)
+        photo.save()
 
 
 def photos_problems(case: Asesmen | None, uploads) -> list[str]:
@@ -299,10 +301,54 @@ def assessment_save(
     photos=(),
     client_uuid=None,
     asesmen: Asesmen | None = None,
+    written: list | None = None,
 ) -> tuple[Asesmen, bool]:
     """Create or change a draft (or a returned case) of ``by``. A form sent twice with the same
     ``client_uuid`` (a retry after the signal dropped, a double tap) changes the one case it
-    created; it never makes a second. Answers (case, created)."""
+    created; it never makes a second. Answers (case, created). A caller whose own transaction
+    goes on after this passes ``written`` and deletes those files should it roll back."""
+    # Every photo is decoded before anything is written: a third that is not an image leaves no
+    # file of the first two behind.
+    office = current_office()
+    keep_location = bool(office and office.simpan_lokasi_foto)
+    images = [normalised_jpeg(upload, keep_location=keep_location) for upload in photos]
+    own = written is None  # otherwise the caller's transaction goes on, and it cleans up
+    written = [] if own else written
+    try:
+        return _assessment_save(
+            by=by,
+            subjek=subjek,
+            data=data,
+            kategori=kategori,
+            disabilitas=disabilitas,
+            bantuan=bantuan,
+            photos=photos,
+            images=images,
+            written=written,
+            client_uuid=client_uuid,
+            asesmen=asesmen,
+        )
+    except BaseException:
+        if own:
+            for berkas in written:
+                berkas.delete(save=False)
+        raise
+
+
+def _assessment_save(
+    *,
+    by,
+    subjek,
+    data,
+    kategori,
+    disabilitas,
+    bantuan,
+    photos,
+    images,
+    written,
+    client_uuid,
+    asesmen,
+):
     with transaction.atomic():
         if asesmen is None and client_uuid:
             asesmen = Asesmen.objects.select_for_update().filter(client_uuid=client_uuid).first()
@@ -347,10 +393,7 @@ def assessment_save(
         asesmen.kategori.set(kategori)
         asesmen.disabilitas.set(disabilitas)
         asesmen.bantuan.set(bantuan)
-        office = current_office()
-        keep_location = bool(office and office.simpan_lokasi_foto)
-        for upload in photos:
-            _store_photo(asesmen, upload, keep_location=keep_location)
+        _store_photos(asesmen, images, written)
         after = _snapshot(asesmen)
         if created:
             audit.record(
@@ -389,6 +432,7 @@ def case_save(
     """The form's one write: the subject (new, or corrected by whoever registered it), the
     assessment, and, when asked, its submission, all or nothing. A repeat of a form already saved
     (same ``client_uuid``) answers the case it made, even when both copies arrive at once."""
+    written: list = []  # photo files: deleted if the whole write rolls back
     try:
         with transaction.atomic():
             if asesmen is None:
@@ -419,11 +463,16 @@ def case_save(
                 photos=photos,
                 asesmen=asesmen,
                 client_uuid=client_uuid,
+                written=written,
             )
             if submit:
                 case = assessment_transition(asesmen=case, ke=S.DIAJUKAN, by=by)
             return case, created
-    except (IntegrityError, ValidationError):
+    except BaseException as exc:
+        for berkas in written:
+            berkas.delete(save=False)
+        if not isinstance(exc, IntegrityError | ValidationError):
+            raise
         # The same form arrived twice at once and the other copy won: answer what it made.
         twin = Asesmen.objects.filter(client_uuid=client_uuid).first()
         if twin is not None and _is_author(by, twin) and asesmen is None:

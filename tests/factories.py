@@ -141,6 +141,7 @@ def make_case(by, *, submit=True, kategori=("PPKS-08",), subjek=None, **override
         "urgensi": "segera",
     }
     subject_overrides = overrides.pop("subject", {})
+    photos = overrides.pop("photos", ())
     born = subject_overrides.get("tanggal_lahir")
     if born and (data["tanggal"] - born).days < 18 * 365:
         # UU 27/2022 Pasal 25: a parent consents for a child.
@@ -154,6 +155,7 @@ def make_case(by, *, submit=True, kategori=("PPKS-08",), subjek=None, **override
         subjek=subjek,
         subjek_data=None if subjek else subject_data(**subject_overrides),
         submit=submit,
+        photos=photos,
     )
     return case
 

@@ -594,3 +594,34 @@ def test_referral_needs_a_verified_case_and_one_open_per_programme(people):
             rujukan=referral, status="diusulkan", hasil="", by=people["staf"], today=later
         )
     assert Rujukan.objects.count() == 1
+
+
+def test_a_refused_save_leaves_no_photo_file_behind(people, settings, tmp_path):
+    """A rolled-back row took its file with it nowhere: two good photos and a third that is not
+    an image, or a submission refused after the photos were stored, left pictures of a person
+    on disk that nothing lists or prunes."""
+    import io as _io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    settings.MEDIA_ROOT = tmp_path
+
+    def jpeg(name):
+        out = _io.BytesIO()
+        Image.new("RGB", (60, 40), "teal").save(out, "JPEG")
+        return SimpleUploadedFile(name, out.getvalue(), content_type="image/jpeg")
+
+    not_an_image = SimpleUploadedFile("c.jpg", b"<html>bukan</html>", content_type="image/jpeg")
+    with pytest.raises(ValidationError):
+        make_case(people["psm_a"], photos=[jpeg("a.jpg"), jpeg("b.jpg"), not_an_image])
+    with pytest.raises(ValidationError):  # stored, then the submission refused: a child's consent
+        make_case(
+            people["psm_a"],
+            photos=[jpeg("a.jpg")],
+            persetujuan_oleh="subjek",
+            subject={"tanggal_lahir": dt.date(2015, 1, 1)},
+        )
+    assert not list(tmp_path.rglob("*.jpg"))
+    make_case(people["psm_a"], photos=[jpeg("a.jpg")])
+    assert len(list(tmp_path.rglob("*.jpg"))) == 1
