@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from django.db.models import F, Prefetch
+from django.db.models import Case, F, Prefetch, Q, When
 from django.utils import timezone
 
 from assessments.access import cases_visible_to, referrals_visible_to
@@ -103,12 +103,13 @@ def my_cases(user):
     """A PSM's own cases: returned ones first (they need the PSM), then drafts, then the latest
     ``MY_CASES_SHOWN`` of the rest. Every returned case and draft is listed however many cases
     the PSM has: a case returned months ago must not fall off the list it is fixed from."""
-    returned_first = {
-        S.DIKEMBALIKAN: 0,
-        S.DRAF: 1,
-    }
-    cases = (
-        cases_visible_to(user)
+    waiting = [S.DIKEMBALIKAN, S.DRAF]
+    own = cases_visible_to(user)
+    latest_others = (
+        own.exclude(status__in=waiting).order_by("-updated_at", "-pk").values("pk")[:MY_CASES_SHOWN]
+    )
+    return list(
+        own.filter(Q(status__in=waiting) | Q(pk__in=latest_others))
         .select_related("subjek", "desa", "kategori_utama")
         .prefetch_related(
             Prefetch(
@@ -117,11 +118,12 @@ def my_cases(user):
                 to_attr="returns",
             )
         )
-        .order_by("-updated_at", "-pk")
+        .order_by(
+            Case(When(status=S.DIKEMBALIKAN, then=0), When(status=S.DRAF, then=1), default=2),
+            "-updated_at",
+            "-pk",
+        )
     )
-    waiting = list(cases.filter(status__in=returned_first))
-    waiting.sort(key=lambda c: returned_first[c.status])
-    return waiting + list(cases.exclude(status__in=returned_first)[:MY_CASES_SHOWN])
 
 
 def filtered_cases(user, *, status="", kecamatan="", tahun=None):
