@@ -25,9 +25,10 @@ def cases_visible_to(user):
         return Asesmen.objects.none()
     if user.role == Role.PSM:
         return Asesmen.objects.filter(psm_id=user.psm_id) if user.psm_id else Asesmen.objects.none()
-    return Asesmen.objects.filter(region_q(user, "desa__kode")).exclude(
-        status=StatusAsesmen.DRAF, psm__isnull=False
-    )
+    others_drafts = Q(status=StatusAsesmen.DRAF, psm__isnull=False)
+    if user.psm_id:  # an office account that is also a PSM keeps its own drafts
+        others_drafts &= ~Q(psm_id=user.psm_id)
+    return Asesmen.objects.filter(region_q(user, "desa__kode")).exclude(others_drafts)
 
 
 def referrals_visible_to(user) -> Q:

@@ -313,9 +313,9 @@ class RujukanForm(forms.ModelForm):
 
 class RujukanStatusForm(forms.Form):
     status = forms.ChoiceField(label=_("Status"), choices=StatusRujukan.choices)
-    # The status the page showed: an answer recorded meanwhile by someone else is not
-    # overwritten by one typed on an older page.
-    status_awal = forms.ChoiceField(choices=StatusRujukan.choices, required=False)
+    # The referral as the page showed it (``services.referral_version``): an answer recorded
+    # meanwhile by someone else is not overwritten by one typed on an older page.
+    versi_awal = forms.CharField(max_length=40, required=False)
     hasil = forms.CharField(
         label=_("Hasil"), required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
     )

@@ -174,6 +174,9 @@ def subject_merge(*, keep: Subjek, duplicate: Subjek, by) -> Subjek:
             _("Kedua subjek punya NIK yang berbeda: mereka bukan orang yang sama.")
         )
     moved = Asesmen.objects.filter(subjek=duplicate).update(subjek=keep)
+    # Subjects merged into the duplicate earlier now point at the one kept, so that following a
+    # merge leads to a subject in use in one step.
+    Subjek.objects.filter(digabung_ke=duplicate).update(digabung_ke=keep)
     duplicate.digabung_ke = keep
     duplicate.save(update_fields=["digabung_ke", "updated_at"])
     if duplicate.nik and not keep.nik:
@@ -889,6 +892,11 @@ REFERRAL_NEXT = {
 }
 
 
+def referral_version(referral: Rujukan) -> str:
+    """What a referral's form was drawn from: its last change, to the microsecond."""
+    return referral.updated_at.isoformat()
+
+
 def referral_update(
     *,
     rujukan: Rujukan,
@@ -897,11 +905,11 @@ def referral_update(
     by,
     today: dt.date,
     bukti=None,
-    expected_status: str = "",
+    expected_version: str = "",
 ):
     with transaction.atomic():
         referral = Rujukan.objects.select_for_update().get(pk=rujukan.pk)
-        if expected_status and referral.status != expected_status:
+        if expected_version and referral_version(referral) != expected_version:
             raise ValidationError(
                 _(
                     "Rujukan ini baru saja diperbarui orang lain (status sekarang: %(s)s). "

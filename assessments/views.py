@@ -134,7 +134,9 @@ def case_create(request):
     subject = None
     if "subjek" in request.GET:
         subject = get_subject_for_user(request.user, _pk(request.GET["subjek"]))
-        if subject.digabung_ke_id:  # merged: the new case belongs to the subject it went into
+        for _hop in range(5):  # merged: the new case belongs to the subject it went into
+            if not subject.digabung_ke_id:
+                break
             subject = get_subject_for_user(request.user, subject.digabung_ke_id)
     return _case_form(request, case=None, subject=subject)
 
@@ -395,6 +397,7 @@ def case_detail(request, pk):
         audit_sensitive_view(user, case, sensitive)
     steps = services.next_steps(user, case)
     for referral in page["referrals"]:
+        referral.versi = services.referral_version(referral)
         referral.langkah = [(referral.status, referral.get_status_display())] + [
             (value, label)
             for value, label in StatusRujukan.choices
@@ -601,7 +604,7 @@ def referral_update(request, pk):
                 bukti=form.cleaned_data["bukti"],
                 by=request.user,
                 today=_today(),
-                expected_status=form.cleaned_data["status_awal"],
+                expected_version=form.cleaned_data["versi_awal"],
             )
             messages.success(request, _("Rujukan diperbarui."))
         except ValidationError as exc:

@@ -159,7 +159,8 @@ def is_stale(document: GeneratedDocument, now=None) -> bool:
 def refresh_status(document: GeneratedDocument) -> GeneratedDocument:
     """Record a build whose worker died, or whose task was lost, as failed, so nobody waits for
     it for ever."""
-    if document.status == Status.QUEUED and is_stale(document):
+    stale = is_stale(document)
+    if stale and document.status == Status.QUEUED:
         # Only while still queued: a worker that claimed it meanwhile goes on.
         GeneratedDocument.objects.filter(pk=document.pk, status=Status.QUEUED).update(
             status=Status.FAILED,
@@ -170,8 +171,8 @@ def refresh_status(document: GeneratedDocument) -> GeneratedDocument:
             ),
         )
         document.refresh_from_db()
-    elif is_stale(document):
-        stale = GeneratedDocument.objects.filter(
+    elif stale:
+        marked = GeneratedDocument.objects.filter(
             pk=document.pk, status=Status.RUNNING, updated_at=document.updated_at
         ).update(
             status=Status.FAILED,
@@ -181,7 +182,7 @@ def refresh_status(document: GeneratedDocument) -> GeneratedDocument:
                 "Silakan minta dokumen ini lagi."
             ),
         )
-        if stale:
+        if marked:
             # django-tasks-db has no reaper: its own row of a killed worker's task would stay
             # RUNNING for ever; record it as failed too.
             DBTaskResult.objects.filter(id=document.task_id or None, status="RUNNING").update(

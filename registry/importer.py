@@ -382,7 +382,7 @@ def parse_date(value, *, today: dt.date | None = None) -> tuple[dt.date | None, 
     if isinstance(value, dt.date):
         return value, None
     if isinstance(value, int | float) and not isinstance(value, bool):
-        if not math.isfinite(value):  # openpyxl reads <v>1E400</v> as inf
+        if isinstance(value, float) and not math.isfinite(value):  # <v>1E400</v> reads as inf
             return None, _("'%(v)s' bukan tanggal.") % {"v": value}
         if value == int(value) and 1900 <= value <= 2100:
             return None, _year_only(int(value))

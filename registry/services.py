@@ -4,6 +4,7 @@ an audit event with the actor. ``today`` is passed in by callers so tests need n
 import datetime as dt
 import logging
 import uuid
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile, File
@@ -506,6 +507,30 @@ MAX_ACTIVITY_PHOTOS = 5
 _ACTIVITY_FIELDS = ["jenis", "tanggal", "durasi_jam", "tempat", "desa", "uraian", "jumlah_penerima"]
 
 
+def _check_hours_of_the_day(psm: Psm, data: dict) -> None:
+    """At most 24 hours of a PSM's activities on one day (ten 24-hour activities filled PR-02).
+    Under the PSM's row lock: a phone's outbox sending several at once is counted one by one."""
+    Psm.objects.select_for_update().filter(pk=psm.pk).values_list("pk", flat=True).get()
+    same_day = (
+        Kegiatan.objects.filter(psm=psm, tanggal=data["tanggal"])
+        .exclude(status=StatusKegiatan.DITOLAK)
+        .aggregate(jam=Sum("durasi_jam"))["jam"]
+        or 0
+    )
+    if same_day + (data.get("durasi_jam") or 0) > 24:
+        raise ValidationError(
+            {
+                "durasi_jam": _(
+                    "Kegiatan pada %(tgl)s sudah tercatat %(jam)s jam; sehari paling banyak 24 jam."
+                )
+                % {
+                    "tgl": data["tanggal"].strftime("%d-%m-%Y"),
+                    "jam": f"{Decimal(same_day).normalize():f}",
+                }
+            }
+        )
+
+
 def activity_record(
     *, psm: Psm, data: dict, photos=(), client_uuid: uuid.UUID, by, today: dt.date
 ) -> tuple[Kegiatan, bool]:
@@ -540,21 +565,6 @@ def activity_record(
                 % {"tgl": psm.tanggal_bergabung.strftime("%d-%m-%Y")}
             }
         )
-    same_day = (
-        Kegiatan.objects.filter(psm=psm, tanggal=data["tanggal"])
-        .exclude(status=StatusKegiatan.DITOLAK)
-        .aggregate(jam=Sum("durasi_jam"))["jam"]
-        or 0
-    )
-    if same_day + (data.get("durasi_jam") or 0) > 24:
-        raise ValidationError(
-            {
-                "durasi_jam": _(
-                    "Kegiatan pada %(tgl)s sudah tercatat %(jam)s jam; sehari paling banyak 24 jam."
-                )
-                % {"tgl": data["tanggal"].strftime("%d-%m-%Y"), "jam": f"{same_day:g}"}
-            }
-        )
     if len(photos) > MAX_ACTIVITY_PHOTOS:
         raise ValidationError(
             {"foto": _("Paling banyak %(n)d foto per kegiatan.") % {"n": MAX_ACTIVITY_PHOTOS}}
@@ -566,6 +576,7 @@ def activity_record(
     kegiatan.full_clean(exclude=["client_uuid"])
     try:
         with transaction.atomic():
+            _check_hours_of_the_day(psm, data)
             kegiatan.save()
             for content, width, height in images:
                 photo = KegiatanFoto(kegiatan=kegiatan, lebar=width, tinggi=height)

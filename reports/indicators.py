@@ -53,13 +53,15 @@ class Period:
     def year(cls, tahun: int) -> "Period":
         return cls(dt.date(tahun, 1, 1), dt.date(tahun, 12, 31))
 
-    def months_served(self, joined: dt.date | None, today: dt.date) -> int:
+    def months_served(
+        self, joined: dt.date | None, today: dt.date, stopped: dt.date | None = None
+    ) -> int:
         """Calendar months of the period a PSM could work in: from the month they joined (if
-        within the period) to this month (if the period is not over), both counted whole; at
-        least one. A per-month rate divides by these, not by twelve: in May a year has had five
-        months, and a PSM who joined in October has had three of them."""
+        within the period) to this month (if the period is not over) or the month they stopped,
+        all counted whole; at least one. A per-month rate divides by these, not by twelve: in
+        May a year has had five months, and a PSM who joined in October has had three of them."""
         start = max(self.mulai, joined) if joined else self.mulai
-        end = min(self.sampai, today)
+        end = min(self.sampai, today, stopped) if stopped else min(self.sampai, today)
         return max(1, (end.year - start.year) * 12 + end.month - start.month + 1)
 
 
@@ -91,12 +93,20 @@ def frekuensi(psms, period, today):
     acts = _grouped(_activities(period).filter(psm__in=ids), Count("pk"))
     cases = _grouped(_assessments(period, SUBMITTED).filter(psm__in=ids), Count("pk"))
     return {
-        pk: ((acts.get(pk, 0) + cases.get(pk, 0)) / period.months_served(joined, today)).quantize(
-            Decimal("0.01")
+        pk: (
+            (acts.get(pk, 0) + cases.get(pk, 0))
+            / period.months_served(joined, today, stopped_on(status, since))
+        ).quantize(Decimal("0.01"))
+        for pk, joined, status, since in psms.values_list(
+            "pk", "tanggal_bergabung", "status", "status_sejak"
         )
-        for pk, joined in psms.values_list("pk", "tanggal_bergabung")
         if pk in acts or pk in cases
     }
+
+
+def stopped_on(status: str, since: dt.date) -> dt.date | None:
+    """The day a stopped PSM stopped: no work is recorded from it on (``activity_record``)."""
+    return since if status == StatusPsm.BERHENTI else None
 
 
 def jam_kegiatan(psms, period, today):
@@ -216,9 +226,7 @@ def inactive_psm(psms, today: dt.date):
     recent_activity = Kegiatan.objects.filter(
         psm=OuterRef("pk"), tanggal__gte=since, status__in=COUNTED_ACTIVITIES
     )
-    recent_case = Asesmen.objects.filter(psm=OuterRef("pk"), tanggal__gte=since).exclude(
-        status=StatusAsesmen.DRAF
-    )
+    recent_case = Asesmen.objects.filter(SUBMITTED, psm=OuterRef("pk"), tanggal__gte=since)
     return (
         psms.filter(status=StatusPsm.AKTIF)
         .exclude(Exists(recent_activity))

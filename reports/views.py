@@ -281,7 +281,9 @@ def indicator_rows(request, psm_pk, tahun, indikator):
             "d": definition,
             "value": value,
             "sections": [_drill_section(qs) for qs in rows],
-            "months": period.months_served(psm.tanggal_bergabung, today)
+            "months": period.months_served(
+                psm.tanggal_bergabung, today, indicators.stopped_on(psm.status, psm.status_sejak)
+            )
             if definition.cara_hitung == "frekuensi"
             else None,
         },

@@ -299,6 +299,10 @@ def test_merge_moves_the_assessments_and_keeps_the_duplicate_marked(people):
     with pytest.raises(ValidationError, match="sudah digabung ke subjek"):
         services.subject_merge(keep=stale_keep, duplicate=stale_duplicate, by=people["staf"])
     assert Subjek.objects.get(pk=keep.pk).digabung_ke_id is None
+    # Merged on into a third: the first duplicate now points at the third too.
+    third = make_case(people["psm_a"], subject={"nama": "Mbah Sarinah", "rt": "09"})
+    services.subject_merge(keep=third.subjek, duplicate=keep, by=people["staf"])
+    assert Subjek.objects.get(pk=duplicate_pk).digabung_ke_id == third.subjek_id
 
 
 def test_two_subjects_with_different_niks_are_not_merged(people):

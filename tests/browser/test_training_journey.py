@@ -91,7 +91,7 @@ def test_staff_runs_a_bimtek_from_nomination_to_verified_certificate(
 
     # One certificate, read back; its printed address opens the public verification page.
     link = page.get_by_role("row", name=re.compile("Ani Calon")).get_by_role(
-        "link", name="sertifikat"
+        "link", name="sertifikat", exact=True
     )
     response = page.request.get(live_server.url + link.get_attribute("href"))
     assert response.ok and response.headers["content-type"] == "application/pdf"

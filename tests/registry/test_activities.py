@@ -310,3 +310,19 @@ def test_an_administrator_sees_every_psms_activities_and_cannot_verify_their_own
     admin.save()
     with pytest.raises(ValidationError, match="diverifikasi oleh orang lain"):
         services.activity_verify(kegiatan=own, approve=True, by=admin)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_activities_sent_at_once_still_fit_in_one_day(regions):
+    """A phone's outbox sends what it held at once: two 13-hour activities of one day cannot
+    both pass the 24-hour check (each saw the other's hours missing)."""
+    psm = PsmFactory()
+    user = make_user(Role.PSM, psm=psm, username="kirim-sekaligus")
+    made, errors = at_once(
+        lambda: services.activity_record(
+            psm=psm, data=_data(psm, durasi_jam=13), client_uuid=uuid.uuid4(), by=user, today=TODAY
+        ),
+        [(), ()],
+    )
+    assert len(made) == 1 and len(errors) == 1 and isinstance(errors[0], ValidationError)
+    assert Kegiatan.objects.filter(psm=psm).count() == 1

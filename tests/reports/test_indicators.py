@@ -142,6 +142,13 @@ def test_frequency_divides_by_the_months_a_psm_has_served_in_the_year(world):
     assert in_december[world["a"].pk] == Decimal("0.42")  # 5 / 12
     year = indicators.Period.year(2026)
     assert year.months_served(dt.date(2020, 1, 6), dt.date(2026, 5, 31)) == 5
+    # Stopped in August: nothing is recorded from then on, and the months end there.
+    assert year.months_served(dt.date(2020, 1, 6), TODAY, dt.date(2026, 8, 10)) == 8
+    from registry.models import Psm
+
+    Psm.objects.filter(pk=late.pk).update(status="berhenti", status_sejak=dt.date(2026, 11, 30))
+    stopped = indicators.frekuensi(qs, year, dt.date(2026, 12, 5))
+    assert stopped[late.pk] == Decimal("1.50")  # 3 / (October, November)
     assert year.months_served(None, dt.date(2027, 2, 1)) == 12
     assert year.months_served(dt.date(2026, 12, 30), dt.date(2026, 12, 31)) == 1
     a_last_year = indicators.frekuensi(qs, indicators.Period.year(2025), TODAY)
