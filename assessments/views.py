@@ -398,6 +398,9 @@ def case_detail(request, pk):
     steps = services.next_steps(user, case)
     for referral in page["referrals"]:
         referral.versi = services.referral_version(referral)
+        typed = _take_typed(request, case, f"referral-{referral.pk}") or {}
+        referral.status_diketik = typed.get("status", referral.status)
+        referral.hasil_diketik = typed.get("hasil", referral.hasil)
         referral.langkah = [(referral.status, referral.get_status_display())] + [
             (value, label)
             for value, label in StatusRujukan.choices
@@ -607,11 +610,14 @@ def referral_update(request, pk):
                 expected_version=form.cleaned_data["versi_awal"],
             )
             messages.success(request, _("Rujukan diperbarui."))
+            return redirect("assessments:case-detail", pk=case.pk)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
     else:
         for errors in form.errors.values():
             messages.error(request, " ".join(errors))
+    # Refused: the status and result typed wait for this referral's form (a file cannot).
+    _keep_typed(request, case, f"referral-{referral.pk}", ("status", "hasil"))
     return redirect("assessments:case-detail", pk=case.pk)
 
 

@@ -946,6 +946,7 @@ def test_a_closed_cases_open_referral_can_still_be_answered(client, people):
     older = {"status": "diproses", "versi_awal": shown, "hasil": "Lama"}
     stale = c.post(update, older, follow=True)
     assert "baru saja diperbarui orang lain" in stale.content.decode()
+    assert 'value="Lama"' in stale.content.decode()  # what was typed waits in its form
     referral.refresh_from_db()
     assert (referral.status, referral.hasil) == ("diproses", "Dicek")
 
