@@ -249,12 +249,14 @@ def category_problems(*, subjek: Subjek, kategori, utama, disabilitas, on: dt.da
 
 
 def consent_problems(*, subjek: Subjek, persetujuan_oleh: str, on: dt.date) -> dict:
-    """UU 27/2022 Pasal 25: a child's data is processed with the consent of a parent or guardian
-    (or the person accompanying them), never on the child's own word."""
+    """UU 27/2022 Pasal 25: a child's data is processed with the consent of a parent or
+    guardian (a child without either has one appointed), as the consent text itself says; not on
+    the child's own word, nor a companion's."""
     age = subjek.umur(on)
     if (
         subjek.jenis == JenisSubjek.ORANG
-        and persetujuan_oleh == PemberiPersetujuan.SUBJEK
+        and persetujuan_oleh
+        and persetujuan_oleh not in (PemberiPersetujuan.ORANG_TUA, PemberiPersetujuan.WALI)
         and age is not None
         and age < ADULT_AGE
     ):
@@ -262,7 +264,7 @@ def consent_problems(*, subjek: Subjek, persetujuan_oleh: str, on: dt.date) -> d
             "persetujuan_oleh": [
                 _(
                     "Subjek berumur %(a)d tahun: persetujuan untuk anak diberikan oleh orang "
-                    "tua, wali atau pendamping, bukan oleh anak sendiri (UU 27/2022 Pasal 25)."
+                    "tua atau wali anak (UU 27/2022 Pasal 25)."
                 )
                 % {"a": age}
             ]

@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.db.models.fields.files import FieldFile
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -121,13 +122,13 @@ def activation_problems(
     elif effective is not None and effective < sk.tanggal_sk:
         problems.append(
             _("Tanggal efektif %(tgl)s sebelum tanggal SK pengangkatan %(sk)s.")
-            % {"tgl": effective.strftime("%d-%m-%Y"), "sk": sk.tanggal_sk.strftime("%d-%m-%Y")}
+            % {"tgl": date_format(effective, "j F Y"), "sk": date_format(sk.tanggal_sk, "j F Y")}
         )
     on = on or (sk.tanggal_sk if sk else None)
     if on is not None and age_on(psm.tanggal_lahir, on) < 18:
         problems.append(
             _("Usia pada tanggal SK %(tgl)s baru %(usia)d tahun; minimal 18 tahun.")
-            % {"tgl": on.strftime("%d-%m-%Y"), "usia": age_on(psm.tanggal_lahir, on)}
+            % {"tgl": date_format(on, "j F Y"), "usia": age_on(psm.tanggal_lahir, on)}
         )
     problems += standing_problems(psm)
     if bimtek_list is None:
@@ -383,7 +384,7 @@ def psm_change_status(
     if tanggal < psm.status_sejak:
         raise ValidationError(
             _("Tanggal efektif tidak boleh sebelum status saat ini berlaku (%(tgl)s).")
-            % {"tgl": psm.status_sejak.strftime("%d-%m-%Y")}
+            % {"tgl": date_format(psm.status_sejak, "j F Y")}
         )
     if ke == StatusPsm.AKTIF:
         problems = activation_problems(psm, effective=tanggal)
@@ -524,7 +525,7 @@ def _check_hours_of_the_day(psm: Psm, data: dict) -> None:
                     "Kegiatan pada %(tgl)s sudah tercatat %(jam)s jam; sehari paling banyak 24 jam."
                 )
                 % {
-                    "tgl": data["tanggal"].strftime("%d-%m-%Y"),
+                    "tgl": date_format(data["tanggal"], "j F Y"),
                     "jam": f"{Decimal(same_day).normalize():f}",
                 }
             }
@@ -552,7 +553,7 @@ def activity_record(
                     "PSM ini berhenti sejak %(tgl)s; kegiatan sejak tanggal itu tidak dapat "
                     "dicatat."
                 )
-                % {"tgl": psm.status_sejak.strftime("%d-%m-%Y")}
+                % {"tgl": date_format(psm.status_sejak, "j F Y")}
             }
         )
     if data["tanggal"] < psm.tanggal_bergabung:
@@ -562,7 +563,7 @@ def activity_record(
                 "tanggal": _(
                     "PSM ini bergabung pada %(tgl)s; kegiatan sebelum tanggal itu tidak dicatat."
                 )
-                % {"tgl": psm.tanggal_bergabung.strftime("%d-%m-%Y")}
+                % {"tgl": date_format(psm.tanggal_bergabung, "j F Y")}
             }
         )
     if len(photos) > MAX_ACTIVITY_PHOTOS:

@@ -883,9 +883,9 @@ def test_a_sensitive_category_is_not_named_on_the_case_page_to_who_may_not_see_i
 
 
 def test_a_child_does_not_consent_for_themselves(client, people):
-    """UU 27/2022 Pasal 25: for a 12-year-old the consent comes from a parent, guardian or
-    companion. The form says so on the consent field and keeps the rest; a draft saved with it
-    cannot be submitted from its page either."""
+    """UU 27/2022 Pasal 25: for a 12-year-old the consent comes from a parent or guardian (as the
+    consent text says), not the child nor a companion. The form says so on the consent field
+    and keeps the rest; a draft saved with it cannot be submitted from its page either."""
     c = _client(client, people["psm_a"])
     child = {
         "s-nama": "Bima Anak",
@@ -897,9 +897,11 @@ def test_a_child_does_not_consent_for_themselves(client, people):
     }
     refused = c.post(reverse("assessments:case-create"), _form(**child))
     assert refused.status_code == 400 and not Asesmen.objects.exists()
-    assert "persetujuan untuk anak diberikan oleh orang tua" in str(
+    assert "persetujuan untuk anak diberikan oleh orang tua atau wali anak" in str(
         refused.context["form"].errors["persetujuan_oleh"]
     )
+    by_companion = _form(**{**child, "persetujuan_oleh": "pendamping"})
+    assert c.post(reverse("assessments:case-create"), by_companion).status_code == 400
     assert 'value="Bima Anak"' in refused.content.decode()
     by_parent = _form(**{**child, "persetujuan_oleh": "orang_tua", "persetujuan_nama": "Ibu Bima"})
     assert c.post(reverse("assessments:case-create"), by_parent).status_code == 302

@@ -121,7 +121,8 @@ def test_a_stopped_psm_records_no_activity_from_the_day_they_stopped(psm, psm_us
         )
     assert refused.value.message_dict == {
         "tanggal": [
-            "PSM ini berhenti sejak 18-11-2026; kegiatan sejak tanggal itu tidak dapat dicatat."
+            "PSM ini berhenti sejak 18 November 2026; kegiatan sejak tanggal itu tidak dapat "
+            "dicatat."
         ]
     }
     before_stop = _data(psm, tanggal=dt.date(2026, 11, 17))
@@ -275,7 +276,7 @@ def test_no_activity_before_joining_nor_more_than_24_hours_a_day(psm, psm_user):
             by=psm_user,
             today=TODAY,
         )
-    assert "bergabung pada 01-10-2026" in str(exc.value.message_dict["tanggal"])
+    assert "bergabung pada 1 Oktober 2026" in str(exc.value.message_dict["tanggal"])
     for hours in (20, 4):
         services.activity_record(
             psm=psm,

@@ -178,8 +178,11 @@ def test_a_future_sk_or_bimtek_is_refused_and_activation_waits_for_the_sk(staff,
     yesterday = today - dt.timedelta(days=1)
     with pytest.raises(ValidationError) as refused:
         services.psm_change_status(psm=psm, ke=StatusPsm.AKTIF, tanggal=yesterday, by=staff)
+    from django.utils.formats import date_format
+
     assert refused.value.messages == [
-        f"Tanggal efektif {yesterday:%d-%m-%Y} sebelum tanggal SK pengangkatan {today:%d-%m-%Y}."
+        f"Tanggal efektif {date_format(yesterday, 'j F Y')} sebelum tanggal SK pengangkatan "
+        f"{date_format(today, 'j F Y')}."
     ]
     psm.refresh_from_db()
     assert psm.status == StatusPsm.CALON
