@@ -642,7 +642,8 @@ def test_a_queue_row_prints_a_missing_value_as_the_template_did():
     assert '<div class="small text-body-secondary"></div>' in html
 
 
-def test_stalled_referrals_appear_after_the_office_deadline(client, people, office):
+def _referred_to_pkh(people):
+    """A verified case of ``psm_a`` referred to PKH today: (case, referral)."""
     case = make_case(people["psm_a"])
     case = services.assessment_transition(asesmen=case, ke=S.DIVERIFIKASI, by=people["staf"])
     referral = services.referral_create(
@@ -656,6 +657,12 @@ def test_stalled_referrals_appear_after_the_office_deadline(client, people, offi
         by=people["staf"],
         today=dt.date.today(),
     )
+    case.refresh_from_db()
+    return case, referral
+
+
+def test_stalled_referrals_appear_after_the_office_deadline(client, people, office):
+    case, referral = _referred_to_pkh(people)
     c = _client(client, people["staf"])
     assert (
         "Tidak ada rujukan yang macet."
@@ -916,22 +923,7 @@ def test_a_closed_cases_open_referral_can_still_be_answered(client, people):
     """The programme answers after the office closed the case: the referral keeps its form
     (it had none, and stayed "macet" for good), which offers only the steps it can take, takes
     a proof PDF, and refuses an answer typed on a page older than someone else's."""
-    from assessments.models import Program
-
-    case = make_case(people["psm_a"])
-    services.assessment_transition(asesmen=case, ke=S.DIVERIFIKASI, by=people["staf"])
-    referral = services.referral_create(
-        asesmen=case,
-        data={
-            "program": Program.objects.get(kode="PKH"),
-            "tujuan_instansi": "Pendamping PKH",
-            "tanggal": dt.date.today(),
-            "nomor_surat": "",
-        },
-        by=people["staf"],
-        today=dt.date.today(),
-    )
-    case.refresh_from_db()
+    case, referral = _referred_to_pkh(people)
     services.assessment_transition(
         asesmen=case, ke=S.DITUTUP, by=people["staf"], alasan_tutup="meninggal"
     )
