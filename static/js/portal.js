@@ -20,4 +20,14 @@ document.addEventListener("DOMContentLoaded", () => {
   const summary = document.querySelector("[data-error-summary]");
   const anchor = decodeURIComponent(window.location.hash.slice(1));
   if (summary && !(anchor && document.getElementById(anchor))) summary.focus();
+  // Its links lead to a field's wrapper (label, hint and error): once there, the cursor goes
+  // into the field itself, the first of a group of choices included.
+  if (summary) {
+    summary.addEventListener("click", (event) => {
+      const link = event.target.closest("a[href^='#']");
+      const wrapper = link && document.getElementById(decodeURIComponent(link.hash.slice(1)));
+      const field = wrapper && wrapper.querySelector("input:not([type=hidden]), select, textarea");
+      if (field) setTimeout(() => field.focus({ preventScroll: true }), 0);
+    });
+  }
 });

@@ -43,6 +43,8 @@ def test_staff_enters_psm_fixes_impossible_nik_finds_and_exports(
     summary = page.locator("#ringkasan-galat")  # and in the summary, linking to it
     expect(summary).to_be_focused()
     expect(summary.get_by_role("link", name="NIK")).to_have_attribute("href", "#div_id_nik")
+    summary.get_by_role("link", name="NIK").click()  # the cursor lands in the field to fix
+    expect(page.get_by_label("NIK")).to_be_focused()
     expect(page.get_by_label("Nama lengkap")).to_have_value("Siti Rahayu")  # nothing lost
     expect(page.get_by_label("Alamat KTP")).to_have_value("Jl. Tidar No. 3 RT 01/RW 02")
     expect(page.get_by_label("Tanggal lahir")).to_have_value("1990-03-05")
