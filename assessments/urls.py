@@ -17,6 +17,7 @@ urlpatterns = [
     path("<int:pk>/foto/<int:photo_pk>/", views.case_photo, name="case-photo"),
     path("<int:pk>/rujuk/", views.referral_create, name="referral-create"),
     path("rujukan/<int:pk>/", views.referral_update, name="referral-update"),
+    path("rujukan/<int:pk>/bukti.pdf", views.referral_proof, name="referral-proof"),
     path("rujukan/macet/", views.referrals_stalled, name="referrals-stalled"),
     path("subjek/<int:pk>/", views.subject_detail, name="subject-detail"),
     path("subjek/<int:pk>/gabung/", views.subject_merge, name="subject-merge"),

@@ -565,6 +565,27 @@ def case_photo(request, pk, photo_pk):
     return response
 
 
+@require_GET
+def referral_proof(request, pk):
+    """A referral's proof (the programme's letter): personal data, served as the case's photos
+    are, to who may see the case's details, and never cached."""
+    referral = Rujukan.objects.filter(pk=pk).only("asesmen_id", "bukti").first()
+    if referral is None or not referral.bukti:
+        raise Http404
+    case = get_case_for_user(request.user, referral.asesmen_id)
+    sensitive = sensitivity_of(case)
+    if not may_see_details(request.user, case, sensitive):
+        raise Http404
+    audit_sensitive_view(request.user, case, sensitive)
+    response = FileResponse(
+        referral.bukti.open("rb"),
+        content_type="application/pdf",
+        filename=f"bukti-rujukan-{referral.pk}.pdf",
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
 @require_http_methods(["GET", "POST"])
 def referral_create(request, pk):
     case = get_case_for_user(request.user, pk, perm=Perm.PPKS_REFER)

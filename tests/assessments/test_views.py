@@ -964,3 +964,21 @@ def test_a_psm_sees_every_returned_case_and_draft_however_many_cases_they_have(
         make_case(people["psm_a"], subject={"nama": f"Baru {i}"})
     cases = _client(client, people["psm_a"]).get(reverse("assessments:case-list")).context["cases"]
     assert [c.subjek.nama for c in cases] == ["Dikembalikan Lama", "Draf Lama", "Baru 3", "Baru 2"]
+
+
+def test_a_referrals_proof_is_served_to_who_may_see_the_case(client, people):
+    """The proof PDF the referral form takes can be opened from the case page: it is personal
+    data, so only by who may see the case's details (a read audited when the case holds specific
+    data, as its photos are) and never cached."""
+    from django.core.files.base import ContentFile
+
+    case, referral = _referred_to_pkh(people)
+    referral.bukti.save("surat.pdf", ContentFile(b"%PDF-1.4\n%%EOF\n"))
+    url = reverse("assessments:referral-proof", args=[referral.pk])
+    staff = _client(client, people["staf"])
+    assert url in staff.get(reverse("assessments:case-detail", args=[case.pk])).content.decode()
+    response = staff.get(url)
+    assert response.status_code == 200 and response["Cache-Control"] == "private, no-store"
+    assert b"".join(response.streaming_content).startswith(b"%PDF")
+    client.force_login(people["psm_b"])  # another PSM: not their case
+    assert client.get(url).status_code == 404

@@ -148,6 +148,7 @@ EXPECTED: dict[str, dict[str, int | str]] = {
     "assessments:case-photo": {ANON: LOGIN, **_all(200)},
     "assessments:referral-create": _staff_only(200),
     "assessments:referral-update": {ANON: LOGIN, **_all(405)},
+    "assessments:referral-proof": {ANON: LOGIN, **_all(200)},
     "assessments:referrals-stalled": _staff_only(200),
     "assessments:subject-detail": {ANON: LOGIN, **_all(200)},
     "assessments:subject-merge": {ANON: LOGIN, **_all(405)},
@@ -247,8 +248,11 @@ def _assessment_samples(name, psm):
         status_sejak=case.tanggal,
         dibuat_oleh=psm.user,
     )
+    referral.bukti.save("bukti.pdf", ContentFile(b"%PDF-1.4\n%%EOF\n"))
     return {
-        "pk": referral.pk if name == "assessments:referral-update" else case.pk,
+        "pk": referral.pk
+        if name in ("assessments:referral-update", "assessments:referral-proof")
+        else case.pk,
         "photo_pk": photo.pk,
         **({"pk": case.subjek_id} if name.startswith("assessments:subject") else {}),
     }
