@@ -518,7 +518,7 @@ def _check_hours_of_the_day(psm: Psm, data: dict) -> None:
         .aggregate(jam=Sum("durasi_jam"))["jam"]
         or 0
     )
-    if same_day + (data.get("durasi_jam") or 0) > 24:
+    if same_day + Decimal(str(data.get("durasi_jam") or 0)) > 24:
         raise ValidationError(
             {
                 "durasi_jam": _(

@@ -41,7 +41,9 @@ def seed_activities(*, today: dt.date, region: str) -> None:
                 psm=psm,
                 data={
                     "jenis": jenis,
-                    "tanggal": today - dt.timedelta(days=rng.randint(0, 80)),
+                    "tanggal": max(
+                        today - dt.timedelta(days=rng.randint(0, 80)), psm.tanggal_bergabung
+                    ),
                     "durasi_jam": rng.choice([1, 1.5, 2, 3, 4]),
                     "tempat": rng.choice(PLACES),
                     "desa": psm.desa_tugas,

@@ -345,3 +345,21 @@ def test_a_certificate_entered_by_four_taps_at_once_is_recorded_once(regions):
     assert len(made) == 1 and len(errors) == 3
     assert all(isinstance(e, ValidationError) for e in errors), errors
     assert PsmBimtek.objects.filter(psm=psm).count() == 1
+
+
+def test_the_whole_demo_seeds_through_the_services_as_make_run_does(db):
+    """`make run` seeds PSM, Bimtek, cases and activities through the same services users go
+    through: a new rule the demo breaks (an activity before its PSM joined, a duration the
+    24-hour check could not add) stopped `make run` while every other test passed."""
+    import io
+
+    from django.core.management import call_command
+
+    from assessments.models import Asesmen
+    from registry.models import Kegiatan
+
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    assert "demo-psm-2026" in out.getvalue()
+    assert Kegiatan.objects.exists() and Asesmen.objects.exists()
+    call_command("seed_demo", stdout=io.StringIO())  # a second `make run` adds nothing
