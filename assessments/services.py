@@ -7,6 +7,7 @@ row is locked so two reviewers acting at once cannot both win.
 
 import datetime as dt
 import uuid
+from contextlib import nullcontext
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -36,7 +37,7 @@ from assessments.models import (
 )
 from psm_portal import audit
 from psm_portal.access import Perm, has_permission
-from psm_portal.images import normalised_jpeg
+from psm_portal.images import files_removed_on_failure, normalised_jpeg
 from psm_portal.office import current_office
 from registry.text import normalise_for_search
 
@@ -274,9 +275,8 @@ def consent_problems(*, subjek: Subjek, persetujuan_oleh: str, on: dt.date) -> d
 
 def _store_photos(case: Asesmen, images, written: list) -> None:
     """Store photos already normalised (``normalised_jpeg``: decoded by content, upright, at most
-    1600 px, JPEG, EXIF only where the office keeps photo locations). Each file written is named
-    in ``written``, for the caller to delete should the save roll back: a file outlives the
-    rolled-back row that named it, with a person's picture in it."""
+    1600 px, JPEG, EXIF only where the office keeps photo locations), each named in ``written``
+    (``files_removed_on_failure``)."""
     for content, width, height in images:
         photo = AsesmenFoto(asesmen=case, lebar=width, tinggi=height)
         photo.berkas.save(f"{uuid.uuid4().hex}.jpg", ContentFile(content), save=False)
@@ -311,50 +311,14 @@ def assessment_save(
     """Create or change a draft (or a returned case) of ``by``. A form sent twice with the same
     ``client_uuid`` (a retry after the signal dropped, a double tap) changes the one case it
     created; it never makes a second. Answers (case, created). A caller whose own transaction
-    goes on after this passes ``written`` and deletes those files should it roll back."""
+    goes on after this passes the ``files_removed_on_failure`` list it holds as ``written``."""
     # Every photo is decoded before anything is written: a third that is not an image leaves no
     # file of the first two behind.
     office = current_office()
     keep_location = bool(office and office.simpan_lokasi_foto)
     images = [normalised_jpeg(upload, keep_location=keep_location) for upload in photos]
-    own = written is None  # otherwise the caller's transaction goes on, and it cleans up
-    written = [] if own else written
-    try:
-        return _assessment_save(
-            by=by,
-            subjek=subjek,
-            data=data,
-            kategori=kategori,
-            disabilitas=disabilitas,
-            bantuan=bantuan,
-            photos=photos,
-            images=images,
-            written=written,
-            client_uuid=client_uuid,
-            asesmen=asesmen,
-        )
-    except BaseException:
-        if own:
-            for berkas in written:
-                berkas.delete(save=False)
-        raise
-
-
-def _assessment_save(
-    *,
-    by,
-    subjek,
-    data,
-    kategori,
-    disabilitas,
-    bantuan,
-    photos,
-    images,
-    written,
-    client_uuid,
-    asesmen,
-):
-    with transaction.atomic():
+    files = files_removed_on_failure() if written is None else nullcontext(written)
+    with files as written, transaction.atomic():
         if asesmen is None and client_uuid:
             asesmen = Asesmen.objects.select_for_update().filter(client_uuid=client_uuid).first()
             if asesmen is not None and not _is_author(by, asesmen):
@@ -437,9 +401,8 @@ def case_save(
     """The form's one write: the subject (new, or corrected by whoever registered it), the
     assessment, and, when asked, its submission, all or nothing. A repeat of a form already saved
     (same ``client_uuid``) answers the case it made, even when both copies arrive at once."""
-    written: list = []  # photo files: deleted if the whole write rolls back
     try:
-        with transaction.atomic():
+        with files_removed_on_failure() as written, transaction.atomic():
             if asesmen is None:
                 existing = (
                     Asesmen.objects.select_for_update()
@@ -473,11 +436,7 @@ def case_save(
             if submit:
                 case = assessment_transition(asesmen=case, ke=S.DIAJUKAN, by=by)
             return case, created
-    except BaseException as exc:
-        for berkas in written:
-            berkas.delete(save=False)
-        if not isinstance(exc, IntegrityError | ValidationError):
-            raise
+    except (IntegrityError, ValidationError):
         # The same form arrived twice at once and the other copy won: answer what it made.
         twin = Asesmen.objects.filter(client_uuid=client_uuid).first()
         if twin is not None and _is_author(by, twin) and asesmen is None:

@@ -1,9 +1,10 @@
 """Uploaded photos, whatever app takes them: decoded by content (never by the file name), turned
 upright, shrunk and re-encoded as JPEG, with EXIF (and so the GPS location) dropped unless the
-office keeps it."""
+office keeps it; and deleted again when the write that stored them fails."""
 
 import io
 import warnings
+from contextlib import contextmanager
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
@@ -50,3 +51,17 @@ def normalised_jpeg(upload, *, keep_location: bool = False, max_side: int = MAX_
         out = io.BytesIO()
         image.save(out, "JPEG", quality=82, optimize=True)
     return out.getvalue(), image.width, image.height
+
+
+@contextmanager
+def files_removed_on_failure():
+    """A list for the files a write stores; should the write fail, they are deleted. A
+    rolled-back row does not take its file with it, and a photo left behind holds a person's
+    picture that nothing lists or prunes."""
+    written = []
+    try:
+        yield written
+    except BaseException:
+        for berkas in written:
+            berkas.delete(save=False)
+        raise

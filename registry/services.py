@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from psm_portal import audit
-from psm_portal.images import normalised_jpeg
+from psm_portal.images import files_removed_on_failure, normalised_jpeg
 from psm_portal.models import AuditEvent
 from psm_portal.office import current_office, office_language
 from psm_portal.privacy import mask_nik
@@ -576,12 +576,13 @@ def activity_record(
     kegiatan = Kegiatan(psm=psm, client_uuid=client_uuid, **data)
     kegiatan.full_clean(exclude=["client_uuid"])
     try:
-        with transaction.atomic():
+        with files_removed_on_failure() as written, transaction.atomic():
             _check_hours_of_the_day(psm, data)
             kegiatan.save()
             for content, width, height in images:
                 photo = KegiatanFoto(kegiatan=kegiatan, lebar=width, tinggi=height)
                 photo.berkas.save(f"{uuid.uuid4().hex}.jpg", ContentFile(content), save=False)
+                written.append(photo.berkas)
                 photo.save()
             audit.record(
                 by=by,
