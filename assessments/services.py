@@ -724,20 +724,27 @@ def assessment_transition(
     return case
 
 
-def saved_case_problems(case: Asesmen):
-    """(errors, warnings) of a saved case's categories and consent, as the form finds them when
-    it is sent."""
+def case_problems(*, subjek, kategori, utama, disabilitas, persetujuan_oleh, on: dt.date):
+    """(errors by field, warnings) of a case's categories and consent: what the form checks when
+    it is sent, and what a saved case is checked against when submitted from its page."""
     errors, warnings = category_problems(
+        subjek=subjek, kategori=kategori, utama=utama, disabilitas=disabilitas, on=on
+    )
+    return {
+        **errors,
+        **consent_problems(subjek=subjek, persetujuan_oleh=persetujuan_oleh, on=on),
+    }, warnings
+
+
+def saved_case_problems(case: Asesmen):
+    return case_problems(
         subjek=case.subjek,
         kategori=case.kategori.all(),
         utama=case.kategori_utama,
         disabilitas=list(case.disabilitas.all()),
+        persetujuan_oleh=case.persetujuan_oleh,
         on=case.tanggal,
     )
-    consent = consent_problems(
-        subjek=case.subjek, persetujuan_oleh=case.persetujuan_oleh, on=case.tanggal
-    )
-    return {**errors, **consent}, warnings
 
 
 def _check_complete(case: Asesmen) -> None:
@@ -851,6 +858,15 @@ REFERRAL_NEXT = {
     StatusRujukan.DITOLAK: set(),
     StatusRujukan.SELESAI: set(),
 }
+
+
+def referral_steps(referral: Rujukan) -> list[tuple[str, str]]:
+    """The statuses a referral's form offers: where it stands, then the steps it can take."""
+    return [(referral.status, referral.get_status_display())] + [
+        (value, label)
+        for value, label in StatusRujukan.choices
+        if value in REFERRAL_NEXT[referral.status]
+    ]
 
 
 def referral_version(referral: Rujukan) -> str:

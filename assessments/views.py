@@ -33,7 +33,6 @@ from assessments.models import (
     KategoriPpks,
     Rujukan,
     StatusAsesmen,
-    StatusRujukan,
     Urgensi,
 )
 from psm_portal import audit
@@ -239,19 +238,13 @@ def _case_form(request, *, case, subject):
                         )
                         % {"n": len(likely)}
                     )
-            errors, category_warnings = services.category_problems(
+            errors, category_warnings = services.case_problems(
                 subjek=target,
                 kategori=form.cleaned_data["kategori"],
                 utama=form.cleaned_data.get("kategori_utama"),
                 disabilitas=form.cleaned_data.get("disabilitas"),
+                persetujuan_oleh=form.cleaned_data.get("persetujuan_oleh"),
                 on=form.cleaned_data["tanggal"],
-            )
-            errors.update(
-                services.consent_problems(
-                    subjek=target,
-                    persetujuan_oleh=form.cleaned_data.get("persetujuan_oleh"),
-                    on=form.cleaned_data["tanggal"],
-                )
             )
             for field, messages_ in errors.items():
                 for message in messages_:
@@ -401,11 +394,7 @@ def case_detail(request, pk):
         typed = _take_typed(request, case, f"referral-{referral.pk}") or {}
         referral.status_diketik = typed.get("status", referral.status)
         referral.hasil_diketik = typed.get("hasil", referral.hasil)
-        referral.langkah = [(referral.status, referral.get_status_display())] + [
-            (value, label)
-            for value, label in StatusRujukan.choices
-            if value in services.REFERRAL_NEXT[referral.status]
-        ]
+        referral.langkah = services.referral_steps(referral)
     # What was typed into a review step or a visit that was refused, shown again once.
     review_draft = _take_typed(request, case, "review")
     visit_draft = _take_typed(request, case, "visit")
@@ -709,13 +698,14 @@ def referrals_stalled(request):
     require(request.user, Perm.PPKS_REFER)
     kecamatan = request.GET.get("kecamatan", "")
     referrals, days = selectors.stalled_referrals(request.user, today=_today(), kecamatan=kecamatan)
+    shown = list(referrals[:STALLED_SHOWN])
     return render(
         request,
         "assessments/referrals_stalled.html",
         {
-            "referrals": list(referrals[:STALLED_SHOWN]),
+            "referrals": shown,
             "shown": STALLED_SHOWN,
-            "total": referrals.count(),
+            "total": len(shown) if len(shown) < STALLED_SHOWN else referrals.count(),
             "days": days,
             "kecamatan": kecamatan,
             "kecamatan_options": selectors.kecamatan_options(request.user, chosen=kecamatan),

@@ -391,9 +391,3 @@ class KegiatanVerifyForm(forms.Form):
         choices=[("terima", _("Verifikasi")), ("tolak", _("Tolak"))], widget=forms.RadioSelect
     )
     catatan = forms.CharField(label=_("Catatan"), max_length=500, required=False)
-
-    def clean(self):
-        cleaned = super().clean()
-        if cleaned.get("keputusan") == "tolak" and not cleaned.get("catatan", "").strip():
-            self.add_error("catatan", _("Tuliskan alasan penolakan."))
-        return cleaned

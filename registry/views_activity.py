@@ -110,11 +110,15 @@ def activity_verify(request, pk):
                 by=request.user,
             )
         except ValidationError as exc:
-            for message in exc.messages:
-                messages.error(request, message)
+            if not (hasattr(exc, "error_dict") and "catatan_verifikasi" in exc.error_dict):
+                for message in exc.messages:
+                    messages.error(request, message)
+                return redirect("registry:activity-detail", pk=kegiatan.pk)
+            # A rejection without a reason: said on the note's field, the choice kept.
+            form.add_error("catatan", exc.error_dict["catatan_verifikasi"])
         else:
             messages.success(request, _("Keputusan verifikasi disimpan."))
-        return redirect("registry:activity-detail", pk=kegiatan.pk)
+            return redirect("registry:activity-detail", pk=kegiatan.pk)
     return render(
         request,
         "registry/activity_detail.html",
