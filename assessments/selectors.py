@@ -17,6 +17,7 @@ from assessments.models import (
 )
 from psm_portal.access import Perm, has_permission, region_q
 from psm_portal.office import current_office
+from psm_portal.spreadsheets import streamed
 from registry.models import Wilayah
 
 S = StatusAsesmen
@@ -165,23 +166,35 @@ EXPORT_COLUMNS = [
 ]
 
 
-def case_export_rows(user, **filters):
+def case_export_rows(user, *, above=None, at_most=None, **filters):
     """The export's columns as plain tuples, newest first (a backward scan of the primary key:
     no sort before the first row, no model instances: a million rows stream in seconds, not
-    minutes). ``filters`` as ``filtered_cases`` takes them."""
-    return (
-        filtered_cases(user, **filters)
-        .order_by("-pk")
-        .values_list(*EXPORT_COLUMNS)
-        .iterator(chunk_size=5000)
-    )
+    minutes). ``filters`` as ``filtered_cases`` takes them; ``above`` and ``at_most`` bound the
+    primary key (a part of the export written beside another)."""
+    cases = _export_cases(user, above, at_most, **filters).order_by("-pk")
+    return streamed(cases.values_list(*EXPORT_COLUMNS), chunk_size=5000)
 
 
-def case_export_count(user, *, limit=None, **filters) -> int:
+def case_export_count(user, *, limit=None, above=None, at_most=None, **filters) -> int:
     """How many rows the export holds, or at most ``limit`` (a bounded count: deciding whether an
     XLSX is built at once needs no full count of a national scope)."""
-    cases = filtered_cases(user, **filters).order_by()
+    cases = _export_cases(user, above, at_most, **filters).order_by()
     return (cases[:limit] if limit else cases).count()
+
+
+def case_export_middle(user, index: int, **filters) -> int | None:
+    """The primary key of the export's row ``index`` (0 is the newest), to split it in two."""
+    cases = filtered_cases(user, **filters).order_by("-pk").values_list("pk", flat=True)
+    return next(iter(cases[index : index + 1]), None)
+
+
+def _export_cases(user, above, at_most, **filters):
+    cases = filtered_cases(user, **filters)
+    if above is not None:
+        cases = cases.filter(pk__gt=above)
+    if at_most is not None:
+        cases = cases.filter(pk__lte=at_most)
+    return cases
 
 
 def case_page(case: Asesmen) -> dict:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import F
@@ -39,7 +40,8 @@ class DocumentError(Exception):
 
 @dataclass(frozen=True)
 class Built:
-    content: bytes
+    # The document, or for a large one an open file: saved from it in chunks, then closed.
+    content: bytes | File
     filename: str
     content_type: str = "application/pdf"
 
@@ -220,7 +222,9 @@ def build_document(document_id: str) -> str:
         if isinstance(exc, DocumentError):
             return Status.FAILED
         raise
-    document.berkas.save(built.filename, ContentFile(built.content), save=False)
+    content = built.content if isinstance(built.content, File) else ContentFile(built.content)
+    with content:
+        document.berkas.save(built.filename, content, save=False)
     finished = GeneratedDocument.objects.filter(pk=document.pk, status=Status.RUNNING).update(
         params=document.params,  # a builder may record what the file holds (a whole NIK)
         berkas=document.berkas.name,

@@ -2,13 +2,17 @@
 NIK rule, formula neutralising and the audit hold on both paths; Excel's row limit per sheet."""
 
 import io
+import zipfile
+from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
+from django.db import connection
 from django.urls import reverse
 from openpyxl import load_workbook
 
 from assessments import exports
-from psm_portal import spreadsheets
+from psm_portal import parallel, spreadsheets
 from psm_portal.background import build_document
 from psm_portal.models import AuditEvent, GeneratedDocument
 from tests.factories import make_case
@@ -181,3 +185,89 @@ def test_the_downloads_carry_the_case_lists_filters(client, people, monkeypatch)
     assert [r[1] for r in _rows(Path(document.berkas.path).read_bytes())[1:]] == ["Warga Tahun Ini"]
     event = AuditEvent.objects.filter(action="asesmen.export").latest("pk")
     assert event.after["tahun"] == year and event.after["kecamatan"] == kecamatan
+
+
+def _sheet_xml(path) -> bytes:
+    with zipfile.ZipFile(path) as workbook:
+        return workbook.read("xl/worksheets/sheet1.xml")
+
+
+def test_parts_written_apart_join_into_the_sheet_written_at_once(tmp_path, monkeypatch):
+    monkeypatch.setattr(spreadsheets, "_CHUNK", 7)  # the markers straddle the chunks read
+    header = ["No", "Nama", "Catatan"]
+    rows = [[i, f"Warga <{i}> & Ma'ruf", "=1+1" if i % 2 else ""] for i in range(10)]
+    alone = tmp_path / "alone.xlsx"
+    spreadsheets.write_xlsx(alone, "Kasus", header, rows)
+    parts = [tmp_path / f"{i}.xlsx" for i in range(3)]
+    spreadsheets.write_xlsx(parts[0], "Kasus", header, rows[:4], one_sheet=True)
+    spreadsheets.write_xlsx(parts[1], "Kasus", None, rows[4:9], first_row=5, one_sheet=True)
+    spreadsheets.write_xlsx(parts[2], "Kasus", None, rows[9:], first_row=10, one_sheet=True)
+    joined = tmp_path / "joined.xlsx"
+    spreadsheets.join_parts(parts, joined, rows=10, columns=3)
+    # The very sheet XlsxWriter writes in one go, used range included.
+    assert _sheet_xml(joined) == _sheet_xml(alone)
+    assert b'<dimension ref="A1:C11"/>' in _sheet_xml(joined)
+    assert _rows(joined.read_bytes()) == _rows(alone.read_bytes())
+    assert _rows(joined.read_bytes())[2] == (1, "Warga <1> & Ma'ruf", "'=1+1")
+
+
+def test_a_part_that_would_need_a_second_sheet_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(spreadsheets, "XLSX_MAX_ROWS", 3)
+    with pytest.raises(ValueError, match="one sheet"):
+        spreadsheets.write_xlsx(
+            tmp_path / "part.xlsx", "Kasus", None, [[1], [2], [3]], first_row=1, one_sheet=True
+        )
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a snapshot shared by processes")
+@pytest.mark.django_db(transaction=True)
+def test_a_large_export_is_written_by_two_processes_reading_one_snapshot(people, monkeypatch):
+    """Two spawned processes write a half each, and the file is the one written in one process.
+    A case submitted once the snapshot is taken is in neither half: had the newer half seen it,
+    its last row would have taken the number of the older half's first."""
+    for i in range(7):
+        make_case(people["psm_a" if i % 2 else "psm_b"], subject={"nama": f"Warga {i}"})
+    staf = people["staf"]
+    monkeypatch.setattr(exports, "XLSX_IMMEDIATE_MAX_ROWS", 0)
+    monkeypatch.setattr(exports, "ROWS_PER_PART", 2)
+
+    def build() -> list[tuple]:
+        document = GeneratedDocument.objects.create(
+            jenis=exports.XLSX_JENIS, judul="Ekspor", params={"status": ""}, diminta_oleh=staf
+        )
+        assert build_document.call(str(document.pk)) == Status.DONE
+        document.refresh_from_db()
+        assert document.selesai == document.total
+        return _rows(Path(document.berkas.path).read_bytes())
+
+    alone = build()  # SIDE_BY_SIDE_MIN_ROWS is far above seven cases
+    assert len(alone) == 8
+
+    monkeypatch.setattr(exports, "SIDE_BY_SIDE_MIN_ROWS", 2)
+    taken = parallel.shared_snapshot
+    late = []
+
+    @contextmanager
+    def snapshot_then_a_new_case():
+        with taken() as snapshot:
+            late.append(make_case(people["psm_a"], subject={"nama": "Warga Terlambat"}))
+            yield snapshot
+
+    monkeypatch.setattr(parallel, "shared_snapshot", snapshot_then_a_new_case)
+    assert build() == alone
+    assert late and late[0].pk > max(row[0] for row in alone[1:])
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's server-side cursors")
+@pytest.mark.django_db(transaction=True)
+def test_the_export_reads_its_rows_as_they_come_not_after_computing_them_all(people):
+    """Outside a transaction a cursor is declared WITH HOLD, and PostgreSQL computes the whole
+    result before the first row (11 s for the national export): the rows are read in one."""
+    _cases(people)
+    rows = exports.rows(people["staf"])
+    next(rows)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT is_holdable FROM pg_cursors WHERE name LIKE '_django_curs_%%'")
+        assert cursor.fetchall() == [(False,)]
+    rows.close()
+    assert not connection.in_atomic_block
