@@ -37,10 +37,11 @@ XLSX_IMMEDIATE_MAX_ROWS = 20_000
 ROWS_PER_PART = 10_000
 # From this many rows the XLSX is written by two processes at once (``_xlsx_side_by_side``): the
 # national export's million rows in 48-52 s instead of 74 s. Below, starting them (a second) and
-# joining their halves is not worth it. The rows must fit on one sheet, with room for the cases
-# submitted while the export starts.
+# joining their halves is not worth it. The rows and the header must fit on one sheet, with room
+# for cases submitted between the count and the snapshot (a second); a half that would still not
+# fit fails the document rather than go on to a sheet the join would leave out.
 SIDE_BY_SIDE_MIN_ROWS = 100_000
-SIDE_BY_SIDE_MAX_ROWS = XLSX_MAX_ROWS - 50_000
+SIDE_BY_SIDE_MAX_ROWS = XLSX_MAX_ROWS - 1 - 1_000
 
 
 def header() -> list[str]:
@@ -188,8 +189,10 @@ def _xlsx_side_by_side(user, filters: dict, middle: int, progress) -> File:
     """The XLSX written by two processes at once, a half of the rows each, then joined into one
     sheet (``join_parts``): the newer half (primary keys above the middle row's) by the first,
     with the header; the older half by the second, from the row after the first half's last.
-    Both read one snapshot (``parallel``), so that row is known exactly."""
-    done, written = parallel.CONTEXT.Value("q", 0), parallel.CONTEXT.Array("q", 2)
+    Both read one snapshot (``parallel``), so that row is known exactly; it is checked anyway."""
+    # Rows written by both (the progress bar); each half's rows, and the newer half's as the
+    # older one counted them before it started.
+    done, written = parallel.CONTEXT.Value("q", 0), parallel.CONTEXT.Array("q", 3)
     stepped = 0
 
     def tick():
@@ -201,22 +204,24 @@ def _xlsx_side_by_side(user, filters: dict, middle: int, progress) -> File:
 
     with tempfile.TemporaryDirectory() as folder:
         paths = [os.path.join(folder, f"bagian-{half}.xlsx") for half in (0, 1)]
-        with parallel.shared_snapshot() as snapshot:
-            halves = [
-                parallel.start(
-                    "assessments.exports.write_half",
-                    snapshot,
-                    half,
-                    user.pk,
-                    filters,
-                    middle,
-                    paths[half],
-                    done,
-                    written,
+        with parallel.shared_snapshot() as snapshot, parallel.running() as halves:
+            for half in (0, 1):
+                halves.append(
+                    parallel.start(
+                        "assessments.exports.write_half",
+                        snapshot,
+                        half,
+                        user.pk,
+                        filters,
+                        middle,
+                        paths[half],
+                        done,
+                        written,
+                    )
                 )
-                for half in (0, 1)
-            ]
             parallel.wait(halves, tick=tick)
+        if written[2] != written[0]:
+            raise RuntimeError(f"halves do not meet: {written[0]} rows, {written[2]} counted")
         # Handed over open: saved from and closed by build_document (``Built``), gone once closed.
         joined = tempfile.TemporaryFile()  # noqa: SIM115
         try:
@@ -229,12 +234,13 @@ def _xlsx_side_by_side(user, filters: dict, middle: int, progress) -> File:
         except BaseException:
             joined.close()
             raise
-    return File(joined)
+    return File(joined, name="kasus.xlsx")
 
 
 def write_half(half: int, user_pk: int, filters: dict, middle: int, path, done, written) -> None:
     """One process's half of ``_xlsx_side_by_side``, in the shared snapshot (``parallel.start``):
-    ``done`` counts the rows written by both (the progress bar), ``written[half]`` this half's."""
+    ``done`` counts the rows written by both (the progress bar), ``written[half]`` this half's,
+    and the second half records in ``written[2]`` how many rows it left for the first."""
     user = get_user_model().objects.get(pk=user_pk)
 
     def count(n):
@@ -244,15 +250,23 @@ def write_half(half: int, user_pk: int, filters: dict, middle: int, path, done, 
     if half == 0:
         head, first_row, bounds = header(), 1, {"above": middle}
     else:
-        newer = selectors.case_export_count(user, above=middle, **filters)
-        head, first_row, bounds = None, 1 + newer, {"at_most": middle}
-    written[half] = spreadsheets.write_xlsx(
-        path,
-        sheet_name(),
-        head,
-        rows(user, **bounds, **filters),
-        on_rows=count,
-        every=1_000,
-        first_row=first_row,
-        one_sheet=True,
-    )
+        written[2] = selectors.case_export_count(user, above=middle, **filters)
+        head, first_row, bounds = None, 1 + written[2], {"at_most": middle}
+    try:
+        written[half] = spreadsheets.write_xlsx(
+            path,
+            sheet_name(),
+            head,
+            rows(user, **bounds, **filters),
+            on_rows=count,
+            every=1_000,
+            first_row=first_row,
+            one_sheet=True,
+            tmpdir=os.path.dirname(path),
+        )
+    except BaseException:
+        # Stopped or failed: no half-written file of names and NIKs is left behind, even when
+        # the worker that would have removed the folder is gone.
+        if os.path.exists(path):
+            os.remove(path)
+        raise

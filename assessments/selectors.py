@@ -17,7 +17,6 @@ from assessments.models import (
 )
 from psm_portal.access import Perm, has_permission, region_q
 from psm_portal.office import current_office
-from psm_portal.spreadsheets import streamed
 from registry.models import Wilayah
 
 S = StatusAsesmen
@@ -172,7 +171,7 @@ def case_export_rows(user, *, above=None, at_most=None, **filters):
     minutes). ``filters`` as ``filtered_cases`` takes them; ``above`` and ``at_most`` bound the
     primary key (a part of the export written beside another)."""
     cases = _export_cases(user, above, at_most, **filters).order_by("-pk")
-    return streamed(cases.values_list(*EXPORT_COLUMNS), chunk_size=5000)
+    return cases.values_list(*EXPORT_COLUMNS).iterator(chunk_size=5000)
 
 
 def case_export_count(user, *, limit=None, above=None, at_most=None, **filters) -> int:

@@ -10,10 +10,15 @@ The processes are spawned, not forked: a fork would share the parent's open data
 spawned process sets Django up itself and opens its own connection to the parent's database.
 """
 
+import _thread
 import logging
 import multiprocessing
 import multiprocessing.connection
+import os
 import re
+import signal
+import threading
+import time
 from collections.abc import Callable
 from contextlib import contextmanager
 
@@ -50,13 +55,35 @@ def shared_snapshot():
         holder.close()
 
 
+@contextmanager
+def running():
+    """A list to put the processes of ``start`` in. Any still running when the block ends (one
+    of them failed, or this process is being stopped) is killed, and each is waited for."""
+    processes: list[multiprocessing.Process] = []
+    try:
+        yield processes
+    finally:
+        for process in processes:
+            if process.exitcode is None:
+                process.kill()
+            process.join()
+
+
 def start(target: str, snapshot: str, *args) -> multiprocessing.Process:
     """Run ``target(*args)`` (a dotted path, imported once Django is set up in the new process)
     in a new process, inside a transaction reading ``snapshot``, in this process's language.
-    ``args`` are pickled: plain values and ``CONTEXT``'s shared counters."""
+    ``args`` are pickled: plain values and ``CONTEXT``'s shared counters. Start it in a
+    ``running()`` block."""
     process = CONTEXT.Process(
         target=_run,
-        args=(connection.settings_dict["NAME"], snapshot, translation.get_language(), target, args),
+        args=(
+            os.getpid(),
+            connection.settings_dict["NAME"],
+            snapshot,
+            translation.get_language(),
+            target,
+            args,
+        ),
         daemon=True,
     )
     process.start()
@@ -64,23 +91,27 @@ def start(target: str, snapshot: str, *args) -> multiprocessing.Process:
 
 
 def wait(processes: list, *, tick: Callable[[], None] | None = None) -> None:
-    """Wait for ``processes``, calling ``tick()`` about once a second (a progress bar). Raise
-    if one failed; if this process is stopped meanwhile, the others are stopped too."""
-    try:
-        while running := [p for p in processes if p.exitcode is None]:
-            multiprocessing.connection.wait([p.sentinel for p in running], timeout=1)
-            if tick:
-                tick()
-    except BaseException:
-        for process in processes:
-            process.kill()
-        raise
-    failed = [p.exitcode for p in processes if p.exitcode]
-    if failed:
-        raise RuntimeError(f"a process of the split work failed (exit codes {failed})")
+    """Wait for ``processes``, calling ``tick()`` about once a second (a progress bar). Raise as
+    soon as one fails (``running()`` then stops the others)."""
+    while True:
+        failed = [p.exitcode for p in processes if p.exitcode]
+        if failed:
+            raise RuntimeError(f"a process of the split work failed (exit codes {failed})")
+        if all(p.exitcode == 0 for p in processes):
+            return
+        running_now = [p.sentinel for p in processes if p.exitcode is None]
+        multiprocessing.connection.wait(running_now, timeout=1)
+        if tick:
+            tick()
 
 
-def _run(database: str, snapshot: str, language: str, target: str, args: tuple) -> None:
+def _run(parent: int, database: str, snapshot: str, language: str, target: str, args) -> None:
+    # A graceful stop of the worker (SIGTERM to its whole group, as systemd sends) is the
+    # parent's to handle: it may let the build finish. If the parent is gone, nobody waits for
+    # this work: it stops (and its part files with it; see _stop_when_orphaned).
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGUSR1, _orphaned)
+    threading.Thread(target=_stop_when_orphaned, args=(parent,), daemon=True).start()
     # The parent's database, whatever the settings file says: a test database is renamed when
     # the tests start, in the parent only.
     settings.DATABASES[DEFAULT_DB_ALIAS]["NAME"] = database
@@ -98,3 +129,18 @@ def _run(database: str, snapshot: str, language: str, target: str, args: tuple) 
     except Exception:
         logger.exception("split work %s failed", target)
         raise SystemExit(1) from None
+    finally:
+        connections.close_all()
+
+
+def _stop_when_orphaned(parent: int) -> None:
+    """Stop the work once the parent process is gone (killed with SIGKILL, say): a signal to
+    the main thread, whose handler raises there, so ``finally`` blocks run. Not SIGINT: a
+    process started in the background may have it ignored, and then nothing would happen."""
+    while os.getppid() == parent:
+        time.sleep(1)
+    _thread.interrupt_main(signal.SIGUSR1)
+
+
+def _orphaned(signum, frame):
+    raise SystemExit("the process that started this work is gone")

@@ -13,10 +13,11 @@ import re
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterable
+from contextlib import nullcontext
 from decimal import Decimal
 
 import xlsxwriter
-from django.db import transaction
+from django.db import connection, transaction
 from django.http import HttpResponse, StreamingHttpResponse
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -41,16 +42,13 @@ def neutralise(value):
     # test that spares the regular expression for almost every cell of a million-row export.
     if not text.isprintable():
         text = _ILLEGAL_CHARACTERS.sub("", text)
-    return f"'{text}" if text.startswith(_FORMULA_PREFIXES) else text
-
-
-def streamed(queryset, chunk_size: int = 2000):
-    """The rows of ``queryset`` for an export, read ``chunk_size`` at a time by a server-side
-    cursor inside a transaction. Outside one (autocommit), Django declares the cursor WITH HOLD,
-    and PostgreSQL then computes and stores the whole result before the first row: the national
-    case export waited 11 s for its first row, 0.13 s here."""
-    with transaction.atomic():
-        yield from queryset.iterator(chunk_size=chunk_size)
+    if text.startswith(_FORMULA_PREFIXES):
+        return f"'{text}"
+    # XlsxWriter (constant-memory mode) writes a text from "<r>" to "</r>" into the sheet as raw
+    # XML, a rich string: a name typed so would corrupt the file or smuggle in a formula.
+    if text.startswith("<r>") and text.endswith("</r>"):
+        return f"'{text}"
+    return text
 
 
 class _Echo:
@@ -62,16 +60,19 @@ def csv_response(filename: str, header: list[str], rows: Iterable[list]) -> Stre
     writer = csv.writer(_Echo())
 
     def stream():
-        try:
-            yield "\ufeff"  # BOM so Excel opens UTF-8 names (Ma'ruf, Ñ, emoji) correctly
-            yield writer.writerow(header)
-            for row in rows:
-                yield writer.writerow([neutralise(v) for v in row])
-        finally:
-            # A download stopped halfway ends the rows' transaction (``streamed``) now, while
-            # the request's database connection is still open.
-            if hasattr(rows, "close"):
-                rows.close()
+        yield "\ufeff"  # BOM so Excel opens UTF-8 names (Ma'ruf, Ñ, emoji) correctly
+        yield writer.writerow(header)
+        # On PostgreSQL the rows are read inside a transaction, which lasts the download: outside
+        # one, Django declares the server-side cursor WITH HOLD and PostgreSQL computes and
+        # stores the whole result before the first row (11 s for the national case export,
+        # against 1 s). SQLite has no such cursor, and a transaction there holds the write lock.
+        with transaction.atomic() if connection.vendor == "postgresql" else nullcontext():
+            try:
+                for row in rows:
+                    yield writer.writerow([neutralise(v) for v in row])
+            finally:
+                if hasattr(rows, "close"):
+                    rows.close()  # a download stopped halfway ends its cursor here and now
 
     response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -94,21 +95,23 @@ def write_xlsx(
     every: int = 10_000,
     first_row: int = 1,
     one_sheet: bool = False,
+    tmpdir: str | None = None,
 ) -> int:
     """Write ``rows`` (neutralised here) to ``target``, a path or a binary file, and return how
     many were written. ``on_rows(n)`` is called after every ``every`` rows (a progress bar).
 
     A part of a sheet written beside others (``join_parts``) starts at ``first_row`` (0-based: the
     header is row 0), only the first part has a ``header``, and ``one_sheet`` says the rows must
-    fit on the first sheet (the join takes no other)."""
+    fit on the first sheet (the join takes no other). XlsxWriter keeps the rows in a file in
+    ``tmpdir`` until the workbook is closed."""
     workbook = xlsxwriter.Workbook(
-        target, {"constant_memory": True, "tmpdir": tempfile.gettempdir()}
+        target, {"constant_memory": True, "tmpdir": tmpdir or tempfile.gettempdir()}
     )
     written = 0
     worksheet, row_number, sheets = None, XLSX_MAX_ROWS, 0
     try:
         for row in rows:
-            if row_number == XLSX_MAX_ROWS:
+            if row_number >= XLSX_MAX_ROWS:
                 if one_sheet and sheets:
                     raise ValueError(f"more rows than one sheet holds from row {first_row}")
                 sheets += 1
@@ -148,12 +151,13 @@ _CHUNK = 1 << 20
 
 
 def join_parts(paths: list, target, *, rows: int, columns: int) -> None:
-    """Join the workbooks of ``write_xlsx_part`` into one workbook in ``target``: the first one's
-    files, with the rows of the others' sheets appended to its sheet, in order. Pass only parts
-    that hold rows.
+    """Join the workbooks written by ``write_xlsx(first_row=..., one_sheet=True)`` into one in
+    ``target``: the first one's files, with the rows of the others' sheets appended to its sheet,
+    in order. Pass only parts that hold rows.
 
     The parts were laid out by XlsxWriter at their final row numbers, so joining is copying: a
-    sheet's rows lie between ``<sheetData>`` and ``</sheetData>``. Only the first part's
+    sheet's rows lie between ``<sheetData>`` and ``</sheetData>``, which no cell's text can hold
+    (XlsxWriter escapes ``<``; ``neutralise`` stops its raw rich strings). Only the first part's
     ``<dimension>`` (the used range: ``rows`` below the header, ``columns`` wide) is rewritten.
     Decompressing and compressing the sheet again is the whole cost: 8 s for a million rows."""
     last_cell = xlsxwriter.utility.xl_rowcol_to_cell(rows, max(columns - 1, 0))
@@ -164,7 +168,7 @@ def join_parts(paths: list, target, *, rows: int, columns: int) -> None:
                 continue
             joined = zipfile.ZipInfo(info.filename, info.date_time)
             joined.compress_type = zipfile.ZIP_DEFLATED
-            with first.open(info) as head_file, out.open(joined, "w", force_zip64=True) as sheet:
+            with first.open(info) as head_file, out.open(joined, "w") as sheet:
                 head = _Stream(head_file)
                 # Before the rows: a kilobyte of sheet settings, the used range among them.
                 prologue = b"".join(head.until(b"<sheetData>"))

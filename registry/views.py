@@ -20,7 +20,7 @@ from psm_portal.office import current_office, indonesian_date
 from psm_portal.paging import CachedCountPaginator
 from psm_portal.pdf import public_url, qr_svg_data_uri, render_pdf
 from psm_portal.privacy import mask_nik
-from psm_portal.spreadsheets import csv_response, streamed, xlsx_response
+from psm_portal.spreadsheets import csv_response, xlsx_response
 from registry import forms, selectors, services
 from registry.access import desa_in_scope, get_psm_for_user, require
 from registry.models import Psm
@@ -88,7 +88,7 @@ def psm_list(request):
 
 
 def _export_rows(queryset, show_nik: bool):
-    for psm in streamed(queryset, chunk_size=1000):
+    for psm in queryset.iterator(chunk_size=1000):
         yield [
             psm.nama,
             psm.nik if show_nik else mask_nik(psm.nik),

@@ -260,14 +260,55 @@ def test_a_large_export_is_written_by_two_processes_reading_one_snapshot(people,
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's server-side cursors")
 @pytest.mark.django_db(transaction=True)
-def test_the_export_reads_its_rows_as_they_come_not_after_computing_them_all(people):
+def test_the_csv_reads_its_rows_as_they_come_not_after_computing_them_all(client, people):
     """Outside a transaction a cursor is declared WITH HOLD, and PostgreSQL computes the whole
-    result before the first row (11 s for the national export): the rows are read in one."""
+    result before the first row (11 s for the national export): the CSV reads them in one."""
     _cases(people)
-    rows = exports.rows(people["staf"])
-    next(rows)
+    client.force_login(people["staf"])
+    response = client.get(reverse("assessments:case-export"))
+    chunks = iter(response.streaming_content)
+    next(chunks), next(chunks), next(chunks)  # the BOM, the header, the first case
     with connection.cursor() as cursor:
         cursor.execute("SELECT is_holdable FROM pg_cursors WHERE name LIKE '_django_curs_%%'")
         assert cursor.fetchall() == [(False,)]
-    rows.close()
+    response.close()
     assert not connection.in_atomic_block
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="seen from another connection")
+@pytest.mark.django_db(transaction=True)
+def test_a_background_export_shows_its_progress_while_it_is_built(people, monkeypatch):
+    """Each step is committed as it is made (the progress bar, the worker's heartbeat), not kept
+    in a transaction until the last row."""
+    from django.db import connections
+
+    from psm_portal.background import Progress
+
+    _cases(people)
+    monkeypatch.setattr(exports, "ROWS_PER_PART", 1)
+    other, seen, real_step = connections.create_connection("default"), [], Progress.step
+
+    def step(self, done=1):
+        real_step(self, done)
+        with other.cursor() as cursor:
+            cursor.execute(
+                "SELECT selesai FROM reports_generateddocument WHERE id = %s", [self.document.pk]
+            )
+            seen.append(cursor.fetchone()[0])
+
+    monkeypatch.setattr(Progress, "step", step)
+    document = GeneratedDocument.objects.create(
+        jenis=exports.XLSX_JENIS, judul="Ekspor", params={"status": ""}, diminta_oleh=people["staf"]
+    )
+    try:
+        assert build_document.call(str(document.pk)) == Status.DONE
+    finally:
+        other.close()
+    assert seen == [1, 2]
+
+
+def test_a_text_xlsxwriter_would_write_as_raw_xml_is_kept_as_text():
+    out = io.BytesIO()
+    rich = "<r><f>1+1</f></r>"
+    spreadsheets.write_xlsx(out, "Kasus", ["Nama"], [[rich], ["<r>biasa"]])
+    assert _rows(out.getvalue()) == [("Nama",), (f"'{rich}",), ("<r>biasa",)]

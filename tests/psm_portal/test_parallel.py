@@ -1,5 +1,7 @@
 """Processes reading one snapshot (``psm_portal.parallel``): what they see, and a failure."""
 
+import time
+
 import pytest
 from django.db import connection
 
@@ -22,13 +24,24 @@ def test_a_process_sees_the_snapshot_not_what_was_committed_after_it():
     seen = parallel.CONTEXT.Value("q", -1)
     with parallel.shared_snapshot() as snapshot:
         User.objects.create_user("sesudah", password="x")
-        process = parallel.start("tests.psm_portal.test_parallel.count_users", snapshot, seen)
-        parallel.wait([process])
+        with parallel.running() as processes:
+            processes.append(
+                parallel.start("tests.psm_portal.test_parallel.count_users", snapshot, seen)
+            )
+            parallel.wait(processes)
     assert User.objects.count() == 2 and seen.value == 1
 
 
-def test_a_failed_process_is_reported_not_waited_for_forever():
-    with parallel.shared_snapshot() as snapshot:
-        process = parallel.start("tests.psm_portal.test_parallel.no_such_function", snapshot)
-        with pytest.raises(RuntimeError, match="exit codes \\[1\\]"):
-            parallel.wait([process])
+def test_a_failed_process_stops_the_others_at_once():
+    started = time.monotonic()
+    with (
+        parallel.shared_snapshot() as snapshot,
+        pytest.raises(RuntimeError, match=r"\[1\]"),
+        parallel.running() as processes,
+    ):
+        processes.append(parallel.start("time.sleep", snapshot, 120))
+        processes.append(parallel.start("tests.psm_portal.test_parallel.nothing", snapshot))
+        parallel.wait(processes)
+    # Not the two minutes the sleeper would have taken; both are gone, none left a zombie.
+    assert time.monotonic() - started < 60
+    assert all(p.exitcode is not None and not p.is_alive() for p in processes)
