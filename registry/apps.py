@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class RegistryConfig(AppConfig):
     name = "registry"
     verbose_name = _("Registri PSM")
+
+    def ready(self):
+        from registry import exports  # noqa: F401  (registers the background XLSX export)

@@ -10,18 +10,20 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from psm_portal import audit
 from psm_portal.access import Perm, has_permission
+from psm_portal.background import document_request
 from psm_portal.office import current_office, indonesian_date
 from psm_portal.paging import CachedCountPaginator
 from psm_portal.pdf import public_url, qr_svg_data_uri, render_pdf
 from psm_portal.privacy import mask_nik
 from psm_portal.spreadsheets import csv_response, xlsx_response
-from registry import forms, selectors, services
+from registry import exports, forms, selectors, services
 from registry.access import desa_in_scope, get_psm_for_user, require
 from registry.models import Psm
 
@@ -87,56 +89,47 @@ def psm_list(request):
     )
 
 
-def _export_rows(queryset, show_nik: bool):
-    for psm in queryset.iterator(chunk_size=1000):
-        yield [
-            psm.nama,
-            psm.nik if show_nik else mask_nik(psm.nik),
-            psm.get_jenis_kelamin_display(),
-            psm.tanggal_lahir.isoformat(),
-            psm.desa_tugas.nama,
-            psm.desa_tugas.induk.nama if psm.desa_tugas.induk_id else "",
-            psm.desa_tugas_id,
-            psm.get_status_display(),
-            psm.status_sejak.isoformat(),
-            ", ".join(s.nama for s in psm.spesialisasi.all()),
-            ", ".join(sorted({b.get_tingkat_display() for b in psm.bimtek_set.all()})),
-        ]
-
-
-EXPORT_HEADER = [
-    "Nama",
-    "NIK",
-    "Jenis kelamin",
-    "Tanggal lahir",
-    "Desa/kelurahan tugas",
-    "Kecamatan",
-    "Kode wilayah",
-    "Status",
-    "Status sejak",
-    "Spesialisasi",
-    "Bimtek",
-]
-
-
-@require_GET
+@require_http_methods(["GET", "POST"])
 def psm_export(request, fmt):
+    """The PSM of the list as it is filtered. A CSV streams; an XLSX is answered at once when
+    small and built by the task worker when large, asked for with the list's button (a POST: a
+    link followed must not queue work). NIK masked unless the role needs it; always audited."""
     require(request.user, Perm.PSM_EXPORT)
-    fs = selectors.psm_filter(request.user, _list_params(request))
-    queryset = selectors.psm_filtered_queryset(fs)
+    params = _list_params(request)
+    psms = exports.queryset(request.user, params)
+    total = psms.count()
+    background = fmt == "xlsx" and total > exports.XLSX_IMMEDIATE_MAX_ROWS
+    if background and request.method != "POST":
+        messages.info(
+            request,
+            _(
+                "Daftar ini (%(jumlah)s PSM) dibuat sebagai XLSX di latar belakang: tekan tombol "
+                "Unduh XLSX."
+            )
+            % {"jumlah": number_format(total, force_grouping=True)},
+        )
+        return redirect(f"{reverse('registry:psm-list')}?{request.GET.urlencode()}")
     show_nik = has_permission(request.user, Perm.PSM_VIEW_NIK)
     audit.record(
         by=request.user,
         action="psm.export",
         target_type="registry.psm",
-        target_label=f"{fmt}: {queryset.count()} baris",
-        after={k: v for k, v in request.GET.items() if k != "cari"},
+        target_label=f"{fmt}: {total} baris",
+        after={**{k: v for k, v in request.GET.items() if k != "cari"}, "latar": background},
     )
-    stamp = timezone.localdate().isoformat()
-    rows = _export_rows(queryset, show_nik)
+    if background:
+        document = document_request(
+            jenis=exports.XLSX_JENIS,
+            judul=_("Ekspor data PSM (%(jumlah)s baris), XLSX")
+            % {"jumlah": number_format(total, force_grouping=True)},
+            params=exports.stored_params(params),
+            by=request.user,
+        )
+        return redirect("reports:document", pk=document.pk)
+    rows = exports.rows(psms, show_nik)
     if fmt == "csv":
-        return csv_response(f"psm-{stamp}.csv", EXPORT_HEADER, rows)
-    return xlsx_response(f"psm-{stamp}.xlsx", "PSM", EXPORT_HEADER, rows)
+        return csv_response(exports.filename("csv"), exports.HEADER, rows)
+    return xlsx_response(exports.filename("xlsx"), "PSM", exports.HEADER, rows)
 
 
 @require_http_methods(["GET", "POST"])

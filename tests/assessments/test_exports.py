@@ -260,10 +260,13 @@ def test_a_large_export_is_written_by_two_processes_reading_one_snapshot(people,
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's server-side cursors")
 @pytest.mark.django_db(transaction=True)
-def test_the_csv_reads_its_rows_as_they_come_not_after_computing_them_all(client, people):
+def test_the_csv_reads_its_rows_as_they_come_not_after_computing_them_all(
+    client, people, monkeypatch
+):
     """Outside a transaction a cursor is declared WITH HOLD, and PostgreSQL computes the whole
     result before the first row (11 s for the national export): the CSV reads them in one."""
     _cases(people)
+    monkeypatch.setattr(spreadsheets, "CSV_ROWS_PER_CHUNK", 1)
     client.force_login(people["staf"])
     response = client.get(reverse("assessments:case-export"))
     chunks = iter(response.streaming_content)

@@ -66,7 +66,7 @@ def test_staff_enters_psm_fixes_impossible_nik_finds_and_exports(
     shot(page, "search")
 
     with page.expect_download() as download_info:
-        page.get_by_role("link", name="Unduh XLSX").click()
+        page.get_by_role("button", name="Unduh XLSX").click()
     path = tmp_path / "psm.xlsx"
     download_info.value.save_as(path)
     rows = list(load_workbook(path).active.iter_rows(values_only=True))

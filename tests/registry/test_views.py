@@ -482,6 +482,48 @@ def test_export_xlsx_masks_nik_for_supervisor(client, users, psm):
     assert rows[1][1] == f"{psm.nik[:4]}**********{psm.nik[-2:]}"
 
 
+def test_a_large_xlsx_export_is_built_in_the_background_with_the_lists_search(
+    client, users, regions, monkeypatch
+):
+    """250,000 PSM took 62 s in the request, past gunicorn's timeout: past the limit the list's
+    button queues a document; the search typed into the list (never in a URL) goes with it."""
+    from psm_portal.background import build_document
+    from psm_portal.models import GeneratedDocument
+    from registry import exports
+
+    kept = PsmFactory(nama="Dewi Lestari")
+    PsmFactory(nama="Budi Santoso")
+    monkeypatch.setattr(exports, "XLSX_IMMEDIATE_MAX_ROWS", 0)
+    client.force_login(users[Role.SUPERVISOR])  # may export, sees NIKs masked
+    listing = _search(client, "dewi")
+    assert f'action="{reverse("registry:psm-export", args=["xlsx"])}?' in listing.content.decode()
+    url = reverse("registry:psm-export", args=["xlsx"]) + "?" + listing.request["QUERY_STRING"]
+
+    # A link followed (GET) queues nothing: it points at the button.
+    answer = client.get(url, follow=True)
+    assert "tekan tombol Unduh XLSX" in answer.content.decode()
+    assert not GeneratedDocument.objects.exists()
+    assert not AuditEvent.objects.filter(action="psm.export").exists()
+
+    response = client.post(url)
+    document = GeneratedDocument.objects.get()
+    assert response["Location"] == reverse("reports:document", args=[document.pk])
+    assert document.judul == "Ekspor data PSM (1 baris), XLSX"
+    assert "kecamatan" not in document.params and document.params["q"] == ["dewi"]
+    assert AuditEvent.objects.get(action="psm.export").after["latar"] is True
+
+    assert build_document.call(str(document.pk)) == GeneratedDocument.Status.DONE
+    document.refresh_from_db()
+    sheet = load_workbook(document.berkas.path, read_only=True).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert [row[0] for row in rows] == ["Nama", "Dewi Lestari"]
+    assert rows[1][1] == f"{kept.nik[:4]}**********{kept.nik[-2:]}"
+    assert document.params["nik_lengkap"] is False
+    download = client.get(reverse("reports:document-download", args=[document.pk]))
+    assert download.status_code == 200
+    download.close()
+
+
 def test_export_respects_region_scope(staff_client, regions):
     PsmFactory(desa_kode="33.12.01.2001", nama="Orang Wonogiri")
     PsmFactory(nama="Orang Magelang")
