@@ -148,9 +148,18 @@ def document_title(status: str = "", kecamatan: str = "", tahun: int | None = No
     return _("Ekspor kasus PPKS, XLSX")
 
 
+def _may_export(user, document) -> bool:
+    """The right to export, in the region the file was asked for (``cakupan``, recorded since
+    2026-12-06): asked when the file is built and at every download."""
+    if not user.is_active or not has_permission(user, Perm.PPKS_EXPORT):
+        return False
+    # The account's region changed since: the file is of another one.
+    return "cakupan" not in document.params or list(user.scope_codes) == document.params["cakupan"]
+
+
 def _may_download(user, document) -> bool:
-    """The right to export, and to whole NIKs when the file holds them, as of now."""
-    if not has_permission(user, Perm.PPKS_EXPORT):
+    """``_may_export``, and the right to whole NIKs when the file holds them, as of now."""
+    if not _may_export(user, document):
         return False
     return not document.params.get("nik_lengkap", True) or full_nik(user)
 
@@ -160,8 +169,8 @@ def case_export_xlsx(document, progress) -> Built:
     """The XLSX of a large export, written row by row (memory stays flat) by the task worker, or
     by two processes it starts when there are many rows."""
     user = document.diminta_oleh
-    if not user.is_active or not has_permission(user, Perm.PPKS_EXPORT):
-        raise DocumentError(_("Anda tidak lagi berwenang mengekspor kasus PPKS."))
+    if not _may_export(user, document):
+        raise DocumentError(_("Anda tidak lagi berwenang mengekspor kasus PPKS ini."))
     filters = case_filters(document.params)
     document.params = {**document.params, "nik_lengkap": full_nik(user)}  # saved with the file
     total = selectors.case_export_count(user, **filters)

@@ -787,7 +787,11 @@ def case_export(request):
         document = document_request(
             jenis=exports.XLSX_JENIS,
             judul=exports.document_title(**filters),
-            params={"status": status, **{k: v for k, v in filters.items() if v and k != "status"}},
+            params={
+                "status": status,
+                **{k: v for k, v in filters.items() if v and k != "status"},
+                "cakupan": list(request.user.scope_codes),
+            },
             by=request.user,
         )
         return redirect("reports:document", pk=document.pk)

@@ -106,8 +106,12 @@ def documents_prune(*, now, dry_run: bool = False) -> int:
     return count
 
 
-def document_request(*, jenis: str, judul: str, params: dict, by) -> GeneratedDocument:
-    """Queue a document; asking again for one still being built returns that one (double click)."""
+def document_request(
+    *, jenis: str, judul: str, params: dict, by, audited: dict | None = None
+) -> GeneratedDocument:
+    """Queue a document; asking again for one still being built returns that one (double click).
+    ``audited``: what the audit trail keeps of ``params``, when they hold what it must not (a
+    search term, which may be a name or a NIK); all of them by default."""
     if jenis not in BUILDERS:
         raise ValueError(f"no builder for {jenis!r}")
     with transaction.atomic():
@@ -137,7 +141,7 @@ def document_request(*, jenis: str, judul: str, params: dict, by) -> GeneratedDo
             action="document.request",
             target=document,
             target_label=judul,
-            after={"jenis": jenis, **params},
+            after={**(params if audited is None else audited), "jenis": jenis},
         )
     return document
 

@@ -19,6 +19,7 @@ from psm_portal.background import Built, DocumentError, builder
 from psm_portal.privacy import mask_nik
 from psm_portal.spreadsheets import XLSX_CONTENT_TYPE, xlsx_bytes
 from registry import selectors
+from registry.filters import PsmFilter
 
 XLSX_JENIS = "registry.ekspor-psm"
 # About 5 s of building (250,000 PSM took 62 s): larger ones go to the task worker.
@@ -66,22 +67,40 @@ def filename(extension: str, today=None) -> str:
     return f"psm-{today or timezone.localdate()}.{extension}"
 
 
-def stored_params(params: QueryDict) -> dict:
-    """The list's filters as a background document keeps them (JSON): every value of each."""
-    return {key: params.getlist(key) for key in sorted(params)}
+def stored_params(user, params: QueryDict) -> dict:
+    """What a background document keeps (JSON) of the list's filters: the filters only, every
+    value of each (no page, no session token: asking twice is one document), and the requester's
+    region, which must still be theirs when the file is built and downloaded."""
+    kept = {key: params.getlist(key) for key in PsmFilter.Meta.fields if params.getlist(key)}
+    return {**kept, "cakupan": list(user.scope_codes)}
+
+
+def audited(stored: dict) -> dict:
+    """The stored filters as the audit trail keeps them: whether there was a search, not what
+    was searched (a name or a NIK, which never travels in a URL or lands in a log either)."""
+    return {**{k: v for k, v in stored.items() if k != "q"}, "pencarian": bool(stored.get("q"))}
 
 
 def _query(stored: dict) -> QueryDict:
     params = QueryDict(mutable=True)
-    for key, values in stored.items():
-        if key != "nik_lengkap":
-            params.setlist(key, [str(v) for v in values])
+    for key in PsmFilter.Meta.fields:
+        if key in stored:
+            params.setlist(key, [str(v) for v in stored[key]])
     return params
 
 
+def _may_export(user, document) -> bool:
+    """The right to export, in the region the file was asked for: asked when the file is built
+    and at every download."""
+    if not user.is_active or not has_permission(user, Perm.PSM_EXPORT):
+        return False
+    # The account's region changed since: the file is of another one.
+    return "cakupan" not in document.params or list(user.scope_codes) == document.params["cakupan"]
+
+
 def _may_download(user, document) -> bool:
-    """The right to export, and to whole NIKs when the file holds them, as of now."""
-    if not has_permission(user, Perm.PSM_EXPORT):
+    """``_may_export``, and the right to whole NIKs when the file holds them, as of now."""
+    if not _may_export(user, document):
         return False
     return not document.params.get("nik_lengkap", True) or has_permission(user, Perm.PSM_VIEW_NIK)
 
@@ -90,9 +109,18 @@ def _may_download(user, document) -> bool:
 def psm_export_xlsx(document, progress) -> Built:
     """The XLSX of a large PSM export, written row by row by the task worker."""
     user = document.diminta_oleh
-    if not user.is_active or not has_permission(user, Perm.PSM_EXPORT):
-        raise DocumentError(_("Anda tidak lagi berwenang mengekspor data PSM."))
-    psms = queryset(user, _query(document.params))
+    if not _may_export(user, document):
+        raise DocumentError(_("Anda tidak lagi berwenang mengekspor data PSM ini."))
+    listed = selectors.psm_filter(user, _query(document.params))
+    if listed.is_bound and not listed.is_valid():
+        # django-filter would drop the filter that no longer holds and export the whole region.
+        raise DocumentError(
+            _(
+                "Saringan ekspor ini tidak berlaku lagi (misalnya pilihan yang sudah dihapus); "
+                "mintalah lagi dari Daftar PSM."
+            )
+        )
+    psms = selectors.psm_filtered_queryset(listed)
     show_nik = has_permission(user, Perm.PSM_VIEW_NIK)
     document.params = {**document.params, "nik_lengkap": show_nik}  # saved with the file
     progress.start(math.ceil(psms.count() / ROWS_PER_PART) + 1)

@@ -118,11 +118,13 @@ def psm_export(request, fmt):
         after={**{k: v for k, v in request.GET.items() if k != "cari"}, "latar": background},
     )
     if background:
+        stored = exports.stored_params(request.user, params)
         document = document_request(
             jenis=exports.XLSX_JENIS,
             judul=_("Ekspor data PSM (%(jumlah)s baris), XLSX")
             % {"jumlah": number_format(total, force_grouping=True)},
-            params=exports.stored_params(params),
+            params=stored,
+            audited=exports.audited(stored),
             by=request.user,
         )
         return redirect("reports:document", pk=document.pk)

@@ -15,6 +15,7 @@ from assessments import exports
 from psm_portal import parallel, spreadsheets
 from psm_portal.background import build_document
 from psm_portal.models import AuditEvent, GeneratedDocument
+from registry.models import Wilayah
 from tests.factories import make_case
 
 Status = GeneratedDocument.Status
@@ -78,7 +79,8 @@ def test_large_xlsx_export_becomes_a_background_document(client, people, monkeyp
     document = GeneratedDocument.objects.get()
     assert response.status_code == 302
     assert response["Location"] == reverse("reports:document", args=[document.pk])
-    assert document.jenis == exports.XLSX_JENIS and document.params == {"status": ""}
+    assert document.jenis == exports.XLSX_JENIS
+    assert document.params == {"status": "", "cakupan": ["33.71"]}  # the region asked for
     event = AuditEvent.objects.get(action="asesmen.export", actor_id=people["staf"].pk)
     assert event.after["latar"] is True
 
@@ -97,6 +99,9 @@ def test_large_xlsx_export_becomes_a_background_document(client, people, monkeyp
     with monkeypatch.context() as m:
         m.setattr(exports, "full_nik", lambda user: False)
         assert client.get(url).status_code == 403
+    people["staf"].scope.set(Wilayah.objects.filter(kode="33.12"))  # moved: not theirs now
+    assert client.get(url).status_code == 403
+    people["staf"].scope.set(Wilayah.objects.filter(kode="33.71"))
     people["staf"].role = "supervisor"  # no export right at all
     people["staf"].save()
     assert client.get(url).status_code == 403
@@ -176,7 +181,12 @@ def test_the_downloads_carry_the_case_lists_filters(client, people, monkeypatch)
     monkeypatch.setattr(exports, "XLSX_IMMEDIATE_MAX_ROWS", 0)
     client.post(reverse("assessments:case-export"), form)
     document = GeneratedDocument.objects.get()
-    assert document.params == {"status": "", "kecamatan": kecamatan, "tahun": year}
+    assert document.params == {
+        "status": "",
+        "kecamatan": kecamatan,
+        "tahun": year,
+        "cakupan": ["33.71"],
+    }
     # Its title in "Dokumen saya" names the filters (the kecamatan by name), not only the status.
     nama = kept.desa.induk.nama
     assert document.judul == f"Ekspor kasus PPKS (Kec. {nama}; diajukan {year}), XLSX"

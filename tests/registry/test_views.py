@@ -509,8 +509,11 @@ def test_a_large_xlsx_export_is_built_in_the_background_with_the_lists_search(
     document = GeneratedDocument.objects.get()
     assert response["Location"] == reverse("reports:document", args=[document.pk])
     assert document.judul == "Ekspor data PSM (1 baris), XLSX"
-    assert "kecamatan" not in document.params and document.params["q"] == ["dewi"]
+    assert document.params == {"q": ["dewi"], "cakupan": ["33.71"]}  # no page, no token
     assert AuditEvent.objects.get(action="psm.export").after["latar"] is True
+    # What was searched (a name, or a NIK) stays out of the audit trail, which is kept forever.
+    assert AuditEvent.objects.get(action="document.request").after["pencarian"] is True
+    assert "dewi" not in str(list(AuditEvent.objects.values_list("after", "target_label")))
 
     assert build_document.call(str(document.pk)) == GeneratedDocument.Status.DONE
     document.refresh_from_db()
@@ -519,9 +522,34 @@ def test_a_large_xlsx_export_is_built_in_the_background_with_the_lists_search(
     assert [row[0] for row in rows] == ["Nama", "Dewi Lestari"]
     assert rows[1][1] == f"{kept.nik[:4]}**********{kept.nik[-2:]}"
     assert document.params["nik_lengkap"] is False
-    download = client.get(reverse("reports:document-download", args=[document.pk]))
+    url = reverse("reports:document-download", args=[document.pk])
+    # Moved to another kab/kota: the file of the old one is not theirs any more.
+    users[Role.SUPERVISOR].scope.set(Wilayah.objects.filter(kode="33.12"))
+    assert client.get(url).status_code == 403
+    users[Role.SUPERVISOR].scope.set(Wilayah.objects.filter(kode="33.71"))
+    download = client.get(url)
     assert download.status_code == 200
     download.close()
+
+
+def test_a_background_psm_export_whose_filter_no_longer_holds_fails_instead_of_exporting_all(
+    staff_client, regions, monkeypatch
+):
+    from psm_portal.background import build_document
+    from psm_portal.models import GeneratedDocument
+    from registry import exports
+
+    PsmFactory()
+    monkeypatch.setattr(exports, "XLSX_IMMEDIATE_MAX_ROWS", -1)  # even an empty list
+    url = reverse("registry:psm-export", args=["xlsx"]) + "?kecamatan=33.71.02"
+    staff_client.post(url)
+    document = GeneratedDocument.objects.get()
+    assert document.params["kecamatan"] == ["33.71.02"]
+    document.params = {**document.params, "kecamatan": ["33.12.01"]}  # out of scope by now
+    document.save()
+    assert build_document.call(str(document.pk)) == GeneratedDocument.Status.FAILED
+    document.refresh_from_db()
+    assert "tidak berlaku lagi" in document.pesan_galat and not document.berkas
 
 
 def test_export_respects_region_scope(staff_client, regions):
