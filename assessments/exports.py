@@ -25,7 +25,7 @@ from assessments.models import JenisAsesmen, Urgensi
 from assessments.models import StatusAsesmen as S
 from psm_portal import parallel, spreadsheets
 from psm_portal.access import Perm, has_permission
-from psm_portal.background import Built, DocumentError, builder
+from psm_portal.background import Built, DocumentError, asked_in_this_region, builder
 from psm_portal.privacy import mask_nik
 from psm_portal.spreadsheets import XLSX_CONTENT_TYPE, XLSX_MAX_ROWS, xlsx_bytes
 from registry.models import Wilayah
@@ -151,10 +151,11 @@ def document_title(status: str = "", kecamatan: str = "", tahun: int | None = No
 def _may_export(user, document) -> bool:
     """The right to export, in the region the file was asked for (``cakupan``, recorded since
     2026-12-06): asked when the file is built and at every download."""
-    if not user.is_active or not has_permission(user, Perm.PPKS_EXPORT):
-        return False
-    # The account's region changed since: the file is of another one.
-    return "cakupan" not in document.params or list(user.scope_codes) == document.params["cakupan"]
+    return (
+        user.is_active
+        and has_permission(user, Perm.PPKS_EXPORT)
+        and asked_in_this_region(user, document)
+    )
 
 
 def _may_download(user, document) -> bool:

@@ -85,6 +85,14 @@ def builder(jenis: str, *, may_download: DownloadCheck | None = None):
     return register
 
 
+def asked_in_this_region(user, document: GeneratedDocument) -> bool:
+    """Whether ``user`` still serves the region the document was asked for (its ``cakupan``
+    parameter): a file of every PSM or case of a region is not theirs once they are moved.
+    Documents asked for before the region was recorded carry none."""
+    cakupan = document.params.get("cakupan")
+    return cakupan is None or list(user.scope_codes) == cakupan
+
+
 def may_download(user, document: GeneratedDocument) -> bool:
     check = DOWNLOAD_CHECKS.get(document.jenis)
     return user.is_active and (check is None or check(user, document))

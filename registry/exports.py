@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from psm_portal.access import Perm, has_permission
-from psm_portal.background import Built, DocumentError, builder
+from psm_portal.background import Built, DocumentError, asked_in_this_region, builder
 from psm_portal.privacy import mask_nik
 from psm_portal.spreadsheets import XLSX_CONTENT_TYPE, xlsx_bytes
 from registry import selectors
@@ -92,10 +92,11 @@ def _query(stored: dict) -> QueryDict:
 def _may_export(user, document) -> bool:
     """The right to export, in the region the file was asked for: asked when the file is built
     and at every download."""
-    if not user.is_active or not has_permission(user, Perm.PSM_EXPORT):
-        return False
-    # The account's region changed since: the file is of another one.
-    return "cakupan" not in document.params or list(user.scope_codes) == document.params["cakupan"]
+    return (
+        user.is_active
+        and has_permission(user, Perm.PSM_EXPORT)
+        and asked_in_this_region(user, document)
+    )
 
 
 def _may_download(user, document) -> bool:

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from psm_portal.access import Perm, has_permission
-from psm_portal.background import Built, DocumentError, builder
+from psm_portal.background import Built, DocumentError, asked_in_this_region, builder
 from psm_portal.office import current_office, format_nip, indonesian_date
 from psm_portal.pdf import render_parts, render_pdf
 from psm_portal.spreadsheets import XLSX_CONTENT_TYPE, xlsx_bytes
@@ -303,8 +303,8 @@ def _may_read_recap(user, document) -> bool:
     one kecamatan, that kecamatan in scope."""
     if not has_permission(user, Perm.REPORT_VIEW):
         return False
-    if "cakupan" in document.params and list(user.scope_codes) != document.params["cakupan"]:
-        return False  # the account's region changed since: the recap is of another one
+    if not asked_in_this_region(user, document):
+        return False  # the recap is of another region than the account's now
     kecamatan = document.params.get("kecamatan", "")
     return not kecamatan or selectors.kecamatan_in_scope(user).filter(kode=kecamatan).exists()
 
