@@ -190,20 +190,13 @@ def join_parts(paths: list, target, *, rows: int, columns: int) -> None:
                         count=1,
                     )
                 )
-                _write_all(head.until(b"</sheetData>"), sheet)
+                sheet.writelines(head.until(b"</sheetData>"))
                 for path in paths[1:]:
                     with zipfile.ZipFile(path) as part, part.open(_SHEET_XML) as part_file:
                         body = _Stream(part_file)
-                        for _chunk in body.until(b"<sheetData>"):
-                            pass
-                        body.skip(len(b"<sheetData>"))
-                        _write_all(body.until(b"</sheetData>"), sheet)
-                _write_all(head.rest(), sheet)
-
-
-def _write_all(chunks, out) -> None:
-    for chunk in chunks:
-        out.write(chunk)
+                        body.skip_past(b"<sheetData>")
+                        sheet.writelines(body.until(b"</sheetData>"))
+                sheet.writelines(head.rest())
 
 
 class _Stream:
@@ -224,8 +217,10 @@ class _Stream:
         yield buffer[:found]
         self.pending = buffer[found:]
 
-    def skip(self, length: int) -> None:
-        self.pending = self.pending[length:]
+    def skip_past(self, marker: bytes) -> None:
+        for _chunk in self.until(marker):
+            pass
+        self.pending = self.pending[len(marker) :]
 
     def rest(self):
         yield self.pending
