@@ -7,8 +7,9 @@ Fills an empty PostgreSQL database with the preset's synthetic data set, then:
   as in a multi-worker deployment), loads each key page with wrk at 16 concurrent clients and
   reports requests per second and p50/p95 latency as ratios against a bare one-query Django view
   measured in the same run, with the machine's load average next to each page;
-- streams the case CSV export (about 1,000,000 assessments at the national preset) through a
-  one-worker gunicorn and reports its time and the worker's peak RSS; builds the same rows as
+- streams the case CSV export (about 1,000,000 assessments at the national preset), then the
+  PSM CSV export of the staff account, through a one-worker gunicorn and reports their time and
+  the worker's peak RSS; builds the same rows as
   the XLSX background document in a subprocess and reports time and peak RSS;
 - times searches, reports' figures and a 10,000-row roster import in the database, and reads the
   web workers' RSS after the load.
@@ -358,20 +359,18 @@ def _gunicorn(procs, port, workers, env, timeout=30, threads=1):
     )
 
 
-def _export_csv(procs, port, env, cookie):
-    """Stream the case CSV through one gunicorn worker; time to the last byte, the worker's peak
-    RSS (VmHWM) and its RSS before the export. The worker runs as the README deploys it: threads
-    (gthread) and gunicorn's default 30 s timeout, which a download longer than that must
-    outlive (a sync worker would be killed at 30 s)."""
-    from django.urls import reverse
-
+def _export_csv(procs, port, env, cookie, path):
+    """Stream a CSV export (``path``) through one gunicorn worker; time to the last byte, the
+    worker's peak RSS (VmHWM) and its RSS before the export. The worker runs as the README
+    deploys it: threads (gthread) and gunicorn's default 30 s timeout, which a download longer
+    than that must outlive (a sync worker would be killed at 30 s)."""
     server = _gunicorn(procs, port, 1, env, threads=2)
     try:
         _wait_until_up(port)
         worker = _children(server.pid)[0]
         _get(f"http://{HOST}:{port}/bench/baseline/", cookie)
         before = _rss_mb(worker)
-        url = f"http://{HOST}:{port}{reverse('assessments:case-export')}"
+        url = f"http://{HOST}:{port}{path}"
         request = urllib.request.Request(url, headers={"Cookie": f"sessionid={cookie}"})  # noqa: S310
         started = time.perf_counter()
         lines = size = 0
@@ -663,6 +662,13 @@ def _table(results) -> str:
             f"worker RSS {csv_['worker_rss_before_mb']} MB before, "
             f"peak {csv_['worker_peak_rss_mb']} MB.",
         ]
+    psm_csv = results.get("export_psm_csv")
+    if psm_csv:
+        lines += [
+            f"PSM CSV export of the load's staff account, the same way: {psm_csv['rows']:,} rows, "
+            f"{psm_csv['mb']} MB in {psm_csv['seconds']} s (first byte "
+            f"{psm_csv['first_byte_s']} s); worker peak RSS {psm_csv['worker_peak_rss_mb']} MB.",
+        ]
     xlsx = results.get("export_xlsx")
     if xlsx and "error" not in xlsx:
         where = (
@@ -707,6 +713,7 @@ def main(argv=None):
 
     call_command("migrate", verbosity=0)
     from django.db import connection
+    from django.urls import reverse
 
     from assessments.models import Asesmen, Subjek
     from benchmarks.synthetic import PRESETS, generate
@@ -773,8 +780,14 @@ def main(argv=None):
         results["worker_rss_mb"] = [_rss_mb(p) or 0 for p in _children(server.pid)]
         procs.stop(server)
         if not args.no_export:
-            results["export_csv"] = _export_csv(procs, args.port + 1, env, export_cookie)
+            results["export_csv"] = _export_csv(
+                procs, args.port + 1, env, export_cookie, reverse("assessments:case-export")
+            )
             print(f"  CSV export: {results['export_csv']}")
+            results["export_psm_csv"] = _export_csv(
+                procs, args.port + 1, env, cookie, reverse("registry:psm-export", args=["csv"])
+            )
+            print(f"  PSM CSV export: {results['export_psm_csv']}")
     finally:
         procs.stop_all()
     if not args.no_export:

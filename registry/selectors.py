@@ -61,20 +61,9 @@ def psm_page_rows(page_queryset) -> list[PsmRow]:
             "pk", "nama", "nik", "status", "desa_tugas__nama", "desa_tugas__induk__nama"
         )
     )
-    ids = [row["pk"] for row in rows]
-    specs: dict[int, list[str]] = {}
-    tiers: dict[int, list[str]] = {}
-    if ids:
-        through = Psm.spesialisasi.through.objects.filter(psm_id__in=ids)
-        for psm_id, nama in through.order_by("spesialisasi__nama", "pk").values_list(
-            "psm_id", "spesialisasi__nama"
-        ):
-            specs.setdefault(psm_id, []).append(nama)
-        tier_labels = dict(TingkatBimtek.choices)
-        bimtek = PsmBimtek.objects.filter(psm_id__in=ids).order_by("tanggal", "pk")
-        for psm_id, tingkat in bimtek.values_list("psm_id", "tingkat"):
-            tiers.setdefault(psm_id, []).append(tier_labels.get(tingkat, tingkat))
+    specs, tiers = spesialisasi_and_bimtek([row["pk"] for row in rows])
     status_labels = dict(StatusPsm.choices)
+    tier_labels = dict(TingkatBimtek.choices)
     return [
         PsmRow(
             pk=row["pk"],
@@ -85,10 +74,27 @@ def psm_page_rows(page_queryset) -> list[PsmRow]:
             desa=row["desa_tugas__nama"],
             kecamatan=row["desa_tugas__induk__nama"] or "",
             spesialisasi=specs.get(row["pk"], []),
-            bimtek=tiers.get(row["pk"], []),
+            bimtek=[tier_labels.get(t, t) for t in tiers.get(row["pk"], [])],
         )
         for row in rows
     ]
+
+
+def spesialisasi_and_bimtek(psm_ids) -> tuple[dict[int, list[str]], dict[int, list[str]]]:
+    """For these PSM, by id: the names of their spesialisasi (by name) and the tiers (codes)
+    of their Bimtek (by date). Two queries of value rows, none without ids."""
+    specs: dict[int, list[str]] = {}
+    tiers: dict[int, list[str]] = {}
+    if psm_ids:
+        through = Psm.spesialisasi.through.objects.filter(psm_id__in=psm_ids)
+        for psm_id, nama in through.order_by("spesialisasi__nama", "pk").values_list(
+            "psm_id", "spesialisasi__nama"
+        ):
+            specs.setdefault(psm_id, []).append(nama)
+        bimtek = PsmBimtek.objects.filter(psm_id__in=psm_ids).order_by("tanggal", "pk")
+        for psm_id, tingkat in bimtek.values_list("psm_id", "tingkat"):
+            tiers.setdefault(psm_id, []).append(tingkat)
+    return specs, tiers
 
 
 RECENT_ACTIVITIES = 5

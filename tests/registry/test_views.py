@@ -473,6 +473,42 @@ def test_export_csv_neutralises_formulas_and_is_audited(staff_client, regions):
     assert AuditEvent.objects.filter(action="psm.export", actor_id__isnull=False).exists()
 
 
+def test_export_rows_carry_every_column_across_chunks(staff_client, regions, monkeypatch):
+    """Each row's labels, regions, spesialisasi (by name) and Bimtek tiers (each once, sorted),
+    also past the first chunk of rows read together."""
+    from registry import exports
+
+    monkeypatch.setattr(exports, "ROWS_PER_QUERY", 2)
+    gizi = Spesialisasi.objects.create(kode="gizi", nama="Gizi")
+    anak = Spesialisasi.objects.create(kode="anak", nama="Anak")
+    people = [PsmFactory(nama=f"Ekspor {i}", jenis_kelamin="LP"[i % 2]) for i in range(5)]
+    last = people[-1]  # in the third chunk
+    last.spesialisasi.set([gizi, anak])
+    BimtekFactory(psm=last, tingkat="lanjutan", tanggal=dt.date(2022, 5, 1))
+    BimtekFactory(psm=last, tingkat="dasar", tanggal=dt.date(2021, 1, 15))
+    BimtekFactory(psm=last, tingkat="dasar", tanggal=dt.date(2023, 1, 15))
+    Psm.objects.filter(pk=last.pk).update(status=StatusPsm.AKTIF, status_sejak=dt.date(2024, 2, 3))
+    response = staff_client.get(reverse("registry:psm-export", args=["csv"]))
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    rows = {row[0]: row for row in csv.reader(io.StringIO(text))}
+    assert len(rows) == 6  # the header and five PSM
+    assert rows["Ekspor 4"] == [
+        "Ekspor 4",
+        last.nik,
+        "Laki-laki",
+        "1985-03-10",
+        "Rejowinangun Selatan",
+        "Magelang Selatan",
+        "33.71.01.1003",
+        "Aktif",
+        "2024-02-03",
+        "Anak, Gizi",
+        "Bimtek dasar, Pemantapan/lanjutan",
+    ]
+    assert rows["Ekspor 1"][2] == "Perempuan"
+    assert rows["Ekspor 1"][9:] == ["", ""]
+
+
 def test_export_xlsx_masks_nik_for_supervisor(client, users, psm):
     client.force_login(users[Role.SUPERVISOR])
     response = client.get(reverse("registry:psm-export", args=["xlsx"]))
