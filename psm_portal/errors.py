@@ -1,6 +1,8 @@
 """The server-error page. When the database cannot be reached (restarting, a dropped link) the
 visitor gets a 503 page in Bahasa Indonesia that says so and to try again shortly, instead of a
-generic error; every other unexpected error gets the 500 page. Both pages are rendered without a
+generic error; when it ended a statement that ran past the web processes' bound
+(``DB_STATEMENT_TIMEOUT_S``), the same page says the request took too long and to narrow it;
+every other unexpected error gets the 500 page. Both pages are rendered without a
 request context, so they never touch the database themselves."""
 
 import sys
@@ -17,16 +19,26 @@ def server_error(request):
     """``handler500``: Django calls it inside the ``except`` block, so the error is at hand."""
     error = sys.exc_info()[1]
     if isinstance(error, DATABASE_UNAVAILABLE):
+        too_long = _statement_cancelled(error)
         response = HttpResponse(
-            loader.get_template("503.html").render(), status=503, content_type="text/html"
+            loader.get_template("503.html").render({"terlalu_lama": too_long}),
+            status=503,
+            content_type="text/html",
         )
-        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        if not too_long:  # the same request again would take as long
+            response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     else:
         response = HttpResponse(
             loader.get_template("500.html").render(), status=500, content_type="text/html"
         )
     response["Cache-Control"] = "no-store"
     return response
+
+
+def _statement_cancelled(error) -> bool:
+    """PostgreSQL's query_canceled (57014): the statement timeout, or an administrator's
+    ``pg_cancel_backend``; either way the database is there, the request was too heavy."""
+    return getattr(error.__cause__, "sqlstate", None) == "57014"
 
 
 class RejectNulMiddleware:

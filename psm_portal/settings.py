@@ -105,10 +105,26 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
-elif not env_bool("DATABASE_JIT", False):
-    # PostgreSQL's JIT compiles any plan it estimates at 100k+ rows: 100-260 ms per query at the
-    # national preset, for queries meant to take milliseconds.
-    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+else:
+    postgres_settings = {}
+    if not env_bool("DATABASE_JIT", False):
+        # PostgreSQL's JIT compiles any plan it estimates at 100k+ rows: 100-260 ms per query at
+        # the national preset, for queries meant to take milliseconds.
+        postgres_settings["jit"] = "off"
+    # Bounds on a connection's statements and on a transaction left idle (a CSV download whose
+    # client stopped reading), in seconds, 0 for none. psm_portal/wsgi.py sets them for the web
+    # processes, whose threaded gunicorn workers never stop a request that hangs; the task
+    # worker and manage.py keep none (their builds run for minutes).
+    for variable, name in (
+        ("DB_STATEMENT_TIMEOUT_S", "statement_timeout"),
+        ("DB_IDLE_IN_TRANSACTION_TIMEOUT_S", "idle_in_transaction_session_timeout"),
+    ):
+        if seconds := env_int(variable, 0):
+            postgres_settings[name] = f"{seconds}s"
+    if postgres_settings:
+        DATABASES["default"].setdefault("OPTIONS", {})["options"] = " ".join(
+            f"-c {name}={value}" for name, value in postgres_settings.items()
+        )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "psm_portal.User"
