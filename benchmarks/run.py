@@ -9,8 +9,8 @@ Fills an empty PostgreSQL database with the preset's synthetic data set, then:
   measured in the same run, with the machine's load average next to each page;
 - streams the case CSV export (about 1,000,000 assessments at the national preset), then the
   PSM CSV export of the staff account, through a one-worker gunicorn and reports their time and
-  the worker's peak RSS; builds the same rows as
-  the XLSX background document in a subprocess and reports time and peak RSS;
+  the worker's peak RSS; builds the case rows as the XLSX background document in a subprocess
+  and reports time and peak RSS;
 - times searches, reports' figures and a 10,000-row roster import in the database, and reads the
   web workers' RSS after the load.
 
