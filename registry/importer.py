@@ -682,6 +682,42 @@ def cancel_batch(*, batch: ImportBatch, by) -> None:
     audit.record(by=by, action="import.cancel", target=batch)
 
 
+def rows_in_scope_now(batch: ImportBatch, by) -> tuple[list[dict], int]:
+    """The batch's rows as its preview page shows them, checked again against the user's
+    regions as they are now (two queries): the rows were matched when the file was uploaded,
+    and the account's regions, or a registered PSM's desa, may have changed before the page is
+    opened again (after a refused commit, the next morning). A row the commit would refuse for
+    it becomes an error, with the message an upload would give it today; a PSM no longer in the
+    user's regions is only "registered elsewhere", as for any NIK of another region. Answers
+    the rows and how many of them changed so; nothing is written."""
+    ready = [row for row in batch.baris if not row["errors"]]
+    if not ready:  # a saved or cancelled batch keeps no rows
+        return batch.baris, 0
+    desa = set(
+        regions_in_scope(by)["desa"]
+        .filter(kode__in={row["desa_kode"] for row in ready})
+        .values_list("kode", flat=True)
+    )
+    to_update = {row["psm_id"] for row in ready if row["aksi"] == "ada"}
+    visible = (
+        set(psm_visible_to(by).filter(pk__in=to_update).values_list("pk", flat=True))
+        if to_update
+        else set()
+    )
+    rows, changed = [], 0
+    for row in batch.baris:
+        errors = []
+        if not row["errors"] and row["desa_kode"] not in desa:
+            errors.append(_("Desa/kelurahan ini tidak lagi termasuk wilayah kerja Anda."))
+        if not row["errors"] and row["aksi"] == "ada" and row["psm_id"] not in visible:
+            errors.append(_("NIK: sudah terdaftar sebagai PSM di wilayah lain."))
+        if errors:
+            changed += 1
+            row = {**row, "aksi": "baru", "psm_id": None, "errors": errors}
+        rows.append(row)
+    return rows, changed
+
+
 def prune_abandoned_previews(*, older_than: dt.timedelta, now, dry_run=False) -> int:
     """Cancel previews nobody saved or cancelled (a closed tab, a failed commit) once they are
     ``older_than``: their parsed rows hold every NIK and address of the file. Answers how many."""
@@ -819,6 +855,16 @@ def commit_batch(*, batch: ImportBatch, update_existing: bool, by, today: dt.dat
     ]
     skipped = len(batch.baris) - len(rows)
     regions = regions_in_scope(by)["desa"].in_bulk({row["desa_kode"] for row in rows})
+    # Said as such: the row form would only call the desa/kelurahan empty.
+    left = [str(row["baris"]) for row in rows if row["desa_kode"] not in regions]
+    if left:
+        raise ValidationError(
+            _(
+                "Baris %(n)s tidak lagi valid: desa/kelurahannya tidak lagi termasuk wilayah "
+                "kerja Anda. Tidak ada yang disimpan; unggah ulang berkasnya."
+            )
+            % {"n": ", ".join(left[:5]) + (", ..." if len(left) > 5 else "")}
+        )
     to_update = {r["psm_id"] for r in rows if r["aksi"] == "ada"}
     # Through the user's scope: a PSM moved to another region since the preview is no longer
     # theirs to update (nor to move back).
@@ -834,12 +880,11 @@ def commit_batch(*, batch: ImportBatch, update_existing: bool, by, today: dt.dat
     new_rows, updates = [], []
     for row in rows:
         instance = existing.get(row["psm_id"]) if row["aksi"] == "ada" else None
-        desa = regions.get(row["desa_kode"])
-        if row.get("bersih") is not None and desa is not None:
-            data = _restore_cleaned(row["bersih"], desa)
+        if row.get("bersih") is not None:
+            data = _restore_cleaned(row["bersih"], regions[row["desa_kode"]])
         else:
-            # A batch previewed before the cleaned values were kept, or a desa/kelurahan that
-            # left the user's regions since the preview: the row form decides, as it did then.
+            # A batch previewed before the cleaned values were kept: the row form decides, as it
+            # did then.
             make_form = make_form or _form_factory(RegionMatcher(by), today)
             form = make_form(row["nilai"], row["desa_kode"], instance)
             if not form.is_valid():

@@ -88,10 +88,13 @@ def import_template(request):
 def import_preview(request, pk):
     require(request.user, Perm.PSM_IMPORT)
     batch = _batch_for(request, pk)
-    problems = [r for r in batch.baris if r["errors"] or r["warnings"]]
+    # Matched at upload; shown as the user's regions stand now, which the commit checks too.
+    rows, left_scope = importer.rows_in_scope_now(batch, request.user)
+    problems = [r for r in rows if r["errors"] or r["warnings"]]
     problems.sort(key=lambda r: (not r["errors"], r["baris"]))
-    clean = [r for r in batch.baris if not r["errors"] and not r["warnings"]]
-    existing = sum(1 for r in batch.baris if r["aksi"] == "ada" and not r["errors"])
+    clean = [r for r in rows if not r["errors"] and not r["warnings"]]
+    existing = sum(1 for r in rows if r["aksi"] == "ada" and not r["errors"])
+    error_rows = sum(1 for r in rows if r["errors"])
     return render(
         request,
         "registry/import_preview.html",
@@ -100,7 +103,9 @@ def import_preview(request, pk):
             "problems": problems,
             "clean": clean[:PREVIEW_OK_ROWS],
             "clean_hidden": max(0, len(clean) - PREVIEW_OK_ROWS),
-            "error_rows": sum(1 for r in batch.baris if r["errors"]),
+            "error_rows": error_rows,
+            "valid": len(rows) - error_rows,
+            "left_scope": left_scope,
             "existing": existing,
             "form": CommitForm(),
         },

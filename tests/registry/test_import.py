@@ -517,7 +517,8 @@ def test_preview_query_count_does_not_grow_with_rows(
     upload(staff_client, xlsx(rows))
     batch = ImportBatch.objects.get()
     assert batch.jumlah_valid == 35
-    with django_assert_num_queries(3):  # session, user, batch
+    # session, user, batch, and the rows' desa/kelurahan checked against the user's scope (2)
+    with django_assert_num_queries(5):
         staff_client.get(reverse("registry:import-preview", args=[batch.pk]))
 
 
@@ -732,9 +733,56 @@ def test_commit_refuses_a_row_whose_desa_left_the_users_regions(staff):
     )
     staff.scope.set(Wilayah.objects.filter(kode="33.71.02"))  # Magelang Utara only
     user = type(staff).objects.get(pk=staff.pk)
-    with pytest.raises(ValidationError, match="Baris 2 tidak lagi valid"):
+    # Why, and which rows (the row form would have called the desa/kelurahan empty).
+    with pytest.raises(
+        ValidationError,
+        match="Baris 2, 3 tidak lagi valid: desa/kelurahannya tidak lagi termasuk wilayah kerja",
+    ):
         importer.commit_batch(batch=batch, update_existing=False, by=user, today=TODAY)
     assert not Psm.objects.exists()
+
+
+def test_the_preview_page_checks_the_users_regions_as_they_are_now(staff_client, staff):
+    """Rows matched while the account held Kota Magelang, shown after it was narrowed to
+    Magelang Utara (after a refused commit, or the next morning): the rows of Magelang Selatan
+    are not 'Siap', the page says why and offers no save the commit would refuse; the rows of
+    the file stay readable (the uploader's own), and the batch is kept until it is cancelled."""
+    rows = roster(2)
+    rows[1][6:8] = ["Magelang Utara", "Wates"]
+    upload(staff_client, xlsx(rows))
+    batch = ImportBatch.objects.get()
+    staff.scope.set(Wilayah.objects.filter(kode="33.71.02"))
+    url = reverse("registry:import-preview", args=[batch.pk])
+    body = staff_client.get(url).content.decode()
+    assert "2 baris dibaca: 1 siap disimpan, 1 bermasalah" in body
+    assert "Desa/kelurahan ini tidak lagi termasuk wilayah kerja Anda." in body
+    assert "1 baris tidak lagi berada di wilayah kerja Anda" in body
+    assert 'class="btn btn-primary" disabled>Simpan 1 baris valid' in body
+    assert body.index("Warga 1") < body.index("Warga 2")  # the problem first
+    response = staff_client.post(
+        reverse("registry:import-commit", args=[batch.pk]), {"nik_terdaftar": "lewati"}, follow=True
+    )
+    assert "Baris 2 tidak lagi valid: desa/kelurahannya" in response.content.decode()
+    assert not Psm.objects.exists()
+    batch.refresh_from_db()
+    assert batch.status == StatusImpor.PRATINJAU and batch.jumlah_valid == 2
+
+
+def test_the_preview_page_no_longer_offers_to_update_a_psm_moved_away(staff_client, staff):
+    """The NIK was found in the user's region at upload; the PSM was moved to Wonogiri since.
+    The page says what any NIK of another region gets, without a badge or an update to offer."""
+    person = PsmFactory(desa_kode="33.71.01.1003")
+    upload(staff_client, xlsx([update_row(person), roster(1)[0]]))
+    batch = ImportBatch.objects.get()
+    assert batch.baris[0]["aksi"] == "ada"
+    Psm.objects.filter(pk=person.pk).update(
+        desa_tugas_id="33.12.01.2001", desa_ktp_id="33.12.01.2001"
+    )
+    body = staff_client.get(reverse("registry:import-preview", args=[batch.pk])).content.decode()
+    assert "NIK: sudah terdaftar sebagai PSM di wilayah lain." in body
+    assert "NIK sudah terdaftar" not in body and "perbarui" not in body
+    assert "1 siap disimpan, 1 bermasalah" in body
+    assert "1 baris tidak lagi berada di wilayah kerja Anda" in body
 
 
 def test_commit_refuses_to_update_a_psm_moved_out_of_the_users_regions(staff):
