@@ -193,6 +193,18 @@ def subject_merge(*, keep: Subjek, duplicate: Subjek, by) -> Subjek:
     return keep
 
 
+def subject_in_use(pk):
+    """The id of the subject ``pk`` went into by merges (``pk`` itself when it was not merged).
+    A merge re-points the subjects merged into its duplicate earlier, so this is one step; a few
+    more are followed for chains left by merges made before that."""
+    for _hop in range(5):
+        into = Subjek.objects.filter(pk=pk).values_list("digabung_ke_id", flat=True).first()
+        if into is None:
+            break
+        pk = into
+    return pk
+
+
 # --- assessments ----------------------------------------------------------------------------
 
 

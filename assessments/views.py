@@ -33,6 +33,7 @@ from assessments.models import (
     KategoriPpks,
     Rujukan,
     StatusAsesmen,
+    Subjek,
     Urgensi,
 )
 from psm_portal import audit
@@ -130,14 +131,16 @@ def case_list(request):
 @offline_capable
 def case_create(request):
     require(request.user, Perm.PPKS_CREATE)
-    subject = None
+    subject = merged = None
     if "subjek" in request.GET:
-        subject = get_subject_for_user(request.user, _pk(request.GET["subjek"]))
-        for _hop in range(5):  # merged: the new case belongs to the subject it went into
-            if not subject.digabung_ke_id:
-                break
-            subject = get_subject_for_user(request.user, subject.digabung_ke_id)
-    return _case_form(request, case=None, subject=subject)
+        # Merged: the new case belongs to the subject it went into, and who may see that one may
+        # follow the link. Checked on the merged one first, a PSM was refused (their cases moved
+        # with the merge, so they no longer see it) a form they had filled before the merge.
+        named = _pk(request.GET["subjek"])
+        subject = get_subject_for_user(request.user, services.subject_in_use(named))
+        if subject.pk != named:
+            merged = Subjek.objects.get(pk=named)
+    return _case_form(request, case=None, subject=subject, merged=merged)
 
 
 @require_http_methods(["GET", "POST"])
@@ -184,11 +187,23 @@ def case_update(request, pk):
     return _case_form(request, case=case, subject=case.subjek)
 
 
-def _case_form(request, *, case, subject):
+def _typed_identity_changes(request, subject, desa_qs) -> list[str]:
+    """Labels of the identity fields a submitted form changed on ``subject`` (none when the form
+    had no identity part)."""
+    if not any(name.startswith("s-") for name in request.POST):
+        return []
+    typed = forms.SubjekForm(request.POST, prefix="s", instance=subject, desa_qs=desa_qs)
+    return [str(typed.fields[name].label) for name in typed.changed_data]
+
+
+def _case_form(request, *, case, subject, merged=None):
+    """The case form. ``merged``: the subject the link named, merged into ``subject`` since."""
     user = request.user
     desa_qs = _desa_for(user)
-    # The identity part of the form: for a new subject, or one this user registered.
-    own_subject = subject is None or subject.dibuat_oleh_id == user.pk
+    # The identity part of the form: for a new subject, or one this user registered. Not when
+    # reached through a subject merged into it: a copy of the form opened before the merge holds
+    # the merged one's identity, and which identity stays was the office's choice in the merge.
+    own_subject = subject is None or (subject.dibuat_oleh_id == user.pk and merged is None)
     returns = []
     if case is not None and case.status == S.DIKEMBALIKAN:
         returns = list(case.transisi_set.filter(ke=S.DIKEMBALIKAN).order_by("-pk")[:1])
@@ -205,7 +220,7 @@ def _case_form(request, *, case, subject):
                 messages.info(request, _("Asesmen ini sudah terkirim sebelumnya."))
                 return redirect("assessments:case-detail", pk=repeat.pk)
             case, subject = repeat, repeat.subjek
-            own_subject = subject.dibuat_oleh_id == user.pk
+            own_subject = subject.dibuat_oleh_id == user.pk and merged is None
     if request.method == "POST":
         sform = (
             forms.SubjekForm(request.POST, prefix="s", instance=subject, desa_qs=desa_qs)
@@ -217,6 +232,19 @@ def _case_form(request, *, case, subject):
         valid = form.is_valid()
         valid = (sform.is_valid() if sform else True) and valid
         duplicate_of = None
+        changed = _typed_identity_changes(request, merged, desa_qs) if merged else []
+        if changed:
+            # Not applied to the subject kept, and not dropped unsaid either: the PSM decides.
+            form.add_error(
+                None,
+                _(
+                    "Subjek ini sudah digabung dinas ke subjek lain, jadi perubahan identitas "
+                    "(%(isian)s) tidak dapat disimpan dari formulir ini. Minta staf dinas "
+                    "memperbaikinya, lalu kirim asesmen ini tanpa perubahan itu."
+                )
+                % {"isian": ", ".join(changed)},
+            )
+            valid = False
         if valid:
             target = sform.instance if sform else subject
             if sform and target.nik:
@@ -292,6 +320,15 @@ def _case_form(request, *, case, subject):
                     messages.success(
                         request,
                         _("Asesmen terkirim ke dinas (%(s)s).") % {"s": saved.get_status_display()},
+                    )
+                if merged is not None:
+                    messages.info(
+                        request,
+                        _(
+                            "Subjek ini sudah digabung dinas ke subjek #%(pk)d; asesmen disimpan "
+                            "pada subjek itu."
+                        )
+                        % {"pk": saved.subjek_id},
                     )
                 if is_offline_submission(request):
                     return _saved_json(saved)

@@ -403,9 +403,16 @@
         return;
       }
       if (outcome && outcome.state === "perlu_diperbaiki") {
-        // The server's own page shows what to fix, next to each field, with every value kept.
+        // The server's own page shows what to fix, next to each field. It is asked for with the
+        // fields only: the photos went with the refused copy already, and the draft, kept on the
+        // phone, puts them back on that page (the server's page cannot). Were the draft deleted
+        // here, a signal lost before that page came would lose everything typed.
         await idb.del(OUTBOX, item.id);
-        await idb.del(DRAFTS, draft.id);
+        await idb.put(DRAFTS, { ...draft, queued: null });
+        const back = new URL(draft.action);
+        back.hash = `draf=${draft.id}`;
+        form.action = back.href;
+        form.querySelectorAll("input[type=file]").forEach((input) => (input.disabled = true));
         form.dataset.offlineNative = "1";
         buttons.forEach((b) => (b.disabled = false));
         form.requestSubmit(submitter || undefined);
@@ -493,10 +500,26 @@
     }
   }
 
-  // Sends one item. Answers the item as it is afterwards.
-  async function send(id, { foreground = false } = {}) {
+  const sending = new Map(); // item id -> its send under way on this page
+
+  // Sends one item, one sender at a time. The page's own submit, the timer's flush and another
+  // tab's took an item being sent ("mengirim") for one still waiting and sent it again: the
+  // server answers a repeat of a saved copy from its receipt, but keeps none of a refused copy
+  // (so that a corrected one may follow), so a refused form was processed twice, photos and all.
+  // A later sender waits for the one under way and sends only what is still waiting.
+  // Answers the item as it is afterwards.
+  function send(id, options) {
+    if (!sending.has(id)) {
+      const once = () => sendNow(id, options);
+      const under = navigator.locks ? navigator.locks.request(`psm-kiriman:${id}`, once) : once();
+      sending.set(id, under.finally(() => sending.delete(id)));
+    }
+    return sending.get(id);
+  }
+
+  async function sendNow(id, { foreground = false } = {}) {
     let item = await idb.get(OUTBOX, id);
-    if (!item || item.state === "terkirim") return item;
+    if (!item || !WAITING.includes(item.state)) return item;
     item = await update(id, { state: "mengirim", attempts: item.attempts + 1 });
     await render();
     try {

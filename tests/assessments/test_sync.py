@@ -105,13 +105,97 @@ def test_warnings_not_yet_confirmed_come_back_as_problems(client, people):
 
 
 def test_a_queued_form_whose_subject_is_gone_is_refused_in_json_not_retried(client, people):
-    """Filled offline for a subject that was merged away meanwhile: the view raises 404, which
-    the outbox must read as a refusal (an HTML page made the phone retry it for ever)."""
+    """Filled offline for a subject that is not there (or not theirs): the view raises 404,
+    which the outbox must read as a refusal (an HTML page made the phone retry it for ever)."""
     url = reverse("assessments:case-create") + "?subjek=999999"
     answer = _send(_login(client, people["psm_a"]), url, _form())
     assert answer.status_code == 404 and answer.json()["status"] == "ditolak"
     assert "tidak ada lagi" in answer.json()["pesan"][0]
     assert not Asesmen.objects.exists()
+
+
+def _identity_as_shown(subject):
+    """The identity part of the form as the page showed it for ``subject``: sent back as is."""
+    return {
+        f"s-{name}": "" if value is None else value
+        for name, value in {
+            "jenis": subject.jenis,
+            "nama": subject.nama,
+            "nik": subject.nik,
+            "alasan_tanpa_nik": subject.alasan_tanpa_nik,
+            "jenis_kelamin": subject.jenis_kelamin,
+            "tanggal_lahir": subject.tanggal_lahir.isoformat(),
+            "alamat": subject.alamat,
+            "rt": subject.rt,
+            "rw": subject.rw,
+            "desa": subject.desa_id,
+        }.items()
+    }
+
+
+@pytest.mark.parametrize("kept_by", ["psm_a", "staf"])
+def test_a_queued_form_for_a_subject_merged_meanwhile_is_saved_on_the_subject_kept(
+    client, people, kept_by
+):
+    """The PSM opened "new assessment" for a subject of theirs and filled it offline; the office
+    merged that subject into another meanwhile. The case goes to the subject kept (it was
+    refused: the PSM no longer sees a merged subject, its cases having moved), and the kept
+    subject's identity is not rewritten with the merged one's, which the form still held."""
+    mine = make_case(people["psm_a"], subject={"nama": "Mbah Karto"})
+    kept = make_case(
+        people[kept_by],
+        subject={"nama": "Mbah Karto Wiryo", "nik": "3371011708440001", "alasan_tanpa_nik": ""},
+    ).subjek
+    c = _login(client, people["psm_a"])
+    url = reverse("assessments:case-create") + f"?subjek={mine.subjek_id}"
+    assert 'name="s-nama"' in c.get(url).content.decode()  # the form as the phone keeps it
+    services.subject_merge(keep=kept, duplicate=mine.subjek, by=people["staf"])
+
+    answer = _send(c, url, {**_form(), **_identity_as_shown(Subjek.objects.get(pk=mine.subjek_id))})
+    assert answer.status_code == 200, answer.content
+    body = answer.json()
+    case = Asesmen.objects.get(pk=body["kasus"])
+    assert case.subjek_id == kept.pk and case.status == S.DIAJUKAN
+    assert body["pesan"] == [
+        "Asesmen terkirim ke dinas (Diajukan).",
+        f"Subjek ini sudah digabung dinas ke subjek #{kept.pk}; asesmen disimpan pada subjek itu.",
+    ]
+    kept.refresh_from_db()
+    assert (kept.nama, kept.nik) == ("Mbah Karto Wiryo", "3371011708440001")
+    # The link still opens, on the subject kept and without the merged one's identity.
+    page = c.get(url)
+    assert page.status_code == 200 and page.context["subject"] == kept
+    assert 'name="s-nama"' not in page.content.decode()
+
+
+def test_identity_changes_typed_for_a_subject_merged_meanwhile_are_not_dropped_unsaid(
+    client, people
+):
+    """What the PSM corrected in the merged subject's identity cannot go onto the subject kept:
+    the copy is sent back to them (the outbox keeps it), naming what was not saved; sent again
+    without it (the form no longer has that part), it is saved."""
+    mine = make_case(people["psm_a"], subject={"nama": "Mbah Karto"})
+    kept = make_case(people["staf"], subject={"nama": "Mbah Karto Wiryo"}).subjek
+    services.subject_merge(keep=kept, duplicate=mine.subjek, by=people["staf"])
+    c = _login(client, people["psm_a"])
+    url = reverse("assessments:case-create") + f"?subjek={mine.subjek_id}"
+    typed = {**_identity_as_shown(mine.subjek), "s-nama": "Mbah Kartodiharjo", "s-rt": "04"}
+    key = uuid.uuid4()
+    data = {k: v for k, v in _form().items() if not k.startswith("s-")}
+
+    refused = _send(c, url, {**data, **typed}, key)
+    assert refused.status_code == 400
+    assert refused.json()["galat"] == {
+        "Formulir": [
+            "Subjek ini sudah digabung dinas ke subjek lain, jadi perubahan identitas (Nama, RT) "
+            "tidak dapat disimpan dari formulir ini. Minta staf dinas memperbaikinya, lalu kirim "
+            "asesmen ini tanpa perubahan itu."
+        ]
+    }
+    assert not Asesmen.objects.filter(client_uuid=data["client_uuid"]).exists()
+    assert _send(c, url, data, key).status_code == 200
+    assert Asesmen.objects.get(client_uuid=data["client_uuid"]).subjek_id == kept.pk
+    assert Subjek.objects.get(pk=kept.pk).nama == "Mbah Karto Wiryo"
 
 
 def test_another_users_identifier_is_refused(client, people):

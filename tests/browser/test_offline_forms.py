@@ -9,6 +9,7 @@ the switch cuts the service worker's requests too, not only the page's.
 """
 
 import datetime as dt
+import re
 
 import pytest
 from PIL import Image
@@ -426,3 +427,140 @@ def test_a_server_error_is_retried_later_and_send_now_sends_at_once(
     page.get_by_role("button", name="Kirim sekarang").click()
     expect(item.locator(".outbox-state")).to_have_text("Terkirim", timeout=15000)
     assert Asesmen.objects.get().subjek.nama == "Mbah Wagiyem"
+
+
+def _watch_posts(page, pattern, answer=lambda request: None):
+    """The POSTs the page makes to ``pattern``, as (outbox identifier or None, photo attached).
+    ``answer(request)`` may hold one back ("putus": the signal is lost; a number: milliseconds
+    of a slow upload)."""
+    posts = []
+
+    def handle(route):
+        request = route.request
+        if request.method == "POST":
+            body = request.post_data_buffer or b""
+            photo = re.search(rb'filename="[^"]+"', body) is not None
+            posts.append((request.headers.get("x-offline-kiriman"), photo))
+            held = answer(request)
+            if held == "putus":
+                route.abort("internetdisconnected")
+                return
+            if held:
+                page.wait_for_timeout(held)
+        route.continue_()
+
+    page.route(pattern, handle)
+    return posts
+
+
+def test_a_form_being_sent_is_not_sent_again_by_the_outbox_meanwhile(
+    phone_page, live_server, field
+):
+    """The timer's flush (or another tab's) took the item the submit was sending for one still
+    waiting: a refused form reached the server twice, the server keeping no receipt of it."""
+    page = phone_page
+    login(page, live_server, "sri")
+    page.goto(f"{live_server.url}/kasus/baru/")
+    _fill_case(page, "Mbah Sukinem")
+    page.get_by_label("Masalah utama").fill("")
+    # A phone's upload takes a while: the timer fires meanwhile.
+    posts = _watch_posts(
+        page, "**/kasus/baru/", lambda r: 1500 if r.headers.get("x-offline-kiriman") else None
+    )
+    page.get_by_role("button", name="Ajukan ke dinas").click()
+    page.evaluate("() => { window.portalOffline.flush(); }")
+    expect(page.locator("#ringkasan-galat")).to_contain_text("Masalah utama", timeout=15000)
+    assert len([key for key, _photo in posts if key]) == 1, posts
+    assert not Asesmen.objects.exists()
+
+
+def test_a_refused_form_keeps_its_photo_and_the_devices_copy_until_the_page_shows_why(
+    phone_page, live_server, field, tmp_path
+):
+    """With signal, a refused form opens the server's page, which shows what to fix next to each
+    field: it is asked for without the photos (they went with the refused copy) and the draft
+    stays on the phone, so the photo is still there and a signal lost meanwhile loses nothing
+    (the draft and the outbox item were deleted before that page came)."""
+    page = phone_page
+    photo = tmp_path / "rumah.jpg"
+    Image.new("RGB", (800, 600), (140, 100, 60)).save(photo, "JPEG")
+    login(page, live_server, "sri")
+    _ready_for_the_field(page, live_server, "/kasus/", "/kasus/baru/")
+    page.goto(f"{live_server.url}/kasus/baru/")
+    _fill_case(page, "Mbah Ngatinem", photo)
+    page.get_by_label("Masalah utama").fill("")
+
+    # The refusal comes, then the signal goes before the page showing it does.
+    posts = _watch_posts(
+        page,
+        "**/kasus/baru/**",
+        lambda r: "putus" if not r.headers.get("x-offline-kiriman") and len(posts) < 3 else None,
+    )
+    page.get_by_role("button", name="Ajukan ke dinas").click()
+    for _ in range(100):
+        if page.url.startswith("chrome-error:"):
+            break
+        page.wait_for_timeout(100)
+    page.goto(f"{live_server.url}/kasus/")
+    expect(page.locator("[data-offline-drafts]")).to_contain_text("Asesmen baru: Mbah Ngatinem")
+    page.get_by_role("link", name="Lanjutkan").click()
+    expect(page.locator("#id_s-nama")).to_have_value("Mbah Ngatinem")
+    page.wait_for_function("() => document.querySelector('#id_foto').files.length === 1")
+
+    # With signal: the server's page says what to fix, and the photo is still in the form.
+    page.get_by_role("button", name="Ajukan ke dinas").click()
+    expect(page.locator("#ringkasan-galat")).to_contain_text("Masalah utama", timeout=15000)
+    expect(page.locator("#id_s-nama")).to_have_value("Mbah Ngatinem")
+    expect(page.locator("main")).not_to_contain_text("perlu dipilih ulang")
+    page.wait_for_function("() => document.querySelector('#id_foto').files.length === 1")
+    # Each refused copy went once with the photo; the page was asked for without it.
+    assert [photo_sent for key, photo_sent in posts if key] == [True, True], posts
+    assert [photo_sent for key, photo_sent in posts if not key] == [False, False], posts
+
+    page.get_by_label("Masalah utama").fill("Tinggal sendiri, rumah hampir roboh.")
+    page.get_by_role("button", name="Ajukan ke dinas").click()
+    expect(page.locator("main .alert-success")).to_have_text(
+        "Asesmen terkirim ke dinas (Diajukan)."
+    )
+    case = Asesmen.objects.get()
+    assert case.subjek.nama == "Mbah Ngatinem" and case.foto_set.count() == 1
+    page.goto(f"{live_server.url}/kasus/")
+    expect(page.locator("[data-offline-drafts]")).to_be_hidden()
+
+
+def test_a_form_filled_offline_for_a_subject_merged_meanwhile_goes_to_the_subject_kept(
+    phone_page, live_server, field
+):
+    """It was refused (the PSM no longer sees a merged subject) and could only be thrown away."""
+    page = phone_page
+    mine = make_case(field["psm"], subject={"nama": "Mbah Karto"}).subjek
+    kept = make_case(field["staf"], subject={"nama": "Mbah Karto Wiryo"}).subjek
+    login(page, live_server, "sri")
+    new_case = f"/kasus/baru/?subjek={mine.pk}"
+    _ready_for_the_field(page, live_server, "/kasus/")
+    page.goto(f"{live_server.url}{new_case}")  # the phone keeps the page as it is opened
+    _ready_for_the_field(page, live_server, new_case)
+    _offline(page)
+    page.goto(f"{live_server.url}{new_case}")
+    expect(page.locator("#id_s-nama")).to_have_value("Mbah Karto")
+    page.locator("#id_jenis").select_option("awal")
+    page.get_by_label("Cara kontak").select_option("kunjungan")
+    page.get_by_label("Persetujuan diberikan oleh").select_option("subjek")
+    page.get_by_label("Nama pemberi persetujuan").fill("Mbah Karto")
+    page.get_by_label("Lanjut Usia Terlantar (LUT)").check()
+    page.get_by_label("Kategori utama").select_option("PPKS-08")
+    page.get_by_label("Masalah utama").fill("Atap runtuh setelah hujan semalam.")
+    page.locator("#id_kebutuhan").fill("Bedah rumah.")
+    page.get_by_role("button", name="Ajukan ke dinas").click()
+    expect(page.locator("[data-outbox-count]")).to_have_text("1")
+
+    services.subject_merge(keep=kept, duplicate=mine, by=field["staf"])
+    _online(page)
+    _open_outbox(page)
+    item = page.locator(".outbox-item")
+    expect(item.locator(".outbox-state")).to_have_text("Terkirim", timeout=15000)
+    expect(item).to_contain_text(f"sudah digabung dinas ke subjek #{kept.pk}")
+    case = Asesmen.objects.get(masalah="Atap runtuh setelah hujan semalam.")
+    assert case.subjek_id == kept.pk and case.status == S.DIAJUKAN
+    kept.refresh_from_db()
+    assert kept.nama == "Mbah Karto Wiryo"
