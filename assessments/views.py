@@ -28,6 +28,7 @@ from assessments.access import (
     sensitivity_of,
 )
 from assessments.models import (
+    RUJUKAN_TERBUKA,
     AsesmenFoto,
     JenisSubjek,
     KategoriPpks,
@@ -472,6 +473,9 @@ def case_detail(request, pk):
         # case's open referral was left without a form, stalled for good); each offers only
         # the steps it can take.
         "can_update_referrals": has_permission(user, Perm.PPKS_REFER),
+        # Said where the case is closed: closing does not close them (the programme's answer
+        # still comes), and a closed case's open referral stays on the stalled list until then.
+        "open_referrals": [r for r in page["referrals"] if r.status in RUJUKAN_TERBUKA],
         "today": _today(),
     }
     return render(request, "assessments/case_detail.html", context)

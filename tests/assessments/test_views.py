@@ -945,6 +945,25 @@ def test_a_closed_cases_open_referral_can_still_be_answered(client, people):
     assert (referral.status, referral.hasil) == ("diproses", "Dicek")
 
 
+def test_the_close_form_names_the_open_referrals_that_closing_leaves_open(client, people):
+    """Closing a case does not close its referrals (the programme's answer still comes): the
+    form says which are open."""
+    case, referral = _referred_to_pkh(people)
+    c = _client(client, people["staf"])
+    url = reverse("assessments:case-detail", args=[case.pk])
+    body = c.get(url).content.decode()
+    note = body[body.index('id="rujukan-terbuka"') :]
+    note = note[: note.index("</div>")]
+    assert "1 rujukan masih terbuka:<ul" in note
+    assert "<li>Program Keluarga Harapan (PKH): diusulkan</li>" in note
+    assert "tidak menutup rujukannya" in note
+    assert body.index('name="ke" value="ditutup"') < body.index('id="rujukan-terbuka"')
+    services.referral_update(
+        rujukan=referral, status="ditolak", hasil="", by=people["staf"], today=dt.date.today()
+    )
+    assert 'id="rujukan-terbuka"' not in c.get(url).content.decode()
+
+
 def test_a_psm_sees_every_returned_case_and_draft_however_many_cases_they_have(
     client, people, monkeypatch
 ):
