@@ -174,7 +174,10 @@ def subject_merge(*, keep: Subjek, duplicate: Subjek, by) -> Subjek:
         raise ValidationError(
             _("Kedua subjek punya NIK yang berbeda: mereka bukan orang yang sama.")
         )
-    moved = Asesmen.objects.filter(subjek=duplicate).update(subjek=keep)
+    # Their version changes with it: an edit queued on a phone before the merge, which carries
+    # the duplicate's identity, then comes back as a conflict saying so instead of being saved
+    # over the subject kept.
+    moved = Asesmen.objects.filter(subjek=duplicate).update(subjek=keep, updated_at=timezone.now())
     # Subjects merged into the duplicate earlier now point at the one kept, so that following a
     # merge leads to a subject in use in one step.
     Subjek.objects.filter(digabung_ke=duplicate).update(digabung_ke=keep)
@@ -497,6 +500,17 @@ def offline_edit_conflict(case: Asesmen, based_on: str) -> dict | None:
         }
         changes.append(f"{line}: {step.catatan}" if step.catatan else line)
         changes += [f"{label}: {text}" for label, text in step.komentar_berlabel]
+    merged = Subjek.objects.filter(digabung_ke=case.subjek_id)
+    if since is not None:
+        merged = merged.filter(updated_at__gt=since)
+    for pk in merged.order_by("pk").values_list("pk", flat=True):
+        changes.append(
+            _(
+                "Subjek #%(lama)d digabung dinas ke subjek #%(baru)d: identitas yang berlaku "
+                "adalah milik subjek #%(baru)d."
+            )
+            % {"lama": pk, "baru": case.subjek_id}
+        )
     if not changes:
         changes.append(_("Asesmen ini diubah di server setelah Anda membukanya."))
     if editable:

@@ -319,6 +319,29 @@ def test_a_queued_edit_of_a_case_returned_meanwhile_is_a_conflict_the_psm_may_ov
     assert case.masalah == "Versi luring." and case.status == S.DIAJUKAN
 
 
+def test_a_queued_edit_of_a_case_whose_subject_was_merged_meanwhile_is_a_conflict(client, people):
+    """The phone's copy carries the merged subject's identity: saved as it was, it would have
+    written that identity over the subject the office kept (the merge moved the case without
+    changing its version). It comes back as a conflict that says what happened."""
+    case = make_case(people["psm_a"], submit=False, subject={"nama": "Mbah Karto"})
+    opened = services.base_version(case)
+    duplicate = case.subjek
+    kept = make_case(people["staf"], subject={"nama": "Mbah Karto Wiryo"}).subjek
+    services.subject_merge(keep=kept, duplicate=duplicate, by=people["staf"])
+    url = reverse("assessments:case-update", args=[case.pk])
+    data = {**_edit(case, versi_dasar=opened), **_own_subject_fields(case)}
+    answer = _send(_login(client, people["psm_a"]), url, data)
+    assert answer.status_code == 409, answer.content
+    body = answer.json()
+    assert body["status"] == "konflik" and body["bisa_kirim"] is True
+    assert (
+        f"Subjek #{duplicate.pk} digabung dinas ke subjek #{kept.pk}: identitas yang berlaku "
+        f"adalah milik subjek #{kept.pk}." in body["perubahan"]
+    )
+    kept.refresh_from_db()
+    assert kept.nama == "Mbah Karto Wiryo"
+
+
 def test_a_queued_edit_of_a_verified_case_is_a_conflict_that_cannot_be_sent(client, people):
     case = make_case(people["psm_a"], submit=False)
     opened = services.base_version(case)
