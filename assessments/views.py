@@ -140,7 +140,7 @@ def case_create(request):
         named = _pk(request.GET["subjek"])
         subject = get_subject_for_user(request.user, services.subject_in_use(named))
         if subject.pk != named:
-            merged = Subjek.objects.get(pk=named)
+            merged = Subjek.objects.filter(pk=named).first()
     return _case_form(request, case=None, subject=subject, merged=merged)
 
 
@@ -185,7 +185,24 @@ def case_update(request, pk):
             % {"s": case.get_status_display()},
         )
         return redirect("assessments:case-detail", pk=case.pk)
-    return _case_form(request, case=case, subject=case.subjek)
+    return _case_form(
+        request, case=case, subject=case.subjek, merged=_merged_since_opened(request, case)
+    )
+
+
+def _merged_since_opened(request, case):
+    """On a POST, the subject the edit form was opened for (``subjek_asal``) when the office has
+    merged it into the case's subject since. Its copy holds the merged subject's identity, which
+    must not be written over the subject kept, not even by a copy sent again after the
+    conflict the merge raised."""
+    if request.method != "POST":
+        return None
+    opened = _pk(request.POST.get("subjek_asal", ""))
+    if opened is None or opened == case.subjek_id:
+        return None
+    if services.subject_in_use(opened) != case.subjek_id:
+        return None
+    return Subjek.objects.filter(pk=opened).first()
 
 
 def _typed_identity_changes(request, subject, desa_qs) -> list[str]:
@@ -233,7 +250,14 @@ def _case_form(request, *, case, subject, merged=None):
         valid = form.is_valid()
         valid = (sform.is_valid() if sform else True) and valid
         duplicate_of = None
-        changed = _typed_identity_changes(request, merged, desa_qs) if merged else []
+        # Only the merged subject's registrant had its identity in the form: anyone else's typed
+        # fields are ignored, never compared (the comparison would tell them the merged
+        # subject's NIK or birth date, field by field).
+        changed = (
+            _typed_identity_changes(request, merged, desa_qs)
+            if merged is not None and merged.dibuat_oleh_id == user.pk
+            else []
+        )
         if changed:
             # Not applied to the subject kept, and not dropped unsaid either: the PSM decides.
             form.add_error(
@@ -407,6 +431,8 @@ def _errors_json(form, sform, warnings):
         {
             "status": "perlu_diperbaiki",
             "galat": problems,
+            # The fields refused, by name: the phone sends the photos again when they were.
+            "isian": sorted({name for f in (sform, form) if f is not None for name in f.errors}),
             "peringatan": [str(w) for w in warnings],
         },
         status=400,

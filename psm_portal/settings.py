@@ -119,7 +119,10 @@ else:
         ("DB_STATEMENT_TIMEOUT_S", "statement_timeout"),
         ("DB_IDLE_IN_TRANSACTION_TIMEOUT_S", "idle_in_transaction_session_timeout"),
     ):
-        if seconds := env_int(variable, 0):
+        seconds = env_int(variable, 0)
+        if seconds < 0:  # PostgreSQL would refuse every connection, every page a 503
+            raise ImproperlyConfigured(f"{variable} must be 0 or more seconds, not {seconds}.")
+        if seconds:
             postgres_settings[name] = f"{seconds}s"
     if postgres_settings:
         DATABASES["default"].setdefault("OPTIONS", {})["options"] = " ".join(

@@ -3,11 +3,11 @@ import os
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "psm_portal.settings")
-# Web processes only (gunicorn loads this module; the task worker and manage.py do not): with
-# threads, gunicorn no longer stops a request that hangs, so PostgreSQL ends a statement after
-# 30 s (what gunicorn allowed a whole request with sync workers) and a transaction left idle for
-# 10 minutes (a CSV download reads its rows in one). The environment may say otherwise, 0 for no
-# bound.
+# Web processes only (gunicorn loads this module before the settings; manage.py, runserver
+# included, and the task worker read the settings without these): with threads, gunicorn no
+# longer stops a request that hangs, so PostgreSQL ends a statement after 30 s (what gunicorn
+# allowed a whole request with sync workers) and a transaction left idle for 10 minutes (a CSV
+# download reads its rows in one). The environment may say otherwise, 0 for no bound.
 os.environ.setdefault("DB_STATEMENT_TIMEOUT_S", "30")
 os.environ.setdefault("DB_IDLE_IN_TRANSACTION_TIMEOUT_S", "600")
 application = get_wsgi_application()

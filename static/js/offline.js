@@ -406,13 +406,18 @@
         // The server's own page shows what to fix, next to each field. It is asked for with the
         // fields only: the photos went with the refused copy already, and the draft, kept on the
         // phone, puts them back on that page (the server's page cannot). Were the draft deleted
-        // here, a signal lost before that page came would lose everything typed.
+        // here, a signal lost before that page came would lose everything typed. When the
+        // photos were what was refused they go again: without them the same form would be
+        // valid, and saved without its photos and without a word.
         await idb.del(OUTBOX, item.id);
         await idb.put(DRAFTS, { ...draft, queued: null });
         const back = new URL(draft.action);
         back.hash = `draf=${draft.id}`;
         form.action = back.href;
-        form.querySelectorAll("input[type=file]").forEach((input) => (input.disabled = true));
+        const refused = (outcome.problems && outcome.problems.isian) || [];
+        form.querySelectorAll("input[type=file]").forEach((input) => {
+          input.disabled = !refused.includes(input.name);
+        });
         form.dataset.offlineNative = "1";
         buttons.forEach((b) => (b.disabled = false));
         form.requestSubmit(submitter || undefined);

@@ -342,6 +342,52 @@ def test_a_queued_edit_of_a_case_whose_subject_was_merged_meanwhile_is_a_conflic
     assert kept.nama == "Mbah Karto Wiryo"
 
 
+def test_a_copy_sent_again_after_the_merge_conflict_keeps_the_kept_subjects_identity(
+    client, people
+):
+    """The PSM registered the person twice; the office merged one record into the other. The
+    copy queued before the merge comes back as a conflict; sent anyway, its case fields are
+    saved, but the identity it carries (the merged record's) is not written over the one kept."""
+    case = make_case(people["psm_a"], submit=False, subject={"nama": "Mbah Karto"})
+    url = reverse("assessments:case-update", args=[case.pk])
+    c = _login(client, people["psm_a"])
+    assert f'name="subjek_asal" value="{case.subjek_id}"' in c.get(url).content.decode()
+    opened, duplicate = services.base_version(case), case.subjek
+    kept = make_case(people["psm_a"], subject={"nama": "Mbah Karto Wiryo"}).subjek
+    services.subject_merge(keep=kept, duplicate=duplicate, by=people["staf"])
+    data = {
+        **_edit(case, versi_dasar=opened, masalah="Versi luring."),
+        **_identity_as_shown(duplicate),  # as the form showed it before the merge
+        "subjek_asal": str(duplicate.pk),
+    }
+    conflict = _send(c, url, data)
+    assert conflict.status_code == 409
+    again = _send(c, url, {**data, "versi_dasar": conflict.json()["versi_server"]})
+    assert again.status_code == 200, again.content
+    case.refresh_from_db()
+    kept.refresh_from_db()
+    assert case.masalah == "Versi luring." and case.subjek_id == kept.pk
+    assert kept.nama == "Mbah Karto Wiryo"
+
+
+def test_who_did_not_register_a_merged_subject_learns_nothing_of_its_identity(client, people):
+    """The form a link to a merged subject opens has no identity part for anyone but its
+    registrant: fields typed into it anyway are ignored, never compared with the merged
+    subject's (which would tell, field by field, whether a guessed NIK or birth date is its)."""
+    theirs = make_case(people["psm_a"], subject={"nama": "Mbah Karto"}).subjek
+    kept = make_case(people["psm_b"], subject={"nama": "Mbah Karto Wiryo"}).subjek
+    services.subject_merge(keep=kept, duplicate=theirs, by=people["staf"])
+    c = _login(client, people["psm_b"])
+    url = reverse("assessments:case-create") + f"?subjek={theirs.pk}"
+    guess = {**_identity_as_shown(theirs), "s-nama": "Tebakan"}
+    answer = _send(c, url, {**_form(masalah=""), **guess})
+    assert answer.status_code == 400
+    assert "perubahan identitas" not in answer.content.decode()
+    assert answer.json()["isian"] == ["masalah"]
+    kept.refresh_from_db()
+    assert kept.nama == "Mbah Karto Wiryo"
+
+
 def test_a_queued_edit_of_a_verified_case_is_a_conflict_that_cannot_be_sent(client, people):
     case = make_case(people["psm_a"], submit=False)
     opened = services.base_version(case)

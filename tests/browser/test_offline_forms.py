@@ -528,6 +528,27 @@ def test_a_refused_form_keeps_its_photo_and_the_devices_copy_until_the_page_show
     expect(page.locator("[data-offline-drafts]")).to_be_hidden()
 
 
+def test_a_form_refused_for_its_photos_sends_them_again_to_the_page_that_says_why(
+    phone_page, live_server, field, tmp_path, settings
+):
+    """Asked for without the photos, the server's page would have found the same form valid and
+    saved it without them, and without a word: when the photos are what was refused, they go
+    again, and the page says what to fix."""
+    settings.PSM_MAX_CASE_PHOTOS = 0
+    page = phone_page
+    photo = tmp_path / "rumah.jpg"
+    Image.new("RGB", (800, 600), (140, 100, 60)).save(photo, "JPEG")
+    login(page, live_server, "sri")
+    page.goto(f"{live_server.url}/kasus/baru/")
+    _fill_case(page, "Mbah Painem", photo)
+    posts = _watch_posts(page, "**/kasus/baru/**")
+    page.get_by_role("button", name="Ajukan ke dinas").click()
+    expect(page.locator("#ringkasan-galat")).to_contain_text("Paling banyak 0 foto", timeout=15000)
+    assert [photo_sent for _key, photo_sent in posts] == [True, True], posts
+    assert not Asesmen.objects.exists()
+    expect(page.locator("#id_s-nama")).to_have_value("Mbah Painem")
+
+
 def test_a_form_filled_offline_for_a_subject_merged_meanwhile_goes_to_the_subject_kept(
     phone_page, live_server, field
 ):

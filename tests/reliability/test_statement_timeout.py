@@ -64,6 +64,10 @@ def test_web_processes_bound_statements_and_idle_transactions_and_the_worker_doe
     assert _bounds(env, web=True) == ["30s", "10min"]
     assert _bounds(env, web=False) == ["0", "0"]
     assert _bounds({**env, "DB_STATEMENT_TIMEOUT_S": "0"}, web=True) == ["0", "10min"]
+    # A negative bound would make PostgreSQL refuse every connection: refused at start instead.
+    with pytest.raises(subprocess.CalledProcessError) as refused:
+        _bounds({**env, "DB_STATEMENT_TIMEOUT_S": "-5"}, web=True)
+    assert "DB_STATEMENT_TIMEOUT_S must be 0 or more seconds" in refused.value.stderr
 
 
 @pytest.mark.django_db(transaction=True)
