@@ -81,17 +81,22 @@ def _fill_case(page, name, photo=None):
     page.locator("#id_s-tanggal_lahir").fill("1946-03-10")
     page.get_by_label("Alamat domisili").fill("Dusun Krajan, dekat balai desa")
     page.get_by_label("Desa/kelurahan domisili").select_option("33.71.01.1003")
-    page.locator("#id_jenis").select_option("awal")
-    page.get_by_label("Cara kontak").select_option("kunjungan")
-    page.get_by_label("Persetujuan diberikan oleh").select_option("subjek")
-    page.get_by_label("Nama pemberi persetujuan").fill(name)
-    page.get_by_label("Lanjut Usia Terlantar (LUT)").check()
-    page.get_by_label("Kategori utama").select_option("PPKS-08")
-    page.get_by_label("Masalah utama").fill("Tinggal sendiri, rumah hampir roboh.")
-    page.locator("#id_kebutuhan").fill("Permakanan dan bedah rumah.")
+    _fill_case_part(page, name)
     if photo:
         page.get_by_label("Foto").set_input_files(str(photo))
         expect(page.locator("[data-offline-status]")).to_contain_text("1 foto siap dikirim")
+
+
+def _fill_case_part(page, consent_by, problem="Tinggal sendiri, rumah hampir roboh."):
+    """The assessment's own fields, below the subject's."""
+    page.locator("#id_jenis").select_option("awal")
+    page.get_by_label("Cara kontak").select_option("kunjungan")
+    page.get_by_label("Persetujuan diberikan oleh").select_option("subjek")
+    page.get_by_label("Nama pemberi persetujuan").fill(consent_by)
+    page.get_by_label("Lanjut Usia Terlantar (LUT)").check()
+    page.get_by_label("Kategori utama").select_option("PPKS-08")
+    page.get_by_label("Masalah utama").fill(problem)
+    page.locator("#id_kebutuhan").fill("Permakanan dan bedah rumah.")
 
 
 @pytest.fixture
@@ -564,14 +569,7 @@ def test_a_form_filled_offline_for_a_subject_merged_meanwhile_goes_to_the_subjec
     _offline(page)
     page.goto(f"{live_server.url}{new_case}")
     expect(page.locator("#id_s-nama")).to_have_value("Mbah Karto")
-    page.locator("#id_jenis").select_option("awal")
-    page.get_by_label("Cara kontak").select_option("kunjungan")
-    page.get_by_label("Persetujuan diberikan oleh").select_option("subjek")
-    page.get_by_label("Nama pemberi persetujuan").fill("Mbah Karto")
-    page.get_by_label("Lanjut Usia Terlantar (LUT)").check()
-    page.get_by_label("Kategori utama").select_option("PPKS-08")
-    page.get_by_label("Masalah utama").fill("Atap runtuh setelah hujan semalam.")
-    page.locator("#id_kebutuhan").fill("Bedah rumah.")
+    _fill_case_part(page, "Mbah Karto", problem="Atap runtuh setelah hujan semalam.")
     page.get_by_role("button", name="Ajukan ke dinas").click()
     expect(page.locator("[data-outbox-count]")).to_have_text("1")
 
