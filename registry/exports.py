@@ -30,19 +30,22 @@ XLSX_JENIS = "registry.ekspor-psm"
 XLSX_IMMEDIATE_MAX_ROWS = 20_000
 ROWS_PER_PART = 10_000  # one step of the progress bar
 
-HEADER = [
-    "Nama",
-    "NIK",
-    "Jenis kelamin",
-    "Tanggal lahir",
-    "Desa/kelurahan tugas",
-    "Kecamatan",
-    "Kode wilayah",
-    "Status",
-    "Status sejak",
-    "Spesialisasi",
-    "Bimtek",
-]
+
+def header() -> list[str]:
+    """The columns, in the language the rows' labels are in (as the case export's)."""
+    return [
+        _("Nama"),
+        _("NIK"),
+        _("Jenis kelamin"),
+        _("Tanggal lahir"),
+        _("Desa/kelurahan tugas"),
+        _("Kecamatan"),
+        _("Kode wilayah"),
+        _("Status"),
+        _("Status sejak"),
+        _("Spesialisasi"),
+        _("Bimtek"),
+    ]
 
 
 def queryset(user, params):
@@ -157,7 +160,7 @@ def psm_export_xlsx(document, progress) -> Built:
     progress.start(math.ceil(psms.count() / ROWS_PER_PART) + 1)
     content, _count = xlsx_bytes(
         "PSM",
-        HEADER,
+        header(),
         rows(psms, show_nik),
         on_rows=lambda _n: progress.step(),
         every=ROWS_PER_PART,

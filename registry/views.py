@@ -130,8 +130,8 @@ def psm_export(request, fmt):
         return redirect("reports:document", pk=document.pk)
     rows = exports.rows(psms, show_nik)
     if fmt == "csv":
-        return csv_response(exports.filename("csv"), exports.HEADER, rows)
-    return xlsx_response(exports.filename("xlsx"), "PSM", exports.HEADER, rows)
+        return csv_response(exports.filename("csv"), exports.header(), rows)
+    return xlsx_response(exports.filename("xlsx"), "PSM", exports.header(), rows)
 
 
 @require_http_methods(["GET", "POST"])

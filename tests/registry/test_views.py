@@ -507,6 +507,16 @@ def test_export_rows_carry_every_column_across_chunks(staff_client, regions, mon
     ]
     assert rows["Ekspor 1"][2] == "Perempuan"
     assert rows["Ekspor 1"][9:] == ["", ""]
+    # In English, the columns and the labels alike.
+    response = staff_client.get(
+        reverse("registry:psm-export", args=["csv"]), HTTP_ACCEPT_LANGUAGE="en"
+    )
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    english = list(csv.reader(io.StringIO(text)))
+    assert english[0][:3] == ["Name", "NIK", "Sex"]
+    assert english[0][7:] == ["Status", "Status since", "Specialisation", "Bimtek"]
+    row = next(r for r in english if r[0] == "Ekspor 4")
+    assert (row[2], row[7], row[10]) == ("Male", "Active", "Advanced Bimtek, Basic Bimtek")
 
 
 def test_export_xlsx_masks_nik_for_supervisor(client, users, psm):
