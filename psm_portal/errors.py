@@ -1,8 +1,9 @@
 """The server-error page. When the database cannot be reached (restarting, a dropped link) the
 visitor gets a 503 page in Bahasa Indonesia that says so and to try again shortly, instead of a
 generic error; when it ended a statement that ran past the web processes' bound
-(``DB_STATEMENT_TIMEOUT_S``), the same page says the request took too long and to narrow it;
-every other unexpected error gets the 500 page. Both pages are rendered without a
+(``DB_STATEMENT_TIMEOUT_S``), the same page says the request took too long and to narrow it; when
+it ended a wait for another session's lock (``DB_LOCK_TIMEOUT_S``), that the data is busy and to
+try again shortly; every other unexpected error gets the 500 page. Both pages are rendered without a
 request context, so they never touch the database themselves."""
 
 import sys
@@ -19,13 +20,13 @@ def server_error(request):
     """``handler500``: Django calls it inside the ``except`` block, so the error is at hand."""
     error = sys.exc_info()[1]
     if isinstance(error, DATABASE_UNAVAILABLE):
-        too_long = _statement_cancelled(error)
+        reason = _why_unavailable(error)
         response = HttpResponse(
-            loader.get_template("503.html").render({"terlalu_lama": too_long}),
+            loader.get_template("503.html").render({"alasan": reason}),
             status=503,
             content_type="text/html",
         )
-        if not too_long:  # the same request again would take as long
+        if reason != "terlalu_lama":  # the same request again would take as long
             response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     else:
         response = HttpResponse(
@@ -35,10 +36,14 @@ def server_error(request):
     return response
 
 
-def _statement_cancelled(error) -> bool:
-    """PostgreSQL's query_canceled (57014): the statement timeout, or an administrator's
-    ``pg_cancel_backend``; either way the database is there, the request was too heavy."""
-    return getattr(error.__cause__, "sqlstate", None) == "57014"
+def _why_unavailable(error) -> str:
+    """``terlalu_lama``: PostgreSQL's query_canceled (57014), the statement timeout or an
+    administrator's ``pg_cancel_backend``: the database is there, the request was too heavy.
+    ``terkunci``: lock_not_available (55P03), the lock timeout: another session holds the rows.
+    Otherwise empty: the database could not be reached."""
+    return {"57014": "terlalu_lama", "55P03": "terkunci"}.get(
+        getattr(error.__cause__, "sqlstate", None), ""
+    )
 
 
 class RejectNulMiddleware:

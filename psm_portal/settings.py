@@ -111,12 +111,14 @@ else:
         # PostgreSQL's JIT compiles any plan it estimates at 100k+ rows: 100-260 ms per query at
         # the national preset, for queries meant to take milliseconds.
         postgres_settings["jit"] = "off"
-    # Bounds on a connection's statements and on a transaction left idle (a CSV download whose
+    # Bounds on a connection's statements, on its waits for a lock another session holds (a
+    # migration, a stuck transaction), and on a transaction left idle (a CSV download whose
     # client stopped reading), in seconds, 0 for none. psm_portal/wsgi.py sets them for the web
     # processes, whose threaded gunicorn workers never stop a request that hangs; the task
     # worker and manage.py keep none (their builds run for minutes).
     for variable, name in (
         ("DB_STATEMENT_TIMEOUT_S", "statement_timeout"),
+        ("DB_LOCK_TIMEOUT_S", "lock_timeout"),
         ("DB_IDLE_IN_TRANSACTION_TIMEOUT_S", "idle_in_transaction_session_timeout"),
     ):
         seconds = env_int(variable, 0)

@@ -1,8 +1,9 @@
 """A request held up in the database. gunicorn's threaded workers never stop a request that
-hangs, so the web processes ask PostgreSQL to end a statement past ``DB_STATEMENT_TIMEOUT_S`` (and
-a transaction left idle past ``DB_IDLE_IN_TRANSACTION_TIMEOUT_S``): the visitor gets the
-portal's page saying the request took too long, the thread and its connection serve again, and
-the task worker keeps no such bound (its builds run for minutes)."""
+hangs, so the web processes ask PostgreSQL to end a statement past ``DB_STATEMENT_TIMEOUT_S``, a
+wait for another session's lock past ``DB_LOCK_TIMEOUT_S`` (and a transaction left idle past
+``DB_IDLE_IN_TRANSACTION_TIMEOUT_S``): the visitor gets the portal's page saying which, the
+thread and its connection serve again, and the task worker keeps no such bound (its builds run
+for minutes)."""
 
 import subprocess
 import sys
@@ -31,8 +32,9 @@ pytestmark = [
 
 SHOW_BOUNDS = (
     "from django.db import connection\n"
+    "names = ('statement_timeout', 'lock_timeout', 'idle_in_transaction_session_timeout')\n"
     "with connection.cursor() as cursor:\n"
-    "    for name in ('statement_timeout', 'idle_in_transaction_session_timeout'):\n"
+    "    for name in names:\n"
     "        cursor.execute(f'SHOW {name}')\n"
     "        print(cursor.fetchone()[0])\n"
 )
@@ -59,11 +61,15 @@ def _bounds(env, *, web: bool) -> list[str]:
 @pytest.mark.django_db(transaction=True)
 def test_web_processes_bound_statements_and_idle_transactions_and_the_worker_does_not():
     env = portal_env(database_url())
-    env.pop("DB_STATEMENT_TIMEOUT_S", None)
-    env.pop("DB_IDLE_IN_TRANSACTION_TIMEOUT_S", None)
-    assert _bounds(env, web=True) == ["30s", "10min"]
-    assert _bounds(env, web=False) == ["0", "0"]
-    assert _bounds({**env, "DB_STATEMENT_TIMEOUT_S": "0"}, web=True) == ["0", "10min"]
+    for variable in (
+        "DB_STATEMENT_TIMEOUT_S",
+        "DB_LOCK_TIMEOUT_S",
+        "DB_IDLE_IN_TRANSACTION_TIMEOUT_S",
+    ):
+        env.pop(variable, None)
+    assert _bounds(env, web=True) == ["30s", "10s", "10min"]
+    assert _bounds(env, web=False) == ["0", "0", "0"]
+    assert _bounds({**env, "DB_STATEMENT_TIMEOUT_S": "0"}, web=True) == ["0", "10s", "10min"]
     # A negative bound would make PostgreSQL refuse every connection: refused at start instead.
     with pytest.raises(subprocess.CalledProcessError) as refused:
         _bounds({**env, "DB_STATEMENT_TIMEOUT_S": "-5"}, web=True)
@@ -71,11 +77,26 @@ def test_web_processes_bound_statements_and_idle_transactions_and_the_worker_doe
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_request_past_the_statement_bound_gets_a_page_saying_so(regions, tmp_path):
+@pytest.mark.parametrize(
+    ("bounds", "title", "retry_after"),
+    [
+        # The statement's own bound first: the same request would take as long again.
+        ({"DB_STATEMENT_TIMEOUT_S": 1, "DB_LOCK_TIMEOUT_S": 0}, "Permintaan terlalu lama", None),
+        # The lock's first: the lock will be let go, try again shortly.
+        (
+            {"DB_STATEMENT_TIMEOUT_S": 30, "DB_LOCK_TIMEOUT_S": 1},
+            "Data sedang dipakai proses lain",
+            "30",
+        ),
+    ],
+)
+def test_a_request_past_a_bound_gets_a_page_saying_which(
+    regions, tmp_path, bounds, title, retry_after
+):
     make_user(Role.STAF, scope=["33.71"], username="staf-batas")
     PsmFactory(nama="Sri Lestari")
     port = free_port()
-    env = portal_env(database_url(), DB_STATEMENT_TIMEOUT_S=1)
+    env = portal_env(database_url(), **bounds)
     server = start_gunicorn(port, env, tmp_path, workers=1, threads=2)
     try:
         wait_for_http(port, server)
@@ -89,9 +110,9 @@ def test_a_request_past_the_statement_bound_gets_a_page_saying_so(regions, tmp_p
             response = client.get("/registri/psm/")
             waited = time.monotonic() - started
         assert response.status == 503, response.text[:300]
-        assert "Permintaan terlalu lama" in response.text
+        assert f"<h1>{title}</h1>" in response.text
         assert "belum tersimpan" in response.text and "Traceback" not in response.text
-        assert "retry-after" not in response.headers  # the same request would take as long
+        assert response.headers.get("retry-after") == retry_after
         assert 1 <= waited < 10
         # The thread and its connection serve again at once.
         assert "Sri Lestari" in client.get("/registri/psm/").text
