@@ -544,6 +544,10 @@
           body: bodyOf(item),
           credentials: "same-origin",
           headers,
+          // A send that hangs (a connection the phone has not noticed is dead) would hold the
+          // item, and the lock another tab waits on, until the browser gave up: it is given up
+          // here and tried again later (the server answers a repeat from its receipt).
+          signal: AbortSignal.timeout ? AbortSignal.timeout(outbox.sendTimeoutMs) : undefined,
         });
       } catch (error) {
         return await retryLater(item, t("tanpa_sinyal"));
@@ -845,7 +849,8 @@
     }
   }
 
-  const outbox = { send, flush, render, list: mine, wipeDevice };
+  // Five minutes: a few shrunk photos take a minute or two on a weak signal.
+  const outbox = { send, flush, render, list: mine, wipeDevice, sendTimeoutMs: 5 * 60 * 1000 };
   window.portalOffline = outbox; // for the browser tests and the curious
 
   sendButton.addEventListener("click", () => flush({ manual: true }));

@@ -434,6 +434,41 @@ def test_a_server_error_is_retried_later_and_send_now_sends_at_once(
     assert Asesmen.objects.get().subjek.nama == "Mbah Wagiyem"
 
 
+def test_a_send_that_hangs_is_given_up_and_tried_again(phone_page, live_server, field):
+    """The signal bar shows, but the connection is dead: the server never answers. The send is
+    given up after its time (five minutes; here set shorter) and the item waits for the next try
+    instead of sending for good, holding the lock another tab would wait on."""
+    page = phone_page
+    login(page, live_server, "sri")
+    _ready_for_the_field(page, live_server, "/kasus/baru/")
+    _offline(page)
+    page.goto(f"{live_server.url}/kasus/baru/")
+    _fill_case(page, "Mbah Sumirah")
+    page.get_by_role("button", name="Simpan draf").click()
+    expect(page.locator("[data-outbox-count]")).to_have_text("1")
+    page.evaluate("() => { window.portalOffline.sendTimeoutMs = 1500; }")
+    hanging = []
+
+    def never(route):
+        if route.request.method == "POST":
+            hanging.append(route)  # no answer, ever
+        else:
+            route.continue_()
+
+    page.route("**/kasus/baru/", never)
+    _online(page)
+    _open_outbox(page)
+    item = page.locator(".outbox-item")
+    expect(item).to_contain_text("Tidak ada sinyal.", timeout=15000)
+    expect(item.locator(".outbox-state")).to_have_text("Menunggu")
+    assert hanging and not Asesmen.objects.exists()
+
+    page.unroute("**/kasus/baru/", never)
+    page.get_by_role("button", name="Kirim sekarang").click()
+    expect(item.locator(".outbox-state")).to_have_text("Terkirim", timeout=15000)
+    assert Asesmen.objects.get().subjek.nama == "Mbah Sumirah"
+
+
 def _watch_posts(page, pattern, answer=lambda request: None):
     """The POSTs the page makes to ``pattern``, as (outbox identifier or None, photo attached).
     ``answer(request)`` may hold one back ("putus": the signal is lost; a number: milliseconds
