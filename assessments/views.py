@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.forms import ChoiceField, ModelChoiceField
 from django.http import FileResponse, Http404, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
@@ -206,12 +207,18 @@ def _merged_since_opened(request, case):
 
 
 def _typed_identity_changes(request, subject, desa_qs) -> list[str]:
-    """Labels of the identity fields a submitted form changed on ``subject`` (none when the form
-    had no identity part)."""
+    """What a submitted form changed in ``subject``'s identity, as "label: typed value" (none
+    when the form had no identity part)."""
     if not any(name.startswith("s-") for name in request.POST):
         return []
     typed = forms.SubjekForm(request.POST, prefix="s", instance=subject, desa_qs=desa_qs)
-    return [str(typed.fields[name].label) for name in typed.changed_data]
+    changes = []
+    for name in typed.changed_data:
+        field, value = typed.fields[name], typed[name].value()
+        if isinstance(field, ChoiceField) and not isinstance(field, ModelChoiceField):
+            value = dict(field.choices).get(value, value)
+        changes.append(f"{field.label}: {value or '-'}")
+    return changes
 
 
 def _case_form(request, *, case, subject, merged=None):
@@ -258,18 +265,6 @@ def _case_form(request, *, case, subject, merged=None):
             if merged is not None and merged.dibuat_oleh_id == user.pk
             else []
         )
-        if changed:
-            # Not applied to the subject kept, and not dropped unsaid either: the PSM decides.
-            form.add_error(
-                None,
-                _(
-                    "Subjek ini sudah digabung dinas ke subjek lain, jadi perubahan identitas "
-                    "(%(isian)s) tidak dapat disimpan dari formulir ini. Minta staf dinas "
-                    "memperbaikinya, lalu kirim asesmen ini tanpa perubahan itu."
-                )
-                % {"isian": ", ".join(changed)},
-            )
-            valid = False
         if valid:
             target = sform.instance if sform else subject
             if sform and target.nik:
@@ -346,7 +341,20 @@ def _case_form(request, *, case, subject, merged=None):
                         request,
                         _("Asesmen terkirim ke dinas (%(s)s).") % {"s": saved.get_status_display()},
                     )
-                if merged is not None:
+                if changed:
+                    # Not written over the subject the office kept, and not dropped unsaid: the
+                    # case is saved, and the message says what was typed (refused, a copy came
+                    # back whose identity the PSM could only get past by retyping the old one).
+                    messages.warning(
+                        request,
+                        _(
+                            "Subjek ini sudah digabung dinas ke subjek #%(pk)d; asesmen disimpan "
+                            "pada subjek itu, tetapi perubahan identitas yang Anda ketik tidak "
+                            "disimpan (%(isian)s). Minta staf dinas memperbaikinya bila perlu."
+                        )
+                        % {"pk": saved.subjek_id, "isian": "; ".join(changed)},
+                    )
+                elif merged is not None:
                     messages.info(
                         request,
                         _(

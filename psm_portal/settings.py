@@ -122,8 +122,8 @@ else:
         ("DB_IDLE_IN_TRANSACTION_TIMEOUT_S", "idle_in_transaction_session_timeout"),
     ):
         seconds = env_int(variable, 0)
-        if seconds < 0:  # PostgreSQL would refuse every connection, every page a 503
-            raise ImproperlyConfigured(f"{variable} must be 0 or more seconds, not {seconds}.")
+        if not 0 <= seconds <= 2_147_483:  # else PostgreSQL refuses every connection: all 503s
+            raise ImproperlyConfigured(f"{variable} must be 0 to 2147483 seconds, not {seconds}.")
         if seconds:
             postgres_settings[name] = f"{seconds}s"
     if postgres_settings:

@@ -406,17 +406,19 @@
         // The server's own page shows what to fix, next to each field. It is asked for with the
         // fields only: the photos went with the refused copy already, and the draft, kept on the
         // phone, puts them back on that page (the server's page cannot). Were the draft deleted
-        // here, a signal lost before that page came would lose everything typed. When the
-        // photos were what was refused they go again: without them the same form would be
-        // valid, and saved without its photos and without a word.
+        // here, a signal lost before that page came would lose everything typed. The photos go
+        // again unless the refusal names only other fields: without them a form refused for its
+        // photos (a count, an unreadable file: the latter not tied to the field) would be valid
+        // there, and saved without its photos and without a word.
         await idb.del(OUTBOX, item.id);
         await idb.put(DRAFTS, { ...draft, queued: null });
         const back = new URL(draft.action);
         back.hash = `draf=${draft.id}`;
         form.action = back.href;
-        const refused = (outcome.problems && outcome.problems.isian) || [];
+        const refused = outcome.problems && outcome.problems.isian;
+        const otherFieldsOnly = Array.isArray(refused) && !refused.includes("__all__");
         form.querySelectorAll("input[type=file]").forEach((input) => {
-          input.disabled = !refused.includes(input.name);
+          input.disabled = otherFieldsOnly && !refused.includes(input.name);
         });
         form.dataset.offlineNative = "1";
         buttons.forEach((b) => (b.disabled = false));
@@ -441,6 +443,22 @@
     return Math.min(MAX_BACKOFF_S, 2 ** Math.max(1, attempts));
   }
 
+  // How long a request may take before it is given up: a minute, and for a send a second more
+  // per KB it carries, as if at 1 KB/s (a weak 2G uplink): a form with five photos of 400 KB has
+  // over half an hour, so a slow upload that still moves is not cut off and sent again.
+  function sendTimeMs(item) {
+    let bytes = 0;
+    item.fields.forEach(([, value]) => (bytes += String(value).length));
+    Object.values(item.files || {}).forEach((files) => files.forEach((f) => (bytes += f.blob.size)));
+    return outbox.baseTimeoutMs + bytes;
+  }
+
+  function timeLimit(ms) {
+    return typeof AbortSignal !== "undefined" && AbortSignal.timeout
+      ? AbortSignal.timeout(ms)
+      : undefined;
+  }
+
   async function freshToken() {
     // A page opened from the cache holds a stale CSRF token; ask for the current one. This also
     // tells whether the session is still alive.
@@ -448,6 +466,7 @@
       credentials: "same-origin",
       headers: { Accept: "application/json" },
       cache: "no-store",
+      signal: timeLimit(outbox.baseTimeoutMs),
     });
     if (response.redirected && new URL(response.url).pathname.startsWith(LOGIN_URL)) {
       return { login: true };
@@ -547,7 +566,7 @@
           // A send that hangs (a connection the phone has not noticed is dead) would hold the
           // item, and the lock another tab waits on, until the browser gave up: it is given up
           // here and tried again later (the server answers a repeat from its receipt).
-          signal: AbortSignal.timeout ? AbortSignal.timeout(outbox.sendTimeoutMs) : undefined,
+          signal: timeLimit(sendTimeMs(item)),
         });
       } catch (error) {
         return await retryLater(item, t("tanpa_sinyal"));
@@ -849,8 +868,7 @@
     }
   }
 
-  // Five minutes: a few shrunk photos take a minute or two on a weak signal.
-  const outbox = { send, flush, render, list: mine, wipeDevice, sendTimeoutMs: 5 * 60 * 1000 };
+  const outbox = { send, flush, render, list: mine, wipeDevice, baseTimeoutMs: 60 * 1000 };
   window.portalOffline = outbox; // for the browser tests and the curious
 
   sendButton.addEventListener("click", () => flush({ manual: true }));

@@ -171,31 +171,34 @@ def test_a_queued_form_for_a_subject_merged_meanwhile_is_saved_on_the_subject_ke
 def test_identity_changes_typed_for_a_subject_merged_meanwhile_are_not_dropped_unsaid(
     client, people
 ):
-    """What the PSM corrected in the merged subject's identity cannot go onto the subject kept:
-    the copy is sent back to them (the outbox keeps it), naming what was not saved; sent again
-    without it (the form no longer has that part), it is saved."""
+    """What the PSM corrected in the merged subject's identity cannot go onto the subject kept,
+    nor be dropped unsaid: the case is saved, and the answer says what was typed and not saved.
+    (Refused, the copy came back, and whoever opened it again found the changes restored and
+    could only get past by retyping the old identity.)"""
     mine = make_case(people["psm_a"], subject={"nama": "Mbah Karto"})
     kept = make_case(people["staf"], subject={"nama": "Mbah Karto Wiryo"}).subjek
     services.subject_merge(keep=kept, duplicate=mine.subjek, by=people["staf"])
     c = _login(client, people["psm_a"])
     url = reverse("assessments:case-create") + f"?subjek={mine.subjek_id}"
-    typed = {**_identity_as_shown(mine.subjek), "s-nama": "Mbah Kartodiharjo", "s-rt": "04"}
-    key = uuid.uuid4()
+    typed = {
+        **_identity_as_shown(mine.subjek),
+        "s-nama": "Mbah Kartodiharjo",
+        "s-rt": "04",
+        "s-jenis_kelamin": "L",
+    }
     data = {k: v for k, v in _form().items() if not k.startswith("s-")}
 
-    refused = _send(c, url, {**data, **typed}, key)
-    assert refused.status_code == 400
-    assert refused.json()["galat"] == {
-        "Formulir": [
-            "Subjek ini sudah digabung dinas ke subjek lain, jadi perubahan identitas (Nama, RT) "
-            "tidak dapat disimpan dari formulir ini. Minta staf dinas memperbaikinya, lalu kirim "
-            "asesmen ini tanpa perubahan itu."
-        ]
-    }
-    assert not Asesmen.objects.filter(client_uuid=data["client_uuid"]).exists()
-    assert _send(c, url, data, key).status_code == 200
+    answer = _send(c, url, {**data, **typed})
+    assert answer.status_code == 200, answer.content
+    assert answer.json()["pesan"][-1] == (
+        f"Subjek ini sudah digabung dinas ke subjek #{kept.pk}; asesmen disimpan pada subjek "
+        "itu, tetapi perubahan identitas yang Anda ketik tidak disimpan (Nama: Mbah "
+        "Kartodiharjo; Jenis kelamin: Laki-laki; RT: 04). Minta staf dinas memperbaikinya bila "
+        "perlu."
+    )
     assert Asesmen.objects.get(client_uuid=data["client_uuid"]).subjek_id == kept.pk
-    assert Subjek.objects.get(pk=kept.pk).nama == "Mbah Karto Wiryo"
+    kept.refresh_from_db()
+    assert (kept.nama, kept.jenis_kelamin, kept.rt) == ("Mbah Karto Wiryo", "P", "02")
 
 
 def test_another_users_identifier_is_refused(client, people):

@@ -436,8 +436,8 @@ def test_a_server_error_is_retried_later_and_send_now_sends_at_once(
 
 def test_a_send_that_hangs_is_given_up_and_tried_again(phone_page, live_server, field):
     """The signal bar shows, but the connection is dead: the server never answers. The send is
-    given up after its time (five minutes; here set shorter) and the item waits for the next try
-    instead of sending for good, holding the lock another tab would wait on."""
+    given up after its time (a minute, more for a larger form; here shorter) and the item waits
+    for the next try, instead of sending for good and holding the lock another tab waits on."""
     page = phone_page
     login(page, live_server, "sri")
     _ready_for_the_field(page, live_server, "/kasus/baru/")
@@ -446,7 +446,7 @@ def test_a_send_that_hangs_is_given_up_and_tried_again(phone_page, live_server, 
     _fill_case(page, "Mbah Sumirah")
     page.get_by_role("button", name="Simpan draf").click()
     expect(page.locator("[data-outbox-count]")).to_have_text("1")
-    page.evaluate("() => { window.portalOffline.sendTimeoutMs = 1500; }")
+    page.evaluate("() => { window.portalOffline.baseTimeoutMs = 1500; }")
     hanging = []
 
     def never(route):
@@ -587,6 +587,25 @@ def test_a_form_refused_for_its_photos_sends_them_again_to_the_page_that_says_wh
     assert [photo_sent for _key, photo_sent in posts] == [True, True], posts
     assert not Asesmen.objects.exists()
     expect(page.locator("#id_s-nama")).to_have_value("Mbah Painem")
+
+
+def test_a_form_refused_for_an_unreadable_photo_is_not_saved_without_it(
+    phone_page, live_server, field, tmp_path
+):
+    """A file the phone could not shrink goes as it is, and the server cannot read it: a problem
+    of the whole form, not of a field. The photos go again to the page that says so."""
+    page = phone_page
+    photo = tmp_path / "rumah.jpg"
+    photo.write_bytes(b"bukan gambar " * 100)
+    login(page, live_server, "sri")
+    page.goto(f"{live_server.url}/kasus/baru/")
+    _fill_case(page, "Mbah Sarinah")
+    page.get_by_label("Foto").set_input_files(str(photo))
+    posts = _watch_posts(page, "**/kasus/baru/**")
+    page.get_by_role("button", name="Ajukan ke dinas").click()
+    expect(page.locator("main")).to_contain_text("bukan gambar yang dapat dibaca", timeout=15000)
+    assert [photo_sent for _key, photo_sent in posts] == [True, True], posts
+    assert not Asesmen.objects.exists()
 
 
 def test_a_form_filled_offline_for_a_subject_merged_meanwhile_goes_to_the_subject_kept(
