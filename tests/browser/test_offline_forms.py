@@ -99,6 +99,17 @@ def _fill_case_part(page, consent_by, problem="Tinggal sendiri, rumah hampir rob
     page.locator("#id_kebutuhan").fill("Permakanan dan bedah rumah.")
 
 
+def _queue_a_case_offline(page, live_server, name):
+    """Signed in as the field's PSM, a new case filled without a signal and saved to the outbox."""
+    login(page, live_server, "sri")
+    _ready_for_the_field(page, live_server, "/kasus/baru/")
+    _offline(page)
+    page.goto(f"{live_server.url}/kasus/baru/")
+    _fill_case(page, name)
+    page.get_by_role("button", name="Simpan draf").click()
+    expect(page.locator("[data-outbox-count]")).to_have_text("1")
+
+
 @pytest.fixture
 def field(regions, office):
     ppks_reference()
@@ -189,13 +200,7 @@ def test_a_form_filled_without_signal_survives_a_reload_and_is_sent_once_when_it
 
 def test_a_forced_double_send_makes_one_record(phone_page, live_server, field, shot):
     page = phone_page
-    login(page, live_server, "sri")
-    _ready_for_the_field(page, live_server, "/kasus/baru/")
-    _offline(page)
-    page.goto(f"{live_server.url}/kasus/baru/")
-    _fill_case(page, "Mbah Tukiyem")
-    page.get_by_role("button", name="Simpan draf").click()
-    expect(page.locator("[data-outbox-count]")).to_have_text("1")
+    _queue_a_case_offline(page, live_server, "Mbah Tukiyem")
     _online(page)
     # Three sends of the same item at once (the automatic one, and two more forced), plus a
     # stray copy sent by hand with the same identifier.
@@ -399,13 +404,7 @@ def test_a_server_error_is_retried_later_and_send_now_sends_at_once(
     phone_page, live_server, field, shot
 ):
     page = phone_page
-    login(page, live_server, "sri")
-    _ready_for_the_field(page, live_server, "/kasus/baru/")
-    _offline(page)
-    page.goto(f"{live_server.url}/kasus/baru/")
-    _fill_case(page, "Mbah Wagiyem")
-    page.get_by_role("button", name="Simpan draf").click()
-    expect(page.locator("[data-outbox-count]")).to_have_text("1")
+    _queue_a_case_offline(page, live_server, "Mbah Wagiyem")
 
     # The signal returns but the server is down for a moment: the item waits, and says when
     # it will be tried again.
@@ -439,13 +438,7 @@ def test_a_send_that_hangs_is_given_up_and_tried_again(phone_page, live_server, 
     given up after its time (a minute, more for a larger form; here shorter) and the item waits
     for the next try, instead of sending for good and holding the lock another tab waits on."""
     page = phone_page
-    login(page, live_server, "sri")
-    _ready_for_the_field(page, live_server, "/kasus/baru/")
-    _offline(page)
-    page.goto(f"{live_server.url}/kasus/baru/")
-    _fill_case(page, "Mbah Sumirah")
-    page.get_by_role("button", name="Simpan draf").click()
-    expect(page.locator("[data-outbox-count]")).to_have_text("1")
+    _queue_a_case_offline(page, live_server, "Mbah Sumirah")
     page.evaluate("() => { window.portalOffline.baseTimeoutMs = 1500; }")
     hanging = []
 
