@@ -60,8 +60,11 @@ def rows(psms, show_nik: bool):
     """The export's rows, as value rows read in chunks, each chunk's spesialisasi and Bimtek in
     two queries. (At the national preset, 50,000 rows took 8.2 s as model instances with their
     prefetches, 1.5 s as value rows; the 250,000 of the country 6.5 s.)"""
-    # Labels in the language active when the rows are read (a streamed CSV reads them late).
-    genders = statuses = tier_labels = None
+    # A generator: this runs at the first row, so the labels are in the language active when
+    # the rows are read (a streamed CSV reads them late).
+    genders = {k: str(v) for k, v in JenisKelamin.choices}
+    statuses = {k: str(v) for k, v in StatusPsm.choices}
+    tier_labels = {k: str(v) for k, v in TingkatBimtek.choices}
     values = psms.prefetch_related(None).values_list(
         "pk",
         "nama",
@@ -75,10 +78,6 @@ def rows(psms, show_nik: bool):
         "status_sejak",
     )
     for chunk in itertools.batched(values.iterator(chunk_size=ROWS_PER_QUERY), ROWS_PER_QUERY):
-        if genders is None:
-            genders = {k: str(v) for k, v in JenisKelamin.choices}
-            statuses = {k: str(v) for k, v in StatusPsm.choices}
-            tier_labels = {k: str(v) for k, v in TingkatBimtek.choices}
         specs, tiers = selectors.spesialisasi_and_bimtek([row[0] for row in chunk])
         for pk, nama, nik, gender, born, desa, kecamatan, kode, status, since in chunk:
             yield [
