@@ -403,13 +403,13 @@
         return;
       }
       if (outcome && outcome.state === "perlu_diperbaiki") {
-        // The server's own page shows what to fix, next to each field. It is asked for with the
-        // fields only: the photos went with the refused copy already, and the draft, kept on the
-        // phone, puts them back on that page (the server's page cannot). Were the draft deleted
-        // here, a signal lost before that page came would lose everything typed. The photos go
-        // again unless the refusal names only other fields: without them a form refused for its
-        // photos (a count, an unreadable file: the latter not tied to the field) would be valid
-        // there, and saved without its photos and without a word.
+        // The server's own page shows what to fix, next to each field; the draft, kept on the
+        // phone until then, fills that page again, photos included (the server's page cannot).
+        // Were the draft deleted here, a signal lost before that page came would lose everything
+        // typed. The photos are not uploaded again when the refusal names only other fields;
+        // otherwise they are: without them a form refused for its photos (a count, or an
+        // unreadable file, which is not tied to the field) would be valid there, and saved
+        // without its photos and without a word.
         await idb.del(OUTBOX, item.id);
         await idb.put(DRAFTS, { ...draft, queued: null });
         const back = new URL(draft.action);
