@@ -136,11 +136,15 @@ def case_create(request):
     subject = merged = None
     if "subjek" in request.GET:
         # Merged: the new case belongs to the subject it went into, and who may see that one may
-        # follow the link. Checked on the merged one first, a PSM was refused (their cases moved
-        # with the merge, so they no longer see it) a form they had filled before the merge.
+        # follow the link. Checked on the merged one alone, a PSM was refused (their cases moved
+        # with the merge, so they no longer see it) a form they had filled before the merge. The
+        # office sees subjects by region, merged ones too: a link to one outside the user's
+        # region is refused like any other, or it would tell them where it was merged.
         named = _pk(request.GET["subjek"])
         subject = get_subject_for_user(request.user, services.subject_in_use(named))
         if subject.pk != named:
+            if request.user.role != Role.PSM:
+                get_subject_for_user(request.user, named)
             merged = Subjek.objects.filter(pk=named).first()
     return _case_form(request, case=None, subject=subject, merged=merged)
 

@@ -15,8 +15,16 @@ from django.urls import reverse
 from assessments import services
 from assessments.models import Asesmen, SinkronPerangkat, StatusAsesmen, Subjek
 from psm_portal.models import KirimanOffline, Role
+from registry.models import Wilayah
 from tests.assessments.test_views import _form
-from tests.factories import PsmFactory, make_case, make_user, ppks_reference
+from tests.factories import (
+    MAGELANG_SELATAN,
+    MAGELANG_UTARA,
+    PsmFactory,
+    make_case,
+    make_user,
+    ppks_reference,
+)
 
 S = StatusAsesmen
 
@@ -612,3 +620,20 @@ def test_old_offline_receipts_are_pruned_never_younger_than_thirty_days(regions,
     assert KirimanOffline.objects.count() == 4
     call_command("prune_offline_receipts", stdout=io.StringIO())
     assert KirimanOffline.objects.count() == 2  # 5 and 29 days old are kept
+
+
+def test_a_link_to_a_merged_subject_outside_the_office_users_region_is_refused(client, people):
+    """Office users see subjects by region, merged ones too. A link naming a merged subject
+    outside theirs is refused as for any other, though the subject kept is in their region:
+    following it would tell them that subject was merged there."""
+    utara = Wilayah.objects.filter(kode__startswith=MAGELANG_UTARA + ".", tingkat=4).first()
+    elsewhere = make_case(people["staf"], subject={"nama": "Mbah Karto", "desa": utara}).subjek
+    kept = make_case(people["staf"], subject={"nama": "Mbah Karto Wiryo"}).subjek
+    services.subject_merge(keep=kept, duplicate=elsewhere, by=people["staf"])
+    selatan = _login(client, make_user(Role.STAF, scope=[MAGELANG_SELATAN], username="staf-sel"))
+    create = reverse("assessments:case-create")
+    assert selatan.get(f"{create}?subjek={kept.pk}").status_code == 200
+    assert selatan.get(f"{create}?subjek={elsewhere.pk}").status_code == 404
+    # Whose region holds both follows the link to the subject kept.
+    page = _login(Client(), people["staf"]).get(f"{create}?subjek={elsewhere.pk}")
+    assert page.status_code == 200 and page.context["subject"] == kept
