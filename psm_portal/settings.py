@@ -113,8 +113,8 @@ else:
         postgres_settings["jit"] = "off"
     # Bounds on a connection's statements, on its waits for a lock another session holds (a
     # migration, a stuck transaction), and on a transaction left idle (a CSV download whose
-    # client stopped reading), in seconds, 0 for none. psm_portal/wsgi.py sets them for the web
-    # processes, whose threaded gunicorn workers never stop a request that hangs; the task
+    # client stopped reading), in seconds, 0 for none. psm_portal/web_bounds.py sets them for the
+    # web processes, whose threaded gunicorn workers never stop a request that hangs; the task
     # worker and manage.py keep none (their builds run for minutes).
     for variable, name in (
         ("DB_STATEMENT_TIMEOUT_S", "statement_timeout"),

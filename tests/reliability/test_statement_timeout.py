@@ -5,6 +5,7 @@ wait for another session's lock past ``DB_LOCK_TIMEOUT_S`` (and a transaction le
 thread and its connection serve again, and the task worker keeps no such bound (its builds run
 for minutes)."""
 
+import http.client
 import subprocess
 import sys
 import time
@@ -40,9 +41,9 @@ SHOW_BOUNDS = (
 )
 
 
-def _bounds(env, *, web: bool) -> list[str]:
+def _bounds(env, *, web: bool, entry: str = "wsgi") -> list[str]:
     setup = (
-        "import psm_portal.wsgi\n"
+        f"import psm_portal.{entry}\n"
         if web
         else "import django\ndjango.setup()\n"  # as manage.py and the task worker start
     )
@@ -68,6 +69,7 @@ def test_web_processes_bound_statements_and_idle_transactions_and_the_worker_doe
     ):
         env.pop(variable, None)
     assert _bounds(env, web=True) == ["30s", "10s", "10min"]
+    assert _bounds(env, web=True, entry="asgi") == ["30s", "10s", "10min"]
     assert _bounds(env, web=False) == ["0", "0", "0"]
     assert _bounds({**env, "DB_STATEMENT_TIMEOUT_S": "0"}, web=True) == ["0", "10s", "10min"]
     # A negative bound would make PostgreSQL refuse every connection: refused at start instead.
@@ -116,5 +118,41 @@ def test_a_request_past_a_bound_gets_a_page_saying_which(
         assert 1 <= waited < 10
         # The thread and its connection serve again at once.
         assert "Sri Lestari" in client.get("/registri/psm/").text
+    finally:
+        server.stop()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_download_cut_by_a_bound_after_its_first_bytes_fails_as_a_download(regions, tmp_path):
+    """A streamed CSV has sent its status and first bytes when a bound ends its query, so no
+    page can say so. It must not end like a whole file, which the office would take for the
+    whole list: the connection is closed without chunked encoding's last chunk, and the
+    browser reports the download as failed."""
+    make_user(Role.STAF, scope=["33.71"], username="staf-unduh")
+    PsmFactory(nama="Sri Lestari")
+    port = free_port()
+    env = portal_env(database_url(), DB_STATEMENT_TIMEOUT_S=30, DB_LOCK_TIMEOUT_S=1)
+    server = start_gunicorn(port, env, tmp_path, workers=1, threads=2)
+    try:
+        wait_for_http(port, server)
+        client = Client(port)
+        client.login("staf-unduh")
+        assert "Sri Lestari" in client.get("/registri/psm/ekspor.csv").text
+        # The rows' Bimtek are read after the header has gone out: that read waits, and ends.
+        with psycopg.connect(database_url()) as locker:
+            locker.execute("LOCK TABLE registry_psmbimtek IN ACCESS EXCLUSIVE MODE")
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            cookies = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
+            conn.request("GET", "/registri/psm/ekspor.csv", headers={"Cookie": cookies})
+            response = conn.getresponse()
+            assert response.status == 200
+            assert response.getheader("Transfer-Encoding") == "chunked"
+            with pytest.raises(http.client.IncompleteRead) as cut:
+                response.read()
+            conn.close()
+        assert cut.value.partial.decode("utf-8-sig").startswith("Nama,")
+        assert "Sri Lestari" not in cut.value.partial.decode("utf-8-sig")
+        # The thread and its connection serve again at once.
+        assert "Sri Lestari" in client.get("/registri/psm/ekspor.csv").text
     finally:
         server.stop()
