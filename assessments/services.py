@@ -783,24 +783,29 @@ def assessments_verify_bulk(*, shown: dict[int, tuple[int, str]], by) -> tuple[i
     """Verify several cases at the reviewer's level; each one alone, so one refused case does not
     hold back the others. ``shown`` maps each ticked case to the version and status the queue
     showed: a case resubmitted or moved on since then is refused, as on its own page. Answers
-    (verified, problems)."""
+    (verified, problems).
+
+    One transaction all the same, each case in a savepoint: a database error (a statement or
+    lock wait past its bound, the database gone) undoes the cases verified before it, as the
+    error page tells the reviewer nothing was saved."""
     from assessments.access import cases_visible_to
 
     done, problems = 0, []
-    for case in cases_visible_to(by).filter(pk__in=shown).order_by("status_sejak", "pk"):
-        versi, status = shown[case.pk]
-        ke = (
-            S.DIVERIFIKASI_KECAMATAN
-            if status == S.DIAJUKAN and _uses_kecamatan_level()
-            else S.DIVERIFIKASI
-        )
-        try:
-            assessment_transition(
-                asesmen=case, ke=ke, by=by, expected_status=status, expected_version=versi
+    with transaction.atomic():
+        for case in cases_visible_to(by).filter(pk__in=shown).order_by("status_sejak", "pk"):
+            versi, status = shown[case.pk]
+            ke = (
+                S.DIVERIFIKASI_KECAMATAN
+                if status == S.DIAJUKAN and _uses_kecamatan_level()
+                else S.DIVERIFIKASI
             )
-            done += 1
-        except ValidationError as exc:
-            problems.append(f"#{case.pk}: {' '.join(exc.messages)}")
+            try:
+                assessment_transition(
+                    asesmen=case, ke=ke, by=by, expected_status=status, expected_version=versi
+                )
+                done += 1
+            except ValidationError as exc:
+                problems.append(f"#{case.pk}: {' '.join(exc.messages)}")
     return done, problems
 
 
@@ -827,14 +832,15 @@ def visit_record(*, asesmen: Asesmen, tanggal: dt.date, catatan: str, by, today:
             raise ValidationError(_("Tanggal kunjungan tidak boleh sebelum tanggal asesmen."))
         asesmen.kunjungan_lanjutan = tanggal
         asesmen.save(update_fields=["kunjungan_lanjutan", "updated_at"])
-    audit.record(
-        by=by,
-        action="asesmen.visit",
-        target=asesmen,
-        target_label=f"Asesmen #{asesmen.pk}",
-        after={"kunjungan_lanjutan": tanggal.isoformat()},
-        reason=catatan,
-    )
+        # In the same transaction: the note is kept in this entry alone.
+        audit.record(
+            by=by,
+            action="asesmen.visit",
+            target=asesmen,
+            target_label=f"Asesmen #{asesmen.pk}",
+            after={"kunjungan_lanjutan": tanggal.isoformat()},
+            reason=catatan,
+        )
     return asesmen
 
 
