@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.forms import ChoiceField, ModelChoiceField
 from django.http import FileResponse, Http404, JsonResponse
 from django.middleware.csrf import get_token
@@ -848,31 +849,35 @@ def case_export(request):
     status = filters["status"]
     xlsx = request.method == "POST"
     background = xlsx and exports.is_large(request.user, **filters)
-    audit.record(
-        by=request.user,
-        action="asesmen.export",
-        target_type="asesmen",
-        target_label=_("Ekspor kasus PPKS"),
-        after={
-            "status": status or "semua",
-            "kecamatan": filters["kecamatan"] or "semua",
-            "tahun": filters["tahun"] or "semua",
-            "nik_lengkap": exports.full_nik(request.user),
-            "format": "xlsx" if xlsx else "csv",
-            "latar": background,
-        },
-    )
-    if background:
-        document = document_request(
-            jenis=exports.XLSX_JENIS,
-            judul=exports.document_title(**filters),
-            params={
-                "status": status,
-                **{k: v for k, v in filters.items() if v and k != "status"},
-                "cakupan": list(request.user.scope_codes),
-            },
+    # The export's audit entry and the document it asks for, or neither.
+    with transaction.atomic():
+        audit.record(
             by=request.user,
+            action="asesmen.export",
+            target_type="asesmen",
+            target_label=_("Ekspor kasus PPKS"),
+            after={
+                "status": status or "semua",
+                "kecamatan": filters["kecamatan"] or "semua",
+                "tahun": filters["tahun"] or "semua",
+                "nik_lengkap": exports.full_nik(request.user),
+                "format": "xlsx" if xlsx else "csv",
+                "latar": background,
+            },
         )
+        document = None
+        if background:
+            document = document_request(
+                jenis=exports.XLSX_JENIS,
+                judul=exports.document_title(**filters),
+                params={
+                    "status": status,
+                    **{k: v for k, v in filters.items() if v and k != "status"},
+                    "cakupan": list(request.user.scope_codes),
+                },
+                by=request.user,
+            )
+    if document is not None:
         return redirect("reports:document", pk=document.pk)
     rows = exports.rows(request.user, **filters)
     if xlsx:

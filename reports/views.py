@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -380,17 +381,19 @@ def recap_xlsx(request):
     today = timezone.localdate()
     _form, tahun, kecamatan = _filters(request, today=today)
     label = f"rekap kinerja {tahun} {kecamatan}".strip()
-    wide = _wide_recap(
-        request,
-        jenis=RECAP_KINERJA_XLSX_JENIS,
-        judul=_("Rekap kinerja PSM %(t)s, XLSX") % {"t": tahun},
-        tahun=tahun,
-        kecamatan=kecamatan,
-    )
-    if wide:
-        audit.record(
-            by=request.user, action="report.export", target_label=label, after={"latar": True}
+    with transaction.atomic():  # the document queued and its audit entry, or neither
+        wide = _wide_recap(
+            request,
+            jenis=RECAP_KINERJA_XLSX_JENIS,
+            judul=_("Rekap kinerja PSM %(t)s, XLSX") % {"t": tahun},
+            tahun=tahun,
+            kecamatan=kecamatan,
         )
+        if wide:
+            audit.record(
+                by=request.user, action="report.export", target_label=label, after={"latar": True}
+            )
+    if wide:
         return wide
     header, rows, count = kinerja_recap_rows(
         request.user, tahun=tahun, kecamatan=kecamatan, today=today
@@ -406,16 +409,19 @@ def ppks_recap(request, fmt):
     require(request.user, Perm.REPORT_VIEW)
     today = timezone.localdate()
     _form, tahun, kecamatan = _filters(request, today=today)
-    if fmt != "pdf":
-        audit.record(by=request.user, action="report.export", target_label=f"rekap PPKS {tahun}")
-    wide = _wide_recap(
-        request,
-        jenis=RECAP_PPKS_JENIS,
-        judul=_("Rekap PPKS %(t)s, %(f)s") % {"t": tahun, "f": fmt.upper()},
-        tahun=tahun,
-        kecamatan=kecamatan,
-        format=fmt,
-    )
+    with transaction.atomic():  # the audit entry and the document queued, or neither
+        if fmt != "pdf":
+            audit.record(
+                by=request.user, action="report.export", target_label=f"rekap PPKS {tahun}"
+            )
+        wide = _wide_recap(
+            request,
+            jenis=RECAP_PPKS_JENIS,
+            judul=_("Rekap PPKS %(t)s, %(f)s") % {"t": tahun, "f": fmt.upper()},
+            tahun=tahun,
+            kecamatan=kecamatan,
+            format=fmt,
+        )
     if wide:
         return wide
     report = PpksRecap(request.user, today=today, tahun=tahun, kecamatan=kecamatan)

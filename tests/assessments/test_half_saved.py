@@ -56,3 +56,18 @@ def test_a_follow_up_visit_cut_short_keeps_neither_its_date_nor_loses_its_note(p
     case.refresh_from_db()
     assert case.kunjungan_lanjutan == dt.date.today()
     assert AuditEvent.objects.get(action="asesmen.visit").reason == "Rumah sudah diperbaiki warga"
+
+
+def test_a_background_export_that_fails_to_queue_leaves_no_audit_entry_of_it(people, monkeypatch):
+    """The export's audit entry was committed before its document was asked for: a failure
+    there left an export in the trail that no one got."""
+    from assessments import exports
+
+    make_case(people["psm_a"])
+    monkeypatch.setattr(exports, "XLSX_IMMEDIATE_MAX_ROWS", 0)
+    c = _client(people["staf"])
+    with cancelled_write("reports_generateddocument"):
+        assert c.post(reverse("assessments:case-export")).status_code == 503
+    assert not AuditEvent.objects.filter(action="asesmen.export").exists()
+    assert c.post(reverse("assessments:case-export")).status_code == 302
+    assert AuditEvent.objects.filter(action="asesmen.export").count() == 1
