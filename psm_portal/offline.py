@@ -175,18 +175,29 @@ def _repeat(receipt: KirimanOffline, by) -> JsonResponse:
 
 def _as_json(request, response) -> JsonResponse:
     """The view's answer as the outbox reads it. Flash messages go into the JSON; they stay for
-    the next page only when a page is waiting for this answer (a send in the foreground)."""
-    texts = []
+    the next page only when a page is waiting for this answer (a send in the foreground).
+    ``tingkat_pesan`` gives each message's level, in step with ``pesan``: a page that waited on
+    a background send shows them itself, and a warning must not look like a success."""
+    texts, levels = [], []
     for message in messages.get_messages(request):
         texts.append(str(message))
+        levels.append(message.level_tag)
         if BACKGROUND_HEADER not in request.headers:
             messages.add_message(request, message.level, message.message, message.extra_tags)
     if isinstance(response, JsonResponse):
         data = json.loads(response.content)
-        data.setdefault("pesan", texts)
+        if "pesan" not in data:
+            data.update(pesan=texts, tingkat_pesan=levels)
         return JsonResponse(data, status=response.status_code)
     if response.status_code in (301, 302, 303):
-        return JsonResponse({"status": "terkirim", "url": response["Location"], "pesan": texts})
+        return JsonResponse(
+            {
+                "status": "terkirim",
+                "url": response["Location"],
+                "pesan": texts,
+                "tingkat_pesan": levels,
+            }
+        )
     if response.status_code in (403, 404):
         return JsonResponse({"status": "ditolak", "pesan": texts}, status=response.status_code)
     return JsonResponse(

@@ -121,6 +121,46 @@
     });
   });
 
+  // --- Messages handed on to the next page ----------------------------------------------------
+
+  // The server keeps a send's messages for the next page only when a page waits for its answer.
+  // A submit that joined a send already under way in the background (the timer's, another
+  // tab's) got an answer kept for no page: it hands the messages on itself, shown once, where
+  // and as Django's are (templates/base.html).
+  const HANDED_ON = "psm-pesan";
+
+  function handOn(item) {
+    if (!item.messages || !item.messages.length) return;
+    const to = new URL(item.url, location.href);
+    try {
+      sessionStorage.setItem(HANDED_ON, JSON.stringify({
+        page: to.pathname + to.search,
+        messages: item.messages,
+        levels: item.levels || [],
+      }));
+    } catch (error) {
+      /* the outbox still lists them */
+    }
+  }
+
+  function showHandedOn() {
+    let handed = null;
+    try {
+      handed = JSON.parse(sessionStorage.getItem(HANDED_ON));
+      sessionStorage.removeItem(HANDED_ON);
+    } catch (error) {
+      return;
+    }
+    const main = document.getElementById("konten");
+    if (!handed || !main || handed.page !== location.pathname + location.search) return;
+    main.prepend(...handed.messages.map((text, i) => {
+      const level = handed.levels[i] === "error" ? "danger" : handed.levels[i] || "info";
+      return element("div", { class: `alert alert-${level}`, role: "status", text });
+    }));
+  }
+
+  showHandedOn();
+
   if (!mount || !self.indexedDB) return; // the rest is for a PSM's pages only
 
   const USER = mount.dataset.user;
@@ -399,6 +439,7 @@
       let outcome = null;
       if (navigator.onLine) outcome = await outbox.send(item.id, { foreground: true });
       if (outcome && outcome.state === "terkirim" && outcome.url) {
+        if (!outcome.flashed) handOn(outcome);
         location.assign(outcome.url);
         return;
       }
@@ -501,12 +542,16 @@
     return update(item.id, { state: "menunggu", nextAt: Date.now() + seconds * 1000, error });
   }
 
-  async function succeeded(item, data) {
+  // flashed: the server kept the messages for the next page too (only a foreground send's first
+  // answer does; see handOn).
+  async function succeeded(item, data, flashed) {
     await update(item.id, {
       state: "terkirim",
       sentAt: Date.now(),
       url: data.url || "",
       messages: data.pesan || [],
+      levels: data.tingkat_pesan || [],
+      flashed,
       fields: [],
       files: {},
       error: "",
@@ -582,7 +627,8 @@
         data = null;
       }
       if (response.ok && data && data.status === "terkirim") {
-        await succeeded(item, data);
+        // A repeat is answered from the receipt, which keeps nothing for the next page.
+        await succeeded(item, data, foreground && !data.ulangan);
       } else if (response.ok && !data && response.redirected) {
         await succeeded(item, { url: response.url });
       } else if (response.status === 409 && data) {

@@ -204,6 +204,7 @@ def test_identity_changes_typed_for_a_subject_merged_meanwhile_are_not_dropped_u
         "Kartodiharjo; Jenis kelamin: Laki-laki; RT: 04). Minta staf dinas memperbaikinya bila "
         "perlu."
     )
+    assert answer.json()["tingkat_pesan"] == ["success", "warning"]
     assert Asesmen.objects.get(client_uuid=data["client_uuid"]).subjek_id == kept.pk
     kept.refresh_from_db()
     assert (kept.nama, kept.jenis_kelamin, kept.rt) == ("Mbah Karto Wiryo", "P", "02")

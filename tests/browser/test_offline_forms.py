@@ -630,3 +630,106 @@ def test_a_form_filled_offline_for_a_subject_merged_meanwhile_goes_to_the_subjec
     assert case.subjek_id == kept.pk and case.status == S.DIAJUKAN
     kept.refresh_from_db()
     assert kept.nama == "Mbah Karto Wiryo"
+
+
+def test_a_submit_that_joins_the_timers_send_shows_its_messages_on_the_next_page(
+    phone_page, live_server, field
+):
+    """The timer's flush had started sending the item the submit was about to send: the submit
+    joined that send, a background one, whose messages the server keeps for no page. The case
+    page came without "terkirim ke dinas"."""
+    page = phone_page
+    login(page, live_server, "sri")
+    page.goto(f"{live_server.url}/kasus/baru/")
+    _fill_case(page, "Mbah Sukinah")
+    sends = []
+
+    def slow(route):
+        if route.request.method == "POST":
+            sends.append(route.request.headers.get("x-offline-latar"))
+            page.wait_for_timeout(1500)  # a phone's upload: the submit joins meanwhile
+        route.continue_()
+
+    page.route("**/kasus/baru/", slow)
+    # The timer fires as the PSM taps: its send of the new item is under way first.
+    page.evaluate(
+        """() => {
+            const outbox = window.portalOffline, send = outbox.send;
+            outbox.send = async (id, options) => {
+                outbox.flush();
+                const state = async () => (await outbox.list()).find((i) => i.id === id).state;
+                while ((await state()) !== "mengirim") await new Promise((r) => setTimeout(r, 10));
+                return send(id, options);
+            };
+        }"""
+    )
+    page.get_by_role("button", name="Ajukan ke dinas").click()
+    expect(page.locator("main .alert-success")).to_have_text(
+        "Asesmen terkirim ke dinas (Diajukan).", timeout=15000
+    )
+    expect(page.locator("main .alert")).to_have_count(1)
+    case = Asesmen.objects.get(subjek__nama="Mbah Sukinah")
+    assert page.url == f"{live_server.url}/kasus/{case.pk}/"
+    assert sends == ["1"]  # one send, the timer's
+    page.reload()  # shown once, as Django's own messages are
+    expect(page.locator("main .alert")).to_have_count(0)
+
+
+def test_a_submit_that_waited_for_another_tabs_send_shows_its_warning_on_the_next_page(
+    phone_page, live_server, field
+):
+    """The same with the PSM's other tab sending the item: the submit waits for that send (the
+    lock across tabs) and then finds the item sent. The warning that identity typed for a
+    subject merged meanwhile was not saved shows, as a warning."""
+    page = phone_page
+    mine = make_case(field["psm"], subject={"nama": "Mbah Karto"}).subjek
+    kept = make_case(field["staf"], subject={"nama": "Mbah Karto Wiryo"}).subjek
+    login(page, live_server, "sri")
+    other = page.context.new_page()
+    other.goto(f"{live_server.url}/kasus/")
+    page.goto(f"{live_server.url}/kasus/baru/?subjek={mine.pk}")
+    services.subject_merge(keep=kept, duplicate=mine, by=field["staf"])
+    page.locator("#id_s-nama").fill("Mbah Kartodiharjo")
+    _fill_case_part(page, "Mbah Karto", problem="Dinding retak setelah gempa.")
+
+    held = []
+    other.route(
+        "**/kasus/baru/**",
+        lambda route: held.append(route) if route.request.method == "POST" else route.continue_(),
+    )
+    own_posts = _watch_posts(page, "**/kasus/baru/**")
+    # The submit stops before sending, until the other tab's send is under way.
+    page.evaluate(
+        """() => {
+            const outbox = window.portalOffline, send = outbox.send;
+            outbox.send = (id, options) => new Promise((resolve) => {
+                window.queued = id;
+                window.goOn = () => resolve(send(id, options));
+            });
+        }"""
+    )
+    page.get_by_role("button", name="Ajukan ke dinas").click()
+    page.wait_for_function("() => window.queued")
+    other.evaluate("(id) => { window.portalOffline.send(id); }", page.evaluate("window.queued"))
+    for _ in range(100):
+        if held:
+            break
+        other.wait_for_timeout(100)
+    assert held, "the other tab did not send"
+    page.evaluate("() => window.goOn()")
+    for _ in range(100):
+        if page.evaluate("async () => (await navigator.locks.query()).pending.length > 0"):
+            break
+        page.wait_for_timeout(50)
+    held[0].continue_()
+
+    warning = page.locator("main .alert-warning")
+    expect(warning).to_contain_text(f"sudah digabung dinas ke subjek #{kept.pk}", timeout=15000)
+    expect(warning).to_contain_text("tidak disimpan (Nama: Mbah Kartodiharjo)")
+    expect(page.locator("main .alert-success")).to_have_text(
+        "Asesmen terkirim ke dinas (Diajukan)."
+    )
+    case = Asesmen.objects.get(masalah="Dinding retak setelah gempa.")
+    assert case.subjek_id == kept.pk
+    assert page.url == f"{live_server.url}/kasus/{case.pk}/"
+    assert own_posts == []  # this tab waited, and sent nothing
