@@ -916,7 +916,7 @@ def referral_update(
     bukti=None,
     expected_version: str = "",
 ):
-    with transaction.atomic():
+    with files_removed_on_failure() as written, transaction.atomic():
         referral = Rujukan.objects.select_for_update().get(pk=rujukan.pk)
         if expected_version and referral_version(referral) != expected_version:
             raise ValidationError(
@@ -935,9 +935,16 @@ def referral_update(
         if status != referral.status:
             referral.status, referral.status_sejak = status, today
         referral.hasil = hasil
+        replaced = referral.bukti.name if bukti else ""
         if bukti:
-            referral.bukti = bukti
+            # Stored before the row, and deleted should the row not be: a letter about a person
+            # left on disk is listed nowhere.
+            referral.bukti.save(bukti.name, bukti, save=False)
+            written.append(referral.bukti)
         referral.save()
+        if replaced:  # the letter replaced is listed nowhere either once this commits
+            storage = referral.bukti.storage
+            transaction.on_commit(lambda: storage.delete(replaced))
         audit.record(
             by=by,
             action="rujukan.update",

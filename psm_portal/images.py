@@ -5,6 +5,7 @@ office keeps it; and deleted again when the write that stored them fails."""
 import io
 import warnings
 from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
@@ -53,15 +54,28 @@ def normalised_jpeg(upload, *, keep_location: bool = False, max_side: int = MAX_
     return out.getvalue(), image.width, image.height
 
 
+_enclosing: ContextVar[list | None] = ContextVar("files_removed_on_failure", default=None)
+
+
 @contextmanager
 def files_removed_on_failure():
     """A list for the files a write stores; should the write fail, they are deleted. A
     rolled-back row does not take its file with it, and a photo left behind holds a person's
-    picture that nothing lists or prunes."""
+    picture that nothing lists or prunes.
+
+    Nested in another (a service inside the outbox's once-only transaction), the files written
+    are handed to the enclosing one when this part succeeds: its transaction may still fail
+    and roll their rows back."""
     written = []
+    enclosing = _enclosing.get()
+    token = _enclosing.set(written)
     try:
         yield written
     except BaseException:
         for berkas in written:
             berkas.delete(save=False)
         raise
+    finally:
+        _enclosing.reset(token)
+    if enclosing is not None:
+        enclosing.extend(written)

@@ -30,6 +30,7 @@ from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from psm_portal.images import files_removed_on_failure
 from psm_portal.models import KirimanOffline
 
 SUBMISSION_HEADER = "X-Offline-Kiriman"
@@ -141,7 +142,8 @@ def submit_once(*, key: uuid.UUID, by, path: str, perform) -> JsonResponse:
     if previous is not None:
         return _repeat(previous, by)
     try:
-        with transaction.atomic():
+        # Photos the work stores go again should the receipt or the commit fail after it.
+        with files_removed_on_failure(), transaction.atomic():
             receipt = KirimanOffline.objects.create(kunci=key, pengguna=by, jalur=path[:200])
             response = perform()
             if response.status_code != 200:

@@ -3,6 +3,7 @@ nothing was saved (psm_portal/errors.py), so a request's writes are one transact
 has PostgreSQL cancel one of the writes, as the statement timeout or a restart would."""
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 from django.test import Client
@@ -71,3 +72,59 @@ def test_a_background_export_that_fails_to_queue_leaves_no_audit_entry_of_it(peo
     assert not AuditEvent.objects.filter(action="asesmen.export").exists()
     assert c.post(reverse("assessments:case-export")).status_code == 302
     assert AuditEvent.objects.filter(action="asesmen.export").count() == 1
+
+
+def test_an_offline_submission_whose_receipt_fails_leaves_no_photo_behind(
+    people, settings, tmp_path
+):
+    """The case and its photos were stored in a savepoint of the outbox's once-only
+    transaction, which then failed at the receipt: the rows rolled back, the photos stayed on
+    disk (a person's picture nothing lists), and the phone's retry stored them again."""
+    from tests.assessments.test_views import _form, _jpeg
+
+    settings.MEDIA_ROOT = tmp_path
+    c = _client(people["psm_a"])
+    send = {
+        "path": reverse("assessments:case-create"),
+        "data": {**_form(), "foto": [_jpeg()]},
+        "headers": {"X-Offline-Kiriman": "5f0c1e0a-8d0e-4b1c-9a57-2a2f5d8b7c11"},
+    }
+    with cancelled_write("psm_portal_kirimanoffline", "NEW.hasil::text <> '{}'"):
+        assert c.post(**send).status_code == 503
+    assert not Asesmen.objects.exists()
+    assert not [path for path in tmp_path.rglob("*") if path.is_file()]
+    send["data"]["foto"] = [_jpeg()]
+    assert c.post(**send).json()["status"] == "terkirim"
+    assert len([path for path in tmp_path.rglob("*") if path.is_file()]) == 1
+
+
+def test_a_referrals_proof_is_not_left_on_disk_by_an_answer_that_failed(people, settings, tmp_path):
+    """Django stores a file at the row's save: a failure after it rolled the row back and left
+    the letter, about a person, on disk and listed nowhere. A proof replaced by a later one is
+    deleted too, once the new one is saved."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.assessments.test_views import _referred_to_pkh
+
+    settings.MEDIA_ROOT = tmp_path
+    case, referral = _referred_to_pkh(people)
+    c = _client(people["staf"])
+    url = reverse("assessments:referral-update", args=[referral.pk])
+
+    def answer(name):
+        letter = SimpleUploadedFile(name, b"%PDF-1.4\n%%EOF\n", content_type="application/pdf")
+        return c.post(url, {"status": "diterima", "hasil": "Lolos verifikasi", "bukti": letter})
+
+    def on_disk():
+        return sorted(path.name for path in tmp_path.rglob("*") if path.is_file())
+
+    with cancelled_write("psm_portal_auditevent", "NEW.action = 'rujukan.update'"):
+        assert answer("surat.pdf").status_code == 503
+    assert on_disk() == []
+    assert answer("surat.pdf").status_code == 302
+    referral.refresh_from_db()
+    assert on_disk() == [Path(referral.bukti.name).name]
+    assert answer("surat-baru.pdf").status_code == 302
+    referral.refresh_from_db()
+    assert on_disk() == [Path(referral.bukti.name).name]
+    assert "surat-baru" in referral.bukti.name
