@@ -17,7 +17,7 @@ urlpatterns = [
     path("manifest.webmanifest", offline.manifest, name="manifest"),
     path("masuk/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("keluar/", offline.clears_device(auth_views.LogoutView.as_view()), name="logout"),
-    path("akun/sandi/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("akun/sandi/", views.PasswordChange.as_view(), name="password_change"),
     path(
         "akun/sandi/selesai/",
         auth_views.PasswordChangeDoneView.as_view(),

@@ -1,5 +1,6 @@
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
-from django.db import connection
+from django.db import connection, transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
@@ -26,3 +27,15 @@ def healthz(request):
 @login_not_required
 def csrf_failure(request, reason=""):
     return render(request, "403_csrf.html", status=403)
+
+
+class PasswordChange(auth_views.PasswordChangeView):
+    """Django's, with the new password and the session that keeps its user signed in written
+    together: apart, a failure between them changed the password under a page saying nothing
+    was saved, and the old one, typed again, was refused."""
+
+    def form_valid(self, form):
+        with transaction.atomic():
+            response = super().form_valid(form)
+            self.request.session.save()
+        return response
