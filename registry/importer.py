@@ -652,20 +652,23 @@ def build_preview(*, data: bytes, filename: str, by, today: dt.date) -> ImportBa
                 seen=seen,
             )
         )
-    batch = ImportBatch.objects.create(
-        dibuat_oleh=by,
-        nama_berkas=filename[:255],
-        baris=rows,
-        jumlah_baris=len(rows),
-        jumlah_valid=sum(1 for r in rows if not r["errors"]),
-    )
-    # The batch holds a file of people's NIKs until it is committed or cancelled: who made it.
-    audit.record(
-        by=by,
-        action="import.preview",
-        target=batch,
-        after={"baris": batch.jumlah_baris, "valid": batch.jumlah_valid},
-    )
+    # The batch holds a file of people's NIKs until it is committed or cancelled: never kept
+    # without the entry saying who made it. Only the writes are one transaction: the rows were
+    # parsed and checked above, outside it.
+    with transaction.atomic():
+        batch = ImportBatch.objects.create(
+            dibuat_oleh=by,
+            nama_berkas=filename[:255],
+            baris=rows,
+            jumlah_baris=len(rows),
+            jumlah_valid=sum(1 for r in rows if not r["errors"]),
+        )
+        audit.record(
+            by=by,
+            action="import.preview",
+            target=batch,
+            after={"baris": batch.jumlah_baris, "valid": batch.jumlah_valid},
+        )
     return batch
 
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile, File
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import FileField, Sum
 from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -178,27 +178,42 @@ def _portrait(data: dict) -> dict:
     return {**data, "foto": ContentFile(content, name=f"{uuid.uuid4().hex}.jpg")}
 
 
-@transaction.atomic
+def _store_files(obj, written: list) -> None:
+    """Store the files newly given to ``obj`` now, as its save() would, and add them to
+    ``written`` (``files_removed_on_failure``): a row rolled back later, by a statement after
+    it or by the COMMIT, does not take its file along, and a photo or an SK scan of a person
+    would stay on disk with nothing listing it."""
+    for field in obj._meta.fields:
+        if isinstance(field, FileField):
+            berkas = getattr(obj, field.attname)
+            if berkas and not berkas._committed:  # what save() would store; a kept file is not
+                berkas.save(berkas.name, berkas.file, save=False)
+                written.append(berkas)
+
+
 def psm_register(*, data: dict, spesialisasi=(), by, today: dt.date) -> Psm:
     """Register a new PSM or candidate. New records start as calon."""
     data = _portrait(data)
-    psm = Psm(**{k: v for k, v in data.items() if k in PSM_FIELDS})
-    psm.status = StatusPsm.CALON
-    psm.status_sejak = today
-    psm.full_clean()
-    _save_checked(psm)
-    psm.spesialisasi.set(spesialisasi)
-    with office_language():
-        note = _("Pendaftaran")
-    PsmStatusChange.objects.create(
-        psm=psm,
-        dari="",
-        ke=StatusPsm.CALON,
-        tanggal_efektif=today,
-        catatan=note,
-        actor=by if by and by.is_authenticated else None,
-    )
-    audit.record(by=by, action="psm.register", target=psm, after=audit.snapshot(psm))
+    # The photo list outside the transaction: a failed COMMIT deletes the photo too.
+    with files_removed_on_failure() as written, transaction.atomic():
+        psm = Psm(**{k: v for k, v in data.items() if k in PSM_FIELDS})
+        psm.status = StatusPsm.CALON
+        psm.status_sejak = today
+        psm.full_clean()
+        _store_files(psm, written)
+        _save_checked(psm)
+        psm.spesialisasi.set(spesialisasi)
+        with office_language():
+            note = _("Pendaftaran")
+        PsmStatusChange.objects.create(
+            psm=psm,
+            dari="",
+            ke=StatusPsm.CALON,
+            tanggal_efektif=today,
+            catatan=note,
+            actor=by if by and by.is_authenticated else None,
+        )
+        audit.record(by=by, action="psm.register", target=psm, after=audit.snapshot(psm))
     return psm
 
 
@@ -285,22 +300,28 @@ def _specialisations(psm: Psm) -> str:
     return ", ".join(sorted(psm.spesialisasi.values_list("nama", flat=True)))
 
 
-@transaction.atomic
 def psm_update(*, psm: Psm, data: dict, spesialisasi=None, by) -> Psm:
-    psm = Psm.objects.select_for_update().get(pk=psm.pk)
-    before = {**audit.snapshot(psm, masked=False), "spesialisasi": _specialisations(psm)}
     data = _portrait(data)
-    for key, value in data.items():
-        if key in PSM_FIELDS:
-            setattr(psm, key, value)
-    psm.full_clean()
-    _save_checked(psm)
-    if spesialisasi is not None:
-        psm.spesialisasi.set(spesialisasi)
-    after = {**audit.snapshot(psm, masked=False), "spesialisasi": _specialisations(psm)}
-    old, new = audit.changed(before, after)
-    if old or new:
-        audit.record(by=by, action="psm.update", target=psm, before=old, after=new)
+    # As psm_register: a new photo is deleted again if the write fails, up to its COMMIT.
+    with files_removed_on_failure() as written, transaction.atomic():
+        psm = Psm.objects.select_for_update().get(pk=psm.pk)
+        before = {**audit.snapshot(psm, masked=False), "spesialisasi": _specialisations(psm)}
+        old_photo = psm.foto.name
+        for key, value in data.items():
+            if key in PSM_FIELDS:
+                setattr(psm, key, value)
+        psm.full_clean()
+        _store_files(psm, written)
+        _save_checked(psm)
+        if spesialisasi is not None:
+            psm.spesialisasi.set(spesialisasi)
+        after = {**audit.snapshot(psm, masked=False), "spesialisasi": _specialisations(psm)}
+        old, new = audit.changed(before, after)
+        if old or new:
+            audit.record(by=by, action="psm.update", target=psm, before=old, after=new)
+        if old_photo and psm.foto.name != old_photo:  # replaced or cleared: listed nowhere now
+            storage = psm.foto.storage
+            transaction.on_commit(lambda: storage.delete(old_photo))
     return psm
 
 
@@ -416,17 +437,23 @@ def psm_change_status(
     return change
 
 
-def _add_record(model, *, psm: Psm, data: dict, by, action: str):
+def _add_record(model, *, psm: Psm, data: dict, by, action: str, written: list | None = None):
+    """``written``: the ``files_removed_on_failure`` list of a record that carries a file."""
     obj = model(psm=psm, **data)
     obj.full_clean()
+    if written is not None:
+        _store_files(obj, written)
     obj.save()
     audit.record(by=by, action=action, target=psm, after=audit.snapshot(obj))
     return obj
 
 
-@transaction.atomic
 def sk_add(*, psm: Psm, data: dict, by) -> PsmAppointment:
-    return _add_record(PsmAppointment, psm=psm, data=data, by=by, action="psm.sk_add")
+    """An SK and its scan: the scan is deleted again if the write fails, up to its COMMIT."""
+    with files_removed_on_failure() as written, transaction.atomic():
+        return _add_record(
+            PsmAppointment, psm=psm, data=data, by=by, action="psm.sk_add", written=written
+        )
 
 
 def _certificate_taken() -> ValidationError:

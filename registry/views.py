@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -110,23 +111,27 @@ def psm_export(request, fmt):
         )
         return redirect(f"{reverse('registry:psm-list')}?{request.GET.urlencode()}")
     show_nik = has_permission(request.user, Perm.PSM_VIEW_NIK)
-    audit.record(
-        by=request.user,
-        action="psm.export",
-        target_type="registry.psm",
-        target_label=f"{fmt}: {total} baris",
-        after={**{k: v for k, v in request.GET.items() if k != "cari"}, "latar": background},
-    )
-    if background:
-        stored = exports.stored_params(request.user, params)
-        document = document_request(
-            jenis=exports.XLSX_JENIS,
-            judul=_("Ekspor data PSM (%(jumlah)s baris), XLSX")
-            % {"jumlah": number_format(total, force_grouping=True)},
-            params=stored,
-            audited=exports.audited(stored),
+    # The export's entry and the queued document are one write: a failure in the queueing must
+    # not leave an export on record that nobody got, under a page saying nothing was saved.
+    with transaction.atomic():
+        audit.record(
             by=request.user,
+            action="psm.export",
+            target_type="registry.psm",
+            target_label=f"{fmt}: {total} baris",
+            after={**{k: v for k, v in request.GET.items() if k != "cari"}, "latar": background},
         )
+        if background:
+            stored = exports.stored_params(request.user, params)
+            document = document_request(
+                jenis=exports.XLSX_JENIS,
+                judul=_("Ekspor data PSM (%(jumlah)s baris), XLSX")
+                % {"jumlah": number_format(total, force_grouping=True)},
+                params=stored,
+                audited=exports.audited(stored),
+                by=request.user,
+            )
+    if background:
         return redirect("reports:document", pk=document.pk)
     rows = exports.rows(psms, show_nik)
     if fmt == "csv":
