@@ -267,6 +267,26 @@ def enrolment_create(*, event: BimtekEvent, psm: Psm, by, today: dt.date) -> Pes
     return enrolment
 
 
+def enrolments_create(
+    *, event: BimtekEvent, people, by, today: dt.date
+) -> tuple[list[Peserta], list[str]]:
+    """Enrol several people at once (staff's nomination); each one alone, so one refused person
+    does not hold back the others. Answers (enrolments, refusals, one line per person).
+
+    One transaction all the same, each person in a savepoint: a database error (a statement or
+    lock wait past its bound, the database gone) undoes the people enrolled before it, as the
+    error page tells the staff nothing was saved. (Kept, they were refused as already enrolled
+    when the list was sent again.)"""
+    enrolments, refused = [], []
+    with transaction.atomic():
+        for psm in people:
+            try:
+                enrolments.append(enrolment_create(event=event, psm=psm, by=by, today=today))
+            except ValidationError as exc:
+                refused.append(f"{psm.nama}: {' '.join(exc.messages)}")
+    return enrolments, refused
+
+
 def _has_seat(event: BimtekEvent, psm: Psm) -> bool:
     seated = event.peserta_set.filter(status__in=SEATED)
     if seated.count() >= event.kapasitas:

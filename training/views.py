@@ -82,12 +82,13 @@ def event_create(request):
     require(request.user, Perm.TRAINING_MANAGE)
     form = forms.EventForm(request.POST or None, wilayah_qs=_wilayah_for_events(request.user))
     if request.method == "POST" and form.is_valid():
+        clashes = _overlaps(form.instance)
         try:
             event = services.event_save(data=form.cleaned_data, by=request.user)
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            _warn_overlaps(request, event)
+            _warn_overlaps(request, clashes)
             messages.success(request, _("Kegiatan tersimpan sebagai draf."))
             return redirect("training:event-detail", pk=event.pk)
     return render(request, "training/event_form.html", {"form": form, "event": None})
@@ -100,20 +101,27 @@ def event_update(request, pk):
         request.POST or None, instance=event, wilayah_qs=_wilayah_for_events(request.user)
     )
     if request.method == "POST" and form.is_valid():
+        clashes = _overlaps(form.instance)
         try:
             services.event_save(event=event, data=form.cleaned_data, by=request.user)
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            _warn_overlaps(request, event)
+            _warn_overlaps(request, clashes)
             messages.success(request, _("Perubahan tersimpan."))
             return redirect("training:event-detail", pk=event.pk)
     event.refresh_from_db()
     return render(request, "training/event_form.html", {"form": form, "event": event})
 
 
-def _warn_overlaps(request, event):
-    clashes = list(services.overlapping_events(event)[:3])
+def _overlaps(event: BimtekEvent) -> list[BimtekEvent]:
+    """Up to three live events clashing with the form's dates. Read before the save, not after
+    it: a database failure at this read then left the event saved under a page saying nothing
+    was, and sending again made a second draft."""
+    return list(services.overlapping_events(event)[:3])
+
+
+def _warn_overlaps(request, clashes: list[BimtekEvent]):
     if clashes:
         messages.warning(
             request,
@@ -212,18 +220,11 @@ def event_nominate(request, pk):
     if request.method == "POST":
         ids = [i for i in request.POST.getlist("psm") if i.isascii() and i.isdigit()]
         people = registry_selectors.psm_filter(request.user, {}).qs.filter(pk__in=ids)
-        seated = waiting = 0
-        refused = []
-        for psm in people:
-            try:
-                enrolment = services.enrolment_create(
-                    event=event, psm=psm, by=request.user, today=_today()
-                )
-            except ValidationError as exc:
-                refused.append(f"{psm.nama}: {' '.join(exc.messages)}")
-            else:
-                seated += enrolment.status == StatusPeserta.TERDAFTAR
-                waiting += enrolment.status == StatusPeserta.MENUNGGU
+        enrolments, refused = services.enrolments_create(
+            event=event, people=people, by=request.user, today=_today()
+        )
+        seated = sum(e.status == StatusPeserta.TERDAFTAR for e in enrolments)
+        waiting = sum(e.status == StatusPeserta.MENUNGGU for e in enrolments)
         if seated or waiting:
             messages.success(
                 request,

@@ -29,21 +29,6 @@ def staff_client(client, staff):
     return client
 
 
-@pytest.fixture
-def event(staff, regions):
-    # Registration open on TODAY (the services' date here) and on the day the suite runs (the
-    # views' date): the enrolment pages would otherwise close once the calendar passes the window.
-    real_today = timezone.localdate()
-    event = EventFactory(
-        status=StatusEvent.BUKA,
-        pendaftaran_mulai=min(dt.date(2026, 11, 1), real_today),
-        pendaftaran_selesai=max(dt.date(2026, 11, 30), real_today),
-    )
-    for day in (dt.date(2026, 12, 7), dt.date(2026, 12, 8)):
-        event.hari_set.create(tanggal=day)
-    return event
-
-
 def _enrol(event, staff, n, **kwargs):
     return [
         services.enrolment_create(event=event, psm=PsmFactory(**kwargs), by=staff, today=TODAY)
