@@ -14,22 +14,12 @@ from registry.models import ImportBatch, Psm, PsmAppointment
 from tests.factories import PsmFactory
 from tests.faults import cancelled_write, postgresql_only
 from tests.registry.test_activities import _jpeg
-from tests.registry.test_import import upload, xlsx
+from tests.registry.test_import import messy_rows, upload, xlsx
 from tests.registry.test_views import SK_FORM, _form_data
 
 pytestmark = [postgresql_only, pytest.mark.django_db(transaction=True)]
 
-ROW = [
-    "3371014503900001",
-    "Siti Rahayu",
-    "P",
-    "Magelang",
-    "1990-03-05",
-    "Jl. Tidar 1",
-    "Magelang Selatan",
-    "Rejowinangun Selatan",
-    "0812",
-]
+ROW = messy_rows("")[0]  # a clean row: Siti Rahayu of Rejowinangun Selatan
 
 
 def _client(user) -> Client:

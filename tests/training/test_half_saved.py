@@ -10,6 +10,7 @@ from django.urls import reverse
 from psm_portal.models import AuditEvent
 from tests.factories import EventFactory, PsmFactory
 from tests.faults import cancelled_write, locked_before, postgresql_only
+from tests.training.test_views import EVENT_FORM
 from training.models import BimtekEvent, Peserta
 
 pytestmark = [postgresql_only, pytest.mark.django_db(transaction=True)]
@@ -52,17 +53,10 @@ def test_a_new_event_cut_short_at_its_overlap_check_is_not_saved(staff, regions)
     draft."""
     EventFactory(judul="Bimtek Dasar Angkatan Lama")  # 7-8 December 2026, Kota Magelang
     form = {
+        **EVENT_FORM,
         "judul": "Bimtek Dasar Angkatan Baru",
-        "jenis": "dasar",
-        "penyelenggara": "kabkota",
-        "wilayah": "33.71",
-        "tempat": "Aula",
-        "kapasitas": "20",
-        "pendaftaran_mulai": "2026-11-01",
-        "pendaftaran_selesai": "2026-11-30",
         "tanggal_mulai": "2026-12-08",
         "tanggal_selesai": "2026-12-09",
-        "min_kehadiran_persen": "80",
     }
     c = _client(staff)
     url = reverse("training:event-create")
