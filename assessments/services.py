@@ -37,7 +37,12 @@ from assessments.models import (
 )
 from psm_portal import audit
 from psm_portal.access import Perm, has_permission
-from psm_portal.images import files_removed_on_failure, normalised_jpeg
+from psm_portal.images import (
+    delete_replaced,
+    files_removed_on_failure,
+    normalised_jpeg,
+    store_new_files,
+)
 from psm_portal.office import current_office
 from registry.text import normalise_for_search
 
@@ -935,16 +940,14 @@ def referral_update(
         if status != referral.status:
             referral.status, referral.status_sejak = status, today
         referral.hasil = hasil
-        replaced = referral.bukti.name if bukti else ""
+        replaced = referral.bukti.name
         if bukti:
+            referral.bukti = bukti
             # Stored before the row, and deleted should the row not be: a letter about a person
             # left on disk is listed nowhere.
-            referral.bukti.save(bukti.name, bukti, save=False)
-            written.append(referral.bukti)
+            store_new_files(referral, written)
         referral.save()
-        if replaced:  # the letter replaced is listed nowhere either once this commits
-            storage = referral.bukti.storage
-            transaction.on_commit(lambda: storage.delete(replaced))
+        delete_replaced(referral.bukti, replaced)
         audit.record(
             by=by,
             action="rujukan.update",

@@ -1,6 +1,7 @@
 """Uploaded photos, whatever app takes them: decoded by content (never by the file name), turned
 upright, shrunk and re-encoded as JPEG, with EXIF (and so the GPS location) dropped unless the
-office keeps it; and deleted again when the write that stored them fails."""
+office keeps it; and deleted again when the write that stored them fails (any stored file:
+photos, SK scans, referral proofs), or once a committed change replaced them."""
 
 import io
 import warnings
@@ -8,6 +9,8 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import FileField
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -79,3 +82,23 @@ def files_removed_on_failure():
         _enclosing.reset(token)
     if enclosing is not None:
         enclosing.extend(written)
+
+
+def store_new_files(obj, written: list) -> None:
+    """Store the files newly given to ``obj`` now, as its save() would, and add them to
+    ``written`` (``files_removed_on_failure``): a row rolled back later, by a statement after
+    it or by the COMMIT, does not take its file along."""
+    for field in obj._meta.fields:
+        if isinstance(field, FileField):
+            berkas = getattr(obj, field.attname)
+            if berkas and not berkas._committed:  # what save() would store; a kept file is not
+                berkas.save(berkas.name, berkas.file, save=False)
+                written.append(berkas)
+
+
+def delete_replaced(berkas, old_name: str) -> None:
+    """Once the transaction commits, delete the file ``berkas`` held as ``old_name`` before it
+    was replaced or cleared: no row lists it any more."""
+    if old_name and berkas.name != old_name:
+        storage = berkas.storage
+        transaction.on_commit(lambda: storage.delete(old_name))

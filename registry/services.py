@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile, File
 from django.db import IntegrityError, transaction
-from django.db.models import FileField, Sum
+from django.db.models import Sum
 from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -17,7 +17,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from psm_portal import audit
-from psm_portal.images import files_removed_on_failure, normalised_jpeg
+from psm_portal.images import (
+    delete_replaced,
+    files_removed_on_failure,
+    normalised_jpeg,
+    store_new_files,
+)
 from psm_portal.models import AuditEvent
 from psm_portal.office import current_office, office_language
 from psm_portal.privacy import mask_nik
@@ -178,19 +183,6 @@ def _portrait(data: dict) -> dict:
     return {**data, "foto": ContentFile(content, name=f"{uuid.uuid4().hex}.jpg")}
 
 
-def _store_files(obj, written: list) -> None:
-    """Store the files newly given to ``obj`` now, as its save() would, and add them to
-    ``written`` (``files_removed_on_failure``): a row rolled back later, by a statement after
-    it or by the COMMIT, does not take its file along, and a photo or an SK scan of a person
-    would stay on disk with nothing listing it."""
-    for field in obj._meta.fields:
-        if isinstance(field, FileField):
-            berkas = getattr(obj, field.attname)
-            if berkas and not berkas._committed:  # what save() would store; a kept file is not
-                berkas.save(berkas.name, berkas.file, save=False)
-                written.append(berkas)
-
-
 def psm_register(*, data: dict, spesialisasi=(), by, today: dt.date) -> Psm:
     """Register a new PSM or candidate. New records start as calon."""
     data = _portrait(data)
@@ -200,7 +192,7 @@ def psm_register(*, data: dict, spesialisasi=(), by, today: dt.date) -> Psm:
         psm.status = StatusPsm.CALON
         psm.status_sejak = today
         psm.full_clean()
-        _store_files(psm, written)
+        store_new_files(psm, written)
         _save_checked(psm)
         psm.spesialisasi.set(spesialisasi)
         with office_language():
@@ -311,7 +303,7 @@ def psm_update(*, psm: Psm, data: dict, spesialisasi=None, by) -> Psm:
             if key in PSM_FIELDS:
                 setattr(psm, key, value)
         psm.full_clean()
-        _store_files(psm, written)
+        store_new_files(psm, written)
         _save_checked(psm)
         if spesialisasi is not None:
             psm.spesialisasi.set(spesialisasi)
@@ -319,9 +311,7 @@ def psm_update(*, psm: Psm, data: dict, spesialisasi=None, by) -> Psm:
         old, new = audit.changed(before, after)
         if old or new:
             audit.record(by=by, action="psm.update", target=psm, before=old, after=new)
-        if old_photo and psm.foto.name != old_photo:  # replaced or cleared: listed nowhere now
-            storage = psm.foto.storage
-            transaction.on_commit(lambda: storage.delete(old_photo))
+        delete_replaced(psm.foto, old_photo)
     return psm
 
 
@@ -442,7 +432,7 @@ def _add_record(model, *, psm: Psm, data: dict, by, action: str, written: list |
     obj = model(psm=psm, **data)
     obj.full_clean()
     if written is not None:
-        _store_files(obj, written)
+        store_new_files(obj, written)
     obj.save()
     audit.record(by=by, action=action, target=psm, after=audit.snapshot(obj))
     return obj

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 import psycopg
 import pytest
 from django.db import connection
+from django.test import Client
 
 from tests.reliability.helpers import database_url
 
@@ -20,6 +21,14 @@ BEGIN
   RAISE EXCEPTION 'dibatalkan oleh uji' USING ERRCODE = 'query_canceled';
 END $$
 """
+
+
+def visitor(user) -> Client:
+    """A test client signed in as ``user`` that gets the error page, as a visitor does, not the
+    exception."""
+    client = Client(raise_request_exception=False)
+    client.force_login(user)
+    return client
 
 
 @contextmanager

@@ -6,31 +6,24 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from assessments.models import Asesmen, StatusAsesmen
 from psm_portal.models import AuditEvent
 from tests.assessments.test_views import _queue_ticks
 from tests.factories import make_case
-from tests.faults import cancelled_write, postgresql_only
+from tests.faults import cancelled_write, postgresql_only, visitor
 
 S = StatusAsesmen
 
 pytestmark = [postgresql_only, pytest.mark.django_db(transaction=True)]
 
 
-def _client(user) -> Client:
-    client = Client(raise_request_exception=False)  # as a visitor: the error page, not a trace
-    client.force_login(user)
-    return client
-
-
 def test_a_bulk_verification_cut_short_verifies_none_of_its_cases(people):
     """Each case was verified in a transaction of its own: those before the failure stayed
     verified, under a page saying nothing was."""
     first, second = (make_case(people["psm_a"], subject={"nama": f"Warga {i}"}) for i in range(2))
-    c = _client(people["staf"])
+    c = visitor(people["staf"])
     ticks = _queue_ticks(c.get(reverse("assessments:queue")).content.decode())
     with cancelled_write("assessments_transisi", f"NEW.asesmen_id = {second.pk}"):
         response = c.post(reverse("assessments:queue"), {"kasus": list(ticks.values())})
@@ -46,7 +39,7 @@ def test_a_follow_up_visit_cut_short_keeps_neither_its_date_nor_loses_its_note(p
     """The visit's note lives in its audit entry alone. Written after the date was committed, a
     failure kept the date and lost the note, and sending again was refused as already done."""
     case = make_case(people["psm_a"], jenis="jarak_jauh", metode_kontak="telepon")
-    c = _client(people["psm_a"])
+    c = visitor(people["psm_a"])
     visit = {"tanggal": dt.date.today().isoformat(), "catatan": "Rumah sudah diperbaiki warga"}
     url = reverse("assessments:case-visit", args=[case.pk])
     with cancelled_write("psm_portal_auditevent", "NEW.action = 'asesmen.visit'"):
@@ -66,7 +59,7 @@ def test_a_background_export_that_fails_to_queue_leaves_no_audit_entry_of_it(peo
 
     make_case(people["psm_a"])
     monkeypatch.setattr(exports, "XLSX_IMMEDIATE_MAX_ROWS", 0)
-    c = _client(people["staf"])
+    c = visitor(people["staf"])
     with cancelled_write("reports_generateddocument"):
         assert c.post(reverse("assessments:case-export")).status_code == 503
     assert not AuditEvent.objects.filter(action="asesmen.export").exists()
@@ -83,7 +76,7 @@ def test_an_offline_submission_whose_receipt_fails_leaves_no_photo_behind(
     from tests.assessments.test_views import _form, _jpeg
 
     settings.MEDIA_ROOT = tmp_path
-    c = _client(people["psm_a"])
+    c = visitor(people["psm_a"])
     send = {
         "path": reverse("assessments:case-create"),
         "data": {**_form(), "foto": [_jpeg()]},
@@ -108,7 +101,7 @@ def test_a_referrals_proof_is_not_left_on_disk_by_an_answer_that_failed(people, 
 
     settings.MEDIA_ROOT = tmp_path
     case, referral = _referred_to_pkh(people)
-    c = _client(people["staf"])
+    c = visitor(people["staf"])
     url = reverse("assessments:referral-update", args=[referral.pk])
 
     def answer(name):

@@ -3,20 +3,18 @@ together, or neither (the error page says nothing was saved). PostgreSQL cancels
 write, as the statement timeout or a restart would."""
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from psm_portal.models import Role, User
 from tests.factories import make_user
-from tests.faults import cancelled_write, postgresql_only
+from tests.faults import cancelled_write, postgresql_only, visitor
 
 pytestmark = [postgresql_only, pytest.mark.django_db(transaction=True)]
 
 
 def test_a_password_change_cut_short_keeps_the_old_password(regions):
     user = make_user(Role.STAF, scope=["33.71"], username="staf-sandi")
-    client = Client(raise_request_exception=False)
-    client.force_login(user)
+    client = visitor(user)
     change = {
         "old_password": "sandi-uji-123",
         "new_password1": "Kunci-Baru-Dinsos-2026",

@@ -5,14 +5,13 @@ the writes, as the statement timeout or a restart would."""
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 from django.urls import reverse
 
 from psm_portal.models import AuditEvent, GeneratedDocument
 from registry import exports
 from registry.models import ImportBatch, Psm, PsmAppointment
 from tests.factories import PsmFactory
-from tests.faults import cancelled_write, postgresql_only
+from tests.faults import cancelled_write, postgresql_only, visitor
 from tests.registry.test_activities import _jpeg
 from tests.registry.test_import import messy_rows, upload, xlsx
 from tests.registry.test_views import SK_FORM, _form_data
@@ -20,12 +19,6 @@ from tests.registry.test_views import SK_FORM, _form_data
 pytestmark = [postgresql_only, pytest.mark.django_db(transaction=True)]
 
 ROW = messy_rows("")[0]  # a clean row: Siti Rahayu of Rejowinangun Selatan
-
-
-def _client(user) -> Client:
-    client = Client(raise_request_exception=False)  # as a visitor: the error page, not a trace
-    client.force_login(user)
-    return client
 
 
 def _refused(response) -> None:
@@ -47,7 +40,7 @@ def _files(media) -> list:
 def test_an_import_upload_cut_short_keeps_no_batch_of_niks(staff):
     """The batch, every parsed NIK in it, was committed before its audit entry: a failure
     between kept a file of people's data that no audit row says who made."""
-    c = _client(staff)
+    c = visitor(staff)
     with cancelled_write("psm_portal_auditevent", "NEW.action = 'import.preview'"):
         _refused(upload(c, xlsx([ROW])))
     assert not ImportBatch.objects.exists()
@@ -63,7 +56,7 @@ def test_a_background_export_cut_short_leaves_no_export_entry(staff, monkeypatch
     queueing kept an export on record that nobody got."""
     PsmFactory()
     monkeypatch.setattr(exports, "XLSX_IMMEDIATE_MAX_ROWS", 0)
-    c = _client(staff)
+    c = visitor(staff)
     url = reverse("registry:psm-export", args=["xlsx"])
     with cancelled_write("psm_portal_auditevent", "NEW.action = 'document.request'"):
         _refused(c.post(url))
@@ -77,7 +70,7 @@ def test_a_background_export_cut_short_leaves_no_export_entry(staff, monkeypatch
 def test_a_registration_cut_short_leaves_no_photo_on_disk(staff, media):
     """The portrait was stored at save(); the rolled-back PSM did not take it along, and a
     person's picture stayed in the media folder with no record listing it."""
-    c = _client(staff)
+    c = visitor(staff)
     url = reverse("registry:psm-create")
     with cancelled_write("psm_portal_auditevent", "NEW.action = 'psm.register'"):
         _refused(c.post(url, {**_form_data(), "foto": _jpeg()}))
@@ -88,7 +81,7 @@ def test_a_registration_cut_short_leaves_no_photo_on_disk(staff, media):
 
 
 def test_a_photo_change_cut_short_leaves_no_new_photo_on_disk(staff, media):
-    c = _client(staff)
+    c = visitor(staff)
     assert c.post(reverse("registry:psm-create"), _form_data()).status_code == 302
     psm = Psm.objects.get()
     url = reverse("registry:psm-update", args=[psm.pk])
@@ -107,7 +100,7 @@ def test_a_photo_change_cut_short_leaves_no_new_photo_on_disk(staff, media):
 def test_an_sk_cut_short_leaves_no_scan_on_disk(staff, media):
     """The SK's PDF was stored at save(), before the audit entry that failed."""
     psm = PsmFactory()
-    c = _client(staff)
+    c = visitor(staff)
     url = reverse("registry:psm-record-add", args=[psm.pk, "sk"])
 
     def pdf():

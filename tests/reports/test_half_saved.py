@@ -4,12 +4,11 @@ are written together or not at all. PostgreSQL cancels one of the writes, as the
 timeout or a restart would."""
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from psm_portal.models import AuditEvent, GeneratedDocument, Role
 from tests.factories import make_user
-from tests.faults import cancelled_write, postgresql_only
+from tests.faults import cancelled_write, postgresql_only, visitor
 
 pytestmark = [postgresql_only, pytest.mark.django_db(transaction=True)]
 
@@ -28,8 +27,7 @@ pytestmark = [postgresql_only, pytest.mark.django_db(transaction=True)]
     ],
 )
 def test_a_provinces_recap_cut_short_queues_nothing_and_audits_nothing(regions, url, table, when):
-    client = Client(raise_request_exception=False)
-    client.force_login(make_user(Role.SUPERVISOR, scope=["33"], username="spv-prov-batal"))
+    client = visitor(make_user(Role.SUPERVISOR, scope=["33"], username="spv-prov-batal"))
     with cancelled_write(table, when):
         response = client.get(url, {"tahun": 2026})
     assert response.status_code == 503 and "belum tersimpan" in response.content.decode()

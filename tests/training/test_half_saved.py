@@ -4,22 +4,15 @@ that can fail comes after it. Each test has PostgreSQL end one statement, as the
 lock bound, or a restart, would."""
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from psm_portal.models import AuditEvent
 from tests.factories import EventFactory, PsmFactory
-from tests.faults import cancelled_write, locked_before, postgresql_only
+from tests.faults import cancelled_write, locked_before, postgresql_only, visitor
 from tests.training.test_views import EVENT_FORM
 from training.models import BimtekEvent, Peserta
 
 pytestmark = [postgresql_only, pytest.mark.django_db(transaction=True)]
-
-
-def _client(user) -> Client:
-    client = Client(raise_request_exception=False)  # as a visitor: the error page, not a trace
-    client.force_login(user)
-    return client
 
 
 def test_a_nomination_cut_short_enrols_none_of_its_people(staff, event):
@@ -29,7 +22,7 @@ def test_a_nomination_cut_short_enrols_none_of_its_people(staff, event):
     event.kapasitas = 1
     event.save()
     chosen = [*(PsmFactory() for _ in range(2)), PsmFactory(status="berhenti")]
-    c = _client(staff)
+    c = visitor(staff)
     url = reverse("training:event-nominate", args=[event.pk])
     # One seat: whoever comes second goes to the waiting list, and that write is cancelled.
     with cancelled_write("training_peserta", "NEW.status = 'menunggu'"):
@@ -58,7 +51,7 @@ def test_a_new_event_cut_short_at_its_overlap_check_is_not_saved(staff, regions)
         "tanggal_mulai": "2026-12-08",
         "tanggal_selesai": "2026-12-09",
     }
-    c = _client(staff)
+    c = visitor(staff)
     url = reverse("training:event-create")
     # The overlap read alone compares an event's end with the other's start.
     with locked_before("training_bimtekevent", '"training_bimtekevent"."tanggal_selesai" >='):
