@@ -2,12 +2,18 @@
 with the kop surat; callers pass a context and get bytes back."""
 
 import base64
+import hashlib
+from collections.abc import Callable
 
 import segno
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
 from django.utils import translation
+from django.utils.html import escape
+
+# Where a numbered document's register number goes until its content is known (``numbered``).
+NUMBER_SLOT = "NOMOR-DOKUMEN-0000"
 
 
 def qr_svg_data_uri(url: str) -> str:
@@ -32,18 +38,40 @@ def static_file_uri(path: str) -> str:
     return f"file://{found}" if found else ""
 
 
+def _html(template: str, context: dict) -> str:
+    with translation.override("id"):  # documents are official: always in Indonesian
+        return render_to_string(template, context)
+
+
+def numbered(htmls: list[str], number: Callable[[str], str]) -> list[str]:
+    """Put the register number into documents rendered with ``nomor=NUMBER_SLOT``.
+
+    ``number(sidik)`` takes the number for the content's fingerprint (the SHA-256 of the HTML
+    without its number): the register gives the same content the number it already has, so the
+    number is asked for only once the content is known, and before the slow layout."""
+    sidik = hashlib.sha256("\x00".join(htmls).encode()).hexdigest()
+    nomor = escape(number(sidik))
+    return [html.replace(NUMBER_SLOT, nomor) for html in htmls]
+
+
 def render_document(template: str, context: dict):
     """Render ``template`` to a laid-out WeasyPrint document, always in Indonesian (documents are
     official). Use :func:`render_pdf` for bytes, or :func:`merge_pdf` to join several."""
     from weasyprint import HTML
 
-    with translation.override("id"):
-        html = render_to_string(template, context)
+    html = _html(template, context)
     return HTML(string=html, base_url=str(settings.BASE_DIR), url_fetcher=_url_fetcher()).render()
 
 
-def render_pdf(template: str, context: dict) -> bytes:
-    return render_document(template, context).write_pdf()
+def render_pdf(
+    template: str, context: dict, *, number: Callable[[str], str] | None = None
+) -> bytes:
+    """The PDF of ``template``; with ``number``, a register-numbered document (:func:`numbered`)
+    whose template prints ``{{ nomor }}``."""
+    if number is None:
+        return render_document(template, context).write_pdf()
+    [html] = numbered([_html(template, {**context, "nomor": NUMBER_SLOT})], number)
+    return render_html(html)
 
 
 def merge_pdf(documents) -> bytes:
@@ -63,7 +91,12 @@ def render_html(html: str) -> bytes:
 
 
 def render_parts(
-    parts: list[tuple[str, dict]], *, workers: int = 2, on_part=None, page_label: str = ""
+    parts: list[tuple[str, dict]],
+    *,
+    workers: int = 2,
+    on_part=None,
+    page_label: str = "",
+    number: Callable[[str], str] | None = None,
 ) -> bytes:
     """Lay out the parts of one long document on ``workers`` processes and join them in order.
 
@@ -71,7 +104,8 @@ def render_parts(
     into parts (``(template, context)`` pairs) rendered side by side. Their page numbers are only
     known once all are laid out, so the parts print none (``no_page_numbers``) and the joined
     document is stamped afterwards with ``page_label`` (``"Halaman {n} dari {total}"``) from one
-    small overlay document. ``on_part(i)`` is called as each part finishes (progress)."""
+    small overlay document. ``on_part(i)`` is called as each part finishes (progress); with
+    ``number``, the parts are one register-numbered document (:func:`numbered`)."""
     import io
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -79,11 +113,13 @@ def render_parts(
     from django.db import connection, connections
     from pypdf import PdfReader, PdfWriter
 
-    with translation.override("id"):
-        htmls = [
-            render_to_string(template, {**context, "no_page_numbers": bool(page_label)})
-            for template, context in parts
-        ]
+    slot = {"nomor": NUMBER_SLOT} if number else {}
+    htmls = [
+        _html(template, {**context, "no_page_numbers": bool(page_label), **slot})
+        for template, context in parts
+    ]
+    if number:
+        htmls = numbered(htmls, number)
     # Inside a transaction the connections cannot be closed for the fork: lay out in-process.
     if workers <= 1 or len(htmls) == 1 or connection.in_atomic_block:
         pdfs = []

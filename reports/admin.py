@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from reports.indicators import PER_PSM
-from reports.models import Indikator, TingkatIndikator
+from reports.models import Indikator, IssuedDocument, TingkatIndikator
 
 OFFICE_COMPUTATIONS = ["psm_per_desa", "persen_terlatih", "desa_tanpa_psm", "ppks_per_psm"]
 
@@ -77,3 +77,23 @@ class IndikatorAdmin(admin.ModelAdmin):
             choices = [(c, c) for c in [*PER_PSM, *OFFICE_COMPUTATIONS]]
             return forms.ChoiceField(choices=choices, label=db_field.verbose_name)
         return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+
+@admin.register(IssuedDocument)
+class IssuedDocumentAdmin(admin.ModelAdmin):
+    """The outgoing register, to read: numbers are only issued by printing a document."""
+
+    list_display = ["nomor", "perihal", "diminta_oleh", "created_at"]
+    list_filter = ["tahun", "jenis"]
+    search_fields = ["nomor", "perihal"]
+    list_select_related = ["diminta_oleh"]
+    ordering = ["-tahun", "-urut"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

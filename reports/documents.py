@@ -275,10 +275,10 @@ class YearlyRecap(OfficialDocument):
                 )
         return pages
 
-    def render(self, context, *, nomor: str, workers: int, on_progress=None) -> bytes:
+    def render(self, context, *, number, workers: int, on_progress=None) -> bytes:
         """The summary, the detail pages in parts of ``PAGES_PER_PART`` and the closing with the
-        signature, laid out side by side and numbered once joined."""
-        context = {**context, "nomor": nomor}
+        signature, laid out side by side and numbered once joined; ``number`` gives the register
+        number (``psm_portal.pdf.numbered``)."""
         pages = self.pages(context)
         parts = [(self.template, context)]
         parts += [
@@ -291,6 +291,7 @@ class YearlyRecap(OfficialDocument):
             workers=workers,
             page_label="Halaman {n} dari {total}",
             on_part=(lambda i: on_progress()) if on_progress else None,
+            number=number,
         )
 
     def parts_count(self, context) -> int:
@@ -323,13 +324,12 @@ def yearly_recap(document, progress) -> Built:
     context = report.context()
     if not context["jumlah_psm"]:
         raise DocumentError(_("Tidak ada PSM di wilayah ini untuk direkap."))
-    progress.start(report.parts_count(context) + 1)
-    issued = services.document_number_issue(
-        jenis=report.jenis, perihal=report.perihal, by=user, today=today
-    )
-    progress.step()
+    progress.start(report.parts_count(context))
     pdf = report.render(
-        context, nomor=issued.nomor, workers=settings.PSM_PDF_WORKERS, on_progress=progress.step
+        context,
+        number=services.numberer(report, by=user),
+        workers=settings.PSM_PDF_WORKERS,
+        on_progress=progress.step,
     )
     return Built(pdf, f"rekap-kinerja-psm-{tahun}.pdf")
 
@@ -403,20 +403,16 @@ def ppks_recap_document(document, progress) -> Built:
     user, tahun, kecamatan = _recap_owner(document)
     today = timezone.localdate(document.created_at)
     report = PpksRecap(user, today=today, tahun=tahun, kecamatan=kecamatan)
-    progress.start(3)
+    progress.start(2)
     context = report.context()
     progress.step()
     if document.params.get("format") == "xlsx":
         content = xlsx_bytes(_("Rekap PPKS"), *ppks_recap_rows(context))[0]
         progress.step()
         return Built(content, f"rekap-ppks-{tahun}.xlsx", XLSX_CONTENT_TYPE)
-    issued = services.document_number_issue(
-        jenis=report.jenis, perihal=report.perihal, by=user, today=today
-    )
+    pdf = render_pdf(report.template, context, number=services.numberer(report, by=user))
     progress.step()
-    return Built(
-        render_pdf(report.template, {**context, "nomor": issued.nomor}), f"rekap-ppks-{tahun}.pdf"
-    )
+    return Built(pdf, f"rekap-ppks-{tahun}.pdf")
 
 
 @builder(RECAP_KINERJA_XLSX_JENIS, may_download=_may_read_recap)

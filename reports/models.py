@@ -24,7 +24,10 @@ class DocumentCounter(models.Model):
 
 
 class IssuedDocument(models.Model):
-    """One numbered document: what it was, for whom, who asked for it (the outgoing register)."""
+    """One numbered document: what it was, for whom, who asked for it (the outgoing register).
+
+    ``sidik`` is the fingerprint of the document's content as laid out (its number left out): the
+    same letter opened again (a reprint, a retry after a failed build) keeps its number."""
 
     created_at = models.DateTimeField(_("waktu"), auto_now_add=True)
     tahun = models.PositiveSmallIntegerField(_("tahun"))
@@ -35,12 +38,19 @@ class IssuedDocument(models.Model):
     diminta_oleh = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
+    sidik = models.CharField(_("sidik isi"), max_length=64, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("register dokumen keluar")
         verbose_name_plural = _("register dokumen keluar")
         constraints = [
-            models.UniqueConstraint(fields=["tahun", "urut"], name="document_number_unique")
+            models.UniqueConstraint(fields=["tahun", "urut"], name="document_number_unique"),
+            # Numbers issued before fingerprints were kept have none.
+            models.UniqueConstraint(
+                fields=["tahun", "jenis", "sidik"],
+                condition=~models.Q(sidik=""),
+                name="document_content_numbered_once",
+            ),
         ]
 
     def __str__(self):

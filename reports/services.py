@@ -13,10 +13,26 @@ from reports.models import DocumentCounter, Evaluasi, IssuedDocument
 
 
 @transaction.atomic
-def document_number_issue(*, jenis: str, perihal: str, by, today: dt.date) -> IssuedDocument:
-    """Take the next number of the year (pattern from PSM_DOCUMENT_NUMBER_PATTERN)."""
+def document_number_issue(
+    *, jenis: str, perihal: str, by, today: dt.date, sidik: str = ""
+) -> IssuedDocument:
+    """Take the next number of the year (pattern from PSM_DOCUMENT_NUMBER_PATTERN).
+
+    ``sidik`` fingerprints the document's content (``psm_portal.pdf``): a document already
+    numbered this year with the same content (a reprint, the same figures asked for again the same
+    day, a retry after a build that failed once numbered) gets its number back instead of a new
+    one, so the register holds letters, not downloads, and a failed build leaves no gap."""
+    if sidik:
+        issued = _numbered_before(jenis=jenis, sidik=sidik, by=by, today=today)
+        if issued:
+            return issued
     DocumentCounter.objects.get_or_create(tahun=today.year)
     counter = DocumentCounter.objects.select_for_update().get(tahun=today.year)
+    if sidik:
+        # Another request may have numbered the same content while this one waited for the lock.
+        issued = _numbered_before(jenis=jenis, sidik=sidik, by=by, today=today)
+        if issued:
+            return issued
     counter.terakhir += 1
     counter.save(update_fields=["terakhir"])
     nomor = settings.PSM_DOCUMENT_NUMBER_PATTERN.format(urut=counter.terakhir, tahun=today.year)
@@ -27,9 +43,27 @@ def document_number_issue(*, jenis: str, perihal: str, by, today: dt.date) -> Is
         jenis=jenis,
         perihal=perihal,
         diminta_oleh=by if by is not None and by.is_authenticated else None,
+        sidik=sidik,
     )
     audit.record(by=by, action="document.issue", target=document, after={"nomor": nomor})
     return document
+
+
+def numberer(report, *, by):
+    """``report``'s register number for ``psm_portal.pdf.numbered``: taken once its content
+    is known."""
+    return lambda sidik: (
+        document_number_issue(
+            jenis=report.jenis, perihal=report.perihal, by=by, today=report.today, sidik=sidik
+        ).nomor
+    )
+
+
+def _numbered_before(*, jenis: str, sidik: str, by, today: dt.date) -> IssuedDocument | None:
+    issued = IssuedDocument.objects.filter(tahun=today.year, jenis=jenis, sidik=sidik).first()
+    if issued:
+        audit.record(by=by, action="document.reprint", target=issued, after={"nomor": issued.nomor})
+    return issued
 
 
 @transaction.atomic

@@ -44,11 +44,7 @@ from reports.models import Evaluasi
 
 
 def _pdf_response(report, *, by, filename: str) -> HttpResponse:
-    context = report.context()
-    document = services.document_number_issue(
-        jenis=report.jenis, perihal=report.perihal, by=by, today=report.today
-    )
-    pdf = render_pdf(report.template, {**context, "nomor": document.nomor})
+    pdf = render_pdf(report.template, report.context(), number=services.numberer(report, by=by))
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

@@ -1,5 +1,7 @@
 """What an administrator may type into an indicator definition."""
 
+import datetime as dt
+
 import pytest
 
 from reports.admin import IndikatorForm
@@ -36,3 +38,17 @@ def test_an_indicators_computation_must_match_its_level_and_its_code_fit_a_url()
     # A dot cannot stand in the drill-down's address.
     form = IndikatorForm(data=_data(kode="PR.09"))
     assert form.errors == {"kode": ["Kode hanya huruf, angka, tanda hubung dan garis bawah."]}
+
+
+@pytest.mark.django_db
+def test_the_outgoing_register_is_listed_for_reading_only(admin_client, regions):
+    from django.urls import reverse
+
+    from reports import services
+
+    today = dt.date(2026, 12, 6)
+    services.document_number_issue(jenis="x", perihal="Rapor kinerja", by=None, today=today)
+    listing = admin_client.get(reverse("admin:reports_issueddocument_changelist"))
+    assert listing.status_code == 200
+    assert "400.9/001/Dinsos/2026" in listing.content.decode()
+    assert admin_client.get(reverse("admin:reports_issueddocument_add")).status_code == 403

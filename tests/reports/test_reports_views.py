@@ -4,6 +4,7 @@ real worker process (its parts laid out on two processes)."""
 
 import datetime as dt
 import io
+import re
 import subprocess
 from decimal import Decimal
 
@@ -20,7 +21,8 @@ from reports.models import CuplikanDasbor, Evaluasi
 from tests.factories import KegiatanFactory, PsmFactory, make_case, make_user, ppks_reference
 from tests.workers import run_worker
 
-YEAR = timezone.localdate().year
+TODAY = timezone.localdate()
+YEAR = TODAY.year
 TASK_PATH = "reports.dashboard.refresh_dashboard"
 
 
@@ -325,9 +327,10 @@ def test_yearly_recap_renders_summary_pages_and_signature(supervisor, data, tmp_
     report = YearlyRecap(supervisor, today=timezone.localdate(), tahun=YEAR)
     report.ROWS_PER_PAGE = 2  # several detail pages from few rows
     context = report.context()
-    pdf = report.render(context, nomor="400.9/001/Dinsos/2026", workers=1)
+    pdf = report.render(context, number=lambda sidik: "400.9/001/Dinsos/2026", workers=1)
     text = pdf_text(pdf, tmp_path)
     assert "REKAPITULASI KINERJA PEKERJA SOSIAL MASYARAKAT" in text
+    assert "Nomor: 400.9/001/Dinsos/2026" in text and "NOMOR-DOKUMEN" not in text
     assert "Kecamatan Magelang Selatan (lanjutan)" in text and "PSM Utara" in text
     pages = len(report.pages(context))
     assert pages == 3  # 3 in Selatan at 2 a page + 1 in Utara
@@ -381,6 +384,120 @@ def test_a_real_worker_builds_the_yearly_recap_in_parallel_parts(client, regions
         text = pdf_text(built.read(), tmp_path)
     assert "PSM Rekap 00" in text and "PSM Rekap 49" in text
     assert "(lanjutan)" in text  # 50 PSM in one kecamatan: two detail pages
+
+
+# --- the outgoing register: a number per letter, not per download --------------------------------
+
+
+def _nomor(text: str) -> str:
+    return re.search(r"Nomor:? (400\.9/\d{3}/Dinsos/\d{4})", text).group(1)
+
+
+def test_the_same_letter_opened_again_keeps_its_number(client, supervisor, data, tmp_path):
+    """A supervisor who opens a rapor again (to print a second copy, or after closing the tab)
+    gets the same letter: the register had a new number for every download."""
+    from psm_portal.models import AuditEvent
+    from reports.models import IssuedDocument
+
+    client.force_login(supervisor)
+    links = [
+        reverse("reports:rapor", args=[data["selatan"][0].pk, YEAR]),
+        reverse("reports:rapor", args=[data["utara"].pk, YEAR]),
+        reverse("reports:coverage-pdf"),
+        reverse("reports:training-recap"),
+        reverse("reports:ppks-recap", args=["pdf"]) + f"?tahun={YEAR}",
+    ]
+    first = [_nomor(pdf_text(client.get(link).content, tmp_path)) for link in links]
+    again = [_nomor(pdf_text(client.get(link).content, tmp_path)) for link in links]
+    assert again == first and len(set(first)) == len(links)  # two PSM: two letters
+    assert IssuedDocument.objects.count() == len(links)
+    actions = list(AuditEvent.objects.filter(action__startswith="document."))
+    assert sorted(e.action for e in actions) == ["document.issue"] * 5 + ["document.reprint"] * 5
+
+
+def test_a_letter_whose_content_changed_takes_a_new_number(client, supervisor, data, tmp_path):
+    from reports import services
+
+    psm = data["selatan"][0]
+    client.force_login(supervisor)
+    link = reverse("reports:rapor", args=[psm.pk, YEAR])
+    before = _nomor(pdf_text(client.get(link).content, tmp_path))
+    marks = {"kerajinan": 4, "disiplin": 4, "kerja_sama": 4, "kepemimpinan": 4, "prestasi": 4}
+    services.evaluation_save(psm=psm, tahun=YEAR, data=marks, by=supervisor, today=TODAY)
+    text = pdf_text(client.get(link).content, tmp_path)
+    assert _nomor(text) != before
+    assert _nomor(pdf_text(client.get(link).content, tmp_path)) == _nomor(text)
+
+
+def test_a_letter_whose_layout_failed_gets_its_number_back_on_the_next_try(
+    supervisor, data, tmp_path, monkeypatch
+):
+    """The number is taken once the content is known, before WeasyPrint's layout: a layout that
+    fails (here made to, once) left a number in the register for a letter nobody received, and a
+    gap in the printed numbers. Asking again now prints the number it was given."""
+    from psm_portal import pdf
+    from reports.models import IssuedDocument
+    from tests.faults import visitor
+
+    layout = pdf.render_html
+    failures = []
+
+    def fails_once(html):
+        if not failures:
+            failures.append(html)
+            raise RuntimeError("tata letak gagal (uji)")
+        return layout(html)
+
+    monkeypatch.setattr(pdf, "render_html", fails_once)
+    link = reverse("reports:rapor", args=[data["selatan"][0].pk, YEAR])
+    client = visitor(supervisor)
+    assert client.get(link).status_code == 500 and failures
+    answer = client.get(link)
+    assert answer.status_code == 200
+    issued = IssuedDocument.objects.get()
+    assert (
+        _nomor(pdf_text(answer.content, tmp_path))
+        == issued.nomor
+        == "400.9/001/Dinsos/" + str(TODAY.year)
+    )
+
+
+def test_a_recap_built_again_by_the_worker_keeps_its_number(supervisor, data, tmp_path, settings):
+    """A background recap asked for twice the same day (or built again after a worker was killed)
+    is the same letter."""
+    from psm_portal.background import build_document, document_request
+    from reports.models import IssuedDocument
+
+    settings.PSM_PDF_WORKERS = 1
+    texts = []
+    for _ in range(2):
+        document = document_request(
+            jenis="reports.rekap-kinerja", judul="Rekap", params={"tahun": YEAR}, by=supervisor
+        )
+        assert build_document.call(str(document.pk)) == GeneratedDocument.Status.DONE
+        document.refresh_from_db()
+        with document.berkas.open("rb") as built:
+            texts.append(pdf_text(built.read(), tmp_path))
+    issued = IssuedDocument.objects.get()
+    assert [issued.nomor in text for text in texts] == [True, True]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_content_asked_for_at_once_is_numbered_once(regions):
+    """Eight requests for the same letter at the same moment wait for the register's lock; the
+    first numbers it and the others find that number after the wait."""
+    from reports import services
+    from reports.models import IssuedDocument
+    from tests.concurrency import at_once
+
+    def issue(sidik):
+        return services.document_number_issue(
+            jenis="x", perihal="y", by=None, today=TODAY, sidik=sidik
+        ).nomor
+
+    numbers, errors = at_once(issue, ["a" * 64] * 6 + ["b" * 64] * 2)
+    assert errors == []
+    assert len(set(numbers)) == 2 and IssuedDocument.objects.count() == 2
 
 
 @pytest.mark.parametrize("role", [Role.SUPERVISOR, Role.STAF])
