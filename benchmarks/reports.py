@@ -184,14 +184,16 @@ def main():
     report = YearlyRecap(supervisor, today=today, tahun=today.year)
     context = report.context()
     recap_pdf = report.render(
-        context, nomor="400.9/001/Dinsos/2026", workers=settings.PSM_PDF_WORKERS
+        context, number=lambda sidik: "400.9/001/Dinsos/2026", workers=settings.PSM_PDF_WORKERS
     )
     recap = time.perf_counter() - start
 
     psm = Psm.objects.filter(nama__startswith="Bench ").order_by("pk").first()
     start = time.perf_counter()
     rapor = RaporKinerja(supervisor, today=today, psm=psm, tahun=today.year)
-    rapor_pdf = render_pdf(rapor.template, {**rapor.context(), "nomor": "400.9/002/Dinsos/2026"})
+    rapor_pdf = render_pdf(
+        rapor.template, rapor.context(), number=lambda sidik: "400.9/002/Dinsos/2026"
+    )
     rapor_s = time.perf_counter() - start
 
     result = {

@@ -11,9 +11,11 @@ from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.html import escape
+from django.utils.safestring import mark_safe
 
-# Where a numbered document's register number goes until its content is known (``numbered``).
-NUMBER_SLOT = "NOMOR-DOKUMEN-0000"
+# Where a numbered document's register number goes until its content is known (``numbered``): a
+# comment, which no escaped text (a name, a note) can contain.
+NUMBER_SLOT = mark_safe("<!--nomor-dokumen-->")
 
 
 def qr_svg_data_uri(url: str) -> str:

@@ -1,6 +1,7 @@
 """Writes of the reports app: numbering the documents it issues, and supervisors' evaluations."""
 
 import datetime as dt
+import hashlib
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -50,13 +51,18 @@ def document_number_issue(
 
 
 def numberer(report, *, by):
-    """``report``'s register number for ``psm_portal.pdf.numbered``: taken once its content
-    is known."""
-    return lambda sidik: (
-        document_number_issue(
+    """``report``'s register number for ``psm_portal.pdf.numbered``: taken once its content is
+    known. The region the report covers is part of the fingerprint: two offices' recaps of the
+    same empty year read alike, and are still two letters."""
+    scope = ",".join(report.user.scope_codes)
+
+    def number(sidik: str) -> str:
+        sidik = hashlib.sha256(f"{scope}\x00{sidik}".encode()).hexdigest()
+        return document_number_issue(
             jenis=report.jenis, perihal=report.perihal, by=by, today=report.today, sidik=sidik
         ).nomor
-    )
+
+    return number
 
 
 def _numbered_before(*, jenis: str, sidik: str, by, today: dt.date) -> IssuedDocument | None:

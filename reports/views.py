@@ -11,7 +11,7 @@ from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.dates import MONTHS_3
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
@@ -44,7 +44,9 @@ from reports.models import Evaluasi
 
 
 def _pdf_response(report, *, by, filename: str) -> HttpResponse:
-    pdf = render_pdf(report.template, report.context(), number=services.numberer(report, by=by))
+    with translation.override("id"):  # an official letter: its captions and figures in Indonesian
+        context = report.context()
+    pdf = render_pdf(report.template, context, number=services.numberer(report, by=by))
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

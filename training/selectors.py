@@ -55,6 +55,9 @@ def training_recap(user, year: int | None = None) -> dict:
         "levels": levels,
         "by_year": by_year,
         "by_kecamatan": sorted(
-            ((names.get(k, k), k, v) for k, v in table.items()), key=lambda item: item[0]
+            # by name, then code: namesakes in different kabupaten keep one order, so the
+            # recap's letter is the same text each time (its register number follows the text)
+            ((names.get(k, k), k, v) for k, v in table.items()),
+            key=lambda item: (item[0], item[1]),
         ),
     }

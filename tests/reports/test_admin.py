@@ -47,8 +47,13 @@ def test_the_outgoing_register_is_listed_for_reading_only(admin_client, regions)
     from reports import services
 
     today = dt.date(2026, 12, 6)
-    services.document_number_issue(jenis="x", perihal="Rapor kinerja", by=None, today=today)
+    issued = services.document_number_issue(
+        jenis="x", perihal="Rapor kinerja", by=None, today=today
+    )
     listing = admin_client.get(reverse("admin:reports_issueddocument_changelist"))
     assert listing.status_code == 200
     assert "400.9/001/Dinsos/2026" in listing.content.decode()
     assert admin_client.get(reverse("admin:reports_issueddocument_add")).status_code == 403
+    change = reverse("admin:reports_issueddocument_change", args=[issued.pk])
+    assert 'name="perihal"' not in admin_client.get(change).content.decode()  # shown, not a field
+    assert admin_client.post(change, {"perihal": "Lain"}).status_code == 403

@@ -17,7 +17,7 @@ from openpyxl import load_workbook
 from psm_portal.models import GeneratedDocument, Role
 from reports.dashboard import refresh_dashboard
 from reports.documents import YearlyRecap
-from reports.models import CuplikanDasbor, Evaluasi
+from reports.models import CuplikanDasbor, Evaluasi, IssuedDocument
 from tests.factories import KegiatanFactory, PsmFactory, make_case, make_user, ppks_reference
 from tests.workers import run_worker
 
@@ -330,7 +330,7 @@ def test_yearly_recap_renders_summary_pages_and_signature(supervisor, data, tmp_
     pdf = report.render(context, number=lambda sidik: "400.9/001/Dinsos/2026", workers=1)
     text = pdf_text(pdf, tmp_path)
     assert "REKAPITULASI KINERJA PEKERJA SOSIAL MASYARAKAT" in text
-    assert "Nomor: 400.9/001/Dinsos/2026" in text and "NOMOR-DOKUMEN" not in text
+    assert "Nomor: 400.9/001/Dinsos/2026" in text
     assert "Kecamatan Magelang Selatan (lanjutan)" in text and "PSM Utara" in text
     pages = len(report.pages(context))
     assert pages == 3  # 3 in Selatan at 2 a page + 1 in Utara
@@ -384,6 +384,8 @@ def test_a_real_worker_builds_the_yearly_recap_in_parallel_parts(client, regions
         text = pdf_text(built.read(), tmp_path)
     assert "PSM Rekap 00" in text and "PSM Rekap 49" in text
     assert "(lanjutan)" in text  # 50 PSM in one kecamatan: two detail pages
+    issued = IssuedDocument.objects.get()  # numbered once, before the parts were laid out
+    assert text.count(f"Nomor {issued.nomor}") >= 2 and "Nomor: " + issued.nomor in text
 
 
 # --- the outgoing register: a number per letter, not per download --------------------------------
@@ -413,6 +415,47 @@ def test_the_same_letter_opened_again_keeps_its_number(client, supervisor, data,
     assert IssuedDocument.objects.count() == len(links)
     actions = list(AuditEvent.objects.filter(action__startswith="document."))
     assert sorted(e.action for e in actions) == ["document.issue"] * 5 + ["document.reprint"] * 5
+
+
+def test_a_letter_is_in_indonesian_and_keeps_its_number_whatever_the_pages_language(
+    client, supervisor, data, tmp_path
+):
+    """A supervisor reading the portal in English got figures formatted the English way (4.2)
+    and an English chart caption in the official letter, and, the text differing, a new number."""
+    client.force_login(supervisor)
+    for link in [
+        reverse("reports:rapor", args=[data["selatan"][0].pk, YEAR]),
+        reverse("reports:coverage-pdf"),
+    ]:
+        english = pdf_text(client.get(link, headers={"accept-language": "en"}).content, tmp_path)
+        indonesian = pdf_text(client.get(link, headers={"accept-language": "id"}).content, tmp_path)
+        assert english == indonesian
+    assert "PSM aktif per wilayah" in english and "Active PSM" not in english
+    assert IssuedDocument.objects.count() == 2
+
+
+def test_two_regions_recaps_that_read_alike_are_two_letters(client, data, tmp_path):
+    """A recap of a year without cases reads the same for every region ("seluruh wilayah kerja"):
+    two supervisors of different regions shared one number."""
+    numbers = set()
+    for scope in ["33.71", "33.12"]:
+        client.force_login(make_user(Role.SUPERVISOR, scope=[scope], username=f"spv-{scope}"))
+        answer = client.get(reverse("reports:ppks-recap", args=["pdf"]), {"tahun": YEAR - 1})
+        text = pdf_text(answer.content, tmp_path)
+        assert f"Tahun {YEAR - 1} · Wilayah: seluruh wilayah kerja · 0 asesmen" in text
+        numbers.add(_nomor(text))
+    assert len(numbers) == 2 and IssuedDocument.objects.count() == 2
+
+
+def test_text_that_looks_like_the_number_slot_is_not_numbered():
+    from django.utils.html import escape
+
+    from psm_portal.pdf import NUMBER_SLOT, numbered
+
+    typed = escape(str(NUMBER_SLOT))  # a name or note typed as the slot reads, escaped
+    assert numbered([f"<p>{typed}</p><p>{NUMBER_SLOT}</p>"], lambda sidik: "400.9/001") == [
+        f"<p>{typed}</p><p>400.9/001</p>"
+    ]
 
 
 def test_a_letter_whose_content_changed_takes_a_new_number(client, supervisor, data, tmp_path):
