@@ -67,7 +67,10 @@ class Wilayah(ChoiceLabels, models.Model):
 
     @property
     def label(self) -> str:
-        return f"{self.jenis.replace('_', ' ').title()} {self.nama}"
+        """The name with its kind, as on paper: "Kecamatan Magelang Selatan". A kab/kota's
+        Kemendagri name already carries it ("Kota Magelang")."""
+        kind = self.jenis.replace("_", " ").title()
+        return self.nama if self.nama.startswith(f"{kind} ") else f"{kind} {self.nama}"
 
 
 class Spesialisasi(TimeStamped):

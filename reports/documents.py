@@ -50,6 +50,19 @@ class OfficialDocument:
             "nip": format_nip(office.penandatangan_nip) if office else "",
         }
 
+    def region_covered(self, shown: int = 3) -> str:
+        """What a report of the account's whole scope says it covers: the regions by name ("Kota
+        Magelang"; "Kecamatan A, Kecamatan B"), the first few of a larger scope. A printed
+        letter said "seluruh wilayah kerja", which tells a reader of the paper nothing."""
+        codes = self.user.scope_codes
+        regions = Wilayah.objects.filter(kode__in=codes).order_by("kode")[:shown]
+        labels = [region.label for region in regions]
+        if len(codes) > shown:
+            labels.append(f"{len(codes) - shown} wilayah lain")
+        if len(labels) > 1:
+            return ", ".join(labels[:-1]) + " dan " + labels[-1]
+        return labels[0] if labels else "seluruh wilayah kerja"
+
     def context(self) -> dict:
         raise NotImplementedError
 
@@ -88,6 +101,7 @@ class CoverageReport(OfficialDocument):
             **self.letterhead(),
             "title": self.title,
             "wilayah": top["node"],
+            "wilayah_kerja": "" if top["node"] else self.region_covered(),
             "rows": rows,
             "desa_level": top["desa_level"],
             "sections": sections,
@@ -172,6 +186,7 @@ class PpksRecap(OfficialDocument):
             "wilayah": Wilayah.objects.filter(pk=self.kecamatan).first()
             if self.kecamatan
             else None,
+            "wilayah_kerja": "" if self.kecamatan else self.region_covered(),
             "chart": bar_chart([(c[1], c[3]) for c in used], label_width=90),
         }
 
@@ -252,6 +267,7 @@ class YearlyRecap(OfficialDocument):
             "wilayah": Wilayah.objects.filter(pk=self.kecamatan).first()
             if self.kecamatan
             else None,
+            "wilayah_kerja": "" if self.kecamatan else self.region_covered(),
             "summary": summary,
             "key_indicators": key,
             "jumlah_psm": len(ranked),

@@ -434,15 +434,32 @@ def test_a_letter_is_in_indonesian_and_keeps_its_number_whatever_the_pages_langu
     assert IssuedDocument.objects.count() == 2
 
 
+def test_a_recap_names_the_regions_it_covers(client, supervisor, data, tmp_path):
+    """A printed recap of the account's whole scope said "Wilayah: seluruh wilayah kerja", which
+    tells a reader of the paper nothing."""
+    client.force_login(supervisor)
+    for link in [
+        reverse("reports:ppks-recap", args=["pdf"]) + f"?tahun={YEAR}",
+        reverse("reports:coverage-pdf"),
+    ]:
+        assert "Wilayah: Kota Magelang" in pdf_text(client.get(link).content, tmp_path)
+    four = make_user(Role.STAF, scope=["33.71.01", "33.71.02", "33.71.03", "33.12.01"])
+    client.force_login(four)
+    text = pdf_text(client.get(reverse("reports:coverage-pdf")).content, tmp_path)
+    assert "Wilayah: Kecamatan Pracimantoro, Kecamatan Magelang Selatan, Kecamatan Magelang" in text
+    assert "dan 1 wilayah lain" in text
+
+
 def test_two_regions_recaps_that_read_alike_are_two_letters(client, data, tmp_path):
-    """A recap of a year without cases reads the same for every region ("seluruh wilayah kerja"):
-    two supervisors of different regions shared one number."""
+    """Two accounts of four kecamatan each, three of them shared, read the same recap of a year
+    without cases ("... dan 1 wilayah lain"): it is still two letters, with two numbers."""
     numbers = set()
-    for scope in ["33.71", "33.12"]:
-        client.force_login(make_user(Role.SUPERVISOR, scope=[scope], username=f"spv-{scope}"))
+    for last in ["33.12.04", "33.12.05"]:
+        scope = ["33.12.01", "33.12.02", "33.12.03", last]
+        client.force_login(make_user(Role.SUPERVISOR, scope=scope, username=f"spv-{last}"))
         answer = client.get(reverse("reports:ppks-recap", args=["pdf"]), {"tahun": YEAR - 1})
         text = pdf_text(answer.content, tmp_path)
-        assert f"Tahun {YEAR - 1} · Wilayah: seluruh wilayah kerja · 0 asesmen" in text
+        assert f"Tahun {YEAR - 1} · Wilayah: Kecamatan" in text and "dan 1 wilayah lain" in text
         numbers.add(_nomor(text))
     assert len(numbers) == 2 and IssuedDocument.objects.count() == 2
 
