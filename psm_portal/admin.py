@@ -16,11 +16,9 @@ class UserAdmin(BaseUserAdmin):
     autocomplete_fields = ["scope", "psm"]
 
 
-@admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "actor_label", "action", "target_type", "target_label"]
-    list_filter = ["action", "target_type"]
-    search_fields = ["actor_label", "target_label"]
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """A record only the portal writes (a trail, a register): shown, never added, changed or
+    deleted here."""
 
     def has_add_permission(self, request):
         return False
@@ -30,6 +28,13 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "actor_label", "action", "target_type", "target_label"]
+    list_filter = ["action", "target_type"]
+    search_fields = ["actor_label", "target_label"]
 
 
 @admin.register(Kantor)

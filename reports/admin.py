@@ -5,6 +5,7 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from psm_portal.admin import ReadOnlyAdmin
 from reports.indicators import PER_PSM
 from reports.models import Indikator, IssuedDocument, TingkatIndikator
 
@@ -80,7 +81,7 @@ class IndikatorAdmin(admin.ModelAdmin):
 
 
 @admin.register(IssuedDocument)
-class IssuedDocumentAdmin(admin.ModelAdmin):
+class IssuedDocumentAdmin(ReadOnlyAdmin):
     """The outgoing register, to read: numbers are only issued by printing a document."""
 
     list_display = ["nomor", "perihal", "diminta_oleh", "created_at"]
@@ -88,12 +89,3 @@ class IssuedDocumentAdmin(admin.ModelAdmin):
     search_fields = ["nomor", "perihal"]
     list_select_related = ["diminta_oleh"]
     ordering = ["-tahun", "-urut"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
