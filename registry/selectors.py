@@ -1,16 +1,30 @@
 """Reads of the registry, scoped to the user and with related rows pre-loaded."""
 
+import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, DateField, DateTimeField, Prefetch, Q
 from django.db.models.functions import Substr
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from psm_portal.access import region_q, spans_a_province
 from psm_portal.models import AuditEvent
 from registry.access import psm_visible_to, regions_in_scope
 from registry.filters import PsmFilter
-from registry.models import Psm, PsmBimtek, Spesialisasi, StatusPsm, TingkatBimtek, Wilayah
+from registry.models import (
+    BantuanPeralatan,
+    IpsmMembership,
+    Penghargaan,
+    Psm,
+    PsmAppointment,
+    PsmBimtek,
+    PsmStatusChange,
+    Spesialisasi,
+    StatusPsm,
+    TingkatBimtek,
+    Wilayah,
+)
 
 
 def psm_filter(user, params) -> PsmFilter:
@@ -144,19 +158,21 @@ def psm_audit_trail(psm: Psm, limit: int = 50) -> list[HistoryEntry]:
     events = AuditEvent.objects.filter(target_type="registry.psm", target_id=str(psm.pk)).order_by(
         "-created_at", "-pk"
     )[:limit]
-    labels = {f.name: f.verbose_name for f in Psm._meta.get_fields() if hasattr(f, "verbose_name")}
     entries = []
     for event in events:
         before = event.before or {}
+        fields = _history_fields(event.action)
         changes = []
         if event.action != "psm.register":  # a registration is summarised, not dumped
             for key, value in (event.after or {}).items():
-                if key not in _HIDDEN_IN_HISTORY:
-                    if before.get(key) == value:  # a corrected NIK: the mask hides the digits
-                        value = _("%(nilai)s (diubah; digit yang berubah disamarkan)") % {
-                            "nilai": value
-                        }
-                    changes.append((labels.get(key, key), before.get(key), value))
+                if key in _HIDDEN_IN_HISTORY:
+                    continue
+                field = fields.get(key)
+                old, new = _shown(field, before.get(key)), _shown(field, value)
+                if key in before and before[key] == value and value is not None:
+                    # a corrected NIK: the mask hides the digits that changed
+                    new = _("%(nilai)s (diubah; digit yang berubah disamarkan)") % {"nilai": new}
+                changes.append((field.verbose_name if field else key, old, new))
         entries.append(
             HistoryEntry(
                 when=event.created_at,
@@ -166,6 +182,38 @@ def psm_audit_trail(psm: Psm, limit: int = 50) -> list[HistoryEntry]:
             )
         )
     return entries
+
+
+# The record each kind of entry describes: the PSM, or the record added to it.
+_RECORD_OF_ACTION = {
+    "psm.sk_add": PsmAppointment,
+    "psm.bimtek_add": PsmBimtek,
+    "psm.ipsm_add": IpsmMembership,
+    "psm.bantuan_add": BantuanPeralatan,
+    "psm.penghargaan_add": Penghargaan,
+}
+
+
+def _history_fields(action: str) -> dict:
+    model = _RECORD_OF_ACTION.get(action, Psm)
+    fields = {f.name: f for f in model._meta.concrete_fields}
+    if action == "psm.status":  # the PSM's status, and the day of its change
+        fields["tanggal"] = PsmStatusChange._meta.get_field("tanggal_efektif")
+    return fields
+
+
+def _shown(field, value):
+    """A stored value as a reader knows it: a choice by its label, a day as a date."""
+    if value is None or field is None:
+        return value
+    if field.choices:
+        return dict(field.flatchoices).get(value, value)
+    if isinstance(field, DateField) and not isinstance(field, DateTimeField):
+        try:
+            return date_format(dt.date.fromisoformat(value), "j F Y")
+        except (TypeError, ValueError):
+            return value
+    return value
 
 
 @dataclass

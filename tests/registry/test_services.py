@@ -3,6 +3,7 @@ import datetime as dt
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils.formats import date_format
 
 from psm_portal.models import AuditEvent
 from registry import services
@@ -363,3 +364,37 @@ def test_the_whole_demo_seeds_through_the_services_as_make_run_does(db):
     assert "demo-psm-2026" in out.getvalue()
     assert Kegiatan.objects.exists() and Asesmen.objects.exists()
     call_command("seed_demo", stdout=io.StringIO())  # a second `make run` adds nothing
+
+
+def test_the_change_history_shows_records_as_a_reader_knows_them(staff):
+    """An SK, an IPSM membership and a status change were listed with raw keys and values
+    ("Nomor_sk", "Penerbit_level: dinas", "aktif", "2026-11-24") and an empty value as
+    "None (diubah; digit yang berubah disamarkan)"."""
+    from registry.selectors import psm_audit_trail
+
+    psm = services.psm_register(data=_register_data(), by=staff, today=TODAY)
+    BimtekFactory(psm=psm, tanggal=TODAY - dt.timedelta(days=30))
+    sk = {"nomor_sk": "400.9/001/2026", "tanggal_sk": TODAY, "berlaku_mulai": TODAY}
+    services.sk_add(
+        psm=psm,
+        data={**sk, "penerbit_level": "dinas", "penerbit_nama": "Kepala Dinas Sosial"},
+        by=staff,
+    )
+    services.ipsm_add(
+        psm=psm,
+        data={"tingkat": "kecamatan", "jabatan": "anggota", "periode_mulai": 2026},
+        by=staff,
+    )
+    services.psm_change_status(psm=psm, ke=StatusPsm.AKTIF, tanggal=TODAY, by=staff)
+    status, ipsm, sk_entry = (
+        {str(label): (old, new) for label, old, new in entry.changes}
+        for entry in psm_audit_trail(psm)[:3]
+    )
+    day = date_format(TODAY, "j F Y")
+    assert status == {"status": ("Calon", "Aktif"), "tanggal efektif": (None, day)}
+    assert sk_entry["nomor SK"] == (None, "400.9/001/2026")
+    assert sk_entry["penerbit"] == (None, "Dinas Sosial")
+    assert sk_entry["tanggal SK"] == (None, day)
+    assert sk_entry["berlaku sampai"] == (None, None)  # shown as "-", not "None (diubah ...)"
+    assert ipsm["tingkat kepengurusan"] == (None, "Kecamatan")
+    assert ipsm["jabatan"] == (None, "Anggota")
