@@ -451,6 +451,8 @@ class AsesmenVersi(ChoiceLabels, models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("versi asesmen")
+        verbose_name_plural = _("versi asesmen")
         constraints = [
             models.UniqueConstraint(fields=["asesmen", "nomor"], name="asesmen_versi_unique")
         ]

@@ -11,9 +11,13 @@ class UserAdmin(BaseUserAdmin):
         *BaseUserAdmin.fieldsets,
         (_("Peran dan wilayah"), {"fields": ["role", "scope", "psm", "jabatan", "nip"]}),
     ]
-    list_display = ["username", "get_full_name", "role", "is_active"]
+    list_display = ["username", "nama_lengkap", "role", "is_active"]
     list_filter = ["role", "is_active"]
     autocomplete_fields = ["scope", "psm"]
+
+    @admin.display(description=_("nama lengkap"), ordering="first_name")
+    def nama_lengkap(self, user):
+        return user.get_full_name()
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -57,8 +57,9 @@ class RejectNulMiddleware:
         if "\x00" in request.META.get("QUERY_STRING", "") or any(
             "\x00" in key or any("\x00" in v for v in values) for key, values in request.GET.lists()
         ):
-            return HttpResponseBadRequest(
-                "Permintaan tidak valid: alamat berisi karakter yang tidak diizinkan.",
+            return HttpResponseBadRequest(  # before the language is known: both, as 400.html
+                "Permintaan tidak valid: alamat berisi karakter yang tidak diizinkan.\n"
+                "Invalid request: the address holds a character that is not allowed.\n",
                 content_type="text/plain; charset=utf-8",
             )
         return self.get_response(request)

@@ -217,7 +217,11 @@ def service_worker(request):
     """The service worker, served from the site root so its scope covers every page. Rendered
     from a template so it names the hashed static files; its cache version is its own hash."""
     files = [static(name) for name in SHELL_FILES]
-    body = render_to_string("offline/sw.js", {"files": json.dumps(files), "version": "{v}"})
+    offline_page = render_to_string("offline/no_signal.html")
+    body = render_to_string(
+        "offline/sw.js",
+        {"files": json.dumps(files), "version": "{v}", "offline_page": json.dumps(offline_page)},
+    )
     version = hashlib.sha256(body.encode()).hexdigest()[:12]
     response = HttpResponse(
         body.replace('"{v}"', json.dumps(version)), content_type="text/javascript"

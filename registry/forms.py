@@ -388,6 +388,8 @@ class KegiatanForm(forms.ModelForm):
 
 class KegiatanVerifyForm(forms.Form):
     keputusan = forms.ChoiceField(
-        choices=[("terima", _("Verifikasi")), ("tolak", _("Tolak"))], widget=forms.RadioSelect
+        label=_("Keputusan"),
+        choices=[("terima", _("Verifikasi")), ("tolak", _("Tolak"))],
+        widget=forms.RadioSelect,
     )
     catatan = forms.CharField(label=_("Catatan"), max_length=500, required=False)

@@ -467,9 +467,14 @@ class Kegiatan(TimeStamped):
         _("status"), max_length=12, choices=StatusKegiatan, default=StatusKegiatan.DICATAT
     )
     diverifikasi_oleh = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("diverifikasi oleh"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
-    diverifikasi_pada = models.DateTimeField(null=True, blank=True)
+    diverifikasi_pada = models.DateTimeField(_("diverifikasi pada"), null=True, blank=True)
     catatan_verifikasi = models.CharField(_("catatan verifikasi"), max_length=500, blank=True)
 
     class Meta:

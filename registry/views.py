@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from psm_portal import audit
@@ -223,11 +223,11 @@ def psm_status_change(request, pk):
 
 # The service-record sections of the profile share one add view.
 RECORD_KINDS = {
-    "sk": (forms.SkForm, services.sk_add, _l("SK pengangkatan")),
-    "bimtek": (forms.BimtekRecordForm, services.bimtek_add, _l("riwayat Bimtek")),
-    "ipsm": (forms.IpsmForm, services.ipsm_add, _l("keanggotaan IPSM")),
-    "bantuan": (forms.BantuanForm, services.bantuan_add, _l("bantuan peralatan")),
-    "penghargaan": (forms.PenghargaanForm, services.penghargaan_add, _l("penghargaan")),
+    "sk": (forms.SkForm, services.sk_add, gettext_lazy("SK pengangkatan")),
+    "bimtek": (forms.BimtekRecordForm, services.bimtek_add, gettext_lazy("riwayat Bimtek")),
+    "ipsm": (forms.IpsmForm, services.ipsm_add, gettext_lazy("keanggotaan IPSM")),
+    "bantuan": (forms.BantuanForm, services.bantuan_add, gettext_lazy("bantuan peralatan")),
+    "penghargaan": (forms.PenghargaanForm, services.penghargaan_add, gettext_lazy("penghargaan")),
 }
 
 

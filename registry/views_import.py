@@ -7,7 +7,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from psm_portal.access import Perm
@@ -23,8 +23,8 @@ IMPORT_MAX_BYTES = 10 * 1024 * 1024
 
 class UploadForm(forms.Form):
     berkas = forms.FileField(
-        label=_l("Berkas daftar PSM (XLSX atau CSV)"),
-        help_text=_l("Paling besar 10 MB. Baris pertama berisi judul kolom."),
+        label=gettext_lazy("Berkas daftar PSM (XLSX atau CSV)"),
+        help_text=gettext_lazy("Paling besar 10 MB. Baris pertama berisi judul kolom."),
     )
 
     def clean_berkas(self):
@@ -35,10 +35,10 @@ class UploadForm(forms.Form):
 
 class CommitForm(forms.Form):
     nik_terdaftar = forms.ChoiceField(
-        label=_l("Untuk NIK yang sudah terdaftar"),
+        label=gettext_lazy("Untuk NIK yang sudah terdaftar"),
         choices=[
-            ("lewati", _l("Lewati (data lama tetap)")),
-            ("perbarui", _l("Perbarui dengan data dari berkas")),
+            ("lewati", gettext_lazy("Lewati (data lama tetap)")),
+            ("perbarui", gettext_lazy("Perbarui dengan data dari berkas")),
         ],
         initial="lewati",
         widget=forms.RadioSelect,

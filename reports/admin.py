@@ -18,6 +18,7 @@ class IndikatorForm(forms.ModelForm):
     code that can stand in a URL (the drill-down's address; "PR.03" broke the ranking page)."""
 
     kode = forms.RegexField(
+        label=_("kode"),
         regex=r"^[A-Za-z0-9_-]+$",
         max_length=20,
         error_messages={"invalid": _("Kode hanya huruf, angka, tanda hubung dan garis bawah.")},

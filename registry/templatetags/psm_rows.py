@@ -24,7 +24,9 @@ def psm_rows(rows, show_nik: bool) -> SafeString:
     """``rows`` from ``registry.selectors.psm_page_rows``; ``show_nik`` for roles that may see
     whole NIKs (everyone else sees them masked). Every value is escaped here."""
     link = link_for_each("registry:psm-detail")
-    not_yet = f'<span class="text-body-secondary">{escape(gettext("belum"))}</span>'
+    # gettext outside an f-string: makemessages cannot read a call inside one
+    belum = escape(gettext("belum"))
+    not_yet = f'<span class="text-body-secondary">{belum}</span>'
     return mark_safe(  # noqa: S308 -- every value below is escaped
         "".join(_psm_row(row, show_nik, link, not_yet) for row in rows)
     )

@@ -30,7 +30,7 @@
     });
     xhr.addEventListener("error", () => {
       form.querySelector("button[type=submit]").disabled = false;
-      checking.textContent = form.dataset.offline || "Koneksi terputus. Coba unggah lagi.";
+      checking.textContent = form.dataset.connectionLost;
       checking.classList.remove("d-none");
     });
     xhr.send(new FormData(form));

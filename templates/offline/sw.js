@@ -1,4 +1,4 @@
-{% load i18n %}/* Portal PSM service worker (served at /sw.js by psm_portal.offline.service_worker).
+/* Portal PSM service worker (served at /sw.js by psm_portal.offline.service_worker).
  *
  * - The app shell (CSS, JS, icons) is cached at install, one cache per version of this file.
  * - Pages the server marks with "X-Portal-Offline: simpan" (the PSM's case list and forms) are
@@ -14,13 +14,8 @@ const SHELL = "psm-shell-" + VERSION;
 const PAGES = "psm-halaman";
 const SHELL_FILES = {{ files|safe }};
 const NETWORK_TIMEOUT_MS = 8000;
-const OFFLINE_PAGE = `<!doctype html><html lang="id"><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{% translate "Tidak ada sinyal" %}</title>
-<body style="font-family:sans-serif;padding:1rem;max-width:36rem">
-<h1 style="font-size:1.3rem">{% translate "Tidak ada sinyal" %}</h1>
-<p>{% translate "Halaman ini belum pernah dibuka di perangkat ini, jadi tidak tersedia tanpa sinyal. Formulir yang sudah diisi tetap aman di kotak keluar." %}</p>
-<p><a href="/kasus/">{% translate "Buka Kasus saya" %}</a></p></body></html>`;
+// offline/no_signal.html: in Indonesian and English, one file for every reader
+const OFFLINE_PAGE = {{ offline_page|safe }};
 
 self.addEventListener("install", (event) => {
   event.waitUntil(

@@ -1,0 +1,82 @@
+"""English, the portal's second language: text a crawl of every page in English found left in
+Indonesian, because the extractor never saw it (an alias of gettext_lazy, gettext inside an
+f-string, a JavaScript template, text written into a script) or because it had no label."""
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from tests.factories import KegiatanFactory, PsmFactory, make_case
+
+EN = {"accept-language": "en"}
+
+
+@pytest.fixture
+def desk(users):
+    from psm_portal.models import Role
+
+    client = Client()
+    client.force_login(users[Role.STAF])
+    return client
+
+
+def test_the_roster_import_form_speaks_english(desk):
+    page = desk.get(reverse("registry:import-upload"), headers=EN).content.decode()
+    assert "PSM roster file (XLSX or CSV)" in page
+    assert "At most 10 MB. The first row holds the column headings." in page
+    # what the page's script shows when the upload loses its connection
+    assert 'data-connection-lost="The connection was lost. Try uploading again."' in page
+    assert "Berkas daftar PSM" not in page and "Koneksi terputus" not in page
+
+
+def test_a_psm_without_bimtek_reads_none_yet_in_the_list(desk, regions):
+    PsmFactory()
+    page = desk.get(reverse("registry:psm-list"), headers=EN).content.decode()
+    assert ">none yet</span>" in page and ">belum</span>" not in page
+
+
+def test_the_activity_decision_is_labelled(desk, psm):
+    kegiatan = KegiatanFactory(psm=psm)
+    page = desk.get(reverse("registry:activity-detail", args=[kegiatan.pk]), headers=EN)
+    body = page.content.decode()
+    assert "Decision" in body and "Keputusan" not in body
+
+
+def test_a_subjects_decile_is_in_english(desk, users):
+    from psm_portal.models import Role
+
+    case = make_case(users[Role.PSM])
+    case.subjek.desil = 2
+    case.subjek.save()
+    body = desk.get(reverse("assessments:case-detail", args=[case.pk]), headers=EN)
+    assert "(decile 2)" in body.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_service_workers_no_signal_page_is_in_both_languages_for_every_reader():
+    """Its text never reached the catalogue (a JavaScript template), so it was Indonesian only.
+    One file for every reader: a file per language would reinstall the worker, and fetch its
+    app shell again, whenever a reader changed language."""
+    english = Client().get("/sw.js", headers=EN).content.decode()
+    assert "No signal" in english and "Tidak ada sinyal" in english
+    assert "Open My cases" in english and "Buka Kasus saya" in english
+    assert Client().get("/sw.js", headers={"accept-language": "id"}).content.decode() == english
+
+
+@pytest.mark.django_db
+def test_an_address_with_a_nul_byte_is_refused_in_both_languages():
+    answer = Client().get("/masuk/?next=%00", headers=EN)
+    text = answer.content.decode()
+    assert answer.status_code == 400
+    assert "Permintaan tidak valid" in text and "Invalid request" in text
+
+
+def test_the_admin_names_apps_and_fields_in_the_readers_language(admin_client, psm):
+    index = admin_client.get(reverse("admin:index"), headers=EN).content.decode()
+    assert "PPKS assessments" in index and "Reports" in index
+    kegiatan = KegiatanFactory(psm=psm)
+    change = reverse("admin:registry_kegiatan_change", args=[kegiatan.pk])
+    page = admin_client.get(change, headers=EN).content.decode()
+    assert "Verified by" in page and "Diverifikasi" not in page
+    users = admin_client.get(reverse("admin:psm_portal_user_changelist"), headers=EN)
+    assert "Full name" in users.content.decode()
