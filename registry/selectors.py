@@ -3,7 +3,15 @@
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, DateField, DateTimeField, Prefetch, Q
+from django.db.models import (
+    BooleanField,
+    Count,
+    DateField,
+    DateTimeField,
+    FileField,
+    Prefetch,
+    Q,
+)
 from django.db.models.functions import Substr
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
@@ -137,6 +145,7 @@ AUDIT_ACTIONS = {
     "psm.status": _("Perubahan status"),
     "psm.sk_add": _("SK ditambahkan"),
     "psm.bimtek_add": _("Bimtek dicatat"),
+    "psm.bimtek_withdraw": _("Bimtek dicabut"),
     "psm.ipsm_add": _("Keanggotaan IPSM ditambahkan"),
     "psm.bantuan_add": _("Bantuan peralatan dicatat"),
     "psm.penghargaan_add": _("Penghargaan dicatat"),
@@ -154,25 +163,35 @@ class HistoryEntry:
 
 
 def psm_audit_trail(psm: Psm, limit: int = 50) -> list[HistoryEntry]:
-    """Who changed what and when, with field labels a reader understands (one query)."""
-    events = AuditEvent.objects.filter(target_type="registry.psm", target_id=str(psm.pk)).order_by(
-        "-created_at", "-pk"
-    )[:limit]
+    """Who changed what and when, with field labels a reader understands (two queries: the
+    events, and the regions they name)."""
+    events = list(
+        AuditEvent.objects.filter(target_type="registry.psm", target_id=str(psm.pk)).order_by(
+            "-created_at", "-pk"
+        )[:limit]
+    )
+    regions = _regions_named(events)
     entries = []
     for event in events:
-        before = event.before or {}
+        before, after = event.before or {}, event.after or {}
         fields = _history_fields(event.action)
         changes = []
         if event.action != "psm.register":  # a registration is summarised, not dumped
-            for key, value in (event.after or {}).items():
+            # a record removed (a withdrawn Bimtek) has only what it was
+            for key in after or before:
                 if key in _HIDDEN_IN_HISTORY:
                     continue
                 field = fields.get(key)
-                old, new = _shown(field, before.get(key)), _shown(field, value)
-                if key in before and before[key] == value and value is not None:
+                old = _shown(field, before.get(key), regions)
+                new = _shown(field, after.get(key), regions)
+                if isinstance(field, FileField) and before.get(key) and after.get(key):
+                    old, new = _("berkas lama"), _("berkas baru")
+                elif key in before and before[key] == after.get(key) and new is not None:
                     # a corrected NIK: the mask hides the digits that changed
                     new = _("%(nilai)s (diubah; digit yang berubah disamarkan)") % {"nilai": new}
                 changes.append((field.verbose_name if field else key, old, new))
+            if event.reason:
+                changes.append((_("alasan"), None, event.reason))
         entries.append(
             HistoryEntry(
                 when=event.created_at,
@@ -188,6 +207,7 @@ def psm_audit_trail(psm: Psm, limit: int = 50) -> list[HistoryEntry]:
 _RECORD_OF_ACTION = {
     "psm.sk_add": PsmAppointment,
     "psm.bimtek_add": PsmBimtek,
+    "psm.bimtek_withdraw": PsmBimtek,
     "psm.ipsm_add": IpsmMembership,
     "psm.bantuan_add": BantuanPeralatan,
     "psm.penghargaan_add": Penghargaan,
@@ -196,18 +216,44 @@ _RECORD_OF_ACTION = {
 
 def _history_fields(action: str) -> dict:
     model = _RECORD_OF_ACTION.get(action, Psm)
-    fields = {f.name: f for f in model._meta.concrete_fields}
+    fields = {f.name: f for f in [*model._meta.concrete_fields, *model._meta.many_to_many]}
     if action == "psm.status":  # the PSM's status, and the day of its change
         fields["tanggal"] = PsmStatusChange._meta.get_field("tanggal_efektif")
     return fields
 
 
-def _shown(field, value):
-    """A stored value as a reader knows it: a choice by its label, a day as a date."""
+def _regions_named(events) -> dict:
+    """The regions the events' desa fields hold (stored as codes), by code: one query."""
+    codes = {
+        value
+        for event in events
+        for model in [_RECORD_OF_ACTION.get(event.action, Psm)]
+        for data in (event.before or {}, event.after or {})
+        for key, value in data.items()
+        if value and _is_region(model, key)
+    }
+    return Wilayah.objects.in_bulk(codes) if codes else {}
+
+
+def _is_region(model, key: str) -> bool:
+    field = next((f for f in model._meta.concrete_fields if f.name == key), None)
+    return field is not None and field.is_relation and field.related_model is Wilayah
+
+
+def _shown(field, value, regions: dict):
+    """A stored value as a reader knows it: a choice by its label, a day as a date, a region by
+    its name, yes or no, and a file only as there or not (its path tells a reader nothing)."""
     if value is None or field is None:
         return value
     if field.choices:
         return dict(field.flatchoices).get(value, value)
+    if isinstance(field, BooleanField):
+        return _("ya") if value else _("tidak")
+    if isinstance(field, FileField):
+        return _("berkas terlampir") if value else ""
+    if field.is_relation and field.related_model is Wilayah:
+        region = regions.get(value)
+        return f"{region.label} ({value})" if region else value
     if isinstance(field, DateField) and not isinstance(field, DateTimeField):
         try:
             return date_format(dt.date.fromisoformat(value), "j F Y")

@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from psm_portal.access import Perm, has_permission
+from psm_portal.access import Perm, has_permission, outermost_scope, sees_the_whole_country
 from psm_portal.background import Built, DocumentError, asked_in_this_region, builder
 from psm_portal.office import current_office, format_nip, indonesian_date
 from psm_portal.pdf import render_parts, render_pdf
@@ -54,7 +54,9 @@ class OfficialDocument:
         """What a report of the account's whole scope says it covers: the regions by name ("Kota
         Magelang"; "Kecamatan A, Kecamatan B"), the first few of a larger scope. A printed
         letter said "seluruh wilayah kerja", which tells a reader of the paper nothing."""
-        codes = self.user.scope_codes
+        if sees_the_whole_country(self.user):
+            return "seluruh Indonesia"
+        codes = outermost_scope(self.user)  # 33.71.01 says nothing beside 33.71
         regions = Wilayah.objects.filter(kode__in=codes).order_by("kode")[:shown]
         labels = [region.label for region in regions]
         if len(codes) > shown:

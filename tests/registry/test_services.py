@@ -398,3 +398,61 @@ def test_the_change_history_shows_records_as_a_reader_knows_them(staff):
     assert sk_entry["berlaku sampai"] == (None, None)  # shown as "-", not "None (diubah ...)"
     assert ipsm["tingkat kepengurusan"] == (None, "Kecamatan")
     assert ipsm["jabatan"] == (None, "Anggota")
+
+
+def test_the_change_history_names_regions_yes_no_files_and_withdrawals(staff):
+    """A region was its code, a checkbox "True", a photo its storage path, spesialisasi a raw
+    key in English, and a withdrawn Bimtek an untitled entry without its reason."""
+    from django.utils import translation
+
+    from psm_portal import audit
+    from registry.models import Spesialisasi
+    from registry.selectors import psm_audit_trail
+
+    psm = services.psm_register(data=_register_data(), by=staff, today=TODAY)
+    lansia = Spesialisasi.objects.create(kode="lansia", nama="Lansia")
+    other_desa = Wilayah.objects.get(kode="33.71.02.1003")
+    services.psm_update(
+        psm=psm,
+        data={"desa_tugas": other_desa, "bisa_baca_tulis": False},
+        spesialisasi=[lansia],
+        by=staff,
+    )
+    audit.record(
+        by=staff,
+        action="psm.update",
+        target=psm,
+        before={"foto": "psm/foto/lama.jpg"},
+        after={"foto": "psm/foto/baru.jpg"},
+    )
+    services.bimtek_add(
+        psm=psm,
+        data={
+            "tingkat": "dasar",
+            "nomor_sertifikat": "BT-9",
+            "tanggal": TODAY,
+            "penyelenggara": "Dinsos",
+        },
+        by=staff,
+    )
+    services.bimtek_withdraw(
+        psm=psm, nomor_sertifikat="BT-9", reason="Sertifikat dicabut", by=staff
+    )
+    withdrawn, _added, photo, update = psm_audit_trail(psm)[:4]
+    changes = {str(label): (old, new) for label, old, new in update.changes}
+    assert changes["desa/kelurahan tugas"] == (
+        "Kelurahan Rejowinangun Selatan (33.71.01.1003)",
+        f"Kelurahan {other_desa.nama} (33.71.02.1003)",
+    )
+    assert changes["dapat membaca dan menulis"] == ("ya", "tidak")
+    assert changes["spesialisasi"] == ("", "Lansia")
+    assert [(str(a), str(b), str(c)) for a, b, c in photo.changes] == [
+        ("foto", "berkas lama", "berkas baru")
+    ]
+    assert str(withdrawn.action) == "Bimtek dicabut"
+    changes = {str(label): (old, new) for label, old, new in withdrawn.changes}
+    assert changes["nomor sertifikat"] == ("BT-9", None)
+    assert changes["alasan"] == (None, "Sertifikat dicabut")
+    with translation.override("en"):
+        labels = [str(label) for label, _old, _new in psm_audit_trail(psm)[3].changes]
+    assert "spesialisasi" not in labels

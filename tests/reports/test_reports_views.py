@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 
 from psm_portal.models import GeneratedDocument, Role
 from reports.dashboard import refresh_dashboard
-from reports.documents import YearlyRecap
+from reports.documents import CoverageReport, YearlyRecap
 from reports.models import CuplikanDasbor, Evaluasi, IssuedDocument
 from tests.factories import KegiatanFactory, PsmFactory, make_case, make_user, ppks_reference
 from tests.workers import run_worker
@@ -448,6 +448,15 @@ def test_a_recap_names_the_regions_it_covers(client, supervisor, data, tmp_path)
     text = pdf_text(client.get(reverse("reports:coverage-pdf")).content, tmp_path)
     assert "Wilayah: Kecamatan Pracimantoro, Kecamatan Magelang Selatan, Kecamatan Magelang" in text
     assert "dan 1 wilayah lain" in text
+    # a kecamatan inside a kota held too says nothing more; an administrator sees the country
+    nested = make_user(Role.STAF, scope=["33.71", "33.71.01"], username="bersarang")
+    client.force_login(nested)
+    recap = client.get(reverse("reports:ppks-recap", args=["pdf"]), {"tahun": YEAR})
+    text = pdf_text(recap.content, tmp_path)
+    assert "Wilayah: Kota Magelang ·" in text
+    assert CoverageReport(make_user(Role.ADMIN), today=TODAY).region_covered() == (
+        "seluruh Indonesia"
+    )
 
 
 def test_two_regions_recaps_that_read_alike_are_two_letters(client, data, tmp_path):
