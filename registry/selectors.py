@@ -224,19 +224,15 @@ def _history_fields(action: str) -> dict:
 
 def _regions_named(events) -> dict:
     """The regions the events' desa fields hold (stored as codes), by code: one query."""
-    codes = {
-        value
-        for event in events
-        for model in [_RECORD_OF_ACTION.get(event.action, Psm)]
-        for data in (event.before or {}, event.after or {})
-        for key, value in data.items()
-        if value and _is_region(model, key)
-    }
+    codes = set()
+    for event in events:
+        fields = _history_fields(event.action)
+        for data in (event.before or {}, event.after or {}):
+            codes.update(v for k, v in data.items() if v and _is_region(fields.get(k)))
     return Wilayah.objects.in_bulk(codes) if codes else {}
 
 
-def _is_region(model, key: str) -> bool:
-    field = next((f for f in model._meta.concrete_fields if f.name == key), None)
+def _is_region(field) -> bool:
     return field is not None and field.is_relation and field.related_model is Wilayah
 
 
@@ -251,7 +247,7 @@ def _shown(field, value, regions: dict):
         return _("ya") if value else _("tidak")
     if isinstance(field, FileField):
         return _("berkas terlampir") if value else ""
-    if field.is_relation and field.related_model is Wilayah:
+    if _is_region(field):
         region = regions.get(value)
         return f"{region.label} ({value})" if region else value
     if isinstance(field, DateField) and not isinstance(field, DateTimeField):
