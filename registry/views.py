@@ -296,7 +296,7 @@ def psm_card(request, pk):
             "nik_masked": mask_nik(psm.nik),
             "qr": qr_svg_data_uri(verify_url),
             "kantor_pemerintah": office.pemerintah if office else "",
-            "kantor_nama": office.nama if office else _("Dinas Sosial"),
+            "kantor_nama": office.nama if office else "",  # else the card's "Dinas Sosial"
             "tanggal_cetak": indonesian_date(timezone.localdate()),
         },
     )

@@ -1,6 +1,8 @@
 import os
 
 import pytest
+from django.conf import settings
+from django.utils import translation
 
 from psm_portal.access import forget_province_codes
 from psm_portal.models import Kantor, Role
@@ -17,6 +19,16 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 def _fresh_province_codes():
     """Each test's regions are its own: the per-process list of provinces starts empty."""
     forget_province_codes()
+
+
+@pytest.fixture(autouse=True)
+def _office_language():
+    """Each test starts in the portal's default language: a request read in English leaves
+    English active in the test's thread (LocaleMiddleware does not switch back), and the
+    services and selectors a later test calls directly would answer in it."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture

@@ -834,3 +834,14 @@ def test_a_psm_whose_ktp_desa_is_outside_the_editors_region_can_still_be_edited(
     assert "desa_domisili" in elsewhere.context["form"].errors
     refused_duty = staff_client.post(url, {**data, "desa_tugas": "33.12.01.2001"})
     assert "desa_tugas" in refused_duty.context["form"].errors
+
+
+def test_a_card_asked_for_in_english_is_still_an_indonesian_card(client, users, psm, tmp_path):
+    """Without an office row the card names "Dinas Sosial": it took the reader's language and
+    printed "SOCIAL SERVICES OFFICE (DINAS SOSIAL)" on an official card."""
+    client.force_login(users[Role.PSM])
+    answer = client.get(
+        reverse("registry:psm-card", args=[psm.pk]), headers={"accept-language": "en"}
+    )
+    text = _pdf_text(answer.content, tmp_path)
+    assert "DINAS SOSIAL" in text and "SOCIAL SERVICES" not in text
