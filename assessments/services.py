@@ -96,7 +96,9 @@ def likely_duplicates(*, nama: str, tanggal_lahir, desa_id, exclude_pk=None) -> 
     return list(matches.select_related("desa").order_by("pk")[:5])
 
 
+@transaction.atomic
 def subject_create(*, data: dict, by) -> Subjek:
+    """A new subject and its audit entry, together or neither."""
     subject = Subjek(**data, dibuat_oleh=by)
     _subject_check(subject)
     _subject_save(subject)
@@ -110,7 +112,9 @@ def subject_create(*, data: dict, by) -> Subjek:
     return subject
 
 
+@transaction.atomic
 def subject_update(*, subject: Subjek, data: dict, by) -> Subjek:
+    """A subject's change and its audit entry, together or neither."""
     before = audit.snapshot(subject, masked=False)
     for key, value in data.items():
         setattr(subject, key, value)

@@ -490,8 +490,10 @@ def bimtek_record(
     return obj
 
 
+@transaction.atomic
 def bimtek_withdraw(*, psm: Psm, nomor_sertifikat: str, reason: str, by) -> int:
-    """Remove the passed Bimtek a revoked certificate recorded. Answers how many rows went."""
+    """Remove the passed Bimtek a revoked certificate recorded, each row with its audit entry
+    (all or none). Answers how many rows went."""
     records = list(PsmBimtek.objects.filter(psm=psm, nomor_sertifikat=nomor_sertifikat))
     for record in records:
         audit.record(

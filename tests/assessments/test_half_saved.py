@@ -6,12 +6,14 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from django.db import DatabaseError
 from django.urls import reverse
 
-from assessments.models import Asesmen, StatusAsesmen
+from assessments import services
+from assessments.models import Asesmen, StatusAsesmen, Subjek
 from psm_portal.models import AuditEvent
 from tests.assessments.test_views import _queue_ticks
-from tests.factories import make_case
+from tests.factories import make_case, subject_data
 from tests.faults import cancelled_write, postgresql_only, visitor
 
 S = StatusAsesmen
@@ -121,3 +123,26 @@ def test_a_referrals_proof_is_not_left_on_disk_by_an_answer_that_failed(people, 
     referral.refresh_from_db()
     assert on_disk() == [Path(referral.bukti.name).name]
     assert "surat-baru" in referral.bukti.name
+
+
+def test_a_new_subject_whose_audit_entry_fails_is_not_kept(people):
+    """The subject was committed by its own save before its audit entry: called outside a
+    request's transaction (a command, a task), a failure between kept a person nobody is on
+    record as having entered."""
+    with (
+        cancelled_write("psm_portal_auditevent", "NEW.action = 'subjek.create'"),
+        pytest.raises(DatabaseError),
+    ):
+        services.subject_create(data=subject_data(), by=people["staf"])
+    assert not Subjek.objects.exists()
+
+
+def test_a_subject_change_whose_audit_entry_fails_is_not_kept(people):
+    subject = services.subject_create(data=subject_data(), by=people["staf"])
+    with (
+        cancelled_write("psm_portal_auditevent", "NEW.action = 'subjek.update'"),
+        pytest.raises(DatabaseError),
+    ):
+        services.subject_update(subject=subject, data={"alamat": "Jl. Baru"}, by=people["staf"])
+    subject.refresh_from_db()
+    assert subject.alamat == "Jl. Tidar Gg. 3"

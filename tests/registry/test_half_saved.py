@@ -5,12 +5,13 @@ the writes, as the statement timeout or a restart would."""
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import DatabaseError
 from django.urls import reverse
 
 from psm_portal.models import AuditEvent, GeneratedDocument
-from registry import exports
-from registry.models import ImportBatch, Psm, PsmAppointment
-from tests.factories import PsmFactory
+from registry import exports, services
+from registry.models import ImportBatch, Psm, PsmAppointment, PsmBimtek
+from tests.factories import BimtekFactory, PsmFactory
 from tests.faults import cancelled_write, postgresql_only, visitor
 from tests.registry.test_activities import _jpeg
 from tests.registry.test_import import messy_rows, upload, xlsx
@@ -112,3 +113,22 @@ def test_an_sk_cut_short_leaves_no_scan_on_disk(staff, media):
     assert not _files(media)
     assert c.post(url, {**SK_FORM, "dokumen": pdf()}).status_code == 302
     assert _files(media) == [media / PsmAppointment.objects.get().dokumen.name]
+
+
+def test_a_withdrawal_cut_short_removes_none_of_the_certificates_levels(staff):
+    """Each level's row went with its own audit entry, one after another: a failure at the
+    second kept the first level withdrawn and the second not, of one revoked certificate."""
+    first = BimtekFactory(tingkat="dasar", nomor_sertifikat="BD-2021-0001")
+    BimtekFactory(psm=first.psm, tingkat="lanjutan", nomor_sertifikat="BD-2021-0001")
+    with (
+        cancelled_write(
+            "psm_portal_auditevent",
+            "NEW.action = 'psm.bimtek_withdraw' AND NEW.before->>'tingkat' = 'lanjutan'",
+        ),
+        pytest.raises(DatabaseError),
+    ):
+        services.bimtek_withdraw(
+            psm=first.psm, nomor_sertifikat="BD-2021-0001", reason="dicabut", by=staff
+        )
+    assert PsmBimtek.objects.filter(psm=first.psm).count() == 2
+    assert not AuditEvent.objects.filter(action="psm.bimtek_withdraw").exists()
