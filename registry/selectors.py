@@ -177,8 +177,10 @@ def psm_audit_trail(psm: Psm, limit: int = 50) -> list[HistoryEntry]:
         fields = _history_fields(event.action)
         changes = []
         if event.action != "psm.register":  # a registration is summarised, not dumped
-            # a record removed (a withdrawn Bimtek) has only what it was
-            for key in after or before:
+            # a record removed (a withdrawn Bimtek) has only what it was; the fields in the
+            # order of their form (the database keeps a JSON object's keys in an order of its own)
+            order = {name: i for i, name in enumerate(fields)}
+            for key in sorted(after or before, key=lambda k: order.get(k, len(order))):
                 if key in _HIDDEN_IN_HISTORY:
                     continue
                 field = fields.get(key)
@@ -190,8 +192,8 @@ def psm_audit_trail(psm: Psm, limit: int = 50) -> list[HistoryEntry]:
                     # a corrected NIK: the mask hides the digits that changed
                     new = _("%(nilai)s (diubah; digit yang berubah disamarkan)") % {"nilai": new}
                 changes.append((field.verbose_name if field else key, old, new))
-            if event.reason:
-                changes.append((_("alasan"), None, event.reason))
+            if event.reason and not ({"alasan", "catatan"} & after.keys()):
+                changes.append(_reason_shown(event))
         entries.append(
             HistoryEntry(
                 when=event.created_at,
@@ -217,9 +219,24 @@ _RECORD_OF_ACTION = {
 def _history_fields(action: str) -> dict:
     model = _RECORD_OF_ACTION.get(action, Psm)
     fields = {f.name: f for f in [*model._meta.concrete_fields, *model._meta.many_to_many]}
-    if action == "psm.status":  # the PSM's status, and the day of its change
+    if action == "psm.status":  # the PSM's status, and the day, reason and letter of its change
+        fields = {"status": fields["status"]}
         fields["tanggal"] = PsmStatusChange._meta.get_field("tanggal_efektif")
+        for name in ("alasan", "referensi", "catatan"):
+            fields[name] = PsmStatusChange._meta.get_field(name)
     return fields
+
+
+def _reason_shown(event) -> tuple:
+    """The reason an entry was written with. A status change recorded before its reason and
+    note were kept apart holds either: a reason for stopping by its label, a note as a note."""
+    if event.action == "psm.status":
+        field = PsmStatusChange._meta.get_field("alasan")
+        labels = dict(field.flatchoices)
+        if event.reason in labels:
+            return (field.verbose_name, None, labels[event.reason])
+        return (PsmStatusChange._meta.get_field("catatan").verbose_name, None, event.reason)
+    return (_("alasan"), None, event.reason)
 
 
 def _regions_named(events) -> dict:

@@ -421,7 +421,20 @@ def psm_change_status(
         action="psm.status",
         target=psm,
         before={"status": dari},
-        after={"status": ke, "tanggal": str(tanggal)},
+        after={
+            "status": ke,
+            "tanggal": str(tanggal),
+            # what the change history shows under its own labels (the reason stays for the log)
+            **{
+                key: value
+                for key, value in (
+                    ("alasan", alasan),
+                    ("referensi", referensi),
+                    ("catatan", catatan),
+                )
+                if value
+            },
+        },
         reason=alasan or catatan,
     )
     return change

@@ -219,14 +219,18 @@ def inactive_as_of(tahun: int, today: dt.date) -> dt.date:
 
 
 def inactive_psm(psms, today: dt.date):
-    """Active PSM with no activity and no assessment in the last ``PSM_INACTIVE_DAYS`` days."""
+    """Active PSM with no activity and no assessment in the ``PSM_INACTIVE_DAYS`` days up to
+    ``today`` (the day judged on: for a past year its 31 December, when work done after it says
+    nothing about that year)."""
     since = today - dt.timedelta(days=settings.PSM_INACTIVE_DAYS)
     # Two separate NOT EXISTS, which PostgreSQL plans as hash anti-joins over the recent rows
     # (an OR of them, or NOT IN, makes it probe per PSM or go lossy at 86,000 active PSM).
     recent_activity = Kegiatan.objects.filter(
-        psm=OuterRef("pk"), tanggal__gte=since, status__in=COUNTED_ACTIVITIES
+        psm=OuterRef("pk"), tanggal__range=(since, today), status__in=COUNTED_ACTIVITIES
     )
-    recent_case = Asesmen.objects.filter(SUBMITTED, psm=OuterRef("pk"), tanggal__gte=since)
+    recent_case = Asesmen.objects.filter(
+        SUBMITTED, psm=OuterRef("pk"), tanggal__range=(since, today)
+    )
     return (
         psms.filter(status=StatusPsm.AKTIF)
         .exclude(Exists(recent_activity))

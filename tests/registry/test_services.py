@@ -456,3 +456,54 @@ def test_the_change_history_names_regions_yes_no_files_and_withdrawals(staff):
     with translation.override("en"):
         labels = [str(label) for label, _old, _new in psm_audit_trail(psm)[3].changes]
     assert "spesialisasi" not in labels
+
+
+def test_a_status_change_reads_with_its_reason_letter_and_note_by_their_labels(staff):
+    """The history showed a reason for stopping as its code (pindah_domisili), a note as the
+    reason, and no letter number; the fields came in the database's key order."""
+    from registry.selectors import psm_audit_trail
+
+    psm = services.psm_register(data=_register_data(), by=staff, today=TODAY)
+    services.psm_change_status(
+        psm=psm,
+        ke=StatusPsm.BERHENTI,
+        tanggal=TODAY,
+        by=staff,
+        alasan="pindah_domisili",
+        referensi="400.9/300/2026",
+        catatan="Pindah ke Kabupaten Semarang",
+    )
+    stopped = psm_audit_trail(psm)[0]
+    assert [(str(label), old, str(new)) for label, old, new in stopped.changes] == [
+        ("status", "Calon", "Berhenti"),
+        ("tanggal efektif", None, date_format(TODAY, "j F Y")),
+        ("alasan", None, "Pindah domisili"),
+        ("nomor SK/surat", None, "400.9/300/2026"),
+        ("catatan", None, "Pindah ke Kabupaten Semarang"),
+    ]
+
+
+def test_a_status_change_recorded_before_its_details_were_kept_apart_still_reads(staff):
+    """Entries written with only a reason (a code or a note) read by its label."""
+    from psm_portal import audit
+    from registry.selectors import psm_audit_trail
+
+    psm = services.psm_register(data=_register_data(), by=staff, today=TODAY)
+    for reason in ("Diaktifkan kembali atas permintaan lurah", "mengundurkan_diri"):
+        audit.record(
+            by=staff,
+            action="psm.status",
+            target=psm,
+            before={"status": "aktif"},
+            after={"status": "berhenti", "tanggal": "2026-11-01"},
+            reason=reason,
+        )
+    quitted, noted = psm_audit_trail(psm)[:2]
+    assert [(str(label), str(new)) for label, _old, new in quitted.changes][-1] == (
+        "alasan",
+        "Mengundurkan diri",
+    )
+    assert [(str(label), str(new)) for label, _old, new in noted.changes][-1] == (
+        "catatan",
+        "Diaktifkan kembali atas permintaan lurah",
+    )

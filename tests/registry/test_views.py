@@ -845,3 +845,18 @@ def test_a_card_asked_for_in_english_is_still_an_indonesian_card(client, users, 
     )
     text = _pdf_text(answer.content, tmp_path)
     assert "DINAS SOSIAL" in text and "SOCIAL SERVICES" not in text
+
+
+def test_the_profile_prints_years_as_years_and_empty_history_values_as_a_dash(staff_client, psm):
+    """An open-ended IPSM membership printed "2.023–sekarang" on the profile and "Periode
+    selesai (tahun): None" in the change history."""
+    staff_client.post(
+        reverse("registry:psm-record-add", args=[psm.pk, "ipsm"]),
+        {"tingkat": "desa", "jabatan": "ketua", "periode_mulai": "2023", "periode_selesai": ""},
+    )
+    assert psm.ipsm_set.count() == 1
+    body = staff_client.get(reverse("registry:psm-detail", args=[psm.pk])).content.decode()
+    assert "2023&ndash;sekarang" in body
+    history = body[body.index('id="h-audit"') :]
+    assert "None" not in history
+    assert "Periode selesai (tahun)</span>: -" in history
