@@ -312,8 +312,9 @@ def combined(skor_indikator: Decimal, evaluasi: Evaluasi | None) -> Decimal:
 
 
 def scores(psms, tahun: int, *, today: dt.date) -> list[PsmScore]:
-    """Every PSM of ``psms`` scored for ``tahun`` and ranked (highest combined score first; ties
-    by name, then id). A fixed number of queries, whatever the number of PSM."""
+    """Every PSM of ``psms`` scored for ``tahun`` and ranked (highest combined score first; equal
+    scores share a rank and are listed by name, then id). A fixed number of queries, whatever
+    the number of PSM."""
     period = Period.year(tahun)
     defs = definitions(period.sampai)
     psm_rows = list(psms.select_related("desa_tugas__induk").order_by("nama", "pk"))
@@ -338,6 +339,9 @@ def scores(psms, tahun: int, *, today: dt.date) -> list[PsmScore]:
             )
         )
     result.sort(key=lambda s: (-s.skor_gabungan, s.psm.nama, s.psm.pk))
-    for rank, row in enumerate(result, start=1):
-        row.peringkat = rank
+    # Equal scores share a rank, and the next score ranks by the PSM above it (1, 1, 3): the
+    # rapor's "peringkat 2" must not depend on which of two equal PSM comes first by name.
+    for position, row in enumerate(result, start=1):
+        tied = position > 1 and row.skor_gabungan == result[position - 2].skor_gabungan
+        row.peringkat = result[position - 2].peringkat if tied else position
     return result

@@ -415,3 +415,23 @@ def test_a_past_years_inactive_flag_is_as_of_that_years_end(regions, client):
         for year in (this - 2, this)
     }
     assert listed == {this - 2: [], this: [e.pk]}
+
+
+def test_equal_scores_share_a_rank_and_the_next_counts_the_places_above(world):
+    """Everyone of a year without work scored the same and was ranked 1, 2, 3 by name."""
+    from registry.models import Psm
+
+    d = PsmFactory(nama="Dewi Aktif", status="aktif", tanggal_bergabung=dt.date(2025, 7, 1))
+    ranked = indicators.scores(
+        Psm.objects.filter(pk__in=[world["a"].pk, world["b"].pk, d.pk]), 2026, today=TODAY
+    )
+    assert [(s.psm, s.peringkat) for s in ranked] == [
+        (world["a"], 1),
+        (world["b"], 2),
+        (d, 2),
+    ]
+    assert ranked[1].skor_gabungan == ranked[2].skor_gabungan < ranked[0].skor_gabungan
+    everyone_equal = indicators.scores(
+        Psm.objects.filter(pk__in=[world["b"].pk, d.pk]), 2026, today=TODAY
+    )
+    assert [s.peringkat for s in everyone_equal] == [1, 1]
