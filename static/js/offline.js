@@ -34,12 +34,15 @@
     return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
   }
 
+  // Times in the page's language (an English page wrote "6 Des, 18.05").
+  const LOCALE = document.documentElement.lang === "en" ? "en-GB" : "id-ID";
+
   function clock(ms) {
-    return new Date(ms).toLocaleTimeString("id-ID", { hour: "2-digit", minute: "2-digit" });
+    return new Date(ms).toLocaleTimeString(LOCALE, { hour: "2-digit", minute: "2-digit" });
   }
 
   function when(ms) {
-    return new Date(ms).toLocaleString("id-ID", {
+    return new Date(ms).toLocaleString(LOCALE, {
       day: "numeric",
       month: "short",
       hour: "2-digit",

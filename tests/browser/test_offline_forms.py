@@ -371,6 +371,23 @@ def test_drafts_older_than_the_offices_period_are_deleted(phone_page, live_serve
     expect(page.locator("[data-offline-drafts]")).to_be_hidden()
 
 
+def test_an_english_page_tells_a_drafts_time_in_english(phone_page, live_server, field):
+    """The drafts list wrote "saved 6 Des, 18.05" on the English page: times were always
+    formatted for Indonesian."""
+    page = phone_page
+    login(page, live_server, "sri")
+    page.context.add_cookies([{"name": "django_language", "value": "en", "url": live_server.url}])
+    page.goto(f"{live_server.url}/kasus/baru/")
+    page.locator("#id_s-nama").fill("Mbah Lama")
+    expect(page.locator("[data-offline-status]")).to_contain_text(re.compile(r"\d{2}:\d{2}"))
+    page.goto(f"{live_server.url}/kasus/")
+    drafts = page.locator("[data-offline-drafts]")
+    expect(drafts).to_contain_text("New assessment: Mbah Lama")
+    expect(drafts).to_contain_text(
+        re.compile(r"saved \d{1,2} [A-Z][a-z]{2}\S*,? (at )?\d{2}:\d{2}")
+    )
+
+
 def test_an_activity_recorded_offline_is_sent_when_the_signal_returns(
     phone_page, live_server, field, shot
 ):
