@@ -435,3 +435,18 @@ def test_equal_scores_share_a_rank_and_the_next_counts_the_places_above(world):
         Psm.objects.filter(pk__in=[world["b"].pk, d.pk]), 2026, today=TODAY
     )
     assert [s.peringkat for s in everyone_equal] == [1, 1]
+
+
+def test_kt04_counts_the_cases_psm_submitted_and_says_so(world, staff):
+    """A case the office entered itself is no PSM's work: KT-04 leaves it out, and its name and
+    explanation say so (they said every submitted case, which read as a wrong figure)."""
+    from registry.models import Psm, Wilayah
+
+    make_case(staff, subject={"nama": "Datang ke Kantor"})
+    figures = indicators.office_figures(
+        Psm.objects.all(), Wilayah.objects.filter(tingkat=4), indicators.Period.year(2026), TODAY
+    )
+    assert figures["ppks_per_psm"] == Decimal("1.00")  # A's two cases over A and B, active
+    kt04 = next(d for d in indicators.definitions(TODAY, "kantor") if d.kode == "KT-04")
+    assert kt04.nama == "Asesmen PPKS oleh PSM per PSM aktif"
+    assert "diajukan PSM (tanpa yang dicatat dinas sendiri)" in kt04.penjelasan
