@@ -13,6 +13,7 @@ def bar_chart(
     label_width=150,
     color="#0b4a8b",
     unit="",
+    font_size=10,
 ) -> str:
     """A horizontal bar chart of (label, value) pairs, values printed at the bar's end."""
     if not items:
@@ -22,7 +23,8 @@ def bar_chart(
     height = len(items) * (bar_height + gap) + gap
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" role="img" font-family="DejaVu Sans" font-size="10">'
+        f'viewBox="0 0 {width} {height}" role="img" font-family="DejaVu Sans" '
+        f'font-size="{font_size}">'
     ]
     for i, (label, value) in enumerate(items):
         y = gap + i * (bar_height + gap)

@@ -79,3 +79,37 @@ def test_supervisor_filters_evaluates_and_downloads_the_yearly_recap(
     ).stdout
     assert "REKAPITULASI KINERJA PEKERJA SOSIAL MASYARAKAT" in text
     assert "Rahma Rajin" in text and "Usulan PSM berprestasi" in text
+
+
+def test_the_dashboards_figures_and_charts_read_on_a_phone(
+    phone_page, live_server, regions, office, shot
+):
+    """The tap-target rule for links on phones took a linked card's padding and gave it a
+    negative margin: its words ran over the card's border and into the card below. The charts,
+    drawn for print, came out in 7 px letters."""
+    ppks_reference()
+    make_user(Role.SUPERVISOR, scope=["33.71"], username="yuni")
+    PsmFactory(nama="Rahma Rajin", status="aktif")
+    page = phone_page
+    login(page, live_server, "yuni")
+    page.goto(f"{live_server.url}/laporan/")
+    cards = page.locator(".figures .card")
+    expect(cards.first).to_be_visible()
+    shot(page, "dashboard-360")
+    boxes = page.evaluate(
+        """() => [...document.querySelectorAll(".figures .card")].map((card) => {
+            const box = card.getBoundingClientRect();
+            const text = [...card.children].map((c) => c.getBoundingClientRect());
+            return {
+                top: box.top, bottom: box.bottom,
+                inside: text.every((t) => t.top >= box.top + 4 && t.bottom <= box.bottom - 4),
+            };
+        })"""
+    )
+    assert len(boxes) == 8 and all(b["inside"] for b in boxes), boxes
+    # two to a row: a card ends before the card under it begins
+    for above, below in zip(boxes, boxes[2:], strict=False):
+        assert above["bottom"] <= below["top"], boxes
+    # the charts' letters are drawn at a size a phone can read (they were 7 px)
+    month = page.locator(".chart svg text", has_text="Jan").first
+    assert month.bounding_box()["height"] >= 11, month.bounding_box()
