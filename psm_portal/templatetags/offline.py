@@ -56,6 +56,9 @@ def texts() -> dict[str, str]:
         "draf_dipulihkan": _(
             "Draf yang tersimpan di perangkat ini dipulihkan (disimpan %(waktu)s)."
         ),
+        "draf_perlu_diperbaiki": _(
+            "Isian Anda, foto juga, tetap tersimpan di perangkat ini sampai terkirim."
+        ),
         "buang_draf": _("Buang draf ini"),
         "masuk_antrean": _(
             "Formulir tersimpan di kotak keluar dan akan dikirim otomatis begitu ada sinyal. "

@@ -370,7 +370,13 @@
           element(
             "div",
             { class: "alert alert-secondary", role: "status", id: "draf-dipulihkan" },
-            element("span", { text: t("draf_dipulihkan", { waktu: when(draft.savedAt) }) + " " }),
+            // On the page that says what to fix the PSM has just sent the form: "restored" would
+            // read as if it had been lost.
+            element("span", {
+              text: (document.querySelector("[data-error-summary]") || form.querySelector(".is-invalid")
+                ? t("draf_perlu_diperbaiki")
+                : t("draf_dipulihkan", { waktu: when(draft.savedAt) })) + " ",
+            }),
             element("button", {
               type: "button",
               class: "btn btn-link btn-sm p-0 align-baseline",

@@ -560,6 +560,10 @@ def test_a_refused_form_keeps_its_photo_and_the_devices_copy_until_the_page_show
     # With signal: the server's page says what to fix, and the photo is still in the form.
     page.get_by_role("button", name="Ajukan ke dinas").click()
     expect(page.locator("#ringkasan-galat")).to_contain_text("Masalah utama", timeout=15000)
+    # the phone's copy is not "restored": the PSM has just sent it
+    expect(page.locator("#draf-dipulihkan")).to_contain_text(
+        "Isian Anda, foto juga, tetap tersimpan di perangkat ini sampai terkirim."
+    )
     expect(page.locator("#id_s-nama")).to_have_value("Mbah Ngatinem")
     expect(page.locator("main")).not_to_contain_text("perlu dipilih ulang")
     page.wait_for_function("() => document.querySelector('#id_foto').files.length === 1")
