@@ -107,6 +107,7 @@ def import_preview(request, pk):
             "valid": len(rows) - error_rows,
             "left_scope": left_scope,
             "existing": existing,
+            "new_rows": len(rows) - error_rows - existing,
             "form": CommitForm(),
         },
     )

@@ -210,7 +210,13 @@ def test_preview_page_escapes_markup_and_lists_problems_first(staff_client, exis
     assert "<script>alert(1)</script>" not in body
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
     assert body.index("Rejowinangun Seltan") < body.index("Siti Rahayu")
-    assert "Simpan 4 baris valid" in body
+    # Four valid rows, one of them a registered NIK: each choice says what it will save (the
+    # button said "Simpan 4 baris valid" when skipping saved three); the commits below agree.
+    assert "Lewati (data lama tetap): 3 PSM baru disimpan, 1 yang sudah terdaftar tidak diubah" in (
+        body
+    )
+    assert "Perbarui dengan data dari berkas: 3 PSM baru disimpan, 1 yang sudah terdaftar " in body
+    assert "Simpan impor</button>" in body and "baris valid" not in body
 
 
 def test_commit_with_skip_creates_new_rows_only(staff_client, staff, existing):
