@@ -10,6 +10,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from psm_portal.models import Role
+from reports import services
 from reports.models import Evaluasi
 from tests.browser.conftest import login
 from tests.factories import KegiatanFactory, PsmFactory, make_user, ppks_reference
@@ -113,3 +114,46 @@ def test_the_dashboards_figures_and_charts_read_on_a_phone(
     # the charts' letters are drawn at a size a phone can read (they were 7 px)
     month = page.locator(".chart svg text", has_text="Jan").first
     assert month.bounding_box()["height"] >= 11, month.bounding_box()
+
+
+def test_the_ranking_and_the_menu_fit_a_desk_screen_in_english(
+    page, live_server, regions, office, shot
+):
+    """In English the ranking ran past a 1280 px screen (its report link cut off) and the menu
+    broke "PSM list" and the account's name over two lines each."""
+    ppks_reference()
+    supervisor = make_user(Role.SUPERVISOR, scope=["33.71"], username="yuni")
+    supervisor.first_name, supervisor.last_name = "Bambang", "Supervisor"
+    supervisor.save()
+    rahma = PsmFactory(nama="Fatimah Pratiwi", status="aktif")
+    KegiatanFactory(psm=rahma, tanggal=timezone.localdate(), durasi_jam=14, jumlah_penerima=138)
+    services.evaluation_save(
+        psm=rahma,
+        tahun=timezone.localdate().year,
+        data={
+            "kerajinan": 4,
+            "disiplin": 4,
+            "kerja_sama": 5,
+            "kepemimpinan": 3,
+            "prestasi": 4,
+            "diusulkan_berprestasi": True,
+        },
+        by=supervisor,
+        today=timezone.localdate(),
+    )
+    page.set_viewport_size({"width": 1280, "height": 800})
+    login(page, live_server, "yuni")
+    page.context.add_cookies([{"name": "django_language", "value": "en", "url": live_server.url}])
+    page.goto(f"{live_server.url}/laporan/peringkat/")
+    expect(page.get_by_role("link", name="Report (PDF)")).to_be_visible()
+    shot(page, "ranking-en-1280")
+    fits = page.evaluate(
+        "() => { const t = document.querySelector('.table-responsive');"
+        " return t.scrollWidth <= t.clientWidth; }"
+    )
+    assert fits
+    heights = page.evaluate(
+        "() => [...document.querySelectorAll('#menu .nav-link')]"
+        ".map((a) => a.getBoundingClientRect().height)"
+    )
+    assert heights and max(heights) < 48, heights  # one line each (two were 48 and more)
