@@ -184,6 +184,8 @@ def psm_audit_trail(psm: Psm, limit: int = 50) -> list[HistoryEntry]:
                 if key in _HIDDEN_IN_HISTORY:
                     continue
                 field = fields.get(key)
+                if not before and after.get(key) in (None, "", []):
+                    continue  # a record added: what it has, not every field it left empty
                 old = _shown(field, before.get(key), regions)
                 new = _shown(field, after.get(key), regions)
                 if isinstance(field, FileField) and before.get(key) and after.get(key):

@@ -395,7 +395,8 @@ def test_the_change_history_shows_records_as_a_reader_knows_them(staff):
     assert sk_entry["nomor SK"] == (None, "400.9/001/2026")
     assert sk_entry["penerbit"] == (None, "Dinas Sosial")
     assert sk_entry["tanggal SK"] == (None, day)
-    assert sk_entry["berlaku sampai"] == (None, None)  # shown as "-", not "None (diubah ...)"
+    # an added record's empty field is left out (it was "None (diubah ...)", then "-")
+    assert "berlaku sampai" not in sk_entry and "dokumen SK (PDF)" not in sk_entry
     assert ipsm["tingkat kepengurusan"] == (None, "Kecamatan")
     assert ipsm["jabatan"] == (None, "Anggota")
 

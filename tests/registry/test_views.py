@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from psm_portal import audit
 from psm_portal.models import AuditEvent, Role
 from registry.models import Psm, PsmAppointment, Spesialisasi, StatusPsm, Wilayah
 from tests.factories import BimtekFactory, KegiatanFactory, PsmFactory, SkFactory, make_user
@@ -859,4 +860,11 @@ def test_the_profile_prints_years_as_years_and_empty_history_values_as_a_dash(st
     assert "2023&ndash;sekarang" in body
     history = body[body.index('id="h-audit"') :]
     assert "None" not in history
-    assert "Periode selesai (tahun)</span>: -" in history
+    # an added record shows what it holds, not the fields left empty
+    assert "Periode mulai (tahun)</span>: 2023" in history and "Periode selesai" not in history
+    # a field emptied by a change reads as a dash
+    audit.record(
+        by=None, action="psm.update", target=psm, before={"email": "sri@contoh.id"}, after={}
+    )
+    body = staff_client.get(reverse("registry:psm-detail", args=[psm.pk])).content.decode()
+    assert "Pos-el</span>: sri@contoh.id &rarr; -" in body
