@@ -604,14 +604,20 @@ def _form_data(values: dict, desa_code: str) -> dict:
     }
 
 
+def _labelled(label, message) -> str:
+    """``message`` under its column's name, unless it begins with it ("NIK: NIK harus ...")."""
+    if not label or str(message).lower().startswith(str(label).lower()):
+        return str(message)
+    return f"{label}: {message}"
+
+
 def _form_errors(form) -> list[str]:
     messages = []
     for field, errors in form.errors.items():
         if field == "konfirmasi_peringatan":
             continue
         label = LABELS.get(field, form.fields[field].label if field in form.fields else "")
-        for error in errors:
-            messages.append(f"{label}: {error}" if label else str(error))
+        messages.extend(_labelled(label, error) for error in errors)
     return messages
 
 
@@ -764,16 +770,16 @@ def _check_row(number, raw, *, matcher, make_form, today, existing, visible, see
             raw[key] = None
     nik, nik_error, nik_warning = parse_nik(raw.get("nik"))
     if nik_error:
-        errors.append(f"NIK: {nik_error}")
+        errors.append(_labelled("NIK", nik_error))
     if nik_warning:
-        warnings.append(f"NIK: {nik_warning}")
+        warnings.append(_labelled("NIK", nik_warning))
     values = {key: cell_text(raw.get(key)) for key in LABELS}
     values["nik"] = nik
     values["jenis_kelamin"] = parse_sex(raw.get("jenis_kelamin"))
     for key in ("tanggal_lahir", "tanggal_bergabung"):
         parsed, error = parse_date(raw.get(key), today=today)
         if error:
-            errors.append(f"{LABELS[key]}: {error}")
+            errors.append(_labelled(LABELS[key], error))
         values[key] = parsed.isoformat() if parsed else ""
     joined_in_file = bool(values["tanggal_bergabung"])
     if not joined_in_file:
@@ -801,7 +807,7 @@ def _check_row(number, raw, *, matcher, make_form, today, existing, visible, see
         instance = existing.get(nik) if action == "ada" else None
         form = make_form(values, desa_code, instance)
         if form.is_valid():
-            warnings.extend(f"NIK: {w}" for w in form.warnings)
+            warnings.extend(_labelled("NIK", w) for w in form.warnings)
             cleaned = _keep_cleaned(form.cleaned_data)
         else:
             errors.extend(_form_errors(form))

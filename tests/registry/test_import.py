@@ -195,6 +195,13 @@ def test_messy_roster_preview_reports_each_row(staff_client, existing):
     assert any("tidak dikenal di wilayah kerja Anda" in e for e in rows[6]["errors"])
     assert rows[7]["aksi"] == "ada" and rows[7]["errors"] == []
     assert any("digit terakhirnya hilang" in e for e in rows[8]["errors"])
+    # a message that names its column is not prefixed with it again ("NIK: NIK harus ...")
+    assert all(
+        not e.lower().startswith(("nik: nik", "nama: nama"))
+        for r in rows.values()
+        for e in r["errors"]
+    ), [r["errors"] for r in rows.values()]
+    assert rows[8]["errors"][0].startswith("NIK tersimpan sebagai angka"), rows[8]["errors"]
     assert rows[9]["errors"] == [] and rows[9]["nilai"]["tanggal_lahir"] == "1992-07-27"
     assert rows[9]["desa_kode"] == "33.71.01.1007"
     assert any("'31/02/1991' bukan tanggal" in e for e in rows[10]["errors"])
