@@ -232,7 +232,8 @@ def inactive_psm(psms, today: dt.date):
         SUBMITTED, psm=OuterRef("pk"), tanggal__range=(since, today)
     )
     return (
-        psms.filter(status=StatusPsm.AKTIF)
+        # a PSM who joined after the day judged was nobody's inactive PSM on it
+        psms.filter(status=StatusPsm.AKTIF, tanggal_bergabung__lte=today)
         .exclude(Exists(recent_activity))
         .exclude(Exists(recent_case))
     )

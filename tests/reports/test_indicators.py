@@ -130,12 +130,13 @@ def test_inactive_is_active_psm_without_recent_work(world):
 
 def test_a_past_year_is_judged_by_its_own_last_days_not_by_work_done_since(world):
     """A, whose work is of 31 December 2025 and later, was inactive at the end of 2024; its
-    work done since made the list and the dashboard of 2024 show the PSM of this year."""
+    work done since made the list and the dashboard of 2024 show the PSM of this year. B joined
+    in July 2025: no PSM of 2024 at all."""
     from registry.models import Psm
 
     as_of = indicators.inactive_as_of(2024, TODAY)
     assert as_of == dt.date(2024, 12, 31)
-    assert set(indicators.inactive_psm(Psm.objects.all(), as_of)) == {world["a"], world["b"]}
+    assert set(indicators.inactive_psm(Psm.objects.all(), as_of)) == {world["a"]}
     # 31 December 2025 is within the last days of 2025
     flagged = set(
         indicators.inactive_psm(Psm.objects.all(), indicators.inactive_as_of(2025, TODAY))

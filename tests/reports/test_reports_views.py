@@ -59,8 +59,11 @@ def test_dashboard_filters_by_kecamatan_and_links_figures_to_rows(
         page = client.get(reverse("reports:dashboard"), {"tahun": YEAR, "kecamatan": "33.71.02"})
     body = page.content.decode()
     assert page.context["f"]["psm_total"] == 1
-    # the office's way of writing a time (13.05), as on every other page
+    # the office's way of writing a time (13.05), as on every other page; 13:05 in English
     assert re.search(r"Angka dihitung pukul \d{2}\.\d{2}\.", body)
+    client.cookies["django_language"] = "en"
+    english = client.get(reverse("reports:dashboard"), {"tahun": YEAR}).content.decode()
+    assert re.search(r"Figures computed at \d{2}:\d{2}\.\s", english), "1:05 p.m.. before"
     assert f"{reverse('registry:psm-list')}?kecamatan=33.71.02" in body
     assert reverse("reports:inactive") in body
     everything = client.get(reverse("reports:dashboard"), {"tahun": YEAR})
