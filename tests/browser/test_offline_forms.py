@@ -313,6 +313,7 @@ def test_logging_out_wipes_the_devices_copy(phone_page, live_server, field):
         "async () => (await indexedDB.databases()).some(d => d.name === 'portal-psm')"
     )
     page.get_by_role("button", name="Buka menu").click()
+    page.locator("#menu .account").click()  # the account's links: password, log out
     page.get_by_role("button", name="Keluar", exact=True).click()
     expect(page.get_by_label("Nama pengguna")).to_be_visible(timeout=30000)
     left = page.evaluate(
