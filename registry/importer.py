@@ -605,8 +605,9 @@ def _form_data(values: dict, desa_code: str) -> dict:
 
 
 def _labelled(label, message) -> str:
-    """``message`` under its column's name, unless it begins with it ("NIK: NIK harus ...")."""
-    if not label or str(message).lower().startswith(str(label).lower()):
+    """``message`` under its column's name, unless it begins with it ("NIK: NIK harus ...", and
+    in English "NIK: The NIK must ...")."""
+    if not label or re.match(rf"(the\s+)?{re.escape(str(label))}\b", str(message), re.I):
         return str(message)
     return f"{label}: {message}"
 

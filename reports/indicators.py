@@ -12,6 +12,7 @@ the weighted mean of those; the combined score adds the supervisor's rubric
 """
 
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -283,6 +284,7 @@ class PsmScore:
     evaluasi: Evaluasi | None = None
     skor_gabungan: Decimal = Decimal(0)
     peringkat: int = 0
+    bersama: int = 0  # how many others share the rank
     tidak_aktif: bool = False
     # Filled by the recap: the row's number inside its kecamatan and its key indicator values.
     no: int = 0
@@ -345,4 +347,7 @@ def scores(psms, tahun: int, *, today: dt.date) -> list[PsmScore]:
     for position, row in enumerate(result, start=1):
         tied = position > 1 and row.skor_gabungan == result[position - 2].skor_gabungan
         row.peringkat = result[position - 2].peringkat if tied else position
+    sharing = Counter(row.peringkat for row in result)
+    for row in result:
+        row.bersama = sharing[row.peringkat] - 1
     return result

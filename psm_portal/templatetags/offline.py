@@ -57,7 +57,8 @@ def texts() -> dict[str, str]:
             "Draf yang tersimpan di perangkat ini dipulihkan (disimpan %(waktu)s)."
         ),
         "draf_perlu_diperbaiki": _(
-            "Isian Anda, foto juga, tetap tersimpan di perangkat ini sampai terkirim."
+            "Isian Anda (beserta fotonya, bila ada) tetap tersimpan di perangkat ini sampai "
+            "terkirim."
         ),
         "buang_draf": _("Buang draf ini"),
         "masuk_antrean": _(

@@ -563,7 +563,7 @@ def test_a_refused_form_keeps_its_photo_and_the_devices_copy_until_the_page_show
     expect(page.locator("#ringkasan-galat")).to_contain_text("Masalah utama", timeout=15000)
     # the phone's copy is not "restored": the PSM has just sent it
     expect(page.locator("#draf-dipulihkan")).to_contain_text(
-        "Isian Anda, foto juga, tetap tersimpan di perangkat ini sampai terkirim."
+        "Isian Anda (beserta fotonya, bila ada) tetap tersimpan di perangkat ini sampai terkirim."
     )
     expect(page.locator("#id_s-nama")).to_have_value("Mbah Ngatinem")
     expect(page.locator("main")).not_to_contain_text("perlu dipilih ulang")

@@ -891,3 +891,14 @@ def test_a_preview_left_unsaved_for_a_day_is_cancelled_with_its_rows(staff, regi
     fresh.refresh_from_db()
     assert old.status == StatusImpor.BATAL and old.baris == []
     assert fresh.status == StatusImpor.PRATINJAU and len(fresh.baris) == 1
+
+
+def test_a_message_is_put_under_its_column_only_when_it_does_not_name_it():
+    from registry.importer import _labelled
+
+    assert _labelled("NIK", "NIK harus 16 digit angka.") == "NIK harus 16 digit angka."
+    assert _labelled("NIK", "The NIK must be 16 digits.") == "The NIK must be 16 digits."
+    assert _labelled("NIK", "muncul lebih dari sekali.") == "NIK: muncul lebih dari sekali."
+    # a word that only begins like the column's name is not its name
+    assert _labelled("Nama", "Namanya terlalu panjang.") == "Nama: Namanya terlalu panjang."
+    assert _labelled("", "Baris kosong.") == "Baris kosong."

@@ -244,6 +244,11 @@ def test_rapor_kinerja_pdf_reads_back(client, supervisor, data, tmp_path):
     assert psm.nama in text and "Intensitas keterlibatan" in text
     assert "Dra. Wulan Prasetyaningsih, M.Si." in text and "NIP 19680411 199303 2 009" in text
     assert "dari 4 PSM di Kota Magelang" in text and "Halaman 1 dari" in text
+    assert "bersama" not in text
+    # PSM Utara and PSM Selatan 2 did nothing this year: the same score, the same rank, said so
+    response = client.get(reverse("reports:rapor", args=[data["utara"].pk, YEAR]))
+    text = " ".join(pdf_text(response.content, tmp_path, "utara.pdf").split())
+    assert "Peringkat 3 (bersama 1 PSM lain dengan skor sama) dari 4 PSM" in text
 
 
 def test_ppks_and_training_recaps_read_back_without_names(client, supervisor, data, tmp_path):
