@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from psm_portal.admin import ReadOnlyAdmin
 from registry.models import Kegiatan, Psm, Spesialisasi, Wilayah
 
 
@@ -30,13 +31,11 @@ class PsmAdmin(admin.ModelAdmin):
 
 
 @admin.register(Kegiatan)
-class KegiatanAdmin(admin.ModelAdmin):
-    """For looking up an activity; PSM record them and staff verify them in the portal."""
+class KegiatanAdmin(ReadOnlyAdmin):
+    """For looking up an activity; PSM record them and staff verify them in the portal (audited
+    there). Its change form let a verification time of year 1 be saved, which PostgreSQL keeps
+    as a year BC that no page could read back."""
 
     list_display = ["psm", "jenis", "tanggal", "status"]
     list_filter = ["status", "jenis"]
     date_hierarchy = "tanggal"
-    raw_id_fields = ["psm", "desa", "diverifikasi_oleh"]
-
-    def has_add_permission(self, request):
-        return False
