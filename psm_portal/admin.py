@@ -14,6 +14,9 @@ class UserAdmin(BaseUserAdmin):
     list_display = ["username", "nama_lengkap", "role", "is_active"]
     list_filter = ["role", "is_active"]
     autocomplete_fields = ["scope", "psm"]
+    # Kept by the portal, not typed: a time of year 1 was saved as a year BC that PostgreSQL's
+    # driver cannot read back, and the account could no longer log in.
+    readonly_fields = ["last_login", "date_joined"]
 
     @admin.display(description=_("nama lengkap"), ordering="first_name")
     def nama_lengkap(self, user):

@@ -46,20 +46,27 @@ def _why_unavailable(error) -> str:
     )
 
 
+def _holds_nul(data) -> bool:
+    return any("\x00" in key or any("\x00" in v for v in values) for key, values in data.lists())
+
+
 class RejectNulMiddleware:
     """A NUL byte in a query string is never a real search; PostgreSQL cannot even compare text
-    with one, so any filter that passed it on answered 500. Such requests get a plain 400."""
+    with one, so any filter that passed it on answered 500. Such requests get a plain 400. So do
+    form posts holding one (a select of regions by code looked the value up as it came: 500 in
+    the admin)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        if "\x00" in request.META.get("QUERY_STRING", "") or any(
-            "\x00" in key or any("\x00" in v for v in values) for key, values in request.GET.lists()
-        ):
+        # request.POST: the form fields of a form post (the CSRF check reads them next anyway);
+        # empty for a JSON body, which stays unread for its view
+        posted = request.method == "POST" and _holds_nul(request.POST)
+        if posted or "\x00" in request.META.get("QUERY_STRING", "") or _holds_nul(request.GET):
             return HttpResponseBadRequest(  # before the language is known: both, as 400.html
-                "Permintaan tidak valid: alamat berisi karakter yang tidak diizinkan.\n"
-                "Invalid request: the address holds a character that is not allowed.\n",
+                "Permintaan tidak valid: alamat atau isian berisi karakter yang tidak diizinkan.\n"
+                "Invalid request: the address or a field holds a character that is not allowed.\n",
                 content_type="text/plain; charset=utf-8",
             )
         return self.get_response(request)

@@ -6,7 +6,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from tests.factories import KegiatanFactory, PsmFactory, make_case
+from psm_portal.models import Role
+from tests.factories import KegiatanFactory, PsmFactory, make_case, make_user
 
 EN = {"accept-language": "en"}
 
@@ -69,6 +70,28 @@ def test_an_address_with_a_nul_byte_is_refused_in_both_languages():
     text = answer.content.decode()
     assert answer.status_code == 400
     assert "Permintaan tidak valid" in text and "Invalid request" in text
+
+
+def test_a_form_post_with_a_nul_byte_is_refused_and_stores_nothing(admin_client, regions):
+    """The admin looked a region up by the code as posted: PostgreSQL refused the NUL, a 500."""
+    from psm_portal.models import Kantor
+
+    before = Kantor.objects.count()
+    answer = admin_client.post(
+        reverse("admin:psm_portal_kantor_add"), {"wilayah": "\x00", "nama": "DINAS SOSIAL"}
+    )
+    assert answer.status_code == 400
+    assert "Permintaan tidak valid" in answer.content.decode()
+    assert Kantor.objects.count() == before
+
+
+def test_an_accounts_join_and_login_times_are_not_typed_in_the_admin(admin_client, regions):
+    """A join time of year 1 was saved as a year BC the driver cannot read back: the account
+    could no longer log in, and the user list answered 500."""
+    user = make_user(Role.SUPERVISOR, scope=["33.71"], username="spv")
+    change = reverse("admin:psm_portal_user_change", args=[user.pk])
+    page = admin_client.get(change).content.decode()
+    assert 'name="date_joined_0"' not in page and 'name="last_login_0"' not in page
 
 
 def test_the_admin_names_apps_and_fields_in_the_readers_language(admin_client, psm):
