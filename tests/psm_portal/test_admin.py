@@ -1,0 +1,111 @@
+"""Django's admin, as every model registered in it answers requests an administrator's browser
+never sends: a fuzzing run found these answered 500 (nothing a user can send may)."""
+
+import datetime as dt
+
+import pytest
+from django.contrib import admin
+from django.urls import reverse
+
+from psm_portal.admin_site import PortalAdmin
+from psm_portal.models import Kantor, Role, User
+from registry.models import Kegiatan
+from tests.factories import KegiatanFactory, make_user
+
+NOT_KEYS = ["abc", "", "1.5", "99999999999999999999999"]
+
+
+def _changelist(model):
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+
+
+def _request_of(client):
+    """A request of the signed-in administrator, for asking an admin what it permits."""
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/")
+    request.user = User.objects.get(pk=client.session["_auth_user_id"])
+    return request
+
+
+def test_every_model_in_the_admin_has_the_portals_guards():
+    assert admin.site._registry, "nothing registered"
+    for model, model_admin in admin.site._registry.items():
+        assert isinstance(model_admin, PortalAdmin), model
+
+
+@pytest.mark.parametrize("selected", NOT_KEYS)
+def test_an_action_on_rows_that_are_not_keys_changes_nothing(admin_client, office, selected):
+    """Django filtered the selected rows by the keys as posted and failed reading them."""
+    make_user(Role.SUPERVISOR, scope=["33.71"], username="spv")
+    users, kantor = User.objects.count(), Kantor.objects.count()
+    request = _request_of(admin_client)
+    for model, model_admin in admin.site._registry.items():
+        answer = admin_client.post(
+            _changelist(model),
+            {"action": "delete_selected", "_selected_action": selected, "index": "0"},
+            follow=True,
+        )
+        assert answer.status_code == 200, (model, answer.status_code)
+        keyed_by_number = model._meta.pk.get_internal_type() != "CharField"
+        if keyed_by_number and "delete_selected" in model_admin.get_actions(request):
+            text = answer.content.decode()
+            assert "Baris yang dipilih tidak dikenal. Tidak ada yang diubah." in text, model
+    assert (User.objects.count(), Kantor.objects.count()) == (users, kantor)
+
+
+def test_an_action_on_real_rows_still_runs(admin_client, office):
+    answer = admin_client.post(
+        _changelist(Kantor),
+        {"action": "delete_selected", "_selected_action": str(office.pk), "post": "yes"},
+    )
+    assert answer.status_code == 302
+    assert not Kantor.objects.filter(pk=office.pk).exists()
+
+
+def test_an_empty_to_field_means_the_key(admin_client, regions):
+    """ "?_to_field=" was taken as a field named "" on a change or delete page."""
+    user = make_user(Role.SUPERVISOR, scope=["33.71"], username="spv")
+    for view in ["change", "delete"]:
+        url = reverse(f"admin:psm_portal_user_{view}", args=[user.pk])
+        answer = admin_client.get(url + "?_to_field=")
+        assert answer.status_code == 200, view
+        assert "spv" in answer.content.decode()
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "tanggal__year=9999",
+        "tanggal__year=9999&tanggal__month=12",
+        "tanggal__year=9999&tanggal__month=12&tanggal__day=31",
+        "tanggal__year=99999",
+        "tanggal__year=2024&tanggal__month=13",
+    ],
+)
+def test_a_date_link_past_the_last_year_is_refused_as_a_bad_filter(admin_client, psm, query):
+    """Django read the year after 9999, or the month or day after its last, with no guard."""
+    KegiatanFactory(psm=psm, tanggal=dt.date(2026, 3, 2))
+    answer = admin_client.get(_changelist(Kegiatan) + "?" + query)
+    assert answer.status_code == 302
+    assert answer.url.endswith("?e=1")
+
+
+def test_a_date_link_within_range_still_filters(admin_client, psm):
+    KegiatanFactory(psm=psm, tanggal=dt.date(2026, 3, 2))
+    KegiatanFactory(psm=psm, tanggal=dt.date(2025, 3, 2))
+    url = _changelist(Kegiatan)
+    answer = admin_client.get(url + "?tanggal__year=2026&tanggal__month=3")
+    assert answer.status_code == 200
+    assert answer.context["cl"].result_count == 1
+
+
+def test_the_refusal_is_in_the_administrators_language(admin_client, office):
+    answer = admin_client.post(
+        _changelist(Kantor),
+        {"action": "delete_selected", "_selected_action": "abc", "index": "0"},
+        headers={"accept-language": "en"},
+        follow=True,
+    )
+    assert "The selected rows are not known. Nothing was changed." in answer.content.decode()
+    assert Kantor.objects.count() == 1
