@@ -548,9 +548,7 @@ def device_sync_record(*, by, menunggu: int, konflik: int, perangkat: str, now) 
             "terakhir_sinkron": now,
             "menunggu": max(0, menunggu),
             "konflik": max(0, konflik),
-            # as the phone named itself, less what no page can show and PostgreSQL cannot keep
-            # (a NUL byte: gunicorn refuses it in a header, but not every proxy in front does)
-            "perangkat": "".join(ch for ch in perangkat if ch.isprintable())[:200],
+            "perangkat": perangkat[:200],
         },
     )
     return sync

@@ -54,7 +54,8 @@ class RejectNulMiddleware:
     """A NUL byte in a query string is never a real search; PostgreSQL cannot even compare text
     with one, so any filter that passed it on answered 500. Such requests get a plain 400. So do
     form posts holding one (a select of regions by code looked the value up as it came: 500 in
-    the admin)."""
+    the admin) and requests with one in a header (the login keeps the User-Agent of each
+    attempt: 500; gunicorn refuses such a header, a proxy in front of it may not)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -63,7 +64,12 @@ class RejectNulMiddleware:
         # request.POST: the form fields of a form post (the CSRF check reads them next anyway);
         # empty for a JSON body, which stays unread for its view
         posted = request.method == "POST" and _holds_nul(request.POST)
-        if posted or "\x00" in request.META.get("QUERY_STRING", "") or _holds_nul(request.GET):
+        if (
+            posted
+            or "\x00" in request.META.get("QUERY_STRING", "")
+            or _holds_nul(request.GET)
+            or any("\x00" in v for k, v in request.META.items() if k.startswith("HTTP_"))
+        ):
             return HttpResponseBadRequest(  # before the language is known: both, as 400.html
                 "Permintaan tidak valid: alamat atau isian berisi karakter yang tidak diizinkan.\n"
                 "Invalid request: the address or a field holds a character that is not allowed.\n",

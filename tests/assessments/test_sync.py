@@ -503,19 +503,6 @@ def test_a_phone_reports_its_pending_items(client, people):
     assert SinkronPerangkat.objects.get().menunggu == 0
 
 
-def test_a_phones_name_is_kept_without_control_characters(client, people):
-    """PostgreSQL cannot keep a NUL byte: a User-Agent holding one answered 500."""
-    c = _login(client, people["psm_a"])
-    answer = c.post(
-        reverse("assessments:device-sync"),
-        json.dumps({"menunggu": 1}),
-        content_type="application/json",
-        headers={"User-Agent": "Android\x00 13\x1b[31m Chrome\u00e9"},
-    )
-    assert answer.status_code == 200
-    assert SinkronPerangkat.objects.get().perangkat == "Android 13[31m Chrome\u00e9"
-
-
 def test_a_garbled_report_is_refused(client, people):
     c = _login(client, people["psm_a"])
     answer = c.post(reverse("assessments:device-sync"), "[1,", content_type="application/json")

@@ -85,6 +85,27 @@ def test_a_form_post_with_a_nul_byte_is_refused_and_stores_nothing(admin_client,
     assert Kantor.objects.count() == before
 
 
+@pytest.mark.parametrize("header", ["User-Agent", "Accept-Language", "X-Requested-With"])
+def test_a_request_with_a_nul_byte_in_a_header_is_refused(client, users, header):
+    """The login keeps the User-Agent of every attempt (axes): PostgreSQL refused the NUL, a
+    500 before anyone was signed in. gunicorn refuses such a header; a proxy may pass it."""
+    from axes.models import AccessAttempt, AccessLog
+
+    answer = client.post(
+        reverse("login"),
+        {"username": "staf", "password": "salah"},
+        headers={header: "Android\x0013"},
+    )
+    assert answer.status_code == 400
+    assert "Permintaan tidak valid" in answer.content.decode()
+    assert not AccessAttempt.objects.exists() and not AccessLog.objects.exists()
+    # the same header without the NUL byte is an ordinary failed login
+    answer = client.post(
+        reverse("login"), {"username": "staf", "password": "salah"}, headers={header: "Android 13"}
+    )
+    assert answer.status_code == 200 and AccessAttempt.objects.count() == 1
+
+
 def test_an_accounts_join_and_login_times_are_not_typed_in_the_admin(admin_client, regions):
     """A join time of year 1 was saved as a year BC the driver cannot read back: the account
     could no longer log in, and the user list answered 500."""
