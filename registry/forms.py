@@ -25,6 +25,7 @@ from registry.models import (
     Wilayah,
 )
 from registry.nik import check_nik
+from registry.regions import kecamatan_in_national_list
 
 
 class DateInput(forms.DateInput):
@@ -146,7 +147,7 @@ class PsmForm(forms.ModelForm):
     def __init__(self, *args, desa_qs=None, today: dt.date | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.today = today or timezone.localdate()
-        self.known_kecamatan = lambda kode: Wilayah.objects.filter(kode=kode).exists()
+        self.known_kecamatan = kecamatan_in_national_list
         self.warnings: list[str] = []
         desa_qs = desa_qs if desa_qs is not None else Wilayah.objects.none()
         scope_desa_fields(self, ("desa_ktp", "desa_domisili", "desa_tugas"), desa_qs)

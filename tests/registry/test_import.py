@@ -902,3 +902,17 @@ def test_a_message_is_put_under_its_column_only_when_it_does_not_name_it():
     # a word that only begins like the column's name is not its name
     assert _labelled("Nama", "Namanya terlalu panjang.") == "Nama: Namanya terlalu panjang."
     assert _labelled("", "Baris kosong.") == "Baris kosong."
+
+
+def test_a_roster_nik_first_registered_elsewhere_in_the_country_is_no_warning(staff_client):
+    """The office loads only its own regions: Jakarta's 31.74.07 was "not in the Kemendagri
+    list"; a kecamatan in no list still is."""
+    row = ["Siti Rahayu", "P", "Magelang", "1990-03-05", "Jl. Tidar 1", "Magelang Selatan"]
+    rows = [
+        ["3174074503900001", *row, "Rejowinangun Selatan", "0812"],
+        ["3371094503900002", *row, "Rejowinangun Selatan", "0813"],
+    ]
+    upload(staff_client, xlsx(rows))
+    found = {r["baris"]: r["warnings"] for r in ImportBatch.objects.get().baris}
+    assert not any("daftar Kemendagri" in w for w in found[2])
+    assert any("33.71.09 pada NIK tidak ada di daftar Kemendagri" in w for w in found[3])

@@ -868,3 +868,21 @@ def test_the_profile_prints_years_as_years_and_empty_history_values_as_a_dash(st
     )
     body = staff_client.get(reverse("registry:psm-detail", args=[psm.pk])).content.decode()
     assert "Pos-el</span>: sri@contoh.id &rarr; -" in body
+
+
+def test_a_nik_first_registered_elsewhere_in_the_country_needs_no_confirmation(staff_client):
+    """A kab/kota office loads only its own regions: a PSM who moved here from Jakarta was
+    warned that 31.74.07 (Kebayoran Baru) was not in the Kemendagri list, and asked to confirm."""
+    response = staff_client.post(reverse("registry:psm-create"), _form_data(nik="3174074503900001"))
+    assert response.status_code == 302
+    assert Psm.objects.get().nik == "3174074503900001"
+
+
+def test_a_nik_whose_kecamatan_is_in_no_list_is_still_a_warning(staff_client):
+    data = _form_data(nik="3371094503900001")  # Kota Magelang has kecamatan 01 to 03
+    response = staff_client.post(reverse("registry:psm-create"), data)
+    assert response.status_code == 200
+    assert "Kode wilayah 33.71.09 pada NIK tidak ada di daftar Kemendagri" in (
+        response.content.decode()
+    )
+    assert not Psm.objects.exists()
