@@ -1,7 +1,6 @@
 """Case forms: validation only. Errors in Bahasa Indonesia next to the field; soft rules (age and
 sex of a category, a likely duplicate, a child heading a household) are warnings to confirm."""
 
-import re
 import uuid
 
 from django import forms
@@ -22,7 +21,8 @@ from assessments.models import (
 )
 from psm_portal.uploads import PhotosField
 from registry.forms import DateInput, scope_desa_fields
-from registry.nik import check_nik, clean_nik
+from registry.nik import check_nik, check_no_kk, clean_nik
+from registry.regions import kecamatan_in_national_list
 
 
 class SubjekForm(forms.ModelForm):
@@ -59,6 +59,9 @@ class SubjekForm(forms.ModelForm):
 
     def __init__(self, *args, desa_qs=None, **kwargs):
         super().__init__(*args, **kwargs)
+        # what the NIK and No. KK checks accept but ask the user to confirm (the case form adds
+        # them to its own warnings)
+        self.warnings: list[str] = []
         if desa_qs is not None:
             scope_desa_fields(self, ("desa",), desa_qs)
         self.fields["no_kk"].widget.attrs.update(inputmode="numeric", autocomplete="off")
@@ -84,8 +87,12 @@ class SubjekForm(forms.ModelForm):
 
     def clean_no_kk(self):
         kk = clean_nik(self.cleaned_data.get("no_kk", ""))
-        if kk and not re.fullmatch(r"[0-9]{16}", kk):
-            raise ValidationError(_("Nomor KK harus 16 digit angka."))
+        if not kk:
+            return ""
+        result = check_no_kk(kk)
+        if result.errors:
+            raise ValidationError(result.errors)
+        self.warnings += result.warnings
         return kk
 
     def clean_desil(self):
@@ -108,6 +115,15 @@ class SubjekForm(forms.ModelForm):
         born = cleaned.get("tanggal_lahir")
         if born and born > timezone.localdate():
             self.add_error("tanggal_lahir", _("Tanggal lahir tidak boleh di masa depan."))
+        elif cleaned.get("nik"):
+            # as for a PSM (domain.md §5.1): the birth date and sex in the NIK against what was
+            # typed, and its kecamatan against the national list
+            self.warnings += check_nik(
+                cleaned["nik"],
+                declared_dob=born,
+                declared_sex=cleaned.get("jenis_kelamin") or None,
+                known_kecamatan=kecamatan_in_national_list,
+            ).warnings
         return cleaned
 
     def validate_constraints(self):

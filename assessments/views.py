@@ -276,7 +276,7 @@ def _case_form(request, *, case, subject, merged=None):
                 duplicate_of = services.nik_taken(target.nik, exclude_pk=target.pk)
                 if duplicate_of:
                     sform.add_error("nik", _("NIK ini sudah terdaftar sebagai subjek PPKS."))
-            warnings = []
+            warnings = list(sform.warnings) if sform else []
             if sform and not duplicate_of and target.pk is None:
                 likely = services.likely_duplicates(
                     nama=target.nama,

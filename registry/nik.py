@@ -143,3 +143,26 @@ def check_nik(
             % {"kode": result.kecamatan_code}
         )
     return result
+
+
+def check_no_kk(raw) -> NikCheck:
+    """Check a No. KK (domain.md §5.2): 16 digits, a known province and no 00 region part are
+    required; a date segment (DDMMYY, no +40) that is no date, or serial 0000, is a warning."""
+    kk = clean_nik(raw)
+    result = NikCheck(nik=kk)
+    if not re.fullmatch(r"[0-9]{16}", kk):
+        result.errors.append(_("Nomor KK harus 16 digit angka."))
+        return result
+    if kk[:2] not in PROVINCE_CODES:
+        result.errors.append(_("Kode provinsi %(pp)s pada nomor KK tidak ada.") % {"pp": kk[:2]})
+    if "00" in (kk[2:4], kk[4:6]):
+        result.errors.append(_("Kode kabupaten/kota atau kecamatan pada nomor KK tidak boleh 00."))
+    try:
+        dt.datetime.strptime(kk[6:12], "%d%m%y")
+    except ValueError:
+        result.warnings.append(
+            _("Tanggal pada nomor KK (digit 7-12) bukan tanggal yang ada. Periksa lagi.")
+        )
+    if kk[12:] == "0000":
+        result.warnings.append(_("Nomor urut pada nomor KK (4 digit terakhir) 0000 tidak lazim."))
+    return result

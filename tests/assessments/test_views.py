@@ -161,9 +161,9 @@ def test_warnings_must_be_confirmed_before_submitting_but_not_for_a_draft(client
 
 def test_a_nik_already_registered_is_refused_and_staff_get_a_link(client, people):
     existing = make_case(
-        people["psm_b"], subject={"nik": "3371014505480001", "alasan_tanpa_nik": ""}
+        people["psm_b"], subject={"nik": "3371011708440001", "alasan_tanpa_nik": ""}
     )
-    data = _form(**{"s-nik": "3371014505480001"})
+    data = _form(**{"s-nik": "3371011708440001"})
     body = _client(client, people["psm_a"]).post(reverse("assessments:case-create"), data)
     assert "NIK ini sudah terdaftar sebagai subjek PPKS." in body.content.decode()
     assert (
@@ -181,9 +181,9 @@ def test_a_nik_registered_at_the_same_moment_elsewhere_is_shown_on_the_nik(
 ):
     """Both requests passed the check before either saved: the second is told on the subject's
     NIK field, with what was typed kept (it answered 500)."""
-    make_case(people["psm_b"], subject={"nik": "3371014505480001", "alasan_tanpa_nik": ""})
+    make_case(people["psm_b"], subject={"nik": "3371011708440001", "alasan_tanpa_nik": ""})
     monkeypatch.setattr(services, "nik_taken", lambda *a, **k: None)
-    data = _form(**{"s-nik": "3371014505480001", "s-alasan_tanpa_nik": ""})
+    data = _form(**{"s-nik": "3371011708440001", "s-alasan_tanpa_nik": ""})
     response = _client(client, people["psm_a"]).post(reverse("assessments:case-create"), data)
     assert response.status_code == 400
     assert response.context["sform"].errors["nik"] == [
@@ -374,16 +374,16 @@ def test_a_resubmitted_sensitive_case_shows_its_changes_only_to_who_may_see_them
 
 
 def test_nik_is_masked_for_supervisors_and_full_for_staff(client, people):
-    case = make_case(people["psm_a"], subject={"nik": "3371014505480001", "alasan_tanpa_nik": ""})
+    case = make_case(people["psm_a"], subject={"nik": "3371011708440001", "alasan_tanpa_nik": ""})
     url = reverse("assessments:case-detail", args=[case.pk])
-    assert "3371014505480001" in _client(client, people["staf"]).get(url).content.decode()
+    assert "3371011708440001" in _client(client, people["staf"]).get(url).content.decode()
     client.force_login(people["supervisor"])
     body = client.get(url).content.decode()
-    assert "3371014505480001" not in body and "3371**********01" in body
+    assert "3371011708440001" not in body and "3371**********01" in body
 
 
 def test_export_is_permission_checked_masked_and_audited(client, people):
-    make_case(people["psm_a"], subject={"nik": "3371014505480001", "alasan_tanpa_nik": ""})
+    make_case(people["psm_a"], subject={"nik": "3371011708440001", "alasan_tanpa_nik": ""})
     assert (
         _client(client, people["supervisor"]).get(reverse("assessments:case-export")).status_code
         == 403
@@ -391,7 +391,7 @@ def test_export_is_permission_checked_masked_and_audited(client, people):
     client.force_login(people["staf"])
     response = client.get(reverse("assessments:case-export"))
     text = b"".join(response.streaming_content).decode("utf-8-sig")
-    assert "Mbah Sarinah" in text and "3371014505480001" in text
+    assert "Mbah Sarinah" in text and "3371011708440001" in text
     assert AuditEvent.objects.filter(action="asesmen.export", actor_id=people["staf"].pk).exists()
 
 
@@ -1001,3 +1001,57 @@ def test_a_referrals_proof_is_served_to_who_may_see_the_case(client, people):
     assert b"".join(response.streaming_content).startswith(b"%PDF")
     client.force_login(people["psm_b"])  # another PSM: not their case
     assert client.get(url).status_code == 404
+
+
+def test_a_subjects_nik_that_disagrees_with_the_form_is_a_warning_to_confirm(client, people):
+    """As for a PSM (domain.md §5.1): a woman born 15 August 1995 typed as a man born 1980 was
+    saved with no word."""
+    c = _client(client, people["psm_a"])
+    data = _form(
+        **{"s-nik": "3371015508950001", "s-alasan_tanpa_nik": "", "s-tanggal_lahir": "1980-01-01"},
+        kategori=["PPKS-07"],  # a fakir miskin: no age or sex rule of its own
+        kategori_utama="PPKS-07",
+    )
+    body = c.post(reverse("assessments:case-create"), data).content.decode()
+    assert "Tanggal lahir pada NIK (15-08-1995) berbeda dengan isian" in body
+    assert "Jenis kelamin menurut NIK berbeda dengan isian." in body
+    assert not Asesmen.objects.exists()
+    answer = c.post(reverse("assessments:case-create"), {**data, "konfirmasi_peringatan": "on"})
+    assert answer.status_code == 302 and Subjek.objects.get().nik == "3371015508950001"
+
+
+def test_a_subjects_nik_from_elsewhere_in_the_country_is_no_warning(client, people):
+    c = _client(client, people["psm_a"])
+    data = _form(**{"s-nik": "3174071708440001", "s-alasan_tanpa_nik": ""})  # Kebayoran Baru
+    assert c.post(reverse("assessments:case-create"), data).status_code == 302
+    data = _form(**{"s-nik": "3371091708440002", "s-alasan_tanpa_nik": "", "s-nama": "Lain"})
+    body = c.post(reverse("assessments:case-create"), data).content.decode()
+    assert "Kode wilayah 33.71.09 pada NIK tidak ada di daftar Kemendagri" in body
+
+
+@pytest.mark.parametrize(
+    ("no_kk", "message"),
+    [
+        ("5400000000000000", "Kode provinsi 54 pada nomor KK tidak ada."),
+        ("0000000000000000", "Kode provinsi 00 pada nomor KK tidak ada."),
+        ("3300011508950001", "Kode kabupaten/kota atau kecamatan pada nomor KK tidak boleh 00."),
+        ("33710115089", "Nomor KK harus 16 digit angka."),
+    ],
+)
+def test_a_family_card_number_that_cannot_exist_is_refused(client, people, no_kk, message):
+    """Only its length was checked (domain.md §5.2)."""
+    c = _client(client, people["psm_a"])
+    body = c.post(reverse("assessments:case-create"), _form(**{"s-no_kk": no_kk})).content
+    assert message in body.decode() and no_kk in body.decode()  # kept as typed
+    assert not Asesmen.objects.exists()
+
+
+def test_an_unlikely_family_card_number_is_a_warning_to_confirm(client, people):
+    c = _client(client, people["psm_a"])
+    data = _form(**{"s-no_kk": "3371013102950000"})  # 31 February, serial 0000
+    body = c.post(reverse("assessments:case-create"), data).content.decode()
+    assert "Tanggal pada nomor KK (digit 7-12) bukan tanggal yang ada." in body
+    assert "Nomor urut pada nomor KK (4 digit terakhir) 0000 tidak lazim." in body
+    assert not Asesmen.objects.exists()
+    answer = c.post(reverse("assessments:case-create"), {**data, "konfirmasi_peringatan": "on"})
+    assert answer.status_code == 302 and Subjek.objects.get().no_kk == "3371013102950000"
