@@ -79,10 +79,19 @@ def is_author(user, case: Asesmen) -> bool:
     )
 
 
-def sensitivity_of(case: Asesmen, categories=None) -> set[str]:
-    """The specific-data classes a case touches: its categories' and, for a child, 'anak'."""
+def sensitivity_of(case: Asesmen, categories=None, disabilities=None) -> set[str]:
+    """The specific-data classes a case touches: its categories'; health when it records a
+    disability or the subject's physical and health condition, whatever its categories (UU
+    27/2022 Pasal 4 names health data, and domain.md disability type and severity: an elderly
+    person's case showed them to every role); and, for a child, 'anak'."""
     categories = categories if categories is not None else case.kategori.all()
     classes = {k.sensitivitas for k in categories if k.sensitivitas != Sensitivitas.UMUM}
+    if (
+        case.tingkat_disabilitas
+        or case.kondisi_fisik.strip()
+        or (bool(disabilities) if disabilities is not None else case.disabilitas.exists())
+    ):
+        classes.add(Sensitivitas.KESEHATAN)
     age = case.subjek.umur(case.tanggal)
     if age is not None and age < ADULT_AGE:
         classes.add(Sensitivitas.ANAK)

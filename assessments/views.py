@@ -461,7 +461,7 @@ def case_detail(request, pk):
     user = request.user
     case = get_case_for_user(user, pk, related=("subjek__desa__induk", "psm", "dibuat_oleh"))
     page = selectors.case_page(case)
-    sensitive = sensitivity_of(case, page["categories"])
+    sensitive = sensitivity_of(case, page["categories"], page["disabilities"])
     details = may_see_details(user, case, sensitive)
     if details:
         audit_sensitive_view(user, case, sensitive)

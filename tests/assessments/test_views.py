@@ -278,7 +278,7 @@ def test_sensitive_case_views_are_audited_and_hidden_from_supervisors(client, pe
     assert "Gizi buruk" in body
     event = AuditEvent.objects.get(action="asesmen.view_sensitive")
     assert (event.actor_id, event.target_id) == (people["staf"].pk, str(child.pk))
-    assert event.after == {"data_spesifik": ["anak"]}
+    assert event.after == {"data_spesifik": ["anak", "kesehatan"]}  # a child's health
     assert "Anak Uji" not in event.target_label
     client.force_login(people["supervisor"])
     body = client.get(url).content.decode()
@@ -290,6 +290,32 @@ def test_sensitive_case_views_are_audited_and_hidden_from_supervisors(client, pe
     client.force_login(people["staf"])
     client.get(reverse("assessments:case-detail", args=[adult.pk]))
     assert AuditEvent.objects.filter(action="asesmen.view_sensitive").count() == 1
+
+
+def test_a_disability_or_health_notes_are_specific_data_whatever_the_category(client, people):
+    """UU 27/2022 Pasal 4: an elderly person's case (LUT, general data by its category) showed
+    their disability, its severity and their health to a supervisor, and no read was logged."""
+    from assessments.models import JenisDisabilitas
+
+    elderly = make_case(people["psm_a"], kondisi_fisik="Stroke ringan, memakai kursi roda")
+    blind = make_case(people["psm_a"], subject={"nama": "Mbah Netra"}, tingkat_disabilitas="berat")
+    blind.disabilitas.set([JenisDisabilitas.objects.order_by("urutan").first()])
+    plain = make_case(people["psm_a"], subject={"nama": "Mbah Sehat"})
+    client.force_login(people["supervisor"])
+    for case in (elderly, blind):
+        body = client.get(reverse("assessments:case-detail", args=[case.pk])).content.decode()
+        assert "tidak ditampilkan untuk peran Anda" in body, case
+        assert "Stroke ringan" not in body and "Berat" not in body and "berat" not in body
+    body = client.get(reverse("assessments:case-detail", args=[plain.pk])).content.decode()
+    assert "tidak ditampilkan untuk peran Anda" not in body  # general data stays shown
+    client.force_login(people["staf"])
+    for case in (elderly, blind, plain):
+        client.get(reverse("assessments:case-detail", args=[case.pk]))
+    audited = AuditEvent.objects.filter(action="asesmen.view_sensitive")
+    assert sorted(audited.values_list("target_id", flat=True)) == sorted(
+        [str(elderly.pk), str(blind.pk)]
+    )
+    assert {tuple(e.after["data_spesifik"]) for e in audited} == {("kesehatan",)}
 
 
 def _photo_of(case):
