@@ -25,6 +25,7 @@ from training.models import (
     KuotaKecamatan,
     Modul,
     Pemberitahuan,
+    Penyelenggara,
     Peserta,
     StatusEvent,
     StatusHadir,
@@ -174,7 +175,27 @@ def event_set_status(*, event: BimtekEvent, status: str, by) -> BimtekEvent:
         before={"status": before},
         after={"status": status},
     )
+    if status == StatusEvent.BATAL:
+        _cancel_enrolments(event)
     return event
+
+
+def _cancel_enrolments(event: BimtekEvent) -> None:
+    """A cancelled event's enrolled and waiting PSM are no longer enrolled, and each is told
+    (they still saw "Daftar tunggu" and a cancel button that was refused)."""
+    with office_language():
+        pesan = _("%(judul)s (%(tgl)s) dibatalkan oleh penyelenggara.") % {
+            "judul": event.judul,
+            "tgl": event.tanggal_mulai.strftime("%d-%m-%Y"),
+        }
+    enrolled = event.peserta_set.filter(
+        status__in=(StatusPeserta.TERDAFTAR, StatusPeserta.MENUNGGU)
+    )
+    Pemberitahuan.objects.bulk_create(
+        Pemberitahuan(psm_id=psm_id, pesan=pesan)
+        for psm_id in enrolled.values_list("psm_id", flat=True)
+    )
+    enrolled.update(status=StatusPeserta.BATAL, antrean=None)
 
 
 @transaction.atomic
@@ -527,6 +548,17 @@ def attendance_percent(enrolment: Peserta, days: int) -> int:
     return round(100 * present_days(enrolment) / days) if days else 0
 
 
+def organiser_name(event: BimtekEvent) -> str:
+    """Who held the event, as the registry's records name it ("Dinas Sosial Kota Magelang"),
+    not the kind of organiser ("Dinas Sosial Kabupaten/Kota")."""
+    region = event.wilayah
+    if event.penyelenggara == Penyelenggara.KABKOTA and region.tingkat == 2:
+        return _("Dinas Sosial %(wilayah)s") % {"wilayah": region.nama}
+    if event.penyelenggara == Penyelenggara.PROVINSI and region.tingkat == 1:
+        return _("Dinas Sosial Provinsi %(wilayah)s") % {"wilayah": region.nama}
+    return event.get_penyelenggara_display()
+
+
 @transaction.atomic
 def event_complete(*, event: BimtekEvent, by, today: dt.date) -> dict:
     """Close the event: lulus or tidak lulus by the event's rule (minimum attendance and, when
@@ -541,6 +573,14 @@ def event_complete(*, event: BimtekEvent, by, today: dt.date) -> dict:
             % {"tgl": event.tanggal_selesai.strftime("%d-%m-%Y")}
         )
     days = attendance_days(event)
+    if not days and event.peserta_set.filter(status=StatusPeserta.TERDAFTAR).exists():
+        # with no day taken every participant met any minimum: all passed, with certificates
+        raise ValidationError(
+            _(
+                "Belum ada kehadiran yang dicatat untuk kegiatan ini. Catat kehadiran peserta "
+                "(daftar hadir atau presensi QR) sebelum menyelesaikan kegiatan."
+            )
+        )
     seq = 0
     result = {"lulus": 0, "tidak_lulus": 0, "hari_presensi": days}
     for enrolment in (
@@ -563,7 +603,7 @@ def event_complete(*, event: BimtekEvent, by, today: dt.date) -> dict:
             )
             if event.tingkat:
                 with office_language():
-                    penyelenggara = event.get_penyelenggara_display()
+                    penyelenggara = organiser_name(event)
                 registry_services.bimtek_record(
                     psm=enrolment.psm,
                     tingkat=event.tingkat,

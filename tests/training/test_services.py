@@ -325,11 +325,45 @@ def test_completion_passes_by_attendance_and_post_test_and_feeds_the_registry(st
     assert passed.nomor_sertifikat == f"SRT/3371/2026/{running_event.pk:04d}/001"
     record = PsmBimtek.objects.get(psm=good)
     assert (record.tingkat, record.tanggal) == ("dasar", dt.date(2026, 12, 8))
+    # named as the office's own records name it, not by the kind of organiser
+    assert record.penyelenggara == "Dinas Sosial Kota Magelang"
     # The candidate is now eligible for activation once an SK follows the course.
     SkFactory(psm=good, tanggal_sk=dt.date(2026, 12, 15))
     assert activation_problems(good) == []
     assert not PsmBimtek.objects.filter(psm__in=[absent, low]).exists()
     assert Kehadiran.objects.count() == 6
+
+
+def test_an_event_with_no_attendance_taken_cannot_be_completed(staff, running_event):
+    """With no day taken, every participant met any minimum: all passed, with certificates
+    and a Bimtek record that made candidates eligible for activation."""
+    psm = PsmFactory()
+    services.enrolment_create(event=running_event, psm=psm, by=staff, today=TODAY)
+    services.event_set_status(event=running_event, status=StatusEvent.TUTUP, by=staff)
+    with pytest.raises(ValidationError, match="Belum ada kehadiran yang dicatat"):
+        services.event_complete(event=running_event, by=staff, today=dt.date(2026, 12, 8))
+    assert Peserta.objects.get(psm=psm).status == StatusPeserta.TERDAFTAR
+    assert not PsmBimtek.objects.filter(psm=psm).exists()
+    # an event nobody took part in may still be closed
+    empty = services.event_save(data=_event_data(judul="Tanpa peserta"), by=staff)
+    services.event_set_status(event=empty, status=StatusEvent.BUKA, by=staff)
+    services.event_set_status(event=empty, status=StatusEvent.TUTUP, by=staff)
+    result = services.event_complete(event=empty, by=staff, today=dt.date(2026, 12, 8))
+    assert result == {"lulus": 0, "tidak_lulus": 0, "hari_presensi": 0}
+
+
+def test_a_cancelled_events_participants_are_no_longer_enrolled_and_are_told(staff, regions):
+    event = EventFactory(kapasitas=1)
+    seated, waiting = (
+        services.enrolment_create(event=event, psm=PsmFactory(), by=staff, today=TODAY)
+        for _ in range(2)
+    )
+    services.event_set_status(event=event, status=StatusEvent.BATAL, by=staff)
+    for enrolment in (seated, waiting):
+        enrolment.refresh_from_db()
+        assert (enrolment.status, enrolment.antrean) == (StatusPeserta.BATAL, None)
+        told = Pemberitahuan.objects.get(psm=enrolment.psm).pesan
+        assert told.endswith("dibatalkan oleh penyelenggara.") and event.judul in told
 
 
 def test_self_checkin_marks_present_only_on_the_day(staff, running_event):
