@@ -1,7 +1,6 @@
 """The one module that calls WeasyPrint. Templates live under ``templates/pdf/`` on their own base
 with the kop surat; callers pass a context and get bytes back."""
 
-import base64
 import hashlib
 from collections.abc import Callable
 
@@ -19,9 +18,10 @@ NUMBER_SLOT = mark_safe("<!--nomor-dokumen-->")
 
 
 def qr_svg_data_uri(url: str) -> str:
-    """A QR code as an inline SVG data URI (no temporary files, crisp at any print size)."""
-    svg = segno.make(url, error="m").svg_inline(scale=4, border=2)
-    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+    """A QR code as an SVG data URI (no temporary files, crisp at any print size), for an
+    ``<img>`` on a page or in a PDF: with its namespace, which a browser needs to draw an SVG
+    image (segno's inline SVG left it out, and the attendance page showed a broken image)."""
+    return segno.make(url, error="m").svg_data_uri(scale=4, border=2)
 
 
 def public_url(path: str) -> str:

@@ -81,6 +81,9 @@ def test_staff_runs_a_bimtek_from_nomination_to_verified_certificate(
             status = "Tidak hadir" if nama == absent else "Hadir"
             page.locator("fieldset", has_text=nama).get_by_label(status, exact=True).check()
         if day == 1:
+            # the self check-in QR is drawn (without its SVG namespace it was a broken image)
+            qr = page.locator("img.qr-checkin")
+            assert qr.evaluate("img => img.complete && img.naturalWidth > 0")
             shot(page, "roster")
         page.get_by_role("button", name="Simpan presensi").click()
         page.get_by_role("link", name="Kembali ke kegiatan").click()
