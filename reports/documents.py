@@ -271,6 +271,15 @@ class YearlyRecap(OfficialDocument):
             else None,
             "wilayah_kerja": "" if self.kecamatan else self.region_covered(),
             "summary": summary,
+            # the closing row: every column's total, and the mean score of all PSM
+            "jumlah": {
+                **{k: sum(s[k] for s in summary) for k in ("aktif", "tidak_aktif", "dievaluasi")},
+                "rerata": (
+                    sum((r.skor_gabungan for r in ranked), Decimal(0)) / len(ranked)
+                ).quantize(Decimal("0.1"))
+                if ranked
+                else None,
+            },
             "key_indicators": key,
             "jumlah_psm": len(ranked),
             "berprestasi": [r for r in ranked if r.evaluasi and r.evaluasi.diusulkan_berprestasi],

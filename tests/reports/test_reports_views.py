@@ -343,6 +343,9 @@ def test_yearly_recap_renders_summary_pages_and_signature(supervisor, data, tmp_
     assert "REKAPITULASI KINERJA PEKERJA SOSIAL MASYARAKAT" in text
     assert "Nomor: 400.9/001/Dinsos/2026" in text
     assert "Kecamatan Magelang Selatan (lanjutan)" in text and "PSM Utara" in text
+    # the closing row totals every column (it totalled the PSM alone), and the mean of all PSM
+    mean = sum(r.skor_gabungan for s in context["summary"] for r in s["rows"]) / 4
+    assert re.search(rf"Jumlah\s+4\s+4\s+2\s+1\s+{f'{mean:.1f}'.replace('.', ',')}\b", text)
     pages = len(report.pages(context))
     assert pages == 3  # 3 in Selatan at 2 a page + 1 in Utara
     total = text.count("\f")
