@@ -133,8 +133,23 @@ def event_save(*, data: dict, by, event: BimtekEvent | None = None) -> BimtekEve
         outside = event.hari_set.exclude(
             tanggal__range=(event.tanggal_mulai, event.tanggal_selesai)
         )
-        if outside.filter(kehadiran_set__isnull=False).exists():
-            raise ValidationError(_("Ada kehadiran tercatat pada hari di luar tanggal baru."))
+        taken = sorted(
+            set(outside.filter(kehadiran_set__isnull=False).values_list("tanggal", flat=True))
+        )
+        if taken:
+            # on the date that would leave them out (a message above the form named no field)
+            errors = {}
+            if taken[-1] > event.tanggal_selesai:
+                errors["tanggal_selesai"] = _(
+                    "Kehadiran sudah tercatat pada %(tgl)s: kegiatan tidak dapat berakhir "
+                    "sebelumnya."
+                ) % {"tgl": taken[-1].strftime("%d-%m-%Y")}
+            if taken[0] < event.tanggal_mulai:
+                errors["tanggal_mulai"] = _(
+                    "Kehadiran sudah tercatat pada %(tgl)s: kegiatan tidak dapat dimulai "
+                    "sesudahnya."
+                ) % {"tgl": taken[0].strftime("%d-%m-%Y")}
+            raise ValidationError(errors)
         outside.delete()
     event.save()
     day = event.tanggal_mulai

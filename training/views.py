@@ -97,6 +97,10 @@ def event_create(request):
 @require_http_methods(["GET", "POST"])
 def event_update(request, pk):
     event = get_event_for_user(request.user, pk, perm=Perm.TRAINING_MANAGE)
+    if event.status in (StatusEvent.SELESAI, StatusEvent.BATAL):
+        # its form opened and refused only once sent, with everything typed lost
+        messages.error(request, _("Kegiatan yang sudah selesai atau batal tidak dapat diubah."))
+        return redirect("training:event-detail", pk=event.pk)
     form = forms.EventForm(
         request.POST or None, instance=event, wilayah_qs=_wilayah_for_events(request.user)
     )
@@ -171,7 +175,8 @@ def event_detail(request, pk):
         else [],
     }
     if manage:
-        context["quota_form"] = forms.QuotaForm(event=event)
+        typed = request.session.pop(f"typed-quota-{event.pk}", None)
+        context["quota_form"] = forms.QuotaForm(typed, event=event)
     if (
         request.user.psm_id
         and own is None
@@ -208,8 +213,13 @@ def event_quota(request, pk):
             messages.error(request, " ".join(exc.messages))
         else:
             messages.success(request, _("Kuota kecamatan tersimpan."))
+            return redirect("training:event-detail", pk=event.pk)
     else:
-        messages.error(request, _("Kuota tidak valid: pilih kecamatan dan isi angka 0 atau lebih."))
+        messages.error(request, _("Kuota belum tersimpan: periksa isian yang ditandai."))
+    # what was typed fills the form again on the event's page, with its errors
+    request.session[f"typed-quota-{event.pk}"] = {
+        name: request.POST.get(name, "")[:20] for name in ("kecamatan", "kuota")
+    }
     return redirect("training:event-detail", pk=event.pk)
 
 

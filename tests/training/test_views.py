@@ -541,3 +541,65 @@ def test_the_qr_checkin_page_offers_the_button_only_when_it_can_work(client, sta
     page = client.get(url).content.decode()
     assert "Anda tidak terdaftar sebagai peserta kegiatan ini." in page
     assert "Saya hadir" not in page
+
+
+# --- from a browser walk of the training pages -------------------------------------------------
+
+
+def test_a_refused_quota_keeps_what_was_typed_with_its_error(staff_client, event):
+    """The event's page came back with an empty kecamatan and quota and a generic message."""
+    url = reverse("training:event-quota", args=[event.pk])
+    page = staff_client.post(url, {"kecamatan": "33.71.02", "kuota": "-3"}, follow=True)
+    form = page.context["quota_form"]
+    assert form.is_bound and form["kecamatan"].value() == "33.71.02"
+    assert form["kuota"].value() == "-3" and "kuota" in form.errors
+    body = page.content.decode()
+    assert 'value="-3"' in body and "Kuota belum tersimpan" in body
+    # shown once: the next visit has a fresh form
+    again = staff_client.get(reverse("training:event-detail", args=[event.pk]))
+    assert not again.context["quota_form"].is_bound
+
+
+def test_attendance_left_outside_new_dates_is_said_on_the_date_field(staff_client, staff, event):
+    """It was said twice above the form, which asked to fix fields marked red: none was."""
+    (enrolment,) = _enrol(event, staff, 1)
+    last_day = event.hari_set.get(tanggal=dt.date(2026, 12, 8))
+    services.attendance_mark(
+        hari=last_day, marks={enrolment.pk: "hadir"}, by=staff, today=dt.date(2026, 12, 8)
+    )
+    response = staff_client.post(
+        reverse("training:event-update", args=[event.pk]),
+        {**EVENT_FORM, "kapasitas": str(event.kapasitas), "tanggal_selesai": "2026-12-07"},
+    )
+    assert response.status_code == 200
+    message = "Kehadiran sudah tercatat pada 08-12-2026: kegiatan tidak dapat berakhir sebelumnya."
+    assert response.context["form"].errors == {"tanggal_selesai": [message]}
+    assert response.content.decode().count(message) == 1
+    assert BimtekEvent.objects.get(pk=event.pk).tanggal_selesai == dt.date(2026, 12, 8)
+
+
+def test_a_completed_or_cancelled_events_form_does_not_open(staff_client, staff, event):
+    services.event_set_status(event=event, status=StatusEvent.BATAL, by=staff)
+    answer = staff_client.get(reverse("training:event-update", args=[event.pk]), follow=True)
+    assert answer.redirect_chain[-1][0] == reverse("training:event-detail", args=[event.pk])
+    assert "tidak dapat diubah" in answer.content.decode()
+
+
+def test_an_events_remarks_are_shown_on_its_page(client, staff, event):
+    event.keterangan = "Bawa KTP dan alat tulis."
+    event.save()
+    client.force_login(staff)
+    page = client.get(reverse("training:event-detail", args=[event.pk])).content.decode()
+    assert "Bawa KTP dan alat tulis." in page
+
+
+def test_the_nomination_list_pages_past_fifty(staff_client, event):
+    """107 matched and 50 were listed, with no way to the others."""
+    people = [PsmFactory(nama=f"Calon {i:03d}", status="calon") for i in range(55)]
+    url = reverse("training:event-nominate", args=[event.pk])
+    first = staff_client.get(url, {"status": "calon"}).content.decode()
+    assert "55 orang cocok." in first and "Halaman 1 dari 2" in first
+    assert "page=2" in first and "status=calon" in first
+    second = staff_client.get(url, {"status": "calon", "page": 2}).content.decode()
+    listed = [p for p in people if f'aria-label="{p.nama}"' in first + second]
+    assert len(listed) == 55
