@@ -603,3 +603,15 @@ def test_the_nomination_list_pages_past_fifty(staff_client, event):
     second = staff_client.get(url, {"status": "calon", "page": 2}).content.decode()
     listed = [p for p in people if f'aria-label="{p.nama}"' in first + second]
     assert len(listed) == 55
+
+
+def test_training_pages_name_an_event_and_its_scores_in_english(staff_client, staff, event):
+    """'Kegiatan' is an activity elsewhere: here it read "Activities", a score "Value" and the
+    event's information card "Remarks"."""
+    _enrol(event, staff, 1)
+    en = {"accept-language": "en"}
+    listing = staff_client.get(reverse("training:event-list"), headers=en).content.decode()
+    assert '<th scope="col">Event</th>' in listing and ">Activities</th>" not in listing
+    detail = staff_client.get(reverse("training:event-detail", args=[event.pk]), headers=en)
+    body = detail.content.decode()
+    assert ">Details</h2>" in body and '<th scope="col">Scores</th>' in body
