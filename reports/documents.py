@@ -160,7 +160,15 @@ class RaporKinerja(OfficialDocument):
             "jumlah_psm": len(ranked),
             "peringkat_di": ranked_in or kabkota,
             "bobot": indicators.COMBINED_WEIGHTS,
-            "chart": bar_chart([(r["d"].nama, float(r["skor"])) for r in rows], label_width=190),
+            # compact, so that a rapor with its signature fits one page (the signature went
+            # over alone)
+            "chart": bar_chart(
+                [(r["d"].nama, float(r["skor"])) for r in rows],
+                label_width=190,
+                bar_height=11,
+                gap=3,
+                font_size=8,
+            ),
             "inactive_days": settings.PSM_INACTIVE_DAYS,
         }
 

@@ -243,7 +243,8 @@ def test_rapor_kinerja_pdf_reads_back(client, supervisor, data, tmp_path):
     assert "DINAS SOSIAL" in text and "Jl. Jenderal Sudirman No. 46" in text
     assert psm.nama in text and "Intensitas keterlibatan" in text
     assert "Dra. Wulan Prasetyaningsih, M.Si." in text and "NIP 19680411 199303 2 009" in text
-    assert "dari 4 PSM di Kota Magelang" in text and "Halaman 1 dari" in text
+    # one page, signature included (it went over to a second page alone)
+    assert "dari 4 PSM di Kota Magelang" in text and "Halaman 1 dari 1" in text
     assert "bersama" not in text
     # PSM Utara and PSM Selatan 2 did nothing this year: the same score, the same rank, said so
     response = client.get(reverse("reports:rapor", args=[data["utara"].pk, YEAR]))

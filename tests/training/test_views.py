@@ -411,10 +411,13 @@ def test_participant_list_pdf_and_xlsx(staff_client, staff, event, office, tmp_p
     from openpyxl import load_workbook
 
     enrolments = _enrol(event, staff, 3)
+    number = f"SRT/3371/2026/{event.pk:04d}/001"
+    Peserta.objects.filter(pk=enrolments[0].pk).update(status="lulus", nomor_sertifikat=number)
     text = pdf_text(
         staff_client.get(reverse("training:participants", args=[event.pk, "pdf"])).content, tmp_path
     )
     assert "DAFTAR PESERTA" in text and "Jumlah peserta: 3" in text
+    assert number in text  # on one line ("SRT/" went to a line of its own)
     assert all(e.psm.nama in text and e.psm.nik not in text for e in enrolments)
     sheet = load_workbook(
         io.BytesIO(
