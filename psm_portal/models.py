@@ -4,10 +4,16 @@ import uuid
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.encoding import force_str
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
+
+# A civil servant's NIP (domain.md §5.3): 18 digits, printed with spaces by office.format_nip.
+nip_format = RegexValidator(
+    r"^[0-9]{18}$", _("NIP harus 18 digit angka, tanpa spasi (contoh: 196804111993032009).")
+)
 
 
 class ChoiceLabels:
@@ -64,7 +70,7 @@ class User(AbstractUser):
         related_name="user",
     )
     jabatan = models.CharField(_("jabatan"), max_length=200, blank=True)
-    nip = models.CharField(_("NIP"), max_length=18, blank=True)
+    nip = models.CharField(_("NIP"), max_length=18, blank=True, validators=[nip_format])
     updated_at = models.DateTimeField(_("diubah"), auto_now=True)
 
     class Meta:
@@ -137,7 +143,9 @@ class Kantor(TimeStamped):
     penandatangan_nama = models.CharField(_("nama penandatangan"), max_length=200, blank=True)
     penandatangan_jabatan = models.CharField(_("jabatan penandatangan"), max_length=200, blank=True)
     penandatangan_pangkat = models.CharField(_("pangkat/golongan"), max_length=100, blank=True)
-    penandatangan_nip = models.CharField(_("NIP penandatangan"), max_length=18, blank=True)
+    penandatangan_nip = models.CharField(
+        _("NIP penandatangan"), max_length=18, blank=True, validators=[nip_format]
+    )
     menggunakan_verifikator_kecamatan = models.BooleanField(
         _("memakai verifikator kecamatan"), default=False
     )

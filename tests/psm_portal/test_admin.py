@@ -4,6 +4,7 @@ never sends: a fuzzing run found these answered 500 (nothing a user can send may
 import datetime as dt
 
 import pytest
+from django import forms
 from django.contrib import admin
 from django.urls import reverse
 
@@ -129,3 +130,33 @@ def test_the_refusal_is_in_the_administrators_language(admin_client, office):
     )
     assert "The selected rows are not known. Nothing was changed." in answer.content.decode()
     assert Kantor.objects.count() == 1
+
+
+def _posted_back(answer, **changes) -> dict:
+    """The admin change form's values as the browser would send them back, with ``changes``."""
+    form = answer.context["adminform"].form
+    data = {}
+    for name, field in form.fields.items():
+        if isinstance(field, forms.FileField):
+            continue  # a file not chosen again is kept
+        value = form[name].value()
+        if value is None or value is False:
+            continue
+        data[name] = value
+    return {**data, **changes}
+
+
+def test_a_signers_nip_is_eighteen_digits(admin_client, office):
+    """domain.md §5.3: '19680411199303100A' was saved and printed under every signature."""
+    url = reverse("admin:psm_portal_kantor_change", args=[office.pk])
+    answer = admin_client.post(
+        url, _posted_back(admin_client.get(url), penandatangan_nip="19680411199303100A")
+    )
+    assert answer.status_code == 200
+    assert "NIP harus 18 digit angka, tanpa spasi" in answer.content.decode()
+    assert Kantor.objects.get().penandatangan_nip == "196804111993032009"
+    answer = admin_client.post(
+        url, _posted_back(admin_client.get(url), penandatangan_nip="196804111993032010")
+    )
+    assert answer.status_code == 302
+    assert Kantor.objects.get().penandatangan_nip == "196804111993032010"
