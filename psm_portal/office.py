@@ -31,6 +31,14 @@ def indonesian_date(value) -> str:
     return f"{value.day} {months[value.month - 1]} {value.year}"
 
 
+DAYS = ["Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"]
+
+
+def indonesian_day_and_date(value) -> str:
+    """Selasa, 8 Desember 2026: the "Hari/tanggal" of an attendance sheet."""
+    return f"{DAYS[value.weekday()]}, {indonesian_date(value)}"
+
+
 def format_nip(nip: str) -> str:
     """NIP 19680411 199303 1 009, as printed in signature blocks (domain.md §5.3)."""
     if not re.fullmatch(r"[0-9]{18}", nip):

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from psm_portal import audit
 from psm_portal.access import Perm, has_permission
 from psm_portal.background import document_request
-from psm_portal.office import current_office, indonesian_date
+from psm_portal.office import current_office, indonesian_date, indonesian_day_and_date
 from psm_portal.paging import CachedCountPaginator
 from psm_portal.pdf import public_url, qr_svg_data_uri, render_pdf
 from psm_portal.privacy import mask_nik
@@ -374,7 +374,7 @@ def attendance_sheet_pdf(request, pk, day_pk):
             "kantor": office,
             "event": day.event,
             "day": day,
-            "tanggal": indonesian_date(day.tanggal),
+            "tanggal": indonesian_day_and_date(day.tanggal),
             "rows": [(e, mask_nik(e.psm.nik)) for e in enrolments],
         },
     )

@@ -232,7 +232,7 @@ def test_attendance_sheet_pdf_reads_back(staff_client, staff, event, office, tmp
     day = event.hari_set.order_by("tanggal").first()
     response = staff_client.get(reverse("training:attendance-sheet", args=[event.pk, day.pk]))
     text = pdf_text(response.content, tmp_path)
-    assert "DAFTAR HADIR PESERTA" in text and "7 Desember 2026" in text
+    assert "DAFTAR HADIR PESERTA" in text and "Hari/tanggal: Senin, 7 Desember 2026" in text
     assert "Tanda tangan" in text and "PEMERINTAH KOTA MAGELANG" in text
     for enrolment in enrolments:
         assert enrolment.psm.nama in text
