@@ -145,6 +145,7 @@ def _person(rng: random.Random, kecamatan: Wilayah, serial: int, today: dt.date)
         "tanggal_bergabung": today - dt.timedelta(days=rng.randint(30, 3000)),
         "bisa_baca_tulis": True,
         "pernyataan_komitmen": True,
+        "berkelakuan_baik": True,
         "pendidikan": rng.choice(["sma", "sma", "smp", "s1", "d3", ""]),
     }
 

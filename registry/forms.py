@@ -129,6 +129,7 @@ class PsmForm(forms.ModelForm):
             "spesialisasi",
             "bisa_baca_tulis",
             "pernyataan_komitmen",
+            "berkelakuan_baik",
             "motivasi",
         ]
         field_classes = {

@@ -186,6 +186,13 @@ class Psm(TimeStamped):
     )
     bisa_baca_tulis = models.BooleanField(_("dapat membaca dan menulis"), default=True)
     pernyataan_komitmen = models.BooleanField(_("surat pernyataan komitmen"), default=False)
+    # Permensos 10/2019 requirement (f): the document is local practice (a letter from the lurah
+    # or kepala desa, or the police), so the office records that it has seen one.
+    berkelakuan_baik = models.BooleanField(
+        _("surat keterangan berkelakuan baik"),
+        default=False,
+        help_text=_("Dari lurah/kepala desa atau kepolisian; syarat pengangkatan PSM."),
+    )
     motivasi = models.TextField(_("motivasi"), max_length=2000, blank=True)
     status = models.CharField(
         _("status"), max_length=10, choices=StatusPsm, default=StatusPsm.CALON, db_index=True

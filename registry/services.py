@@ -80,6 +80,7 @@ PSM_FIELDS = [
     "foto",
     "bisa_baca_tulis",
     "pernyataan_komitmen",
+    "berkelakuan_baik",
     "motivasi",
 ]
 
@@ -136,6 +137,8 @@ def activation_problems(
             % {"tgl": date_format(on, "j F Y"), "usia": age_on(psm.tanggal_lahir, on)}
         )
     problems += standing_problems(psm)
+    if not psm.berkelakuan_baik:
+        problems.append(_("Belum ada surat keterangan berkelakuan baik."))
     if bimtek_list is None:
         bimtek = psm.bimtek_set.filter(tingkat=TingkatBimtek.DASAR)
         if on is not None:

@@ -32,6 +32,7 @@ class PsmFactory(factory.django.DjangoModelFactory):
     tanggal_bergabung = dt.date(2020, 1, 6)
     status_sejak = dt.date(2020, 1, 6)
     bisa_baca_tulis = True
+    berkelakuan_baik = True
 
 
 class SkFactory(factory.django.DjangoModelFactory):

@@ -107,7 +107,7 @@ EXPECTED: dict[str, dict[str, int | str]] = {
     "training:event-list": {ANON: LOGIN, **_all(200)},
     "training:event-create": _staff_only(200),
     "training:event-detail": {ANON: LOGIN, **_all(200)},
-    "training:event-update": _staff_only(200),
+    "training:event-update": _staff_only(302),  # the sample event is completed: back to its page
     "training:event-status": {ANON: LOGIN, **_all(405)},
     "training:event-quota": {ANON: LOGIN, **_all(405)},
     "training:event-nominate": _staff_only(200),

@@ -33,6 +33,7 @@ def _register_data(**overrides):
         "desa_ktp": desa,
         "desa_tugas": desa,
         "tanggal_bergabung": dt.date(2024, 1, 2),
+        "berkelakuan_baik": True,
     }
     data.update(overrides)
     return data
@@ -122,6 +123,7 @@ def test_psm_change_status_activates_eligible_candidate(staff, eligible):
         ("bimtek_after_sk", "Bimtek dasar"),
         ("wna", "WNI"),
         ("illiterate", "membaca dan menulis"),
+        ("no_good_conduct", "surat keterangan berkelakuan baik"),  # Permensos 10/2019 (f)
     ],
 )
 def test_psm_change_status_refuses_activation_without_requirements(staff, psm, setup, fragment):
@@ -139,6 +141,8 @@ def test_psm_change_status_refuses_activation_without_requirements(staff, psm, s
         psm.kewarganegaraan = "WNA"
     if setup == "illiterate":
         psm.bisa_baca_tulis = False
+    if setup == "no_good_conduct":
+        psm.berkelakuan_baik = False
     psm.save()
     with pytest.raises(ValidationError) as exc:
         services.psm_change_status(

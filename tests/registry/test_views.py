@@ -31,6 +31,7 @@ def _form_data(**overrides):
         "desa_tugas": DESA,
         "tanggal_bergabung": "2024-01-02",
         "bisa_baca_tulis": "on",
+        "berkelakuan_baik": "on",
     }
     data.update(overrides)
     return data
@@ -803,12 +804,17 @@ def _register_like() -> dict:
     data = _form_data()
     desa = Wilayah.objects.get(kode=DESA)
     return {
-        **{k: v for k, v in data.items() if k not in ("desa_ktp", "desa_tugas", "bisa_baca_tulis")},
+        **{
+            k: v
+            for k, v in data.items()
+            if k not in ("desa_ktp", "desa_tugas", "bisa_baca_tulis", "berkelakuan_baik")
+        },
         "tanggal_lahir": dt.date(1990, 3, 5),
         "tanggal_bergabung": dt.date(2024, 1, 2),
         "desa_ktp": desa,
         "desa_tugas": desa,
         "bisa_baca_tulis": True,
+        "berkelakuan_baik": True,
     }
 
 
