@@ -168,6 +168,18 @@ class Kantor(TimeStamped):
         ),
     )
 
+    # UU 27/2022 Pasal 53: a public service processing specific data names an officer for the
+    # protection of personal data; the privacy notice (/privasi/) tells people how to reach them.
+    pelindungan_data_nama = models.CharField(
+        _("pejabat pelindungan data pribadi"), max_length=200, blank=True
+    )
+    pelindungan_data_kontak = models.CharField(
+        _("kontak pejabat pelindungan data pribadi"),
+        max_length=200,
+        blank=True,
+        help_text=_("Pos-el atau telepon untuk permintaan akses, koreksi dan penghapusan data."),
+    )
+
     class Meta:
         verbose_name = _("kantor")
         verbose_name_plural = _("kantor")

@@ -24,6 +24,7 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("bahasa/", login_not_required(set_language), name="set_language"),
+    path("privasi/", views.privacy_notice, name="privacy"),
     path("registri/", include("registry.urls")),
     path("pelatihan/", include("training.urls")),
     path("kasus/", include("assessments.urls")),

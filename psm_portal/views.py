@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection, transaction
@@ -6,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from psm_portal.models import Role
+from psm_portal.office import current_office
 
 
 @require_GET
@@ -22,6 +24,21 @@ def healthz(request):
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return HttpResponse("ok", content_type="text/plain")
+
+
+@login_not_required
+@require_GET
+def privacy_notice(request):
+    """UU 27/2022 Pasal 21: what is collected, why, on what basis, for how long, who sees it, and
+    the rights of the people it is about, with whom to ask. Public: it is read before consent."""
+    return render(
+        request,
+        "privacy.html",
+        {
+            "office": current_office(),
+            "document_days": settings.PSM_DOCUMENT_KEEP_DAYS,
+        },
+    )
 
 
 @login_not_required

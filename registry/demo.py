@@ -206,6 +206,8 @@ def seed_demo(*, today: dt.date, seed: int = 2022) -> dict[str, str]:
             "penandatangan_jabatan": "Kepala Dinas Sosial Kota Magelang",
             "penandatangan_pangkat": "Pembina Tingkat I (IV/b)",
             "penandatangan_nip": "196804111993032009",
+            "pelindungan_data_nama": "Sekretaris Dinas Sosial Kota Magelang",
+            "pelindungan_data_kontak": "ppdp.dinsos@magelangkota.go.id",
         },
     )
     for kode, nama in SPESIALISASI:

@@ -128,3 +128,22 @@ def test_the_admin_names_apps_and_fields_in_the_readers_language(admin_client, p
     assert admin_client.post(change, {"diverifikasi_pada_0": "0001-01-01"}).status_code == 403
     users = admin_client.get(reverse("admin:psm_portal_user_changelist"), headers=EN)
     assert "Full name" in users.content.decode()
+
+
+def test_the_privacy_notice_is_public_names_the_officer_and_is_in_both_languages(
+    client, office
+):
+    """UU 27/2022 Pasal 21 and 53: what is kept, why, for how long, the rights, and whom to ask;
+    every page links to it, and the case form's consent text too."""
+    office.pelindungan_data_nama = "Sekretaris Dinas Sosial Kota Magelang"
+    office.pelindungan_data_kontak = "ppdp.dinsos@magelangkota.go.id"
+    office.save()
+    page = client.get(reverse("privacy")).content.decode()
+    assert "Pemberitahuan privasi" in page and "Pemerintah Kota Magelang" in page
+    assert "Sekretaris Dinas Sosial Kota Magelang" in page and "ppdp.dinsos@" in page
+    assert "3 × 24 jam" in page and "terhapus otomatis setelah 14 hari" in page
+    english = client.get(reverse("privacy"), headers=EN).content.decode()
+    assert "Privacy notice" in english and "Your rights" in english
+    assert "Hak Anda" not in english and "3 × 24 hours" in english
+    login = client.get(reverse("login")).content.decode()
+    assert f'href="{reverse("privacy")}"' in login

@@ -38,6 +38,7 @@ def _staff_only(status):
 EXPECTED: dict[str, dict[str, int | str]] = {
     "home": {ANON: LOGIN, **_all(302)},
     "healthz": {ANON: 200, **_all(200)},
+    "privacy": {ANON: 200, **_all(200)},  # read before consent, by anyone
     "service-worker": {ANON: 200, **_all(200)},
     "manifest": {ANON: 200, **_all(200)},
     "login": {ANON: 200, **_all(302)},
