@@ -130,9 +130,7 @@ def test_the_admin_names_apps_and_fields_in_the_readers_language(admin_client, p
     assert "Full name" in users.content.decode()
 
 
-def test_the_privacy_notice_is_public_names_the_officer_and_is_in_both_languages(
-    client, office
-):
+def test_the_privacy_notice_is_public_names_the_officer_and_is_in_both_languages(client, office):
     """UU 27/2022 Pasal 21 and 53: what is kept, why, for how long, the rights, and whom to ask;
     every page links to it, and the case form's consent text too."""
     office.pelindungan_data_nama = "Sekretaris Dinas Sosial Kota Magelang"
