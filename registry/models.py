@@ -4,9 +4,11 @@ Business rules live in ``services.py``; this module holds tables, choices and th
 database itself must keep.
 """
 
+import re
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -23,6 +25,17 @@ class Tingkat(models.IntegerChoices):
     KABKOTA = 2, _("Kabupaten/Kota")
     KECAMATAN = 3, _("Kecamatan")
     DESA = 4, _("Desa/Kelurahan")
+
+
+# Kemendagri's code per level (domain.md §6.1): a desa's last four digits start with 1
+# (kelurahan), 2 (desa) or 3 (desa adat).
+CODE_FORMATS = {
+    1: r"[0-9]{2}",
+    2: r"[0-9]{2}\.[0-9]{2}",
+    3: r"[0-9]{2}\.[0-9]{2}\.[0-9]{2}",
+    4: r"[0-9]{2}\.[0-9]{2}\.[0-9]{2}\.[123][0-9]{3}",
+}
+CODE_EXAMPLES = {1: "33", 2: "33.71", 3: "33.71.01", 4: "33.71.01.1003"}
 
 
 class Wilayah(ChoiceLabels, models.Model):
@@ -59,6 +72,33 @@ class Wilayah(ChoiceLabels, models.Model):
 
     def __str__(self):
         return self.nama
+
+    def clean(self):
+        """Kemendagri's format for the level (domain.md §6.1) and the parent the code names: an
+        administrator could add "33.71.01.5003" (no 5th kind of desa) or "33.71.00"."""
+        code, errors = self.kode or "", {}
+        pattern = CODE_FORMATS.get(self.tingkat)
+        if pattern and not re.fullmatch(pattern, code):
+            errors["kode"] = _(
+                "Kode %(kode)s tidak berformat kode %(tingkat)s Kemendagri (contoh: %(contoh)s)."
+            ) % {
+                "kode": code,
+                "tingkat": Tingkat(self.tingkat).label.lower(),
+                "contoh": CODE_EXAMPLES[self.tingkat],
+            }
+        elif "00" in code.split(".")[1:3]:
+            errors["kode"] = _("Kode kabupaten/kota atau kecamatan tidak boleh 00.")
+        elif self.tingkat and self.tingkat > 1:
+            parent = code.rsplit(".", 1)[0]
+            if self.induk_id != parent:
+                errors["induk"] = _("Induk wilayah %(kode)s adalah %(induk)s.") % {
+                    "kode": code,
+                    "induk": parent,
+                }
+        elif self.tingkat == 1 and self.induk_id:
+            errors["induk"] = _("Provinsi tidak memiliki induk.")
+        if errors:
+            raise ValidationError(errors)
 
     @staticmethod
     def tingkat_of(kode: str) -> int:

@@ -160,3 +160,28 @@ def test_a_signers_nip_is_eighteen_digits(admin_client, office):
     )
     assert answer.status_code == 302
     assert Kantor.objects.get().penandatangan_nip == "196804111993032010"
+
+
+@pytest.mark.parametrize(
+    ("kode", "tingkat", "induk", "field", "message"),
+    [
+        ("33.71.01.5003", "4", "33.71.01", "kode", "tidak berformat kode desa/kelurahan"),
+        ("33.71.00", "3", "33.71", "kode", "tidak boleh 00"),
+        ("33.71.02.2999", "4", "33.71.01", "induk", "Induk wilayah 33.71.02.2999 adalah 33.71.02"),
+        ("3371", "2", "33", "kode", "contoh: 33.71"),
+    ],
+)
+def test_a_region_added_in_the_admin_has_kemendagris_format_and_parent(
+    admin_client, regions, kode, tingkat, induk, field, message
+):
+    """domain.md §6.1: the admin took "33.71.01.5003" (there is no fifth kind of desa)."""
+    from registry.models import Wilayah
+
+    url = reverse("admin:registry_wilayah_add")
+    data = {"kode": kode, "nama": "Uji", "tingkat": tingkat, "jenis": "desa", "induk": induk}
+    answer = admin_client.post(url, {**data, "sumber": "Uji"})
+    assert answer.status_code == 200
+    assert message in str(answer.context["adminform"].form.errors[field])
+    assert not Wilayah.objects.filter(kode=kode).exists()
+    good = {**data, "kode": "33.71.01.2999", "tingkat": "4", "induk": "33.71.01"}
+    assert admin_client.post(url, {**good, "sumber": "Uji"}).status_code == 302
