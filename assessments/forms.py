@@ -19,10 +19,10 @@ from assessments.models import (
     StatusRujukan,
     Subjek,
 )
+from assessments.services import subject_warnings
 from psm_portal.uploads import PhotosField
 from registry.forms import DateInput, scope_desa_fields
 from registry.nik import check_nik, check_no_kk, clean_nik
-from registry.regions import kecamatan_in_national_list
 
 
 class SubjekForm(forms.ModelForm):
@@ -92,7 +92,6 @@ class SubjekForm(forms.ModelForm):
         result = check_no_kk(kk)
         if result.errors:
             raise ValidationError(result.errors)
-        self.warnings += result.warnings
         return kk
 
     def clean_desil(self):
@@ -115,15 +114,13 @@ class SubjekForm(forms.ModelForm):
         born = cleaned.get("tanggal_lahir")
         if born and born > timezone.localdate():
             self.add_error("tanggal_lahir", _("Tanggal lahir tidak boleh di masa depan."))
-        elif cleaned.get("nik"):
-            # as for a PSM (domain.md §5.1): the birth date and sex in the NIK against what was
-            # typed, and its kecamatan against the national list
-            self.warnings += check_nik(
-                cleaned["nik"],
-                declared_dob=born,
-                declared_sex=cleaned.get("jenis_kelamin") or None,
-                known_kecamatan=kecamatan_in_national_list,
-            ).warnings
+        if not self.errors:
+            self.warnings = subject_warnings(
+                nik=cleaned.get("nik", ""),
+                no_kk=cleaned.get("no_kk", ""),
+                tanggal_lahir=cleaned.get("tanggal_lahir"),
+                jenis_kelamin=cleaned.get("jenis_kelamin", ""),
+            )
         return cleaned
 
     def validate_constraints(self):

@@ -44,6 +44,8 @@ from psm_portal.images import (
     store_new_files,
 )
 from psm_portal.office import current_office
+from registry.nik import check_nik, check_no_kk
+from registry.regions import kecamatan_in_national_list
 from registry.text import normalise_for_search
 
 S = StatusAsesmen
@@ -769,6 +771,24 @@ def case_problems(*, subjek, kategori, utama, disabilitas, persetujuan_oleh, on:
         **errors,
         **consent_problems(subjek=subjek, persetujuan_oleh=persetujuan_oleh, on=on),
     }, warnings
+
+
+def subject_warnings(*, nik: str, no_kk: str, tanggal_lahir, jenis_kelamin: str) -> list[str]:
+    """What a subject's NIK and No. KK say that the user is asked to confirm (domain.md §5.1,
+    §5.2), as for a PSM: the NIK's birth date and sex against what was typed, its kecamatan
+    against the national list; a No. KK whose date segment is no date, or serial 0000. Only
+    valid numbers reach here (the form refuses impossible ones)."""
+    warnings = []
+    if nik:
+        warnings += check_nik(
+            nik,
+            declared_dob=tanggal_lahir,
+            declared_sex=jenis_kelamin or None,
+            known_kecamatan=kecamatan_in_national_list,
+        ).warnings
+    if no_kk:
+        warnings += check_no_kk(no_kk).warnings
+    return warnings
 
 
 def saved_case_problems(case: Asesmen):

@@ -562,6 +562,15 @@ def case_review(request, pk):
         # sex) before sending; a draft, or a returned case, sent from this page must not skip
         # that.
         _errors, warnings = services.saved_case_problems(case)
+        if case.subjek.dibuat_oleh_id == request.user.pk:
+            # the identity the author typed, which their form shows and asks to confirm too
+            subject = case.subjek
+            warnings += services.subject_warnings(
+                nik=subject.nik,
+                no_kk=subject.no_kk,
+                tanggal_lahir=subject.tanggal_lahir,
+                jenis_kelamin=subject.jenis_kelamin,
+            )
         if warnings:
             for warning in warnings:
                 messages.warning(request, warning)

@@ -1081,3 +1081,26 @@ def test_an_unlikely_family_card_number_is_a_warning_to_confirm(client, people):
     assert not Asesmen.objects.exists()
     answer = c.post(reverse("assessments:case-create"), {**data, "konfirmasi_peringatan": "on"})
     assert answer.status_code == 302 and Subjek.objects.get().no_kk == "3371013102950000"
+
+
+def test_a_draft_sent_from_its_page_is_held_to_the_subjects_nik_warnings(client, people):
+    """The case page's send button checked the categories and consent only: a draft whose NIK
+    disagreed with the typed birth date and sex was sent without the warning."""
+    c = _client(client, people["psm_a"])
+    data = _form(
+        **{"s-nik": "3371015508950001", "s-alasan_tanpa_nik": "", "s-tanggal_lahir": "1980-01-01"},
+        kategori=["PPKS-07"],
+        kategori_utama="PPKS-07",
+        aksi="draf",
+    )
+    assert c.post(reverse("assessments:case-create"), data).status_code == 302
+    draft = Asesmen.objects.get()
+    answer = c.post(
+        reverse("assessments:case-review", args=[draft.pk]),
+        {"ke": "diajukan", "status_awal": "draf", "versi_awal": str(draft.versi)},
+        follow=True,
+    )
+    assert answer.redirect_chain[-1][0] == reverse("assessments:case-update", args=[draft.pk])
+    body = answer.content.decode()
+    assert "Jenis kelamin menurut NIK berbeda dengan isian." in body
+    assert Asesmen.objects.get(pk=draft.pk).status == S.DRAF
