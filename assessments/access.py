@@ -98,12 +98,23 @@ def sensitivity_of(case: Asesmen, categories=None, disabilities=None) -> set[str
     return classes
 
 
+# The fields of a case that hold specific data whatever its current categories: what an earlier
+# version held in them is shown (the version diff) only to who may see specific data.
+SPECIFIC_DATA_FIELDS = frozenset(
+    {"kategori", "kategori_utama", "disabilitas", "tingkat_disabilitas", "kondisi_fisik"}
+)
+
+
+def may_see_specific_data(user, case: Asesmen) -> bool:
+    return is_author(user, case) or has_permission(user, Perm.PPKS_VIEW_SENSITIVE)
+
+
 def may_see_details(user, case: Asesmen, sensitive: set[str]) -> bool:
     return not sensitive or is_author(user, case) or has_permission(user, Perm.PPKS_VIEW_SENSITIVE)
 
 
 def may_see_nik(user, case: Asesmen) -> bool:
-    return is_author(user, case) or has_permission(user, Perm.PPKS_VIEW_SENSITIVE)
+    return may_see_specific_data(user, case)
 
 
 def audit_sensitive_view(user, case: Asesmen, sensitive: set[str], *, photo=None) -> None:

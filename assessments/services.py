@@ -615,8 +615,9 @@ def field_label(name: str) -> str:
     return str(Asesmen._meta.get_field(name).verbose_name).capitalize()
 
 
-def version_diff(case: Asesmen) -> list[tuple[str, str, str]]:
-    """(label, before, after) of what changed between the last two submitted versions."""
+def version_diff(case: Asesmen, *, without=frozenset()) -> list[tuple[str, str, str]]:
+    """(label, before, after) of what changed between the last two submitted versions, but for
+    the fields named in ``without``."""
     if case.versi < 2:  # submitted at most once: nothing to compare, and no query to find it out
         return []
     versions = list(case.versi_set.order_by("-nomor")[:2])
@@ -626,7 +627,7 @@ def version_diff(case: Asesmen) -> list[tuple[str, str, str]]:
     return [
         (field_label(name), old.get(name, ""), new.get(name, ""))
         for name in [*DIFF_FIELDS, "foto"]
-        if old.get(name, "") != new.get(name, "")
+        if name not in without and old.get(name, "") != new.get(name, "")
     ]
 
 

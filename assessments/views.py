@@ -21,12 +21,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from assessments import exports, forms, selectors, services
 from assessments.access import (
+    SPECIFIC_DATA_FIELDS,
     audit_sensitive_view,
     get_case_for_user,
     get_subject_for_user,
     is_author,
     may_see_details,
     may_see_nik,
+    may_see_specific_data,
     sensitivity_of,
 )
 from assessments.models import (
@@ -497,7 +499,15 @@ def case_detail(request, pk):
         "review_draft": review_draft,
         # What changed between versions is the details themselves (health, consent, informant):
         # shown, and audited above, only to whoever may see the details.
-        "diff": services.version_diff(case) if details else [],
+        # An earlier version's health notes, disability or categories are specific data even
+        # when the current version no longer holds them (the case is then general data): left
+        # out for a role that may not see such data.
+        "diff": services.version_diff(
+            case,
+            without=frozenset() if may_see_specific_data(user, case) else SPECIFIC_DATA_FIELDS,
+        )
+        if details
+        else [],
         "last_return": next(
             (t for t in reversed(page["transitions"]) if t.ke == S.DIKEMBALIKAN), None
         ),

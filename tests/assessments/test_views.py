@@ -364,6 +364,22 @@ def test_a_sensitive_cases_photo_is_audited_on_every_fetch(client, people):
     ).exists()
 
 
+def test_health_notes_removed_in_a_later_version_stay_hidden_from_the_supervisor(client, people):
+    """Cleared on resubmission, the case is general data again and its details are shown to a
+    supervisor: the version diff's "before" column showed them the removed health notes."""
+    case = make_case(people["psm_a"], kondisi_fisik="Stroke ringan, memakai kursi roda")
+    case = _returned_and_resubmitted(
+        case, people, {"kondisi_fisik": "", "kondisi_rumah": "Dinding bambu"}
+    )
+    url = reverse("assessments:case-detail", args=[case.pk])
+    client.force_login(people["supervisor"])
+    body = client.get(url).content.decode()
+    assert "Perubahan pada versi 2" in body and "Dinding bambu" in body  # the rest of the diff
+    assert "Stroke ringan" not in body
+    body = _client(client, people["staf"]).get(url).content.decode()
+    assert "Stroke ringan" in body  # a role that may see specific data sees what changed
+
+
 def test_a_resubmitted_sensitive_case_shows_its_changes_only_to_who_may_see_them(client, people):
     child = make_case(
         people["psm_a"],
