@@ -8,6 +8,7 @@ from django.views.decorators.http import require_GET
 
 from psm_portal.models import Role
 from psm_portal.office import current_office
+from psm_portal.offline import offline_page
 
 
 @require_GET
@@ -28,6 +29,7 @@ def healthz(request):
 
 @login_not_required
 @require_GET
+@offline_page
 def privacy_notice(request):
     """UU 27/2022 Pasal 21: what is collected, why, on what basis, for how long, who sees it, and
     the rights of the people it is about, with whom to ask. Public: it is read before consent."""

@@ -191,11 +191,11 @@ def event_set_status(*, event: BimtekEvent, status: str, by) -> BimtekEvent:
         after={"status": status},
     )
     if status == StatusEvent.BATAL:
-        _cancel_enrolments(event)
+        _cancel_enrolments(event, by=by)
     return event
 
 
-def _cancel_enrolments(event: BimtekEvent) -> None:
+def _cancel_enrolments(event: BimtekEvent, *, by) -> None:
     """A cancelled event's enrolled and waiting PSM are no longer enrolled, and each is told
     (they still saw "Daftar tunggu" and a cancel button that was refused)."""
     with office_language():
@@ -203,14 +203,13 @@ def _cancel_enrolments(event: BimtekEvent) -> None:
             "judul": event.judul,
             "tgl": event.tanggal_mulai.strftime("%d-%m-%Y"),
         }
-    enrolled = event.peserta_set.filter(
+    for enrolment in event.peserta_set.filter(
         status__in=(StatusPeserta.TERDAFTAR, StatusPeserta.MENUNGGU)
-    )
-    Pemberitahuan.objects.bulk_create(
-        Pemberitahuan(psm_id=psm_id, pesan=pesan)
-        for psm_id in enrolled.values_list("psm_id", flat=True)
-    )
-    enrolled.update(status=StatusPeserta.BATAL, antrean=None)
+    ):
+        enrolment.status, enrolment.antrean = StatusPeserta.BATAL, None
+        enrolment.save(update_fields=["status", "antrean", "updated_at"])
+        audit.record(by=by, action="enrolment.cancel", target=enrolment, reason=pesan)
+        Pemberitahuan.objects.create(psm_id=enrolment.psm_id, pesan=pesan)
 
 
 @transaction.atomic

@@ -13,7 +13,12 @@ register = template.Library()
 
 # The pages a PSM needs in the field, warmed into the phone's cache after login. A URL name
 # that does not exist (an app not installed) is skipped.
-FIELD_PAGES = ["assessments:case-list", "assessments:case-create", "registry:activity-create"]
+FIELD_PAGES = [
+    "assessments:case-list",
+    "assessments:case-create",
+    "registry:activity-create",
+    "privacy",  # the case form's consent text links to it, out in the field too
+]
 
 
 def _field_pages() -> list[str]:

@@ -438,6 +438,7 @@ def test_psm_field_pages_are_marked_for_the_phone_and_case_pages_are_not(client,
         ("assessments:case-list", []),
         ("assessments:case-create", []),
         ("assessments:case-update", [case.pk]),
+        ("privacy", []),  # the consent text links to it, out in the field too
     ]:
         response = c.get(reverse(name, args=args))
         assert response["X-Portal-Offline"] == "simpan", name

@@ -139,7 +139,7 @@ def test_the_privacy_notice_is_public_names_the_officer_and_is_in_both_languages
     page = client.get(reverse("privacy")).content.decode()
     assert "Pemberitahuan privasi" in page and "Pemerintah Kota Magelang" in page
     assert "Sekretaris Dinas Sosial Kota Magelang" in page and "ppdp.dinsos@" in page
-    assert "3 × 24 jam" in page and "terhapus otomatis setelah 14 hari" in page
+    assert "3 × 24 jam" in page and "dihapus dari ponsel setelah 14 hari" in page
     english = client.get(reverse("privacy"), headers=EN).content.decode()
     assert "Privacy notice" in english and "Your rights" in english
     assert "Hak Anda" not in english and "3 × 24 hours" in english

@@ -364,6 +364,10 @@ def test_a_cancelled_events_participants_are_no_longer_enrolled_and_are_told(sta
         assert (enrolment.status, enrolment.antrean) == (StatusPeserta.BATAL, None)
         told = Pemberitahuan.objects.get(psm=enrolment.psm).pesan
         assert told.endswith("dibatalkan oleh penyelenggara.") and event.judul in told
+        # each in the audit trail, as a cancellation of one enrolment is
+        assert AuditEvent.objects.filter(
+            action="enrolment.cancel", target_id=str(enrolment.pk)
+        ).exists()
 
 
 def test_self_checkin_marks_present_only_on_the_day(staff, running_event):
