@@ -194,8 +194,15 @@ class PsmForm(forms.ModelForm):
             self.check_standing and self.instance.pk and self.instance.status == StatusPsm.AKTIF
         ):
             return []
-        from registry.services import standing_problems
+        from registry.services import age_problems, standing_problems
 
+        problems = []
+        born = cleaned.get("tanggal_lahir")
+        if born and born != self.instance.tanggal_lahir:
+            # a birth date corrected to one that makes them a minor on their SK's date
+            sk = self.instance.sk_set.order_by("-tanggal_sk", "-pk").first()
+            if sk is not None:
+                problems += age_problems(born, sk.tanggal_sk)
         edited = Psm(
             kewarganegaraan=cleaned.get("kewarganegaraan", self.instance.kewarganegaraan),
             desa_ktp=cleaned.get("desa_ktp") or self.instance.desa_ktp,
@@ -208,7 +215,7 @@ class PsmForm(forms.ModelForm):
                 "%(syarat)s Bila benar, ubah statusnya setelah menyimpan."
             )
             % {"syarat": problem}
-            for problem in standing_problems(edited)
+            for problem in problems + standing_problems(edited)
         ]
 
     def clean(self):

@@ -89,6 +89,16 @@ def age_on(birth: dt.date, on: dt.date) -> int:
     return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
 
 
+def age_problems(birth: dt.date, on: dt.date) -> list[str]:
+    """Permensos 10/2019 requirement (d): 18 or older on the SK's date, no upper limit."""
+    if age_on(birth, on) >= 18:
+        return []
+    return [
+        _("Usia pada tanggal SK %(tgl)s baru %(usia)d tahun; minimal 18 tahun.")
+        % {"tgl": date_format(on, "j F Y"), "usia": age_on(birth, on)}
+    ]
+
+
 def standing_problems(psm: Psm) -> list[str]:
     """The requirements of Permensos 10/2019 that a PSM's own record keeps meeting while they
     serve (an SK and a passed Bimtek, once given, stay): checked at activation, and when the
@@ -131,11 +141,8 @@ def activation_problems(
             % {"tgl": date_format(effective, "j F Y"), "sk": date_format(sk.tanggal_sk, "j F Y")}
         )
     on = on or (sk.tanggal_sk if sk else None)
-    if on is not None and age_on(psm.tanggal_lahir, on) < 18:
-        problems.append(
-            _("Usia pada tanggal SK %(tgl)s baru %(usia)d tahun; minimal 18 tahun.")
-            % {"tgl": date_format(on, "j F Y"), "usia": age_on(psm.tanggal_lahir, on)}
-        )
+    if on is not None:
+        problems += age_problems(psm.tanggal_lahir, on)
     problems += standing_problems(psm)
     if not psm.berkelakuan_baik:
         problems.append(_("Belum ada surat keterangan berkelakuan baik."))

@@ -892,3 +892,23 @@ def test_a_nik_whose_kecamatan_is_in_no_list_is_still_a_warning(staff_client):
         response.content.decode()
     )
     assert not Psm.objects.exists()
+
+
+def test_an_aktif_psms_birth_date_that_makes_them_a_minor_on_their_sk_asks_first(
+    staff_client, staff
+):
+    """An aktif PSM's birth date edited to 2015 (and the NIK to match) was saved with no word;
+    activation checks the age on the SK's date, an edit did not."""
+    from registry import services
+
+    psm = services.psm_register(data=_register_like(), by=staff, today=dt.date(2026, 1, 5))
+    SkFactory(psm=psm, tanggal_sk=dt.date(2026, 1, 10))
+    Psm.objects.filter(pk=psm.pk).update(status=StatusPsm.AKTIF)
+    url = reverse("registry:psm-update", args=[psm.pk])
+    minor = _form_data(nik="3371014503150001", tanggal_lahir="2015-03-05")
+    body = staff_client.post(url, minor).content.decode()
+    assert "Usia pada tanggal SK 10 Januari 2026 baru 10 tahun; minimal 18 tahun." in body
+    psm.refresh_from_db()
+    assert psm.tanggal_lahir == dt.date(1990, 3, 5)
+    answer = staff_client.post(url, {**minor, "konfirmasi_peringatan": "on"})
+    assert answer.status_code == 302  # a correction the office confirms is saved
