@@ -1120,3 +1120,16 @@ def test_a_draft_sent_from_its_page_is_held_to_the_subjects_nik_warnings(client,
     body = answer.content.decode()
     assert "Jenis kelamin menurut NIK berbeda dengan isian." in body
     assert Asesmen.objects.get(pk=draft.pk).status == S.DRAF
+
+
+def test_an_office_entered_case_names_who_recorded_it_not_a_psm(client, people):
+    """The case page said "PSM: <staff member>" for a case the office recorded itself."""
+    case = make_case(people["staf"])
+    body = (
+        _client(client, people["staf"])
+        .get(reverse("assessments:case-detail", args=[case.pk]))
+        .content.decode()
+    )
+    name = people["staf"].get_full_name() or people["staf"].username
+    assert "Dicatat oleh</dt>" in body and f"{name} (kantor)" in body
+    assert f'PSM</dt><dd class="col-7">{name}' not in body
