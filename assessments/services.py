@@ -65,7 +65,7 @@ EDITABLE = (S.DRAF, S.DIKEMBALIKAN)
 NEEDS_VISIT_TO_CLOSE = (AlasanTutup.DITANGANI, AlasanTutup.TIDAK_LAYAK)
 
 
-def _uses_kecamatan_level() -> bool:
+def uses_kecamatan_level() -> bool:
     office = current_office()
     return bool(office and office.menggunakan_verifikator_kecamatan)
 
@@ -633,7 +633,7 @@ def version_diff(case: Asesmen, *, without=frozenset()) -> list[tuple[str, str, 
 
 def _step_allowed(user, case: Asesmen, ke: str, kecamatan_level: bool | None = None) -> bool:
     if kecamatan_level is None:
-        kecamatan_level = _uses_kecamatan_level()
+        kecamatan_level = uses_kecamatan_level()
     if ke == S.DIAJUKAN:
         return has_permission(user, Perm.PPKS_CREATE) and _is_author(user, case)
     if ke == S.DIVERIFIKASI_KECAMATAN:
@@ -657,7 +657,7 @@ def _step_allowed(user, case: Asesmen, ke: str, kecamatan_level: bool | None = N
 
 def next_steps(user, case: Asesmen) -> list[str]:
     """The statuses ``user`` may move ``case`` to now (for the buttons on the case page)."""
-    kecamatan_level = _uses_kecamatan_level()
+    kecamatan_level = uses_kecamatan_level()
     return [
         ke
         for ke in S.values
@@ -826,7 +826,7 @@ def assessments_verify_bulk(*, shown: dict[int, tuple[int, str]], by) -> tuple[i
             versi, status = shown[case.pk]
             ke = (
                 S.DIVERIFIKASI_KECAMATAN
-                if status == S.DIAJUKAN and _uses_kecamatan_level()
+                if status == S.DIAJUKAN and uses_kecamatan_level()
                 else S.DIVERIFIKASI
             )
             try:

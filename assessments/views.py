@@ -785,6 +785,11 @@ def review_queue(request):
             "categories": KategoriPpks.objects.filter(aktif=True).order_by("urutan"),
             "urgencies": Urgensi.choices,
             "now": timezone.now(),
+            # a kecamatan verifier's queue stays empty, unexplained, in an office that verifies
+            # every case itself
+            "kecamatan_review_off": not page.object_list
+            and not has_permission(user, Perm.PPKS_REVIEW)
+            and not services.uses_kecamatan_level(),
         },
     )
 

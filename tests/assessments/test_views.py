@@ -1133,3 +1133,21 @@ def test_an_office_entered_case_names_who_recorded_it_not_a_psm(client, people):
     name = people["staf"].get_full_name() or people["staf"].username
     assert "Dicatat oleh</dt>" in body and f"{name} (kantor)" in body
     assert f'PSM</dt><dd class="col-7">{name}' not in body
+
+
+def test_a_kecamatan_verifiers_empty_queue_says_why_when_the_office_verifies_itself(
+    client, people, office
+):
+    """The verifier's queue read "0 kasus menunggu" beside 19 submitted cases, unexplained."""
+    make_case(people["psm_a"])
+    reason = "Kantor ini tidak memakai verifikasi tingkat kecamatan"
+    office.menggunakan_verifikator_kecamatan = False
+    office.save()
+    page = _client(client, people["verifikator"]).get(reverse("assessments:queue"))
+    assert reason in page.content.decode()
+    office.menggunakan_verifikator_kecamatan = True
+    office.save()
+    page = client.get(reverse("assessments:queue")).content.decode()
+    assert reason not in page and "Mbah Sarinah" in page  # the case waits for them now
+    staff = _client(client, people["staf"]).get(reverse("assessments:queue")).content.decode()
+    assert reason not in staff
