@@ -98,7 +98,8 @@ def seed_cases(*, today: dt.date, region: str) -> None:
         data={
             "program": pkh,
             "tujuan_instansi": "Pendamping PKH Kecamatan",
-            "tanggal": today - dt.timedelta(days=30),
+            # never before the case it refers
+            "tanggal": max(verified.tanggal, today - dt.timedelta(days=30)),
             "nomor_surat": "400.9/101/Dinsos/2026",
         },
         by=staf,
@@ -115,7 +116,7 @@ def seed_cases(*, today: dt.date, region: str) -> None:
                     data={
                         "program": sembako if i % 4 else pkh,
                         "tujuan_instansi": "Bidang Penanganan Fakir Miskin",
-                        "tanggal": today - dt.timedelta(days=rng.randint(1, 40)),
+                        "tanggal": max(c.tanggal, today - dt.timedelta(days=rng.randint(1, 40))),
                         "nomor_surat": "",
                     },
                     by=staf,

@@ -888,6 +888,13 @@ def referral_create(*, asesmen: Asesmen, data: dict, by, today: dt.date) -> Ruju
             raise ValidationError(_("Anda tidak berwenang membuat rujukan."))
         if data["tanggal"] > today:
             raise ValidationError({"tanggal": _("Tanggal rujukan tidak boleh di masa depan.")})
+        if data["tanggal"] < case.tanggal:
+            raise ValidationError(
+                {
+                    "tanggal": _("Tanggal rujukan tidak boleh sebelum tanggal asesmen (%(tgl)s).")
+                    % {"tgl": date_format(case.tanggal, "j F Y")}
+                }
+            )
         if case.rujukan_set.filter(
             program=data["program"], status__in=[StatusRujukan.DIUSULKAN, StatusRujukan.DIPROSES]
         ).exists():

@@ -330,11 +330,23 @@ class BantuanForm(forms.ModelForm):
         fields = ["jenis", "tanggal", "sumber", "keterangan"]
         widgets = _date_widgets("tanggal")
 
+    def clean_tanggal(self):
+        tanggal = self.cleaned_data["tanggal"]
+        if tanggal > timezone.localdate():
+            raise ValidationError(_("Tanggal diterima tidak boleh di masa depan."))
+        return tanggal
+
 
 class PenghargaanForm(forms.ModelForm):
     class Meta:
         model = Penghargaan
         fields = ["nama", "tingkat", "tahun", "keterangan"]
+
+    def clean_tahun(self):
+        tahun = self.cleaned_data["tahun"]
+        if tahun > timezone.localdate().year:
+            raise ValidationError(_("Tahun penghargaan tidak boleh di masa depan."))
+        return tahun
 
 
 class HoursField(forms.DecimalField):

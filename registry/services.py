@@ -469,6 +469,18 @@ def sk_add(*, psm: Psm, data: dict, by) -> PsmAppointment:
         )
 
 
+def _not_before_birth(psm: Psm, tanggal, field: str) -> None:
+    """A record of a PSM's service dated before they were born (a Bimtek passed in 1990 by a
+    PSM born in 2000 counted towards activation)."""
+    if tanggal and tanggal < psm.tanggal_lahir:
+        raise ValidationError(
+            {
+                field: _("Tanggal tidak boleh sebelum tanggal lahir PSM (%(tgl)s).")
+                % {"tgl": date_format(psm.tanggal_lahir, "j F Y")}
+            }
+        )
+
+
 def _certificate_taken() -> ValidationError:
     return ValidationError(
         {"nomor_sertifikat": _("Sertifikat dengan nomor ini sudah tercatat untuk tingkat ini.")}
@@ -483,6 +495,17 @@ def bimtek_add(*, psm: Psm, data: dict, by) -> PsmBimtek:
     key = {"tingkat": data.get("tingkat"), "nomor_sertifikat": data.get("nomor_sertifikat")}
     if PsmBimtek.objects.filter(psm=psm, **key).exists():
         raise _certificate_taken()
+    _not_before_birth(psm, data.get("tanggal"), "tanggal")
+    if (
+        key["nomor_sertifikat"]
+        and PsmBimtek.objects.filter(**key, penyelenggara=data.get("penyelenggara", ""))
+        .exclude(psm=psm)
+        .exists()
+    ):
+        # one certificate is one person's (the walk found one number on three PSM)
+        raise ValidationError(
+            {"nomor_sertifikat": _("Nomor sertifikat ini sudah tercatat untuk PSM lain.")}
+        )
     try:
         with transaction.atomic():
             return _add_record(PsmBimtek, psm=psm, data=data, by=by, action="psm.bimtek_add")
@@ -532,16 +555,31 @@ def bimtek_withdraw(*, psm: Psm, nomor_sertifikat: str, reason: str, by) -> int:
 
 @transaction.atomic
 def ipsm_add(*, psm: Psm, data: dict, by) -> IpsmMembership:
+    if data.get("periode_mulai") and data["periode_mulai"] < psm.tanggal_lahir.year:
+        raise ValidationError(
+            {
+                "periode_mulai": _("Periode tidak boleh dimulai sebelum PSM lahir (%(tahun)s).")
+                % {"tahun": psm.tanggal_lahir.year}
+            }
+        )
     return _add_record(IpsmMembership, psm=psm, data=data, by=by, action="psm.ipsm_add")
 
 
 @transaction.atomic
 def bantuan_add(*, psm: Psm, data: dict, by) -> BantuanPeralatan:
+    _not_before_birth(psm, data.get("tanggal"), "tanggal")
     return _add_record(BantuanPeralatan, psm=psm, data=data, by=by, action="psm.bantuan_add")
 
 
 @transaction.atomic
 def penghargaan_add(*, psm: Psm, data: dict, by) -> Penghargaan:
+    if data.get("tahun") and data["tahun"] < psm.tanggal_lahir.year:
+        raise ValidationError(
+            {
+                "tahun": _("Tahun tidak boleh sebelum PSM lahir (%(tahun)s).")
+                % {"tahun": psm.tanggal_lahir.year}
+            }
+        )
     return _add_record(Penghargaan, psm=psm, data=data, by=by, action="psm.penghargaan_add")
 
 

@@ -587,6 +587,18 @@ def test_referral_needs_a_verified_case_and_one_open_per_programme(people):
             by=people["staf"],
             today=TODAY,
         )
+    # not before the case it refers (the walk referred a case of December 2026 on 1 January 2020)
+    with pytest.raises(ValidationError, match="sebelum tanggal asesmen"):
+        services.referral_create(
+            asesmen=case,
+            data={
+                **data,
+                "program": Program.objects.get(kode="SEMBAKO"),
+                "tanggal": case.tanggal - dt.timedelta(days=1),
+            },
+            by=people["staf"],
+            today=TODAY,
+        )
     later = TODAY + dt.timedelta(days=3)
     services.referral_update(
         rujukan=referral, status="diterima", hasil="Masuk KPM", by=people["staf"], today=later

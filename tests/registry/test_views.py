@@ -912,3 +912,58 @@ def test_an_aktif_psms_birth_date_that_makes_them_a_minor_on_their_sk_asks_first
     assert psm.tanggal_lahir == dt.date(1990, 3, 5)
     answer = staff_client.post(url, {**minor, "konfirmasi_peringatan": "on"})
     assert answer.status_code == 302  # a correction the office confirms is saved
+
+
+@pytest.mark.parametrize(
+    ("kind", "data", "message"),
+    [
+        (
+            "bimtek",
+            {
+                "tingkat": "dasar",
+                "nomor_sertifikat": "BD-1",
+                "penyelenggara": "Dinas Sosial",
+                "tanggal": "1960-01-01",
+            },
+            "Tanggal tidak boleh sebelum tanggal lahir PSM",
+        ),
+        (
+            "ipsm",
+            {"tingkat": "desa", "jabatan": "anggota", "periode_mulai": "1960"},
+            "Periode tidak boleh dimulai sebelum PSM lahir",
+        ),
+        (
+            "penghargaan",
+            {"nama": "PSM Teladan", "tingkat": "kabkota", "tahun": "2030"},
+            "Tahun penghargaan tidak boleh di masa depan.",
+        ),
+        (
+            "bantuan",
+            {"jenis": "sepeda", "tanggal": "2099-01-01", "sumber": "APBD"},
+            "Tanggal diterima tidak boleh di masa depan.",
+        ),
+    ],
+)
+def test_a_service_record_from_before_birth_or_the_future_is_refused(
+    staff_client, psm, kind, data, message
+):
+    """The walk recorded a Bimtek passed in 1990 by a PSM born in 2000 (it counted towards
+    activation), an IPSM term from before birth, an award of 2030 and aid received in 2028."""
+    url = reverse("registry:psm-record-add", args=[psm.pk, kind])
+    answer = staff_client.post(url, data)
+    assert answer.status_code == 200 and message in answer.content.decode()
+
+
+def test_one_bimtek_certificate_number_is_not_recorded_for_two_psm(staff_client, psm):
+    form = {
+        "tingkat": "dasar",
+        "nomor_sertifikat": "BD-2023-0001",
+        "penyelenggara": "Dinas Sosial Kota Magelang",
+        "tanggal": "2023-05-01",
+    }
+    BimtekFactory(psm=PsmFactory(nama="Fatimah"), **{**form, "tanggal": dt.date(2023, 5, 1)})
+    url = reverse("registry:psm-record-add", args=[psm.pk, "bimtek"])
+    body = staff_client.post(url, form).content.decode()
+    assert "Nomor sertifikat ini sudah tercatat untuk PSM lain." in body
+    assert "Fatimah" not in body  # someone perhaps outside the editor's region
+    assert not psm.bimtek_set.exists()
