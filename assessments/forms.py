@@ -18,6 +18,7 @@ from assessments.models import (
     Rujukan,
     StatusRujukan,
     Subjek,
+    comment_label,
 )
 from assessments.services import subject_warnings
 from psm_portal.uploads import PhotosField
@@ -291,13 +292,13 @@ class ReviewForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        from assessments.services import field_label
-
         for name in self.COMMENTABLE:
             self.fields[f"komentar_{name}"] = forms.CharField(
-                label=_("Komentar untuk %(f)s") % {"f": field_label(name)},
+                # labelled as the PSM reads the comment ("Foto", not the diff's "Jumlah foto")
+                label=_("Komentar untuk %(f)s") % {"f": comment_label(name)},
                 required=False,
                 max_length=1000,
+                widget=forms.Textarea(attrs={"rows": 1, "class": "form-control form-control-sm"}),
             )
 
     def komentar(self) -> dict:

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models import Q
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from psm_portal.models import ChoiceLabels, TimeStamped
@@ -490,10 +491,10 @@ class Transisi(ChoiceLabels, models.Model):
     @property
     def komentar_per_isian(self) -> list[tuple[str, str, str]]:
         """(field name, label, comment): the edit form links each comment to its field."""
-        return [(name, _comment_label(name), text) for name, text in (self.komentar or {}).items()]
+        return [(name, comment_label(name), text) for name, text in (self.komentar or {}).items()]
 
 
-def _comment_label(name: str) -> str:
+def comment_label(name: str) -> str:
     if name == "foto":
         return str(_("Foto"))
     try:
@@ -501,7 +502,8 @@ def _comment_label(name: str) -> str:
     except FieldDoesNotExist:
         return name
     label = getattr(field, "verbose_name", None)
-    return str(label).capitalize() if label is not None else name
+    # capfirst, not capitalize: "Kategori PPKS" read "Kategori ppks"
+    return capfirst(str(label)) if label is not None else name
 
 
 class StatusRujukan(models.TextChoices):

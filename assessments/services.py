@@ -15,6 +15,7 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from assessments.access import ADULT_AGE
@@ -612,7 +613,7 @@ def _snapshot(case: Asesmen) -> dict:
 def field_label(name: str) -> str:
     if name == "foto":
         return _("Jumlah foto")
-    return str(Asesmen._meta.get_field(name).verbose_name).capitalize()
+    return capfirst(str(Asesmen._meta.get_field(name).verbose_name))
 
 
 def version_diff(case: Asesmen, *, without=frozenset()) -> list[tuple[str, str, str]]:

@@ -436,7 +436,7 @@ def test_resubmission_shows_what_changed_since_the_previous_version(people):
     diff = {label: (before, after) for label, before, after in services.version_diff(case)}
     assert diff["Kondisi tempat tinggal"] == ("", "Dinding bambu, lantai tanah")
     assert diff["Urgensi"] == ("Segera", "Darurat")
-    assert "Fakir Miskin" in diff["Kategori ppks"][1]
+    assert "Fakir Miskin" in diff["Kategori PPKS"][1]
     assert "Masalah utama" not in diff
 
 

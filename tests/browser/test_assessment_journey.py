@@ -78,6 +78,16 @@ def test_psm_case_from_phone_to_stalled_referral(
     desk.goto(f"{live_server.url}/kasus/antrean/")
     desk.get_by_role("link", name="Mbah Karto Suwito").click()
     desk.get_by_text("Kembalikan untuk perbaikan").click()
+    # each comment box under its own label, across the column (they ran inline: a label sat
+    # beside the next field's box)
+    boxes = desk.locator("textarea[name^=komentar_]")
+    assert boxes.count() == 9
+    for i in range(boxes.count()):
+        box = boxes.nth(i)
+        label = desk.locator(f"label[for='{box.get_attribute('id')}']").bounding_box()
+        field = box.bounding_box()
+        assert label["y"] + label["height"] <= field["y"] + 1 and abs(label["x"] - field["x"]) < 2
+    expect(desk.get_by_label("Komentar untuk Kategori PPKS")).to_be_visible()
     desk.get_by_label("Komentar untuk Kondisi tempat tinggal").fill(
         "Jelaskan kondisi rumah: dinding, lantai, atap."
     )
