@@ -4,6 +4,7 @@ again, queued edits of a case that moved on meanwhile answer 409 with what chang
 report when they last synced for staff to see."""
 
 import json
+import re
 import threading
 import uuid
 
@@ -542,6 +543,10 @@ def test_staff_see_the_psm_of_their_region_with_last_sync_and_pending(
     rows = body.split('class="device-sync')
     assert "Joko Santoso" in rows[1]  # never synced comes first
     assert ">2<" in rows[2] and ">1<" in rows[2]
+    # the time as each language writes it (English read "04.55")
+    assert re.search(r"\d{4}, \d{2}\.\d{2} \(", body)
+    english = c.get(url, headers={"accept-language": "en"}).content.decode()
+    assert re.search(r"\d{4}, \d{2}:\d{2} \(", english)
 
 
 def test_device_sync_list_query_count_does_not_grow_with_rows(
