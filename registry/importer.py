@@ -164,6 +164,15 @@ def read_file(data: bytes, filename: str) -> ParsedFile:
         )
     if data.startswith(XLSX_MAGIC):
         return _read_xlsx(data)
+    if filename.lower().endswith((".xlsx", ".xlsm")):
+        # read by its content, which is not Excel's: "required columns not found" said nothing
+        # of why
+        raise ImportFileError(
+            _(
+                "Berkas ini bernama .xlsx tetapi isinya bukan berkas Excel. Buka di Excel lalu "
+                "simpan ulang sebagai .xlsx, atau simpan sebagai .csv."
+            )
+        )
     if data.startswith(UTF16_BOMS):
         try:
             return _read_csv_text(data.decode("utf-16"))

@@ -395,7 +395,10 @@ def test_formula_cell_in_xlsx_is_named_as_a_formula(staff_client, regions):
     [
         (b"", "kosong.csv", "kosong"),
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 512, "sandi.xlsx", "dilindungi sandi"),
-        (b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "foto.xlsx", "bukan XLSX atau CSV"),
+        (b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "foto.xlsx", "isinya bukan berkas Excel"),
+        (b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "foto.csv", "bukan XLSX atau CSV"),
+        # text renamed .xlsx: "Kolom wajib tidak ditemukan" said nothing of why
+        (b"NIK;Nama\n3371014503900001;Siti\n", "daftar.xlsx", "isinya bukan berkas Excel"),
         (b"PK\x03\x04 this is not really a zip", "rusak.xlsx", "rusak"),
         (b"Nama,Alamat\nSiti,Jl. Tidar\n", "kurang.csv", "Kolom wajib tidak ditemukan"),
         (b"%PDF-1.4 ...", "dokumen.csv", "bukan XLSX atau CSV"),
