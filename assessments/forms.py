@@ -12,6 +12,7 @@ from assessments.models import (
     DOKUMEN,
     AlasanTutup,
     Asesmen,
+    AsesmenFoto,
     JenisDisabilitas,
     KategoriPpks,
     Program,
@@ -163,6 +164,14 @@ class AsesmenForm(forms.ModelForm):
             "Hanya gambar (JPG/PNG), masing-masing paling besar 5 MB; diperkecil otomatis."
         ),
     )
+    # A returned case whose photo was blurry: the PSM takes the saved one away (new photos were
+    # only added beside it).
+    hapus_foto = forms.ModelMultipleChoiceField(
+        label=_("Hapus foto yang sudah tersimpan"),
+        queryset=AsesmenFoto.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
     konfirmasi_peringatan = forms.BooleanField(
         label=_("Saya sudah memeriksa peringatan di atas dan data ini benar"), required=False
     )
@@ -225,6 +234,11 @@ class AsesmenForm(forms.ModelForm):
         )
         self.fields["bantuan"].queryset = Program.objects.filter(aktif=True).order_by("urutan")
         self.fields["informan_telepon"].widget.attrs.update(inputmode="tel")
+        self.fields["hapus_foto"].queryset = (
+            self.instance.foto_set.order_by("pk")
+            if self.instance.pk
+            else AsesmenFoto.objects.none()
+        )
         if not self.is_bound and not self.initial.get("client_uuid"):
             self.initial["client_uuid"] = (
                 self.instance.client_uuid if self.instance.pk else uuid.uuid4()

@@ -311,8 +311,17 @@ def _store_photos(case: Asesmen, images, written: list) -> None:
         photo.save()
 
 
-def photos_problems(case: Asesmen | None, uploads) -> list[str]:
-    existing = case.foto_set.count() if case and case.pk else 0
+def _remove_photos(photos) -> None:
+    """Photos the author took away: their rows now, their files once the change is committed
+    (a rollback keeps both)."""
+    for photo in photos:
+        berkas = photo.berkas
+        photo.delete()
+        transaction.on_commit(lambda berkas=berkas: berkas.delete(save=False))
+
+
+def photos_problems(case: Asesmen | None, uploads, removed=()) -> list[str]:
+    existing = (case.foto_set.count() - len(removed)) if case and case.pk else 0
     limit = settings.PSM_MAX_CASE_PHOTOS
     if existing + len(uploads) > limit:
         return [
@@ -331,6 +340,7 @@ def assessment_save(
     disabilitas=(),
     bantuan=(),
     photos=(),
+    remove_photos=(),
     client_uuid=None,
     asesmen: Asesmen | None = None,
     written: list | None = None,
@@ -378,7 +388,12 @@ def assessment_save(
                     % {"s": asesmen.get_status_display()}
                 )
             before = _snapshot(asesmen)
-        problems = photos_problems(asesmen, photos)
+        removed = (
+            list(asesmen.foto_set.filter(pk__in=[p.pk for p in remove_photos]))
+            if asesmen.pk
+            else []
+        )
+        problems = photos_problems(asesmen, photos, removed)
         if problems:
             raise ValidationError(problems)
         for key, value in data.items():
@@ -389,6 +404,7 @@ def assessment_save(
         asesmen.kategori.set(kategori)
         asesmen.disabilitas.set(disabilitas)
         asesmen.bantuan.set(bantuan)
+        _remove_photos(removed)
         _store_photos(asesmen, images, written)
         after = _snapshot(asesmen)
         if created:
@@ -420,6 +436,7 @@ def case_save(
     disabilitas=(),
     bantuan=(),
     photos=(),
+    remove_photos=(),
     subjek: Subjek | None = None,
     subjek_data: dict | None = None,
     asesmen: Asesmen | None = None,
@@ -456,6 +473,7 @@ def case_save(
                 disabilitas=disabilitas,
                 bantuan=bantuan,
                 photos=photos,
+                remove_photos=remove_photos,
                 asesmen=asesmen,
                 client_uuid=client_uuid,
                 written=written,

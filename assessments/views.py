@@ -304,7 +304,9 @@ def _case_form(request, *, case, subject, merged=None):
             for field, messages_ in errors.items():
                 for message in messages_:
                     form.add_error(field, message)
-            for problem in services.photos_problems(case, form.cleaned_data["foto"]):
+            for problem in services.photos_problems(
+                case, form.cleaned_data["foto"], form.cleaned_data.get("hapus_foto") or ()
+            ):
                 form.add_error("foto", problem)
             warnings += category_warnings
             if submit:
@@ -316,7 +318,8 @@ def _case_form(request, *, case, subject, merged=None):
             data = {
                 k: v
                 for k, v in form.cleaned_data.items()
-                if k not in ("client_uuid", "kategori", "disabilitas", "bantuan", "foto")
+                if k
+                not in ("client_uuid", "kategori", "disabilitas", "bantuan", "foto", "hapus_foto")
                 and k != "konfirmasi_peringatan"
             }
             data["persetujuan_versi"] = CONSENT_VERSION
@@ -328,6 +331,7 @@ def _case_form(request, *, case, subject, merged=None):
                     disabilitas=form.cleaned_data["disabilitas"],
                     bantuan=form.cleaned_data["bantuan"],
                     photos=form.cleaned_data["foto"],
+                    remove_photos=form.cleaned_data["hapus_foto"],
                     client_uuid=form.cleaned_data["client_uuid"],
                     subjek=subject,
                     subjek_data=(

@@ -1151,3 +1151,34 @@ def test_a_kecamatan_verifiers_empty_queue_says_why_when_the_office_verifies_its
     assert reason not in page and "Mbah Sarinah" in page  # the case waits for them now
     staff = _client(client, people["staf"]).get(reverse("assessments:queue")).content.decode()
     assert reason not in staff
+
+
+def test_a_psm_takes_a_blurry_photo_away_when_correcting_a_returned_case(
+    client, people, settings, django_capture_on_commit_callbacks
+):
+    """Returned with "Foto rumah kabur, ambil ulang", the form could only add photos beside the
+    blurry one. Saved photos can now be ticked away; the limit counts what stays."""
+    settings.PSM_MAX_CASE_PHOTOS = 2
+    c = _client(client, people["psm_a"])
+    data = _form()
+    c.post(reverse("assessments:case-create"), {**data, "foto": [_jpeg(), _jpeg()]})
+    case = Asesmen.objects.get()
+    blurry, kept = case.foto_set.order_by("pk")
+    services.assessment_transition(
+        asesmen=case, ke=S.DIKEMBALIKAN, by=people["staf"], catatan="Foto rumah kabur, ambil ulang"
+    )
+    url = reverse("assessments:case-update", args=[case.pk])
+    page = c.get(url).content.decode()
+    assert f'name="hapus_foto" value="{blurry.pk}"' in page and "2 foto sudah tersimpan" in page
+    # another case's photo cannot be named: the choices are this case's own
+    other = make_case(people["psm_b"])
+    stranger = _photo_of(other)
+    stranger.save()
+    answer = c.post(url, {**data, "hapus_foto": [str(stranger.pk)]})
+    assert answer.status_code == 400 and other.foto_set.filter(pk=stranger.pk).exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = c.post(url, {**data, "hapus_foto": [str(blurry.pk)], "foto": [_jpeg()]})
+    assert answer.status_code == 302
+    assert case.foto_set.count() == 2 and not case.foto_set.filter(pk=blurry.pk).exists()
+    assert not blurry.berkas.storage.exists(blurry.berkas.name)  # its file went with it
+    assert kept.berkas.storage.exists(kept.berkas.name)
