@@ -30,6 +30,7 @@ from assessments.models import (
     KategoriPpks,
     PemberiPersetujuan,
     Rujukan,
+    Sensitivitas,
     SinkronPerangkat,
     StatusAsesmen,
     StatusRujukan,
@@ -632,6 +633,16 @@ def field_label(name: str) -> str:
     if name == "foto":
         return _("Jumlah foto")
     return capfirst(str(Asesmen._meta.get_field(name).verbose_name))
+
+
+def specific_data_in_diff(diff) -> set[str]:
+    """Health data a version diff shows, by its disability and health rows, which are specific
+    data whatever the case's categories (an earlier version's categories are names here: which of
+    them were specific is not known, and most category changes are not)."""
+    health = {field_label(n) for n in ("disabilitas", "tingkat_disabilitas", "kondisi_fisik")}
+    if any(label in health for label, _before, _after in diff):
+        return {Sensitivitas.KESEHATAN}
+    return set()
 
 
 def version_diff(case: Asesmen, *, without=frozenset()) -> list[tuple[str, str, str]]:

@@ -469,8 +469,19 @@ def case_detail(request, pk):
     page = selectors.case_page(case)
     sensitive = sensitivity_of(case, page["categories"], page["disabilities"])
     details = may_see_details(user, case, sensitive)
+    # What changed between versions is the details themselves (health, consent, informant):
+    # shown, and audited, only to whoever may see the details. An earlier version's health
+    # notes, disability or categories are specific data even when the current version no longer
+    # holds them (the case is then general data): left out for a role that may not see such
+    # data, and a read of them audited for one that may.
+    specific = may_see_specific_data(user, case)
+    diff = (
+        services.version_diff(case, without=frozenset() if specific else SPECIFIC_DATA_FIELDS)
+        if details
+        else []
+    )
     if details:
-        audit_sensitive_view(user, case, sensitive)
+        audit_sensitive_view(user, case, sensitive | services.specific_data_in_diff(diff))
     steps = services.next_steps(user, case)
     for referral in page["referrals"]:
         referral.versi = services.referral_version(referral)
@@ -501,17 +512,7 @@ def case_detail(request, pk):
         "steps": steps,
         "review_form": forms.ReviewForm(initial=review_draft) if steps else None,
         "review_draft": review_draft,
-        # What changed between versions is the details themselves (health, consent, informant):
-        # shown, and audited above, only to whoever may see the details.
-        # An earlier version's health notes, disability or categories are specific data even
-        # when the current version no longer holds them (the case is then general data): left
-        # out for a role that may not see such data.
-        "diff": services.version_diff(
-            case,
-            without=frozenset() if may_see_specific_data(user, case) else SPECIFIC_DATA_FIELDS,
-        )
-        if details
-        else [],
+        "diff": diff,
         "last_return": next(
             (t for t in reversed(page["transitions"]) if t.ke == S.DIKEMBALIKAN), None
         ),

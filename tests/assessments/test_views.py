@@ -376,8 +376,12 @@ def test_health_notes_removed_in_a_later_version_stay_hidden_from_the_supervisor
     body = client.get(url).content.decode()
     assert "Perubahan pada versi 2" in body and "Dinding bambu" in body  # the rest of the diff
     assert "Stroke ringan" not in body
+    assert not AuditEvent.objects.filter(action="asesmen.view_sensitive").exists()
     body = _client(client, people["staf"]).get(url).content.decode()
     assert "Stroke ringan" in body  # a role that may see specific data sees what changed
+    # and that read of health data is audited, as a read of the case holding it would be
+    read = AuditEvent.objects.get(action="asesmen.view_sensitive", target_id=str(case.pk))
+    assert read.after == {"data_spesifik": ["kesehatan"]}
 
 
 def test_a_resubmitted_sensitive_case_shows_its_changes_only_to_who_may_see_them(client, people):
