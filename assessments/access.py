@@ -110,7 +110,7 @@ def may_see_specific_data(user, case: Asesmen) -> bool:
 
 
 def may_see_details(user, case: Asesmen, sensitive: set[str]) -> bool:
-    return not sensitive or is_author(user, case) or has_permission(user, Perm.PPKS_VIEW_SENSITIVE)
+    return not sensitive or may_see_specific_data(user, case)
 
 
 def may_see_nik(user, case: Asesmen) -> bool:

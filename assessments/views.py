@@ -50,6 +50,7 @@ from psm_portal.offline import is_offline_submission, offline_capable, offline_p
 from psm_portal.paging import CachedCountPaginator
 from psm_portal.privacy import mask_nik
 from psm_portal.spreadsheets import csv_response, xlsx_response
+from psm_portal.typed import keep_typed, take_typed
 from registry.access import desa_in_scope, require
 from registry.models import Wilayah
 
@@ -485,13 +486,13 @@ def case_detail(request, pk):
     steps = services.next_steps(user, case)
     for referral in page["referrals"]:
         referral.versi = services.referral_version(referral)
-        typed = _take_typed(request, case, f"referral-{referral.pk}") or {}
+        typed = take_typed(request, f"referral-{referral.pk}-{case.pk}") or {}
         referral.status_diketik = typed.get("status", referral.status)
         referral.hasil_diketik = typed.get("hasil", referral.hasil)
         referral.langkah = services.referral_steps(referral)
     # What was typed into a review step or a visit that was refused, shown again once.
-    review_draft = _take_typed(request, case, "review")
-    visit_draft = _take_typed(request, case, "visit")
+    review_draft = take_typed(request, f"review-{case.pk}")
+    visit_draft = take_typed(request, f"visit-{case.pk}")
     context = {
         "case": case,
         **page,
@@ -535,18 +536,6 @@ def case_detail(request, pk):
     return render(request, "assessments/case_detail.html", context)
 
 
-def _keep_typed(request, case, kind: str, names) -> None:
-    """A refused review step or visit redirects to the case page: what was typed waits in the
-    session (kept even when empty: the form's section opens again) and fills the same form."""
-    request.session[f"typed-{kind}-{case.pk}"] = {
-        name: request.POST.get(name, "")[:2000] for name in names
-    }
-
-
-def _take_typed(request, case, kind: str) -> dict | None:
-    return request.session.pop(f"typed-{kind}-{case.pk}", None)
-
-
 def _keep_review_draft(request, case, form) -> None:
     """The step, its notes, per-field comments and reason to close."""
     names = [
@@ -554,7 +543,7 @@ def _keep_review_draft(request, case, form) -> None:
         for name in form.fields
         if name in ("ke", "catatan", "alasan_tutup") or name.startswith("komentar_")
     ]
-    _keep_typed(request, case, "review", names)
+    keep_typed(request, f"review-{case.pk}", names)
 
 
 @require_POST
@@ -638,7 +627,7 @@ def case_visit(request, pk):
             messages.error(request, " ".join(exc.messages))
     else:
         messages.error(request, _("Tanggal kunjungan tidak valid."))
-    _keep_typed(request, case, "visit", ("tanggal", "catatan"))  # refused: kept for its form
+    keep_typed(request, f"visit-{case.pk}", ("tanggal", "catatan"))  # refused: kept for its form
     return redirect("assessments:case-detail", pk=case.pk)
 
 
@@ -731,7 +720,7 @@ def referral_update(request, pk):
         for errors in form.errors.values():
             messages.error(request, " ".join(errors))
     # Refused: the status and result typed wait for this referral's form (a file cannot).
-    _keep_typed(request, case, f"referral-{referral.pk}", ("status", "hasil"))
+    keep_typed(request, f"referral-{referral.pk}-{case.pk}", ("status", "hasil"))
     return redirect("assessments:case-detail", pk=case.pk)
 
 

@@ -217,6 +217,11 @@ class TrainingRecap(OfficialDocument):
         return {**self.letterhead(), **recap, "title": self.title, "tahun": str(self.tahun or "")}
 
 
+def _mean_score(rows) -> Decimal:
+    """The mean combined score of ``rows`` (at least one), to a tenth, as the recap prints it."""
+    return (sum((r.skor_gabungan for r in rows), Decimal(0)) / len(rows)).quantize(Decimal("0.1"))
+
+
 class YearlyRecap(OfficialDocument):
     """The office's yearly PSM performance recap per kecamatan: a summary, then every PSM with
     their key indicators, scores and rank, kecamatan by kecamatan.
@@ -265,9 +270,7 @@ class YearlyRecap(OfficialDocument):
                     "aktif": sum(r.psm.status == "aktif" for r in rows),
                     "tidak_aktif": sum(r.tidak_aktif for r in rows),
                     "dievaluasi": sum(r.evaluasi is not None for r in rows),
-                    "rerata": (
-                        sum((r.skor_gabungan for r in rows), Decimal(0)) / len(rows)
-                    ).quantize(Decimal("0.1")),
+                    "rerata": _mean_score(rows),
                 }
             )
         return {
@@ -282,11 +285,7 @@ class YearlyRecap(OfficialDocument):
             # the closing row: every column's total, and the mean score of all PSM
             "jumlah": {
                 **{k: sum(s[k] for s in summary) for k in ("aktif", "tidak_aktif", "dievaluasi")},
-                "rerata": (
-                    sum((r.skor_gabungan for r in ranked), Decimal(0)) / len(ranked)
-                ).quantize(Decimal("0.1"))
-                if ranked
-                else None,
+                "rerata": _mean_score(ranked) if ranked else None,
             },
             "key_indicators": key,
             "jumlah_psm": len(ranked),

@@ -19,6 +19,7 @@ from psm_portal.paging import CachedCountPaginator
 from psm_portal.pdf import public_url, qr_svg_data_uri, render_pdf
 from psm_portal.privacy import mask_nik
 from psm_portal.spreadsheets import xlsx_response
+from psm_portal.typed import keep_typed, take_typed
 from registry import selectors as registry_selectors
 from registry.access import get_psm_for_user, require
 from registry.models import PsmBimtek, Wilayah
@@ -175,7 +176,7 @@ def event_detail(request, pk):
         else [],
     }
     if manage:
-        typed = request.session.pop(f"typed-quota-{event.pk}", None)
+        typed = take_typed(request, f"quota-{event.pk}")
         context["quota_form"] = forms.QuotaForm(typed, event=event)
     if (
         request.user.psm_id
@@ -216,10 +217,7 @@ def event_quota(request, pk):
             return redirect("training:event-detail", pk=event.pk)
     else:
         messages.error(request, _("Kuota belum tersimpan: periksa isian yang ditandai."))
-    # what was typed fills the form again on the event's page, with its errors
-    request.session[f"typed-quota-{event.pk}"] = {
-        name: request.POST.get(name, "")[:20] for name in ("kecamatan", "kuota")
-    }
+    keep_typed(request, f"quota-{event.pk}", ("kecamatan", "kuota"))
     return redirect("training:event-detail", pk=event.pk)
 
 
