@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from assessments.models import (
     DOKUMEN,
+    AlasanTanpaNik,
     AlasanTutup,
     Asesmen,
     AsesmenFoto,
@@ -71,6 +72,10 @@ class SubjekForm(forms.ModelForm):
         for name in ("rt", "rw"):
             self.fields[name].widget.attrs.update(inputmode="numeric", size=3)
         self.fields["desil"].widget.attrs.update(min=1, max=10)
+        # Retention's mark, not a reason anyone gives.
+        self.fields["alasan_tanpa_nik"].choices = [
+            c for c in self.fields["alasan_tanpa_nik"].choices if c[0] != AlasanTanpaNik.DIHAPUS
+        ]
 
     def clean_nama(self):
         nama = " ".join(self.cleaned_data["nama"].split())

@@ -104,6 +104,8 @@ class AlasanTanpaNik(models.TextChoices):
     TIDAK_DIKETAHUI = "tidak_diketahui", _("Tidak diketahui")
     BELUM_DIREKAM = "belum_direkam", _("Belum direkam Dukcapil")
     LAINNYA = "lainnya", _("Lainnya")
+    # Set only by retention (``assessments.retention``), never offered in a form.
+    DIHAPUS = "dihapus", _("Dihapus setelah masa retensi")
 
 
 class HubunganKeluarga(models.TextChoices):
@@ -184,6 +186,10 @@ class Subjek(TimeStamped):
     )
     dibuat_oleh = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    # When retention erased this person's identity (``assessments.retention``).
+    dianonimkan_pada = models.DateTimeField(
+        _("data pribadi dihapus pada"), null=True, blank=True, editable=False
     )
 
     class Meta:
@@ -394,6 +400,10 @@ class Asesmen(TimeStamped):
     )
     alasan_tutup = models.CharField(
         _("alasan penutupan"), max_length=12, choices=AlasanTutup, blank=True
+    )
+    # When retention erased the personal data in this case (``assessments.retention``).
+    dianonimkan_pada = models.DateTimeField(
+        _("data pribadi dihapus pada"), null=True, blank=True, editable=False
     )
 
     class Meta:

@@ -176,6 +176,8 @@ def subject_merge(*, keep: Subjek, duplicate: Subjek, by) -> Subjek:
         .order_by("pk")
     }
     keep, duplicate = locked[keep.pk], locked[duplicate.pk]
+    if keep.dianonimkan_pada or duplicate.dianonimkan_pada:
+        raise ValidationError(ANONYMISED)
     if duplicate.digabung_ke_id:
         raise ValidationError(_("Subjek ini sudah pernah digabung."))
     if keep.digabung_ke_id:
@@ -207,6 +209,20 @@ def subject_merge(*, keep: Subjek, duplicate: Subjek, by) -> Subjek:
         after={"digabung": duplicate.pk, "asesmen_dipindah": moved},
     )
     return keep
+
+
+ANONYMISED = _(
+    "Data pribadi subjek ini sudah dihapus karena masa retensinya berakhir; catat sebagai "
+    "subjek baru."
+)
+
+
+def _refuse_anonymised(subject: Subjek) -> None:
+    """A new case for a subject whose identity retention erased would be about nobody. The row
+    is locked as retention locks it, so the two cannot cross (``assessments.retention``)."""
+    locked = Subjek.objects.select_for_update().only("dianonimkan_pada").get(pk=subject.pk)
+    if locked.dianonimkan_pada:
+        raise ValidationError(ANONYMISED)
 
 
 def subject_in_use(pk):
@@ -461,6 +477,8 @@ def case_save(
                     if existing.status not in EDITABLE:
                         return existing, False
                     asesmen, subjek = existing, existing.subjek
+            if asesmen is None and subjek is not None:
+                _refuse_anonymised(subjek)
             if subjek_data is not None:
                 if subjek is None:
                     subjek = subject_create(data=subjek_data, by=by)

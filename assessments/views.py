@@ -150,6 +150,9 @@ def case_create(request):
             if request.user.role != Role.PSM:
                 get_subject_for_user(request.user, named)
             merged = Subjek.objects.filter(pk=named).first()
+        if subject.dianonimkan_pada:
+            messages.error(request, services.ANONYMISED)
+            return redirect("assessments:subject-detail", pk=subject.pk)
     return _case_form(request, case=None, subject=subject, merged=merged)
 
 

@@ -4,7 +4,7 @@ import uuid
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.encoding import force_str
 from django.utils.functional import cached_property
@@ -178,6 +178,21 @@ class Kantor(TimeStamped):
         max_length=200,
         blank=True,
         help_text=_("Pos-el atau telepon untuk permintaan akses, koreksi dan penghapusan data."),
+    )
+
+    # UU 27/2022 Pasal 42-44 and the office's archival retention schedule (JRA): how long a closed
+    # case keeps its personal data. Empty: not decided yet, and nothing is erased
+    # (``manage.py terapkan_retensi`` says so).
+    retensi_kasus_tahun = models.PositiveSmallIntegerField(
+        _("masa retensi berkas kasus (tahun)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text=_(
+            "Menurut jadwal retensi arsip Dinas. Sekian tahun setelah kasus ditutup, data "
+            "pribadinya dihapus dan hanya data untuk statistik yang tersisa; draf yang tidak "
+            "disentuh selama itu dihapus."
+        ),
     )
 
     class Meta:

@@ -208,6 +208,8 @@ def seed_demo(*, today: dt.date, seed: int = 2022) -> dict[str, str]:
             "penandatangan_nip": "196804111993032009",
             "pelindungan_data_nama": "Sekretaris Dinas Sosial Kota Magelang",
             "pelindungan_data_kontak": "ppdp.dinsos@magelangkota.go.id",
+            # An example: an office takes its own period from its archival retention schedule.
+            "retensi_kasus_tahun": 5,
         },
     )
     for kode, nama in SPESIALISASI:

@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from psm_portal.models import Role
+from psm_portal.models import Kantor, Role
 from tests.factories import KegiatanFactory, PsmFactory, make_case, make_user
 
 EN = {"accept-language": "en"}
@@ -145,3 +145,16 @@ def test_the_privacy_notice_is_public_names_the_officer_and_is_in_both_languages
     assert "Hak Anda" not in english and "3 × 24 hours" in english
     login = client.get(reverse("login")).content.decode()
     assert f'href="{reverse("privacy")}"' in login
+
+
+def test_the_privacy_notice_states_the_case_retention_period_once_set(client, office):
+    """UU 27/2022 Pasal 21: the notice states how long case data is kept; until the office has
+    set the period it says only that the archival schedule applies (no number it cannot keep)."""
+    page = client.get(reverse("privacy")).content.decode()
+    assert "tahun setelah kasus ditutup" not in page
+    assert "mengikuti jadwal retensi arsip Dinas Sosial" in page
+    Kantor.objects.filter(pk=1).update(retensi_kasus_tahun=7)
+    page = client.get(reverse("privacy")).content.decode()
+    assert "disimpan 7 tahun setelah kasus ditutup" in page
+    english = client.get(reverse("privacy"), headers=EN).content.decode()
+    assert "7 years after the case is closed" in english

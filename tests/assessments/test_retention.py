@@ -1,0 +1,287 @@
+"""Retention of case files (UU 27/2022 Pasal 42-44): ``assessments.retention`` and the daily
+``terapkan_retensi`` command."""
+
+import datetime as dt
+import io
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+from django.utils import timezone
+from PIL import Image
+
+from assessments import services
+from assessments.models import (
+    AnggotaKeluarga,
+    Asesmen,
+    AsesmenFoto,
+    AsesmenVersi,
+    Program,
+    Rujukan,
+    StatusAsesmen,
+    Subjek,
+    Transisi,
+)
+from assessments.retention import apply_retention, cutoff
+from psm_portal.models import AuditEvent, Kantor
+from reports.selectors import ppks_recap
+from tests.concurrency import at_once
+from tests.factories import make_case
+
+S = StatusAsesmen
+TODAY = dt.date(2026, 11, 24)
+# Six years on: past a five-year retention for everything these tests write today.
+LATER = timezone.now() + dt.timedelta(days=6 * 365)
+
+
+def _jpeg() -> SimpleUploadedFile:
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 120, 40)).save(out, "JPEG")
+    return SimpleUploadedFile("foto.jpg", out.getvalue(), content_type="image/jpeg")
+
+
+def _move(case, ke, by, **kwargs):
+    return services.assessment_transition(asesmen=case, ke=ke, by=by, **kwargs)
+
+
+def _closed_case(people, media, nik="3371014505480001", **overrides):
+    """A case referred to PKH with a proof, returned and resubmitted once (two versions), and
+    closed: every kind of thing retention has to take away."""
+    staf = people["staf"]
+    case = make_case(
+        people["psm_a"],
+        subject={"nik": nik, "alasan_tanpa_nik": "", "no_kk": "3371010101080003"},
+        informan_nama="Pak RT Slamet",
+        informan_telepon="081234567890",
+        kondisi_fisik="Lumpuh sebelah sejak stroke",
+        latitude="-7.4800",
+        longitude="110.2170",
+        photos=[_jpeg()],
+        **overrides,
+    )
+    AnggotaKeluarga.objects.create(
+        subjek=case.subjek, nama="Sutini", hubungan="anak", jenis_kelamin="P"
+    )
+    case = _move(case, S.DIKEMBALIKAN, staf, catatan="Foto rumah Mbah Sarinah kurang jelas")
+    case = services.case_save(
+        by=people["psm_a"],
+        data={"kebutuhan": "Permakanan, kursi roda"},
+        kategori=case.kategori.all(),
+        client_uuid=case.client_uuid,
+        asesmen=case,
+        subjek=case.subjek,
+        submit=True,
+    )[0]
+    case = _move(case, S.DIVERIFIKASI, staf)
+    referral = services.referral_create(
+        asesmen=case,
+        data={
+            "program": Program.objects.get(kode="PKH"),
+            "tujuan_instansi": "Pendamping PKH Kecamatan",
+            "tanggal": TODAY,
+            "nomor_surat": "",
+        },
+        by=staf,
+        today=TODAY,
+    )
+    (media / "rujukan").mkdir(exist_ok=True)
+    (media / "rujukan" / "bukti.pdf").write_bytes(b"%PDF-1.4 bukti")
+    Rujukan.objects.filter(pk=referral.pk).update(
+        hasil="Diterima PKH atas nama Sarinah", bukti="rujukan/bukti.pdf"
+    )
+    case.refresh_from_db()
+    return _move(case, S.DITUTUP, staf, alasan_tutup="ditangani")
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    return tmp_path
+
+
+def test_cutoff_moves_back_calendar_years():
+    tz = dt.UTC
+    assert cutoff(dt.datetime(2031, 3, 1, 8, tzinfo=tz), 5) == dt.datetime(2026, 3, 1, 8, tzinfo=tz)
+    assert cutoff(dt.datetime(2028, 2, 29, tzinfo=tz), 5) == dt.datetime(2023, 2, 28, tzinfo=tz)
+
+
+def test_a_closed_case_past_retention_keeps_its_figures_and_loses_its_personal_data(
+    people, media, django_capture_on_commit_callbacks
+):
+    case = _closed_case(people, media)
+    subject = case.subjek
+    photo = AsesmenFoto.objects.get(asesmen=case).berkas
+    assert (media / photo.name).exists()
+    assert AsesmenVersi.objects.filter(asesmen=case).count() == 2
+    recap_before = ppks_recap(people["staf"], tahun=2026)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        result = apply_retention(years=5, now=LATER)
+
+    assert (result.cases, result.drafts, result.subjects) == (1, 0, 1)
+    case.refresh_from_db()
+    # What the figures need stays.
+    assert case.status == S.DITUTUP and case.alasan_tutup == "ditangani"
+    assert case.tanggal == dt.date(2026, 11, 20) and case.desa_id == "33.71.01.1003"
+    assert list(case.kategori.values_list("kode", flat=True)) == ["PPKS-08"]
+    assert ppks_recap(people["staf"], tahun=2026) == recap_before
+    assert [t.ke for t in Transisi.objects.filter(asesmen=case).order_by("pk")] == [
+        S.DIAJUKAN,
+        S.DIKEMBALIKAN,
+        S.DIAJUKAN,
+        S.DIVERIFIKASI,
+        S.DIRUJUK,
+        S.DITUTUP,
+    ]
+    # What is about the person goes: texts, place, photos (files too), earlier versions.
+    assert case.dianonimkan_pada is not None
+    for field in (
+        "informan_nama",
+        "informan_telepon",
+        "persetujuan_nama",
+        "kondisi_fisik",
+        "masalah",
+        "kebutuhan",
+    ):
+        assert getattr(case, field) == "", field
+    assert case.latitude is None and case.longitude is None
+    assert not AsesmenFoto.objects.filter(asesmen=case).exists()
+    assert not (media / photo.name).exists()
+    assert not AsesmenVersi.objects.filter(asesmen=case).exists()
+    assert not Transisi.objects.filter(asesmen=case).exclude(catatan="", komentar={}).exists()
+    referral = Rujukan.objects.get(asesmen=case)
+    assert referral.hasil == "" and not referral.bukti
+    assert not (media / "rujukan" / "bukti.pdf").exists()
+    # The subject: no identity left, the birth year kept for age bands, family members gone.
+    subject.refresh_from_db()
+    assert subject.nama == "Anonim" and subject.nik == "" and subject.no_kk == ""
+    assert subject.alamat == "" and subject.rt == "" and subject.telepon == ""
+    assert subject.tanggal_lahir == dt.date(1948, 1, 1) and subject.umur_perkiraan
+    assert subject.alasan_tanpa_nik == "dihapus" and subject.dianonimkan_pada is not None
+    assert not AnggotaKeluarga.objects.filter(subjek=subject).exists()
+    # The audit trail keeps who did what and when, not what they wrote.
+    trail = AuditEvent.objects.filter(
+        target_type__in=["assessments.asesmen", "assessments.subjek", "assessments.rujukan"]
+    )
+    old = trail.exclude(action__in=["asesmen.retensi", "subjek.retensi"])
+    assert old.count() >= 8
+    assert not old.exclude(before__isnull=True, after__isnull=True, reason="").exists()
+    text = " ".join(str(e.target_label) for e in trail)
+    assert "Sarinah" not in text
+    assert set(trail.filter(action__endswith=".retensi").values_list("action", "target_id")) == {
+        ("asesmen.retensi", str(case.pk)),
+        ("subjek.retensi", str(subject.pk)),
+    }
+
+
+def test_what_is_within_the_period_or_still_open_is_left_alone(people, media):
+    recent = _closed_case(people, media)
+    open_case = make_case(people["psm_a"], subjek=recent.subjek)
+    # Four years on: nothing has been closed for five.
+    result = apply_retention(years=5, now=timezone.now() + dt.timedelta(days=4 * 365))
+    assert result.total == 0
+    # Six years on the closed case goes, but its subject has an open case and keeps its name.
+    result = apply_retention(years=5, now=LATER)
+    assert (result.cases, result.subjects) == (1, 0)
+    open_case.refresh_from_db()
+    assert open_case.masalah and open_case.dianonimkan_pada is None
+    assert Subjek.objects.get(pk=recent.subjek_id).nama == "Mbah Sarinah"
+
+
+def test_a_draft_untouched_for_the_period_is_deleted(people, media):
+    draft = make_case(people["psm_a"], submit=False, photos=[_jpeg()])
+    result = apply_retention(years=5, now=LATER)
+    assert (result.cases, result.drafts, result.subjects) == (0, 1, 1)
+    assert not Asesmen.objects.filter(pk=draft.pk).exists()
+    assert AuditEvent.objects.filter(
+        action="asesmen.retensi_hapus_draf", target_id=str(draft.pk)
+    ).exists()
+
+
+def test_a_dry_run_counts_what_would_go_and_changes_nothing(people, media):
+    case = _closed_case(people, media)
+    make_case(people["psm_b"], submit=False)
+    result = apply_retention(years=5, now=LATER, dry_run=True)
+    assert (result.cases, result.drafts, result.subjects) == (1, 1, 2)
+    case.refresh_from_db()
+    assert case.dianonimkan_pada is None and case.subjek.nama == "Mbah Sarinah"
+    assert apply_retention(years=5, now=LATER) == result
+
+
+def test_a_rerun_finds_nothing_more(people, media):
+    _closed_case(people, media)
+    apply_retention(years=5, now=LATER)
+    assert apply_retention(years=5, now=LATER).total == 0
+
+
+def test_the_command_refuses_without_a_retention_period_and_reports_what_it_did(people, media):
+    _closed_case(people, media)
+    with pytest.raises(CommandError, match="belum diatur"):
+        call_command("terapkan_retensi")
+    Kantor.objects.filter(pk=1).update(retensi_kasus_tahun=5)
+    out = io.StringIO()
+    call_command("terapkan_retensi", "--dry-run", stdout=out)
+    # Closed today: not due for five years.
+    assert "0 kasus ditutup akan dianonimkan" in out.getvalue()
+    assert Subjek.objects.filter(nama="Mbah Sarinah").exists()
+
+
+def test_an_anonymised_subject_takes_no_new_case_and_no_merge(people, media):
+    case = _closed_case(people, media)
+    apply_retention(years=5, now=LATER)
+    subject = Subjek.objects.get(pk=case.subjek_id)
+    with pytest.raises(ValidationError, match="masa retensi"):
+        make_case(people["psm_a"], subjek=subject)
+    other = make_case(people["psm_a"], subject={"nama": "Mbah Karto"}).subjek
+    with pytest.raises(ValidationError, match="masa retensi"):
+        services.subject_merge(keep=other, duplicate=subject, by=people["staf"])
+    with pytest.raises(ValidationError, match="masa retensi"):
+        services.subject_merge(keep=subject, duplicate=other, by=people["staf"])
+
+
+def test_the_case_and_subject_pages_say_the_personal_data_was_erased(client, people, media):
+    case = _closed_case(people, media)
+    apply_retention(years=5, now=LATER)
+    client.force_login(people["staf"])
+    page = client.get(reverse("assessments:case-detail", args=[case.pk])).content.decode()
+    assert "dihapus karena masa retensinya berakhir" in page
+    page = client.get(reverse("assessments:subject-detail", args=[case.subjek_id]))
+    text = page.content.decode()
+    assert "dihapus karena masa retensinya berakhir" in text
+    assert "Asesmen baru untuk subjek ini" not in text
+    response = client.get(reverse("assessments:case-create") + f"?subjek={case.subjek_id}")
+    assert response.status_code == 302
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_new_case_and_retention_at_once_never_leave_a_case_on_an_erased_subject(people, media):
+    """Retention and a PSM's new case for the same subject, released together: either the case
+    is saved and the subject keeps its identity, or the case is refused and the subject is
+    erased; never a case with personal data attached to "Anonim"."""
+    for n in range(3):
+        subject = _closed_case(people, media, nik=f"337101450548000{n + 2}").subjek
+
+        def act(kind, subject=subject):
+            if kind == "retensi":
+                return apply_retention(years=5, now=LATER)
+            return make_case(people["psm_a"], subjek=subject).pk
+
+        results, errors = at_once(act, ["retensi", "kasus"])
+        subject.refresh_from_db()
+        identified = Asesmen.objects.filter(subjek=subject, dianonimkan_pada__isnull=True)
+        if subject.dianonimkan_pada:
+            assert [str(e.messages[0]) for e in errors] == [str(services.ANONYMISED)]
+            assert not identified.exists()
+        else:
+            assert errors == [] and identified.count() == 1
+            assert subject.nama == "Mbah Sarinah"
+
+
+def test_the_subject_form_does_not_offer_retention_as_a_reason(people):
+    from assessments.forms import SubjekForm
+
+    assert "dihapus" not in dict(SubjekForm().fields["alasan_tanpa_nik"].choices)
+    form = SubjekForm(data={"jenis": "orang", "nama": "X", "alasan_tanpa_nik": "dihapus"})
+    assert "alasan_tanpa_nik" in form.errors
