@@ -4,8 +4,9 @@ it, it is their unfinished notes (an office draft, of a case the office itself r
 office's). Outside that: 404, as if the case did not exist.
 
 Cases touching specific personal data (UU 27/2022 Pasal 4: health, children, criminal records,
-finances) show their details only to roles holding ``ppks.view_sensitive`` and to the PSM who
-wrote them, and every such view is written to the audit log by :func:`audit_sensitive_view`.
+finances) show their details only to roles holding ``ppks.view_sensitive`` (as
+:func:`holds_specific_data_right` reads it) and to the PSM who wrote them, and every such view is
+written to the audit log by :func:`audit_sensitive_view`.
 """
 
 from django.core.exceptions import PermissionDenied
@@ -16,6 +17,7 @@ from assessments.models import Asesmen, Sensitivitas, StatusAsesmen, Subjek
 from psm_portal import audit
 from psm_portal.access import Perm, has_permission, region_q
 from psm_portal.models import Role
+from psm_portal.office import current_office
 
 ADULT_AGE = 18
 
@@ -105,8 +107,20 @@ SPECIFIC_DATA_FIELDS = frozenset(
 )
 
 
+def holds_specific_data_right(user) -> bool:
+    """``ppks.view_sensitive`` as this office uses it. A kecamatan verifier holds it to check
+    cases before the office does; in an office that has no kecamatan step (Kantor setting) they
+    review nothing, and least privilege (UU 27/2022 Pasal 35-39) leaves them without it."""
+    if not has_permission(user, Perm.PPKS_VIEW_SENSITIVE):
+        return False
+    if user.role != Role.VERIFIKATOR:
+        return True
+    office = current_office()
+    return bool(office and office.menggunakan_verifikator_kecamatan)
+
+
 def may_see_specific_data(user, case: Asesmen) -> bool:
-    return is_author(user, case) or has_permission(user, Perm.PPKS_VIEW_SENSITIVE)
+    return is_author(user, case) or holds_specific_data_right(user)
 
 
 def may_see_details(user, case: Asesmen, sensitive: set[str]) -> bool:

@@ -25,6 +25,7 @@ from assessments.access import (
     audit_sensitive_view,
     get_case_for_user,
     get_subject_for_user,
+    holds_specific_data_right,
     is_author,
     may_see_details,
     may_see_nik,
@@ -128,7 +129,7 @@ def case_list(request):
             "kecamatan_options": selectors.kecamatan_options(user, chosen=kecamatan),
             "can_export": has_permission(user, Perm.PPKS_EXPORT),
             "export_query": urlencode({k: v for k, v in filters.items() if v}),
-            "may_see_specific": has_permission(user, Perm.PPKS_VIEW_SENSITIVE),
+            "may_see_specific": holds_specific_data_right(user),
         },
     )
 
@@ -819,9 +820,8 @@ def referrals_stalled(request):
 def subject_detail(request, pk):
     subject = get_subject_for_user(request.user, _pk(pk))
     cases = list(selectors.subject_history(request.user, subject))
-    may_nik = has_permission(request.user, Perm.PPKS_VIEW_SENSITIVE) or any(
-        is_author(request.user, c) for c in cases
-    )
+    specific_right = holds_specific_data_right(request.user)
+    may_nik = specific_right or any(is_author(request.user, c) for c in cases)
     return render(
         request,
         "assessments/subject_detail.html",
@@ -829,7 +829,7 @@ def subject_detail(request, pk):
             "subject": subject,
             "cases": cases,
             "nik": subject.nik if may_nik else mask_nik(subject.nik) if subject.nik else "",
-            "may_see_specific": has_permission(request.user, Perm.PPKS_VIEW_SENSITIVE),
+            "may_see_specific": specific_right,
             "can_merge": has_permission(request.user, Perm.PPKS_MERGE),
             "can_create": has_permission(request.user, Perm.PPKS_CREATE),
             "merge_form": forms.MergeForm(),

@@ -13,7 +13,7 @@ from PIL import Image
 
 from assessments import services
 from assessments.models import Asesmen, KategoriPpks, Program, Rujukan, StatusAsesmen, Subjek
-from psm_portal.models import AuditEvent
+from psm_portal.models import AuditEvent, Kantor
 from tests.factories import make_case, subject_data
 
 S = StatusAsesmen
@@ -1186,3 +1186,35 @@ def test_a_psm_takes_a_blurry_photo_away_when_correcting_a_returned_case(
     assert case.foto_set.count() == 2 and not case.foto_set.filter(pk=blurry.pk).exists()
     assert not blurry.berkas.storage.exists(blurry.berkas.name)  # its file went with it
     assert kept.berkas.storage.exists(kept.berkas.name)
+
+
+def test_a_kecamatan_verifier_sees_specific_data_only_where_the_office_has_that_step(
+    client, people
+):
+    """Least privilege (UU 27/2022 Pasal 35-39): a kecamatan verifier reads a child's health
+    notes to check the case before the office does. In an office without that step they review
+    nothing, and read the case as a supervisor does: details hidden, NIK masked, nothing read
+    to audit."""
+    child = make_case(
+        people["psm_a"],
+        kategori=("PPKS-02",),
+        subject={
+            "tanggal_lahir": dt.date(2014, 2, 1),
+            "nama": "Anak Uji",
+            "nik": "3371014102140001",
+            "alasan_tanpa_nik": "",
+        },
+        kondisi_fisik="Gizi buruk",
+    )
+    case_url = reverse("assessments:case-detail", args=[child.pk])
+    subject_url = reverse("assessments:subject-detail", args=[child.subjek_id])
+    c = _client(client, people["verifikator"])
+    body = c.get(case_url).content.decode()
+    assert "Gizi buruk" not in body and "tidak ditampilkan untuk peran Anda" in body
+    assert "3371014102140001" not in c.get(subject_url).content.decode()
+    assert not AuditEvent.objects.filter(action="asesmen.view_sensitive").exists()
+    Kantor.objects.filter(pk=1).update(menggunakan_verifikator_kecamatan=True)
+    assert "Gizi buruk" in c.get(case_url).content.decode()
+    assert "3371014102140001" in c.get(subject_url).content.decode()
+    event = AuditEvent.objects.get(action="asesmen.view_sensitive")
+    assert event.actor_id == people["verifikator"].pk
