@@ -1,18 +1,22 @@
 """Retention of case files (UU 27/2022 Pasal 42-44): once a closed case has been kept for the
 office's retention period, the personal data in it is erased and only what the figures need stays.
 
-What stays of a case: its category, desa, dates, status and the reason it was closed, its
-assessment type, urgency, disability types and the review steps' dates and actors, so that every
-recap of a past year still adds up. What goes: the person's identity (name, NIK, No. KK,
-address, telephone, birth place; the birth date keeps its year for age bands), the family
-members, the informant and consent names, every free text written about them (conditions,
-problem, needs, reviewers' comments, referral results, the follow-up visit note), the GPS point,
-the photos and referral proofs (files included), the earlier versions, and the contents of the
-case's and subject's audit entries (who did what and when stays: Pasal 31).
+What stays of a case: its categories, desa, dates, status and the reason it was closed, its
+assessment type, contact method, urgency, who consented (the role, not the name) and the review
+steps' dates and actors, and its referrals' programmes, dates, statuses and letter numbers, so
+that every recap of a past year still adds up. What goes: the person's identity (name, NIK,
+No. KK, address, telephone, birth place, relation in the family, DTSEN status and decile; the
+birth date keeps its year for age bands), the family members, the informant and consent names,
+every free text written about them (conditions, problem, needs, reviewers' comments, referral
+results and addressee, the follow-up visit note), the disability types and severity, the aid
+received and documents held, the GPS point, the photos and referral proofs (files included), the
+earlier versions, and the contents of the case's and subject's audit entries (who did what and
+when stays: Pasal 31). An erased case takes no new referral answer.
 
 A draft nobody touched for the whole period was never submitted and is counted nowhere: it is
-deleted. A subject is anonymised once none of its cases still holds personal data, and none was
-changed within the period (a subject merged into another has no cases left and goes too).
+deleted. A subject is anonymised once none of its cases still holds personal data and it was not
+changed within the period: a person with an open case, or a case closed more recently, keeps
+their identity until then (a subject merged into another has no cases left and goes too).
 
 Run daily by ``manage.py terapkan_retensi`` (cron or a systemd timer, README). It works in
 batches, each in its own transaction, so a national backlog neither holds one long transaction
@@ -20,6 +24,7 @@ nor loses what was done when it stops halfway; a rerun carries on.
 """
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -39,6 +44,8 @@ from assessments.models import (
 )
 from psm_portal import audit
 from psm_portal.models import AuditEvent
+
+logger = logging.getLogger(__name__)
 
 ANONYMOUS_NAME = "Anonim"
 BATCH = 500
@@ -95,9 +102,18 @@ def _clear_audit(target_type: str, ids) -> None:
 
 def _delete_files(fields) -> None:
     """Files of rows being removed, deleted once their transaction commits (a rollback keeps
-    both the rows and the files)."""
+    both the rows and the files). One that cannot be deleted is logged by name (a path of the
+    storage, no personal data) and the others still go."""
     names = [(f.storage, f.name) for f in fields if f]
-    transaction.on_commit(lambda: [storage.delete(name) for storage, name in names])
+
+    def delete():
+        for storage, name in names:
+            try:
+                storage.delete(name)
+            except OSError:
+                logger.exception("retention: file %s not deleted", name)
+
+    transaction.on_commit(delete)
 
 
 def _anonymise_cases(ids: list[int], *, now, years: int) -> int:
@@ -114,7 +130,11 @@ def _anonymise_cases(ids: list[int], *, now, years: int) -> int:
         proofs = list(Rujukan.objects.filter(asesmen_id__in=ids).exclude(bukti=""))
         _delete_files(r.bukti for r in proofs)
         referral_ids = list(Rujukan.objects.filter(asesmen_id__in=ids).values_list("pk", flat=True))
-        Rujukan.objects.filter(pk__in=referral_ids).update(hasil="", bukti="", updated_at=now)
+        Rujukan.objects.filter(pk__in=referral_ids).update(
+            hasil="", bukti="", tujuan_instansi="", updated_at=now
+        )
+        Asesmen.disabilitas.through.objects.filter(asesmen_id__in=ids).delete()
+        Asesmen.bantuan.through.objects.filter(asesmen_id__in=ids).delete()
         AsesmenVersi.objects.filter(asesmen_id__in=ids).delete()
         Transisi.objects.filter(asesmen_id__in=ids).update(catatan="", komentar={})
         Asesmen.objects.filter(pk__in=ids).update(
@@ -130,6 +150,8 @@ def _anonymise_cases(ids: list[int], *, now, years: int) -> int:
             kebutuhan="",
             potensi="",
             rekomendasi="",
+            tingkat_disabilitas="",
+            dokumen=[],
             latitude=None,
             longitude=None,
             dianonimkan_pada=now,
@@ -192,7 +214,10 @@ def _anonymise_subjects(ids: list[int], *, now, years: int) -> int:
             no_kk="",
             tempat_lahir="",
             tanggal_lahir=TruncYear("tanggal_lahir"),
-            umur_perkiraan=True,
+            umur_perkiraan=Q(tanggal_lahir__isnull=False),
+            hubungan_kk="",
+            status_dtsen="",
+            desil=None,
             telepon="",
             alamat_ktp="",
             desa_ktp=None,

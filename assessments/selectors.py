@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from assessments.access import cases_visible_to, referrals_visible_to
 from assessments.models import (
+    DOKUMEN,
     RUJUKAN_TERBUKA,
     SUBMITTED,
     Asesmen,
@@ -16,6 +17,7 @@ from assessments.models import (
     Urgensi,
 )
 from psm_portal.access import Perm, has_permission, region_q
+from psm_portal.models import Role
 from psm_portal.office import current_office
 from registry.models import Wilayah
 
@@ -217,6 +219,8 @@ def stalled_referrals(user, *, today: dt.date, days: int | None = None, kecamata
         referrals_visible_to(user),
         status__in=RUJUKAN_TERBUKA,
         status_sejak__lte=today - dt.timedelta(days=days),
+        # a case retention erased takes no more answers (``services.referral_update``)
+        asesmen__dianonimkan_pada__isnull=True,
     )
     if kecamatan:
         referrals = referrals.filter(asesmen__desa__induk_id=kecamatan)
@@ -264,7 +268,6 @@ def device_sync_list(user):
     it never synced), the longest silent first: staff see whose work may be stuck on a device."""
     from django.db.models import F
 
-    from psm_portal.models import Role
     from registry.access import psm_visible_to
 
     return (
@@ -275,3 +278,100 @@ def device_sync_list(user):
             F("user__sinkron_perangkat__terakhir_sinkron").asc(nulls_first=True), "nama", "pk"
         )
     )
+
+
+# What the processing trail of a subject's data copy calls each audited action (UU 27/2022
+# Pasal 32: access includes the processing trail). Status steps are named by their status.
+TRAIL_ACTIONS = {
+    "subjek.create": "Data subjek dicatat",
+    "subjek.update": "Data subjek diubah",
+    "subjek.merge": "Data ganda digabung ke data ini",
+    "subjek.retensi": "Data pribadi subjek dihapus (masa retensi berakhir)",
+    "subjek.salinan_data": "Salinan data pribadi dibuat",
+    "asesmen.create": "Asesmen dicatat",
+    "asesmen.update": "Asesmen diubah",
+    "asesmen.visit": "Kunjungan lanjutan dicatat",
+    "asesmen.view_sensitive": "Data spesifik dibaca petugas",
+    "asesmen.view_sensitive_photo": "Foto dibuka petugas",
+    "asesmen.retensi": "Data pribadi asesmen dihapus (masa retensi berakhir)",
+    "rujukan.create": "Dirujuk ke program bantuan",
+    "rujukan.update": "Status rujukan diubah",
+}
+
+
+def _trail_label(action: str) -> str:
+    if action in TRAIL_ACTIONS:
+        return TRAIL_ACTIONS[action]
+    step = action.removeprefix("asesmen.")
+    if step in S.values:
+        return f"Status asesmen menjadi {S(step).label.lower()}"
+    return action
+
+
+def subject_data_copy(user, subject) -> dict:
+    """Everything the office holds about ``subject`` that ``user`` may see, for the copy the
+    person may ask for (UU 27/2022 Pasal 7 and 32): identity, family, every visible case with
+    its referrals and review steps, subjects merged into it, and the processing trail (when,
+    what, and by which role; officers' names stay with the data-protection officer). A fixed
+    number of queries, whatever the number of cases."""
+    from assessments.models import Subjek
+    from psm_portal.models import AuditEvent, User
+
+    cases = list(
+        cases_visible_to(user)
+        .filter(subjek=subject)
+        .select_related("psm", "kategori_utama", "desa")
+        .prefetch_related(
+            "kategori",
+            "disabilitas",
+            "bantuan",
+            "foto_set",
+            Prefetch(
+                "rujukan_set",
+                queryset=Rujukan.objects.select_related("program").order_by("tanggal", "pk"),
+            ),
+            Prefetch("transisi_set", queryset=Transisi.objects.order_by("created_at", "pk")),
+        )
+        .order_by("tanggal", "pk")
+    )
+    labels = dict(DOKUMEN)
+    for case in cases:
+        case.dokumen_label = ", ".join(str(labels.get(d, d)) for d in case.dokumen or [])
+    # A PSM's unsent draft is their notes until they send it (``cases_visible_to``); the copy
+    # says that one exists, and the PSM's own copy lists it.
+    hidden_drafts = (
+        Asesmen.objects.filter(subjek=subject, status=S.DRAF)
+        .exclude(pk__in=[c.pk for c in cases])
+        .count()
+    )
+    merged = list(Subjek.objects.filter(digabung_ke=subject).order_by("pk"))
+    targets = Q(target_type="assessments.subjek", target_id__in=[str(subject.pk)]) | Q(
+        target_type="assessments.asesmen", target_id__in=[str(c.pk) for c in cases]
+    )
+    referral_ids = [str(r.pk) for c in cases for r in c.rujukan_set.all()]
+    if referral_ids:
+        targets |= Q(target_type="assessments.rujukan", target_id__in=referral_ids)
+    events = list(
+        AuditEvent.objects.filter(targets)
+        .order_by("created_at", "pk")
+        .values_list("created_at", "action", "actor_id")
+    )
+    roles = dict(
+        User.objects.filter(pk__in={a for _t, _a, a in events if a}).values_list("pk", "role")
+    )
+    trail = [
+        {
+            "waktu": created_at,
+            "tindakan": _trail_label(action),
+            "oleh": Role(roles[actor]).label if actor in roles else "Sistem",
+        }
+        for created_at, action, actor in events
+    ]
+    return {
+        "subjek": subject,
+        "anggota": list(subject.anggota_set.order_by("pk")),
+        "cases": cases,
+        "hidden_drafts": hidden_drafts,
+        "merged": merged,
+        "trail": trail,
+    }

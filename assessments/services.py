@@ -217,6 +217,12 @@ ANONYMISED = _(
 )
 
 
+ANONYMISED_CASE = _(
+    "Data pribadi kasus ini sudah dihapus karena masa retensinya berakhir; kasus ini tidak dapat "
+    "diubah lagi."
+)
+
+
 def _refuse_anonymised(subject: Subjek) -> None:
     """A new case for a subject whose identity retention erased would be about nobody. The row
     is locked as retention locks it, so the two cannot cross (``assessments.retention``)."""
@@ -1002,6 +1008,13 @@ def referral_update(
     expected_version: str = "",
 ):
     with files_removed_on_failure() as written, transaction.atomic():
+        # The case first, as retention locks it before its referrals: a result written about a
+        # person whose case retention erased would be kept for good.
+        case = (
+            Asesmen.objects.select_for_update().only("dianonimkan_pada").get(pk=rujukan.asesmen_id)
+        )
+        if case.dianonimkan_pada:
+            raise ValidationError(ANONYMISED_CASE)
         referral = Rujukan.objects.select_for_update().get(pk=rujukan.pk)
         if expected_version and referral_version(referral) != expected_version:
             raise ValidationError(

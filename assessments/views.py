@@ -7,11 +7,11 @@ import json
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.forms import ChoiceField, ModelChoiceField
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -151,7 +151,9 @@ def case_create(request):
             if request.user.role != Role.PSM:
                 get_subject_for_user(request.user, named)
             merged = Subjek.objects.filter(pk=named).first()
-        if subject.dianonimkan_pada:
+        # On a GET only: a form sent (from a phone's outbox too) goes on to the save, which
+        # refuses it with the same message and keeps what was typed.
+        if subject.dianonimkan_pada and request.method == "GET":
             messages.error(request, services.ANONYMISED)
             return redirect("assessments:subject-detail", pk=subject.pk)
     return _case_form(request, case=None, subject=subject, merged=merged)
@@ -531,7 +533,7 @@ def case_detail(request, pk):
         # A referral is answered by the programme, after the case is closed too (a closed
         # case's open referral was left without a form, stalled for good); each offers only
         # the steps it can take.
-        "can_update_referrals": has_permission(user, Perm.PPKS_REFER),
+        "can_update_referrals": has_permission(user, Perm.PPKS_REFER) and not case.dianonimkan_pada,
         # Said where the case is closed: closing does not close them (the programme's answer
         # still comes), and a closed case's open referral stays on the stalled list until then.
         "open_referrals": [r for r in page["referrals"] if r.status in RUJUKAN_TERBUKA],
@@ -831,12 +833,38 @@ def subject_detail(request, pk):
             "nik": subject.nik if may_nik else mask_nik(subject.nik) if subject.nik else "",
             "may_see_specific": specific_right,
             "can_merge": has_permission(request.user, Perm.PPKS_MERGE),
+            "can_copy": specific_right and has_permission(request.user, Perm.PPKS_EXPORT),
             "can_create": has_permission(request.user, Perm.PPKS_CREATE),
             "merge_form": forms.MergeForm(),
             "today": _today(),
             "JenisSubjek": JenisSubjek,
         },
     )
+
+
+@require_GET
+def subject_data_copy(request, pk):
+    """UU 27/2022 Pasal 7 and 32: the person's copy of what the office holds about them and of
+    its processing trail, as a signed, numbered PDF the office hands over (within 3 x 24 hours).
+    For those who may take personal data out of the portal and read specific data; the copy
+    itself is written to the audit trail, and shows in the next copy's trail."""
+    from reports.documents import SalinanDataSubjek, official_pdf
+
+    require(request.user, Perm.PPKS_EXPORT)
+    subject = get_subject_for_user(request.user, _pk(pk))
+    if not holds_specific_data_right(request.user):
+        raise PermissionDenied
+    report = SalinanDataSubjek(request.user, today=_today(), subject=subject)
+    pdf = official_pdf(report, by=request.user)
+    audit.record(
+        by=request.user,
+        action="subjek.salinan_data",
+        target=subject,
+        target_label=f"Subjek #{subject.pk}",
+    )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="salinan-data-subjek-{subject.pk}.pdf"'
+    return response
 
 
 @require_POST

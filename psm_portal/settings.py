@@ -325,6 +325,7 @@ PSM_RATE_LIMITS = {
     "training:attendance-sheet": _PDF,
     "reports:rapor": _PDF,
     "reports:training-recap": _PDF,
+    "assessments:subject-data-copy": _PDF,
     "registry:psm-verify": _VERIFY,
     "training:certificate-verify": _VERIFY,
 }

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from psm_portal.access import Perm, has_permission, outermost_scope, sees_the_whole_country
@@ -67,6 +67,16 @@ class OfficialDocument:
 
     def context(self) -> dict:
         raise NotImplementedError
+
+
+def official_pdf(report: OfficialDocument, *, by) -> bytes:
+    """``report`` laid out in the request, with its register number (taken once its content is
+    known); its captions and figures in Indonesian, as an official letter is."""
+    from reports.services import numberer
+
+    with translation.override("id"):
+        context = report.context()
+    return render_pdf(report.template, context, number=numberer(report, by=by))
 
 
 class CoverageReport(OfficialDocument):
@@ -170,6 +180,36 @@ class RaporKinerja(OfficialDocument):
                 font_size=8,
             ),
             "inactive_days": settings.PSM_INACTIVE_DAYS,
+        }
+
+
+class SalinanDataSubjek(OfficialDocument):
+    """The copy of a PPKS subject's personal data and its processing trail that the person may
+    ask for (UU 27/2022 Pasal 7 and 32, answered within 3 x 24 hours), signed by the office. Its
+    register line names the subject by number only."""
+
+    title = "SALINAN DATA PRIBADI"
+    jenis = "salinan-data"
+    template = "pdf/subject_data_copy.html"
+
+    def __init__(self, user, *, today, subject):
+        super().__init__(user, today=today)
+        self.subject = subject
+
+    @property
+    def perihal(self) -> str:
+        return f"Salinan Data Pribadi Subjek PPKS #{self.subject.pk}"
+
+    def context(self) -> dict:
+        from assessments.selectors import subject_data_copy
+
+        head = self.letterhead()
+        office = head["kantor"]
+        return {
+            **head,
+            **subject_data_copy(self.user, self.subject),
+            "title": self.title,
+            "retensi_tahun": office.retensi_kasus_tahun if office else None,
         }
 
 

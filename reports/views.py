@@ -11,7 +11,7 @@ from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.dates import MONTHS_3
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
@@ -22,7 +22,6 @@ from psm_portal.access import Perm, has_permission, spans_a_province
 from psm_portal.background import document_request, may_download, refresh_status
 from psm_portal.models import GeneratedDocument
 from psm_portal.paging import CachedCountPaginator
-from psm_portal.pdf import render_pdf
 from psm_portal.spreadsheets import xlsx_response
 from registry.access import get_psm_for_user, require
 from registry.models import Psm, StatusPsm
@@ -37,6 +36,7 @@ from reports.documents import (
     RaporKinerja,
     TrainingRecap,
     kinerja_recap_rows,
+    official_pdf,
     ppks_recap_rows,
 )
 from reports.forms import DashboardFilter, EvaluasiForm
@@ -44,10 +44,7 @@ from reports.models import Evaluasi
 
 
 def _pdf_response(report, *, by, filename: str) -> HttpResponse:
-    with translation.override("id"):  # an official letter: its captions and figures in Indonesian
-        context = report.context()
-    pdf = render_pdf(report.template, context, number=services.numberer(report, by=by))
-    response = HttpResponse(pdf, content_type="application/pdf")
+    response = HttpResponse(official_pdf(report, by=by), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 

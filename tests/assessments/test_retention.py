@@ -3,8 +3,12 @@
 
 import datetime as dt
 import io
+import os
+import uuid
 
 import pytest
+from django.apps import apps
+from django.core import serializers
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
@@ -18,6 +22,7 @@ from assessments.models import (
     Asesmen,
     AsesmenFoto,
     AsesmenVersi,
+    JenisDisabilitas,
     Program,
     Rujukan,
     StatusAsesmen,
@@ -25,7 +30,7 @@ from assessments.models import (
     Transisi,
 )
 from assessments.retention import apply_retention, cutoff
-from psm_portal.models import AuditEvent, Kantor
+from psm_portal.models import AuditEvent, Kantor, KirimanOffline
 from reports.selectors import ppks_recap
 from tests.concurrency import at_once
 from tests.factories import make_case
@@ -34,6 +39,22 @@ S = StatusAsesmen
 TODAY = dt.date(2026, 11, 24)
 # Six years on: past a five-year retention for everything these tests write today.
 LATER = timezone.now() + dt.timedelta(days=6 * 365)
+# Everything ``_closed_case`` types about the person, their family and informant.
+TYPED = [
+    "Sarinah",
+    "3371014505480001",
+    "3371010101080003",
+    "Slamet",
+    "081234567890",
+    "Lumpuh",
+    "Sutini",
+    "Permakanan",
+    "kurang jelas",
+    "Tidar Gg. 3",
+    "110.217",
+    "-7.48",
+    "Pendamping PKH",
+]
 
 
 def _jpeg() -> SimpleUploadedFile:
@@ -56,6 +77,8 @@ def _closed_case(people, media, nik="3371014505480001", **overrides):
         informan_nama="Pak RT Slamet",
         informan_telepon="081234567890",
         kondisi_fisik="Lumpuh sebelah sejak stroke",
+        tingkat_disabilitas="berat",
+        dokumen=["ktp"],
         latitude="-7.4800",
         longitude="110.2170",
         photos=[_jpeg()],
@@ -64,6 +87,9 @@ def _closed_case(people, media, nik="3371014505480001", **overrides):
     AnggotaKeluarga.objects.create(
         subjek=case.subjek, nama="Sutini", hubungan="anak", jenis_kelamin="P"
     )
+    case.disabilitas.set(JenisDisabilitas.objects.all()[:1])
+    case.bantuan.set(Program.objects.filter(kode="PKH"))
+    Subjek.objects.filter(pk=case.subjek_id).update(status_dtsen="terdaftar", desil=2)
     case = _move(case, S.DIKEMBALIKAN, staf, catatan="Foto rumah Mbah Sarinah kurang jelas")
     case = services.case_save(
         by=people["psm_a"],
@@ -160,6 +186,9 @@ def test_a_closed_case_past_retention_keeps_its_figures_and_loses_its_personal_d
     assert subject.alamat == "" and subject.rt == "" and subject.telepon == ""
     assert subject.tanggal_lahir == dt.date(1948, 1, 1) and subject.umur_perkiraan
     assert subject.alasan_tanpa_nik == "dihapus" and subject.dianonimkan_pada is not None
+    assert subject.status_dtsen == "" and subject.desil is None
+    assert not case.disabilitas.exists() and not case.bantuan.exists()
+    assert case.tingkat_disabilitas == "" and case.dokumen == []
     assert not AnggotaKeluarga.objects.filter(subjek=subject).exists()
     # The audit trail keeps who did what and when, not what they wrote.
     trail = AuditEvent.objects.filter(
@@ -168,8 +197,13 @@ def test_a_closed_case_past_retention_keeps_its_figures_and_loses_its_personal_d
     old = trail.exclude(action__in=["asesmen.retensi", "subjek.retensi"])
     assert old.count() >= 8
     assert not old.exclude(before__isnull=True, after__isnull=True, reason="").exists()
-    text = " ".join(str(e.target_label) for e in trail)
-    assert "Sarinah" not in text
+    # Nothing typed about the person is left in any table, nor any file on disk.
+    left = []
+    for model in apps.get_models():
+        data = serializers.serialize("json", model.objects.all())
+        left += [(model._meta.label, typed) for typed in TYPED if typed in data]
+    assert left == []
+    assert [f for _d, _s, files in os.walk(media) for f in files] == []
     assert set(trail.filter(action__endswith=".retensi").values_list("action", "target_id")) == {
         ("asesmen.retensi", str(case.pk)),
         ("subjek.retensi", str(subject.pk)),
@@ -190,9 +224,15 @@ def test_what_is_within_the_period_or_still_open_is_left_alone(people, media):
     assert Subjek.objects.get(pk=recent.subjek_id).nama == "Mbah Sarinah"
 
 
-def test_a_draft_untouched_for_the_period_is_deleted(people, media):
+def test_a_draft_untouched_for_the_period_is_deleted(
+    people, media, django_capture_on_commit_callbacks
+):
     draft = make_case(people["psm_a"], submit=False, photos=[_jpeg()])
-    result = apply_retention(years=5, now=LATER)
+    photo = AsesmenFoto.objects.get(asesmen=draft).berkas.name
+    assert (media / photo).exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        result = apply_retention(years=5, now=LATER)
+    assert not (media / photo).exists()
     assert (result.cases, result.drafts, result.subjects) == (0, 1, 1)
     assert not Asesmen.objects.filter(pk=draft.pk).exists()
     assert AuditEvent.objects.filter(
@@ -285,3 +325,70 @@ def test_the_subject_form_does_not_offer_retention_as_a_reason(people):
     assert "dihapus" not in dict(SubjekForm().fields["alasan_tanpa_nik"].choices)
     form = SubjekForm(data={"jenis": "orang", "nama": "X", "alasan_tanpa_nik": "dihapus"})
     assert "alasan_tanpa_nik" in form.errors
+
+
+def test_the_command_erases_what_is_due_by_the_offices_period(people, media):
+    case = _closed_case(people, media)
+    long_ago = timezone.now() - dt.timedelta(days=8 * 365)
+    Asesmen.objects.filter(pk=case.pk).update(status_sejak=long_ago)
+    Subjek.objects.filter(pk=case.subjek_id).update(updated_at=long_ago)
+    Kantor.objects.filter(pk=1).update(retensi_kasus_tahun=10)
+    out = io.StringIO()
+    call_command("terapkan_retensi", stdout=out)
+    assert "0 kasus ditutup sudah dianonimkan" in out.getvalue()  # closed 8 years ago
+    Kantor.objects.filter(pk=1).update(retensi_kasus_tahun=7)
+    call_command("terapkan_retensi", stdout=out)
+    assert "1 kasus ditutup sudah dianonimkan" in out.getvalue()
+    assert "1 subjek sudah dianonimkan" in out.getvalue()
+    assert Subjek.objects.get(pk=case.subjek_id).nama == "Anonim"
+
+
+def test_small_batches_do_what_the_dry_run_counted(people, media):
+    for n in range(3):
+        _closed_case(people, media, nik=f"337101450548000{n + 2}")
+    make_case(people["psm_b"], submit=False, subject={"nama": "Mbah Karto"})
+    counted = apply_retention(years=5, now=LATER, dry_run=True)
+    assert (counted.cases, counted.drafts, counted.subjects) == (3, 1, 4)
+    assert apply_retention(years=5, now=LATER, batch=1) == counted
+
+
+def test_an_erased_case_takes_no_referral_answer_and_leaves_the_stalled_list(client, people, media):
+    """A referral still open when its case closed: after retention its answer would write new
+    personal data that nothing erases again."""
+    case = _closed_case(people, media)
+    referral = Rujukan.objects.get(asesmen=case)
+    Rujukan.objects.filter(pk=referral.pk).update(status="diusulkan", status_sejak=TODAY)
+    apply_retention(years=5, now=LATER)
+    with pytest.raises(ValidationError, match="masa retensi"):
+        services.referral_update(
+            rujukan=referral,
+            status="diterima",
+            hasil="Diterima a.n. Mbah Sarinah",
+            by=people["staf"],
+            today=TODAY,
+        )
+    assert Rujukan.objects.get(pk=referral.pk).hasil == ""
+    from assessments.selectors import stalled_referrals
+
+    stalled, _days = stalled_referrals(people["staf"], today=TODAY + dt.timedelta(days=60))
+    assert list(stalled) == []
+    client.force_login(people["staf"])
+    page = client.get(reverse("assessments:case-detail", args=[case.pk])).content.decode()
+    assert reverse("assessments:referral-update", args=[referral.pk]) not in page
+
+
+def test_a_phones_queued_case_for_an_erased_subject_comes_back_to_be_fixed(client, people, media):
+    """The outbox posts to ``?subjek=``: answered "sent" by a redirect, the PSM's assessment
+    was dropped from the phone and saved nowhere."""
+    from tests.assessments.test_views import _form
+
+    case = _closed_case(people, media)
+    apply_retention(years=5, now=LATER)
+    client.force_login(people["psm_a"])
+    url = reverse("assessments:case-create") + f"?subjek={case.subjek_id}"
+    answer = client.post(url, _form(), headers={"X-Offline-Kiriman": str(uuid.uuid4())})
+    assert answer.status_code == 400
+    body = answer.json()
+    assert body["status"] == "perlu_diperbaiki" and "masa retensi" in str(body)
+    assert not KirimanOffline.objects.exists()
+    assert Asesmen.objects.filter(subjek_id=case.subjek_id).count() == 1

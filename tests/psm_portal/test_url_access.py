@@ -153,6 +153,8 @@ EXPECTED: dict[str, dict[str, int | str]] = {
     "assessments:referrals-stalled": _staff_only(200),
     "assessments:subject-detail": {ANON: LOGIN, **_all(200)},
     "assessments:subject-merge": {ANON: LOGIN, **_all(405)},
+    # The person's copy of their data: only who may export and read specific data.
+    "assessments:subject-data-copy": _staff_only(200),
     "registry:activity-list": {ANON: LOGIN, **_all(200)},
     # Only a PSM records activities, for themselves (an administrator has no PSM record).
     "registry:activity-create": {ANON: LOGIN, **_all(403), Role.PSM: 200},

@@ -10,7 +10,7 @@ class Command(BaseCommand):
         "Terapkan masa retensi berkas kasus (UU 27/2022 Pasal 42-44; jalankan harian, mis. dari "
         "cron/systemd): data pribadi kasus yang sudah ditutup lebih lama dari masa retensi "
         "dihapus, draf yang tidak disentuh selama masa itu dihapus, dan subjek tanpa kasus "
-        "beridentitas dianonimkan. Masa retensi diatur di Profil kantor."
+        "beridentitas dianonimkan. Masa retensi diatur di admin, Kantor."
     )
 
     def add_arguments(self, parser):
