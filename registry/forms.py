@@ -7,6 +7,7 @@ import uuid
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -94,6 +95,11 @@ def _date_widgets(*names):
     return {name: DateInput() for name in names}
 
 
+# The photo consent's text as the form shows it; a new wording takes a new version, and each
+# PSM's record keeps the version they agreed to.
+PHOTO_CONSENT_VERSION = "2026-12"
+
+
 class PsmForm(forms.ModelForm):
     # Longer than 16 on purpose: "3174 0755 0895 0001" from a KTP photocopy is cleaned, not refused.
     nik = forms.CharField(
@@ -104,6 +110,17 @@ class PsmForm(forms.ModelForm):
     )
     konfirmasi_peringatan = forms.BooleanField(
         label=_("Saya sudah memeriksa peringatan di atas dan data ini benar"), required=False
+    )
+    persetujuan_foto = forms.BooleanField(
+        label=_(
+            "PSM menyetujui fotonya disimpan di Portal PSM dan ditampilkan pada profilnya untuk "
+            "pengenalan oleh petugas Dinas"
+        ),
+        help_text=_(
+            "Wajib bila mengunggah foto (UU 27/2022 Pasal 20 dan 22). Foto tidak wajib; "
+            "persetujuan ditarik dengan menghapus fotonya."
+        ),
+        required=False,
     )
 
     class Meta:
@@ -162,6 +179,8 @@ class PsmForm(forms.ModelForm):
                 field.queryset = field.queryset | Wilayah.objects.filter(pk=current)
         self.fields["spesialisasi"].queryset = Spesialisasi.objects.order_by("nama", "pk")
         self.fields["foto"].help_text = _("JPG atau PNG, paling besar 5 MB.")
+        if self.instance.foto_persetujuan_pada:
+            self.fields["persetujuan_foto"].initial = True
 
     def clean_nama(self):
         nama = " ".join(self.cleaned_data["nama"].split())
@@ -218,8 +237,41 @@ class PsmForm(forms.ModelForm):
             for problem in problems + standing_problems(edited)
         ]
 
+    def _photo_consent(self, cleaned) -> None:
+        """A new photo needs the PSM's consent ticked; consent kept while a photo stays cannot
+        be unticked (withdrawing it is removing the photo, said so); a photo removed takes its
+        consent with it. A photo stored before consent was recorded stays until someone ticks
+        the box or removes it (the profile says which)."""
+        if "foto" in self.errors:
+            return
+        photo, agreed = cleaned.get("foto"), cleaned.get("persetujuan_foto")
+        new_photo = isinstance(photo, UploadedFile)
+        if new_photo and not agreed:
+            self.add_error(
+                "persetujuan_foto",
+                _(
+                    "Foto hanya disimpan dengan persetujuan PSM: centang persetujuannya, atau "
+                    "kosongkan foto."
+                ),
+            )
+            return
+        if photo and not agreed and self.instance.foto_persetujuan_pada:
+            self.add_error(
+                "persetujuan_foto",
+                _("Bila PSM menarik persetujuannya, hapus juga fotonya (centang Hapus pada foto)."),
+            )
+            return
+        if photo and agreed:
+            cleaned["foto_persetujuan_pada"] = self.instance.foto_persetujuan_pada or timezone.now()
+            cleaned["foto_persetujuan_versi"] = (
+                self.instance.foto_persetujuan_versi or PHOTO_CONSENT_VERSION
+            )
+        elif not photo:
+            cleaned["foto_persetujuan_pada"], cleaned["foto_persetujuan_versi"] = None, ""
+
     def clean(self):
         cleaned = super().clean()
+        self._photo_consent(cleaned)
         if "nik" in self.errors:
             return cleaned
         result = check_nik(

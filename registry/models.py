@@ -221,6 +221,14 @@ class Psm(TimeStamped):
     pekerjaan = models.CharField(_("pekerjaan"), max_length=100, blank=True)
     tanggal_bergabung = models.DateField(_("tanggal bergabung"))
     foto = models.ImageField(_("foto"), upload_to="psm/foto/", blank=True)
+    # UU 27/2022 Pasal 20(2)(a) and 22: a face photo is optional and kept on the PSM's consent,
+    # recorded with the consent text's version (``registry.forms.PHOTO_CONSENT_VERSION``).
+    foto_persetujuan_pada = models.DateTimeField(
+        _("persetujuan foto dicatat"), null=True, blank=True, editable=False
+    )
+    foto_persetujuan_versi = models.CharField(
+        _("versi teks persetujuan foto"), max_length=20, blank=True, editable=False
+    )
     spesialisasi = models.ManyToManyField(
         Spesialisasi, verbose_name=_("spesialisasi"), blank=True, related_name="psm_set"
     )

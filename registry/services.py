@@ -78,6 +78,8 @@ PSM_FIELDS = [
     "pekerjaan",
     "tanggal_bergabung",
     "foto",
+    "foto_persetujuan_pada",
+    "foto_persetujuan_versi",
     "bisa_baca_tulis",
     "pernyataan_komitmen",
     "berkelakuan_baik",
@@ -181,8 +183,11 @@ def _portrait(data: dict) -> dict:
     """``data`` with a newly uploaded ``foto`` decoded, turned upright, shrunk and re-encoded
     without EXIF (a phone's photo carries the GPS of the place it was taken, often the PSM's
     home), under a generated name (the uploader's file name can carry a person's name). A kept
-    or cleared photo passes through."""
+    photo passes through; a cleared one (the form's ``False``) becomes no photo, as a ModelForm
+    would store it (set as it came, the save failed with a 500)."""
     upload = data.get("foto")
+    if upload is False:
+        return {**data, "foto": ""}
     # Not hasattr(upload, "read"): on a stored photo (FieldFile) that opens the file.
     if not isinstance(upload, File) or isinstance(upload, FieldFile):
         return data

@@ -74,10 +74,12 @@ def test_a_registration_cut_short_leaves_no_photo_on_disk(staff, media):
     c = visitor(staff)
     url = reverse("registry:psm-create")
     with cancelled_write("psm_portal_auditevent", "NEW.action = 'psm.register'"):
-        _refused(c.post(url, {**_form_data(), "foto": _jpeg()}))
+        _refused(c.post(url, {**_form_data(), "foto": _jpeg(), "persetujuan_foto": "on"}))
     assert not Psm.objects.exists()
     assert not _files(media)
-    assert c.post(url, {**_form_data(), "foto": _jpeg()}).status_code == 302
+    assert (
+        c.post(url, {**_form_data(), "foto": _jpeg(), "persetujuan_foto": "on"}).status_code == 302
+    )
     assert _files(media) == [media / Psm.objects.get().foto.name]
 
 
@@ -87,13 +89,17 @@ def test_a_photo_change_cut_short_leaves_no_new_photo_on_disk(staff, media):
     psm = Psm.objects.get()
     url = reverse("registry:psm-update", args=[psm.pk])
     with cancelled_write("psm_portal_auditevent", "NEW.action = 'psm.update'"):
-        _refused(c.post(url, {**_form_data(), "foto": _jpeg()}))
+        _refused(c.post(url, {**_form_data(), "foto": _jpeg(), "persetujuan_foto": "on"}))
     psm.refresh_from_db()
     assert not psm.foto
     assert not _files(media)
     # A photo replaced by another is deleted once the new one is saved: listed nowhere then.
-    assert c.post(url, {**_form_data(), "foto": _jpeg()}).status_code == 302
-    assert c.post(url, {**_form_data(), "foto": _jpeg()}).status_code == 302
+    assert (
+        c.post(url, {**_form_data(), "foto": _jpeg(), "persetujuan_foto": "on"}).status_code == 302
+    )
+    assert (
+        c.post(url, {**_form_data(), "foto": _jpeg(), "persetujuan_foto": "on"}).status_code == 302
+    )
     psm.refresh_from_db()
     assert _files(media) == [media / psm.foto.name]
 

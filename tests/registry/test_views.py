@@ -119,7 +119,9 @@ def test_psm_create_escapes_markup_and_keeps_emoji(staff_client):
 
 def test_psm_create_rejects_pdf_disguised_as_photo(staff_client):
     fake = SimpleUploadedFile("foto.jpg", b"%PDF-1.4 not an image", content_type="image/jpeg")
-    response = staff_client.post(reverse("registry:psm-create"), {**_form_data(), "foto": fake})
+    response = staff_client.post(
+        reverse("registry:psm-create"), {**_form_data(), "foto": fake, "persetujuan_foto": "on"}
+    )
     assert "Unggah gambar yang valid" in response.content.decode()
     assert not Psm.objects.exists()
 
@@ -136,7 +138,9 @@ def test_a_profile_photo_is_stored_small_without_its_location_or_file_name(staff
     out = io.BytesIO()
     Image.new("RGB", (3000, 2000), "teal").save(out, "PNG", exif=exif)
     photo = SimpleUploadedFile("Siti Rahayu di rumah.png", out.getvalue(), "image/png")
-    response = staff_client.post(reverse("registry:psm-create"), {**_form_data(), "foto": photo})
+    response = staff_client.post(
+        reverse("registry:psm-create"), {**_form_data(), "foto": photo, "persetujuan_foto": "on"}
+    )
     assert response.status_code == 302
     psm = Psm.objects.get()
     assert "Siti" not in psm.foto.name and psm.foto.name.endswith(".jpg")
@@ -151,7 +155,9 @@ def test_psm_create_rejects_30_mb_photo_with_message(staff_client):
     big = SimpleUploadedFile(
         "foto.jpg", b"\xff\xd8\xff" + b"0" * (30 * 1024 * 1024), content_type="image/jpeg"
     )
-    response = staff_client.post(reverse("registry:psm-create"), {**_form_data(), "foto": big})
+    response = staff_client.post(
+        reverse("registry:psm-create"), {**_form_data(), "foto": big, "persetujuan_foto": "on"}
+    )
     assert response.status_code == 200
     assert not Psm.objects.exists()
     assert "Berkas terlalu besar (30,0\xa0MB). Batasnya 5,0\xa0MB." in response.content.decode()
@@ -967,3 +973,61 @@ def test_one_bimtek_certificate_number_is_not_recorded_for_two_psm(staff_client,
     assert "Nomor sertifikat ini sudah tercatat untuk PSM lain." in body
     assert "Fatimah" not in body  # someone perhaps outside the editor's region
     assert not psm.bimtek_set.exists()
+
+
+def _png(name="foto.png") -> SimpleUploadedFile:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (60, 80), "teal").save(out, "PNG")
+    return SimpleUploadedFile(name, out.getvalue(), "image/png")
+
+
+def test_a_psm_photo_is_kept_only_with_their_consent_and_goes_when_it_is_withdrawn(
+    staff_client, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    """UU 27/2022 Pasal 20(2)(a) and 22: a face photo is optional; kept, it rests on the PSM's
+    consent, recorded with its time and the text's version, and withdrawn by removing it."""
+    settings.MEDIA_ROOT = tmp_path
+    create = reverse("registry:psm-create")
+    refused = staff_client.post(create, {**_form_data(), "foto": _png()})
+    assert refused.status_code == 200 and not Psm.objects.exists()
+    assert "Foto hanya disimpan dengan persetujuan PSM" in refused.content.decode()
+    assert 'value="Siti Rahayu"' in refused.content.decode()  # the rest of the form kept
+    staff_client.post(create, {**_form_data(), "foto": _png(), "persetujuan_foto": "on"})
+    psm = Psm.objects.get()
+    assert psm.foto and psm.foto_persetujuan_versi == "2026-12"
+    agreed = psm.foto_persetujuan_pada
+    assert agreed is not None
+    profile = staff_client.get(reverse("registry:psm-detail", args=[psm.pk])).content.decode()
+    assert "Disetujui PSM" in profile and "(teks 2026-12)" in profile
+    update = reverse("registry:psm-update", args=[psm.pk])
+    form = staff_client.get(update).content.decode()
+    assert re.search(r'name="persetujuan_foto"[^>]*checked', form)
+    # An edit of something else keeps the consent as it was given.
+    staff_client.post(update, {**_form_data(telepon="081234"), "persetujuan_foto": "on"})
+    psm.refresh_from_db()
+    assert psm.telepon == "081234" and psm.foto_persetujuan_pada == agreed
+    # Unticked while the photo stays: said what withdrawing means, nothing changed.
+    answer = staff_client.post(update, _form_data())
+    assert "hapus juga fotonya" in answer.content.decode()
+    psm.refresh_from_db()
+    assert psm.foto and psm.foto_persetujuan_pada == agreed
+    # Withdrawn: the photo goes (its file too) and the consent with it.
+    path = tmp_path / psm.foto.name
+    assert path.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        removed = staff_client.post(update, {**_form_data(), "foto-clear": "on"})
+    assert removed.status_code == 302  # a 500 before: the form's False was saved as it came
+    psm.refresh_from_db()
+    assert not psm.foto and psm.foto_persetujuan_pada is None and not path.exists()
+    assert AuditEvent.objects.filter(
+        action="psm.update", before__has_key="foto_persetujuan_pada"
+    ).exists()
+
+
+def test_a_photo_stored_before_consent_was_recorded_says_so(staff_client, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    psm = PsmFactory(foto=_png())
+    profile = staff_client.get(reverse("registry:psm-detail", args=[psm.pk])).content.decode()
+    assert "Persetujuan PSM atas foto ini belum tercatat" in profile
