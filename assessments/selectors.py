@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from django.db.models import Case, F, Prefetch, Q, When
+from django.db.models import Case, Count, F, Prefetch, Q, When
 from django.utils import timezone
 
 from assessments.access import cases_visible_to, referrals_visible_to
@@ -310,17 +310,24 @@ def _trail_label(action: str) -> str:
 
 def subject_data_copy(user, subject) -> dict:
     """Everything the office holds about ``subject`` that ``user`` may see, for the copy the
-    person may ask for (UU 27/2022 Pasal 7 and 32): identity, family, every visible case with
-    its referrals and review steps, subjects merged into it, and the processing trail (when,
-    what, and by which role; officers' names stay with the data-protection officer). A fixed
-    number of queries, whatever the number of cases."""
-    from assessments.models import Subjek
+    person may ask for (UU 27/2022 Pasal 7 and 32): identity, family, the duplicates merged
+    into it, every visible case with its referrals, review steps, per-field comments and visit
+    note, and the processing trail (when, what, by which role; the same reads of one day and
+    role counted on one line).
+
+    Other people's data stays out (Pasal 33): the informant is named by relation only, whoever
+    consented for the person by role, the PSM and officers by role, family members' NIKs
+    masked. What the user's region does not cover, and PSM drafts not yet sent, are counted, not
+    shown, so the copy says it is not the whole file. A fixed number of queries, whatever the
+    number of cases."""
+    from assessments.access import subjects_visible_to
     from psm_portal.models import AuditEvent, User
+    from psm_portal.privacy import mask_nik
 
     cases = list(
         cases_visible_to(user)
         .filter(subjek=subject)
-        .select_related("psm", "kategori_utama", "desa")
+        .select_related("kategori_utama", "desa")
         .prefetch_related(
             "kategori",
             "disabilitas",
@@ -334,19 +341,22 @@ def subject_data_copy(user, subject) -> dict:
         )
         .order_by("tanggal", "pk")
     )
-    labels = dict(DOKUMEN)
-    for case in cases:
-        case.dokumen_label = ", ".join(str(labels.get(d, d)) for d in case.dokumen or [])
-    # A PSM's unsent draft is their notes until they send it (``cases_visible_to``); the copy
-    # says that one exists, and the PSM's own copy lists it.
-    hidden_drafts = (
-        Asesmen.objects.filter(subjek=subject, status=S.DRAF)
-        .exclude(pk__in=[c.pk for c in cases])
-        .count()
+    shown = [c.pk for c in cases]
+    # Not shown, only counted: a PSM's unsent draft is their notes until they send it, and a case
+    # in a desa outside the user's region is another office's to copy.
+    not_shown = dict(
+        Asesmen.objects.filter(subjek=subject)
+        .exclude(pk__in=shown)
+        .values_list(Case(When(status=S.DRAF, then=True), default=False))
+        .annotate(n=Count("pk"))
+        .order_by()
     )
-    merged = list(Subjek.objects.filter(digabung_ke=subject).order_by("pk"))
-    targets = Q(target_type="assessments.subjek", target_id__in=[str(subject.pk)]) | Q(
-        target_type="assessments.asesmen", target_id__in=[str(c.pk) for c in cases]
+    merged = list(
+        subjects_visible_to(user).filter(digabung_ke=subject).prefetch_related("anggota_set")
+    )
+    subject_ids = [str(subject.pk), *(str(m.pk) for m in merged)]
+    targets = Q(target_type="assessments.subjek", target_id__in=subject_ids) | Q(
+        target_type="assessments.asesmen", target_id__in=[str(pk) for pk in shown]
     )
     referral_ids = [str(r.pk) for c in cases for r in c.rujukan_set.all()]
     if referral_ids:
@@ -354,24 +364,44 @@ def subject_data_copy(user, subject) -> dict:
     events = list(
         AuditEvent.objects.filter(targets)
         .order_by("created_at", "pk")
-        .values_list("created_at", "action", "actor_id")
+        .values_list("created_at", "action", "actor_id", "target_id", "reason")
     )
     roles = dict(
-        User.objects.filter(pk__in={a for _t, _a, a in events if a}).values_list("pk", "role")
+        User.objects.filter(pk__in={e[2] for e in events if e[2]}).values_list("pk", "role")
     )
-    trail = [
-        {
-            "waktu": created_at,
-            "tindakan": _trail_label(action),
-            "oleh": Role(roles[actor]).label if actor in roles else "Sistem",
-        }
-        for created_at, action, actor in events
-    ]
+    visit_notes = {
+        target: reason for _t, action, _a, target, reason in events if action == "asesmen.visit"
+    }
+    labels = dict(DOKUMEN)
+    for case in cases:
+        case.dokumen_label = ", ".join(str(labels.get(d, d)) for d in case.dokumen or [])
+        case.catatan_kunjungan = visit_notes.get(str(case.pk), "")
+    trail = []
+    for created_at, action, actor, _target, _reason in events:
+        if actor in roles:
+            by = Role(roles[actor]).label
+        else:
+            by = "Sistem" if actor is None else "Petugas (akun sudah dihapus)"
+        row = {"waktu": created_at, "tindakan": _trail_label(action), "oleh": by, "kali": 1}
+        last = trail[-1] if trail else None
+        if (
+            last is not None
+            and action.startswith("asesmen.view_sensitive")
+            and (last["tindakan"], last["oleh"]) == (row["tindakan"], row["oleh"])
+            and timezone.localdate(last["waktu"]) == timezone.localdate(created_at)
+        ):
+            last["kali"] += 1
+            continue
+        trail.append(row)
+    members = list(subject.anggota_set.order_by("pk"))
+    for person in [*members, *(m for d in merged for m in d.anggota_set.all())]:
+        person.nik_tampil = mask_nik(person.nik) if person.nik else ""
     return {
         "subjek": subject,
-        "anggota": list(subject.anggota_set.order_by("pk")),
+        "anggota": members,
         "cases": cases,
-        "hidden_drafts": hidden_drafts,
+        "hidden_drafts": not_shown.get(True, 0),
+        "outside_region": not_shown.get(False, 0),
         "merged": merged,
         "trail": trail,
     }

@@ -217,6 +217,10 @@ ANONYMISED = _(
 )
 
 
+ANONYMISED_NO_COPY = _(
+    "Data pribadi subjek ini sudah dihapus karena masa retensinya berakhir; tidak ada data "
+    "pribadi yang dapat disalin."
+)
 ANONYMISED_CASE = _(
     "Data pribadi kasus ini sudah dihapus karena masa retensinya berakhir; kasus ini tidak dapat "
     "diubah lagi."

@@ -833,7 +833,9 @@ def subject_detail(request, pk):
             "nik": subject.nik if may_nik else mask_nik(subject.nik) if subject.nik else "",
             "may_see_specific": specific_right,
             "can_merge": has_permission(request.user, Perm.PPKS_MERGE),
-            "can_copy": specific_right and has_permission(request.user, Perm.PPKS_EXPORT),
+            "can_copy": specific_right
+            and has_permission(request.user, Perm.PPKS_EXPORT)
+            and not subject.dianonimkan_pada,
             "can_create": has_permission(request.user, Perm.PPKS_CREATE),
             "merge_form": forms.MergeForm(),
             "today": _today(),
@@ -854,6 +856,13 @@ def subject_data_copy(request, pk):
     subject = get_subject_for_user(request.user, _pk(pk))
     if not holds_specific_data_right(request.user):
         raise PermissionDenied
+    if subject.digabung_ke_id:
+        # A duplicate's data is in the copy of the subject it went into.
+        kept = get_subject_for_user(request.user, services.subject_in_use(subject.pk))
+        return redirect("assessments:subject-data-copy", pk=kept.pk)
+    if subject.dianonimkan_pada:
+        messages.error(request, services.ANONYMISED_NO_COPY)
+        return redirect("assessments:subject-detail", pk=subject.pk)
     report = SalinanDataSubjek(request.user, today=_today(), subject=subject)
     pdf = official_pdf(report, by=request.user)
     audit.record(
@@ -861,6 +870,7 @@ def subject_data_copy(request, pk):
         action="subjek.salinan_data",
         target=subject,
         target_label=f"Subjek #{subject.pk}",
+        after={"nomor": report.nomor},
     )
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="salinan-data-subjek-{subject.pk}.pdf"'

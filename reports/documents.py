@@ -71,12 +71,19 @@ class OfficialDocument:
 
 def official_pdf(report: OfficialDocument, *, by) -> bytes:
     """``report`` laid out in the request, with its register number (taken once its content is
-    known); its captions and figures in Indonesian, as an official letter is."""
+    known, and left on ``report.nomor``); its captions and figures in Indonesian, as an official
+    letter is."""
     from reports.services import numberer
+
+    number = numberer(report, by=by)
+
+    def numbering(sidik: str) -> str:
+        report.nomor = number(sidik)
+        return report.nomor
 
     with translation.override("id"):
         context = report.context()
-    return render_pdf(report.template, context, number=numberer(report, by=by))
+    return render_pdf(report.template, context, number=numbering)
 
 
 class CoverageReport(OfficialDocument):

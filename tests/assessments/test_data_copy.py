@@ -7,10 +7,12 @@ import subprocess
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from assessments import services
 from assessments.models import AnggotaKeluarga, Program, StatusAsesmen
 from psm_portal.models import AuditEvent, Kantor
+from registry.models import Wilayah
 from reports.models import IssuedDocument
 from tests.factories import make_case
 
@@ -30,11 +32,17 @@ def _case(people, **overrides):
         people["psm_a"],
         subject={"nik": NIK, "alasan_tanpa_nik": "", "no_kk": "3371010101080003"},
         informan_nama="Pak RT Slamet",
+        informan_hubungan="Ketua RT",
+        informan_telepon="081234567890",
         kondisi_fisik="Lumpuh sebelah sejak stroke",
         **overrides,
     )
     AnggotaKeluarga.objects.create(
-        subjek=case.subjek, nama="Sutini", hubungan="anak", jenis_kelamin="P"
+        subjek=case.subjek,
+        nama="Sutini",
+        nik="3371014107100002",
+        hubungan="anak",
+        jenis_kelamin="P",
     )
     return case
 
@@ -64,7 +72,7 @@ def test_the_copy_holds_the_persons_data_their_cases_and_the_processing_trail(cl
     assert "SALINAN DATA PRIBADI" in text and "Mbah Sarinah" in text and NIK in text
     assert "3371010101080003" in text and "Sutini" in text and "2 Mei 1948" in text
     # Their case, its referral and its steps.
-    assert "Lumpuh sebelah sejak stroke" in text and "Pak RT Slamet" in text
+    assert "Lumpuh sebelah sejak stroke" in text
     assert "Tinggal sendiri, tidak ada penghasilan." in text and "KTP, Kartu Keluarga" in text
     assert "Program Keluarga Harapan" in text and "460/123/2026" in text
     assert "diverifikasi dinas" in text
@@ -78,13 +86,17 @@ def test_the_copy_holds_the_persons_data_their_cases_and_the_processing_trail(cl
         "Data spesifik dibaca petugas",
     ):
         assert line in text, line
-    assert "Staf dinas" in text and "PSM" in text and "staf-kota" not in text
+    assert "Staf dinas" in text and "Ketua RT" in text
+    # Other people stay out (Pasal 33): informant, the PSM by name, a family member's NIK.
+    assert "Pak RT Slamet" not in text and "081234567890" not in text
+    assert "Sri Lestari" not in text and "3371014107100002" not in text and "Sutini" in text
     # Signed and registered; the register names the subject by number only.
     assert "KEPALA DINAS SOSIAL KOTA MAGELANG" in text and "Wulan Prasetyaningsih" in text
     issued = IssuedDocument.objects.get(jenis="salinan-data")
     assert issued.nomor in text and "Sarinah" not in issued.perihal
     event = AuditEvent.objects.get(action="subjek.salinan_data")
     assert (event.actor_id, event.target_id) == (people["staf"].pk, str(case.subjek_id))
+    assert event.after == {"nomor": issued.nomor}
     # The next copy shows this one in its trail.
     again = " ".join(_pdf_text(client.get(url).content).split())
     assert "Salinan data pribadi dibuat" in again
@@ -143,10 +155,136 @@ def test_the_copy_takes_a_fixed_number_of_queries(client, people):
     with CaptureQueriesContext(connection) as one:
         client.get(url)
     for _ in range(3):
-        make_case(people["psm_a"], subjek=case.subjek)
+        more = make_case(people["psm_a"], subjek=case.subjek)
+        more = services.assessment_transition(asesmen=more, ke=S.DIVERIFIKASI, by=people["staf"])
+        services.referral_create(
+            asesmen=more,
+            data={
+                "program": Program.objects.get(kode="PKH"),
+                "tujuan_instansi": "Pendamping PKH",
+                "tanggal": TODAY,
+                "nomor_surat": "",
+            },
+            by=people["staf"],
+            today=TODAY,
+        )
     with CaptureQueriesContext(connection) as four:
         client.get(url)
-    # Session, user, scope, subject, office; the cases and six prefetches, hidden drafts, merged
-    # subjects, trail and roles, family; the register number (8 with its savepoint) and the
-    # copy's audit entry.
+    # Session, user, scope, subject, office; the cases and six prefetches, the cases not shown,
+    # merged subjects (one more for their families when there are some), trail and roles,
+    # family; the register number (8 with its savepoint) and the copy's audit entry.
     assert len(one) == len(four) == 27
+
+
+def _copy_text(client, user, subject_pk) -> str:
+    client.force_login(user)
+    url = reverse("assessments:subject-data-copy", args=[subject_pk])
+    return " ".join(_pdf_text(client.get(url).content).split())
+
+
+def test_the_copy_holds_comments_visit_notes_and_counts_repeated_reads(client, people):
+    case = make_case(
+        people["psm_a"], jenis="jarak_jauh", metode_kontak="telepon", kondisi_fisik="Sesak napas"
+    )
+    case = services.assessment_transition(
+        asesmen=case,
+        ke=S.DIKEMBALIKAN,
+        by=people["staf"],
+        catatan="Lengkapi",
+        komentar={"kondisi_rumah": "Atap bocor belum dicatat"},
+    )
+    services.visit_record(
+        asesmen=services.case_save(
+            by=people["psm_a"],
+            data={"kondisi_rumah": "Atap bocor"},
+            kategori=case.kategori.all(),
+            client_uuid=case.client_uuid,
+            asesmen=case,
+            subjek=case.subjek,
+            submit=True,
+        )[0],
+        tanggal=TODAY,
+        catatan="Dikunjungi bersama bidan desa",
+        by=people["psm_a"],
+        today=TODAY,
+    )
+    client.force_login(people["staf"])
+    for _ in range(3):
+        client.get(reverse("assessments:case-detail", args=[case.pk]))
+    text = _copy_text(client, people["staf"], case.subjek_id)
+    assert "Kondisi tempat tinggal: Atap bocor belum dicatat" in text
+    assert "catatan: Dikunjungi bersama bidan desa" in text
+    assert "Data spesifik dibaca petugas (3 kali hari itu)" in text
+
+
+def test_duplicates_merged_into_it_are_in_the_copy_within_the_users_region(client, people):
+    from assessments.models import Subjek
+
+    case = _case(people)
+    here = make_case(people["psm_a"], subject={"nama": "Sarinah (ganda)", "telepon": "0812999"})
+    services.subject_merge(keep=case.subjek, duplicate=here.subjek, by=people["staf"])
+    elsewhere = Subjek.objects.create(
+        jenis="orang",
+        nama="Sarinah Wonogiri",
+        alasan_tanpa_nik="tidak_punya",
+        alamat="Jl. Lain",
+        desa=Wilayah.objects.filter(kode__startswith="33.12.", tingkat=4).first(),
+        dibuat_oleh=people["staf"],
+        digabung_ke=case.subjek,
+    )
+    text = _copy_text(client, people["staf"], case.subjek_id)
+    assert "Sarinah (ganda)" in text and "telepon 0812999" in text
+    assert "Sarinah Wonogiri" not in text and f"#{elsewhere.pk} " not in text
+    # The duplicate's own address leads to the copy of the subject it went into.
+    url = reverse("assessments:subject-data-copy", args=[here.subjek_id])
+    answer = client.get(url)
+    assert answer.status_code == 302
+    assert answer["Location"] == reverse("assessments:subject-data-copy", args=[case.subjek_id])
+
+
+def test_cases_outside_the_users_region_are_counted_not_shown(client, people):
+    from psm_portal.models import Role
+    from tests.factories import MAGELANG_SELATAN, make_user
+
+    case = _case(people)
+    kecamatan_staff = make_user(Role.STAF, scope=["33.71.02"], username="staf-utara")
+    # The subject moved: their new case is in Magelang Utara, the first stays in Selatan.
+    assert case.desa_id.startswith(MAGELANG_SELATAN)
+    from assessments.models import Asesmen, Subjek
+
+    utara = Wilayah.objects.filter(kode__startswith="33.71.02.", tingkat=4).first()
+    Subjek.objects.filter(pk=case.subjek_id).update(desa=utara)
+    moved = make_case(people["staf"], subjek=case.subjek, masalah="Pindah ke Utara")
+    Asesmen.objects.filter(pk=moved.pk).update(desa=utara)
+    text = _copy_text(client, kecamatan_staff, case.subjek_id)
+    assert "Pindah ke Utara" in text and "Tinggal sendiri" not in text
+    assert "Ada 1 asesmen di luar wilayah kerja" in text
+
+
+def test_a_family_and_an_erased_subject(client, people):
+    family = make_case(
+        people["psm_a"],
+        kategori=("PPKS-08",),
+        subject={"jenis": "keluarga", "nama": "Keluarga Pak Darmo", "alasan_tanpa_nik": ""},
+    )
+    text = _copy_text(client, people["staf"], family.subjek_id)
+    assert "Keluarga Pak Darmo" in text and "Tempat, tanggal lahir" not in text
+    from assessments.retention import apply_retention
+
+    erased = _case(people)
+    services.assessment_transition(
+        asesmen=erased, ke=S.DITUTUP, by=people["staf"], alasan_tutup="duplikat"
+    )
+    apply_retention(years=5, now=timezone.now() + dt.timedelta(days=6 * 365))
+    client.force_login(people["staf"])
+    url = reverse("assessments:subject-data-copy", args=[erased.subjek_id])
+    answer = client.get(url, follow=True)
+    assert "tidak ada data pribadi yang dapat disalin" in answer.content.decode()
+    assert not IssuedDocument.objects.filter(perihal__endswith=f"#{erased.subjek_id}").exists()
+
+
+def test_long_unbroken_text_is_wrapped_not_cut(client, people):
+    long = "https://contoh.go.id/" + "a" * 300 + "/AKHIRMASALAH"
+    case = _case(people, rekomendasi=long)
+    text = _copy_text(client, people["staf"], case.subjek_id)
+    assert long in "".join(text.split())
