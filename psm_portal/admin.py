@@ -1,8 +1,11 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from psm_portal.models import AuditEvent, Kantor, User
+from psm_portal.models import AuditEvent, InsidenData, Kantor, User
 
 
 @admin.register(User)
@@ -47,3 +50,62 @@ class AuditEventAdmin(ReadOnlyAdmin):
 @admin.register(Kantor)
 class KantorAdmin(admin.ModelAdmin):
     autocomplete_fields = ["wilayah"]
+
+
+@admin.register(InsidenData)
+class InsidenDataAdmin(admin.ModelAdmin):
+    """The breach register: added and kept up to date, never deleted (it is the office's record
+    of having met Pasal 46)."""
+
+    list_display = ["diketahui_pada", "ringkasan", "batas", "pemberitahuan", "ditutup_pada"]
+    list_filter = ["data_spesifik"]
+    date_hierarchy = "diketahui_pada"
+    readonly_fields = ["batas", "dicatat_oleh", "created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["diketahui_pada", "terjadi_pada", "batas", "uraian"]}),
+        (
+            _("Data dan orang terdampak"),
+            {"fields": ["data_terdampak", "data_spesifik", "jumlah_orang"]},
+        ),
+        (
+            _("Penanganan dan pemberitahuan"),
+            {
+                "fields": [
+                    "penanganan",
+                    "subjek_diberitahu_pada",
+                    "lembaga_diberitahu_pada",
+                    "diumumkan_pada",
+                    "ditutup_pada",
+                ]
+            },
+        ),
+        (_("Catatan"), {"fields": ["dicatat_oleh", "created_at", "updated_at"]}),
+    ]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.dicatat_oleh = request.user
+        super().save_model(request, obj, form, change)
+
+    @admin.display(description=_("insiden"))
+    def ringkasan(self, obj):
+        return str(obj)
+
+    @admin.display(description=_("batas pemberitahuan (3 × 24 jam)"))
+    def batas(self, obj):
+        deadline = obj.batas_pemberitahuan
+        return date_format(timezone.localtime(deadline), "DATETIME_FORMAT") if deadline else "-"
+
+    @admin.display(description=_("pemberitahuan tertulis"))
+    def pemberitahuan(self, obj):
+        late = obj.notices_late(timezone.now())
+        if late:
+            return format_html(
+                '<strong class="errornote">{}</strong>', _("terlambat: %s") % ", ".join(late)
+            )
+        if obj.subjek_diberitahu_pada and obj.lembaga_diberitahu_pada:
+            return _("sudah, tepat waktu")
+        return _("belum")

@@ -1,11 +1,14 @@
 """What every app shares: the user and their role and scope, audit events, the office's settings."""
 
+import datetime as dt
 import uuid
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.encoding import force_str
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
@@ -278,3 +281,108 @@ class GeneratedDocument(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
+class InsidenData(TimeStamped):
+    """A personal-data breach (UU 27/2022 Pasal 46): what happened, which data and how many
+    people it touched, what was done, and when the people concerned and the PDP authority were
+    told, in writing, which must be within 3 x 24 hours of the office knowing of it. Kept in the
+    admin by the data-protection officer; the README's runbook says what to do, in order."""
+
+    NOTICE_WITHIN = dt.timedelta(hours=72)
+
+    diketahui_pada = models.DateTimeField(
+        _("diketahui pada"),
+        help_text=_("Saat Dinas mengetahui insiden: batas 3 × 24 jam dihitung dari sini."),
+    )
+    terjadi_pada = models.DateTimeField(_("terjadi pada (perkiraan)"), null=True, blank=True)
+    uraian = models.TextField(_("apa yang terjadi dan bagaimana"))
+    data_terdampak = models.TextField(_("data pribadi yang terungkap"))
+    data_spesifik = models.BooleanField(
+        _("termasuk data spesifik"),
+        default=False,
+        help_text=_("Kesehatan, disabilitas, anak, catatan kejahatan, keuangan (Pasal 4)."),
+    )
+    jumlah_orang = models.PositiveIntegerField(
+        _("perkiraan jumlah orang terdampak"), null=True, blank=True
+    )
+    penanganan = models.TextField(_("upaya penanganan dan pemulihan"), blank=True)
+    subjek_diberitahu_pada = models.DateTimeField(
+        _("pemberitahuan tertulis ke orang terdampak"), null=True, blank=True
+    )
+    lembaga_diberitahu_pada = models.DateTimeField(
+        _("pemberitahuan tertulis ke lembaga PDP"), null=True, blank=True
+    )
+    diumumkan_pada = models.DateTimeField(
+        _("diumumkan kepada masyarakat"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Bila insiden mengganggu pelayanan publik atau berdampak serius (Pasal 46 ayat 3)."
+        ),
+    )
+    ditutup_pada = models.DateTimeField(_("ditutup pada"), null=True, blank=True)
+    dicatat_oleh = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("dicatat oleh"),
+        on_delete=models.PROTECT,
+        null=True,
+        editable=False,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("insiden data pribadi")
+        verbose_name_plural = _("insiden data pribadi")
+        ordering = ["-diketahui_pada", "-pk"]
+
+    def __str__(self):
+        first_line = self.uraian.strip().splitlines()[0] if self.uraian.strip() else ""
+        return f"#{self.pk or '-'} {first_line[:80]}"
+
+    @property
+    def batas_pemberitahuan(self) -> dt.datetime | None:
+        return self.diketahui_pada + self.NOTICE_WITHIN if self.diketahui_pada else None
+
+    def notices_late(self, now: dt.datetime) -> list[str]:
+        """The written notices not given by the deadline (missing past it, or given after it)."""
+        deadline = self.batas_pemberitahuan
+        if deadline is None:
+            return []
+        late = []
+        for field in ("subjek_diberitahu_pada", "lembaga_diberitahu_pada"):
+            given = getattr(self, field)
+            if (given is None and now > deadline) or (given is not None and given > deadline):
+                late.append(str(self._meta.get_field(field).verbose_name))
+        return late
+
+    def clean(self):
+        super().clean()
+        errors = {}
+        now = timezone.now()
+        if self.diketahui_pada and self.diketahui_pada > now:
+            errors["diketahui_pada"] = _("Waktu diketahui tidak boleh di masa depan.")
+        if self.terjadi_pada and self.diketahui_pada and self.terjadi_pada > self.diketahui_pada:
+            errors["terjadi_pada"] = _("Insiden tidak mungkin terjadi sesudah diketahui.")
+        for field in (
+            "subjek_diberitahu_pada",
+            "lembaga_diberitahu_pada",
+            "diumumkan_pada",
+            "ditutup_pada",
+        ):
+            value = getattr(self, field)
+            if value and self.diketahui_pada and value < self.diketahui_pada:
+                errors[field] = _("Tidak boleh sebelum insiden diketahui.")
+            elif value and value > now:
+                errors[field] = _("Tidak boleh di masa depan.")
+        if self.ditutup_pada and not (self.subjek_diberitahu_pada and self.lembaga_diberitahu_pada):
+            errors["ditutup_pada"] = _(
+                "Catat pemberitahuan tertulis ke orang terdampak dan ke lembaga PDP sebelum "
+                "menutup insiden (Pasal 46)."
+            )
+        if self.ditutup_pada and not self.penanganan.strip():
+            errors["penanganan"] = _(
+                "Tulis upaya penanganan dan pemulihan sebelum menutup insiden."
+            )
+        if errors:
+            raise ValidationError(errors)
