@@ -94,9 +94,33 @@ def _lock(model, ids) -> None:
     list(model.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk"))
 
 
+def _still_due(model, due, ids) -> list[int]:
+    """``ids`` locked, then those still in ``due`` read again in a new statement, which sees what
+    committed while it waited: a row changed since it was listed is left alone."""
+    _lock(model, ids)
+    return list(due.filter(pk__in=ids).values_list("pk", flat=True))
+
+
 def _clear_audit(target_type: str, ids) -> None:
     AuditEvent.objects.filter(target_type=target_type, target_id__in=[str(i) for i in ids]).update(
         before=None, after=None, reason=""
+    )
+
+
+def _record(ids, *, action: str, target_type: str, label: str, years: int) -> None:
+    """The audit trail of ``ids`` emptied of what it held (who did what and when stays), and one
+    entry each saying that retention did this."""
+    _clear_audit(target_type, ids)
+    AuditEvent.objects.bulk_create(
+        audit.build(
+            by=None,
+            action=action,
+            target_type=target_type,
+            target_id=pk,
+            target_label=f"{label} #{pk}",
+            after={"masa_retensi_tahun": years},
+        )
+        for pk in ids
     )
 
 
@@ -118,10 +142,7 @@ def _delete_files(fields) -> None:
 
 def _anonymise_cases(ids: list[int], *, now, years: int) -> int:
     with transaction.atomic():
-        # Locked, then read again (a new statement sees what committed while it waited): a case
-        # changed since it was listed is left alone.
-        _lock(Asesmen, ids)
-        ids = list(cases_due(cutoff(now, years)).filter(pk__in=ids).values_list("pk", flat=True))
+        ids = _still_due(Asesmen, cases_due(cutoff(now, years)), ids)
         if not ids:
             return 0
         photos = list(AsesmenFoto.objects.filter(asesmen_id__in=ids))
@@ -157,52 +178,39 @@ def _anonymise_cases(ids: list[int], *, now, years: int) -> int:
             dianonimkan_pada=now,
             updated_at=now,
         )
-        _clear_audit("assessments.asesmen", ids)
         _clear_audit("assessments.rujukan", referral_ids)
-        AuditEvent.objects.bulk_create(
-            audit.build(
-                by=None,
-                action="asesmen.retensi",
-                target_type="assessments.asesmen",
-                target_id=pk,
-                target_label=f"Asesmen #{pk}",
-                after={"masa_retensi_tahun": years},
-            )
-            for pk in ids
+        _record(
+            ids,
+            action="asesmen.retensi",
+            target_type="assessments.asesmen",
+            label="Asesmen",
+            years=years,
         )
     return len(ids)
 
 
 def _delete_drafts(ids: list[int], *, now, years: int) -> int:
     with transaction.atomic():
-        _lock(Asesmen, ids)
-        ids = list(drafts_due(cutoff(now, years)).filter(pk__in=ids).values_list("pk", flat=True))
+        ids = _still_due(Asesmen, drafts_due(cutoff(now, years)), ids)
         if not ids:
             return 0
         _delete_files(p.berkas for p in AsesmenFoto.objects.filter(asesmen_id__in=ids))
         Asesmen.objects.filter(pk__in=ids).delete()
-        _clear_audit("assessments.asesmen", ids)
-        AuditEvent.objects.bulk_create(
-            audit.build(
-                by=None,
-                action="asesmen.retensi_hapus_draf",
-                target_type="assessments.asesmen",
-                target_id=pk,
-                target_label=f"Asesmen #{pk}",
-                after={"masa_retensi_tahun": years},
-            )
-            for pk in ids
+        _record(
+            ids,
+            action="asesmen.retensi_hapus_draf",
+            target_type="assessments.asesmen",
+            label="Asesmen",
+            years=years,
         )
     return len(ids)
 
 
 def _anonymise_subjects(ids: list[int], *, now, years: int) -> int:
     with transaction.atomic():
-        # Locked, then the case check made again in a new statement: a new case for one of
-        # these subjects either committed before (and keeps its subject) or waits for this
-        # lock (``case_save``) and then finds the subject anonymised.
-        _lock(Subjek, ids)
-        ids = list(subjects_due(cutoff(now, years)).filter(pk__in=ids).values_list("pk", flat=True))
+        # A new case for one of these subjects either committed before the check (and keeps its
+        # subject) or waits for this lock (``case_save``) and then finds the subject anonymised.
+        ids = _still_due(Subjek, subjects_due(cutoff(now, years)), ids)
         if not ids:
             return 0
         AnggotaKeluarga.objects.filter(subjek_id__in=ids).delete()
@@ -227,17 +235,12 @@ def _anonymise_subjects(ids: list[int], *, now, years: int) -> int:
             dianonimkan_pada=now,
             updated_at=now,
         )
-        _clear_audit("assessments.subjek", ids)
-        AuditEvent.objects.bulk_create(
-            audit.build(
-                by=None,
-                action="subjek.retensi",
-                target_type="assessments.subjek",
-                target_id=pk,
-                target_label=f"Subjek #{pk}",
-                after={"masa_retensi_tahun": years},
-            )
-            for pk in ids
+        _record(
+            ids,
+            action="subjek.retensi",
+            target_type="assessments.subjek",
+            label="Subjek",
+            years=years,
         )
     return len(ids)
 

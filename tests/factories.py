@@ -161,6 +161,21 @@ def make_case(by, *, submit=True, kategori=("PPKS-08",), subjek=None, **override
     return case
 
 
+def refer_to_pkh(case, by, *, today, **overrides):
+    """A verified case referred to PKH through the service, as the referral form does."""
+    from assessments import services
+    from assessments.models import Program
+
+    data = {
+        "program": Program.objects.get(kode="PKH"),
+        "tujuan_instansi": "Pendamping PKH Kecamatan",
+        "tanggal": today,
+        "nomor_surat": "",
+        **overrides,
+    }
+    return services.referral_create(asesmen=case, data=data, by=by, today=today)
+
+
 class KegiatanFactory(factory.django.DjangoModelFactory):
     """An activity a PSM recorded (not yet verified)."""
 

@@ -10,11 +10,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from assessments import services
-from assessments.models import AnggotaKeluarga, Program, StatusAsesmen
+from assessments.models import AnggotaKeluarga, StatusAsesmen
 from psm_portal.models import AuditEvent, Kantor
 from registry.models import Wilayah
 from reports.models import IssuedDocument
-from tests.factories import make_case
+from tests.factories import make_case, refer_to_pkh
 
 S = StatusAsesmen
 TODAY = dt.date(2026, 11, 24)
@@ -50,17 +50,7 @@ def _case(people, **overrides):
 def test_the_copy_holds_the_persons_data_their_cases_and_the_processing_trail(client, people):
     case = _case(people, dokumen=["ktp", "kk"])
     case = services.assessment_transition(asesmen=case, ke=S.DIVERIFIKASI, by=people["staf"])
-    services.referral_create(
-        asesmen=case,
-        data={
-            "program": Program.objects.get(kode="PKH"),
-            "tujuan_instansi": "Pendamping PKH Kecamatan",
-            "tanggal": TODAY,
-            "nomor_surat": "460/123/2026",
-        },
-        by=people["staf"],
-        today=TODAY,
-    )
+    refer_to_pkh(case, people["staf"], today=TODAY, nomor_surat="460/123/2026")
     client.force_login(people["staf"])
     client.get(reverse("assessments:case-detail", args=[case.pk]))  # a read of health data
     url = reverse("assessments:subject-data-copy", args=[case.subjek_id])
@@ -157,17 +147,7 @@ def test_the_copy_takes_a_fixed_number_of_queries(client, people):
     for _ in range(3):
         more = make_case(people["psm_a"], subjek=case.subjek)
         more = services.assessment_transition(asesmen=more, ke=S.DIVERIFIKASI, by=people["staf"])
-        services.referral_create(
-            asesmen=more,
-            data={
-                "program": Program.objects.get(kode="PKH"),
-                "tujuan_instansi": "Pendamping PKH",
-                "tanggal": TODAY,
-                "nomor_surat": "",
-            },
-            by=people["staf"],
-            today=TODAY,
-        )
+        refer_to_pkh(more, people["staf"], today=TODAY)
     with CaptureQueriesContext(connection) as four:
         client.get(url)
     # Session, user, scope, subject, office; the cases and six prefetches, the cases not shown,

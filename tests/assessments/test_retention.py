@@ -33,7 +33,7 @@ from assessments.retention import apply_retention, cutoff
 from psm_portal.models import AuditEvent, Kantor, KirimanOffline
 from reports.selectors import ppks_recap
 from tests.concurrency import at_once
-from tests.factories import make_case
+from tests.factories import make_case, refer_to_pkh
 
 S = StatusAsesmen
 TODAY = dt.date(2026, 11, 24)
@@ -101,17 +101,7 @@ def _closed_case(people, media, nik="3371014505480001", **overrides):
         submit=True,
     )[0]
     case = _move(case, S.DIVERIFIKASI, staf)
-    referral = services.referral_create(
-        asesmen=case,
-        data={
-            "program": Program.objects.get(kode="PKH"),
-            "tujuan_instansi": "Pendamping PKH Kecamatan",
-            "tanggal": TODAY,
-            "nomor_surat": "",
-        },
-        by=staf,
-        today=TODAY,
-    )
+    referral = refer_to_pkh(case, staf, today=TODAY)
     (media / "rujukan").mkdir(exist_ok=True)
     (media / "rujukan" / "bukti.pdf").write_bytes(b"%PDF-1.4 bukti")
     Rujukan.objects.filter(pk=referral.pk).update(

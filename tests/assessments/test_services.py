@@ -23,7 +23,7 @@ from assessments.models import (
     Transisi,
 )
 from psm_portal.models import AuditEvent, Kantor
-from tests.factories import make_case, subject_data
+from tests.factories import make_case, refer_to_pkh, subject_data
 
 S = StatusAsesmen
 TODAY = dt.date(2026, 11, 24)
@@ -76,19 +76,7 @@ def _case_in(status, people):
     case = _move(case, S.DIVERIFIKASI, staf)
     if status == S.DIVERIFIKASI:
         return case
-    from assessments.models import Program
-
-    services.referral_create(
-        asesmen=case,
-        data={
-            "program": Program.objects.get(kode="PKH"),
-            "tujuan_instansi": "Pendamping PKH Kecamatan",
-            "tanggal": TODAY,
-            "nomor_surat": "",
-        },
-        by=staf,
-        today=TODAY,
-    )
+    refer_to_pkh(case, staf, today=TODAY)
     case.refresh_from_db()
     if status == S.DIRUJUK:
         return case
