@@ -3,6 +3,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
+from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
 from psm_portal.models import AuditEvent, InsidenData, Kantor, User
@@ -51,6 +52,11 @@ class AuditEventAdmin(ReadOnlyAdmin):
 class KantorAdmin(admin.ModelAdmin):
     autocomplete_fields = ["wilayah"]
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "retensi_kasus_tahun":  # the model's bounds, in the input too
+            kwargs.update(min_value=1, max_value=100)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
 
 @admin.register(InsidenData)
 class InsidenDataAdmin(admin.ModelAdmin):
@@ -58,7 +64,6 @@ class InsidenDataAdmin(admin.ModelAdmin):
     of having met Pasal 46)."""
 
     list_display = ["diketahui_pada", "ringkasan", "batas", "pemberitahuan", "ditutup_pada"]
-    list_filter = ["data_spesifik"]
     date_hierarchy = "diketahui_pada"
     readonly_fields = ["batas", "dicatat_oleh", "created_at", "updated_at"]
     fieldsets = [
@@ -92,12 +97,17 @@ class InsidenDataAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("insiden"))
     def ringkasan(self, obj):
-        return str(obj)
+        return Truncator(str(obj)).chars(60)
 
     @admin.display(description=_("batas pemberitahuan (3 × 24 jam)"))
     def batas(self, obj):
         deadline = obj.batas_pemberitahuan
-        return date_format(timezone.localtime(deadline), "DATETIME_FORMAT") if deadline else "-"
+        if deadline is None:
+            return "-"
+        shown = date_format(timezone.localtime(deadline), "SHORT_DATETIME_FORMAT")
+        if obj.notices_late(timezone.now()):
+            return format_html('{} <strong class="errornote">{}</strong>', shown, _("lewat"))
+        return shown
 
     @admin.display(description=_("pemberitahuan tertulis"))
     def pemberitahuan(self, obj):

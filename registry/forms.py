@@ -262,10 +262,14 @@ class PsmForm(forms.ModelForm):
             )
             return
         if photo and agreed:
-            cleaned["foto_persetujuan_pada"] = self.instance.foto_persetujuan_pada or timezone.now()
-            cleaned["foto_persetujuan_versi"] = (
-                self.instance.foto_persetujuan_versi or PHOTO_CONSENT_VERSION
-            )
+            if new_photo or not self.instance.foto_persetujuan_pada:
+                # A new photo is agreed to now, under the text shown now (the box stays ticked
+                # from the photo before, and that consent was to that photo).
+                cleaned["foto_persetujuan_pada"] = timezone.now()
+                cleaned["foto_persetujuan_versi"] = PHOTO_CONSENT_VERSION
+            else:
+                cleaned["foto_persetujuan_pada"] = self.instance.foto_persetujuan_pada
+                cleaned["foto_persetujuan_versi"] = self.instance.foto_persetujuan_versi
         elif not photo:
             cleaned["foto_persetujuan_pada"], cleaned["foto_persetujuan_versi"] = None, ""
 

@@ -13,6 +13,7 @@ from django.db.models import (
     Q,
 )
 from django.db.models.functions import Substr
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
@@ -269,7 +270,15 @@ def _shown(field, value, regions: dict):
     if _is_region(field):
         region = regions.get(value)
         return f"{region.label} ({value})" if region else value
-    if isinstance(field, DateField) and not isinstance(field, DateTimeField):
+    if isinstance(field, DateTimeField):
+        try:
+            moment = dt.datetime.fromisoformat(value)
+        except (TypeError, ValueError):
+            return value
+        if timezone.is_aware(moment):
+            moment = timezone.localtime(moment)
+        return date_format(moment, "DATETIME_FORMAT")
+    if isinstance(field, DateField):
         try:
             return date_format(dt.date.fromisoformat(value), "j F Y")
         except (TypeError, ValueError):

@@ -275,8 +275,12 @@ def test_the_case_and_subject_pages_say_the_personal_data_was_erased(client, peo
     case = _closed_case(people, media)
     apply_retention(years=5, now=LATER)
     client.force_login(people["staf"])
+    reads = AuditEvent.objects.filter(action="asesmen.view_sensitive")
+    before = reads.count()
     page = client.get(reverse("assessments:case-detail", args=[case.pk])).content.decode()
     assert "dihapus karena masa retensinya berakhir" in page
+    # Health notes and disability went with the person: no specific data left to read or audit.
+    assert reads.count() == before and "Berisi data pribadi spesifik" not in page
     page = client.get(reverse("assessments:subject-detail", args=[case.subjek_id]))
     text = page.content.decode()
     assert "dihapus karena masa retensinya berakhir" in text
@@ -382,3 +386,20 @@ def test_a_phones_queued_case_for_an_erased_subject_comes_back_to_be_fixed(clien
     assert body["status"] == "perlu_diperbaiki" and "masa retensi" in str(body)
     assert not KirimanOffline.objects.exists()
     assert Asesmen.objects.filter(subjek_id=case.subjek_id).count() == 1
+
+
+def test_an_erased_case_of_a_specific_category_is_no_longer_specific_data(client, people, media):
+    """An ODHA case whose person retention erased: the category of "Anonim" is a figure, shown
+    to a supervisor too, and opening it is no read of specific data to audit."""
+    case = make_case(people["psm_a"], kategori=("PPKS-16",), subject={"nama": "Pak Karyo"})
+    url = reverse("assessments:case-detail", args=[case.pk])
+    client.force_login(people["supervisor"])
+    assert "ODHA" not in client.get(url).content.decode()
+    _move(case, S.DITUTUP, people["staf"], alasan_tutup="duplikat")
+    apply_retention(years=5, now=LATER)
+    assert "ODHA" in client.get(url).content.decode()
+    client.force_login(people["staf"])
+    client.get(url)
+    assert not AuditEvent.objects.filter(
+        action="asesmen.view_sensitive", target_id=str(case.pk)
+    ).exists()

@@ -87,6 +87,8 @@ def test_the_admin_records_who_added_it_shows_late_notices_and_never_deletes(
     listing = admin_client.get(reverse("admin:psm_portal_insidendata_changelist"))
     page = listing.content.decode()
     assert "Laptop staf berisi ekspor kasus hilang" in page and "terlambat" in page
+    change = admin_client.get(reverse("admin:psm_portal_insidendata_change", args=[incident.pk]))
+    assert "lewat" in change.content.decode()
     delete = reverse("admin:psm_portal_insidendata_delete", args=[incident.pk])
     assert admin_client.post(delete, {"post": "yes"}).status_code == 403
     assert InsidenData.objects.filter(pk=incident.pk).exists()

@@ -1008,6 +1008,17 @@ def test_a_psm_photo_is_kept_only_with_their_consent_and_goes_when_it_is_withdra
     staff_client.post(update, {**_form_data(telepon="081234"), "persetujuan_foto": "on"})
     psm.refresh_from_db()
     assert psm.telepon == "081234" and psm.foto_persetujuan_pada == agreed
+    # A new photo is agreed to when it is taken, under the text shown then.
+    replaced_consent = agreed - dt.timedelta(days=400)
+    Psm.objects.filter(pk=psm.pk).update(
+        foto_persetujuan_pada=replaced_consent, foto_persetujuan_versi="2025-01"
+    )
+    staff_client.post(update, {**_form_data(), "foto": _png(), "persetujuan_foto": "on"})
+    psm.refresh_from_db()
+    assert psm.foto_persetujuan_pada > agreed and psm.foto_persetujuan_versi == "2026-12"
+    agreed = psm.foto_persetujuan_pada
+    history = staff_client.get(reverse("registry:psm-detail", args=[psm.pk])).content.decode()
+    assert "+00:00" not in history  # the consent's time in the change history, as a local time
     # Unticked while the photo stays: said what withdrawing means, nothing changed.
     answer = staff_client.post(update, _form_data())
     assert "hapus juga fotonya" in answer.content.decode()
