@@ -205,6 +205,7 @@ def _psm_rows(desa_codes: list[str], per_desa: float, rng: random.Random, today:
                 "sma",
                 rng.choice(JOBS),
                 joined,
+                "",  # no photo, so no photo consent either
                 "",
                 True,
                 True,
@@ -237,6 +238,7 @@ PSM_COLUMNS = [
     "pekerjaan",
     "tanggal_bergabung",
     "foto",
+    "foto_persetujuan_versi",
     "bisa_baca_tulis",
     "pernyataan_komitmen",
     "berkelakuan_baik",
