@@ -86,10 +86,6 @@ def sensitivity_of(case: Asesmen, categories=None, disabilities=None) -> set[str
     disability or the subject's physical and health condition, whatever its categories (UU
     27/2022 Pasal 4 names health data, and domain.md disability type and severity: an elderly
     person's case showed them to every role); and, for a child, 'anak'."""
-    if case.dianonimkan_pada and case.subjek.dianonimkan_pada:
-        # Retention erased both: nothing left names the person, and a category or a birth year
-        # of "Anonim" is a figure, not their data (nor a read to audit).
-        return set()
     categories = categories if categories is not None else case.kategori.all()
     classes = {k.sensitivitas for k in categories if k.sensitivitas != Sensitivitas.UMUM}
     if (
@@ -119,8 +115,11 @@ def holds_specific_data_right(user) -> bool:
         return False
     if user.role != Role.VERIFIKATOR:
         return True
-    office = current_office()
-    return bool(office and office.menggunakan_verifikator_kecamatan)
+    # Kept on the request's user: a case page asks three times (details, specific data, NIK).
+    if not hasattr(user, "_kecamatan_step"):
+        office = current_office()
+        user._kecamatan_step = bool(office and office.menggunakan_verifikator_kecamatan)
+    return user._kecamatan_step
 
 
 def may_see_specific_data(user, case: Asesmen) -> bool:

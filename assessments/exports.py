@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from assessments import selectors
+from assessments.access import holds_specific_data_right
 from assessments.models import JenisAsesmen, Urgensi
 from assessments.models import StatusAsesmen as S
 from psm_portal import parallel, spreadsheets
@@ -70,7 +71,7 @@ def filename(extension: str, today=None) -> str:
 
 def full_nik(user) -> bool:
     """Only roles that may see sensitive data get the whole NIK; the others get it masked."""
-    return has_permission(user, Perm.PPKS_VIEW_SENSITIVE)
+    return holds_specific_data_right(user)
 
 
 REGION_CODE = re.compile(r"[0-9.]{1,13}", re.ASCII)

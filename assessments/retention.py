@@ -134,10 +134,10 @@ def _delete_files(fields) -> None:
         for storage, name in names:
             try:
                 storage.delete(name)
-            except OSError:
+            except Exception:  # noqa: BLE001 - any storage's failure: logged, the next file still goes
                 logger.exception("retention: file %s not deleted", name)
 
-    transaction.on_commit(delete)
+    transaction.on_commit(delete, robust=True)
 
 
 def _anonymise_cases(ids: list[int], *, now, years: int) -> int:

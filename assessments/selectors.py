@@ -5,7 +5,7 @@ import datetime as dt
 from django.db.models import Case, Count, F, Prefetch, Q, When
 from django.utils import timezone
 
-from assessments.access import cases_visible_to, referrals_visible_to
+from assessments.access import cases_visible_to, referrals_visible_to, subjects_visible_to
 from assessments.models import (
     DOKUMEN,
     RUJUKAN_TERBUKA,
@@ -320,7 +320,6 @@ def subject_data_copy(user, subject) -> dict:
     masked. What the user's region does not cover, and PSM drafts not yet sent, are counted, not
     shown, so the copy says it is not the whole file. A fixed number of queries, whatever the
     number of cases."""
-    from assessments.access import subjects_visible_to
     from psm_portal.models import AuditEvent, User
     from psm_portal.privacy import mask_nik
 

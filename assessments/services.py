@@ -160,6 +160,21 @@ def _subject_save(subject: Subjek) -> None:
         raise _nik_taken_error() from None
 
 
+# What a subject or case erased by retention (``assessments.retention``) answers.
+ANONYMISED = _(
+    "Data pribadi subjek ini sudah dihapus karena masa retensinya berakhir; catat sebagai "
+    "subjek baru."
+)
+ANONYMISED_NO_COPY = _(
+    "Data pribadi subjek ini sudah dihapus karena masa retensinya berakhir; tidak ada data "
+    "pribadi yang dapat disalin."
+)
+ANONYMISED_CASE = _(
+    "Data pribadi kasus ini sudah dihapus karena masa retensinya berakhir; kasus ini tidak dapat "
+    "diubah lagi."
+)
+
+
 @transaction.atomic
 def subject_merge(*, keep: Subjek, duplicate: Subjek, by) -> Subjek:
     """Move the duplicate's assessments to ``keep`` and mark the duplicate merged (kept, not
@@ -209,22 +224,6 @@ def subject_merge(*, keep: Subjek, duplicate: Subjek, by) -> Subjek:
         after={"digabung": duplicate.pk, "asesmen_dipindah": moved},
     )
     return keep
-
-
-ANONYMISED = _(
-    "Data pribadi subjek ini sudah dihapus karena masa retensinya berakhir; catat sebagai "
-    "subjek baru."
-)
-
-
-ANONYMISED_NO_COPY = _(
-    "Data pribadi subjek ini sudah dihapus karena masa retensinya berakhir; tidak ada data "
-    "pribadi yang dapat disalin."
-)
-ANONYMISED_CASE = _(
-    "Data pribadi kasus ini sudah dihapus karena masa retensinya berakhir; kasus ini tidak dapat "
-    "diubah lagi."
-)
 
 
 def _refuse_anonymised(subject: Subjek) -> None:

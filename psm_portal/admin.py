@@ -6,6 +6,7 @@ from django.utils.html import format_html
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
+from psm_portal import audit
 from psm_portal.models import AuditEvent, InsidenData, Kantor, User
 
 
@@ -91,9 +92,23 @@ class InsidenDataAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
+        """Saved with an entry in the audit trail holding what changed (Django's own change log
+        names the fields only): a notice time moved afterwards shows who moved it, and from
+        what."""
         if not change:
             obj.dicatat_oleh = request.user
+        before = audit.snapshot(InsidenData.objects.get(pk=obj.pk), masked=False) if change else {}
+        # The admin's change view runs in one transaction: the row and its entry, or neither.
         super().save_model(request, obj, form, change)
+        old, new = audit.changed(before, audit.snapshot(obj, masked=False))
+        audit.record(
+            by=request.user,
+            action="insiden.update" if change else "insiden.create",
+            target=obj,
+            target_label=f"Insiden #{obj.pk}",
+            before=old or None,
+            after=new,
+        )
 
     @admin.display(description=_("insiden"))
     def ringkasan(self, obj):

@@ -16,6 +16,10 @@ _SKIPPED_FIELDS = {"created_at", "updated_at", "nama_cari"}
 
 
 def _jsonable(value):
+    if isinstance(value, dt.datetime) and value.utcoffset() is not None:
+        # One instant, one text: a time from a form (local) and the same time read back from the
+        # database (UTC) compared as a change.
+        value = value.astimezone(dt.UTC)
     if isinstance(value, dt.date | dt.datetime | decimal.Decimal):
         return str(value)
     if isinstance(value, FieldFile):

@@ -97,7 +97,9 @@ class User(AbstractUser):
 
 class AuditEvent(models.Model):
     """Append-only record of every write and every sensitive read. No foreign keys on purpose:
-    nothing here blocks deleting what it mentions, and nothing deleted erases its trail."""
+    nothing here blocks deleting what it mentions, and nothing deleted erases its trail. The one
+    change ever made to a row: retention (``assessments.retention``) empties ``before``,
+    ``after`` and ``reason`` of an erased case's entries; who did what and when stays."""
 
     created_at = models.DateTimeField(_("waktu"), auto_now_add=True, db_index=True)
     actor_id = models.BigIntegerField(_("ID pelaku"), null=True, blank=True, db_index=True)
@@ -358,12 +360,16 @@ class InsidenData(TimeStamped):
 
     def clean(self):
         super().clean()
-        errors = {}
+        errors: dict[str, list] = {}
+
+        def refuse(field: str, message) -> None:
+            errors.setdefault(field, []).append(message)
+
         now = timezone.now()
         if self.diketahui_pada and self.diketahui_pada > now:
-            errors["diketahui_pada"] = _("Waktu diketahui tidak boleh di masa depan.")
+            refuse("diketahui_pada", _("Waktu diketahui tidak boleh di masa depan."))
         if self.terjadi_pada and self.diketahui_pada and self.terjadi_pada > self.diketahui_pada:
-            errors["terjadi_pada"] = _("Insiden tidak mungkin terjadi sesudah diketahui.")
+            refuse("terjadi_pada", _("Insiden tidak mungkin terjadi sesudah diketahui."))
         for field in (
             "subjek_diberitahu_pada",
             "lembaga_diberitahu_pada",
@@ -372,17 +378,18 @@ class InsidenData(TimeStamped):
         ):
             value = getattr(self, field)
             if value and self.diketahui_pada and value < self.diketahui_pada:
-                errors[field] = _("Tidak boleh sebelum insiden diketahui.")
+                refuse(field, _("Tidak boleh sebelum insiden diketahui."))
             elif value and value > now:
-                errors[field] = _("Tidak boleh di masa depan.")
+                refuse(field, _("Tidak boleh di masa depan."))
         if self.ditutup_pada and not (self.subjek_diberitahu_pada and self.lembaga_diberitahu_pada):
-            errors["ditutup_pada"] = _(
-                "Catat pemberitahuan tertulis ke orang terdampak dan ke lembaga PDP sebelum "
-                "menutup insiden (Pasal 46)."
+            refuse(
+                "ditutup_pada",
+                _(
+                    "Catat pemberitahuan tertulis ke orang terdampak dan ke lembaga PDP sebelum "
+                    "menutup insiden (Pasal 46)."
+                ),
             )
         if self.ditutup_pada and not self.penanganan.strip():
-            errors["penanganan"] = _(
-                "Tulis upaya penanganan dan pemulihan sebelum menutup insiden."
-            )
+            refuse("penanganan", _("Tulis upaya penanganan dan pemulihan sebelum menutup insiden."))
         if errors:
             raise ValidationError(errors)

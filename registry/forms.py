@@ -95,8 +95,12 @@ def _date_widgets(*names):
     return {name: DateInput() for name in names}
 
 
-# The photo consent's text as the form shows it; a new wording takes a new version, and each
-# PSM's record keeps the version they agreed to.
+# The photo consent's text, as the form's checkbox says it, and its version: a new wording takes
+# a new version, and each PSM's record keeps the version they agreed to.
+PHOTO_CONSENT_TEXT = _(
+    "PSM menyetujui fotonya disimpan di Portal PSM dan ditampilkan pada profilnya untuk "
+    "pengenalan oleh petugas Dinas"
+)
 PHOTO_CONSENT_VERSION = "2026-12"
 
 
@@ -112,10 +116,7 @@ class PsmForm(forms.ModelForm):
         label=_("Saya sudah memeriksa peringatan di atas dan data ini benar"), required=False
     )
     persetujuan_foto = forms.BooleanField(
-        label=_(
-            "PSM menyetujui fotonya disimpan di Portal PSM dan ditampilkan pada profilnya untuk "
-            "pengenalan oleh petugas Dinas"
-        ),
+        label=PHOTO_CONSENT_TEXT,
         help_text=_(
             "Wajib bila mengunggah foto (UU 27/2022 Pasal 20 dan 22). Foto tidak wajib; "
             "persetujuan ditarik dengan menghapus fotonya."
@@ -267,9 +268,7 @@ class PsmForm(forms.ModelForm):
                 # from the photo before, and that consent was to that photo).
                 cleaned["foto_persetujuan_pada"] = timezone.now()
                 cleaned["foto_persetujuan_versi"] = PHOTO_CONSENT_VERSION
-            else:
-                cleaned["foto_persetujuan_pada"] = self.instance.foto_persetujuan_pada
-                cleaned["foto_persetujuan_versi"] = self.instance.foto_persetujuan_versi
+            # else the photo and its consent stay as they are
         elif not photo:
             cleaned["foto_persetujuan_pada"], cleaned["foto_persetujuan_versi"] = None, ""
 

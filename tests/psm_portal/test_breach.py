@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from psm_portal.models import InsidenData
+from psm_portal.models import AuditEvent, InsidenData
 
 KNOWN = timezone.now() - dt.timedelta(days=5)
 
@@ -51,6 +51,17 @@ def test_an_incident_is_closed_only_once_both_notices_and_the_remedy_are_recorde
     incident.full_clean()
 
 
+def test_every_problem_of_a_field_is_said_not_only_the_last():
+    incident = _incident(ditutup_pada=KNOWN - dt.timedelta(hours=1), penanganan="Sudah")
+    with pytest.raises(ValidationError) as refused:
+        incident.full_clean()
+    assert refused.value.message_dict["ditutup_pada"] == [
+        "Tidak boleh sebelum insiden diketahui.",
+        "Catat pemberitahuan tertulis ke orang terdampak dan ke lembaga PDP sebelum menutup "
+        "insiden (Pasal 46).",
+    ]
+
+
 def test_times_out_of_order_or_in_the_future_are_refused():
     incident = _incident(
         terjadi_pada=KNOWN + dt.timedelta(hours=1),
@@ -87,8 +98,24 @@ def test_the_admin_records_who_added_it_shows_late_notices_and_never_deletes(
     listing = admin_client.get(reverse("admin:psm_portal_insidendata_changelist"))
     page = listing.content.decode()
     assert "Laptop staf berisi ekspor kasus hilang" in page and "terlambat" in page
-    change = admin_client.get(reverse("admin:psm_portal_insidendata_change", args=[incident.pk]))
-    assert "lewat" in change.content.decode()
+    change_url = reverse("admin:psm_portal_insidendata_change", args=[incident.pk])
+    assert "lewat" in admin_client.get(change_url).content.decode()
+    # Each save is in the audit trail with what it changed: a notice time moved later shows.
+    created = AuditEvent.objects.get(action="insiden.create", target_id=str(incident.pk))
+    assert created.actor_id == admin_user.pk and "uraian" in created.after
+    known = timezone.localtime(incident.diketahui_pada)
+    admin_client.post(
+        change_url,
+        {
+            "diketahui_pada_0": known.strftime("%Y-%m-%d"),
+            "diketahui_pada_1": known.strftime("%H:%M:%S"),
+            "uraian": "Laptop staf berisi ekspor kasus hilang",
+            "data_terdampak": "Nama, NIK dan alamat",
+        },
+    )
+    updated = AuditEvent.objects.get(action="insiden.update", target_id=str(incident.pk))
+    assert updated.before == {"data_terdampak": "Nama dan NIK"}
+    assert updated.after == {"data_terdampak": "Nama, NIK dan alamat"}
     delete = reverse("admin:psm_portal_insidendata_delete", args=[incident.pk])
     assert admin_client.post(delete, {"post": "yes"}).status_code == 403
     assert InsidenData.objects.filter(pk=incident.pk).exists()
