@@ -152,14 +152,7 @@ def _body(response) -> bytes:
     # The test client has closed an ordinary response already; closing it again would fire
     # request_finished and close the test's database connection.
     if getattr(response, "streaming", False):
-        body = b"".join(response.streaming_content)
-        # Reading a FileResponse to its end does not close its file (response.close() would,
-        # with the side effect above): left to the garbage collector, it was reported as an
-        # unclosed file in whichever later test the collection fell.
-        stream = getattr(response, "file_to_stream", None)
-        if stream is not None:
-            stream.close()
-        return body
+        return b"".join(response.streaming_content)  # closes the file at the end
     return response.content
 
 
