@@ -107,6 +107,12 @@ SPECIFIC_DATA_FIELDS = frozenset(
 )
 
 
+def uses_kecamatan_level() -> bool:
+    """Whether this office has kecamatan verifiers check cases before it does (Kantor)."""
+    office = current_office()
+    return bool(office and office.menggunakan_verifikator_kecamatan)
+
+
 def holds_specific_data_right(user) -> bool:
     """``ppks.view_sensitive`` as this office uses it. A kecamatan verifier holds it to check
     cases before the office does; in an office that has no kecamatan step (Kantor setting) they
@@ -117,8 +123,7 @@ def holds_specific_data_right(user) -> bool:
         return True
     # Kept on the request's user: a case page asks three times (details, specific data, NIK).
     if not hasattr(user, "_kecamatan_step"):
-        office = current_office()
-        user._kecamatan_step = bool(office and office.menggunakan_verifikator_kecamatan)
+        user._kecamatan_step = uses_kecamatan_level()
     return user._kecamatan_step
 
 

@@ -5,7 +5,12 @@ import datetime as dt
 from django.db.models import Case, Count, F, Prefetch, Q, When
 from django.utils import timezone
 
-from assessments.access import cases_visible_to, referrals_visible_to, subjects_visible_to
+from assessments.access import (
+    cases_visible_to,
+    referrals_visible_to,
+    subjects_visible_to,
+    uses_kecamatan_level,
+)
 from assessments.models import (
     DOKUMEN,
     RUJUKAN_TERBUKA,
@@ -26,8 +31,7 @@ S = StatusAsesmen
 
 def queue_statuses(user) -> list[str]:
     """The statuses waiting for this user's review level."""
-    office = current_office()
-    kecamatan_level = bool(office and office.menggunakan_verifikator_kecamatan)
+    kecamatan_level = uses_kecamatan_level()
     statuses = []
     if has_permission(user, Perm.PPKS_REVIEW_KECAMATAN) and kecamatan_level:
         statuses.append(S.DIAJUKAN)

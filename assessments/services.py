@@ -18,7 +18,7 @@ from django.utils.formats import date_format
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
-from assessments.access import ADULT_AGE
+from assessments.access import ADULT_AGE, uses_kecamatan_level
 from assessments.models import (
     AlasanTutup,
     Asesmen,
@@ -65,11 +65,6 @@ TRANSITIONS: dict[str, set[str]] = {
 EDITABLE = (S.DRAF, S.DIKEMBALIKAN)
 # Closing a remote assessment as handled or not eligible needs the follow-up visit first.
 NEEDS_VISIT_TO_CLOSE = (AlasanTutup.DITANGANI, AlasanTutup.TIDAK_LAYAK)
-
-
-def uses_kecamatan_level() -> bool:
-    office = current_office()
-    return bool(office and office.menggunakan_verifikator_kecamatan)
 
 
 # --- subjects -------------------------------------------------------------------------------

@@ -24,7 +24,9 @@ class PsmAdmin(admin.ModelAdmin):
     search_fields = ["nama_cari"]
     list_filter = ["status"]
     autocomplete_fields = ["desa_ktp", "desa_domisili", "desa_tugas"]
-    exclude = ["nik"]
+    # The photo only through the portal's form: there it is kept on the PSM's consent and
+    # stored without its EXIF location (registry.services).
+    exclude = ["nik", "foto"]
 
     def has_add_permission(self, request):
         return False

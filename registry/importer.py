@@ -88,8 +88,11 @@ UPDATE_FIELDS = [
 # The row form's cleaned values kept on the batch for the commit: the fields the registration
 # service writes, but for the regions (kept as the row's desa_kode) and the photo (a roster has
 # none). The commit writes what the preview checked instead of validating every row again.
+NOT_IN_A_ROSTER = {"foto", "foto_persetujuan_pada", "foto_persetujuan_versi"}
 CLEANED_FIELDS = [
-    f for f in services.PSM_FIELDS if f not in {"desa_ktp", "desa_domisili", "desa_tugas", "foto"}
+    f
+    for f in services.PSM_FIELDS
+    if f not in {"desa_ktp", "desa_domisili", "desa_tugas", *NOT_IN_A_ROSTER}
 ]
 REQUIRED = [
     "nik",
@@ -580,6 +583,9 @@ class RosterRowForm(PsmForm):
         self.known_kecamatan = lambda kode: (
             kode in kecamatan_codes or kecamatan_in_national_list(kode)
         )
+
+    def _photo_consent(self, cleaned) -> None:
+        """A roster has no photo, so no photo consent to record or keep."""
 
     def _get_validation_exclusions(self):
         # The desa fields were checked against the preloaded regions: no query per row.

@@ -1045,3 +1045,11 @@ def test_a_photo_stored_before_consent_was_recorded_says_so(staff_client, settin
     psm = PsmFactory(foto=_png())
     profile = staff_client.get(reverse("registry:psm-detail", args=[psm.pk])).content.decode()
     assert "Persetujuan PSM atas foto ini belum tercatat" in profile
+
+
+def test_the_admin_cannot_put_a_photo_in_past_the_consent(admin_client, regions):
+    """The admin's PSM form offered the photo field: a photo stored there had no recorded consent
+    and kept its EXIF location."""
+    psm = PsmFactory()
+    page = admin_client.get(reverse("admin:registry_psm_change", args=[psm.pk]))
+    assert page.status_code == 200 and 'name="foto"' not in page.content.decode()
