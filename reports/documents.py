@@ -16,7 +16,7 @@ from psm_portal.office import current_office, format_nip, indonesian_date
 from psm_portal.pdf import render_parts, render_pdf
 from psm_portal.spreadsheets import XLSX_CONTENT_TYPE, xlsx_bytes
 from registry import selectors as registry_selectors
-from registry.models import Psm, StatusPsm, Wilayah
+from registry.models import Psm, Wilayah
 from reports import indicators, selectors
 from reports.charts import bar_chart
 from training import selectors as training_selectors
@@ -147,10 +147,11 @@ class RaporKinerja(OfficialDocument):
     def context(self) -> dict:
         period = indicators.Period.year(self.tahun)
         kabkota = self.psm.desa_tugas_id.rsplit(".", 2)[0]
-        # Ranked as on the ranking page: among the kab/kota's PSM, candidates left out (unless
-        # the rapor is a candidate's own).
-        peers = Psm.objects.filter(desa_tugas__kode__startswith=f"{kabkota}.").exclude(
-            Q(status=StatusPsm.CALON) & ~Q(pk=self.psm.pk)
+        # Ranked as on the ranking page: among the kab/kota's PSM who served in the year (the
+        # rapor's own PSM always: a candidate's too).
+        peers = Psm.objects.filter(
+            indicators.served_in(self.tahun) | Q(pk=self.psm.pk),
+            desa_tugas__kode__startswith=f"{kabkota}.",
         )
         ranked = indicators.scores(peers, self.tahun, today=self.today)
         mine = next(row for row in ranked if row.psm.pk == self.psm.pk)
@@ -291,7 +292,7 @@ class YearlyRecap(OfficialDocument):
         self.kecamatan = kecamatan
 
     def context(self) -> dict:
-        psms = selectors.psm_for(self.user, self.kecamatan).exclude(status="calon")
+        psms = selectors.psm_for(self.user, self.kecamatan).filter(indicators.served_in(self.tahun))
         ranked = indicators.scores(psms, self.tahun, today=self.today)
         names = dict(selectors.kecamatan_in_scope(self.user).values_list("kode", "nama"))
         groups: dict[str, list] = {}
@@ -435,9 +436,9 @@ def ppks_recap_rows(context: dict) -> tuple[list, list]:
 
 
 def kinerja_recap_rows(user, *, tahun: int, kecamatan: str, today) -> tuple[list, list, int]:
-    """The yearly scores of every PSM in scope (calon excluded), as the XLSX recap's header and
-    rows, and how many."""
-    psms = selectors.psm_for(user, kecamatan).exclude(status=StatusPsm.CALON)
+    """The yearly scores of every PSM in scope who served in the year (``served_in``), as the
+    XLSX recap's header and rows, and how many."""
+    psms = selectors.psm_for(user, kecamatan).filter(indicators.served_in(tahun))
     defs = indicators.definitions(indicators.Period.year(tahun).sampai)
     ranked = indicators.scores(psms, tahun, today=today)
     header = [

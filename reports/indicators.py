@@ -105,6 +105,19 @@ def frekuensi(psms, period, today):
     }
 
 
+def served_in(tahun: int) -> Q:
+    """The PSM a year's scores are about: those who served in it. A candidate has not served
+    (one registering again after stopping included), nor has a PSM who stopped before the year
+    began or joined after it ended: a recap of 2025 asked for in 2026 leaves out who stopped in
+    2024 and who joined in 2026, and keeps who stopped in the middle of 2025."""
+    period = Period.year(tahun)
+    return (
+        ~Q(status=StatusPsm.CALON)
+        & ~Q(status=StatusPsm.BERHENTI, status_sejak__lt=period.mulai)
+        & Q(tanggal_bergabung__lte=period.sampai)
+    )
+
+
 def stopped_on(status: str, since: dt.date) -> dt.date | None:
     """The day a stopped PSM stopped: no work is recorded from it on (``activity_record``)."""
     return since if status == StatusPsm.BERHENTI else None

@@ -24,7 +24,7 @@ from psm_portal.models import GeneratedDocument
 from psm_portal.paging import CachedCountPaginator
 from psm_portal.spreadsheets import xlsx_response
 from registry.access import get_psm_for_user, require
-from registry.models import Psm, StatusPsm
+from registry.models import Psm
 from reports import indicators, selectors, services
 from reports.charts import bar_chart
 from reports.dashboard import dashboard_figures
@@ -192,7 +192,7 @@ def ranking(request):
     require(request.user, Perm.REPORT_VIEW)
     today = timezone.localdate()
     form, tahun, kecamatan = _filters(request, today=today)
-    psms = selectors.psm_for(request.user, kecamatan).exclude(status=StatusPsm.CALON)
+    psms = selectors.psm_for(request.user, kecamatan).filter(indicators.served_in(tahun))
     # Every PSM is scored to rank them: fine for a province (seconds), not for the country
     # (250,000 PSM, 40 s measured). Such a scope ranks one kecamatan at a time.
     too_many = not kecamatan and psms.count() > settings.PSM_RANKING_MAX_PSM

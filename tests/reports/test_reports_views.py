@@ -252,6 +252,46 @@ def test_rapor_kinerja_pdf_reads_back(client, supervisor, data, tmp_path):
     assert "Peringkat 3 (bersama 1 PSM lain dengan skor sama) dari 4 PSM" in text
 
 
+def test_a_years_ranking_recaps_and_rapor_count_only_who_served_in_it(
+    client, supervisor, data, tmp_path
+):
+    """A past year's figures are about who served then: not a PSM who had stopped before it
+    began, nor one who joined after it ended; one who stopped in the middle of it, yes."""
+    last = YEAR - 1
+    PsmFactory(nama="Berhenti Dulu", status="berhenti", status_sejak=dt.date(last - 1, 6, 30))
+    PsmFactory(nama="Berhenti Tengah", status="berhenti", status_sejak=dt.date(last, 6, 30))
+    PsmFactory(
+        nama="Bergabung Kemudian",
+        status="aktif",
+        tanggal_bergabung=dt.date(YEAR, 1, 2),
+        status_sejak=dt.date(YEAR, 3, 1),
+    )
+    client.force_login(supervisor)
+    ranked = [
+        r.psm.nama for r in client.get(reverse("reports:ranking"), {"tahun": last}).context["page"]
+    ]
+    assert "Berhenti Tengah" in ranked and len(ranked) == 5, ranked
+    rows = list(
+        load_workbook(
+            io.BytesIO(client.get(reverse("reports:recap-xlsx"), {"tahun": last}).content)
+        ).active.values
+    )
+    assert {r[1] for r in rows[1:]} == {
+        *(p.nama for p in data["selatan"]),
+        "PSM Utara",
+        "Berhenti Tengah",
+    }
+    context = YearlyRecap(supervisor, today=TODAY, tahun=last).context()
+    assert context["jumlah_psm"] == 5
+    response = client.get(reverse("reports:rapor", args=[data["utara"].pk, last]))
+    assert "dari 5 PSM di Kota Magelang" in " ".join(pdf_text(response.content, tmp_path).split())
+    # this year: the one who joined counts, the one stopped last year does not
+    ranked = [
+        r.psm.nama for r in client.get(reverse("reports:ranking"), {"tahun": YEAR}).context["page"]
+    ]
+    assert "Bergabung Kemudian" in ranked and "Berhenti Tengah" not in ranked, ranked
+
+
 def test_ppks_and_training_recaps_read_back_without_names(client, supervisor, data, tmp_path):
     client.force_login(supervisor)
     text = pdf_text(
