@@ -1007,6 +1007,11 @@ def test_a_psm_photo_is_kept_only_with_their_consent_and_goes_when_it_is_withdra
     update = reverse("registry:psm-update", args=[psm.pk])
     form = staff_client.get(update).content.decode()
     assert re.search(r'name="persetujuan_foto"[^>]*checked', form)
+    # The stored photo is shown through the view that checks who asks; no link to /media/,
+    # which is not served (it led to a 404 and showed the storage path).
+    photo_url = reverse("registry:psm-photo", args=[psm.pk])
+    assert f'src="{photo_url}"' in form and "media/" not in form and "psm/foto/" not in form
+    assert "berkas tersimpan" in form
     # An edit of something else keeps the consent as it was given.
     staff_client.post(update, {**_form_data(telepon="081234"), "persetujuan_foto": "on"})
     psm.refresh_from_db()
