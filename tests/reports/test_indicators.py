@@ -230,6 +230,10 @@ def test_evaluation_rules(world):
         services.evaluation_save(
             psm=PsmFactory(status="calon"), tahun=2026, data=marks, by=supervisor, today=TODAY
         )
+    stopped = PsmFactory(status="berhenti", status_sejak=dt.date(2025, 6, 30))
+    with pytest.raises(ValidationError, match="sudah berhenti pada 30 Juni 2025"):
+        services.evaluation_save(psm=stopped, tahun=2026, data=marks, by=supervisor, today=TODAY)
+    services.evaluation_save(psm=stopped, tahun=2025, data=marks, by=supervisor, today=TODAY)
     services.evaluation_save(psm=world["a"], tahun=2026, data=marks, by=supervisor, today=TODAY)
     services.evaluation_save(
         psm=world["a"], tahun=2026, data={**marks, "prestasi": 5}, by=supervisor, today=TODAY
