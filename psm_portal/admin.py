@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.contrib.admin.widgets import AdminFileWidget
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -49,6 +50,14 @@ class AuditEventAdmin(ReadOnlyAdmin):
     search_fields = ["actor_label", "target_label"]
 
 
+class StoredFileWidget(AdminFileWidget):
+    """The admin's file input without a link to the stored file: /media/ is not served (every
+    file goes through a view that checks who asks), so the link led to a 404. Its template lives
+    in this app's templates, where the form renderer looks."""
+
+    template_name = "psm_portal/stored_file_input.html"
+
+
 @admin.register(Kantor)
 class KantorAdmin(admin.ModelAdmin):
     autocomplete_fields = ["wilayah"]
@@ -56,6 +65,8 @@ class KantorAdmin(admin.ModelAdmin):
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if db_field.name == "retensi_kasus_tahun":  # the model's bounds, in the input too
             kwargs.update(min_value=1, max_value=100)
+        if db_field.name == "logo":
+            kwargs["widget"] = StoredFileWidget
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
 

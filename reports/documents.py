@@ -6,7 +6,6 @@ import math
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -148,10 +147,9 @@ class RaporKinerja(OfficialDocument):
         period = indicators.Period.year(self.tahun)
         kabkota = self.psm.desa_tugas_id.rsplit(".", 2)[0]
         # Ranked as on the ranking page: among the kab/kota's PSM who served in the year (the
-        # rapor's own PSM always: a candidate's too).
+        # rapor is given only for such a year: ``reports.views.rapor_pdf``).
         peers = Psm.objects.filter(
-            indicators.served_in(self.tahun) | Q(pk=self.psm.pk),
-            desa_tugas__kode__startswith=f"{kabkota}.",
+            indicators.served_in(self.tahun), desa_tugas__kode__startswith=f"{kabkota}."
         )
         ranked = indicators.scores(peers, self.tahun, today=self.today)
         mine = next(row for row in ranked if row.psm.pk == self.psm.pk)

@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Count, Exists, F, OuterRef, Q, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Sum
+from django.db.models.lookups import Exact
+from django.utils.translation import gettext as _
 
 from assessments.models import (
     SUBMITTED,
@@ -27,7 +29,7 @@ from assessments.models import (
     StatusAsesmen,
     StatusRujukan,
 )
-from registry.models import Kegiatan, Psm, PsmBimtek, StatusKegiatan, StatusPsm
+from registry.models import Kegiatan, Psm, PsmBimtek, PsmStatusChange, StatusKegiatan, StatusPsm
 from reports.models import Evaluasi, Indikator, KategoriIndikator, TingkatIndikator
 
 # Indicators count 60%, the supervisor's rubric 40% (with no evaluation yet: indicators alone).
@@ -106,16 +108,49 @@ def frekuensi(psms, period, today):
 
 
 def served_in(tahun: int) -> Q:
-    """The PSM a year's scores are about: those who served in it. A candidate has not served
-    (one registering again after stopping included), nor has a PSM who stopped before the year
-    began or joined after it ended: a recap of 2025 asked for in 2026 leaves out who stopped in
-    2024 and who joined in 2026, and keeps who stopped in the middle of 2025."""
+    """The PSM a year's scores are about: those who were aktif on some day of it, read from the
+    status history (``PsmStatusChange``): aktif as the year began, or made aktif during it. A
+    recap of 2025 asked for in 2026 keeps who stopped or went nonaktif in the middle of 2025 and
+    leaves out who stopped or went nonaktif before it, a candidate all of it (one turned down
+    included) and who joined after it; a PSM who stopped and registered again counts for the
+    years they served. A PSM with no history (entered before the portal kept one) is judged by
+    their present status and its date."""
     period = Period.year(tahun)
-    return (
-        ~Q(status=StatusPsm.CALON)
-        & ~Q(status=StatusPsm.BERHENTI, status_sejak__lt=period.mulai)
-        & Q(tanggal_bergabung__lte=period.sampai)
+    history = PsmStatusChange.objects.filter(psm=OuterRef("pk"))
+    on_first_day = (
+        history.filter(tanggal_efektif__lte=period.mulai)
+        .order_by("-tanggal_efektif", "-pk")
+        .values("ke")[:1]
     )
+    made_active = history.filter(
+        ke=StatusPsm.AKTIF, tanggal_efektif__range=(period.mulai, period.sampai)
+    )
+    without_history = (
+        ~Exists(history)
+        & Q(tanggal_bergabung__lte=period.sampai)
+        & (
+            Q(status=StatusPsm.AKTIF)
+            | Q(status__in=[StatusPsm.NONAKTIF, StatusPsm.BERHENTI], status_sejak__gt=period.mulai)
+        )
+    )
+    return (
+        Q(Exact(Subquery(on_first_day), StatusPsm.AKTIF)) | Q(Exists(made_active)) | without_history
+    )
+
+
+def served(psm: Psm, tahun: int) -> bool:
+    """Whether ``psm`` served in ``tahun`` (``served_in``): one is ranked, evaluated and given a
+    rapor only for such a year."""
+    return Psm.objects.filter(served_in(tahun), pk=psm.pk).exists()
+
+
+def not_served_message(psm: Psm, tahun: int) -> str:
+    return _(
+        "%(nama)s tidak bertugas aktif pada tahun %(t)s, jadi tidak dinilai untuk tahun itu."
+    ) % {
+        "nama": psm.nama,
+        "t": tahun,
+    }
 
 
 def stopped_on(status: str, since: dt.date) -> dt.date | None:

@@ -6,11 +6,11 @@ import hashlib
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from psm_portal import audit
 from registry.models import Psm, StatusPsm
+from reports import indicators
 from reports.models import DocumentCounter, Evaluasi, IssuedDocument
 
 
@@ -86,12 +86,8 @@ def evaluation_save(*, psm, tahun: int, data: dict, by, today: dt.date) -> Evalu
         )
     if psm.status == StatusPsm.CALON:
         raise ValidationError(_("Calon PSM belum dievaluasi; evaluasi dimulai setelah diaktifkan."))
-    if psm.status == StatusPsm.BERHENTI and psm.status_sejak.year < tahun:
-        # not among the year's ranked PSM either (``indicators.served_in``)
-        raise ValidationError(
-            _("%(nama)s sudah berhenti pada %(tgl)s.")
-            % {"nama": psm.nama, "tgl": date_format(psm.status_sejak, "j F Y")}
-        )
+    if not indicators.served(psm, tahun):  # not among the year's ranked PSM either
+        raise ValidationError(indicators.not_served_message(psm, tahun))
     if data.get("diusulkan_berprestasi") and psm.status != StatusPsm.AKTIF:
         raise ValidationError(
             {"diusulkan_berprestasi": _("Hanya PSM yang aktif dapat diusulkan berprestasi.")}

@@ -298,6 +298,11 @@ def evaluation(request, psm_pk, tahun):
     psm = get_psm_for_user(request.user, psm_pk, perm=Perm.EVALUATION_EDIT)
     today = timezone.localdate()
     tahun = _year(tahun, today)
+    if not indicators.served(psm, tahun):  # the ranking does not list them for the year
+        messages.error(request, indicators.not_served_message(psm, tahun))
+        return redirect(
+            f"{reverse('reports:ranking')}?tahun={tahun}&kecamatan={psm.desa_tugas_id[:8]}"
+        )
     existing = Evaluasi.objects.filter(psm=psm, tahun=tahun).first()
     form = EvaluasiForm(request.POST or None, instance=existing)
     if request.method == "POST" and form.is_valid():
@@ -338,7 +343,11 @@ def evaluation(request, psm_pk, tahun):
 def rapor_pdf(request, psm_pk, tahun):
     psm = get_psm_for_user(request.user, psm_pk, perm=Perm.REPORT_VIEW)
     today = timezone.localdate()
-    report = RaporKinerja(request.user, today=today, psm=psm, tahun=_year(tahun, today))
+    tahun = _year(tahun, today)
+    if not indicators.served(psm, tahun):
+        messages.error(request, indicators.not_served_message(psm, tahun))
+        return redirect("registry:psm-detail", pk=psm.pk)
+    report = RaporKinerja(request.user, today=today, psm=psm, tahun=tahun)
     return _pdf_response(report, by=request.user, filename=f"rapor-kinerja-{psm.pk}-{tahun}.pdf")
 
 

@@ -2,11 +2,14 @@
 never sends: a fuzzing run found these answered 500 (nothing a user can send may)."""
 
 import datetime as dt
+import io
 
 import pytest
 from django import forms
 from django.contrib import admin
+from django.core.files.base import ContentFile
 from django.urls import reverse
+from PIL import Image
 
 from psm_portal.admin import UserAdmin as PortalUserAdmin
 from psm_portal.admin_site import AdminGuards
@@ -185,3 +188,19 @@ def test_a_region_added_in_the_admin_has_kemendagris_format_and_parent(
     assert not Wilayah.objects.filter(kode=kode).exists()
     good = {**data, "kode": "33.71.01.2999", "tingkat": "4", "induk": "33.71.01"}
     assert admin_client.post(url, {**good, "sumber": "Uji"}).status_code == 302
+
+
+def test_the_offices_logo_is_not_a_link_to_media(admin_client, office, settings, tmp_path):
+    """/media/ is not served: the admin's link to the stored logo led to a 404."""
+    settings.MEDIA_ROOT = tmp_path
+    out = io.BytesIO()
+    Image.new("RGB", (40, 40), "navy").save(out, "PNG")
+    office.logo.save("logo.png", ContentFile(out.getvalue()))
+    url = reverse("admin:psm_portal_kantor_change", args=[office.pk])
+    page = admin_client.get(url).content.decode()
+    assert "berkas tersimpan" in page and 'name="logo-clear"' in page
+    assert office.logo.name not in page and "/media/" not in page
+    # kept when the form is saved without a new one
+    assert admin_client.post(url, _posted_back(admin_client.get(url))).status_code == 302
+    office.refresh_from_db()
+    assert office.logo.name.startswith("kantor/")

@@ -1045,6 +1045,21 @@ def test_a_psm_photo_is_kept_only_with_their_consent_and_goes_when_it_is_withdra
     ).exists()
 
 
+def test_a_photo_refused_for_want_of_consent_is_not_shown_as_stored(
+    staff_client, settings, tmp_path
+):
+    """The form re-shown after a refused upload shows no stored photo where there is none (the
+    upload sat on the instance, and the image pointed at a photo view that answers 404)."""
+    settings.MEDIA_ROOT = tmp_path
+    psm = PsmFactory()
+    update = reverse("registry:psm-update", args=[psm.pk])
+    answer = staff_client.post(update, {**_form_data(), "foto": _png()})
+    body = answer.content.decode()
+    assert "Foto hanya disimpan dengan persetujuan PSM" in body
+    assert reverse("registry:psm-photo", args=[psm.pk]) not in body
+    assert "berkas tersimpan" not in body
+
+
 def test_a_photo_stored_before_consent_was_recorded_says_so(staff_client, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     psm = PsmFactory(foto=_png())

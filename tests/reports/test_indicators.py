@@ -231,7 +231,7 @@ def test_evaluation_rules(world):
             psm=PsmFactory(status="calon"), tahun=2026, data=marks, by=supervisor, today=TODAY
         )
     stopped = PsmFactory(status="berhenti", status_sejak=dt.date(2025, 6, 30))
-    with pytest.raises(ValidationError, match="sudah berhenti pada 30 Juni 2025"):
+    with pytest.raises(ValidationError, match="tidak bertugas aktif pada tahun 2026"):
         services.evaluation_save(psm=stopped, tahun=2026, data=marks, by=supervisor, today=TODAY)
     services.evaluation_save(psm=stopped, tahun=2025, data=marks, by=supervisor, today=TODAY)
     services.evaluation_save(psm=world["a"], tahun=2026, data=marks, by=supervisor, today=TODAY)

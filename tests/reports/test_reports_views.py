@@ -15,6 +15,7 @@ from django_tasks_db.models import DBTaskResult
 from openpyxl import load_workbook
 
 from psm_portal.models import GeneratedDocument, Role
+from registry.models import Psm, PsmStatusChange
 from reports.dashboard import refresh_dashboard
 from reports.documents import CoverageReport, YearlyRecap
 from reports.models import CuplikanDasbor, Evaluasi, IssuedDocument
@@ -252,44 +253,87 @@ def test_rapor_kinerja_pdf_reads_back(client, supervisor, data, tmp_path):
     assert "Peringkat 3 (bersama 1 PSM lain dengan skor sama) dari 4 PSM" in text
 
 
+def _history(psm, *steps):
+    """``psm``'s status history as the registry's services write it: (to, effective date)."""
+    before = ""
+    for ke, tanggal in steps:
+        PsmStatusChange.objects.create(psm=psm, dari=before, ke=ke, tanggal_efektif=tanggal)
+        before = ke
+    Psm.objects.filter(pk=psm.pk).update(status=before, status_sejak=steps[-1][1])
+
+
+def _ranked(client, tahun) -> list[str]:
+    page = client.get(reverse("reports:ranking"), {"tahun": tahun}).context["page"]
+    return [row.psm.nama for row in page]
+
+
 def test_a_years_ranking_recaps_and_rapor_count_only_who_served_in_it(
     client, supervisor, data, tmp_path
 ):
-    """A past year's figures are about who served then: not a PSM who had stopped before it
-    began, nor one who joined after it ended; one who stopped in the middle of it, yes."""
+    """A year's figures are about who was aktif on some day of it, read from the status
+    history (or, for a PSM entered without one, from the present status and its date)."""
     last = YEAR - 1
-    PsmFactory(nama="Berhenti Dulu", status="berhenti", status_sejak=dt.date(last - 1, 6, 30))
-    PsmFactory(nama="Berhenti Tengah", status="berhenti", status_sejak=dt.date(last, 6, 30))
+    d = dt.date
+    # without history: judged by the present status and dates
+    PsmFactory(nama="Berhenti Dulu", status="berhenti", status_sejak=d(last - 1, 6, 30))
+    PsmFactory(nama="Berhenti Tengah", status="berhenti", status_sejak=d(last, 6, 30))
+    PsmFactory(nama="Berhenti 1 Januari", status="berhenti", status_sejak=d(last, 1, 1))
     PsmFactory(
         nama="Bergabung Kemudian",
         status="aktif",
-        tanggal_bergabung=dt.date(YEAR, 1, 2),
-        status_sejak=dt.date(YEAR, 3, 1),
+        tanggal_bergabung=d(YEAR, 1, 2),
+        status_sejak=d(YEAR, 3, 1),
+    )
+    # with history
+    _history(
+        PsmFactory(nama="Calon Ditolak"), ("calon", d(last - 1, 3, 1)), ("berhenti", d(last, 5, 1))
+    )
+    _history(
+        PsmFactory(nama="Daftar Ulang"),
+        ("calon", d(2019, 1, 1)),
+        ("aktif", d(2020, 1, 1)),
+        ("berhenti", d(last, 9, 30)),
+        ("calon", d(YEAR, 1, 5)),
+    )
+    _history(
+        PsmFactory(nama="Nonaktif Lama"),
+        ("calon", d(2019, 1, 1)),
+        ("aktif", d(2020, 1, 1)),
+        ("nonaktif", d(last - 1, 3, 1)),
+    )
+    _history(
+        PsmFactory(nama="Aktif 31 Desember"), ("calon", d(last, 6, 1)), ("aktif", d(last, 12, 31))
     )
     client.force_login(supervisor)
-    ranked = [
-        r.psm.nama for r in client.get(reverse("reports:ranking"), {"tahun": last}).context["page"]
-    ]
-    assert "Berhenti Tengah" in ranked and len(ranked) == 5, ranked
+    served = {*(p.nama for p in data["selatan"]), "PSM Utara"}
+    served_last = {*served, "Berhenti Tengah", "Daftar Ulang", "Aktif 31 Desember"}
+    assert set(_ranked(client, last)) == served_last
     rows = list(
         load_workbook(
             io.BytesIO(client.get(reverse("reports:recap-xlsx"), {"tahun": last}).content)
         ).active.values
     )
-    assert {r[1] for r in rows[1:]} == {
-        *(p.nama for p in data["selatan"]),
-        "PSM Utara",
-        "Berhenti Tengah",
-    }
-    context = YearlyRecap(supervisor, today=TODAY, tahun=last).context()
-    assert context["jumlah_psm"] == 5
+    assert {r[1] for r in rows[1:]} == served_last
+    report = YearlyRecap(supervisor, today=TODAY, tahun=last)
+    context = report.context()
+    assert context["jumlah_psm"] == 7
+    text = " ".join(
+        pdf_text(report.render(context, number=lambda s: "1", workers=1), tmp_path).split()
+    )
+    assert "7 PSM yang aktif bertugas pada tahun itu" in text
     response = client.get(reverse("reports:rapor", args=[data["utara"].pk, last]))
-    assert "dari 5 PSM di Kota Magelang" in " ".join(pdf_text(response.content, tmp_path).split())
-    # this year: the one who joined counts, the one stopped last year does not
-    ranked = [
-        r.psm.nama for r in client.get(reverse("reports:ranking"), {"tahun": YEAR}).context["page"]
-    ]
-    assert "Bergabung Kemudian" in ranked and "Berhenti Tengah" not in ranked, ranked
+    assert "dari 7 PSM di Kota Magelang" in " ".join(pdf_text(response.content, tmp_path).split())
+    # this year: who joined counts; who stopped or re-registered last year does not
+    assert set(_ranked(client, YEAR)) == {*served, "Bergabung Kemudian", "Aktif 31 Desember"}
+    # no rapor and no evaluation for a year one did not serve: said, not a document of zeros
+    gone = Psm.objects.get(nama="Nonaktif Lama")
+    answer = client.get(reverse("reports:rapor", args=[gone.pk, last]), follow=True)
+    assert answer.redirect_chain[-1][0] == reverse("registry:psm-detail", args=[gone.pk])
+    assert f"Nonaktif Lama tidak bertugas aktif pada tahun {last}" in answer.content.decode()
+    answer = client.get(reverse("reports:evaluation", args=[gone.pk, last]), follow=True)
+    assert "tidak bertugas aktif pada tahun" in answer.content.decode()
+    assert answer.redirect_chain[-1][0].startswith(reverse("reports:ranking"))
+    assert client.get(reverse("reports:evaluation", args=[gone.pk, last - 2])).status_code == 200
 
 
 def test_ppks_and_training_recaps_read_back_without_names(client, supervisor, data, tmp_path):
