@@ -27,11 +27,13 @@ YEAR = TODAY.year
 TASK_PATH = "reports.dashboard.refresh_dashboard"
 
 
-def pdf_text(content: bytes, tmp_path, name="doc.pdf") -> str:
+def pdf_text(content: bytes, tmp_path, name="doc.pdf", mode="-layout") -> str:
+    """The PDF's text: laid out as printed, or with ``mode="-raw"`` in the order it was
+    written (a rapor's score and signature stand side by side; laid out, their lines mix)."""
     path = tmp_path / name
     path.write_bytes(content)
     return subprocess.run(
-        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+        ["pdftotext", mode, str(path), "-"], capture_output=True, text=True, check=True
     ).stdout
 
 
@@ -237,19 +239,28 @@ def test_drill_down_lists_the_counted_rows(client, supervisor, data):
 def test_rapor_kinerja_pdf_reads_back(client, supervisor, data, tmp_path):
     psm = data["selatan"][0]
     PsmFactory(nama="Calon Baru", status="calon")  # not ranked, as on the ranking page
+    from reports import services
+
+    note = "Aktif mendampingi warga lansia dan penyandang disabilitas di kelurahannya; " * 4
+    marks = {"kerajinan": 1, "disiplin": 1, "kerja_sama": 1, "kepemimpinan": 1, "prestasi": 1}
+    services.evaluation_save(
+        psm=psm, tahun=YEAR, data={**marks, "catatan": note}, by=supervisor, today=TODAY
+    )
     client.force_login(supervisor)
     response = client.get(reverse("reports:rapor", args=[psm.pk, YEAR]))
-    text = pdf_text(response.content, tmp_path)
+    text = " ".join(pdf_text(response.content, tmp_path, mode="-raw").split())
     assert "RAPOR KINERJA PEKERJA SOSIAL MASYARAKAT" in text
     assert "DINAS SOSIAL" in text and "Jl. Jenderal Sudirman No. 46" in text
     assert psm.nama in text and "Intensitas keterlibatan" in text
     assert "Dra. Wulan Prasetyaningsih, M.Si." in text and "NIP 19680411 199303 2 009" in text
-    # one page, signature included (it went over to a second page alone)
+    # one page, signature included, with the supervisor's evaluation and a four-line note (the
+    # signature went over to a second page alone, and with an evaluation the score with it)
+    assert "Catatan: Aktif mendampingi" in text
     assert "dari 4 PSM di Kota Magelang" in text and "Halaman 1 dari 1" in text
     assert "bersama" not in text
     # PSM Utara and PSM Selatan 2 did nothing this year: the same score, the same rank, said so
     response = client.get(reverse("reports:rapor", args=[data["utara"].pk, YEAR]))
-    text = " ".join(pdf_text(response.content, tmp_path, "utara.pdf").split())
+    text = " ".join(pdf_text(response.content, tmp_path, "utara.pdf", mode="-raw").split())
     assert "Peringkat 3 (bersama 1 PSM lain dengan skor sama) dari 4 PSM" in text
 
 
@@ -322,7 +333,8 @@ def test_a_years_ranking_recaps_and_rapor_count_only_who_served_in_it(
     )
     assert "7 PSM yang aktif bertugas pada tahun itu" in text
     response = client.get(reverse("reports:rapor", args=[data["utara"].pk, last]))
-    assert "dari 7 PSM di Kota Magelang" in " ".join(pdf_text(response.content, tmp_path).split())
+    text = " ".join(pdf_text(response.content, tmp_path, mode="-raw").split())
+    assert "dari 7 PSM di Kota Magelang" in text
     # this year: who joined counts; who stopped or re-registered last year does not
     assert set(_ranked(client, YEAR)) == {*served, "Bergabung Kemudian", "Aktif 31 Desember"}
     # no rapor and no evaluation for a year one did not serve: said, not a document of zeros
