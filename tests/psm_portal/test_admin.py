@@ -204,3 +204,14 @@ def test_the_offices_logo_is_not_a_link_to_media(admin_client, office, settings,
     assert admin_client.post(url, _posted_back(admin_client.get(url))).status_code == 302
     office.refresh_from_db()
     assert office.logo.name.startswith("kantor/")
+
+
+def test_the_admin_pages_carry_the_portals_icon(admin_client, office):
+    """Without it the browser asked for /favicon.ico, a 404 in the console of every admin page."""
+    for url in (
+        reverse("admin:index"),
+        reverse("admin:psm_portal_kantor_change", args=[office.pk]),
+    ):
+        page = admin_client.get(url).content.decode()
+        assert 'rel="icon"' in page and "img/psm-192" in page, url
+        assert 'id="site-name"' in page, url  # the admin's own header kept
