@@ -76,6 +76,16 @@ def test_dashboard_filters_by_kecamatan_and_links_figures_to_rows(
     )
 
 
+def test_a_past_years_dashboard_says_which_figures_are_of_today(client, supervisor, data):
+    """The PSM counts, the queue and the stalled referrals are today's whatever the year chosen;
+    a past year's dashboard says so beside its figures of that year."""
+    client.force_login(supervisor)
+    note = "adalah keadaan saat ini; asesmen, kegiatan dan PSM tidak aktif mengikuti tahun"
+    assert note not in client.get(reverse("reports:dashboard"), {"tahun": YEAR}).content.decode()
+    last = client.get(reverse("reports:dashboard"), {"tahun": YEAR - 1}).content.decode()
+    assert f"{note} {YEAR - 1}." in last
+
+
 def test_the_submitted_cases_figure_opens_the_cases_it_counts(client, supervisor, data):
     """The figure counts submitted cases dated in the year: its link lists those, not drafts,
     not a case closed as a duplicate (its person is counted on the case it repeats), nor other
