@@ -19,6 +19,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Sum
 from django.db.models.lookups import Exact
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from assessments.models import (
@@ -107,6 +108,30 @@ def frekuensi(psms, period, today):
     }
 
 
+def _history():
+    return PsmStatusChange.objects.filter(psm=OuterRef("pk"))
+
+
+def _without_history(joined_by: dt.date, aktif_after: dt.date) -> Q:
+    """For a PSM with no status history (entered before the portal kept one): joined by
+    ``joined_by`` and aktif now, or nonaktif or stopped since a day after ``aktif_after``."""
+    return (
+        ~Exists(_history())
+        & Q(tanggal_bergabung__lte=joined_by)
+        & (
+            Q(status=StatusPsm.AKTIF)
+            | Q(status__in=[StatusPsm.NONAKTIF, StatusPsm.BERHENTI], status_sejak__gt=aktif_after)
+        )
+    )
+
+
+def aktif_on(day: dt.date) -> Q:
+    """The PSM who were aktif on ``day``: by the last change of the status history dated on or
+    before it, or for a PSM without history by the present status and its date."""
+    state = _history().filter(tanggal_efektif__lte=day).order_by("-tanggal_efektif", "-pk")
+    return Q(Exact(Subquery(state.values("ke")[:1]), StatusPsm.AKTIF)) | _without_history(day, day)
+
+
 def served_in(tahun: int) -> Q:
     """The PSM a year's scores are about: those who were aktif on some day of it, read from the
     status history (``PsmStatusChange``): aktif as the year began, or made aktif during it. A
@@ -116,25 +141,13 @@ def served_in(tahun: int) -> Q:
     years they served. A PSM with no history (entered before the portal kept one) is judged by
     their present status and its date."""
     period = Period.year(tahun)
-    history = PsmStatusChange.objects.filter(psm=OuterRef("pk"))
-    on_first_day = (
-        history.filter(tanggal_efektif__lte=period.mulai)
-        .order_by("-tanggal_efektif", "-pk")
-        .values("ke")[:1]
-    )
-    made_active = history.filter(
+    made_active = _history().filter(
         ke=StatusPsm.AKTIF, tanggal_efektif__range=(period.mulai, period.sampai)
     )
-    without_history = (
-        ~Exists(history)
-        & Q(tanggal_bergabung__lte=period.sampai)
-        & (
-            Q(status=StatusPsm.AKTIF)
-            | Q(status__in=[StatusPsm.NONAKTIF, StatusPsm.BERHENTI], status_sejak__gt=period.mulai)
-        )
-    )
     return (
-        Q(Exact(Subquery(on_first_day), StatusPsm.AKTIF)) | Q(Exists(made_active)) | without_history
+        aktif_on(period.mulai)
+        | Q(Exists(made_active))
+        | _without_history(period.sampai, period.mulai)
     )
 
 
@@ -280,9 +293,12 @@ def inactive_psm(psms, today: dt.date):
     recent_case = Asesmen.objects.filter(
         SUBMITTED, psm=OuterRef("pk"), tanggal__range=(since, today)
     )
+    # Aktif on the day judged: today, the present status; a past day, the status history (a
+    # PSM stopped since was aktif then, one stopped before it not).
+    aktif = Q(status=StatusPsm.AKTIF) if today >= timezone.localdate() else aktif_on(today)
     return (
         # a PSM who joined after the day judged was nobody's inactive PSM on it
-        psms.filter(status=StatusPsm.AKTIF, tanggal_bergabung__lte=today)
+        psms.filter(aktif, tanggal_bergabung__lte=today)
         .exclude(Exists(recent_activity))
         .exclude(Exists(recent_case))
     )

@@ -347,6 +347,24 @@ def test_a_years_ranking_recaps_and_rapor_count_only_who_served_in_it(
     assert "dari 7 PSM di Kota Magelang" in text
     # this year: who joined counts; who stopped or re-registered last year does not
     assert set(_ranked(client, YEAR)) == {*served, "Bergabung Kemudian", "Aktif 31 Desember"}
+    # last year's inactive PSM: who was aktif on its 31 December with nothing done in the 90
+    # days before, though stopped since; not who had stopped or gone nonaktif before it
+    _history(
+        PsmFactory(nama="Berhenti Tahun Ini"),
+        ("calon", d(2019, 1, 1)),
+        ("aktif", d(2020, 1, 1)),
+        ("berhenti", d(YEAR, 1, 10)),
+    )
+    inactive = client.get(reverse("reports:inactive"), {"tahun": last}).content.decode()
+    assert "Berhenti Tahun Ini" in inactive and "Aktif 31 Desember" in inactive
+    assert not {"Daftar Ulang", "Nonaktif Lama", "Berhenti Tengah"} & set(
+        re.findall(r">([^<>]+)<", inactive)
+    )
+    ranked = {
+        row.psm.nama: row
+        for row in client.get(reverse("reports:ranking"), {"tahun": last}).context["page"]
+    }
+    assert ranked["Berhenti Tahun Ini"].tidak_aktif and not ranked["Daftar Ulang"].tidak_aktif
     # no rapor and no evaluation for a year one did not serve: said, not a document of zeros
     gone = Psm.objects.get(nama="Nonaktif Lama")
     answer = client.get(reverse("reports:rapor", args=[gone.pk, last]), follow=True)
