@@ -156,6 +156,7 @@ class State:
     psm_desa: dict[int, int] = field(default_factory=dict)
     psm_status: dict[int, str] = field(default_factory=dict)
     psm_joined: dict[int, dt.date] = field(default_factory=dict)
+    psm_since: dict[int, dt.date] = field(default_factory=dict)  # in the present status
     active_by_desa: dict[int, list[int]] = field(default_factory=dict)
     # Subjects, by position (id = subjek_start + position)
     subjek_start: int = 0
@@ -184,6 +185,10 @@ def _psm_rows(desa_codes: list[str], per_desa: float, rng: random.Random, today:
             nama = f"{rng.choice(MALE if sex == 'L' else FEMALE)} {rng.choice(FAMILY)}"
             joined = today - dt.timedelta(days=rng.randint(30, 5000))
             status = rng.choice(statuses)
+            # aktif from joining; a nonaktif or stopped PSM went so on a later day
+            since = joined
+            if status in (StatusPsm.NONAKTIF, StatusPsm.BERHENTI):
+                since = joined + dt.timedelta(days=rng.randint(1, (today - joined).days))
             street = f"{rng.choice(STREETS)} No. {rng.randint(1, 200)}"
             yield (
                 now,
@@ -212,7 +217,7 @@ def _psm_rows(desa_codes: list[str], per_desa: float, rng: random.Random, today:
                 True,
                 "",
                 status,
-                joined,
+                since,
                 secrets.token_urlsafe(12),
             )
 
@@ -277,21 +282,28 @@ def step_psm(preset: Preset, rng, today, log, state: State):
     now = timezone.now()
     index = {code: i for i, code in enumerate(state.desa)}
     rows = (
-        Psm.objects.values_list("pk", "status", "tanggal_bergabung", "desa_tugas_id")
+        Psm.objects.values_list(
+            "pk", "status", "tanggal_bergabung", "status_sejak", "desa_tugas_id"
+        )
         .order_by("pk")
         .iterator(chunk_size=20000)
     )
     history, bimtek = [], []
-    for pk, status, joined, desa in rows:
+    for pk, status, joined, since, desa in rows:
         di = index[desa]
         state.psm_desa[pk] = di
         state.psm_status[pk] = status
         state.psm_joined[pk] = joined
+        state.psm_since[pk] = since
         if status == StatusPsm.AKTIF:
             state.active_by_desa.setdefault(di, []).append(pk)
+        # the steps that led to the present status, as the registry's services record them
         history.append((now, pk, "", StatusPsm.CALON, joined, "", "Pendaftaran", ""))
         if status != StatusPsm.CALON:
-            history.append((now, pk, StatusPsm.CALON, status, joined, "", "", ""))
+            history.append((now, pk, StatusPsm.CALON, StatusPsm.AKTIF, joined, "", "", ""))
+        if status in (StatusPsm.NONAKTIF, StatusPsm.BERHENTI):
+            reason = "mengundurkan_diri" if status == StatusPsm.BERHENTI else ""
+            history.append((now, pk, StatusPsm.AKTIF, status, since, reason, "", ""))
             bimtek.append((now, now, pk, "dasar", f"BD-{pk}", "Dinas Sosial", joined))
     _copy(
         PsmStatusChange,
@@ -1015,6 +1027,8 @@ def step_activities(preset: Preset, rng, today, log, state: State):
             # Some active PSM have gone quiet: nothing in the last 120 days.
             quiet = status != StatusPsm.AKTIF or rnd() < 0.15
             newest = today_ord - (120 if quiet else 0)
+            if status != StatusPsm.AKTIF:  # nothing recorded from the day one stopped
+                newest = min(newest, state.psm_since[pk].toordinal() - 1)
             oldest = max(joined, today_ord - 730)
             if oldest > newest:
                 continue

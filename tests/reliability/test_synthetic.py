@@ -3,8 +3,10 @@ the kab/kota preset, end to end, so that a new column the generator does not fil
 without a database default) fails here and not forty minutes into a national run."""
 
 import pytest
+from django.db.models import F, OuterRef, Subquery
 
 from benchmarks.synthetic import LOADED_MODELS, generate
+from registry.models import Kegiatan, Psm, PsmStatusChange, StatusPsm
 from tests.factories import ppks_reference
 
 
@@ -15,3 +17,14 @@ def test_the_kabkota_preset_fills_every_table_the_benchmark_reads():
     assert timings["total"] > 0
     empty = [m._meta.label for m in LOADED_MODELS if not m.objects.exists()]
     assert empty == []
+    # Each PSM's history leads to its present status, as the registry's services record it: a
+    # nonaktif or stopped PSM was aktif first, and nothing is recorded from the day they stopped.
+    last = PsmStatusChange.objects.filter(psm=OuterRef("pk")).order_by("-tanggal_efektif", "-pk")
+    psms = Psm.objects.annotate(ke=Subquery(last.values("ke")[:1]))
+    assert not psms.exclude(ke=F("status")).exists()
+    stopped = Psm.objects.filter(status__in=[StatusPsm.NONAKTIF, StatusPsm.BERHENTI])
+    assert stopped.exists() and not stopped.exclude(riwayat_status__ke=StatusPsm.AKTIF).exists()
+    assert not stopped.filter(status_sejak__lte=F("tanggal_bergabung")).exists()
+    assert not Kegiatan.objects.filter(
+        psm__status=StatusPsm.BERHENTI, tanggal__gte=F("psm__status_sejak")
+    ).exists()
