@@ -186,6 +186,7 @@ class RaporKinerja(OfficialDocument):
                 font_size=8,
             ),
             "inactive_days": settings.PSM_INACTIVE_DAYS,
+            "tahun_lalu": self.tahun < self.today.year,  # its status line is today's
         }
 
 
@@ -444,7 +445,7 @@ def kinerja_recap_rows(user, *, tahun: int, kecamatan: str, today) -> tuple[list
         _("Nama"),
         _("Kecamatan"),
         _("Desa/kelurahan"),
-        _("Status"),
+        _("Status saat ini"),  # today's, whatever the year
         *[f"{d.kode} {d.nama}" for d in defs],
         _("Skor indikator"),
         _("Skor supervisor"),

@@ -335,6 +335,7 @@ def test_a_years_ranking_recaps_and_rapor_count_only_who_served_in_it(
         ).active.values
     )
     assert {r[1] for r in rows[1:]} == served_last
+    assert rows[0][4] == "Status saat ini"
     report = YearlyRecap(supervisor, today=TODAY, tahun=last)
     context = report.context()
     assert context["jumlah_psm"] == 7
@@ -345,6 +346,7 @@ def test_a_years_ranking_recaps_and_rapor_count_only_who_served_in_it(
     response = client.get(reverse("reports:rapor", args=[data["utara"].pk, last]))
     text = " ".join(pdf_text(response.content, tmp_path, mode="-raw").split())
     assert "dari 7 PSM di Kota Magelang" in text
+    assert "Status saat ini : Aktif" in text  # a past year's rapor: the status is today's
     # this year: who joined counts; who stopped or re-registered last year does not
     assert set(_ranked(client, YEAR)) == {*served, "Bergabung Kemudian", "Aktif 31 Desember"}
     # last year's inactive PSM: who was aktif on its 31 December with nothing done in the 90
