@@ -301,10 +301,10 @@ def step_psm(preset: Preset, rng, today, log, state: State):
         history.append((now, pk, "", StatusPsm.CALON, joined, "", "Pendaftaran", ""))
         if status != StatusPsm.CALON:
             history.append((now, pk, StatusPsm.CALON, StatusPsm.AKTIF, joined, "", "", ""))
+            bimtek.append((now, now, pk, "dasar", f"BD-{pk}", "Dinas Sosial", joined))
         if status in (StatusPsm.NONAKTIF, StatusPsm.BERHENTI):
             reason = "mengundurkan_diri" if status == StatusPsm.BERHENTI else ""
             history.append((now, pk, StatusPsm.AKTIF, status, since, reason, "", ""))
-            bimtek.append((now, now, pk, "dasar", f"BD-{pk}", "Dinas Sosial", joined))
     _copy(
         PsmStatusChange,
         ["created_at", "psm_id", "dari", "ke", "tanggal_efektif", "alasan", "catatan", "referensi"],

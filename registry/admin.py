@@ -27,6 +27,9 @@ class PsmAdmin(admin.ModelAdmin):
     # The photo only through the portal's form: there it is kept on the PSM's consent and
     # stored without its EXIF location (registry.services).
     exclude = ["nik", "foto"]
+    # The status only through the portal's status form, which keeps its history: the yearly
+    # reports read who was aktif when from that history (reports.indicators.aktif_on).
+    readonly_fields = ["status", "status_sejak"]
 
     def has_add_permission(self, request):
         return False

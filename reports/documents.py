@@ -187,6 +187,7 @@ class RaporKinerja(OfficialDocument):
             ),
             "inactive_days": settings.PSM_INACTIVE_DAYS,
             "tahun_lalu": self.tahun < self.today.year,  # its status line is today's
+            "per_tanggal": indicators.inactive_as_of(self.tahun, self.today),
         }
 
 
@@ -293,6 +294,13 @@ class YearlyRecap(OfficialDocument):
     def context(self) -> dict:
         psms = selectors.psm_for(self.user, self.kecamatan).filter(indicators.served_in(self.tahun))
         ranked = indicators.scores(psms, self.tahun, today=self.today)
+        # aktif, and tidak aktif, on the day the year is judged on (its 31 December if past)
+        as_of = indicators.inactive_as_of(self.tahun, self.today)
+        aktif = set(
+            psms.filter(indicators.aktif_as_of(as_of, today=self.today)).values_list(
+                "pk", flat=True
+            )
+        )
         names = dict(selectors.kecamatan_in_scope(self.user).values_list("kode", "nama"))
         groups: dict[str, list] = {}
         for row in ranked:
@@ -314,7 +322,7 @@ class YearlyRecap(OfficialDocument):
                     "nama": names.get(code, code),
                     "rows": rows,
                     "psm": len(rows),
-                    "aktif": sum(r.psm.status == "aktif" for r in rows),
+                    "aktif": sum(r.psm.pk in aktif for r in rows),
                     "tidak_aktif": sum(r.tidak_aktif for r in rows),
                     "dievaluasi": sum(r.evaluasi is not None for r in rows),
                     "rerata": _mean_score(rows),
@@ -339,6 +347,7 @@ class YearlyRecap(OfficialDocument):
             "berprestasi": [r for r in ranked if r.evaluasi and r.evaluasi.diusulkan_berprestasi],
             "chart": bar_chart([(s["nama"], float(s["rerata"])) for s in summary]),
             "inactive_days": settings.PSM_INACTIVE_DAYS,
+            "per_tanggal": as_of,
         }
 
     def pages(self, context) -> list[dict]:

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, NullIf
 from django.db.models.lookups import Exact
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from assessments.models import (
@@ -127,9 +127,17 @@ def _without_history(joined_by: dt.date, aktif_after: dt.date) -> Q:
 
 def aktif_on(day: dt.date) -> Q:
     """The PSM who were aktif on ``day``: by the last change of the status history dated on or
-    before it, or for a PSM without history by the present status and its date."""
-    state = _history().filter(tanggal_efektif__lte=day).order_by("-tanggal_efektif", "-pk")
-    return Q(Exact(Subquery(state.values("ke")[:1]), StatusPsm.AKTIF)) | _without_history(day, day)
+    before it; before a history's first change, what that change was from (a PSM entered
+    without history and changed since); for a PSM without history, by the present status and
+    its date."""
+    last = _history().filter(tanggal_efektif__lte=day).order_by("-tanggal_efektif", "-pk")
+    first_after = _history().filter(tanggal_efektif__gt=day).order_by("tanggal_efektif", "pk")
+    state = Coalesce(
+        Subquery(last.values("ke")[:1]), NullIf(Subquery(first_after.values("dari")[:1]), Value(""))
+    )
+    return (Q(Exact(state, StatusPsm.AKTIF)) & Q(tanggal_bergabung__lte=day)) | _without_history(
+        day, day
+    )
 
 
 def served_in(tahun: int) -> Q:
@@ -280,25 +288,28 @@ def inactive_as_of(tahun: int, today: dt.date) -> dt.date:
     return min(today, Period.year(tahun).sampai)
 
 
-def inactive_psm(psms, today: dt.date):
-    """Active PSM with no activity and no assessment in the ``PSM_INACTIVE_DAYS`` days up to
-    ``today`` (the day judged on: for a past year its 31 December, when work done after it says
-    nothing about that year)."""
-    since = today - dt.timedelta(days=settings.PSM_INACTIVE_DAYS)
+def aktif_as_of(day: dt.date, *, today: dt.date | None = None) -> Q:
+    """Aktif on ``day``: before ``today`` by the status history (``aktif_on``); on today, or
+    with no ``today`` given, by the present status (the same, read from one column)."""
+    return aktif_on(day) if today is not None and day < today else Q(status=StatusPsm.AKTIF)
+
+
+def inactive_psm(psms, day: dt.date, *, today: dt.date | None = None):
+    """PSM aktif on ``day`` with no activity and no assessment in the ``PSM_INACTIVE_DAYS``
+    days up to it (the day judged on: for a past year its 31 December, when work done after it
+    says nothing about that year). Aktif on a ``day`` before ``today`` is read from the status
+    history (a PSM stopped since was aktif then, one stopped before it not); on today, or with
+    no ``today`` given, from the present status."""
+    since = day - dt.timedelta(days=settings.PSM_INACTIVE_DAYS)
     # Two separate NOT EXISTS, which PostgreSQL plans as hash anti-joins over the recent rows
     # (an OR of them, or NOT IN, makes it probe per PSM or go lossy at 86,000 active PSM).
     recent_activity = Kegiatan.objects.filter(
-        psm=OuterRef("pk"), tanggal__range=(since, today), status__in=COUNTED_ACTIVITIES
+        psm=OuterRef("pk"), tanggal__range=(since, day), status__in=COUNTED_ACTIVITIES
     )
-    recent_case = Asesmen.objects.filter(
-        SUBMITTED, psm=OuterRef("pk"), tanggal__range=(since, today)
-    )
-    # Aktif on the day judged: today, the present status; a past day, the status history (a
-    # PSM stopped since was aktif then, one stopped before it not).
-    aktif = Q(status=StatusPsm.AKTIF) if today >= timezone.localdate() else aktif_on(today)
+    recent_case = Asesmen.objects.filter(SUBMITTED, psm=OuterRef("pk"), tanggal__range=(since, day))
     return (
         # a PSM who joined after the day judged was nobody's inactive PSM on it
-        psms.filter(aktif, tanggal_bergabung__lte=today)
+        psms.filter(aktif_as_of(day, today=today), tanggal_bergabung__lte=day)
         .exclude(Exists(recent_activity))
         .exclude(Exists(recent_case))
     )
@@ -389,7 +400,9 @@ def scores(psms, tahun: int, *, today: dt.date) -> list[PsmScore]:
     evaluations = {
         e.psm_id: e for e in Evaluasi.objects.filter(psm__in=psms.values("pk"), tahun=tahun)
     }
-    inactive = set(inactive_psm(psms, inactive_as_of(tahun, today)).values_list("pk", flat=True))
+    inactive = set(
+        inactive_psm(psms, inactive_as_of(tahun, today), today=today).values_list("pk", flat=True)
+    )
     result = []
     for psm in psm_rows:
         nilai = {d.kode: values[d.kode].get(psm.pk, Decimal(0)) for d in defs}

@@ -109,7 +109,7 @@ def dashboard(user, *, tahun: int, kecamatan: str = "", today: dt.date) -> dict:
         "psm_total": sum(by_status.values()),
         "psm_by_status": {s.value: by_status.get(s.value, 0) for s in StatusPsm},
         "psm_tidak_aktif": indicators.inactive_psm(
-            psms, indicators.inactive_as_of(tahun, today)
+            psms, indicators.inactive_as_of(tahun, today), today=today
         ).count(),
         "desa_total": desa.count(),
         "office": office,

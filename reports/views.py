@@ -195,7 +195,9 @@ def ranking(request):
     psms = selectors.psm_for(request.user, kecamatan).filter(indicators.served_in(tahun))
     # Every PSM is scored to rank them: fine for a province (seconds), not for the country
     # (250,000 PSM, 40 s measured). Such a scope ranks one kecamatan at a time.
-    too_many = not kecamatan and psms.count() > settings.PSM_RANKING_MAX_PSM
+    # (Counted up to one past the bound: who served is read per PSM from their history.)
+    limit = settings.PSM_RANKING_MAX_PSM
+    too_many = not kecamatan and psms[: limit + 1].count() > limit
     rows = [] if too_many else indicators.scores(psms, tahun, today=today)
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
     return render(
@@ -221,7 +223,7 @@ def inactive(request):
     form, tahun, kecamatan = _filters(request, today=today)
     as_of = indicators.inactive_as_of(tahun, today)
     rows = (
-        indicators.inactive_psm(selectors.psm_for(request.user, kecamatan), as_of)
+        indicators.inactive_psm(selectors.psm_for(request.user, kecamatan), as_of, today=today)
         .select_related("desa_tugas__induk")
         .order_by("desa_tugas__induk__nama", "nama", "pk")
     )

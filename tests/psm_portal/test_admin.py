@@ -215,3 +215,18 @@ def test_the_admin_pages_carry_the_portals_icon(admin_client, office):
         page = admin_client.get(url).content.decode()
         assert 'rel="icon"' in page and "img/psm-192" in page, url
         assert 'id="site-name"' in page, url  # the admin's own header kept
+
+
+def test_a_psms_status_changes_only_through_the_portal_with_its_history(admin_client, regions):
+    """The yearly reports read who was aktif when from the status history: the admin's form
+    changed the status without writing it."""
+    from tests.factories import PsmFactory
+
+    psm = PsmFactory(status="aktif")
+    url = reverse("admin:registry_psm_change", args=[psm.pk])
+    page = admin_client.get(url)
+    assert 'name="status"' not in page.content.decode()
+    answer = admin_client.post(url, {**_posted_back(page), "status": "berhenti"})
+    assert answer.status_code == 302
+    psm.refresh_from_db()
+    assert psm.status == "aktif"

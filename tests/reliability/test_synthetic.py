@@ -25,6 +25,10 @@ def test_the_kabkota_preset_fills_every_table_the_benchmark_reads():
     stopped = Psm.objects.filter(status__in=[StatusPsm.NONAKTIF, StatusPsm.BERHENTI])
     assert stopped.exists() and not stopped.exclude(riwayat_status__ke=StatusPsm.AKTIF).exists()
     assert not stopped.filter(status_sejak__lte=F("tanggal_bergabung")).exists()
+    # every PSM past candidacy passed the basic Bimtek (the activation's condition)
+    appointed = Psm.objects.exclude(status=StatusPsm.CALON)
+    assert not appointed.exclude(bimtek_set__tingkat="dasar").exists()
+    assert not Psm.objects.filter(status=StatusPsm.CALON, bimtek_set__isnull=False).exists()
     assert not Kegiatan.objects.filter(
         psm__status=StatusPsm.BERHENTI, tanggal__gte=F("psm__status_sejak")
     ).exists()

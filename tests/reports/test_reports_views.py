@@ -9,6 +9,7 @@ import subprocess
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
@@ -16,6 +17,7 @@ from openpyxl import load_workbook
 
 from psm_portal.models import GeneratedDocument, Role
 from registry.models import Psm, PsmStatusChange
+from reports import services
 from reports.dashboard import refresh_dashboard
 from reports.documents import CoverageReport, YearlyRecap
 from reports.models import CuplikanDasbor, Evaluasi, IssuedDocument
@@ -249,8 +251,6 @@ def test_drill_down_lists_the_counted_rows(client, supervisor, data):
 def test_rapor_kinerja_pdf_reads_back(client, supervisor, data, tmp_path):
     psm = data["selatan"][0]
     PsmFactory(nama="Calon Baru", status="calon")  # not ranked, as on the ranking page
-    from reports import services
-
     note = "Aktif mendampingi warga lansia dan penyandang disabilitas di kelurahannya; " * 4
     marks = {"kerajinan": 1, "disiplin": 1, "kerja_sama": 1, "kepemimpinan": 1, "prestasi": 1}
     services.evaluation_save(
@@ -325,8 +325,13 @@ def test_a_years_ranking_recaps_and_rapor_count_only_who_served_in_it(
     _history(
         PsmFactory(nama="Aktif 31 Desember"), ("calon", d(last, 6, 1)), ("aktif", d(last, 12, 31))
     )
+    # entered without history, made nonaktif this year: aktif until then, by what it changed from
+    later = PsmFactory(nama="Riwayat Sebagian", status="nonaktif", status_sejak=d(YEAR, 3, 1))
+    PsmStatusChange.objects.create(
+        psm=later, dari="aktif", ke="nonaktif", tanggal_efektif=d(YEAR, 3, 1)
+    )
     client.force_login(supervisor)
-    served = {*(p.nama for p in data["selatan"]), "PSM Utara"}
+    served = {*(p.nama for p in data["selatan"]), "PSM Utara", "Riwayat Sebagian"}
     served_last = {*served, "Berhenti Tengah", "Daftar Ulang", "Aktif 31 Desember"}
     assert set(_ranked(client, last)) == served_last
     rows = list(
@@ -338,14 +343,16 @@ def test_a_years_ranking_recaps_and_rapor_count_only_who_served_in_it(
     assert rows[0][4] == "Status saat ini"
     report = YearlyRecap(supervisor, today=TODAY, tahun=last)
     context = report.context()
-    assert context["jumlah_psm"] == 7
+    # aktif on its 31 December: not who stopped in it (Berhenti Tengah, Daftar Ulang)
+    assert context["jumlah_psm"] == 8 and context["jumlah"]["aktif"] == 6
     text = " ".join(
         pdf_text(report.render(context, number=lambda s: "1", workers=1), tmp_path).split()
     )
-    assert "7 PSM yang aktif bertugas pada tahun itu" in text
+    assert "8 PSM yang aktif bertugas pada tahun itu" in text
+    assert f"* Per 31 Desember {last}." in text
     response = client.get(reverse("reports:rapor", args=[data["utara"].pk, last]))
     text = " ".join(pdf_text(response.content, tmp_path, mode="-raw").split())
-    assert "dari 7 PSM di Kota Magelang" in text
+    assert "dari 8 PSM di Kota Magelang" in text
     assert "Status saat ini : Aktif" in text  # a past year's rapor: the status is today's
     # this year: who joined counts; who stopped or re-registered last year does not
     assert set(_ranked(client, YEAR)) == {*served, "Bergabung Kemudian", "Aktif 31 Desember"}
@@ -376,6 +383,12 @@ def test_a_years_ranking_recaps_and_rapor_count_only_who_served_in_it(
     assert "tidak bertugas aktif pada tahun" in answer.content.decode()
     assert answer.redirect_chain[-1][0].startswith(reverse("reports:ranking"))
     assert client.get(reverse("reports:evaluation", args=[gone.pk, last - 2])).status_code == 200
+    # one registering again (a candidate now) is evaluated for the year they served
+    again = Psm.objects.get(nama="Daftar Ulang")
+    marks = {"kerajinan": 3, "disiplin": 3, "kerja_sama": 3, "kepemimpinan": 3, "prestasi": 3}
+    services.evaluation_save(psm=again, tahun=last, data=marks, by=supervisor, today=TODAY)
+    with pytest.raises(ValidationError, match="Calon PSM belum dievaluasi"):
+        services.evaluation_save(psm=again, tahun=YEAR, data=marks, by=supervisor, today=TODAY)
 
 
 def test_ppks_and_training_recaps_read_back_without_names(client, supervisor, data, tmp_path):
@@ -452,8 +465,6 @@ def test_a_provinces_recaps_are_built_in_the_background(client, data, tmp_path):
 
 
 def test_yearly_recap_renders_summary_pages_and_signature(supervisor, data, tmp_path):
-    from reports import services
-
     marks = {"kerajinan": 5, "disiplin": 5, "kerja_sama": 5, "kepemimpinan": 5, "prestasi": 5}
     services.evaluation_save(
         psm=data["utara"],
@@ -626,8 +637,6 @@ def test_text_that_looks_like_the_number_slot_is_not_numbered():
 
 
 def test_a_letter_whose_content_changed_takes_a_new_number(client, supervisor, data, tmp_path):
-    from reports import services
-
     psm = data["selatan"][0]
     client.force_login(supervisor)
     link = reverse("reports:rapor", args=[psm.pk, YEAR])
