@@ -292,7 +292,7 @@ class YearlyRecap(OfficialDocument):
         self.kecamatan = kecamatan
 
     def context(self) -> dict:
-        psms = selectors.psm_for(self.user, self.kecamatan).filter(indicators.served_in(self.tahun))
+        psms = selectors.psm_scored(self.user, self.tahun, self.kecamatan)
         ranked = indicators.scores(psms, self.tahun, today=self.today)
         # aktif, and tidak aktif, on the day the year is judged on (its 31 December if past)
         as_of = indicators.inactive_as_of(self.tahun, self.today)
@@ -446,7 +446,7 @@ def ppks_recap_rows(context: dict) -> tuple[list, list]:
 def kinerja_recap_rows(user, *, tahun: int, kecamatan: str, today) -> tuple[list, list, int]:
     """The yearly scores of every PSM in scope who served in the year (``served_in``), as the
     XLSX recap's header and rows, and how many."""
-    psms = selectors.psm_for(user, kecamatan).filter(indicators.served_in(tahun))
+    psms = selectors.psm_scored(user, tahun, kecamatan)
     defs = indicators.definitions(indicators.Period.year(tahun).sampai)
     ranked = indicators.scores(psms, tahun, today=today)
     header = [

@@ -166,6 +166,9 @@ def served(psm: Psm, tahun: int) -> bool:
 
 
 def not_served_message(psm: Psm, tahun: int) -> str:
+    """Why ``psm`` is not scored for ``tahun`` (``served`` is False), for the page and the form."""
+    if psm.status == StatusPsm.CALON:
+        return _("Calon PSM belum dievaluasi; evaluasi dimulai setelah diaktifkan.")
     return _(
         "%(nama)s tidak bertugas aktif pada tahun %(t)s, jadi tidak dinilai untuk tahun itu."
     ) % {

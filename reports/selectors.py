@@ -33,6 +33,11 @@ def psm_for(user, kecamatan: str = ""):
     return psms
 
 
+def psm_scored(user, tahun: int, kecamatan: str = ""):
+    """The PSM in ``user``'s scope a year's ranking and recaps score: those who served in it."""
+    return psm_for(user, kecamatan).filter(indicators.served_in(tahun))
+
+
 def desa_for(user, kecamatan: str = ""):
     desa = Wilayah.objects.filter(region_q(user, "kode"), tingkat=4)
     if kecamatan:

@@ -87,10 +87,6 @@ def evaluation_save(*, psm, tahun: int, data: dict, by, today: dt.date) -> Evalu
     # Not among the year's ranked PSM either. A candidate who served before (one registering
     # again after stopping) is evaluated for the years served.
     if not indicators.served(psm, tahun):
-        if psm.status == StatusPsm.CALON:
-            raise ValidationError(
-                _("Calon PSM belum dievaluasi; evaluasi dimulai setelah diaktifkan.")
-            )
         raise ValidationError(indicators.not_served_message(psm, tahun))
     if data.get("diusulkan_berprestasi") and psm.status != StatusPsm.AKTIF:
         raise ValidationError(

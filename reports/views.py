@@ -192,7 +192,7 @@ def ranking(request):
     require(request.user, Perm.REPORT_VIEW)
     today = timezone.localdate()
     form, tahun, kecamatan = _filters(request, today=today)
-    psms = selectors.psm_for(request.user, kecamatan).filter(indicators.served_in(tahun))
+    psms = selectors.psm_scored(request.user, tahun, kecamatan)
     # Every PSM is scored to rank them: fine for a province (seconds), not for the country
     # (250,000 PSM, 40 s measured). Such a scope ranks one kecamatan at a time.
     # (Counted up to one past the bound: who served is read per PSM from their history.)

@@ -161,6 +161,22 @@ def make_case(by, *, submit=True, kategori=("PPKS-08",), subjek=None, **override
     return case
 
 
+def resubmit(case, by, **data):
+    """A returned case edited and sent again by its author through the service, as the form does
+    (the same categories and subject); the saved case."""
+    from assessments import services
+
+    return services.case_save(
+        by=by,
+        data=data,
+        kategori=case.kategori.all(),
+        client_uuid=case.client_uuid,
+        asesmen=case,
+        subjek=case.subjek,
+        submit=True,
+    )[0]
+
+
 def refer_to_pkh(case, by, *, today, **overrides):
     """A verified case referred to PKH through the service, as the referral form does."""
     from assessments import services

@@ -14,7 +14,7 @@ from assessments.models import AnggotaKeluarga, StatusAsesmen
 from psm_portal.models import AuditEvent, Kantor
 from registry.models import Wilayah
 from reports.models import IssuedDocument
-from tests.factories import make_case, refer_to_pkh
+from tests.factories import make_case, refer_to_pkh, resubmit
 
 S = StatusAsesmen
 TODAY = dt.date(2026, 11, 24)
@@ -173,15 +173,7 @@ def test_the_copy_holds_comments_visit_notes_and_counts_repeated_reads(client, p
         komentar={"kondisi_rumah": "Atap bocor belum dicatat"},
     )
     services.visit_record(
-        asesmen=services.case_save(
-            by=people["psm_a"],
-            data={"kondisi_rumah": "Atap bocor"},
-            kategori=case.kategori.all(),
-            client_uuid=case.client_uuid,
-            asesmen=case,
-            subjek=case.subjek,
-            submit=True,
-        )[0],
+        asesmen=resubmit(case, people["psm_a"], kondisi_rumah="Atap bocor"),
         tanggal=TODAY,
         catatan="Dikunjungi bersama bidan desa",
         by=people["psm_a"],

@@ -33,7 +33,7 @@ from assessments.retention import apply_retention, cutoff
 from psm_portal.models import AuditEvent, Kantor, KirimanOffline
 from reports.selectors import ppks_recap
 from tests.concurrency import at_once
-from tests.factories import make_case, refer_to_pkh
+from tests.factories import make_case, refer_to_pkh, resubmit
 
 S = StatusAsesmen
 TODAY = dt.date(2026, 11, 24)
@@ -91,15 +91,7 @@ def _closed_case(people, media, nik="3371014505480001", **overrides):
     case.bantuan.set(Program.objects.filter(kode="PKH"))
     Subjek.objects.filter(pk=case.subjek_id).update(status_dtsen="terdaftar", desil=2)
     case = _move(case, S.DIKEMBALIKAN, staf, catatan="Foto rumah Mbah Sarinah kurang jelas")
-    case = services.case_save(
-        by=people["psm_a"],
-        data={"kebutuhan": "Permakanan, kursi roda"},
-        kategori=case.kategori.all(),
-        client_uuid=case.client_uuid,
-        asesmen=case,
-        subjek=case.subjek,
-        submit=True,
-    )[0]
+    case = resubmit(case, people["psm_a"], kebutuhan="Permakanan, kursi roda")
     case = _move(case, S.DIVERIFIKASI, staf)
     referral = refer_to_pkh(case, staf, today=TODAY)
     (media / "rujukan").mkdir(exist_ok=True)
