@@ -15,9 +15,21 @@ import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import groupby
+from operator import itemgetter
 
 from django.conf import settings
-from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    FilteredRelation,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce, NullIf
 from django.db.models.lookups import Exact
 from django.utils.translation import gettext as _
@@ -66,7 +78,12 @@ class Period:
         May a year has had five months, and a PSM who joined in October has had three of them."""
         start = max(self.mulai, joined) if joined else self.mulai
         end = min(self.sampai, today, stopped) if stopped else min(self.sampai, today)
-        return max(1, (end.year - start.year) * 12 + end.month - start.month + 1)
+        return calendar_months(start, end)
+
+
+def calendar_months(start: dt.date, end: dt.date) -> int:
+    """Months from ``start``'s to ``end``'s, both counted whole; at least one."""
+    return max(1, (end.year - start.year) * 12 + end.month - start.month + 1)
 
 
 def _activities(period: Period):
@@ -96,16 +113,75 @@ def frekuensi(psms, period, today):
     ids = psms.values("pk")
     acts = _grouped(_activities(period).filter(psm__in=ids), Count("pk"))
     cases = _grouped(_assessments(period, SUBMITTED).filter(psm__in=ids), Count("pk"))
+    counted = acts.keys() | cases.keys()
+    months = months_served(psms.filter(pk__in=counted), period, today) if counted else {}
     return {
-        pk: (
-            (acts.get(pk, 0) + cases.get(pk, 0))
-            / period.months_served(joined, today, stopped_on(status, since))
-        ).quantize(Decimal("0.01"))
-        for pk, joined, status, since in psms.values_list(
-            "pk", "tanggal_bergabung", "status", "status_sejak"
-        )
-        if pk in acts or pk in cases
+        pk: ((acts.get(pk, 0) + cases.get(pk, 0)) / months[pk]).quantize(Decimal("0.01"))
+        for pk in counted
+        if pk in months
     }
+
+
+def months_served(psms, period: Period, today: dt.date) -> dict[int, int]:
+    """``{psm_id: calendar months}`` the PSM were aktif in ``period`` (``Period.months_served``),
+    read from the status history: from the month they were made aktif in it (or joined) to the
+    month they left aktif (nonaktif or stopped) if they were not aktif at its end, whatever their
+    status today. A PSM who stopped in September 2025 and has registered again since served nine
+    months of 2025, and one re-activated in June served seven. A spell nonaktif between two aktif
+    ones counts. A PSM without history is judged by the present status: to the day they stopped.
+    One query, whatever the number of PSM."""
+    end = min(period.sampai, today)
+    rows = (
+        psms.annotate(
+            h=FilteredRelation(
+                "riwayat_status", condition=Q(riwayat_status__tanggal_efektif__lte=end)
+            )
+        )
+        .order_by("pk", "h__tanggal_efektif", "h__pk")
+        .values_list(
+            "pk",
+            "tanggal_bergabung",
+            "status",
+            "status_sejak",
+            "h__tanggal_efektif",
+            "h__dari",
+            "h__ke",
+        )
+    )
+    result = {}
+    for pk, group in groupby(rows, key=itemgetter(0)):
+        group = list(group)
+        joined, status, since = group[0][1:4]
+        changes = [row[4:] for row in group if row[4] is not None]
+        span = _aktif_span(changes, period.mulai, end)
+        if span is None:  # no history (or none that says aktif): the present status
+            result[pk] = period.months_served(joined, today, stopped_on(status, since))
+        else:
+            first, last = span
+            result[pk] = calendar_months(max(first, joined), last)
+    return result
+
+
+def _aktif_span(changes, mulai: dt.date, end: dt.date) -> tuple[dt.date, dt.date] | None:
+    """The first and last day aktif between ``mulai`` and ``end`` by ``changes`` (date, from,
+    to; in order, none after ``end``), or None when they do not say the PSM was aktif then."""
+    if not changes:
+        return None
+    before = [ke for tanggal, _dari, ke in changes if tanggal <= mulai]
+    state = before[-1] if before else changes[0][1]  # before the first change: what it was from
+    first = mulai if state == StatusPsm.AKTIF else None
+    last = None
+    for tanggal, dari, ke in changes:
+        if tanggal <= mulai:
+            continue
+        if ke == StatusPsm.AKTIF and first is None:
+            first = tanggal
+        if dari == StatusPsm.AKTIF and ke != StatusPsm.AKTIF:
+            last = tanggal
+        state = ke
+    if first is None:
+        return None
+    return first, end if state == StatusPsm.AKTIF else (last or first)
 
 
 def _history():

@@ -286,9 +286,7 @@ def indicator_rows(request, psm_pk, tahun, indikator):
             "d": definition,
             "value": value,
             "sections": [_drill_section(qs) for qs in rows],
-            "months": period.months_served(
-                psm.tanggal_bergabung, today, indicators.stopped_on(psm.status, psm.status_sejak)
-            )
+            "months": indicators.months_served(Psm.objects.filter(pk=psm.pk), period, today)[psm.pk]
             if definition.cara_hitung == "frekuensi"
             else None,
         },

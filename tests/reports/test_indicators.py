@@ -171,6 +171,58 @@ def test_frequency_divides_by_the_months_a_psm_has_served_in_the_year(world):
     assert a_last_year[world["a"].pk] == Decimal("0.08")  # 1 activity / 12 months of 2025
 
 
+def test_frequency_counts_the_months_aktif_by_the_history_not_todays_status(world):
+    """A PSM who stopped in September 2025 and has registered again since served nine months of
+    2025, not twelve; re-activated in June 2026, six of 2026 by 24 November (the month of
+    activation counted whole); one nonaktif since April counts January to April."""
+    from registry.models import Psm, PsmStatusChange
+
+    def history(psm, *steps):
+        before = ""
+        for ke, tanggal in steps:
+            PsmStatusChange.objects.create(psm=psm, dari=before, ke=ke, tanggal_efektif=tanggal)
+            before = ke
+        Psm.objects.filter(pk=psm.pk).update(status=before, status_sejak=steps[-1][1])
+
+    again = PsmFactory(tanggal_bergabung=dt.date(2024, 2, 1))
+    history(
+        again,
+        ("calon", dt.date(2024, 2, 1)),
+        ("aktif", dt.date(2024, 3, 1)),
+        ("berhenti", dt.date(2025, 9, 15)),
+        ("calon", dt.date(2026, 1, 10)),
+        ("aktif", dt.date(2026, 6, 2)),
+    )
+    resting = PsmFactory(tanggal_bergabung=dt.date(2020, 1, 6))
+    history(
+        resting,
+        ("calon", dt.date(2020, 1, 6)),
+        ("aktif", dt.date(2020, 1, 6)),
+        ("nonaktif", dt.date(2026, 4, 20)),
+    )
+    for psm, days in (
+        (again, [dt.date(2025, 2, 3), dt.date(2025, 6, 9), dt.date(2026, 7, 1)]),
+        (resting, [dt.date(2026, 2, 3), dt.date(2026, 3, 3)]),
+    ):
+        for tanggal in days:
+            KegiatanFactory(psm=psm, tanggal=tanggal, status=StatusKegiatan.DICATAT)
+    qs = Psm.objects.filter(pk__in=[again.pk, resting.pk, world["a"].pk])
+    y2025, y2026 = indicators.Period.year(2025), indicators.Period.year(2026)
+    assert indicators.months_served(qs, y2025, TODAY) == {
+        again.pk: 9,  # January to September
+        resting.pk: 12,
+        world["a"].pk: 12,  # no history: the present status
+    }
+    assert indicators.months_served(qs, y2026, TODAY) == {
+        again.pk: 6,  # June to November
+        resting.pk: 4,  # January to April
+        world["a"].pk: 11,
+    }
+    assert indicators.frekuensi(qs, y2025, TODAY)[again.pk] == Decimal("0.22")  # 2 / 9
+    assert indicators.frekuensi(qs, y2026, TODAY)[again.pk] == Decimal("0.17")  # 1 / 6
+    assert indicators.frekuensi(qs, y2026, TODAY)[resting.pk] == Decimal("0.50")  # 2 / 4
+
+
 def test_drill_down_rows_add_up_to_the_figure(world):
     period = indicators.Period.year(2026)
 
