@@ -367,22 +367,25 @@ def subject_data_copy(user, subject) -> dict:
     events = list(
         AuditEvent.objects.filter(targets)
         .order_by("created_at", "pk")
-        .values_list("created_at", "action", "actor_id", "target_id", "reason")
+        .values_list("created_at", "action", "actor_id", "actor_role", "target_id", "reason")
     )
+    # An entry written before the role was kept with it: the account's role today.
     roles = dict(
-        User.objects.filter(pk__in={e[2] for e in events if e[2]}).values_list("pk", "role")
+        User.objects.filter(pk__in={e[2] for e in events if e[2] and not e[3]}).values_list(
+            "pk", "role"
+        )
     )
     visit_notes = {
-        target: reason for _t, action, _a, target, reason in events if action == "asesmen.visit"
+        target: reason for _t, action, _a, _r, target, reason in events if action == "asesmen.visit"
     }
     labels = dict(DOKUMEN)
     for case in cases:
         case.dokumen_label = ", ".join(str(labels.get(d, d)) for d in case.dokumen or [])
         case.catatan_kunjungan = visit_notes.get(str(case.pk), "")
     trail = []
-    for created_at, action, actor, _target, _reason in events:
-        if actor in roles:
-            by = Role(roles[actor]).label
+    for created_at, action, actor, role, _target, _reason in events:
+        if role or actor in roles:
+            by = Role(role or roles[actor]).label
         else:
             by = "Sistem" if actor is None else "Petugas (akun sudah dihapus)"
         row = {"waktu": created_at, "tindakan": _trail_label(action), "oleh": by, "kali": 1}

@@ -45,8 +45,15 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "actor_label", "action", "target_type", "target_label"]
-    list_filter = ["action", "target_type"]
+    list_display = [
+        "created_at",
+        "actor_label",
+        "actor_role",
+        "action",
+        "target_type",
+        "target_label",
+    ]
+    list_filter = ["action", "actor_role", "target_type"]
     search_fields = ["actor_label", "target_label"]
 
 

@@ -105,6 +105,7 @@ def build(
     return AuditEvent(
         actor_id=by.pk if actor_ok else None,
         actor_label=by.get_username() if actor_ok else "sistem",
+        actor_role=getattr(by, "role", "") if actor_ok else "",
         action=action,
         target_type=target_type,
         target_id=str(target_id or ""),

@@ -104,6 +104,10 @@ class AuditEvent(models.Model):
     created_at = models.DateTimeField(_("waktu"), auto_now_add=True, db_index=True)
     actor_id = models.BigIntegerField(_("ID pelaku"), null=True, blank=True, db_index=True)
     actor_label = models.CharField(_("pelaku"), max_length=200)
+    # The role the actor had when they acted (an account's role changes; the trail a person is
+    # given says by which role their data was processed). Empty before it was kept, and for the
+    # system.
+    actor_role = models.CharField(_("peran pelaku"), max_length=16, choices=Role, blank=True)
     action = models.CharField(_("tindakan"), max_length=64, db_index=True)
     target_type = models.CharField(_("jenis objek"), max_length=64)
     target_id = models.CharField(_("ID objek"), max_length=64, blank=True)
