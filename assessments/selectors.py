@@ -295,7 +295,7 @@ TRAIL_ACTIONS = {
     "asesmen.create": "Asesmen dicatat",
     "asesmen.update": "Asesmen diubah",
     "asesmen.visit": "Kunjungan lanjutan dicatat",
-    "asesmen.view_sensitive": "Data spesifik dibaca petugas",
+    "asesmen.view_sensitive": "Data spesifik dibaca",
     "asesmen.view_sensitive_photo": "Foto dibuka petugas",
     "asesmen.retensi": "Data pribadi asesmen dihapus (masa retensi berakhir)",
     "rujukan.create": "Dirujuk ke program bantuan",

@@ -1,6 +1,6 @@
 """Demo activities and evaluations for ``make run``: most active PSM recorded a few activities this
-year (some verified), a handful recorded nothing lately (so the dashboard flags them inactive),
-and the supervisor has evaluated a few, one nominated as PSM berprestasi."""
+year (some verified) and more last year, a handful recorded nothing lately (so the dashboard
+flags them inactive), and the supervisor has evaluated a few, one nominated as PSM berprestasi."""
 
 import datetime as dt
 import random
@@ -32,18 +32,32 @@ def seed_activities(*, today: dt.date, region: str) -> None:
         .select_related("desa_tugas")
         .order_by("pk")
     )
+    last_year_end = dt.date(today.year - 1, 12, 31)
     for i, psm in enumerate(active):
-        if i % 7 == 6:
-            continue  # nothing recorded: flagged inactive on the dashboard
-        for _ in range(rng.randint(2, 6)):
+        days = []
+        if i % 7 != 6:  # else nothing recorded lately: flagged inactive on the dashboard
+            days += [
+                max(today - dt.timedelta(days=rng.randint(0, 80)), psm.tanggal_bergabung)
+                for _ in range(rng.randint(2, 6))
+            ]
+        # Last year's work too, so that its ranking, recap and rapor have something to rank
+        # (one in five did little or nothing then).
+        # One a day at most, on days without this year's (the 24-hour check adds them up).
+        if psm.tanggal_bergabung <= last_year_end and i % 5:
+            start = max(psm.tanggal_bergabung, dt.date(today.year - 1, 1, 1))
+            free = [
+                start + dt.timedelta(days=n)
+                for n in range((last_year_end - start).days + 1)
+                if start + dt.timedelta(days=n) not in days
+            ]
+            days += rng.sample(free, k=min(rng.randint(3, 12), len(free)))
+        for tanggal in days:
             jenis = rng.choice(list(STORIES))
             kegiatan, _created = registry_services.activity_record(
                 psm=psm,
                 data={
                     "jenis": jenis,
-                    "tanggal": max(
-                        today - dt.timedelta(days=rng.randint(0, 80)), psm.tanggal_bergabung
-                    ),
+                    "tanggal": tanggal,
                     "durasi_jam": rng.choice([1, 1.5, 2, 3, 4]),
                     "tempat": rng.choice(PLACES),
                     "desa": psm.desa_tugas,
@@ -54,7 +68,8 @@ def seed_activities(*, today: dt.date, region: str) -> None:
                 by=getattr(psm, "user", None) or staf,
                 today=today,
             )
-            if rng.random() < 0.6:
+            # most of last year's were verified long ago
+            if rng.random() < (0.9 if tanggal <= last_year_end else 0.6):
                 registry_services.activity_verify(kegiatan=kegiatan, approve=True, by=staf)
     for i, psm in enumerate(active[:5]):
         services.evaluation_save(

@@ -72,7 +72,7 @@ def test_the_copy_holds_the_persons_data_their_cases_and_the_processing_trail(cl
         "Status asesmen menjadi diajukan",
         "Status asesmen menjadi diverifikasi dinas",
         "Dirujuk ke program bantuan",
-        "Data spesifik dibaca petugas",
+        "Data spesifik dibaca",
     ):
         assert line in text, line
     assert "Staf dinas" in text and "Ketua RT" in text
@@ -112,9 +112,9 @@ def test_the_trail_names_the_role_each_step_was_taken_in(client, people):
     url = reverse("assessments:subject-data-copy", args=[case.subjek_id])
     text = " ".join(_pdf_text(client.get(url).content).split())
     assert "Status asesmen menjadi diverifikasi dinas Staf dinas" in text
-    assert "Data spesifik dibaca petugas Staf dinas" in text
+    assert "Data spesifik dibaca Staf dinas" in text
     assert "Supervisor" not in text
-    assert "Data spesifik dibaca petugas Verifikator kecamatan" in text
+    assert "Data spesifik dibaca Verifikator kecamatan" in text
 
 
 def test_the_copy_states_the_retention_period_and_whom_to_ask(client, people):
@@ -212,7 +212,7 @@ def test_the_copy_holds_comments_visit_notes_and_counts_repeated_reads(client, p
     text = _copy_text(client, people["staf"], case.subjek_id)
     assert "Kondisi tempat tinggal: Atap bocor belum dicatat" in text
     assert "catatan: Dikunjungi bersama bidan desa" in text
-    assert "Data spesifik dibaca petugas (3 kali hari itu)" in text
+    assert "Data spesifik dibaca (3 kali hari itu)" in text
 
 
 def test_duplicates_merged_into_it_are_in_the_copy_within_the_users_region(client, people):

@@ -359,6 +359,7 @@ def test_the_whole_demo_seeds_through_the_services_as_make_run_does(db):
     import io
 
     from django.core.management import call_command
+    from django.utils import timezone
 
     from assessments.models import Asesmen
     from registry.models import Kegiatan
@@ -367,6 +368,9 @@ def test_the_whole_demo_seeds_through_the_services_as_make_run_does(db):
     call_command("seed_demo", stdout=out)
     assert "demo-psm-2026" in out.getvalue()
     assert Kegiatan.objects.exists() and Asesmen.objects.exists()
+    # last year's work as well: its ranking and rapor are not a list of zeros
+    last_year = timezone.localdate().year - 1
+    assert Kegiatan.objects.filter(tanggal__year=last_year).values("psm").distinct().count() > 10
     call_command("seed_demo", stdout=io.StringIO())  # a second `make run` adds nothing
 
 

@@ -272,6 +272,11 @@ def test_rapor_kinerja_pdf_reads_back(client, supervisor, data, tmp_path):
     response = client.get(reverse("reports:rapor", args=[data["utara"].pk, YEAR]))
     text = " ".join(pdf_text(response.content, tmp_path, "utara.pdf", mode="-raw").split())
     assert "Peringkat 3 (bersama 1 PSM lain dengan skor sama) dari 4 PSM" in text
+    # Their status, and on a line of its own whether they were inactive in the year judged
+    # (within the status line, it read as a status of theirs today).
+    assert "Status : Aktif Keaktifan" in text
+    assert f"Keaktifan {YEAR} : tidak aktif, tanpa kegiatan/asesmen dalam 90 hari sampai" in text
+    assert "Halaman 1 dari 1" in text
 
 
 def _history(psm, *steps):
