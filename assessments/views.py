@@ -425,6 +425,9 @@ def _case_form(request, *, case, subject, merged=None):
             ),
             "consent_version": CONSENT_VERSION,
             "base_version": services.base_version(case) if case else "",
+            # A draft kept by the office needs what a case does (consent before any personal
+            # data is stored, a category): said so, as "Simpan draf" reads like "save as is".
+            "draft_refused": request.method == "POST" and request.POST.get("aksi") == "draf",
         },
         status=200 if request.method == "GET" else 400,
     )

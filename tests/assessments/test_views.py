@@ -112,6 +112,21 @@ def test_a_bad_form_keeps_every_typed_value_and_says_why(client, people):
     assert not Asesmen.objects.exists()
 
 
+def test_a_draft_refused_for_its_missing_fields_says_a_draft_needs_them_too(client, people):
+    """"Simpan draf" reads like "save as is": a draft missing what the office must hold (the
+    problem, the consent) said only "Data belum tersimpan", and the PSM wondered what a draft
+    was for. The page says a draft needs them too, and keeps what was typed."""
+    c = _client(client, people["psm_a"])
+    data = _form(aksi="draf", masalah="", **{"s-nama": "Mbah Setengah Jadi"})
+    response = c.post(reverse("assessments:case-create"), data)
+    body = response.content.decode()
+    assert response.status_code == 400 and not Asesmen.objects.exists()
+    assert "Draf belum tersimpan di dinas" in body and "juga untuk draf" in body
+    assert 'value="Mbah Setengah Jadi"' in body
+    response = c.post(reverse("assessments:case-create"), {**data, "aksi": "ajukan"})
+    assert "Data belum tersimpan. Perbaiki isian" in response.content.decode()
+
+
 def test_warnings_must_be_confirmed_before_submitting_but_not_for_a_draft(client, people):
     c = _client(client, people["psm_a"])
     data = _form(**{"s-tanggal_lahir": "1990-01-01"})  # LUT is for 60+
