@@ -113,8 +113,8 @@ def test_a_bad_form_keeps_every_typed_value_and_says_why(client, people):
 
 
 def test_a_draft_refused_for_its_missing_fields_says_a_draft_needs_them_too(client, people):
-    """"Simpan draf" reads like "save as is": a draft missing what the office must hold (the
-    problem, the consent) said only "Data belum tersimpan", and the PSM wondered what a draft
+    """A draft missing what the office must hold (the problem, the consent) said only "Data
+    belum tersimpan", and "Simpan draf" reads like "save as is": the PSM wondered what a draft
     was for. The page says a draft needs them too, and keeps what was typed."""
     c = _client(client, people["psm_a"])
     data = _form(aksi="draf", masalah="", **{"s-nama": "Mbah Setengah Jadi"})
