@@ -339,6 +339,11 @@ def test_a_years_ranking_recaps_and_rapor_count_only_who_served_in_it(
     served = {*(p.nama for p in data["selatan"]), "PSM Utara", "Riwayat Sebagian"}
     served_last = {*served, "Berhenti Tengah", "Daftar Ulang", "Aktif 31 Desember"}
     assert set(_ranked(client, last)) == served_last
+    # who has stopped or re-registered since says so beside their name (their status today)
+    ranking = client.get(reverse("reports:ranking"), {"tahun": last}).content.decode()
+    for nama, status in (("Berhenti Tengah", "Berhenti"), ("Daftar Ulang", "Calon")):
+        assert re.search(rf">{nama}</a> <span [^>]*>{status}</span>", ranking), nama
+    assert '>PSM Utara</a> <span class="badge text-bg-secondary"' not in ranking  # aktif
     rows = list(
         load_workbook(
             io.BytesIO(client.get(reverse("reports:recap-xlsx"), {"tahun": last}).content)
