@@ -53,7 +53,7 @@ class AuditEventAdmin(ReadOnlyAdmin):
         "target_type",
         "target_label",
     ]
-    list_filter = ["action", "actor_role", "target_type"]
+    list_filter = ["action", "target_type"]
     search_fields = ["actor_label", "target_label"]
 
 

@@ -23,7 +23,6 @@ from django.db.models import (
     Count,
     Exists,
     F,
-    FilteredRelation,
     OuterRef,
     Q,
     Subquery,
@@ -109,79 +108,87 @@ def _grouped(qs, value) -> dict[int, Decimal]:
 
 
 def frekuensi(psms, period, today):
-    """Activities and assessments per month served in the period: the frequency of involvement."""
+    """Activities and assessments per month served in the period: the frequency of involvement.
+    A PSM the status history shows never aktif in the period has none."""
     ids = psms.values("pk")
     acts = _grouped(_activities(period).filter(psm__in=ids), Count("pk"))
     cases = _grouped(_assessments(period, SUBMITTED).filter(psm__in=ids), Count("pk"))
     counted = acts.keys() | cases.keys()
-    months = months_served(psms.filter(pk__in=counted), period, today) if counted else {}
+    months = months_served(psms, period, today) if counted else {}
     return {
-        pk: ((acts.get(pk, 0) + cases.get(pk, 0)) / months[pk]).quantize(Decimal("0.01"))
+        pk: per_month(acts.get(pk, 0) + cases.get(pk, 0), months[pk])
         for pk in counted
         if pk in months
     }
 
 
+def per_month(count, months: int) -> Decimal:
+    """PR-01's figure: ``count`` activities and assessments over ``months`` months served."""
+    return (Decimal(count) / months).quantize(Decimal("0.01"))
+
+
 def months_served(psms, period: Period, today: dt.date) -> dict[int, int]:
-    """``{psm_id: calendar months}`` the PSM were aktif in ``period`` (``Period.months_served``),
-    read from the status history: from the month they were made aktif in it (or joined) to the
-    month they left aktif (nonaktif or stopped) if they were not aktif at its end, whatever their
-    status today. A PSM who stopped in September 2025 and has registered again since served nine
-    months of 2025, and one re-activated in June served seven. A spell nonaktif between two aktif
-    ones counts. A PSM without history is judged by the present status: to the day they stopped.
-    One query, whatever the number of PSM."""
+    """``{psm_id: months}``: the calendar months of ``period`` (up to ``today``) in which each PSM
+    was aktif on at least one day, read from the status history, whatever their status today.
+    A PSM who stopped in September 2025 and has registered again since served nine months of
+    2025; one nonaktif from March to September served the other months; one re-activated in
+    June, the seven months of a whole year from June. The month a PSM stops or is made aktif
+    counts. A PSM the history shows never aktif in the period is left out; one without history
+    (entered before the portal kept one) is judged by the present status: from joining to the
+    day they stopped. One query, whatever the number of PSM."""
     end = min(period.sampai, today)
-    rows = (
-        psms.annotate(
-            h=FilteredRelation(
-                "riwayat_status", condition=Q(riwayat_status__tanggal_efektif__lte=end)
-            )
-        )
-        .order_by("pk", "h__tanggal_efektif", "h__pk")
-        .values_list(
-            "pk",
-            "tanggal_bergabung",
-            "status",
-            "status_sejak",
-            "h__tanggal_efektif",
-            "h__dari",
-            "h__ke",
-        )
+    rows = psms.order_by("pk", "riwayat_status__tanggal_efektif", "riwayat_status__pk").values_list(
+        "pk",
+        "tanggal_bergabung",
+        "status",
+        "status_sejak",
+        "riwayat_status__tanggal_efektif",
+        "riwayat_status__dari",
+        "riwayat_status__ke",
     )
     result = {}
     for pk, group in groupby(rows, key=itemgetter(0)):
         group = list(group)
         joined, status, since = group[0][1:4]
         changes = [row[4:] for row in group if row[4] is not None]
-        span = _aktif_span(changes, period.mulai, end)
-        if span is None:  # no history (or none that says aktif): the present status
+        if not changes:
             result[pk] = period.months_served(joined, today, stopped_on(status, since))
-        else:
-            first, last = span
-            result[pk] = calendar_months(max(first, joined), last)
+            continue
+        months = {
+            (year, month)
+            for first, last in _aktif_spells(changes, period.mulai, end)
+            if last >= joined
+            for year, month in _months_between(max(first, joined), last)
+        }
+        if months:
+            result[pk] = len(months)
     return result
 
 
-def _aktif_span(changes, mulai: dt.date, end: dt.date) -> tuple[dt.date, dt.date] | None:
-    """The first and last day aktif between ``mulai`` and ``end`` by ``changes`` (date, from,
-    to; in order, none after ``end``), or None when they do not say the PSM was aktif then."""
-    if not changes:
-        return None
+def _aktif_spells(changes, mulai: dt.date, end: dt.date):
+    """The (first, last) days of each spell aktif between ``mulai`` and ``end`` by ``changes``
+    (date, from, to; in order). Before the history's first change the PSM was what it changed
+    from, as in ``aktif_on``; the day a PSM leaves aktif is the last of the spell."""
     before = [ke for tanggal, _dari, ke in changes if tanggal <= mulai]
-    state = before[-1] if before else changes[0][1]  # before the first change: what it was from
-    first = mulai if state == StatusPsm.AKTIF else None
-    last = None
-    for tanggal, dari, ke in changes:
-        if tanggal <= mulai:
+    aktif = (before[-1] if before else changes[0][1]) == StatusPsm.AKTIF
+    start = mulai if aktif else None
+    for tanggal, _dari, ke in changes:
+        if not mulai < tanggal <= end:
             continue
-        if ke == StatusPsm.AKTIF and first is None:
-            first = tanggal
-        if dari == StatusPsm.AKTIF and ke != StatusPsm.AKTIF:
-            last = tanggal
-        state = ke
-    if first is None:
-        return None
-    return first, end if state == StatusPsm.AKTIF else (last or first)
+        if aktif and ke != StatusPsm.AKTIF:
+            yield start, tanggal
+        elif not aktif and ke == StatusPsm.AKTIF:
+            start = tanggal
+        aktif = ke == StatusPsm.AKTIF
+    if aktif:
+        yield start, end
+
+
+def _months_between(first: dt.date, last: dt.date):
+    year, month = first.year, first.month
+    while (year, month) <= (last.year, last.month):
+        yield year, month
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
 
 
 def _history():

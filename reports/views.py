@@ -273,10 +273,19 @@ def indicator_rows(request, psm_pk, tahun, indikator):
     )
     if definition is None:
         raise Http404
-    rows = indicators.rows_for(definition.cara_hitung, psm, period)
-    value = indicators.PER_PSM[definition.cara_hitung](
-        Psm.objects.filter(pk=psm.pk), period, today
-    ).get(psm.pk, 0)
+    sections = [
+        _drill_section(qs) for qs in indicators.rows_for(definition.cara_hitung, psm, period)
+    ]
+    months = None
+    if definition.cara_hitung == "frekuensi":
+        # the figure from the rows counted above and the months served: one query, not the
+        # three of ``frekuensi`` again
+        months = indicators.months_served(Psm.objects.filter(pk=psm.pk), period, today).get(psm.pk)
+        value = indicators.per_month(sum(s["count"] for s in sections), months) if months else 0
+    else:
+        value = indicators.PER_PSM[definition.cara_hitung](
+            Psm.objects.filter(pk=psm.pk), period, today
+        ).get(psm.pk, 0)
     return render(
         request,
         "reports/indicator_rows.html",
@@ -285,10 +294,10 @@ def indicator_rows(request, psm_pk, tahun, indikator):
             "tahun": period.mulai.year,
             "d": definition,
             "value": value,
-            "sections": [_drill_section(qs) for qs in rows],
-            "months": indicators.months_served(Psm.objects.filter(pk=psm.pk), period, today)[psm.pk]
-            if definition.cara_hitung == "frekuensi"
-            else None,
+            "sections": sections,
+            "months": months,
+            # a year the status history shows the PSM never aktif in: nothing to divide by
+            "not_served": definition.cara_hitung == "frekuensi" and months is None,
         },
     )
 

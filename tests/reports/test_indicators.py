@@ -221,6 +221,41 @@ def test_frequency_counts_the_months_aktif_by_the_history_not_todays_status(worl
     assert indicators.frekuensi(qs, y2025, TODAY)[again.pk] == Decimal("0.22")  # 2 / 9
     assert indicators.frekuensi(qs, y2026, TODAY)[again.pk] == Decimal("0.17")  # 1 / 6
     assert indicators.frekuensi(qs, y2026, TODAY)[resting.pk] == Decimal("0.50")  # 2 / 4
+    # Only the months aktif count (from a review): stopped in March and re-activated in
+    # October, or nonaktif from March to September, is not eleven months of 2026.
+    returned = PsmFactory(tanggal_bergabung=dt.date(2020, 1, 6))
+    history(
+        returned,
+        ("calon", dt.date(2020, 1, 6)),
+        ("aktif", dt.date(2020, 1, 6)),
+        ("berhenti", dt.date(2026, 3, 5)),
+        ("calon", dt.date(2026, 5, 1)),
+        ("aktif", dt.date(2026, 10, 1)),
+    )
+    rested = PsmFactory(tanggal_bergabung=dt.date(2020, 1, 6))
+    history(
+        rested,
+        ("calon", dt.date(2020, 1, 6)),
+        ("aktif", dt.date(2020, 1, 6)),
+        ("nonaktif", dt.date(2026, 3, 10)),
+        ("aktif", dt.date(2026, 9, 15)),
+    )
+    # Never aktif by the history: no months at all, not those of the present status.
+    turned_down = PsmFactory(tanggal_bergabung=dt.date(2026, 2, 1))
+    history(turned_down, ("calon", dt.date(2026, 2, 1)), ("berhenti", dt.date(2026, 5, 1)))
+    # Entered without history as nonaktif, stopped in 2026: not aktif in 2025 either.
+    entered = PsmFactory(tanggal_bergabung=dt.date(2020, 1, 6), status="berhenti")
+    PsmStatusChange.objects.create(
+        psm=entered, dari="nonaktif", ke="berhenti", tanggal_efektif=dt.date(2026, 2, 1)
+    )
+    KegiatanFactory(psm=turned_down, tanggal=dt.date(2026, 3, 1), status=StatusKegiatan.DICATAT)
+    more = Psm.objects.filter(pk__in=[returned.pk, rested.pk, turned_down.pk, entered.pk])
+    assert indicators.months_served(more, y2026, TODAY) == {
+        returned.pk: 5,  # January to March, October and November
+        rested.pk: 6,  # January to March, September to November
+    }
+    assert indicators.months_served(more, y2025, TODAY) == {returned.pk: 12, rested.pk: 12}
+    assert turned_down.pk not in indicators.frekuensi(more, y2026, TODAY)
 
 
 def test_drill_down_rows_add_up_to_the_figure(world):

@@ -248,6 +248,31 @@ def test_drill_down_lists_the_counted_rows(client, supervisor, data):
     assert "object (" not in body.content.decode()
 
 
+def test_the_frequency_drill_down_counts_the_months_aktif_once(
+    client, supervisor, data, django_assert_num_queries
+):
+    """PR-01's drill-down asked ``frekuensi``'s three queries and then the months again; a PSM
+    the history shows never aktif in the year was divided by the months of their present
+    status."""
+    psm = data["selatan"][0]
+    _history(psm, ("calon", dt.date(YEAR - 3, 1, 1)), ("aktif", dt.date(YEAR, 1, 1)))
+    client.force_login(supervisor)
+    url = reverse("reports:indicator-rows", args=[psm.pk, YEAR, "PR-01"])
+    client.get(url)  # warms the per-process caches (menu, province list)
+    # session, user, scope, the PSM, the indicator definitions, the two sections' counts and
+    # rows, the months served
+    with django_assert_num_queries(10):
+        page = client.get(url)
+    months = TODAY.month
+    assert page.context["months"] == months
+    assert page.context["value"] == round(Decimal(2) / months, 2)
+    turned_down = PsmFactory(nama="Calon Ditolak")
+    _history(turned_down, ("calon", dt.date(YEAR, 1, 1)), ("berhenti", dt.date(YEAR, 1, 2)))
+    page = client.get(reverse("reports:indicator-rows", args=[turned_down.pk, YEAR, "PR-01"]))
+    assert page.context["value"] == 0 and page.context["months"] is None
+    assert "tidak aktif bertugas pada" in page.content.decode()
+
+
 def test_rapor_kinerja_pdf_reads_back(client, supervisor, data, tmp_path):
     psm = data["selatan"][0]
     PsmFactory(nama="Calon Baru", status="calon")  # not ranked, as on the ranking page
