@@ -9,6 +9,7 @@ import uuid
 from django.db.models import F
 
 from assessments import services
+from assessments.forms import CONSENT_SINCE, CONSENT_VERSION
 from assessments.models import Asesmen, KategoriPpks, Program, Rujukan, StatusAsesmen
 from psm_portal.models import User
 from registry.demo import make_nik
@@ -49,6 +50,7 @@ def seed_cases(*, today: dt.date, region: str) -> None:
         with_nik = kode != "PPKS-11"
         masalah, kebutuhan = STORIES[kode]
         kategori = [categories[kode]] + ([categories["PPKS-24"]] if kode != "PPKS-24" else [])
+        assessed = min(max(today - dt.timedelta(days=rng.randint(3, 60)), CONSENT_SINCE), today)
         return services.case_save(
             by=by,
             client_uuid=uuid.uuid4(),
@@ -66,11 +68,12 @@ def seed_cases(*, today: dt.date, region: str) -> None:
             data={
                 "jenis": "jarak_jauh" if i % 7 == 3 else "awal",
                 "metode_kontak": "telepon" if i % 7 == 3 else "kunjungan",
-                "tanggal": today - dt.timedelta(days=rng.randint(3, 60)),
+                "tanggal": assessed,
                 "persetujuan_oleh": "subjek",
                 "persetujuan_nama": NAMES[i % len(NAMES)],
-                "persetujuan_pada": today - dt.timedelta(days=60),
-                "persetujuan_versi": "2026-11",
+                # given at the visit, to the text the form shows (not before it took effect)
+                "persetujuan_pada": assessed,
+                "persetujuan_versi": CONSENT_VERSION,
                 "kategori_utama": categories[kode],
                 "masalah": masalah,
                 "kebutuhan": kebutuhan,

@@ -1,11 +1,13 @@
 """Case forms: validation only. Errors in Bahasa Indonesia next to the field; soft rules (age and
 sex of a category, a likely duplicate, a child heading a household) are warnings to confirm."""
 
+import datetime as dt
 import uuid
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from assessments.models import (
@@ -26,6 +28,13 @@ from assessments.services import subject_warnings
 from psm_portal.uploads import PhotosField
 from registry.forms import DateInput, scope_desa_fields
 from registry.nik import check_nik, check_no_kk, clean_nik
+
+# The consent text the case form shows (UU 27/2022 Pasal 22: clear Bahasa Indonesia), by version,
+# and the day it took effect. A consent is recorded with the version shown, so it cannot be dated
+# before that day: a person who agreed earlier agreed to another text.
+CONSENT_VERSION = "2026-11"
+CONSENT_SINCE = dt.date(2026, 11, 1)
+CONSENT_FIELDS = ("persetujuan_oleh", "persetujuan_nama", "persetujuan_pada")
 
 
 class SubjekForm(forms.ModelForm):
@@ -256,6 +265,17 @@ class AsesmenForm(forms.ModelForm):
         for name in ("tanggal", "persetujuan_pada"):
             if cleaned.get(name) and cleaned[name] > today:
                 self.add_error(name, _("Tanggal tidak boleh di masa depan."))
+        consent_on = cleaned.get("persetujuan_pada")
+        if self.consent_recorded and consent_on and consent_on < CONSENT_SINCE:
+            self.add_error(
+                "persetujuan_pada",
+                _(
+                    "Teks persetujuan di atas berlaku sejak %(tgl)s; persetujuan sebelum tanggal "
+                    "itu diberikan atas teks lain. Bacakan teks ini dan catat tanggal "
+                    "persetujuannya."
+                )
+                % {"tgl": date_format(CONSENT_SINCE, "j F Y")},
+            )
         lat, lon = cleaned.get("latitude"), cleaned.get("longitude")
         if (lat is None) != (lon is None):
             self.add_error(
@@ -266,6 +286,13 @@ class AsesmenForm(forms.ModelForm):
         if lon is not None and not -180 <= lon <= 180:
             self.add_error("longitude", _("Bujur harus antara -180 dan 180."))
         return cleaned
+
+    @property
+    def consent_recorded(self) -> bool:
+        """Whether this save records a consent (a new case, or who, by whom or when changed):
+        it is then stamped with the text shown now (``CONSENT_VERSION``); an edit that leaves
+        the consent as it was keeps the version it was given on."""
+        return not self.instance.pk or bool(set(CONSENT_FIELDS) & set(self.changed_data))
 
     def require_confirmation(self, warnings: list[str]) -> None:
         self.warnings = warnings

@@ -329,7 +329,8 @@ def _case_form(request, *, case, subject, merged=None):
                 not in ("client_uuid", "kategori", "disabilitas", "bantuan", "foto", "hapus_foto")
                 and k != "konfirmasi_peringatan"
             }
-            data["persetujuan_versi"] = CONSENT_VERSION
+            if form.consent_recorded:
+                data["persetujuan_versi"] = forms.CONSENT_VERSION
             try:
                 saved, _created = services.case_save(
                     by=user,
@@ -423,7 +424,7 @@ def _case_form(request, *, case, subject, merged=None):
             "disability_codes": list(
                 KategoriPpks.objects.filter(perlu_disabilitas=True).values_list("kode", flat=True)
             ),
-            "consent_version": CONSENT_VERSION,
+            "consent_version": forms.CONSENT_VERSION,
             "base_version": services.base_version(case) if case else "",
             # A draft kept by the office needs what a case does (consent before any personal
             # data is stored, a category): said so, as "Simpan draf" reads like "save as is".
@@ -466,10 +467,6 @@ def _errors_json(form, sform, warnings):
         },
         status=400,
     )
-
-
-# The consent text the form shows, by version (UU 27/2022 Pasal 22: clear Bahasa Indonesia).
-CONSENT_VERSION = "2026-11"
 
 
 @require_GET

@@ -510,6 +510,47 @@ def test_return_with_field_comments_reaches_the_psm_and_resubmission_shows_the_d
     assert "Perubahan pada versi 2" in staff_page and "Dinding bambu" in staff_page
 
 
+def test_a_consent_is_not_dated_before_the_text_it_was_given_to(client, people):
+    """Every save stamped the text shown now, so a consent of 8 October read "teks versi
+    2026-11", a text of November (a browser walk found it in a data copy): a new consent dated
+    before its text is refused, and a fix that leaves the consent alone keeps its version."""
+    from assessments.forms import CONSENT_SINCE, CONSENT_VERSION
+
+    c = _client(client, people["psm_a"])
+    early = (CONSENT_SINCE - dt.timedelta(days=1)).isoformat()
+    response = c.post(
+        reverse("assessments:case-create"),
+        _form(persetujuan_pada=early, **{"s-nama": "Mbah Awal"}),
+    )
+    body = response.content.decode()
+    assert response.status_code == 400 and not Asesmen.objects.filter(subjek__nama="Mbah Awal")
+    assert "Teks persetujuan di atas berlaku sejak 1 November 2026" in body
+    assert 'value="Mbah Awal"' in body and f'value="{early}"' in body
+    # A draft recorded on an older text: fixing its problem keeps the consent and its version.
+    older = make_case(
+        people["psm_a"],
+        submit=False,
+        persetujuan_pada=CONSENT_SINCE - dt.timedelta(days=30),
+        persetujuan_versi="2026-01",
+    )
+    kept = {
+        "client_uuid": str(older.client_uuid),
+        "persetujuan_oleh": older.persetujuan_oleh,
+        "persetujuan_nama": older.persetujuan_nama,
+        "persetujuan_pada": older.persetujuan_pada.isoformat(),
+        "aksi": "draf",
+    }
+    url = reverse("assessments:case-update", args=[older.pk])
+    assert c.post(url, _form(masalah="Diperbaiki.", **kept)).status_code == 302
+    older.refresh_from_db()
+    assert (older.masalah, older.persetujuan_versi) == ("Diperbaiki.", "2026-01")
+    # Consent given again, today: the text shown now.
+    today = dt.date.today().isoformat()
+    assert c.post(url, _form(**{**kept, "persetujuan_pada": today})).status_code == 302
+    older.refresh_from_db()
+    assert older.persetujuan_versi == CONSENT_VERSION
+
+
 def test_staff_cannot_edit_a_psm_case(client, people):
     case = make_case(people["psm_a"])
     response = _client(client, people["staf"]).post(
