@@ -160,8 +160,8 @@ class RaporKinerja(OfficialDocument):
             {
                 "d": d,
                 "nilai": mine.nilai[d.kode],
-                "skor": min(Decimal(100), 100 * mine.nilai[d.kode] / d.target).quantize(
-                    Decimal("0.1")
+                "skor": indicators.rounded(
+                    min(Decimal(100), 100 * mine.nilai[d.kode] / d.target), "0.1"
                 ),
             }
             for d in defs
@@ -267,7 +267,7 @@ class TrainingRecap(OfficialDocument):
 
 def _mean_score(rows) -> Decimal:
     """The mean combined score of ``rows`` (at least one), to a tenth, as the recap prints it."""
-    return (sum((r.skor_gabungan for r in rows), Decimal(0)) / len(rows)).quantize(Decimal("0.1"))
+    return indicators.rounded(sum((r.skor_gabungan for r in rows), Decimal(0)) / len(rows), "0.1")
 
 
 class YearlyRecap(OfficialDocument):

@@ -14,7 +14,7 @@ the weighted mean of those; the combined score adds the supervisor's rubric
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from itertools import groupby
 from operator import itemgetter
 
@@ -124,7 +124,14 @@ def frekuensi(psms, period, today):
 
 def per_month(count, months: int) -> Decimal:
     """PR-01's figure: ``count`` activities and assessments over ``months`` months served."""
-    return (Decimal(count) / months).quantize(Decimal("0.01"))
+    return rounded(Decimal(count) / months, "0.01")
+
+
+def rounded(value: Decimal, places: str) -> Decimal:
+    """``value`` to ``places`` ("0.1", "0.01") as a reader rounds by hand and as the templates'
+    ``floatformat`` does: a 5 goes up (8.25 is 8.3). Decimal's own default sends it to the even
+    digit (8.2), so a score worked out from the printed figures did not match the one printed."""
+    return value.quantize(Decimal(places), rounding=ROUND_HALF_UP)
 
 
 def months_served(psms, period: Period, today: dt.date) -> dict[int, int]:
@@ -413,12 +420,12 @@ def office_figures(psms, desa, period: Period, today: dt.date) -> dict[str, Deci
     trained = active.filter(bimtek_set__isnull=False).distinct().count()
     cases = _assessments(period, SUBMITTED).filter(psm__in=psms.values("pk")).count()
     return {
-        "psm_per_desa": Decimal(n_active / n_desa if n_desa else 0).quantize(Decimal("0.01")),
-        "persen_terlatih": Decimal(100 * trained / n_active if n_active else 0).quantize(
-            Decimal("0.1")
+        "psm_per_desa": rounded(Decimal(n_active) / n_desa if n_desa else Decimal(0), "0.01"),
+        "persen_terlatih": rounded(
+            Decimal(100 * trained) / n_active if n_active else Decimal(0), "0.1"
         ),
         "desa_tanpa_psm": Decimal(n_desa - covered),
-        "ppks_per_psm": Decimal(cases / n_active if n_active else 0).quantize(Decimal("0.01")),
+        "ppks_per_psm": rounded(Decimal(cases) / n_active if n_active else Decimal(0), "0.01"),
     }
 
 
@@ -463,16 +470,14 @@ def _indicator_score(values: dict[str, Decimal], defs: list[Indikator]) -> Decim
         ),
         Decimal(0),
     )
-    return (weighted / total_weight).quantize(Decimal("0.1"))
+    return rounded(weighted / total_weight, "0.1")
 
 
 def combined(skor_indikator: Decimal, evaluasi: Evaluasi | None) -> Decimal:
     if evaluasi is None:
         return skor_indikator
     w_ind, w_rubric = COMBINED_WEIGHTS
-    return (w_ind * skor_indikator + w_rubric * Decimal(str(evaluasi.skor_rubrik))).quantize(
-        Decimal("0.1")
-    )
+    return rounded(w_ind * skor_indikator + w_rubric * Decimal(str(evaluasi.skor_rubrik)), "0.1")
 
 
 def scores(psms, tahun: int, *, today: dt.date) -> list[PsmScore]:

@@ -95,6 +95,22 @@ def test_each_computed_indicator_matches_the_hand_count(world):
     assert b["masa_bakti"] == 1 and b["frekuensi"] == 0 and b["jam_kegiatan"] == 0
 
 
+def test_scores_round_a_five_up_as_the_printed_figures_do(world, staff):
+    """PR-01 of 0.45 per month against a target of 4 scores 11.25: the rapor printed 11.2
+    (Decimal's default sends a 5 to the even digit), while a reader working it out from the
+    printed figures, and the templates' floatformat, make it 11.3."""
+    from reports.documents import RaporKinerja
+
+    rows = RaporKinerja(staff, today=TODAY, psm=world["a"], tahun=2026).context()["rows"]
+    pr01 = next(r for r in rows if r["d"].kode == "PR-01")
+    assert (pr01["nilai"], pr01["d"].target, pr01["skor"]) == (
+        Decimal("0.45"),
+        Decimal(4),
+        Decimal("11.3"),
+    )
+    assert indicators.rounded(Decimal("0.125"), "0.01") == Decimal("0.13")
+
+
 def test_scores_weight_targets_rubric_and_rank(world, staff):
     supervisor = make_user(Role.SUPERVISOR, scope=["33.71"], username="spv")
     services.evaluation_save(
@@ -110,10 +126,11 @@ def test_scores_weight_targets_rubric_and_rank(world, staff):
         Psm.objects.filter(pk__in=[world["a"].pk, world["b"].pk]), 2026, today=TODAY
     )
     a, b = ranked
-    # (10*100 + 10*100 + 20*11.25 + 15*6.5 + 15*8.33 + 15*5 + 10*10 + 5*8.5) / 100 = 26.65
-    assert a.psm == world["a"] and a.skor_indikator == Decimal("26.6")
+    # (10*100 + 10*100 + 20*11.25 + 15*6.5 + 15*8.333 + 15*5 + 10*10 + 5*8.5) / 100 = 26.65,
+    # rounded as by hand: 26.7
+    assert a.psm == world["a"] and a.skor_indikator == Decimal("26.7")
     assert a.evaluasi.skor_rubrik == 80.0  # mean mark 4 of 5
-    assert a.skor_gabungan == Decimal("48.0")  # 0.6 * 26.6 + 0.4 * 80
+    assert a.skor_gabungan == Decimal("48.0")  # 0.6 * 26.7 + 0.4 * 80 = 48.02
     assert b.skor_indikator == Decimal("2.0") and b.skor_gabungan == Decimal("2.0")  # 1/5 years
     assert [a.peringkat, b.peringkat] == [1, 2]
     assert b.tidak_aktif and not a.tidak_aktif
