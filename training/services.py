@@ -7,6 +7,7 @@ import datetime as dt
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
@@ -61,6 +62,10 @@ _EVENT_FIELDS = [
 ]
 
 
+# An event's days are rows (attendance is taken on each): no event runs longer than a year.
+MAX_EVENT_DAYS = 366
+
+
 def overlapping_events(event: BimtekEvent):
     """Other live events of the same organiser region whose dates overlap (a warning only)."""
     return (
@@ -76,7 +81,9 @@ def overlapping_events(event: BimtekEvent):
 
 
 @transaction.atomic
-def event_save(*, data: dict, by, event: BimtekEvent | None = None) -> BimtekEvent:
+def event_save(
+    *, data: dict, by, event: BimtekEvent | None = None, today: dt.date | None = None
+) -> BimtekEvent:
     """Create or change an event. The days from start to end are created with it; a new Bimtek
     dasar gets the default curriculum."""
     creating = event is None
@@ -91,6 +98,16 @@ def event_save(*, data: dict, by, event: BimtekEvent | None = None) -> BimtekEve
     for key in _EVENT_FIELDS:
         if key in data:
             setattr(event, key, data[key])
+    if (
+        event.tanggal_mulai
+        and event.tanggal_selesai
+        and (event.tanggal_selesai - event.tanggal_mulai).days >= MAX_EVENT_DAYS
+    ):
+        # a day row is made for each date: an end typed as 9999 made millions (and at
+        # 31-12-9999, a 500 past the last date there is)
+        raise ValidationError(
+            {"tanggal_selesai": _("Kegiatan paling lama %(n)d hari.") % {"n": MAX_EVENT_DAYS}}
+        )
     if (
         event.pendaftaran_mulai
         and event.tanggal_selesai
@@ -152,12 +169,11 @@ def event_save(*, data: dict, by, event: BimtekEvent | None = None) -> BimtekEve
             raise ValidationError(errors)
         outside.delete()
     event.save()
-    day = event.tanggal_mulai
     existing = set(event.hari_set.values_list("tanggal", flat=True))
-    while day <= event.tanggal_selesai:
+    for n in range((event.tanggal_selesai - event.tanggal_mulai).days + 1):
+        day = event.tanggal_mulai + dt.timedelta(days=n)
         if day not in existing:
             HariEvent.objects.create(event=event, tanggal=day)
-        day += dt.timedelta(days=1)
     if creating and event.jenis == Jenis.DASAR:
         Modul.objects.bulk_create(
             Modul(event=event, urutan=i, judul=judul) for i, judul in enumerate(MODUL_DASAR, 1)
@@ -168,7 +184,8 @@ def event_save(*, data: dict, by, event: BimtekEvent | None = None) -> BimtekEve
     else:
         old, new = audit.changed(before, after)
         audit.record(by=by, action="event.update", target=event, before=old, after=new)
-        _promote_waiting(event, by=by)  # a larger capacity seats who is waiting first
+        # a larger capacity seats who is waiting first
+        _promote_waiting(event, by=by, today=today)
     return event
 
 
@@ -195,16 +212,18 @@ def event_set_status(*, event: BimtekEvent, status: str, by) -> BimtekEvent:
     return event
 
 
-def _cancel_enrolments(event: BimtekEvent, *, by) -> None:
-    """A cancelled event's enrolled and waiting PSM are no longer enrolled, and each is told
-    (they still saw "Daftar tunggu" and a cancel button that was refused)."""
-    with office_language():
-        pesan = _("%(judul)s (%(tgl)s) dibatalkan oleh penyelenggara.") % {
-            "judul": event.judul,
-            "tgl": event.tanggal_mulai.strftime("%d-%m-%Y"),
-        }
+def _cancel_enrolments(event: BimtekEvent, *, by, statuses=None, pesan: str = "") -> None:
+    """A cancelled event's enrolled and waiting PSM (or those in ``statuses``) are no longer
+    enrolled, and each is told (they still saw "Daftar tunggu" and a cancel button that was
+    refused), with ``pesan`` or that the event was cancelled."""
+    if not pesan:
+        with office_language():
+            pesan = _("%(judul)s (%(tgl)s) dibatalkan oleh penyelenggara.") % {
+                "judul": event.judul,
+                "tgl": event.tanggal_mulai.strftime("%d-%m-%Y"),
+            }
     for enrolment in event.peserta_set.filter(
-        status__in=(StatusPeserta.TERDAFTAR, StatusPeserta.MENUNGGU)
+        status__in=statuses or (StatusPeserta.TERDAFTAR, StatusPeserta.MENUNGGU)
     ):
         enrolment.status, enrolment.antrean = StatusPeserta.BATAL, None
         enrolment.save(update_fields=["status", "antrean", "updated_at"])
@@ -213,10 +232,14 @@ def _cancel_enrolments(event: BimtekEvent, *, by) -> None:
 
 
 @transaction.atomic
-def quota_set(*, event: BimtekEvent, kecamatan, kuota: int, by) -> KuotaKecamatan:
+def quota_set(
+    *, event: BimtekEvent, kecamatan, kuota: int, by, today: dt.date | None = None
+) -> KuotaKecamatan:
     if not kecamatan.kode.startswith(f"{event.wilayah_id}.") or kecamatan.tingkat != 3:
         raise ValidationError(_("Kecamatan ini tidak berada di wilayah penyelenggara."))
     event = BimtekEvent.objects.select_for_update().get(pk=event.pk)
+    if event.status in (StatusEvent.SELESAI, StatusEvent.BATAL):
+        raise ValidationError(_("Kuota kegiatan yang sudah selesai atau batal tidak dapat diubah."))
     quota, _created = KuotaKecamatan.objects.update_or_create(
         event=event, kecamatan=kecamatan, defaults={"kuota": kuota}
     )
@@ -226,7 +249,7 @@ def quota_set(*, event: BimtekEvent, kecamatan, kuota: int, by) -> KuotaKecamata
         target=event,
         after={"kecamatan": kecamatan.kode, "kuota": kuota},
     )
-    _promote_waiting(event, by=by)
+    _promote_waiting(event, by=by, today=today)
     return quota
 
 
@@ -243,6 +266,13 @@ def enrolment_problems(event: BimtekEvent, psm: Psm, *, today: dt.date) -> list[
                 "b": event.pendaftaran_selesai.strftime("%d-%m-%Y"),
             }
         )
+    return problems + eligibility_problems(event, psm)
+
+
+def eligibility_problems(event: BimtekEvent, psm: Psm) -> list[str]:
+    """Why ``psm`` may not take part in ``event`` at all, whatever the day: also checked when
+    a seat comes free for someone on the waiting list (who may have stopped since)."""
+    problems = []
     if not psm.desa_tugas_id.startswith(f"{event.wilayah_id}."):
         problems.append(_("%(nama)s bertugas di luar wilayah penyelenggara.") % {"nama": psm.nama})
     if psm.status == StatusPsm.BERHENTI:
@@ -334,7 +364,7 @@ def _has_seat(event: BimtekEvent, psm: Psm) -> bool:
 
 
 @transaction.atomic
-def enrolment_cancel(*, enrolment: Peserta, by) -> Peserta | None:
+def enrolment_cancel(*, enrolment: Peserta, by, today: dt.date | None = None) -> Peserta | None:
     """Cancel an enrolment; a freed seat goes to the first person on the waiting list who fits
     their kecamatan quota, who is told so. Answers the promoted enrolment, if any."""
     event = BimtekEvent.objects.select_for_update().get(pk=enrolment.event_id)
@@ -349,15 +379,18 @@ def enrolment_cancel(*, enrolment: Peserta, by) -> Peserta | None:
     audit.record(by=by, action="enrolment.cancel", target=enrolment)
     if not freed:
         return None
-    promoted = _promote_waiting(event, by=by)
+    promoted = _promote_waiting(event, by=by, today=today)
     return promoted[0] if promoted else None
 
 
-def _promote_waiting(event: BimtekEvent, *, by) -> list[Peserta]:
+def _promote_waiting(event: BimtekEvent, *, by, today: dt.date | None = None) -> list[Peserta]:
     """Seat whoever waits, in their order, while the capacity and their kecamatan's quota allow
-    (after a cancellation, a larger capacity or a larger quota), and tell each of them. The
-    caller holds the event's row lock."""
-    if event.status in (StatusEvent.SELESAI, StatusEvent.BATAL):
+    (after a cancellation, a larger capacity or a larger quota), and tell each of them. Not once
+    the event has begun (a seat given on its third day is one the PSM fails on attendance), and
+    not who may no longer take part (stopped, or passed that level elsewhere meanwhile): they
+    stay on the list. The caller holds the event's row lock."""
+    today = today or timezone.localdate()
+    if event.status in (StatusEvent.SELESAI, StatusEvent.BATAL) or today >= event.tanggal_mulai:
         return []
     if event.peserta_set.filter(status__in=SEATED).count() >= event.kapasitas:
         return []
@@ -367,7 +400,7 @@ def _promote_waiting(event: BimtekEvent, *, by) -> list[Peserta]:
         .select_related("psm")
         .order_by("antrean")
     ):
-        if not _has_seat(event, waiting.psm):
+        if eligibility_problems(event, waiting.psm) or not _has_seat(event, waiting.psm):
             continue
         waiting.status, waiting.antrean = StatusPeserta.TERDAFTAR, None
         waiting.save(update_fields=["status", "antrean", "updated_at"])
@@ -595,16 +628,35 @@ def event_complete(*, event: BimtekEvent, by, today: dt.date) -> dict:
                 "(daftar hadir atau presensi QR) sebelum menyelesaikan kegiatan."
             )
         )
-    seq = 0
-    result = {"lulus": 0, "tidak_lulus": 0, "hari_presensi": days}
-    for enrolment in (
+    seated = list(
         event.peserta_set.filter(status=StatusPeserta.TERDAFTAR)
         .select_related("psm")
         .prefetch_related("kehadiran_set")
         .order_by("pk")
-    ):
-        # Not rounded first: 26 of 29 days is 89.7 %, under a 90 % minimum.
-        passed = 100 * present_days(enrolment) >= event.min_kehadiran_persen * days and (
+    )
+    # Not rounded first: 26 of 29 days is 89.7 %, under a 90 % minimum.
+    attended = {e.pk: 100 * present_days(e) >= event.min_kehadiran_persen * days for e in seated}
+    unmarked = sorted(
+        e.psm.nama
+        for e in seated
+        if attended[e.pk] and event.nilai_lulus is not None and e.nilai_post is None
+    )
+    if unmarked:
+        # Completing is final: without their mark they failed, and could not be marked after.
+        raise ValidationError(
+            _(
+                "Nilai post-test belum diisi untuk %(n)d peserta yang memenuhi kehadiran: "
+                "%(nama)s. Isi nilainya (0 bila tidak ikut tes) sebelum menyelesaikan kegiatan."
+            )
+            % {
+                "n": len(unmarked),
+                "nama": ", ".join(unmarked[:10]) + (", ..." * (len(unmarked) > 10)),
+            }
+        )
+    seq = 0
+    result = {"lulus": 0, "tidak_lulus": 0, "hari_presensi": days}
+    for enrolment in seated:
+        passed = attended[enrolment.pk] and (
             event.nilai_lulus is None
             or (enrolment.nilai_post is not None and enrolment.nilai_post >= event.nilai_lulus)
         )
@@ -631,9 +683,13 @@ def event_complete(*, event: BimtekEvent, by, today: dt.date) -> dict:
             enrolment.status = StatusPeserta.TIDAK_LULUS
             result["tidak_lulus"] += 1
         enrolment.save(update_fields=["status", "nomor_sertifikat", "updated_at"])
-    event.peserta_set.filter(status=StatusPeserta.MENUNGGU).update(
-        status=StatusPeserta.BATAL, antrean=None
-    )
+    # who still waited is told the list is closed (it was set aside without a word or a trail)
+    with office_language():
+        pesan = _("%(judul)s (%(tgl)s) sudah selesai; daftar tunggunya ditutup.") % {
+            "judul": event.judul,
+            "tgl": event.tanggal_mulai.strftime("%d-%m-%Y"),
+        }
+    _cancel_enrolments(event, by=by, statuses=(StatusPeserta.MENUNGGU,), pesan=pesan)
     event.status = StatusEvent.SELESAI
     event.save(update_fields=["status", "updated_at"])
     audit.record(by=by, action="event.complete", target=event, after=result)

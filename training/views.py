@@ -85,7 +85,7 @@ def event_create(request):
     if request.method == "POST" and form.is_valid():
         clashes = _overlaps(form.instance)
         try:
-            event = services.event_save(data=form.cleaned_data, by=request.user)
+            event = services.event_save(data=form.cleaned_data, by=request.user, today=_today())
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -108,7 +108,9 @@ def event_update(request, pk):
     if request.method == "POST" and form.is_valid():
         clashes = _overlaps(form.instance)
         try:
-            services.event_save(event=event, data=form.cleaned_data, by=request.user)
+            services.event_save(
+                event=event, data=form.cleaned_data, by=request.user, today=_today()
+            )
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -209,7 +211,7 @@ def event_quota(request, pk):
     form = forms.QuotaForm(request.POST, event=event)
     if form.is_valid():
         try:
-            services.quota_set(event=event, by=request.user, **form.cleaned_data)
+            services.quota_set(event=event, by=request.user, today=_today(), **form.cleaned_data)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
@@ -287,7 +289,7 @@ def enrol_self(request, pk):
 def enrolment_cancel(request, pk):
     enrolment = get_enrolment_for_user(request.user, pk)
     try:
-        promoted = services.enrolment_cancel(enrolment=enrolment, by=request.user)
+        promoted = services.enrolment_cancel(enrolment=enrolment, by=request.user, today=_today())
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:

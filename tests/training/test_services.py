@@ -99,7 +99,7 @@ def test_cancellation_promotes_the_next_and_tells_them(staff, regions):
         services.enrolment_create(event=event, psm=PsmFactory(), by=staff, today=TODAY)
         for _ in range(3)
     )
-    promoted = services.enrolment_cancel(enrolment=first, by=staff)
+    promoted = services.enrolment_cancel(enrolment=first, by=staff, today=TODAY)
     assert promoted == second
     second.refresh_from_db()
     assert (second.status, second.antrean) == ("terdaftar", None)
@@ -125,7 +125,7 @@ def test_kecamatan_quota_waitlists_and_promotion_respects_it(staff, regions):
         "menunggu",
         "terdaftar",
     )
-    assert services.enrolment_cancel(enrolment=selatan_1, by=staff) == selatan_2
+    assert services.enrolment_cancel(enrolment=selatan_1, by=staff, today=TODAY) == selatan_2
 
 
 def test_more_seats_go_to_who_is_waiting_first_and_they_are_told_in_indonesian(staff, regions):
@@ -139,7 +139,7 @@ def test_more_seats_go_to_who_is_waiting_first_and_they_are_told_in_indonesian(s
         for _ in range(3)
     )
     with translation.override("en"):  # the staff member reads the portal in English
-        services.event_save(event=event, data={"kapasitas": 2}, by=staff)
+        services.event_save(event=event, data={"kapasitas": 2}, by=staff, today=TODAY)
     second.refresh_from_db()
     third.refresh_from_db()
     assert (second.status, third.status, third.antrean) == ("terdaftar", "menunggu", 2)
@@ -155,7 +155,7 @@ def test_more_seats_go_to_who_is_waiting_first_and_they_are_told_in_indonesian(s
         for _ in range(2)
     )
     assert waiting.status == "menunggu"
-    services.quota_set(event=quota, kecamatan=selatan, kuota=2, by=staff)
+    services.quota_set(event=quota, kecamatan=selatan, kuota=2, by=staff, today=TODAY)
     waiting.refresh_from_db()
     assert waiting.status == "terdaftar"
 
@@ -332,6 +332,84 @@ def test_completion_passes_by_attendance_and_post_test_and_feeds_the_registry(st
     assert activation_problems(good) == []
     assert not PsmBimtek.objects.filter(psm__in=[absent, low]).exists()
     assert Kehadiran.objects.count() == 6
+
+
+def test_completion_waits_for_the_marks_that_decide_and_tells_who_waited(staff, running_event):
+    """From a review: with a pass mark set and a post-test mark not entered, completing failed
+    everyone who had attended, for good (marks are locked once completed); and who still waited
+    was set aside without a word or a trail."""
+    from psm_portal.models import AuditEvent
+
+    services.event_save(event=running_event, data={"kapasitas": 2}, by=staff, today=TODAY)
+    attended, absent, waiting = (PsmFactory(nama=n) for n in ("Dewi Hadir", "Eko Absen", "Fajar"))
+    enrolled = {
+        p: services.enrolment_create(event=running_event, psm=p, by=staff, today=TODAY)
+        for p in (attended, absent, waiting)
+    }
+    assert enrolled[waiting].status == StatusPeserta.MENUNGGU
+    for day in running_event.hari_set.all():
+        services.attendance_mark(
+            hari=day, marks={enrolled[attended].pk: "hadir", enrolled[absent].pk: "absen"}, by=staff
+        )
+    services.event_set_status(event=running_event, status=StatusEvent.TUTUP, by=staff)
+    # the absent one fails on attendance whatever the mark: only the other's is asked for
+    with pytest.raises(ValidationError, match="belum diisi untuk 1 peserta .*: Dewi Hadir\\."):
+        services.event_complete(event=running_event, by=staff, today=dt.date(2026, 12, 8))
+    running_event.refresh_from_db()
+    assert running_event.status == StatusEvent.TUTUP
+    assert Peserta.objects.get(pk=enrolled[attended].pk).status == StatusPeserta.TERDAFTAR
+    services.scores_set(enrolment=enrolled[attended], nilai_pre=50, nilai_post=80, by=staff)
+    result = services.event_complete(event=running_event, by=staff, today=dt.date(2026, 12, 8))
+    assert result == {"lulus": 1, "tidak_lulus": 1, "hari_presensi": 2}
+    assert Peserta.objects.get(pk=enrolled[waiting].pk).status == StatusPeserta.BATAL
+    told = Pemberitahuan.objects.get(psm=waiting).pesan
+    assert "sudah selesai; daftar tunggunya ditutup" in told
+    assert AuditEvent.objects.filter(
+        action="enrolment.cancel", target_id=str(enrolled[waiting].pk)
+    ).exists()
+
+
+def test_a_freed_seat_goes_to_who_may_still_take_part_and_not_once_begun(staff, regions):
+    """From a review: a PSM who had stopped since joining the waiting list got the seat, and a
+    seat freed on the event's second day was given (the PSM then failed on attendance)."""
+    from registry.models import Psm
+
+    event = EventFactory(kapasitas=1)
+    first, stopped, next_ = (
+        services.enrolment_create(event=event, psm=PsmFactory(), by=staff, today=TODAY)
+        for _ in range(3)
+    )
+    Psm.objects.filter(pk=stopped.psm_id).update(status="berhenti")
+    assert services.enrolment_cancel(enrolment=first, by=staff, today=TODAY) == next_
+    stopped.refresh_from_db()
+    assert stopped.status == StatusPeserta.MENUNGGU
+    # begun: the seat stays free
+    assert services.enrolment_cancel(enrolment=next_, by=staff, today=event.tanggal_mulai) is None
+    assert not event.peserta_set.filter(status=StatusPeserta.TERDAFTAR).exists()
+
+
+def test_a_finished_events_quota_and_a_year_long_event_are_refused(staff, regions, client):
+    """From a review: a quota posted to a finished event was saved ("Kuota kecamatan
+    tersimpan."), and an end date of 31-12-9999 was a 500 (one day row per date)."""
+    from registry.models import Wilayah
+
+    selatan = Wilayah.objects.get(kode="33.71.01")
+    done = EventFactory(status=StatusEvent.SELESAI)
+    with pytest.raises(ValidationError, match="sudah selesai atau batal"):
+        services.quota_set(event=done, kecamatan=selatan, kuota=3, by=staff)
+    assert not done.kuota_set.exists()
+    for end in (dt.date(2027, 12, 8), dt.date(9999, 12, 31)):
+        with pytest.raises(ValidationError, match="paling lama 366 hari"):
+            services.event_save(data=_event_data(tanggal_selesai=end), by=staff)
+    from django.urls import reverse
+
+    client.force_login(staff)
+    data = {k: getattr(v, "pk", v) for k, v in _event_data().items() if v is not None}
+    response = client.post(
+        reverse("training:event-create"), {**data, "tanggal_selesai": "9999-12-31"}
+    )
+    assert response.status_code == 200
+    assert "Kegiatan paling lama 366 hari." in response.content.decode()
 
 
 def test_an_event_with_no_attendance_taken_cannot_be_completed(staff, running_event):
