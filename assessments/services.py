@@ -1027,6 +1027,12 @@ def referral_update(
                 _("Status rujukan tidak dapat diubah dari %(a)s menjadi %(b)s.")
                 % {"a": referral.get_status_display(), "b": StatusRujukan(status).label}
             )
+        if status == StatusRujukan.DITOLAK and not hasil.strip():
+            # a final answer (nothing follows it): a stray choice in the list was saved for good,
+            # and the office could not tell the person why
+            raise ValidationError(
+                {"hasil": _("Tuliskan alasan penolakan dari program di isian hasil.")}
+            )
         before = {"status": referral.status}
         if status != referral.status:
             referral.status, referral.status_sejak = status, today

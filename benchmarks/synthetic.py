@@ -784,7 +784,8 @@ def step_assessments(preset: Preset, rng, today, log, state: State):
                     f"400.9/{i % 1000}/Dinsos/{day.year}",
                     ref_status,
                     moved if ref_status != "diusulkan" else day,
-                    "",
+                    # the programme's reason, which a refusal needs (``referral_update``)
+                    "Tidak memenuhi kriteria program." if ref_status == "ditolak" else "",
                     "",
                     state.staff_id,
                 )

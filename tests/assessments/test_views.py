@@ -1061,9 +1061,29 @@ def test_the_close_form_names_the_open_referrals_that_closing_leaves_open(client
     assert "tidak menutup rujukannya" in note
     assert body.index('name="ke" value="ditutup"') < body.index('id="rujukan-terbuka"')
     services.referral_update(
-        rujukan=referral, status="ditolak", hasil="", by=people["staf"], today=dt.date.today()
+        rujukan=referral,
+        status="ditolak",
+        hasil="Tidak memenuhi syarat komponen PKH.",
+        by=people["staf"],
+        today=dt.date.today(),
     )
     assert 'id="rujukan-terbuka"' not in c.get(url).content.decode()
+
+
+def test_a_referral_is_refused_only_with_the_programmes_reason(client, people):
+    """A browser walk: "Ditolak" chosen in the list by mistake was saved at once with no
+    result, and nothing follows it (the form goes): the office could not tell the person why."""
+    case, referral = _referred_to_pkh(people)
+    c = _client(client, people["staf"])
+    url = reverse("assessments:referral-update", args=[referral.pk])
+    version = services.referral_version(referral)
+    answer = c.post(url, {"status": "ditolak", "hasil": "  ", "versi_awal": version}, follow=True)
+    assert "Tuliskan alasan penolakan dari program" in answer.content.decode()
+    referral.refresh_from_db()
+    assert referral.status == "diusulkan"
+    c.post(url, {"status": "ditolak", "hasil": "Bukan keluarga miskin.", "versi_awal": version})
+    referral.refresh_from_db()
+    assert (referral.status, referral.hasil) == ("ditolak", "Bukan keluarga miskin.")
 
 
 def test_a_psm_sees_every_returned_case_and_draft_however_many_cases_they_have(
