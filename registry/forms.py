@@ -238,6 +238,27 @@ class PsmForm(forms.ModelForm):
             for problem in problems + standing_problems(edited)
         ]
 
+    def _age_warnings(self, cleaned) -> list[str]:
+        """A candidate under 18 today (a new one, or a birth date corrected) is registered only
+        once confirmed: the age rule was first met at activation, after an SK had been issued
+        to a 15-year-old. (An aktif PSM's corrected birth date is weighed against the SK's date
+        by ``_standing_warnings``.)"""
+        from registry.services import age_on
+
+        born = cleaned.get("tanggal_lahir")
+        is_candidate = not self.instance.pk or (
+            self.instance.status == StatusPsm.CALON and born != self.instance.tanggal_lahir
+        )
+        if not born or not is_candidate or age_on(born, self.today) >= 18:
+            return []
+        return [
+            _(
+                "Usia hari ini baru %(usia)d tahun: PSM diangkat paling muda 18 tahun pada "
+                "tanggal SK-nya."
+            )
+            % {"usia": age_on(born, self.today)}
+        ]
+
     def _photo_consent(self, cleaned) -> None:
         """A new photo needs the PSM's consent ticked; consent kept while a photo stays cannot
         be unticked (withdrawing it is removing the photo, said so); a photo removed takes its
@@ -289,7 +310,10 @@ class PsmForm(forms.ModelForm):
                 self.add_error("nik", message)
             return cleaned
         cleaned["nik"] = result.nik
-        self.warnings = result.warnings + self._standing_warnings(cleaned)
+        self.nik_warnings = result.warnings
+        self.warnings = (
+            result.warnings + self._age_warnings(cleaned) + self._standing_warnings(cleaned)
+        )
         if self.warnings and not cleaned.get("konfirmasi_peringatan"):
             self.add_error(
                 "konfirmasi_peringatan",

@@ -630,10 +630,10 @@ def _labelled(label, message) -> str:
     return f"{label}: {message}"
 
 
-def _form_errors(form) -> list[str]:
+def _form_errors(form, leave_out=frozenset()) -> list[str]:
     messages = []
     for field, errors in form.errors.items():
-        if field == "konfirmasi_peringatan":
+        if field == "konfirmasi_peringatan" or field in leave_out:
             continue
         label = LABELS.get(field, form.fields[field].label if field in form.fields else "")
         messages.extend(_labelled(label, error) for error in errors)
@@ -777,8 +777,10 @@ def _form_factory(matcher: "RegionMatcher", today: dt.date):
 
 def _check_row(number, raw, *, matcher, make_form, today, existing, visible, seen) -> dict:
     errors, warnings = [], []
+    reported = set()  # the fields whose problem is already listed
     for key, value in raw.items():
         if isinstance(value, str) and value.startswith("=") and len(value) > 1:
+            reported.add(key)
             errors.append(
                 _(
                     "%(col)s: sel berisi rumus Excel (%(f)s), bukan nilai. Salin kolomnya lalu "
@@ -799,6 +801,7 @@ def _check_row(number, raw, *, matcher, make_form, today, existing, visible, see
         parsed, error = parse_date(raw.get(key), today=today)
         if error:
             errors.append(_labelled(LABELS[key], error))
+            reported.add(key)
         values[key] = parsed.isoformat() if parsed else ""
     joined_in_file = bool(values["tanggal_bergabung"])
     if not joined_in_file:
@@ -822,14 +825,23 @@ def _check_row(number, raw, *, matcher, make_form, today, existing, visible, see
         else:
             errors.append(_("NIK: sudah terdaftar sebagai PSM di wilayah lain."))
     cleaned = None
-    if not nik_error and not errors:
-        instance = existing.get(nik) if action == "ada" else None
-        form = make_form(values, desa_code, instance)
-        if form.is_valid():
-            warnings.extend(_labelled("NIK", w) for w in form.warnings)
+    # The entry form's rules run whatever was found above, so that a row's every problem is
+    # listed at once (a wrong NIK showed only once the desa was fixed and the file sent again);
+    # its messages about what is already reported are left out.
+    if nik_error:
+        reported.add("nik")
+    if not desa_code:
+        reported |= {"desa_ktp", "desa_tugas", "desa_domisili"}
+    instance = existing.get(nik) if action == "ada" else None
+    form = make_form(values, desa_code, instance)
+    if form.is_valid():
+        if not errors:
+            warnings.extend(
+                _labelled("NIK", w) if w in form.nik_warnings else w for w in form.warnings
+            )
             cleaned = _keep_cleaned(form.cleaned_data)
-        else:
-            errors.extend(_form_errors(form))
+    else:
+        errors.extend(_form_errors(form, leave_out=reported))
     desa_label = ""
     if desa_code:
         nama, induk = matcher.desa_codes[desa_code]

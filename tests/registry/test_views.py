@@ -67,6 +67,24 @@ def test_psm_create_impossible_nik_keeps_everything_typed(staff_client):
     assert not Psm.objects.exists()
 
 
+def test_a_candidate_under_18_is_registered_only_once_confirmed(staff_client):
+    """A browser walk: a 15-year-old was registered, and given an SK, without a word; the age
+    rule was first met at activation."""
+    today = dt.date.today()
+    born = today.replace(year=today.year - 15, day=1)
+    nik = f"337101{born.day + 40:02d}{born.month:02d}{born.year % 100:02d}0001"
+    data = _form_data(nik=nik, tanggal_lahir=born.isoformat(), tanggal_bergabung=today.isoformat())
+    response = staff_client.post(reverse("registry:psm-create"), data)
+    assert response.status_code == 200 and not Psm.objects.exists()
+    assert "Usia hari ini baru 15 tahun: PSM diangkat paling muda 18 tahun" in (
+        response.content.decode()
+    )
+    response = staff_client.post(
+        reverse("registry:psm-create"), {**data, "konfirmasi_peringatan": "on"}
+    )
+    assert response.status_code == 302 and Psm.objects.get().status == "calon"
+
+
 def test_psm_create_warning_needs_confirmation_then_saves(staff_client):
     # NIK says 5 March 1990, the form says 6 March: a warning, not an error.
     data = _form_data(tanggal_lahir="1990-03-06")
