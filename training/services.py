@@ -190,12 +190,29 @@ def event_save(
 
 
 @transaction.atomic
-def event_set_status(*, event: BimtekEvent, status: str, by) -> BimtekEvent:
+def event_set_status(
+    *, event: BimtekEvent, status: str, by, today: dt.date | None = None
+) -> BimtekEvent:
     event = BimtekEvent.objects.select_for_update().get(pk=event.pk)
     if status not in EVENT_TRANSITIONS[event.status]:
         raise ValidationError(
             _("Status kegiatan tidak dapat diubah dari %(a)s menjadi %(b)s.")
             % {"a": StatusEvent(event.status).label, "b": StatusEvent(status).label}
+        )
+    if (
+        status == StatusEvent.BUKA
+        and today is not None
+        and event.pendaftaran_selesai
+        and event.pendaftaran_selesai < today
+    ):
+        # opened, it refused every enrolment and nomination one by one ("Di luar masa
+        # pendaftaran"), with nothing pointing at the dates
+        raise ValidationError(
+            _(
+                "Masa pendaftaran kegiatan ini sudah berakhir (%(tgl)s). Ubah tanggal "
+                "pendaftarannya dulu, lalu buka pendaftaran."
+            )
+            % {"tgl": event.pendaftaran_selesai.strftime("%d-%m-%Y")}
         )
     before = event.status
     event.status = status

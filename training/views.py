@@ -196,7 +196,7 @@ def event_status(request, pk):
     event = get_event_for_user(request.user, pk, perm=Perm.TRAINING_MANAGE)
     try:
         services.event_set_status(
-            event=event, status=request.POST.get("status", ""), by=request.user
+            event=event, status=request.POST.get("status", ""), by=request.user, today=_today()
         )
     except (ValidationError, ValueError) as exc:
         messages.error(request, " ".join(getattr(exc, "messages", [_("Status tidak dikenal.")])))

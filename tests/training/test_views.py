@@ -618,3 +618,26 @@ def test_training_pages_name_an_event_and_its_scores_in_english(staff_client, st
     detail = staff_client.get(reverse("training:event-detail", args=[event.pk]), headers=en)
     body = detail.content.decode()
     assert ">Details</h2>" in body and '<th scope="col">Scores</th>' in body
+
+
+def test_registration_is_not_opened_after_its_window_closed(staff_client, staff):
+    """A browser walk: "Buka pendaftaran" on an event whose registration had closed succeeded,
+    then refused each of five nominations with "Di luar masa pendaftaran", and nothing said the
+    dates were the thing to change."""
+    today = timezone.localdate()
+    event = EventFactory(
+        status=StatusEvent.DRAFT,
+        pendaftaran_mulai=today - dt.timedelta(days=20),
+        pendaftaran_selesai=today - dt.timedelta(days=1),
+        tanggal_mulai=today + dt.timedelta(days=5),
+        tanggal_selesai=today + dt.timedelta(days=6),
+    )
+    url = reverse("training:event-status", args=[event.pk])
+    answer = staff_client.post(url, {"status": StatusEvent.BUKA}, follow=True)
+    assert "Masa pendaftaran kegiatan ini sudah berakhir" in answer.content.decode()
+    event.refresh_from_db()
+    assert event.status == StatusEvent.DRAFT
+    BimtekEvent.objects.filter(pk=event.pk).update(pendaftaran_selesai=today)
+    staff_client.post(url, {"status": StatusEvent.BUKA})
+    event.refresh_from_db()
+    assert event.status == StatusEvent.BUKA
