@@ -66,6 +66,11 @@ class AdminGuards(admin.ModelAdmin):
 
 
 class PortalAdminSite(admin.AdminSite):
+    # the portal's name, not "Administrasi Django"
+    site_header = _("Administrasi Portal PSM")
+    site_title = _("Portal PSM")
+    index_title = _("Administrasi data portal")
+
     def register(self, model_or_iterable, admin_class=None, **options):
         admin_class = admin_class or admin.ModelAdmin
         if not issubclass(admin_class, AdminGuards):

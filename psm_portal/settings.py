@@ -35,7 +35,7 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_filters",
     "axes",
-    "django_tasks_db",
+    "psm_portal.apps.TasksConfig",  # django_tasks_db, with its admin section in Indonesian
     "psm_portal",
     "registry",
     "training",

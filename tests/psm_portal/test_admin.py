@@ -230,3 +230,11 @@ def test_a_psms_status_changes_only_through_the_portal_with_its_history(admin_cl
     assert answer.status_code == 302
     psm.refresh_from_db()
     assert psm.status == "aktif"
+
+
+def test_the_admin_is_named_as_the_portal_in_its_language(admin_client):
+    """A browser walk: the admin was headed "Administrasi Django", with a section "Tasks
+    Database Backend" in English among the Indonesian ones."""
+    page = admin_client.get(reverse("admin:index"), HTTP_ACCEPT_LANGUAGE="id").content.decode()
+    assert "Administrasi Portal PSM" in page and "Antrean tugas latar belakang" in page
+    assert "Administrasi Django" not in page and "Tasks Database Backend" not in page
