@@ -326,6 +326,11 @@ def enrolment_create(*, event: BimtekEvent, psm: Psm, by, today: dt.date) -> Pes
             _("%(nama)s sudah terdaftar di kegiatan ini (%(status)s).")
             % {"nama": psm.nama, "status": enrolment.get_status_display()}
         )
+    if enrolment is not None:
+        # enrolling again after cancelling starts afresh: the marks and attendance of the
+        # cancelled enrolment are not this one's
+        enrolment.nilai_pre = enrolment.nilai_post = None
+        enrolment.kehadiran_set.all().delete()
     enrolment = enrolment or Peserta(event=event, psm=psm)
     enrolment.didaftarkan_oleh = by if by and by.is_authenticated else None
     if _has_seat(event, psm):
@@ -367,6 +372,14 @@ def enrolments_create(
             except ValidationError as exc:
                 refused.append(f"{psm.nama}: {' '.join(exc.messages)}")
     return enrolments, refused
+
+
+def waiting_position(enrolment: Peserta) -> int:
+    """``enrolment``'s place on its event's waiting list now (its ``antrean`` is the number it
+    was given on joining, which stays while those ahead are seated or leave)."""
+    return enrolment.event.peserta_set.filter(
+        status=StatusPeserta.MENUNGGU, antrean__lte=enrolment.antrean
+    ).count()
 
 
 def _has_seat(event: BimtekEvent, psm: Psm) -> bool:

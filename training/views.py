@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -146,6 +146,7 @@ def event_detail(request, pk):
         )
     )
     manage = can_manage(request.user, event)
+    waiting = [e for e in enrolments if e.status == StatusPeserta.MENUNGGU]
     own = None
     if request.user.psm_id:
         # A cancelled enrolment is no enrolment: the PSM may sign up again (the service allows
@@ -165,9 +166,14 @@ def event_detail(request, pk):
         "speakers": list(event.narasumber_set.order_by("pk")),
         "quotas": list(event.kuota_set.select_related("kecamatan").order_by("kecamatan__nama")),
         "seated": [e for e in enrolments if e.status in services.SEATED],
-        "waiting": [e for e in enrolments if e.status == StatusPeserta.MENUNGGU],
+        "waiting": waiting,
         "can_manage": manage,
         "own": own,
+        # the place in the queue now: the number given on joining stays while those ahead are
+        # seated or leave
+        "own_position": next(
+            (n for n, e in enumerate(waiting, 1) if own is not None and e.pk == own.pk), None
+        ),
         # A decided result says what it was decided on (a bare "Tidak lulus" left the PSM
         # guessing whether it was the attendance or the post-test).
         "own_attendance": services.attendance_percent(own, services.attendance_days(event))
@@ -229,7 +235,13 @@ def event_nominate(request, pk):
     event = get_event_for_user(request.user, pk, perm=Perm.TRAINING_MANAGE)
     if request.method == "POST":
         ids = [i for i in request.POST.getlist("psm") if i.isascii() and i.isdigit()]
-        people = registry_selectors.psm_filter(request.user, {}).qs.filter(pk__in=ids)
+        # in the order picked (the list's order): the last seats and the waiting list's places
+        # go by it, not by whatever order the database returns
+        order = {int(i): n for n, i in reversed(list(enumerate(ids)))}
+        people = sorted(
+            registry_selectors.psm_filter(request.user, {}).qs.filter(pk__in=ids),
+            key=lambda psm: order[psm.pk],
+        )
         enrolments, refused = services.enrolments_create(
             event=event, people=people, by=request.user, today=_today()
         )
@@ -280,7 +292,8 @@ def enrol_self(request, pk):
         else:
             messages.info(
                 request,
-                _("Kuota penuh: Anda di daftar tunggu nomor %(n)d.") % {"n": enrolment.antrean},
+                _("Kuota penuh: Anda di daftar tunggu nomor %(n)d.")
+                % {"n": services.waiting_position(enrolment)},
             )
     return redirect("training:event-detail", pk=event.pk)
 
@@ -549,7 +562,6 @@ def psm_history(request, psm_pk):
     enrolments = (
         Peserta.objects.filter(psm=psm)
         .select_related("event")
-        .prefetch_related(Prefetch("kehadiran_set"))
         .order_by("-event__tanggal_mulai", "-pk")
     )
     return render(

@@ -641,3 +641,62 @@ def test_registration_is_not_opened_after_its_window_closed(staff_client, staff)
     staff_client.post(url, {"status": StatusEvent.BUKA})
     event.refresh_from_db()
     assert event.status == StatusEvent.BUKA
+
+
+def test_the_waiting_list_says_each_persons_place_now(client, staff, event):
+    """From a review: a PSM was told the number given on joining ("nomor 3"), which stays
+    while those ahead are seated or leave, so the second in line read third."""
+    from tests.factories import make_user
+
+    event.kapasitas = 1
+    event.save()
+    first, ahead, mine = (PsmFactory() for _ in range(3))
+    for psm in (first, ahead):
+        services.enrolment_create(event=event, psm=psm, by=staff, today=dt.date(2026, 11, 24))
+    client.force_login(make_user(Role.PSM, psm=mine, username="menunggu"))
+    answer = client.post(reverse("training:enrol-self", args=[event.pk]), follow=True)
+    assert "daftar tunggu nomor 2" in answer.content.decode()
+    services.enrolment_cancel(
+        enrolment=Peserta.objects.get(psm=first), by=staff, today=dt.date(2026, 11, 24)
+    )
+    assert Peserta.objects.get(psm=ahead).status == "terdaftar"
+    page = client.get(reverse("training:event-detail", args=[event.pk])).content.decode()
+    assert "nomor antrean 1" in page
+
+
+def test_nominees_are_seated_in_the_order_picked_and_a_return_starts_afresh(
+    staff_client, staff, event
+):
+    """From a review: nominees were enrolled in whatever order the database returned them (the
+    last seat to any of them), and enrolling again after cancelling kept the cancelled
+    enrolment's marks."""
+    event.kapasitas = 1
+    event.save()
+    later, picked_first = PsmFactory(nama="Agus"), PsmFactory(nama="Zainal")
+    staff_client.post(
+        reverse("training:event-nominate", args=[event.pk]),
+        {"psm": [picked_first.pk, later.pk]},
+    )
+    statuses = dict(Peserta.objects.filter(event=event).values_list("psm__nama", "status"))
+    assert statuses == {"Zainal": "terdaftar", "Agus": "menunggu"}
+    seat = Peserta.objects.get(psm=picked_first)
+    services.scores_set(enrolment=seat, nilai_pre=40, nilai_post=55, by=staff)
+    services.enrolment_cancel(enrolment=seat, by=staff, today=dt.date(2026, 11, 24))
+    again = services.enrolment_create(
+        event=event, psm=picked_first, by=staff, today=dt.date(2026, 11, 24)
+    )
+    assert again.pk == seat.pk and (again.nilai_pre, again.nilai_post) == (None, None)
+
+
+def test_a_psms_training_history_takes_a_fixed_number_of_queries(
+    staff_client, staff, event, django_assert_num_queries
+):
+    psm = PsmFactory()
+    url = reverse("training:psm-history", args=[psm.pk])
+    staff_client.get(url)  # warms the per-process caches (menu, province list)
+    for _ in range(3):
+        other = EventFactory(status=StatusEvent.BUKA)
+        services.enrolment_create(event=other, psm=psm, by=staff, today=dt.date(2026, 11, 24))
+    # session, user, scope, the PSM, the enrolments with their events, the Bimtek records
+    with django_assert_num_queries(6):
+        staff_client.get(url)
