@@ -620,6 +620,38 @@ def present_days(enrolment: Peserta) -> int:
     return sum(1 for k in enrolment.kehadiran_set.all() if k.status in PRESENT)
 
 
+def met_attendance(event: BimtekEvent, enrolment: Peserta, days: int) -> bool:
+    """The event's minimum attendance, compared without rounding: 26 of 29 days is 89.7 %,
+    under a 90 % minimum."""
+    return 100 * present_days(enrolment) >= event.min_kehadiran_persen * days
+
+
+def met_mark(event: BimtekEvent, enrolment: Peserta) -> bool:
+    return event.nilai_lulus is None or (
+        enrolment.nilai_post is not None and enrolment.nilai_post >= event.nilai_lulus
+    )
+
+
+def fail_reasons(event: BimtekEvent, enrolment: Peserta, days: int) -> list[str]:
+    """Why ``enrolment`` did not pass, by the rule ``event_complete`` applied: the staff's list
+    said only "Tidak lulus"."""
+    reasons = []
+    if not met_attendance(event, enrolment, days):
+        reasons.append(
+            _("kehadiran %(h)d%%, minimal %(m)d%%")
+            % {"h": attendance_percent(enrolment, days), "m": event.min_kehadiran_persen}
+        )
+    if not met_mark(event, enrolment):
+        reasons.append(
+            _("nilai akhir %(n)s, lulus %(l)s")
+            % {
+                "n": "-" if enrolment.nilai_post is None else enrolment.nilai_post,
+                "l": event.nilai_lulus,
+            }
+        )
+    return reasons
+
+
 def attendance_percent(enrolment: Peserta, days: int) -> int:
     """For display, rounded; the pass rule compares without rounding (``event_complete``)."""
     return round(100 * present_days(enrolment) / days) if days else 0
@@ -664,8 +696,7 @@ def event_complete(*, event: BimtekEvent, by, today: dt.date) -> dict:
         .prefetch_related("kehadiran_set")
         .order_by("pk")
     )
-    # Not rounded first: 26 of 29 days is 89.7 %, under a 90 % minimum.
-    attended = {e.pk: 100 * present_days(e) >= event.min_kehadiran_persen * days for e in seated}
+    attended = {e.pk: met_attendance(event, e, days) for e in seated}
     unmarked = sorted(
         e.psm.nama
         for e in seated
@@ -686,10 +717,7 @@ def event_complete(*, event: BimtekEvent, by, today: dt.date) -> dict:
     seq = 0
     result = {"lulus": 0, "tidak_lulus": 0, "hari_presensi": days}
     for enrolment in seated:
-        passed = attended[enrolment.pk] and (
-            event.nilai_lulus is None
-            or (enrolment.nilai_post is not None and enrolment.nilai_post >= event.nilai_lulus)
-        )
+        passed = attended[enrolment.pk] and met_mark(event, enrolment)
         if passed:
             seq += 1
             enrolment.status = StatusPeserta.LULUS

@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Q
+from django.db.models import Count, Q, prefetch_related_objects
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -183,6 +183,13 @@ def event_detail(request, pk):
         if manage
         else [],
     }
+    if manage and event.status == StatusEvent.SELESAI:
+        failed = [e for e in context["seated"] if e.status == StatusPeserta.TIDAK_LULUS]
+        if failed:
+            prefetch_related_objects(failed, "kehadiran_set")
+            days = services.attendance_days(event)
+            for enrolment in failed:
+                enrolment.alasan = services.fail_reasons(event, enrolment, days)
     if manage:
         typed = take_typed(request, f"quota-{event.pk}")
         context["quota_form"] = forms.QuotaForm(typed, event=event)

@@ -700,3 +700,34 @@ def test_a_psms_training_history_takes_a_fixed_number_of_queries(
     # session, user, scope, the PSM, the enrolments with their events, the Bimtek records
     with django_assert_num_queries(6):
         staff_client.get(url)
+
+
+def test_the_participant_list_says_why_each_did_not_pass(staff_client, staff, regions):
+    """A browser walk: after completion the staff's list said "Tidak lulus" with no reason (the
+    PSM's own page said it; the office answering the PSM's question could not)."""
+    event = EventFactory(status=StatusEvent.BUKA, nilai_lulus=70, min_kehadiran_persen=100)
+    days = [event.hari_set.create(tanggal=dt.date(2026, 12, d)) for d in (7, 8)]
+    good, absent, low = (PsmFactory(nama=n) for n in ("Baik", "Absen", "Rendah"))
+    enrolled = {
+        p: services.enrolment_create(event=event, psm=p, by=staff, today=dt.date(2026, 11, 24))
+        for p in (good, absent, low)
+    }
+    for day in days:
+        services.attendance_mark(
+            hari=day,
+            marks={
+                enrolled[good].pk: "hadir",
+                enrolled[low].pk: "hadir",
+                enrolled[absent].pk: "hadir" if day == days[0] else "absen",
+            },
+            by=staff,
+        )
+    for psm, post in ((good, 85), (absent, 90), (low, 60)):
+        services.scores_set(enrolment=enrolled[psm], nilai_pre=40, nilai_post=post, by=staff)
+    services.event_set_status(event=event, status=StatusEvent.TUTUP, by=staff)
+    services.event_complete(event=event, by=staff, today=dt.date(2026, 12, 8))
+    page = staff_client.get(reverse("training:event-detail", args=[event.pk])).content.decode()
+    assert "Tidak lulus <span" in page
+    assert "(kehadiran 50%, minimal 100%)" in page
+    assert "(nilai akhir 60, lulus 70)" in page
+    assert page.count("minimal 100%") == 1  # who passed has no reason beside them
