@@ -308,6 +308,23 @@ def eligibility_problems(event: BimtekEvent, psm: Psm) -> list[str]:
         )
     if event.tingkat and event.tingkat in passed:
         problems.append(_("%(nama)s sudah lulus tingkat ini.") % {"nama": psm.nama})
+    elif event.tingkat:
+        # a seat at one event of a level at a time: two held one from someone else, and both
+        # ended in a certificate of the same level (a place on another's waiting list is fine)
+        elsewhere = (
+            Peserta.objects.filter(
+                psm=psm, status=StatusPeserta.TERDAFTAR, event__jenis=event.jenis
+            )
+            .exclude(event=event)
+            .exclude(event__status__in=(StatusEvent.SELESAI, StatusEvent.BATAL))
+            .values_list("event__judul", flat=True)
+            .first()
+        )
+        if elsewhere:
+            problems.append(
+                _("%(nama)s sudah mendapat tempat di %(judul)s, Bimtek tingkat yang sama.")
+                % {"nama": psm.nama, "judul": elsewhere}
+            )
     return problems
 
 

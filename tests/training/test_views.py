@@ -688,15 +688,33 @@ def test_nominees_are_seated_in_the_order_picked_and_a_return_starts_afresh(
     assert again.pk == seat.pk and (again.nilai_pre, again.nilai_post) == (None, None)
 
 
+def test_a_seat_at_one_event_of_a_level_at_a_time(staff, event):
+    """From a review: a PSM held seats at two Bimtek dasar at once (one taken from someone
+    else), and both could end in a certificate of the same level."""
+    from django.core.exceptions import ValidationError as Refused
+
+    psm = PsmFactory()
+    services.enrolment_create(event=event, psm=psm, by=staff, today=dt.date(2026, 11, 24))
+    other = EventFactory(status=StatusEvent.BUKA, judul="Bimtek Dasar Angkatan Dua")
+    with pytest.raises(Refused, match=f"sudah mendapat tempat di {event.judul}"):
+        services.enrolment_create(event=other, psm=psm, by=staff, today=dt.date(2026, 11, 24))
+    # once that seat is given up, or the event over, the other is open to them
+    services.enrolment_cancel(
+        enrolment=Peserta.objects.get(event=event, psm=psm), by=staff, today=dt.date(2026, 11, 24)
+    )
+    services.enrolment_create(event=other, psm=psm, by=staff, today=dt.date(2026, 11, 24))
+
+
 def test_a_psms_training_history_takes_a_fixed_number_of_queries(
     staff_client, staff, event, django_assert_num_queries
 ):
     psm = PsmFactory()
     url = reverse("training:psm-history", args=[psm.pk])
     staff_client.get(url)  # warms the per-process caches (menu, province list)
-    for _ in range(3):
-        other = EventFactory(status=StatusEvent.BUKA)
-        services.enrolment_create(event=other, psm=psm, by=staff, today=dt.date(2026, 11, 24))
+    for status in ("lulus", "tidak_lulus", "terdaftar"):
+        Peserta.objects.create(
+            event=EventFactory(status=StatusEvent.SELESAI), psm=psm, status=status
+        )
     # session, user, scope, the PSM, the enrolments with their events, the Bimtek records
     with django_assert_num_queries(6):
         staff_client.get(url)
