@@ -207,3 +207,33 @@ class KegiatanFactory(factory.django.DjangoModelFactory):
     desa = factory.LazyAttribute(lambda o: o.psm.desa_tugas)
     uraian = "Kunjungan rumah lansia"
     jumlah_penerima = 3
+
+
+def status_history(psm, *steps):
+    """``psm``'s status history as the registry's services write it, from (to, effective date)
+    steps, and their present status and its date the last step's."""
+    from registry.models import Psm, PsmStatusChange
+
+    before = ""
+    for ke, tanggal in steps:
+        PsmStatusChange.objects.create(psm=psm, dari=before, ke=ke, tanggal_efektif=tanggal)
+        before = ke
+    Psm.objects.filter(pk=psm.pk).update(status=before, status_sejak=steps[-1][1])
+
+
+def bimtek_results(event, by, people: dict, *, today):
+    """``people`` ({psm: (attendance of each day in date order, post-test mark)}) enrolled in
+    ``event``, their attendance taken and their marks entered, through the services; answers
+    their enrolments."""
+    from training import services
+
+    enrolled = {
+        psm: services.enrolment_create(event=event, psm=psm, by=by, today=today) for psm in people
+    }
+    for n, day in enumerate(event.hari_set.order_by("tanggal")):
+        services.attendance_mark(
+            hari=day, marks={enrolled[p].pk: marks[n] for p, (marks, _) in people.items()}, by=by
+        )
+    for psm, (_marks, post) in people.items():
+        services.scores_set(enrolment=enrolled[psm], nilai_pre=40, nilai_post=post, by=by)
+    return enrolled

@@ -193,13 +193,9 @@ def test_frequency_counts_the_months_aktif_by_the_history_not_todays_status(worl
     2025, not twelve; re-activated in June 2026, six of 2026 by 24 November (the month of
     activation counted whole); one nonaktif since April counts January to April."""
     from registry.models import Psm, PsmStatusChange
+    from tests.factories import status_history as history
 
-    def history(psm, *steps):
-        before = ""
-        for ke, tanggal in steps:
-            PsmStatusChange.objects.create(psm=psm, dari=before, ke=ke, tanggal_efektif=tanggal)
-            before = ke
-        Psm.objects.filter(pk=psm.pk).update(status=before, status_sejak=steps[-1][1])
+    since_2020 = (("calon", dt.date(2020, 1, 6)), ("aktif", dt.date(2020, 1, 6)))
 
     again = PsmFactory(tanggal_bergabung=dt.date(2024, 2, 1))
     history(
@@ -213,8 +209,7 @@ def test_frequency_counts_the_months_aktif_by_the_history_not_todays_status(worl
     resting = PsmFactory(tanggal_bergabung=dt.date(2020, 1, 6))
     history(
         resting,
-        ("calon", dt.date(2020, 1, 6)),
-        ("aktif", dt.date(2020, 1, 6)),
+        *since_2020,
         ("nonaktif", dt.date(2026, 4, 20)),
     )
     for psm, days in (
@@ -243,8 +238,7 @@ def test_frequency_counts_the_months_aktif_by_the_history_not_todays_status(worl
     returned = PsmFactory(tanggal_bergabung=dt.date(2020, 1, 6))
     history(
         returned,
-        ("calon", dt.date(2020, 1, 6)),
-        ("aktif", dt.date(2020, 1, 6)),
+        *since_2020,
         ("berhenti", dt.date(2026, 3, 5)),
         ("calon", dt.date(2026, 5, 1)),
         ("aktif", dt.date(2026, 10, 1)),
@@ -252,8 +246,7 @@ def test_frequency_counts_the_months_aktif_by_the_history_not_todays_status(worl
     rested = PsmFactory(tanggal_bergabung=dt.date(2020, 1, 6))
     history(
         rested,
-        ("calon", dt.date(2020, 1, 6)),
-        ("aktif", dt.date(2020, 1, 6)),
+        *since_2020,
         ("nonaktif", dt.date(2026, 3, 10)),
         ("aktif", dt.date(2026, 9, 15)),
     )

@@ -21,7 +21,14 @@ from reports import services
 from reports.dashboard import refresh_dashboard
 from reports.documents import CoverageReport, YearlyRecap
 from reports.models import CuplikanDasbor, Evaluasi, IssuedDocument
-from tests.factories import KegiatanFactory, PsmFactory, make_case, make_user, ppks_reference
+from tests.factories import (
+    KegiatanFactory,
+    PsmFactory,
+    make_case,
+    make_user,
+    ppks_reference,
+    status_history,
+)
 from tests.workers import run_worker
 
 TODAY = timezone.localdate()
@@ -255,7 +262,7 @@ def test_the_frequency_drill_down_counts_the_months_aktif_once(
     the history shows never aktif in the year was divided by the months of their present
     status."""
     psm = data["selatan"][0]
-    _history(psm, ("calon", dt.date(YEAR - 3, 1, 1)), ("aktif", dt.date(YEAR, 1, 1)))
+    status_history(psm, ("calon", dt.date(YEAR - 3, 1, 1)), ("aktif", dt.date(YEAR, 1, 1)))
     client.force_login(supervisor)
     url = reverse("reports:indicator-rows", args=[psm.pk, YEAR, "PR-01"])
     client.get(url)  # warms the per-process caches (menu, province list)
@@ -267,7 +274,7 @@ def test_the_frequency_drill_down_counts_the_months_aktif_once(
     assert page.context["months"] == months
     assert page.context["value"] == round(Decimal(2) / months, 2)
     turned_down = PsmFactory(nama="Calon Ditolak")
-    _history(turned_down, ("calon", dt.date(YEAR, 1, 1)), ("berhenti", dt.date(YEAR, 1, 2)))
+    status_history(turned_down, ("calon", dt.date(YEAR, 1, 1)), ("berhenti", dt.date(YEAR, 1, 2)))
     page = client.get(reverse("reports:indicator-rows", args=[turned_down.pk, YEAR, "PR-01"]))
     assert page.context["value"] == 0 and page.context["months"] is None
     assert "tidak aktif bertugas pada" in page.content.decode()
@@ -304,15 +311,6 @@ def test_rapor_kinerja_pdf_reads_back(client, supervisor, data, tmp_path):
     assert "Halaman 1 dari 1" in text
 
 
-def _history(psm, *steps):
-    """``psm``'s status history as the registry's services write it: (to, effective date)."""
-    before = ""
-    for ke, tanggal in steps:
-        PsmStatusChange.objects.create(psm=psm, dari=before, ke=ke, tanggal_efektif=tanggal)
-        before = ke
-    Psm.objects.filter(pk=psm.pk).update(status=before, status_sejak=steps[-1][1])
-
-
 def _ranked(client, tahun) -> list[str]:
     page = client.get(reverse("reports:ranking"), {"tahun": tahun}).context["page"]
     return [row.psm.nama for row in page]
@@ -336,23 +334,23 @@ def test_a_years_ranking_recaps_and_rapor_count_only_who_served_in_it(
         status_sejak=d(YEAR, 3, 1),
     )
     # with history
-    _history(
+    status_history(
         PsmFactory(nama="Calon Ditolak"), ("calon", d(last - 1, 3, 1)), ("berhenti", d(last, 5, 1))
     )
-    _history(
+    status_history(
         PsmFactory(nama="Daftar Ulang"),
         ("calon", d(2019, 1, 1)),
         ("aktif", d(2020, 1, 1)),
         ("berhenti", d(last, 9, 30)),
         ("calon", d(YEAR, 1, 5)),
     )
-    _history(
+    status_history(
         PsmFactory(nama="Nonaktif Lama"),
         ("calon", d(2019, 1, 1)),
         ("aktif", d(2020, 1, 1)),
         ("nonaktif", d(last - 1, 3, 1)),
     )
-    _history(
+    status_history(
         PsmFactory(nama="Aktif 31 Desember"), ("calon", d(last, 6, 1)), ("aktif", d(last, 12, 31))
     )
     # entered without history, made nonaktif this year: aktif until then, by what it changed from
@@ -393,7 +391,7 @@ def test_a_years_ranking_recaps_and_rapor_count_only_who_served_in_it(
     assert set(_ranked(client, YEAR)) == {*served, "Bergabung Kemudian", "Aktif 31 Desember"}
     # last year's inactive PSM: who was aktif on its 31 December with nothing done in the 90
     # days before, though stopped since; not who had stopped or gone nonaktif before it
-    _history(
+    status_history(
         PsmFactory(nama="Berhenti Tahun Ini"),
         ("calon", d(2019, 1, 1)),
         ("aktif", d(2020, 1, 1)),

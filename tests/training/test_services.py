@@ -8,7 +8,7 @@ from psm_portal.models import AuditEvent
 from registry.models import PsmBimtek, StatusPsm
 from registry.services import activation_problems
 from tests.concurrency import at_once
-from tests.factories import BimtekFactory, EventFactory, PsmFactory, SkFactory
+from tests.factories import BimtekFactory, EventFactory, PsmFactory, SkFactory, bimtek_results
 from training import selectors, services
 from training.models import (
     BimtekEvent,
@@ -298,23 +298,16 @@ def test_attendance_of_a_day_still_to_come_is_refused(staff, running_event):
 
 def test_completion_passes_by_attendance_and_post_test_and_feeds_the_registry(staff, running_event):
     good, absent, low = (PsmFactory() for _ in range(3))
-    enrolled = {
-        p: services.enrolment_create(event=running_event, psm=p, by=staff, today=TODAY)
-        for p in (good, absent, low)
-    }
-    days = list(running_event.hari_set.order_by("tanggal"))
-    for day in days:
-        services.attendance_mark(
-            hari=day,
-            marks={
-                enrolled[good].pk: "hadir",
-                enrolled[low].pk: "terlambat",
-                enrolled[absent].pk: "hadir" if day == days[0] else "absen",
-            },
-            by=staff,
-        )
-    for psm, post in ((good, 85), (absent, 90), (low, 60)):
-        services.scores_set(enrolment=enrolled[psm], nilai_pre=40, nilai_post=post, by=staff)
+    enrolled = bimtek_results(
+        running_event,
+        staff,
+        {
+            good: (["hadir", "hadir"], 85),
+            absent: (["hadir", "absen"], 90),
+            low: (["terlambat", "terlambat"], 60),
+        },
+        today=TODAY,
+    )
     services.event_set_status(event=running_event, status=StatusEvent.TUTUP, by=staff)
     with pytest.raises(ValidationError, match="baru berakhir"):
         services.event_complete(event=running_event, by=staff, today=dt.date(2026, 12, 7))

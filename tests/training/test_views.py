@@ -723,25 +723,17 @@ def test_a_psms_training_history_takes_a_fixed_number_of_queries(
 def test_the_participant_list_says_why_each_did_not_pass(staff_client, staff, regions):
     """A browser walk: after completion the staff's list said "Tidak lulus" with no reason (the
     PSM's own page said it; the office answering the PSM's question could not)."""
+    from tests.factories import bimtek_results
+
     event = EventFactory(status=StatusEvent.BUKA, nilai_lulus=70, min_kehadiran_persen=100)
-    days = [event.hari_set.create(tanggal=dt.date(2026, 12, d)) for d in (7, 8)]
-    good, absent, low = (PsmFactory(nama=n) for n in ("Baik", "Absen", "Rendah"))
-    enrolled = {
-        p: services.enrolment_create(event=event, psm=p, by=staff, today=dt.date(2026, 11, 24))
-        for p in (good, absent, low)
+    for d in (7, 8):
+        event.hari_set.create(tanggal=dt.date(2026, 12, d))
+    people = {
+        PsmFactory(nama="Baik"): (["hadir", "hadir"], 85),
+        PsmFactory(nama="Absen"): (["hadir", "absen"], 90),
+        PsmFactory(nama="Rendah"): (["hadir", "hadir"], 60),
     }
-    for day in days:
-        services.attendance_mark(
-            hari=day,
-            marks={
-                enrolled[good].pk: "hadir",
-                enrolled[low].pk: "hadir",
-                enrolled[absent].pk: "hadir" if day == days[0] else "absen",
-            },
-            by=staff,
-        )
-    for psm, post in ((good, 85), (absent, 90), (low, 60)):
-        services.scores_set(enrolment=enrolled[psm], nilai_pre=40, nilai_post=post, by=staff)
+    bimtek_results(event, staff, people, today=dt.date(2026, 11, 24))
     services.event_set_status(event=event, status=StatusEvent.TUTUP, by=staff)
     services.event_complete(event=event, by=staff, today=dt.date(2026, 12, 8))
     page = staff_client.get(reverse("training:event-detail", args=[event.pk])).content.decode()
