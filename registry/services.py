@@ -199,13 +199,17 @@ def _portrait(data: dict) -> dict:
 
 
 def psm_register(*, data: dict, spesialisasi=(), by, today: dt.date) -> Psm:
-    """Register a new PSM or candidate. New records start as calon."""
+    """Register a new PSM or candidate. New records start as calon, since the day they joined
+    (``tanggal_bergabung``), not the day they are entered: an office entering the PSM it has had
+    for years records each one's activation on the day of their SK, and a year's reports read
+    who served in it from this history (entered as calon today, a PSM of 2020 was aktif only
+    from the day the office caught up)."""
     data = _portrait(data)
     # The photo list outside the transaction: a failed COMMIT deletes the photo too.
     with files_removed_on_failure() as written, transaction.atomic():
         psm = Psm(**{k: v for k, v in data.items() if k in PSM_FIELDS})
         psm.status = StatusPsm.CALON
-        psm.status_sejak = today
+        psm.status_sejak = psm.tanggal_bergabung or today
         psm.full_clean()
         store_new_files(psm, written)
         _save_checked(psm)
@@ -216,7 +220,7 @@ def psm_register(*, data: dict, spesialisasi=(), by, today: dt.date) -> Psm:
             psm=psm,
             dari="",
             ke=StatusPsm.CALON,
-            tanggal_efektif=today,
+            tanggal_efektif=psm.status_sejak,
             catatan=note,
             actor=by if by and by.is_authenticated else None,
         )
@@ -233,7 +237,8 @@ def psm_register_many(*, rows: list[dict], by, today: dt.date) -> list[Psm]:
     people = []
     for data in rows:
         psm = Psm(**{k: v for k, v in data.items() if k in PSM_FIELDS})
-        psm.status, psm.status_sejak = StatusPsm.CALON, today
+        # since the day they joined, as ``psm_register`` says why
+        psm.status, psm.status_sejak = StatusPsm.CALON, psm.tanggal_bergabung or today
         psm.nama_cari = normalise_for_search(psm.nama)
         # Uniqueness and regions are checked below in one query each; the check constraints
         # are the database's own (an IntegrityError below), not a query per row here.
@@ -277,7 +282,7 @@ def psm_register_many(*, rows: list[dict], by, today: dt.date) -> list[Psm]:
                 psm=p,
                 dari="",
                 ke=StatusPsm.CALON,
-                tanggal_efektif=today,
+                tanggal_efektif=p.status_sejak,
                 catatan=note,
                 actor=actor,
             )

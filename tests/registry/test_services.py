@@ -7,7 +7,7 @@ from django.utils.formats import date_format
 
 from psm_portal.models import AuditEvent
 from registry import services
-from registry.models import PsmStatusChange, StatusPsm, Wilayah
+from registry.models import Psm, PsmStatusChange, StatusPsm, Wilayah
 from tests.factories import BimtekFactory, PsmFactory, SkFactory
 
 TODAY = dt.date(2026, 11, 24)
@@ -41,11 +41,33 @@ def _register_data(**overrides):
 
 def test_psm_register_starts_as_calon_with_history_and_audit(staff):
     psm = services.psm_register(data=_register_data(), by=staff, today=TODAY)
-    assert psm.status == StatusPsm.CALON and psm.status_sejak == TODAY
-    assert list(psm.riwayat_status.values_list("dari", "ke")) == [("", "calon")]
+    # a candidate since the day they joined (2 January 2024), not the day they were entered
+    assert psm.status == StatusPsm.CALON and psm.status_sejak == dt.date(2024, 1, 2)
+    assert list(psm.riwayat_status.values_list("dari", "ke", "tanggal_efektif")) == [
+        ("", "calon", dt.date(2024, 1, 2))
+    ]
     event = AuditEvent.objects.get(action="psm.register", target_id=str(psm.pk))
     assert event.actor_id == staff.pk
     assert event.after["nik"] == "3371**********01"  # the audit trail never holds a full NIK
+
+
+def test_an_office_entering_its_psm_of_earlier_years_records_when_they_served(staff):
+    """A PSM of 2024 entered today was a candidate from today, so their activation could not be
+    dated on their SK of 2024 (before the present status): the reports then counted them as
+    serving from the day the office caught up, and none of the years before."""
+    from reports import indicators
+    from tests.factories import BimtekFactory, SkFactory
+
+    psm = services.psm_register(
+        data=_register_data(berkelakuan_baik=True, pernyataan_komitmen=True), by=staff, today=TODAY
+    )
+    BimtekFactory(psm=psm, tingkat="dasar", tanggal=dt.date(2024, 1, 20))
+    SkFactory(psm=psm, tanggal_sk=dt.date(2024, 2, 1))
+    services.psm_change_status(psm=psm, ke=StatusPsm.AKTIF, tanggal=dt.date(2024, 2, 1), by=staff)
+    assert indicators.served(psm, 2025)
+    assert indicators.months_served(
+        Psm.objects.filter(pk=psm.pk), indicators.Period.year(2024), TODAY
+    ) == {psm.pk: 11}
 
 
 def test_a_nik_registered_at_the_same_moment_elsewhere_is_a_message_on_the_nik(staff, monkeypatch):
