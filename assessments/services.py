@@ -1022,6 +1022,13 @@ def referral_update(
                 )
                 % {"s": referral.get_status_display()}
             )
+        if not REFERRAL_NEXT[referral.status]:
+            # a final answer (selesai, ditolak): its result and proof were replaced by posting
+            # the same status again, with only the status in the trail
+            raise ValidationError(
+                _("Rujukan berstatus %(s)s sudah final dan tidak dapat diubah.")
+                % {"s": referral.get_status_display()}
+            )
         if status != referral.status and status not in REFERRAL_NEXT[referral.status]:
             raise ValidationError(
                 _("Status rujukan tidak dapat diubah dari %(a)s menjadi %(b)s.")

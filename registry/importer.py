@@ -278,7 +278,13 @@ def _read_csv_text(text: str) -> ParsedFile:
                     % {"n": f"{MAX_ROWS:,}".replace(",", ".")}
                 )
     except csv.Error as exc:
-        raise ImportFileError(_("Berkas CSV tidak dapat dibaca: %(e)s") % {"e": exc}) from exc
+        # Python's own text is English ("field larger than field limit (131072)")
+        raise ImportFileError(
+            _(
+                "Berkas CSV tidak dapat dibaca: susunan kolomnya rusak atau ada sel yang terlalu "
+                "panjang. Simpan ulang dari Excel sebagai CSV atau XLSX, lalu unggah lagi."
+            )
+        ) from exc
     return _split_header(rows)
 
 
@@ -372,7 +378,9 @@ def parse_nik(value) -> tuple[str, str | None, str | None]:
         except InvalidOperation:
             return "", _("NIK tidak valid."), None
         digits = len(number.as_tuple().digits)
-        if digits < 16 or number != number.to_integral_value():
+        # a 16-digit number is 10^15 and up: any other size is not a NIK (and 1E5000 as an
+        # integer is past what Python turns into text, a 500)
+        if digits < 16 or number.adjusted() != 15 or number != number.to_integral_value():
             return "", lost % {"v": text}, None
         return str(int(number)), None, _("NIK ditulis dalam notasi ilmiah; periksa digitnya.")
     # "3371 0155 0895 0001" as typed from a KTP photocopy: matched against the registry, and

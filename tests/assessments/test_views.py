@@ -1084,6 +1084,14 @@ def test_a_referral_is_refused_only_with_the_programmes_reason(client, people):
     c.post(url, {"status": "ditolak", "hasil": "Bukan keluarga miskin.", "versi_awal": version})
     referral.refresh_from_db()
     assert (referral.status, referral.hasil) == ("ditolak", "Bukan keluarga miskin.")
+    # final: the same status posted again replaced the result, with only the status audited
+    version = services.referral_version(referral)
+    answer = c.post(
+        url, {"status": "ditolak", "hasil": "Diubah.", "versi_awal": version}, follow=True
+    )
+    assert "sudah final dan tidak dapat diubah" in answer.content.decode()
+    referral.refresh_from_db()
+    assert referral.hasil == "Bukan keluarga miskin."
 
 
 def test_a_psm_sees_every_returned_case_and_draft_however_many_cases_they_have(

@@ -940,3 +940,20 @@ def test_a_roster_nik_first_registered_elsewhere_in_the_country_is_no_warning(st
     found = {r["baris"]: r["warnings"] for r in ImportBatch.objects.get().baris}
     assert not any("daftar Kemendagri" in w for w in found[2])
     assert any("33.71.09 pada NIK tidak ada di daftar Kemendagri" in w for w in found[3])
+
+
+def test_a_nik_of_any_size_in_scientific_notation_is_a_message(staff_client, regions):
+    """From a review: "1.000000000000000E5000" in a CSV's NIK column answered 500 (an integer
+    past what Python turns into text); a CSV the reader cannot parse quoted Python's English."""
+    from registry.importer import parse_nik
+
+    for text in ("1.000000000000000E5000", "3.371014503900001E+16", "3.371014503900001E+14"):
+        nik, error, _warning = parse_nik(text)
+        assert nik == "" and error, text
+    assert parse_nik("3.371014503900001E+15")[0] == "3371014503900001"
+    huge = "NIK;Nama\n" + "1;" + "x" * 200_000 + "\n"
+    response = upload(staff_client, huge.encode(), name="daftar.csv")
+    body = response.content.decode()
+    assert response.status_code == 422, response.status_code
+    assert "Berkas CSV tidak dapat dibaca: susunan kolomnya rusak" in body
+    assert "field larger" not in body
