@@ -14,7 +14,7 @@ from PIL import Image
 from assessments import services
 from assessments.models import Asesmen, KategoriPpks, Program, Rujukan, StatusAsesmen, Subjek
 from psm_portal.models import AuditEvent, Kantor
-from tests.factories import make_case, subject_data
+from tests.factories import make_case, refer_to_pkh, subject_data
 
 S = StatusAsesmen
 
@@ -331,6 +331,30 @@ def test_a_disability_or_health_notes_are_specific_data_whatever_the_category(cl
         [str(elderly.pk), str(blind.pk)]
     )
     assert {tuple(e.after["data_spesifik"]) for e in audited} == {("kesehatan",)}
+
+
+def test_review_notes_and_referral_texts_of_specific_data_are_the_details_too(client, people):
+    """From a review: on an ODHA case a supervisor saw, unaudited, the review note ("ARV
+    rutin..."), the referral's addressee and its result, while its details were hidden."""
+    odha = make_case(people["psm_a"], kategori=("PPKS-16",))
+    odha = services.assessment_transition(
+        asesmen=odha, ke=S.DIVERIFIKASI, by=people["staf"], catatan="ARV rutin di puskesmas."
+    )
+    referral = refer_to_pkh(odha, people["staf"], today=dt.date.today())
+    Rujukan.objects.filter(pk=referral.pk).update(
+        tujuan_instansi="Klinik VCT Tidar", hasil="Diterima pendampingan klinik VCT."
+    )
+    texts = ("ARV rutin", "Klinik VCT Tidar", "Diterima pendampingan")
+    url = reverse("assessments:case-detail", args=[odha.pk])
+    client.force_login(people["supervisor"])
+    body = client.get(url).content.decode()
+    assert "begitu pula catatan peninjau" in body
+    assert not [t for t in texts if t in body]
+    assert not AuditEvent.objects.filter(action="asesmen.view_sensitive").exists()
+    client.force_login(people["staf"])
+    body = client.get(url).content.decode()
+    assert all(t in body for t in texts)
+    assert AuditEvent.objects.filter(action="asesmen.view_sensitive").count() == 1
 
 
 def _photo_of(case):
