@@ -20,12 +20,13 @@ SORTS = {
 }
 
 
-def search_psm(queryset, value: str):
+def search_psm(queryset, value: str, *, by_nik: bool = True):
     """A 16-digit value is an exact NIK (never a partial NIK match); anything else is a partial,
-    case- and accent-insensitive name (trigram-indexed on PostgreSQL)."""
+    case- and accent-insensitive name (trigram-indexed on PostgreSQL). Without ``by_nik`` (a
+    role that sees NIKs masked) a NIK finds no one: the one row it found told whose NIK it was."""
     digits = clean_nik(value)
     if re.fullmatch(r"[0-9]{16}", digits):
-        return queryset.filter(nik=digits)
+        return queryset.filter(nik=digits) if by_nik else queryset.none()
     term = normalise_for_search(value)
     return queryset.filter(nama_cari__contains=term) if term else queryset
 
@@ -90,12 +91,17 @@ class PsmFilter(django_filters.FilterSet):
         model = Psm
         fields = ["q", "kabkota", "kecamatan", "desa", "status", "spesialisasi", "bimtek", "urut"]
 
-    def __init__(self, *args, regions: dict, broad_scope: bool = False, **kwargs):
+    def __init__(
+        self, *args, regions: dict, broad_scope: bool = False, by_nik: bool = True, **kwargs
+    ):
         """``regions`` maps kabkota/kecamatan/desa to the querysets in the user's scope; they
         validate the choice, while the options shown follow the parent chosen above them. With a
         ``broad_scope`` (a province or more) the lower levels wait for their parent without even
         asking the database: there are thousands of them."""
         super().__init__(*args, **kwargs)
+        self.by_nik = by_nik
+        if not by_nik:
+            self.filters["q"].label = _("Cari nama")
         for name, queryset in regions.items():
             self.filters[name].queryset = queryset
         data = self.data or {}
@@ -139,7 +145,7 @@ class PsmFilter(django_filters.FilterSet):
         return rows
 
     def filter_q(self, queryset, name, value):
-        return search_psm(queryset, value)
+        return search_psm(queryset, value, by_nik=self.by_nik)
 
     def filter_region(self, queryset, name, value):
         return queryset.filter(desa_tugas__kode__startswith=f"{value.kode}.")

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from psm_portal.access import region_q, spans_a_province
+from psm_portal.access import Perm, has_permission, region_q, spans_a_province
 from psm_portal.models import AuditEvent
 from registry.access import psm_visible_to, regions_in_scope
 from registry.filters import PsmFilter
@@ -51,6 +51,7 @@ def psm_filter(user, params) -> PsmFilter:
         queryset=base,
         regions=regions_in_scope(user),
         broad_scope=spans_a_province(user),
+        by_nik=has_permission(user, Perm.PSM_VIEW_NIK),
     )
     return fs
 

@@ -416,6 +416,17 @@ def test_psm_list_exact_nik_search_and_no_partial_nik_match(staff_client, region
     assert list(_search(staff_client, psm.nik[:8]).context["page"]) == []
 
 
+def test_a_role_that_sees_niks_masked_cannot_look_one_up(client, regions):
+    """From a review: a supervisor sees NIKs masked, but searching a full NIK answered the one
+    PSM it belongs to: whose NIK it was, by trying."""
+    psm = PsmFactory()
+    client.force_login(make_user(Role.SUPERVISOR, scope=["33.71"], username="spv-nik"))
+    response = _search(client, psm.nik)
+    assert list(response.context["page"]) == []
+    assert "Cari nama" in response.content.decode()
+    assert [p.pk for p in _search(client, psm.nama).context["page"]] == [psm.pk]
+
+
 def test_psm_list_never_takes_a_search_term_from_the_url(staff_client, regions):
     psm = PsmFactory()
     PsmFactory()
