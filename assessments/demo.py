@@ -35,6 +35,8 @@ def seed_cases(*, today: dt.date, region: str) -> None:
         return
     rng = random.Random(2026)
     staf = User.objects.get(username="staf")
+    # who reviews what staff entered themselves: an author does not verify their own case
+    reviewer = User.objects.get(username="admin")
     psm_user = User.objects.get(username="psm")
     desa = list(Wilayah.objects.filter(tingkat=4, kode__startswith=f"{region}.").order_by("kode"))
     own_desa = [d for d in desa if d.induk_id == psm_user.psm.desa_tugas.induk_id]
@@ -112,7 +114,7 @@ def seed_cases(*, today: dt.date, region: str) -> None:
     for i in range(6, 30):
         c = case(staf, i, codes[i % 4], desa)
         if i % 3 == 0:
-            c = services.assessment_transition(asesmen=c, ke=S.DIVERIFIKASI, by=staf)
+            c = services.assessment_transition(asesmen=c, ke=S.DIVERIFIKASI, by=reviewer)
             if i % 2 == 0:
                 services.referral_create(
                     asesmen=c,

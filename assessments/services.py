@@ -683,11 +683,23 @@ def version_diff(case: Asesmen, *, without=frozenset()) -> list[tuple[str, str, 
     ]
 
 
-def _step_allowed(user, case: Asesmen, ke: str, kecamatan_level: bool | None = None) -> bool:
+# A review is someone else's: the steps a case's author may not take on it (an office account
+# that is also a PSM verified and referred its own case, staff their own office cases; the
+# registry refuses the same for activities).
+REVIEW_STEPS = (S.DIVERIFIKASI_KECAMATAN, S.DIVERIFIKASI, S.DIKEMBALIKAN)
+
+
+def _step_allowed(
+    user, case: Asesmen, ke: str, kecamatan_level: bool | None = None, *, own_review=False
+) -> bool:
+    """Whether ``user`` may move ``case`` to ``ke``; with ``own_review``, as if its author might
+    review it (to tell them why not)."""
     if kecamatan_level is None:
         kecamatan_level = uses_kecamatan_level()
     if ke == S.DIAJUKAN:
         return has_permission(user, Perm.PPKS_CREATE) and _is_author(user, case)
+    if ke in REVIEW_STEPS and not own_review and _is_author(user, case):
+        return False
     if ke == S.DIVERIFIKASI_KECAMATAN:
         return kecamatan_level and has_permission(user, Perm.PPKS_REVIEW_KECAMATAN)
     if ke == S.DIVERIFIKASI:
@@ -765,6 +777,10 @@ def assessment_transition(
                 % {"a": case.get_status_display(), "b": S(ke).label}
             )
         if not _step_allowed(by, case, ke):
+            if _step_allowed(by, case, ke, own_review=True):
+                raise ValidationError(
+                    _("Asesmen yang Anda tulis sendiri ditinjau oleh petugas lain.")
+                )
             raise ValidationError(
                 _("Anda tidak berwenang mengubah asesmen ini menjadi %(b)s.") % {"b": S(ke).label}
             )

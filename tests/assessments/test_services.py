@@ -131,6 +131,26 @@ def test_a_psm_cannot_review_and_staff_cannot_submit_for_a_psm(people):
             _move(case, ke, people["psm_a"], catatan="x")
 
 
+def test_no_one_reviews_a_case_they_wrote(people):
+    """From a review: staff verified the cases they had entered themselves, and an office
+    account that is also a PSM verified (and could refer) its own; the registry already refused
+    the same for activities."""
+    from psm_portal.models import Role
+    from tests.factories import PsmFactory, make_user
+
+    office_case = make_case(people["staf"])
+    for ke in (S.DIVERIFIKASI, S.DIKEMBALIKAN):
+        with pytest.raises(ValidationError, match="ditinjau oleh petugas lain"):
+            _move(office_case, ke, people["staf"], catatan="x")
+    assert _move(office_case, S.DIVERIFIKASI, people["staf2"]).status == S.DIVERIFIKASI
+    both = make_user(Role.STAF, psm=PsmFactory(nama="Staf Merangkap"), username="rangkap")
+    own = make_case(both)
+    with pytest.raises(ValidationError, match="ditinjau oleh petugas lain"):
+        _move(own, S.DIVERIFIKASI, both)
+    assert S.DIVERIFIKASI not in services.next_steps(both, own)
+    assert S.DIVERIFIKASI in services.next_steps(people["staf"], own)
+
+
 def test_returning_needs_a_comment(people):
     case = make_case(people["psm_a"])
     with pytest.raises(ValidationError, match="perlu diperbaiki"):
