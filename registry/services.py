@@ -142,6 +142,15 @@ def activation_problems(
             _("Tanggal efektif %(tgl)s sebelum tanggal SK pengangkatan %(sk)s.")
             % {"tgl": date_format(effective, "j F Y"), "sk": date_format(sk.tanggal_sk, "j F Y")}
         )
+    elif effective is not None and sk.berlaku_sampai and effective > sk.berlaku_sampai:
+        # an SK that ran out in 2022 activated a PSM in 2026 (from a review)
+        problems.append(
+            _(
+                "SK pengangkatan terakhir (%(nomor)s) berlaku sampai %(sampai)s: catat SK yang "
+                "berlaku pada tanggal efektif."
+            )
+            % {"nomor": sk.nomor_sk, "sampai": date_format(sk.berlaku_sampai, "j F Y")}
+        )
     on = on or (sk.tanggal_sk if sk else None)
     if on is not None:
         problems += age_problems(psm.tanggal_lahir, on)

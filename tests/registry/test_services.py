@@ -135,6 +135,22 @@ def test_psm_change_status_activates_eligible_candidate(staff, eligible):
     assert (change.dari, change.actor) == ("calon", staff)
 
 
+def test_an_sk_that_has_run_out_does_not_activate(staff, eligible):
+    """From a review: an SK valid until February 2022 still activated its PSM in 2026."""
+    from registry.models import PsmAppointment
+
+    PsmAppointment.objects.filter(psm=eligible).update(berlaku_sampai=dt.date(2022, 2, 1))
+    with pytest.raises(ValidationError, match="berlaku sampai 1 Februari 2022"):
+        services.psm_change_status(
+            psm=eligible, ke=StatusPsm.AKTIF, tanggal=dt.date(2026, 1, 5), by=staff
+        )
+    services.psm_change_status(
+        psm=eligible, ke=StatusPsm.AKTIF, tanggal=dt.date(2021, 3, 1), by=staff
+    )
+    eligible.refresh_from_db()
+    assert eligible.status == StatusPsm.AKTIF
+
+
 @pytest.mark.parametrize(
     ("setup", "fragment"),
     [
