@@ -10,7 +10,7 @@ written to the audit log by :func:`audit_sensitive_view`.
 """
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
 
 from assessments.models import Asesmen, Sensitivitas, StatusAsesmen, Subjek
@@ -27,10 +27,15 @@ def cases_visible_to(user):
         return Asesmen.objects.none()
     if user.role == Role.PSM:
         return Asesmen.objects.filter(psm_id=user.psm_id) if user.psm_id else Asesmen.objects.none()
+    return Asesmen.objects.filter(region_q(user, "desa__kode")).exclude(_others_drafts(user))
+
+
+def _others_drafts(user) -> Q:
+    """A PSM's unsent drafts, which are their notes until sent: not the office's to read."""
     others_drafts = Q(status=StatusAsesmen.DRAF, psm__isnull=False)
     if user.psm_id:  # an office account that is also a PSM keeps its own drafts
         others_drafts &= ~Q(psm_id=user.psm_id)
-    return Asesmen.objects.filter(region_q(user, "desa__kode")).exclude(others_drafts)
+    return others_drafts
 
 
 def referrals_visible_to(user) -> Q:
@@ -48,7 +53,14 @@ def subjects_visible_to(user):
         return Subjek.objects.none()
     if user.role == Role.PSM:
         return Subjek.objects.filter(asesmen_set__psm_id=user.psm_id).distinct()
-    return Subjek.objects.filter(region_q(user, "desa__kode"))
+    # A person a PSM has only drafted so far is in their notes, not yet the office's (the case
+    # answered 404 while its subject's page showed the name and NIK). A subject with no case at
+    # all (a duplicate merged away) stays the office's.
+    cases = Asesmen.objects.filter(subjek=OuterRef("pk"))
+    drafted_only = Exists(cases.filter(_others_drafts(user))) & ~Exists(
+        cases.exclude(_others_drafts(user))
+    )
+    return Subjek.objects.filter(region_q(user, "desa__kode")).exclude(drafted_only)
 
 
 CASE_RELATED = ("subjek__desa__induk", "psm", "kategori_utama", "desa__induk", "dibuat_oleh")

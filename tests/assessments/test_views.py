@@ -607,11 +607,16 @@ def test_a_psm_draft_is_theirs_until_submitted(client, people):
     assert "Belum Dikirim" not in listing and "Draf Kantor" in listing
     assert staff.get(reverse("assessments:case-detail", args=[draft.pk])).status_code == 404
     assert staff.get(reverse("assessments:case-detail", args=[office_draft.pk])).status_code == 200
+    # nor the person drafted (from a review: the subject's page showed their name and NIK,
+    # and subject numbers run in order)
+    subject_url = reverse("assessments:subject-detail", args=[draft.subjek_id])
+    assert staff.get(subject_url).status_code == 404
     mine = _client(client, people["psm_a"]).get(reverse("assessments:case-list"))
     assert "Belum Dikirim" in mine.content.decode()
     services.assessment_transition(asesmen=draft, ke=S.DIAJUKAN, by=people["psm_a"])
     staff = _client(client, people["staf"])
     assert staff.get(reverse("assessments:case-detail", args=[draft.pk])).status_code == 200
+    assert staff.get(subject_url).status_code == 200
 
 
 def test_a_stale_review_is_refused_with_who_acted(client, people):
