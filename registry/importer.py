@@ -952,7 +952,11 @@ def commit_batch(*, batch: ImportBatch, update_existing: bool, by, today: dt.dat
         # An update touches only what the roster holds; the rest of the record stays.
         desa = data["desa_tugas"]
         data = {key: data[key] for key in UPDATE_FIELDS if row["nilai"].get(key, "") != ""}
-        data["desa_ktp"] = data["desa_tugas"] = desa
+        data["desa_tugas"] = desa
+        # The KTP desa moves with the duty desa only where the two were one (a roster holds one
+        # desa): one deliberately different, outside the editor's region even, was overwritten.
+        if instance.desa_ktp_id == instance.desa_tugas_id:
+            data["desa_ktp"] = desa
         if not row.get("bergabung_dari_berkas"):
             data.pop("tanggal_bergabung", None)
         updates.append((instance, data))

@@ -290,6 +290,24 @@ def test_commit_with_update_changes_only_roster_columns(staff_client, existing):
     assert existing.tanggal_bergabung == dt.date(2020, 1, 6)  # not in the roster: kept
 
 
+def test_an_update_keeps_a_ktp_desa_that_differs_from_the_duty_desa(staff, regions):
+    """From a review: a roster update set the KTP desa to the duty desa, overwriting a KTP in
+    another kab/kota (and then the activation rule "KTP desa equals duty desa" held on invented
+    data)."""
+    from registry.models import Wilayah
+
+    elsewhere = PsmFactory(desa_kode="33.71.01.1003")
+    Psm.objects.filter(pk=elsewhere.pk).update(desa_ktp=Wilayah.objects.get(kode="33.12.01.2001"))
+    together = PsmFactory(desa_kode="33.71.01.1003")
+    rows = [update_row(elsewhere), update_row(together)]
+    batch = importer.build_preview(data=xlsx(rows), filename="daftar.xlsx", by=staff, today=TODAY)
+    importer.commit_batch(batch=batch, update_existing=True, by=staff, today=TODAY)
+    elsewhere.refresh_from_db()
+    together.refresh_from_db()
+    assert (elsewhere.desa_ktp_id, elsewhere.desa_tugas_id) == ("33.12.01.2001", "33.71.01.1003")
+    assert together.desa_ktp_id == together.desa_tugas_id == "33.71.01.1003"
+
+
 def test_commit_is_all_or_nothing_when_the_registry_changed(staff_client, regions):
     upload(
         staff_client,
