@@ -54,6 +54,7 @@ from psm_portal.spreadsheets import csv_response, xlsx_response
 from psm_portal.typed import keep_typed, take_typed
 from registry.access import desa_in_scope, require
 from registry.models import Wilayah
+from registry.nik import clean_nik
 
 S = StatusAsesmen
 
@@ -231,6 +232,9 @@ def _typed_identity_changes(request, subject, desa_qs) -> list[str]:
         field, value = typed.fields[name], typed[name].value()
         if isinstance(field, ChoiceField) and not isinstance(field, ModelChoiceField):
             value = dict(field.choices).get(value, value)
+        if name in ("nik", "no_kk") and value:
+            # the message travels in the messages cookie and the phone's receipt
+            value = mask_nik(clean_nik(str(value)))
         changes.append(f"{field.label}: {value or '-'}")
     return changes
 

@@ -194,6 +194,7 @@ def test_identity_changes_typed_for_a_subject_merged_meanwhile_are_not_dropped_u
         "s-nama": "Mbah Kartodiharjo",
         "s-rt": "04",
         "s-jenis_kelamin": "L",
+        "s-no_kk": "3371010101080009",
     }
     data = {k: v for k, v in _form().items() if not k.startswith("s-")}
 
@@ -202,9 +203,11 @@ def test_identity_changes_typed_for_a_subject_merged_meanwhile_are_not_dropped_u
     assert answer.json()["pesan"][-1] == (
         f"Subjek ini sudah digabung dinas ke subjek #{kept.pk}; asesmen disimpan pada subjek "
         "itu, tetapi perubahan identitas yang Anda ketik tidak disimpan (Nama: Mbah "
-        "Kartodiharjo; Jenis kelamin: Laki-laki; RT: 04). Minta staf dinas memperbaikinya bila "
-        "perlu."
+        "Kartodiharjo; Nomor KK: 3371**********09; Jenis kelamin: Laki-laki; RT: 04). Minta "
+        "staf dinas memperbaikinya bila perlu."
     )
+    # masked (from a review): the message travels in the messages cookie and the receipt
+    assert "3371010101080009" not in answer.content.decode()
     assert answer.json()["tingkat_pesan"] == ["success", "warning"]
     assert Asesmen.objects.get(client_uuid=data["client_uuid"]).subjek_id == kept.pk
     kept.refresh_from_db()
