@@ -9,6 +9,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from psm_portal.uploads import LimitedImageField, PhotosField, validate_pdf
@@ -201,6 +202,23 @@ class PsmForm(forms.ModelForm):
         value = self.cleaned_data["tanggal_bergabung"]
         if value > self.today:
             raise ValidationError(_("Tanggal bergabung tidak boleh di masa depan."))
+        if self.check_standing and self.instance.pk:
+            # Moved past the day they were made aktif, the reports dropped the years between
+            # (who served is read from the history, and no one is aktif before joining).
+            first_aktif = (
+                self.instance.riwayat_status.filter(ke=StatusPsm.AKTIF)
+                .order_by("tanggal_efektif")
+                .values_list("tanggal_efektif", flat=True)
+                .first()
+            )
+            if first_aktif and value > first_aktif:
+                raise ValidationError(
+                    _(
+                        "PSM ini sudah aktif sejak %(tgl)s: tanggal bergabung tidak boleh "
+                        "sesudahnya."
+                    )
+                    % {"tgl": date_format(first_aktif, "j F Y")}
+                )
         return value
 
     # The roster import updates only what a roster holds and keeps KTP and duty desa together.

@@ -426,6 +426,11 @@ def psm_change_status(
             _("Tanggal efektif tidak boleh sebelum status saat ini berlaku (%(tgl)s).")
             % {"tgl": date_format(psm.status_sejak, "j F Y")}
         )
+    if tanggal < psm.tanggal_bergabung:
+        raise ValidationError(
+            _("Tanggal efektif tidak boleh sebelum tanggal bergabung (%(tgl)s).")
+            % {"tgl": date_format(psm.tanggal_bergabung, "j F Y")}
+        )
     if ke == StatusPsm.AKTIF:
         problems = activation_problems(psm, effective=tanggal)
         if problems:

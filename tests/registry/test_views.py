@@ -836,6 +836,43 @@ def test_an_edit_that_takes_an_aktif_psm_out_of_the_requirements_asks_first(staf
     assert staff_client.post(url, moved).status_code == 302
 
 
+def test_the_joining_date_stays_before_the_day_a_psm_was_made_aktif(staff_client, staff):
+    """From a review: a PSM aktif since 2024 had their joining date moved to 2025, and the
+    reports (who served is read from the status history, and no one is aktif before joining)
+    dropped the year between; a status change could also be dated before joining."""
+    from django.core.exceptions import ValidationError
+
+    from registry import services
+    from registry.models import PsmStatusChange, StatusPsm
+
+    psm = services.psm_register(data=_register_like(), by=staff, today=dt.date(2026, 1, 5))
+    PsmStatusChange.objects.create(
+        psm=psm, dari="calon", ke="aktif", tanggal_efektif=dt.date(2024, 2, 1)
+    )
+    Psm.objects.filter(pk=psm.pk).update(status=StatusPsm.AKTIF, status_sejak=dt.date(2024, 2, 1))
+    url = reverse("registry:psm-update", args=[psm.pk])
+    body = staff_client.post(url, _form_data(tanggal_bergabung="2025-06-01")).content.decode()
+    assert "PSM ini sudah aktif sejak 1 Februari 2024" in body
+    psm.refresh_from_db()
+    assert psm.tanggal_bergabung == dt.date(2024, 1, 2)
+    assert staff_client.post(url, _form_data(tanggal_bergabung="2024-01-10")).status_code == 302
+    # a calon's joining date corrected later: no status can be dated before it
+    Psm.objects.filter(pk=psm.pk).update(
+        status=StatusPsm.CALON,
+        status_sejak=dt.date(2024, 1, 2),
+        tanggal_bergabung=dt.date(2025, 3, 1),
+    )
+    psm.refresh_from_db()
+    with pytest.raises(ValidationError, match="sebelum tanggal bergabung"):
+        services.psm_change_status(
+            psm=psm,
+            ke=StatusPsm.BERHENTI,
+            tanggal=dt.date(2024, 6, 1),
+            by=staff,
+            alasan="pindah_domisili",
+        )
+
+
 def _register_like() -> dict:
     from registry.models import Wilayah
 
