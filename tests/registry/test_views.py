@@ -382,10 +382,37 @@ def test_psm_list_filters_by_spesialisasi_and_ignores_an_unknown_one(staff_clien
 
 
 def test_psm_profile_query_count_is_constant(staff_client, many_psm, django_assert_num_queries):
+    """Several rows of every list the page shows, with their actors: a list read per row, or
+    an actor per history row, would show here (with one row each it could not, a review
+    found)."""
+    from psm_portal import audit
+    from registry.models import BantuanPeralatan, IpsmMembership, Penghargaan, PsmStatusChange
+
     psm = many_psm[0]
     for i in range(3):
         SkFactory(psm=psm, tanggal_sk=dt.date(2021, 2, 1 + i))
         KegiatanFactory(psm=psm, tanggal=dt.date(2026, 3, 1 + i))
+        BimtekFactory(psm=psm, tingkat=("dasar", "lanjutan", "spesialisasi")[i])
+        IpsmMembership.objects.create(
+            psm=psm, tingkat="desa", jabatan="ketua", periode_mulai=2020 + i
+        )
+        BantuanPeralatan.objects.create(
+            psm=psm, jenis="Sepeda motor", tanggal=dt.date(2022, 1, 1 + i), sumber="APBD"
+        )
+        Penghargaan.objects.create(psm=psm, tingkat="kabkota", tahun=2020 + i)
+        PsmStatusChange.objects.create(
+            psm=psm,
+            dari="aktif",
+            ke="aktif",
+            tanggal_efektif=dt.date(2023, 1, 1 + i),
+            actor=make_user(Role.STAF, scope=["33.71"], username=f"pencatat-{i}"),
+        )
+        audit.record(
+            by=make_user(Role.STAF, scope=["33.71"], username=f"pengubah-{i}"),
+            action="psm.update",
+            target=psm,
+            after={"telepon": f"08{i}"},
+        )
     with django_assert_num_queries(13):
         response = staff_client.get(reverse("registry:psm-detail", args=[psm.pk]))
     assert response.status_code == 200
