@@ -649,3 +649,25 @@ def test_a_refused_save_leaves_no_photo_file_behind(people, settings, tmp_path):
     assert not list(tmp_path.rglob("*.jpg"))
     make_case(people["psm_a"], photos=[jpeg("a.jpg")])
     assert len(list(tmp_path.rglob("*.jpg"))) == 1
+
+
+def test_an_office_account_linked_to_a_psm_since_still_edits_its_office_drafts(people):
+    """From a review: the page (``access.is_author``) offered such an account "Ubah draf" on
+    the office draft it had recorded, and the save (a rule of its own) refused it."""
+    from assessments.access import is_author
+    from tests.factories import PsmFactory
+
+    staf = people["staf2"]
+    draft = make_case(staf, submit=False)
+    staf.psm = PsmFactory(nama="Staf Kini PSM")
+    staf.save()
+    assert is_author(staf, draft)
+    saved, _created = services.case_save(
+        by=staf,
+        data={"masalah": "Diperbarui setelah akun ditautkan."},
+        kategori=draft.kategori.all(),
+        client_uuid=draft.client_uuid,
+        asesmen=draft,
+        subjek=draft.subjek,
+    )
+    assert saved.masalah == "Diperbarui setelah akun ditautkan."
