@@ -830,14 +830,25 @@ def test_queue_query_count_is_constant(client, people, many_cases, django_assert
 
 
 def test_case_page_query_count_is_constant(client, people, many_cases, django_assert_num_queries):
+    """With several rows of each list the page shows (with one each, a read per row could not
+    show, a review found)."""
+    case = many_cases[0]
+    case = services.assessment_transition(asesmen=case, ke=S.DIVERIFIKASI, by=people["staf2"])
+    for program in ("PKH", "SEMBAKO", "PBI_JK"):
+        refer_to_pkh(
+            case, people["staf2"], today=dt.date.today(), program=Program.objects.get(kode=program)
+        )
+    for _ in range(3):
+        _photo_of(case)
     c = _client(client, people["staf"])
-    url = reverse("assessments:case-detail", args=[many_cases[0].pk])
+    url = reverse("assessments:case-detail", args=[case.pk])
     c.get(url)
     # session, user, scope, case, categories, disabilities, aid, photos, transitions,
     # referrals, audit of a sensitive read, office; a case submitted once has no versions to
     # compare, so none are read
     with django_assert_num_queries(12):
-        c.get(url)
+        response = c.get(url)
+    assert len(response.context["referrals"]) == 3 and len(response.context["photos"]) == 3
 
 
 def test_a_resubmitted_case_reads_its_last_two_versions(client, people, django_assert_num_queries):
