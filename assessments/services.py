@@ -647,7 +647,11 @@ def _snapshot(case: Asesmen) -> dict:
             value = getattr(case, name)
             value = "" if value is None else str(value)
         data[name] = value
-    data["foto"] = str(case.foto_set.count()) if case.pk else "0"
+    photos = sorted(case.foto_set.values_list("pk", flat=True)) if case.pk else []
+    data["foto"] = str(len(photos))
+    # which photos, for the diff only: a blurry photo retaken kept the count, and the reviewer
+    # who asked for it read "no change"
+    data["foto_id"] = photos
     return data
 
 
@@ -676,11 +680,22 @@ def version_diff(case: Asesmen, *, without=frozenset()) -> list[tuple[str, str, 
     if len(versions) < 2:
         return []
     new, old = versions[0].data, versions[1].data
-    return [
+    diff = [
         (field_label(name), old.get(name, ""), new.get(name, ""))
-        for name in [*DIFF_FIELDS, "foto"]
+        for name in DIFF_FIELDS
         if name not in without and old.get(name, "") != new.get(name, "")
     ]
+    replaced = (
+        len(set(new["foto_id"]) - set(old["foto_id"]))
+        if "foto_id" in new and "foto_id" in old  # versions saved before ids were kept: counts
+        else 0
+    )
+    if "foto" not in without and (old.get("foto", "") != new.get("foto", "") or replaced):
+        after = new.get("foto", "")
+        if replaced:
+            after = _("%(n)s (%(baru)d foto baru)") % {"n": after, "baru": replaced}
+        diff.append((field_label("foto"), old.get("foto", ""), after))
+    return diff
 
 
 # A review is someone else's: the steps a case's author may not take on it (an office account

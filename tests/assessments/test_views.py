@@ -1342,3 +1342,23 @@ def test_a_kecamatan_verifier_sees_specific_data_only_where_the_office_has_that_
     assert "3371014102140001" in c.get(subject_url).content.decode()
     event = AuditEvent.objects.get(action="asesmen.view_sensitive")
     assert event.actor_id == people["verifikator"].pk
+
+
+def test_a_photo_retaken_shows_in_what_changed(people):
+    """From a review: a case returned for a blurry photo, resubmitted with it retaken, showed no
+    change (the versions kept only the number of photos)."""
+    case = make_case(people["psm_a"], photos=[_jpeg()])
+    case = services.assessment_transition(
+        asesmen=case, ke=S.DIKEMBALIKAN, by=people["staf"], catatan="Foto kabur, ambil ulang."
+    )
+    services.assessment_save(
+        by=people["psm_a"],
+        subjek=case.subjek,
+        data={},
+        kategori=case.kategori.all(),
+        photos=[_jpeg()],
+        remove_photos=list(case.foto_set.all()),
+        asesmen=case,
+    )
+    case = services.assessment_transition(asesmen=case, ke=S.DIAJUKAN, by=people["psm_a"])
+    assert services.version_diff(case) == [("Jumlah foto", "1", "1 (1 foto baru)")]
