@@ -379,7 +379,7 @@ def assessment_save(
     with files as written, transaction.atomic():
         if asesmen is None and client_uuid:
             asesmen = Asesmen.objects.select_for_update().filter(client_uuid=client_uuid).first()
-            if asesmen is not None and not _is_author(by, asesmen):
+            if asesmen is not None and not is_author(by, asesmen):
                 raise ValidationError(_("Formulir ini milik pengguna lain."))
             if asesmen is not None and asesmen.status not in EDITABLE:
                 return asesmen, False  # already submitted: a late repeat changes nothing
@@ -396,7 +396,7 @@ def assessment_save(
             )
             before = None
         else:
-            if not _is_author(by, asesmen):
+            if not is_author(by, asesmen):
                 raise ValidationError(
                     _(
                         "Hanya penulis asesmen ini yang dapat mengubahnya; kirim komentar lewat "
@@ -476,7 +476,7 @@ def case_save(
                     .first()
                 )
                 if existing is not None:
-                    if not _is_author(by, existing):
+                    if not is_author(by, existing):
                         raise ValidationError(_("Formulir ini milik pengguna lain."))
                     if existing.status not in EDITABLE:
                         return existing, False
@@ -507,7 +507,7 @@ def case_save(
     except (IntegrityError, ValidationError):
         # The same form arrived twice at once and the other copy won: answer what it made.
         twin = Asesmen.objects.filter(client_uuid=client_uuid).first()
-        if twin is not None and _is_author(by, twin) and asesmen is None:
+        if twin is not None and is_author(by, twin) and asesmen is None:
             return twin, False
         raise
 
@@ -596,12 +596,6 @@ def device_sync_record(*, by, menunggu: int, konflik: int, perangkat: str, now) 
         },
     )
     return sync
-
-
-def _is_author(user, case: Asesmen) -> bool:
-    # One rule with the pages' (``access.is_author``): an office account linked to a PSM since
-    # was offered "Ubah draf" on the office cases it had recorded, and its save then refused.
-    return is_author(user, case)
 
 
 # The fields a reviewer compares between versions, in form order.
@@ -712,8 +706,8 @@ def _step_allowed(
     if kecamatan_level is None:
         kecamatan_level = uses_kecamatan_level()
     if ke == S.DIAJUKAN:
-        return has_permission(user, Perm.PPKS_CREATE) and _is_author(user, case)
-    if ke in REVIEW_STEPS and not own_review and _is_author(user, case):
+        return has_permission(user, Perm.PPKS_CREATE) and is_author(user, case)
+    if ke in REVIEW_STEPS and not own_review and is_author(user, case):
         return False
     if ke == S.DIVERIFIKASI_KECAMATAN:
         return kecamatan_level and has_permission(user, Perm.PPKS_REVIEW_KECAMATAN)

@@ -169,6 +169,7 @@ class PsmForm(forms.ModelForm):
         self.today = today or timezone.localdate()
         self.known_kecamatan = kecamatan_in_national_list
         self.warnings: list[str] = []
+        self.nik_warnings: list[str] = []  # those of ``warnings`` about the NIK
         desa_qs = desa_qs if desa_qs is not None else Wilayah.objects.none()
         scope_desa_fields(self, ("desa_ktp", "desa_domisili", "desa_tugas"), desa_qs)
         # A PSM's KTP or home desa may lie outside the editor's region (a PSM moved here from
