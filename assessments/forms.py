@@ -37,6 +37,11 @@ CONSENT_SINCE = dt.date(2026, 11, 1)
 CONSENT_FIELDS = ("persetujuan_oleh", "persetujuan_nama", "persetujuan_pada")
 
 
+CONFIRM_WARNINGS = _(
+    "Ada peringatan pada data ini. Periksa, lalu centang konfirmasi untuk menyimpan."
+)
+
+
 class SubjekForm(forms.ModelForm):
     nik = forms.CharField(
         label=_("NIK"),
@@ -297,13 +302,7 @@ class AsesmenForm(forms.ModelForm):
     def require_confirmation(self, warnings: list[str]) -> None:
         self.warnings = warnings
         if warnings and not self.cleaned_data.get("konfirmasi_peringatan"):
-            self.add_error(
-                "konfirmasi_peringatan",
-                _(
-                    "Ada peringatan pada data ini. Periksa, lalu centang konfirmasi "
-                    "untuk menyimpan."
-                ),
-            )
+            self.add_error("konfirmasi_peringatan", CONFIRM_WARNINGS)
 
 
 class ReviewForm(forms.Form):
@@ -388,6 +387,48 @@ class RujukanStatusForm(forms.Form):
         if bukti:
             validate_pdf(bukti)
         return bukti
+
+
+class KoreksiSubjekForm(SubjekForm):
+    """The office's correction of a subject's identity: the same fields, the reason for the
+    trail, and the version the page showed (a correction over someone else's change made
+    meanwhile is refused, not silently undone)."""
+
+    alasan = forms.CharField(
+        label=_("Alasan koreksi"),
+        max_length=500,
+        error_messages={"required": _("Tulis alasan koreksi.")},
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "Mis. permintaan koreksi dari yang bersangkutan dengan KTP/KK diperlihatkan, atau "
+            "temuan verifikasi. Dicatat di jejak audit."
+        ),
+    )
+    versi = forms.CharField(widget=forms.HiddenInput, required=False)
+    konfirmasi_peringatan = forms.BooleanField(
+        label=_("Saya sudah memeriksa peringatan di atas dan data ini benar."), required=False
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial["versi"] = self.version_of(self.instance)
+
+    @staticmethod
+    def version_of(subject) -> str:
+        return subject.updated_at.isoformat() if subject.updated_at else ""
+
+    def clean_alasan(self):
+        alasan = " ".join(self.cleaned_data["alasan"].split())
+        if not alasan:
+            raise ValidationError(_("Tulis alasan koreksi."))
+        return alasan
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.warnings and not cleaned.get("konfirmasi_peringatan"):
+            self.add_error("konfirmasi_peringatan", CONFIRM_WARNINGS)
+        return cleaned
 
 
 class MergeForm(forms.Form):

@@ -289,6 +289,7 @@ def device_sync_list(user):
 TRAIL_ACTIONS = {
     "subjek.create": "Data subjek dicatat",
     "subjek.update": "Data subjek diubah",
+    "subjek.koreksi": "Data subjek dikoreksi dinas",
     "subjek.merge": "Data ganda digabung ke data ini",
     "subjek.retensi": "Data pribadi subjek dihapus (masa retensi berakhir)",
     "subjek.salinan_data": "Salinan data pribadi dibuat",

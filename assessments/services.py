@@ -132,6 +132,73 @@ def subject_update(*, subject: Subjek, data: dict, by) -> Subjek:
     return subject
 
 
+def identity_locked(subject: Subjek) -> bool:
+    """Whether the subject's identity is fixed for its registrant: once a case about it has
+    gone to the office (submitted, verified, referred or closed), the office has checked, and
+    may have referred to a programme, the person as written then. A change afterwards goes
+    through the office's correction (:func:`subject_correct`), with a reason in the trail; a
+    case returned to be fixed does not lock it (the reviewer may have asked for the NIK)."""
+    return (
+        subject.pk is not None
+        and Asesmen.objects.filter(subjek_id=subject.pk).exclude(status__in=EDITABLE).exists()
+    )
+
+
+IDENTITY_LOCKED = _(
+    "Identitas subjek ini sudah dipakai asesmen yang dikirim ke dinas; perbaikannya dilakukan "
+    "staf dinas (koreksi identitas subjek)."
+)
+
+
+@transaction.atomic
+def subject_correct(
+    *, subject: Subjek, data: dict, alasan: str, by, versi: str | None = None
+) -> Subjek:
+    """The office's correction of a subject's identity (a correction request of the person,
+    UU 27/2022 Pasal 30, or a mistake a reviewer found), with the reason in the trail. The row
+    is locked and read again, so a merge or retention that went first is seen; ``versi``, the
+    ``updated_at`` the page showed: a change made since is not silently undone."""
+    if not has_permission(by, Perm.PPKS_CORRECT):
+        raise ValidationError(_("Anda tidak berwenang mengoreksi identitas subjek."))
+    if not alasan.strip():
+        raise ValidationError({"alasan": _("Tulis alasan koreksi.")})
+    subject = Subjek.objects.select_for_update().get(pk=subject.pk)
+    if subject.dianonimkan_pada:
+        raise ValidationError(ANONYMISED_NO_COPY)
+    if subject.digabung_ke_id:
+        raise ValidationError(
+            _("Subjek ini sudah digabung ke subjek #%(pk)d; koreksi subjek itu.")
+            % {"pk": subject.digabung_ke_id}
+        )
+    if versi is not None and versi != subject.updated_at.isoformat():
+        raise ValidationError(
+            _(
+                "Identitas subjek ini diubah orang lain sejak halaman ini dibuka (isian yang "
+                "berbeda dari ketikan Anda ada di bawah). Periksa, lalu simpan lagi bila koreksi "
+                "Anda tetap benar."
+            ),
+            code="stale",
+        )
+    before = audit.snapshot(subject, masked=False)
+    for key, value in data.items():
+        setattr(subject, key, value)
+    _subject_check(subject)
+    old, new = audit.changed(before, audit.snapshot(subject, masked=False))
+    if not new:
+        raise ValidationError(_("Tidak ada isian yang berubah."))
+    _subject_save(subject)
+    audit.record(
+        by=by,
+        action="subjek.koreksi",
+        target=subject,
+        target_label=f"Subjek #{subject.pk}",
+        before=old,
+        after=new,
+        reason=alasan.strip(),
+    )
+    return subject
+
+
 def _nik_taken_error() -> ValidationError:
     return ValidationError({"nik": _("NIK ini sudah terdaftar sebagai subjek PPKS.")})
 
@@ -487,6 +554,8 @@ def case_save(
                 if subjek is None:
                     subjek = subject_create(data=subjek_data, by=by)
                 elif subjek.dibuat_oleh_id == by.pk:
+                    if identity_locked(subjek):
+                        raise ValidationError(IDENTITY_LOCKED)
                     subjek = subject_update(subject=subjek, data=subjek_data, by=by)
             case, created = assessment_save(
                 by=by,

@@ -20,6 +20,7 @@ urlpatterns = [
     path("rujukan/<int:pk>/bukti.pdf", views.referral_proof, name="referral-proof"),
     path("rujukan/macet/", views.referrals_stalled, name="referrals-stalled"),
     path("subjek/<int:pk>/", views.subject_detail, name="subject-detail"),
+    path("subjek/<int:pk>/koreksi/", views.subject_correct, name="subject-correct"),
     path("subjek/<int:pk>/gabung/", views.subject_merge, name="subject-merge"),
     path("subjek/<int:pk>/salinan-data/", views.subject_data_copy, name="subject-data-copy"),
 ]

@@ -3,6 +3,7 @@
 Nothing about a case ever travels in a URL but its number; searches are not offered here on
 purpose (names and NIKs stay out of URLs and logs)."""
 
+import copy
 import json
 from urllib.parse import urlencode
 
@@ -16,6 +17,7 @@ from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -246,7 +248,11 @@ def _case_form(request, *, case, subject, merged=None):
     # The identity part of the form: for a new subject, or one this user registered. Not when
     # reached through a subject merged into it: a copy of the form opened before the merge holds
     # the merged one's identity, and which identity stays was the office's choice in the merge.
-    own_subject = subject is None or (subject.dibuat_oleh_id == user.pk and merged is None)
+    # Once a case about the subject has gone to the office, its identity is the office's to
+    # correct (services.identity_locked).
+    registrant = subject is not None and subject.dibuat_oleh_id == user.pk and merged is None
+    locked = registrant and services.identity_locked(subject)
+    own_subject = subject is None or (registrant and not locked)
     returns = []
     if case is not None and case.status == S.DIKEMBALIKAN:
         returns = list(case.transisi_set.filter(ke=S.DIKEMBALIKAN).order_by("-pk")[:1])
@@ -263,7 +269,9 @@ def _case_form(request, *, case, subject, merged=None):
                 messages.info(request, _("Asesmen ini sudah terkirim sebelumnya."))
                 return redirect("assessments:case-detail", pk=repeat.pk)
             case, subject = repeat, repeat.subjek
-            own_subject = subject.dibuat_oleh_id == user.pk and merged is None
+            registrant = subject.dibuat_oleh_id == user.pk and merged is None
+            locked = registrant and services.identity_locked(subject)
+            own_subject = registrant and not locked
     if request.method == "POST":
         sform = (
             forms.SubjekForm(request.POST, prefix="s", instance=subject, desa_qs=desa_qs)
@@ -278,11 +286,13 @@ def _case_form(request, *, case, subject, merged=None):
         # Only the merged subject's registrant had its identity in the form: anyone else's typed
         # fields are ignored, never compared (the comparison would tell them the merged
         # subject's NIK or birth date, field by field).
-        changed = (
-            _typed_identity_changes(request, merged, desa_qs)
-            if merged is not None and merged.dibuat_oleh_id == user.pk
-            else []
-        )
+        if merged is not None and merged.dibuat_oleh_id == user.pk:
+            changed = _typed_identity_changes(request, merged, desa_qs)
+        elif locked:
+            # a copy of the form opened before the subject's case went to the office
+            changed = _typed_identity_changes(request, subject, desa_qs)
+        else:
+            changed = []
         if valid:
             target = sform.instance if sform else subject
             if sform and target.nik:
@@ -364,7 +374,17 @@ def _case_form(request, *, case, subject, merged=None):
                         request,
                         _("Asesmen terkirim ke dinas (%(s)s).") % {"s": saved.get_status_display()},
                     )
-                if changed:
+                if changed and locked:
+                    messages.warning(
+                        request,
+                        _(
+                            "Asesmen disimpan, tetapi perubahan identitas yang Anda ketik tidak "
+                            "disimpan (%(isian)s): identitas subjek ini sudah dipakai asesmen "
+                            "yang dikirim ke dinas. Minta staf dinas mengoreksinya bila perlu."
+                        )
+                        % {"isian": "; ".join(changed)},
+                    )
+                elif changed:
                     # Not written over the subject the office kept, and not dropped unsaid: the
                     # case is saved, and the message says what was typed (refused, a copy came
                     # back whose identity the PSM could only get past by retyping the old one).
@@ -419,6 +439,7 @@ def _case_form(request, *, case, subject, merged=None):
             "sform": sform,
             "case": case,
             "subject": subject,
+            "identity_locked": locked,
             "returns": returns,
             "duplicate_of": duplicate_of
             if duplicate_of and has_permission(user, Perm.PPKS_REVIEW)
@@ -837,6 +858,9 @@ def subject_detail(request, pk):
             "nik": subject.nik if may_nik else mask_nik(subject.nik) if subject.nik else "",
             "may_see_specific": specific_right,
             "can_merge": has_permission(request.user, Perm.PPKS_MERGE),
+            "can_correct": has_permission(request.user, Perm.PPKS_CORRECT)
+            and not subject.digabung_ke_id
+            and not subject.dianonimkan_pada,
             "can_copy": specific_right
             and has_permission(request.user, Perm.PPKS_EXPORT)
             and not subject.dianonimkan_pada,
@@ -879,6 +903,83 @@ def subject_data_copy(request, pk):
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="salinan-data-subjek-{subject.pk}.pdf"'
     return response
+
+
+@require_http_methods(["GET", "POST"])
+def subject_correct(request, pk):
+    """The office corrects a subject's identity (a correction request, UU 27/2022 Pasal 30, or
+    a mistake found in review): the PSM who registered it can no longer once a case about it
+    went to the office (services.identity_locked)."""
+    require(request.user, Perm.PPKS_CORRECT)
+    subject = get_subject_for_user(request.user, _pk(pk))
+    if subject.digabung_ke_id or subject.dianonimkan_pada:
+        messages.error(
+            request,
+            services.ANONYMISED_NO_COPY
+            if subject.dianonimkan_pada
+            else _("Subjek ini sudah digabung ke subjek #%(pk)d; koreksi subjek itu.")
+            % {"pk": subject.digabung_ke_id},
+        )
+        return redirect("assessments:subject-detail", pk=subject.pk)
+    desa_qs = _desa_for(request.user)
+    newer = []
+    if request.method == "POST":
+        # a copy: the form writes what was typed into its instance, and the page's heading
+        # shows the subject as stored
+        form = forms.KoreksiSubjekForm(
+            request.POST, prefix="s", instance=copy.copy(subject), desa_qs=desa_qs
+        )
+        if form.is_valid():
+            try:
+                services.subject_correct(
+                    subject=subject,
+                    data={f: form.cleaned_data[f] for f in forms.SubjekForm.Meta.fields},
+                    alasan=form.cleaned_data["alasan"],
+                    versi=form.cleaned_data["versi"],
+                    by=request.user,
+                )
+            except ValidationError as exc:
+                if getattr(exc, "code", None) == "stale":
+                    # What is stored now wherever it differs from the typed values (kept):
+                    # saving again is then a choice made knowing the other change.
+                    current = Subjek.objects.get(pk=subject.pk)
+                    newer = [
+                        (form.fields[f].label, _shown(current, f))
+                        for f in forms.SubjekForm.Meta.fields
+                        if getattr(current, f) != form.cleaned_data.get(f)
+                    ]
+                    data = request.POST.copy()
+                    data["s-versi"] = forms.KoreksiSubjekForm.version_of(current)
+                    form = forms.KoreksiSubjekForm(
+                        data, prefix="s", instance=current, desa_qs=desa_qs
+                    )
+                    form.is_valid()
+                _add_service_errors(exc, form)
+            else:
+                messages.success(request, _("Identitas subjek dikoreksi."))
+                return redirect("assessments:subject-detail", pk=subject.pk)
+    else:
+        form = forms.KoreksiSubjekForm(prefix="s", instance=subject, desa_qs=desa_qs)
+    return render(
+        request,
+        "assessments/subject_correct.html",
+        {"subject": subject, "sform": form, "newer": newer},
+        status=200 if request.method == "GET" else 400,
+    )
+
+
+def _shown(subject, field: str) -> str:
+    """A subject's field as the page shows it: a choice's label, a date formatted, a desa's
+    name."""
+    value = getattr(subject, field)
+    display = getattr(subject, f"get_{field}_display", None)
+    if display is not None and value:
+        return str(display())
+    if value is None or value == "":
+        return "-"
+    if hasattr(value, "strftime"):
+        return date_format(value)
+    return str(value)
 
 
 @require_POST

@@ -36,6 +36,7 @@ class Perm(StrEnum):
     PPKS_REVIEW = "ppks.review"
     PPKS_REFER = "ppks.refer"
     PPKS_MERGE = "ppks.merge"
+    PPKS_CORRECT = "ppks.correct"
     PPKS_EXPORT = "ppks.export"
     ACTIVITY_RECORD = "activity.record"
     ACTIVITY_VIEW = "activity.view"
@@ -64,6 +65,7 @@ _STAFF = {
     Perm.PPKS_REVIEW,
     Perm.PPKS_REFER,
     Perm.PPKS_MERGE,
+    Perm.PPKS_CORRECT,
     Perm.PPKS_EXPORT,
     Perm.ACTIVITY_VIEW,
     Perm.ACTIVITY_VERIFY,

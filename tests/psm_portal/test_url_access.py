@@ -154,6 +154,8 @@ EXPECTED: dict[str, dict[str, int | str]] = {
     "assessments:referrals-stalled": _staff_only(200),
     "assessments:subject-detail": {ANON: LOGIN, **_all(200)},
     "assessments:subject-merge": {ANON: LOGIN, **_all(405)},
+    # The office corrects identities (UU 27/2022 Pasal 30).
+    "assessments:subject-correct": _staff_only(200),
     # The person's copy of their data: only who may export and read specific data.
     "assessments:subject-data-copy": _staff_only(200),
     "registry:activity-list": {ANON: LOGIN, **_all(200)},

@@ -1,0 +1,212 @@
+"""A subject's identity after its case went to the office: the PSM who registered it can no
+longer rewrite it through a new draft (the office checked, and may have referred, the person as
+written then); the office corrects it, with a reason in the trail (UU 27/2022 Pasal 30)."""
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.test import Client
+from django.urls import reverse
+
+from assessments import services
+from assessments.models import Asesmen, StatusAsesmen, Subjek
+from psm_portal.models import AuditEvent
+from tests.assessments.test_sync import _identity_as_shown, _send
+from tests.assessments.test_views import _form
+from tests.factories import make_case, subject_data
+
+S = StatusAsesmen
+NIK_SARINAH = "3371014205480001"  # 33.71.01, a woman born 2 May 1948
+
+
+def _login(user) -> Client:
+    c = Client()
+    c.force_login(user)
+    return c
+
+
+def _correction(client, subject, **typed) -> dict:
+    """The correction form as the page showed it to ``client`` for ``subject``, with ``typed``
+    changed."""
+    page = client.get(reverse("assessments:subject-correct", args=[subject.pk]))
+    data = {**_identity_as_shown(subject), "s-versi": page.context["sform"]["versi"].value()}
+    data.update({f"s-{k}": v for k, v in typed.items()})
+    return data
+
+
+@pytest.fixture
+def staf(people):
+    return _login(people["staf"])
+
+
+# --- the registrant, once a case went to the office -------------------------------------------
+
+
+def test_a_submitted_case_fixes_the_identity_for_the_psm_who_registered_it(people):
+    case = make_case(people["psm_a"])
+    c = _login(people["psm_a"])
+    url = reverse("assessments:case-create") + f"?subjek={case.subjek_id}"
+
+    page = c.get(url).content.decode()
+    assert 'name="s-nama"' not in page and 'id="identitas-terkunci"' in page
+
+    # A copy of the form opened before the case was sent still carries the identity part.
+    typed = {**_identity_as_shown(case.subjek), "s-nama": "Mbah Sarinah Wongso", "s-rt": "09"}
+    data = {k: v for k, v in _form().items() if not k.startswith("s-")}
+    answer = _send(c, url, {**data, **typed})
+    assert answer.status_code == 200, answer.content
+    assert answer.json()["pesan"][-1] == (
+        "Asesmen disimpan, tetapi perubahan identitas yang Anda ketik tidak disimpan (Nama: "
+        "Mbah Sarinah Wongso; RT: 09): identitas subjek ini sudah dipakai asesmen yang dikirim "
+        "ke dinas. Minta staf dinas mengoreksinya bila perlu."
+    )
+    subject = Subjek.objects.get(pk=case.subjek_id)
+    assert (subject.nama, subject.rt) == ("Mbah Sarinah", "02")
+    assert Asesmen.objects.filter(subjek=subject).count() == 2
+
+
+def test_a_returned_case_leaves_the_identity_to_its_psm_to_fix(people):
+    """The reviewer may have returned the case for the NIK itself."""
+    case = make_case(people["psm_a"])
+    services.assessment_transition(
+        asesmen=case, ke=S.DIKEMBALIKAN, by=people["staf"], catatan="NIK belum diisi."
+    )
+    c = _login(people["psm_a"])
+    url = reverse("assessments:case-update", args=[case.pk])
+    assert 'name="s-nik"' in c.get(url).content.decode()
+    assert not services.identity_locked(case.subjek)
+
+
+def test_the_service_refuses_an_identity_rewrite_of_a_locked_subject(people):
+    """Whatever page or script calls it: the rule is the service's, not only the form's."""
+    case = make_case(people["psm_a"])
+    with pytest.raises(ValidationError) as refused:
+        services.case_save(
+            by=people["psm_a"],
+            data={},
+            kategori=[],
+            client_uuid="8a7d5f0e-8a43-4b1e-9d0c-3d8c1f1c2a11",
+            subjek=case.subjek,
+            subjek_data=subject_data(nama="Orang Lain"),
+        )
+    assert refused.value.messages == [services.IDENTITY_LOCKED]
+    assert Subjek.objects.get(pk=case.subjek_id).nama == "Mbah Sarinah"
+    assert Asesmen.objects.count() == 1
+
+
+# --- the office's correction ------------------------------------------------------------------
+
+
+def test_staff_correct_an_identity_with_a_reason_kept_in_the_trail(people, staf):
+    case = make_case(people["psm_a"])
+    subject = case.subjek
+    detail = staf.get(reverse("assessments:subject-detail", args=[subject.pk])).content.decode()
+    assert reverse("assessments:subject-correct", args=[subject.pk]) in detail
+
+    data = _correction(
+        staf,
+        subject,
+        nik=NIK_SARINAH,
+        alasan_tanpa_nik="",
+        nama="Sarinah",
+        alasan="  KTP diperlihatkan ",
+    )
+    answer = staf.post(reverse("assessments:subject-correct", args=[subject.pk]), data)
+    assert answer.status_code == 302, answer.content.decode()
+    subject.refresh_from_db()
+    assert (subject.nama, subject.nik, subject.alasan_tanpa_nik) == ("Sarinah", NIK_SARINAH, "")
+    event = AuditEvent.objects.get(action="subjek.koreksi")
+    assert event.reason == "KTP diperlihatkan" and event.actor_id == people["staf"].pk
+    assert event.before["nama"] == "Mbah Sarinah" and event.after["nama"] == "Sarinah"
+    # the trail keeps the NIK masked, like every trail entry
+    assert NIK_SARINAH not in str(event.after) and event.after["nik"].startswith("3371")
+    page = staf.get(answer["Location"]).content.decode()
+    assert "Identitas subjek dikoreksi." in page
+
+
+def test_a_correction_needs_a_reason_and_keeps_what_was_typed(people, staf):
+    subject = make_case(people["psm_a"]).subjek
+    data = _correction(staf, subject, nama="Sarinah Wongso", alasan="   ")
+    answer = staf.post(reverse("assessments:subject-correct", args=[subject.pk]), data)
+    assert answer.status_code == 400
+    page = answer.content.decode()
+    assert "Alasan koreksi" in page and "Tulis alasan koreksi." in page
+    assert 'value="Sarinah Wongso"' in page
+    assert Subjek.objects.get(pk=subject.pk).nama == "Mbah Sarinah"
+    assert not AuditEvent.objects.filter(action="subjek.koreksi").exists()
+
+
+def test_a_correction_that_changes_nothing_is_said_so(people, staf):
+    subject = make_case(people["psm_a"]).subjek
+    answer = staf.post(
+        reverse("assessments:subject-correct", args=[subject.pk]),
+        _correction(staf, subject, alasan="Diperiksa ulang"),
+    )
+    assert answer.status_code == 400
+    assert "Tidak ada isian yang berubah." in answer.content.decode()
+
+
+def test_a_nik_of_another_subject_is_refused_next_to_the_nik(people, staf):
+    other = make_case(people["staf"], subject={"nik": NIK_SARINAH, "alasan_tanpa_nik": ""})
+    subject = make_case(people["psm_a"]).subjek
+    data = _correction(
+        staf, subject, nik=NIK_SARINAH, alasan_tanpa_nik="", alasan="KTP diperlihatkan"
+    )
+    answer = staf.post(reverse("assessments:subject-correct", args=[subject.pk]), data)
+    assert answer.status_code == 400
+    assert answer.context["sform"].errors["nik"] == ["NIK ini sudah terdaftar sebagai subjek PPKS."]
+    assert Subjek.objects.get(pk=subject.pk).nik == "" and other.subjek.nik == NIK_SARINAH
+
+
+def test_a_correction_over_a_change_made_meanwhile_shows_it_and_keeps_the_typed_values(
+    people, staf
+):
+    subject = make_case(people["psm_a"]).subjek
+    data = _correction(staf, subject, nama="Sarinah Wongso", alasan="Permintaan yang bersangkutan")
+    # another officer corrected the address after this page was opened
+    services.subject_correct(
+        subject=subject, data={"rt": "04"}, alasan="Pindah RT", by=people["staf2"]
+    )
+    url = reverse("assessments:subject-correct", args=[subject.pk])
+    answer = staf.post(url, data)
+    assert answer.status_code == 400
+    page = answer.content.decode()
+    assert "diubah orang lain sejak halaman ini dibuka" in page
+    # what is stored now where it differs from what was typed: the name typed, the RT changed
+    assert answer.context["newer"] == [("Nama", "Mbah Sarinah"), ("RT", "04")]
+    assert 'value="Sarinah Wongso"' in page
+    assert Subjek.objects.get(pk=subject.pk).nama == "Mbah Sarinah"
+
+    # Sent again as it stands (the typed RT, 02, is now a choice made knowing the other).
+    again = {**data, "s-versi": answer.context["sform"]["versi"].value()}
+    assert staf.post(url, again).status_code == 302
+    subject.refresh_from_db()
+    assert (subject.nama, subject.rt) == ("Sarinah Wongso", "02")
+
+
+def test_only_office_staff_of_the_region_correct_identities(people, staf):
+    subject = make_case(people["psm_a"]).subjek
+    url = reverse("assessments:subject-correct", args=[subject.pk])
+    for role in ("psm_a", "supervisor", "verifikator"):
+        c = _login(people[role])
+        assert c.get(url).status_code in (403, 404), role
+        assert c.post(url, _correction(staf, subject, nama="X", alasan="y")).status_code in (
+            403,
+            404,
+        )
+        detail = c.get(reverse("assessments:subject-detail", args=[subject.pk]))
+        assert url not in detail.content.decode()
+    assert _login(people["luar"]).get(url).status_code == 404
+    assert Subjek.objects.get(pk=subject.pk).nama == "Mbah Sarinah"
+
+
+def test_a_merged_subject_is_corrected_where_it_went(people, staf):
+    kept = make_case(people["staf"], subject={"nama": "Sarinah"}).subjek
+    duplicate = make_case(people["psm_a"]).subjek
+    services.subject_merge(keep=kept, duplicate=duplicate, by=people["staf"])
+    answer = staf.get(reverse("assessments:subject-correct", args=[duplicate.pk]), follow=True)
+    assert answer.redirect_chain[-1][0] == reverse(
+        "assessments:subject-detail", args=[duplicate.pk]
+    )
+    assert f"Subjek ini sudah digabung ke subjek #{kept.pk}; koreksi subjek itu." in (
+        answer.content.decode()
+    )
