@@ -13,9 +13,15 @@ from psm_portal.offline import offline_page
 
 @require_GET
 def home(request):
-    """PSM land on their own profile; office roles on the registry."""
-    if request.user.role == Role.PSM and request.user.psm_id:
-        return redirect("registry:psm-detail", pk=request.user.psm_id)
+    """Each role lands where its daily work is: a PSM on their own profile, a kecamatan verifier
+    on the cases waiting for them, a supervisor on the dashboard, office staff on the registry."""
+    user = request.user
+    if user.role == Role.PSM and user.psm_id:
+        return redirect("registry:psm-detail", pk=user.psm_id)
+    if user.role == Role.VERIFIKATOR:
+        return redirect("assessments:queue")
+    if user.role == Role.SUPERVISOR:
+        return redirect("reports:dashboard")
     return redirect("registry:psm-list")
 
 

@@ -107,6 +107,26 @@ def test_login_with_right_password_lands_on_registry(client, regions):
     assert client.get(response["Location"], follow=True).status_code == 200
 
 
+@pytest.mark.parametrize(
+    ("role", "lands_on"),
+    [
+        (Role.STAF, "registry:psm-list"),
+        (Role.ADMIN, "registry:psm-list"),
+        (Role.VERIFIKATOR, "assessments:queue"),
+        (Role.SUPERVISOR, "reports:dashboard"),
+    ],
+)
+def test_each_office_role_lands_where_its_work_is(client, regions, role, lands_on):
+    """A kecamatan verifier's work is the cases waiting for them, a supervisor's the dashboard
+    (both landed on the PSM list, a page the verifier has no use for)."""
+    scope = ["33.71.01"] if role == Role.VERIFIKATOR else ["33.71"]
+    make_user(role, scope=scope, username="rina")
+    response = client.post(reverse("login"), {"username": "rina", "password": "sandi-uji-123"})
+    home = client.get(response["Location"])
+    assert home.status_code == 302 and home["Location"] == reverse(lands_on)
+    assert client.get(home["Location"]).status_code == 200
+
+
 def test_failed_login_message_is_indonesian(client, db):
     response = client.post(reverse("login"), {"username": "x", "password": "y"})
     assert "dan sandi yang benar. Huruf besar/kecil" in response.content.decode()
