@@ -636,6 +636,20 @@ def _check_hours_of_the_day(psm: Psm, data: dict) -> None:
         )
 
 
+def _earlier_stop(psm: Psm, day: dt.date) -> tuple[dt.date, dt.date] | None:
+    """The (first, last) days of a stop of ``psm``, ended since, that ``day`` falls in, by the
+    status history (one query; the present stop is checked by the caller)."""
+    changes = list(
+        PsmStatusChange.objects.filter(psm=psm)
+        .order_by("tanggal_efektif", "pk")
+        .values_list("tanggal_efektif", "ke")
+    )
+    for (since, ke), (until, _next) in zip(changes, changes[1:], strict=False):
+        if ke == StatusPsm.BERHENTI and since <= day < until:
+            return since, until - dt.timedelta(days=1)
+    return None
+
+
 def activity_record(
     *, psm: Psm, data: dict, photos=(), client_uuid: uuid.UUID, by, today: dt.date
 ) -> tuple[Kegiatan, bool]:
@@ -658,6 +672,18 @@ def activity_record(
                     "dicatat."
                 )
                 % {"tgl": date_format(psm.status_sejak, "j F Y")}
+            }
+        )
+    stop = _earlier_stop(psm, data["tanggal"])
+    if stop is not None:
+        # The months of a stop were not served (the indicators leave them out).
+        raise ValidationError(
+            {
+                "tanggal": _(
+                    "PSM ini berhenti dari %(dari)s sampai %(sampai)s; kegiatan pada masa itu "
+                    "tidak dapat dicatat."
+                )
+                % {"dari": date_format(stop[0], "j F Y"), "sampai": date_format(stop[1], "j F Y")}
             }
         )
     if data["tanggal"] < psm.tanggal_bergabung:

@@ -132,6 +132,49 @@ def test_a_stopped_psm_records_no_activity_from_the_day_they_stopped(psm, psm_us
     assert created and Kegiatan.objects.get() == kegiatan
 
 
+def test_no_activity_is_recorded_in_an_earlier_stop_of_a_psm_who_came_back(psm, psm_user):
+    """A PSM who stopped and was made aktif again: the months of the stop were not served (the
+    indicators leave them out), so work dated in them is refused as it was while stopped; the
+    day they came back and the days before the stop are recorded."""
+    from registry.models import StatusPsm
+    from tests.factories import status_history
+
+    psm.tanggal_bergabung = dt.date(2024, 1, 2)
+    psm.save()
+    status_history(
+        psm,
+        (StatusPsm.AKTIF, dt.date(2024, 1, 2)),
+        (StatusPsm.BERHENTI, dt.date(2025, 3, 1)),
+        (StatusPsm.AKTIF, dt.date(2025, 9, 1)),
+    )
+    psm.refresh_from_db()
+    for day in (dt.date(2025, 3, 1), dt.date(2025, 8, 31)):
+        with pytest.raises(ValidationError) as refused:
+            services.activity_record(
+                psm=psm,
+                data=_data(psm, tanggal=day),
+                client_uuid=uuid.uuid4(),
+                by=psm_user,
+                today=TODAY,
+            )
+        assert refused.value.message_dict == {
+            "tanggal": [
+                "PSM ini berhenti dari 1 Maret 2025 sampai 31 Agustus 2025; kegiatan pada masa "
+                "itu tidak dapat dicatat."
+            ]
+        }
+    for day in (dt.date(2025, 2, 28), dt.date(2025, 9, 1)):
+        _kegiatan, created = services.activity_record(
+            psm=psm,
+            data=_data(psm, tanggal=day),
+            client_uuid=uuid.uuid4(),
+            by=psm_user,
+            today=TODAY,
+        )
+        assert created
+    assert Kegiatan.objects.count() == 2
+
+
 def test_photos_are_shrunk_and_re_encoded(psm, psm_user):
     kegiatan, _ = services.activity_record(
         psm=psm,
