@@ -24,7 +24,7 @@ from assessments.models import (
     Subjek,
     comment_label,
 )
-from assessments.services import subject_warnings
+from assessments.services import IDENTITY_FIELDS, subject_warnings
 from psm_portal.uploads import PhotosField
 from registry.forms import DateInput, scope_desa_fields
 from registry.nik import check_nik, check_no_kk, clean_nik
@@ -53,25 +53,7 @@ class SubjekForm(forms.ModelForm):
 
     class Meta:
         model = Subjek
-        fields = [
-            "jenis",
-            "nama",
-            "nik",
-            "alasan_tanpa_nik",
-            "no_kk",
-            "jenis_kelamin",
-            "tempat_lahir",
-            "tanggal_lahir",
-            "umur_perkiraan",
-            "hubungan_kk",
-            "telepon",
-            "alamat",
-            "rt",
-            "rw",
-            "desa",
-            "status_dtsen",
-            "desil",
-        ]
+        fields = list(IDENTITY_FIELDS)
         widgets = {"tanggal_lahir": DateInput()}
 
     def __init__(self, *args, desa_qs=None, **kwargs):

@@ -45,7 +45,9 @@ from psm_portal.images import (
     normalised_jpeg,
     store_new_files,
 )
+from psm_portal.models import AuditEvent
 from psm_portal.office import current_office
+from registry.models import Wilayah
 from registry.nik import check_nik, check_no_kk
 from registry.regions import kecamatan_in_national_list
 from registry.text import normalise_for_search
@@ -758,7 +760,81 @@ def version_diff(case: Asesmen, *, without=frozenset()) -> list[tuple[str, str, 
         if replaced:
             after = _("%(n)s (%(baru)d foto baru)") % {"n": after, "baru": replaced}
         diff.append((field_label("foto"), old.get("foto", ""), after))
-    return diff
+    return diff + _identity_changes(case.subjek_id, versions[1].created_at, versions[0].created_at)
+
+
+# The subject's identity as its form holds it: what the case's author may correct while the case
+# is theirs (``identity_locked``), and the office corrects (``subject_correct``).
+IDENTITY_FIELDS = (
+    "jenis",
+    "nama",
+    "nik",
+    "alasan_tanpa_nik",
+    "no_kk",
+    "jenis_kelamin",
+    "tempat_lahir",
+    "tanggal_lahir",
+    "umur_perkiraan",
+    "hubungan_kk",
+    "telepon",
+    "alamat",
+    "rt",
+    "rw",
+    "desa",
+    "status_dtsen",
+    "desil",
+)
+
+
+def _identity_changes(subject_id, since, until) -> list[tuple[str, str, str]]:
+    """(label, before, after) of the subject's identity changed between two versions of a case,
+    from the trail (a version holds the case, not the person: a name or NIK corrected on the
+    return read as no change). NIKs as the trail keeps them, masked."""
+    events = AuditEvent.objects.filter(
+        target_type=Subjek._meta.label_lower,
+        target_id=str(subject_id),
+        created_at__gt=since,
+        created_at__lte=until,
+    ).order_by("created_at", "pk")
+    first, last = {}, {}
+    for before, after in events.values_list("before", "after"):
+        for name in IDENTITY_FIELDS:
+            if isinstance(after, dict) and name in after:
+                first.setdefault(name, (before or {}).get(name))
+                last[name] = after[name]
+    changed = [n for n in IDENTITY_FIELDS if n in last and first[n] != last[n]]
+    if not changed:
+        return []
+    desa_names = (
+        dict(
+            Wilayah.objects.filter(kode__in=[first["desa"], last["desa"]]).values_list(
+                "kode", "nama"
+            )
+        )
+        if "desa" in changed
+        else {}
+    )
+
+    def shown(name, value):
+        if value in (None, ""):
+            return "-"
+        field = Subjek._meta.get_field(name)
+        if name == "desa":
+            return desa_names.get(value, value)
+        if field.choices:
+            return str(dict(field.flatchoices).get(value, value))
+        if name == "tanggal_lahir":
+            return date_format(dt.date.fromisoformat(value))
+        return str(value)
+
+    return [
+        (
+            _("%(isian)s (subjek)") % {"isian": capfirst(Subjek._meta.get_field(n).verbose_name)},
+            shown(n, first[n]),
+            shown(n, last[n]),
+        )
+        for n in changed
+    ]
 
 
 # A review is someone else's: the steps a case's author may not take on it (an office account

@@ -357,7 +357,7 @@ def _case_form(request, *, case, subject, merged=None):
                     client_uuid=form.cleaned_data["client_uuid"],
                     subjek=subject,
                     subjek_data=(
-                        {f: sform.cleaned_data[f] for f in forms.SubjekForm.Meta.fields}
+                        {f: sform.cleaned_data[f] for f in services.IDENTITY_FIELDS}
                         if sform
                         else None
                     ),
@@ -933,7 +933,7 @@ def subject_correct(request, pk):
             try:
                 services.subject_correct(
                     subject=subject,
-                    data={f: form.cleaned_data[f] for f in forms.SubjekForm.Meta.fields},
+                    data={f: form.cleaned_data[f] for f in services.IDENTITY_FIELDS},
                     alasan=form.cleaned_data["alasan"],
                     versi=form.cleaned_data["versi"],
                     by=request.user,
@@ -945,7 +945,7 @@ def subject_correct(request, pk):
                     current = Subjek.objects.get(pk=subject.pk)
                     newer = [
                         (form.fields[f].label, _shown(current, f))
-                        for f in forms.SubjekForm.Meta.fields
+                        for f in services.IDENTITY_FIELDS
                         if getattr(current, f) != form.cleaned_data.get(f)
                     ]
                     data = request.POST.copy()
