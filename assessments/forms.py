@@ -24,7 +24,7 @@ from assessments.models import (
     Subjek,
     comment_label,
 )
-from assessments.services import IDENTITY_FIELDS, subject_warnings
+from assessments.services import IDENTITY_FIELDS, identity_version, subject_warnings
 from psm_portal.uploads import PhotosField
 from registry.forms import DateInput, scope_desa_fields
 from registry.nik import check_nik, check_no_kk, clean_nik
@@ -40,6 +40,20 @@ CONSENT_FIELDS = ("persetujuan_oleh", "persetujuan_nama", "persetujuan_pada")
 CONFIRM_WARNINGS = _(
     "Ada peringatan pada data ini. Periksa, lalu centang konfirmasi untuk menyimpan."
 )
+
+
+class ConfirmWarnings(forms.Form):
+    """Soft problems the user confirms before saving (a category unusual for the age, a NIK
+    whose birth date differs): ``require_confirmation`` after the form's own checks."""
+
+    konfirmasi_peringatan = forms.BooleanField(
+        label=_("Saya sudah memeriksa peringatan di atas dan data ini benar"), required=False
+    )
+
+    def require_confirmation(self, warnings: list[str]) -> None:
+        self.warnings = warnings
+        if warnings and not self.cleaned_data.get("konfirmasi_peringatan"):
+            self.add_error("konfirmasi_peringatan", CONFIRM_WARNINGS)
 
 
 class SubjekForm(forms.ModelForm):
@@ -132,7 +146,7 @@ class SubjekForm(forms.ModelForm):
         pass
 
 
-class AsesmenForm(forms.ModelForm):
+class AsesmenForm(ConfirmWarnings, forms.ModelForm):
     client_uuid = forms.UUIDField(widget=forms.HiddenInput)
     kategori = forms.ModelMultipleChoiceField(
         label=_("Kategori PPKS"),
@@ -172,9 +186,6 @@ class AsesmenForm(forms.ModelForm):
         queryset=AsesmenFoto.objects.none(),
         widget=forms.CheckboxSelectMultiple,
         required=False,
-    )
-    konfirmasi_peringatan = forms.BooleanField(
-        label=_("Saya sudah memeriksa peringatan di atas dan data ini benar"), required=False
     )
 
     class Meta:
@@ -281,11 +292,6 @@ class AsesmenForm(forms.ModelForm):
         the consent as it was keeps the version it was given on."""
         return not self.instance.pk or bool(set(CONSENT_FIELDS) & set(self.changed_data))
 
-    def require_confirmation(self, warnings: list[str]) -> None:
-        self.warnings = warnings
-        if warnings and not self.cleaned_data.get("konfirmasi_peringatan"):
-            self.add_error("konfirmasi_peringatan", CONFIRM_WARNINGS)
-
 
 class ReviewForm(forms.Form):
     """Verify, return with comments on specific fields, or close."""
@@ -371,7 +377,7 @@ class RujukanStatusForm(forms.Form):
         return bukti
 
 
-class KoreksiSubjekForm(SubjekForm):
+class KoreksiSubjekForm(ConfirmWarnings, SubjekForm):
     """The office's correction of a subject's identity: the same fields, the reason for the
     trail, and the version the page showed (a correction over someone else's change made
     meanwhile is refused, not silently undone)."""
@@ -386,31 +392,18 @@ class KoreksiSubjekForm(SubjekForm):
             "temuan verifikasi. Dicatat di jejak audit."
         ),
     )
-    versi = forms.CharField(widget=forms.HiddenInput, required=False)
-    konfirmasi_peringatan = forms.BooleanField(
-        label=_("Saya sudah memeriksa peringatan di atas dan data ini benar."), required=False
-    )
+    versi = forms.CharField(widget=forms.HiddenInput, required=False, max_length=200)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if not self.is_bound:
-            self.initial["versi"] = self.version_of(self.instance)
-
-    @staticmethod
-    def version_of(subject) -> str:
-        return subject.updated_at.isoformat() if subject.updated_at else ""
+            self.initial["versi"] = identity_version(self.instance)
 
     def clean_alasan(self):
         alasan = " ".join(self.cleaned_data["alasan"].split())
         if not alasan:
             raise ValidationError(_("Tulis alasan koreksi."))
         return alasan
-
-    def clean(self):
-        cleaned = super().clean()
-        if self.warnings and not cleaned.get("konfirmasi_peringatan"):
-            self.add_error("konfirmasi_peringatan", CONFIRM_WARNINGS)
-        return cleaned
 
 
 class MergeForm(forms.Form):

@@ -6,6 +6,7 @@ row is locked so two reviewers acting at once cannot both win.
 """
 
 import datetime as dt
+import hashlib
 import uuid
 from contextlib import nullcontext
 
@@ -120,9 +121,9 @@ def subject_update(*, subject: Subjek, data: dict, by) -> Subjek:
     for key, value in data.items():
         setattr(subject, key, value)
     _subject_check(subject)
-    _subject_save(subject)
     old, new = audit.changed(before, audit.snapshot(subject, masked=False))
-    if new:
+    if new:  # a form saved as it was changes nothing, not even the row's time
+        _subject_save(subject)
         audit.record(
             by=by,
             action="subjek.update",
@@ -137,47 +138,75 @@ def subject_update(*, subject: Subjek, data: dict, by) -> Subjek:
 def identity_locked(subject: Subjek) -> bool:
     """Whether the subject's identity is fixed for its registrant: once a case about it has
     gone to the office (submitted, verified, referred or closed), the office has checked, and
-    may have referred to a programme, the person as written then. A change afterwards goes
-    through the office's correction (:func:`subject_correct`), with a reason in the trail; a
-    case returned to be fixed does not lock it (the reviewer may have asked for the NIK)."""
+    may have referred to a programme, the person as written then; and once the office has
+    corrected it (a PSM's form opened before the correction would undo it). A change afterwards
+    goes through the office's correction (:func:`subject_correct`), with a reason in the trail.
+    A case returned to be fixed does not lock it (the reviewer may have asked for the NIK)."""
+    if subject.pk is None:
+        return False
     return (
-        subject.pk is not None
-        and Asesmen.objects.filter(subjek_id=subject.pk).exclude(status__in=EDITABLE).exists()
+        Asesmen.objects.filter(subjek_id=subject.pk).exclude(status__in=EDITABLE).exists()
+        or AuditEvent.objects.filter(
+            target_type=Subjek._meta.label_lower,
+            target_id=str(subject.pk),
+            action="subjek.koreksi",
+        ).exists()
     )
 
 
 IDENTITY_LOCKED = _(
-    "Identitas subjek ini sudah dipakai asesmen yang dikirim ke dinas; perbaikannya dilakukan "
-    "staf dinas (koreksi identitas subjek)."
+    "Identitas subjek ini sudah diperiksa dinas (ada asesmennya yang sudah dikirim, atau dinas "
+    "sudah mengoreksinya); perbaikannya dilakukan staf dinas (koreksi identitas subjek)."
 )
 
 
+def identity_version(subject: Subjek) -> str:
+    """The identity a correction page showed, a short digest per field (in IDENTITY_FIELDS'
+    order): a correction over a change made since is refused, and the page can tell which fields
+    someone else changed (``identity_changed_since``). Not ``updated_at``: a PSM's save of a
+    returned case moved it with nothing changed."""
+    return ".".join(
+        hashlib.blake2s(
+            str(getattr(subject, f"{name}_id" if name == "desa" else name)).encode(), digest_size=3
+        ).hexdigest()
+        for name in IDENTITY_FIELDS
+    )
+
+
+def identity_changed_since(versi: str, subject: Subjek) -> list[str]:
+    """The identity fields of ``subject`` that differ from the page that showed ``versi`` (every
+    field when ``versi`` is not one)."""
+    shown, now = versi.split("."), identity_version(subject).split(".")
+    if len(shown) != len(now):
+        return list(IDENTITY_FIELDS)
+    return [name for name, a, b in zip(IDENTITY_FIELDS, shown, now, strict=True) if a != b]
+
+
 @transaction.atomic
-def subject_correct(
-    *, subject: Subjek, data: dict, alasan: str, by, versi: str | None = None
-) -> Subjek:
+def subject_correct(*, subject: Subjek, data: dict, alasan: str, by, versi: str) -> Subjek:
     """The office's correction of a subject's identity (a correction request of the person,
     UU 27/2022 Pasal 30, or a mistake a reviewer found), with the reason in the trail. The row
-    is locked and read again, so a merge or retention that went first is seen; ``versi``, the
-    ``updated_at`` the page showed: a change made since is not silently undone."""
+    is locked and read again, so a merge or retention that went first is seen; ``versi``
+    (``identity_version`` of what the page showed): a change made since is not silently undone.
+    A corrected desa moves the subject's cases still being worked (as submitting one does): a
+    closed case keeps the desa it was closed in."""
     if not has_permission(by, Perm.PPKS_CORRECT):
         raise ValidationError(_("Anda tidak berwenang mengoreksi identitas subjek."))
     if not alasan.strip():
         raise ValidationError({"alasan": _("Tulis alasan koreksi.")})
     subject = Subjek.objects.select_for_update().get(pk=subject.pk)
     if subject.dianonimkan_pada:
-        raise ValidationError(ANONYMISED_NO_COPY)
+        raise ValidationError(ANONYMISED_NO_CORRECTION)
     if subject.digabung_ke_id:
         raise ValidationError(
             _("Subjek ini sudah digabung ke subjek #%(pk)d; koreksi subjek itu.")
             % {"pk": subject.digabung_ke_id}
         )
-    if versi is not None and versi != subject.updated_at.isoformat():
+    if identity_changed_since(versi, subject):
         raise ValidationError(
             _(
                 "Identitas subjek ini diubah orang lain sejak halaman ini dibuka (isian yang "
-                "berbeda dari ketikan Anda ada di bawah). Periksa, lalu simpan lagi bila koreksi "
-                "Anda tetap benar."
+                "diubahnya ada di bawah). Periksa, lalu simpan lagi bila koreksi Anda tetap benar."
             ),
             code="stale",
         )
@@ -189,16 +218,50 @@ def subject_correct(
     if not new:
         raise ValidationError(_("Tidak ada isian yang berubah."))
     _subject_save(subject)
+    moved = 0
+    if "desa" in new:
+        moved = (
+            Asesmen.objects.filter(subjek=subject)
+            .exclude(status=S.DITUTUP)
+            .exclude(desa_id=subject.desa_id)
+            .update(desa_id=subject.desa_id, updated_at=timezone.now())
+        )
     audit.record(
         by=by,
         action="subjek.koreksi",
         target=subject,
         target_label=f"Subjek #{subject.pk}",
         before=old,
-        after=new,
+        after={**new, **({"asesmen_pindah_desa": moved} if moved else {})},
         reason=alasan.strip(),
     )
     return subject
+
+
+def correction_warnings(subject: Subjek) -> list[str]:
+    """What the corrected identity (``subject``, not saved) makes doubtful in the subject's cases
+    still being worked, as the case form would warn or refuse (a category's age or sex, a
+    child's consent): for the office to confirm before saving."""
+    warnings = []
+    cases = (
+        Asesmen.objects.filter(subjek_id=subject.pk)
+        .exclude(status=S.DITUTUP)
+        .select_related("kategori_utama")
+        .prefetch_related("kategori", "disabilitas")
+        .order_by("pk")
+    )
+    for case in cases:
+        errors, soft = case_problems(
+            subjek=subject,
+            kategori=list(case.kategori.all()),
+            utama=case.kategori_utama,
+            disabilitas=list(case.disabilitas.all()),
+            persetujuan_oleh=case.persetujuan_oleh,
+            on=case.tanggal,
+        )
+        for message in [m for ms in errors.values() for m in ms] + list(soft):
+            warnings.append(_("Asesmen #%(pk)d: %(pesan)s") % {"pk": case.pk, "pesan": message})
+    return warnings
 
 
 def _nik_taken_error() -> ValidationError:
@@ -232,6 +295,10 @@ ANONYMISED = _(
 ANONYMISED_NO_COPY = _(
     "Data pribadi subjek ini sudah dihapus karena masa retensinya berakhir; tidak ada data "
     "pribadi yang dapat disalin."
+)
+ANONYMISED_NO_CORRECTION = _(
+    "Data pribadi subjek ini sudah dihapus karena masa retensinya berakhir; tidak ada identitas "
+    "yang dapat dikoreksi."
 )
 ANONYMISED_CASE = _(
     "Data pribadi kasus ini sudah dihapus karena masa retensinya berakhir; kasus ini tidak dapat "

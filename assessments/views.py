@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.forms import ChoiceField, ModelChoiceField
+from django.forms import BooleanField, ChoiceField, ModelChoiceField
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
@@ -228,7 +228,8 @@ def _typed_identity_changes(request, subject, desa_qs) -> list[str]:
     when the form had no identity part)."""
     if not any(name.startswith("s-") for name in request.POST):
         return []
-    typed = forms.SubjekForm(request.POST, prefix="s", instance=subject, desa_qs=desa_qs)
+    # a copy: a form writes what was typed into its instance
+    typed = forms.SubjekForm(request.POST, prefix="s", instance=copy.copy(subject), desa_qs=desa_qs)
     changes = []
     for name in typed.changed_data:
         field, value = typed.fields[name], typed[name].value()
@@ -274,7 +275,9 @@ def _case_form(request, *, case, subject, merged=None):
             own_subject = registrant and not locked
     if request.method == "POST":
         sform = (
-            forms.SubjekForm(request.POST, prefix="s", instance=subject, desa_qs=desa_qs)
+            # A copy: the form writes what was typed into its instance, and the service must
+            # find the subject as stored to record what changed (its trail recorded none).
+            forms.SubjekForm(request.POST, prefix="s", instance=copy.copy(subject), desa_qs=desa_qs)
             if own_subject
             else None
         )
@@ -379,8 +382,8 @@ def _case_form(request, *, case, subject, merged=None):
                         request,
                         _(
                             "Asesmen disimpan, tetapi perubahan identitas yang Anda ketik tidak "
-                            "disimpan (%(isian)s): identitas subjek ini sudah dipakai asesmen "
-                            "yang dikirim ke dinas. Minta staf dinas mengoreksinya bila perlu."
+                            "disimpan (%(isian)s): identitas subjek ini sudah diperiksa dinas. "
+                            "Minta staf dinas mengoreksinya bila perlu."
                         )
                         % {"isian": "; ".join(changed)},
                     )
@@ -915,7 +918,7 @@ def subject_correct(request, pk):
     if subject.digabung_ke_id or subject.dianonimkan_pada:
         messages.error(
             request,
-            services.ANONYMISED_NO_COPY
+            services.ANONYMISED_NO_CORRECTION
             if subject.dianonimkan_pada
             else _("Subjek ini sudah digabung ke subjek #%(pk)d; koreksi subjek itu.")
             % {"pk": subject.digabung_ke_id},
@@ -930,6 +933,8 @@ def subject_correct(request, pk):
             request.POST, prefix="s", instance=copy.copy(subject), desa_qs=desa_qs
         )
         if form.is_valid():
+            form.require_confirmation(form.warnings + services.correction_warnings(form.instance))
+        if form.is_valid():
             try:
                 services.subject_correct(
                     subject=subject,
@@ -940,20 +945,7 @@ def subject_correct(request, pk):
                 )
             except ValidationError as exc:
                 if getattr(exc, "code", None) == "stale":
-                    # What is stored now wherever it differs from the typed values (kept):
-                    # saving again is then a choice made knowing the other change.
-                    current = Subjek.objects.get(pk=subject.pk)
-                    newer = [
-                        (form.fields[f].label, _shown(current, f))
-                        for f in services.IDENTITY_FIELDS
-                        if getattr(current, f) != form.cleaned_data.get(f)
-                    ]
-                    data = request.POST.copy()
-                    data["s-versi"] = forms.KoreksiSubjekForm.version_of(current)
-                    form = forms.KoreksiSubjekForm(
-                        data, prefix="s", instance=current, desa_qs=desa_qs
-                    )
-                    form.is_valid()
+                    form, newer = _after_other_correction(request, form, subject.pk, desa_qs)
                 _add_service_errors(exc, form)
             else:
                 messages.success(request, _("Identitas subjek dikoreksi."))
@@ -968,13 +960,42 @@ def subject_correct(request, pk):
     )
 
 
+def _after_other_correction(request, form, pk, desa_qs):
+    """The correction form again after someone else changed the identity since it was opened:
+    what they changed is taken into the form where this user typed nothing else, what both
+    changed keeps this user's typing, and the page lists them (label, value now, taken)."""
+    current = Subjek.objects.get(pk=pk)
+    shown = form.cleaned_data["versi"]
+    theirs = services.identity_changed_since(shown, current)
+    mine = set(services.identity_changed_since(shown, form.instance))
+    fresh = forms.KoreksiSubjekForm(prefix="s", instance=current, desa_qs=desa_qs)
+    data = request.POST.copy()
+    data["s-versi"] = services.identity_version(current)
+    for name in theirs:
+        if name in mine:
+            continue
+        key, value = f"s-{name}", fresh[name].value()
+        if isinstance(form.fields[name], BooleanField):
+            if value:
+                data[key] = "on"
+            else:
+                data.pop(key, None)
+        else:
+            data[key] = "" if value is None else str(value)
+    again = forms.KoreksiSubjekForm(data, prefix="s", instance=copy.copy(current), desa_qs=desa_qs)
+    again.is_valid()
+    return again, [(form.fields[n].label, _shown(current, n), n not in mine) for n in theirs]
+
+
 def _shown(subject, field: str) -> str:
     """A subject's field as the page shows it: a choice's label, a date formatted, a desa's
-    name."""
+    name, yes or no."""
     value = getattr(subject, field)
     display = getattr(subject, f"get_{field}_display", None)
     if display is not None and value:
         return str(display())
+    if isinstance(value, bool):
+        return _("Ya") if value else _("Tidak")
     if value is None or value == "":
         return "-"
     if hasattr(value, "strftime"):

@@ -66,6 +66,10 @@ def texts() -> dict[str, str]:
             "terkirim."
         ),
         "buang_draf": _("Buang draf ini"),
+        "identitas_draf_terkunci": _(
+            "Identitas subjek yang Anda ketik di draf ini tidak dipakai lagi: identitas subjek "
+            "ini sudah diperiksa dinas. Bila ada yang salah, minta staf dinas mengoreksinya."
+        ),
         "masuk_antrean": _(
             "Formulir tersimpan di kotak keluar dan akan dikirim otomatis begitu ada sinyal. "
             "Tidak perlu memuat ulang halaman."

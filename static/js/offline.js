@@ -359,6 +359,11 @@
         showQueued(form, draft.queued);
       } else {
         writeFields(form, draft.fields);
+        // The subject's identity typed into a draft whose page no longer has it (a case about the
+        // subject went to the office meanwhile): said, not dropped unsaid.
+        const identityDropped =
+          document.querySelector("[data-identity-locked]") &&
+          draft.fields.some(([name, value]) => name.startsWith("s-") && value && !form.elements[name]);
         for (const [name, files] of Object.entries(draft.files || {})) {
           const input = form.elements[name];
           if (input && input.type === "file") {
@@ -385,7 +390,14 @@
                 await idb.del(DRAFTS, draft.id);
                 location.replace(location.pathname + location.search);
               },
-            })
+            }),
+            identityDropped
+              ? element("p", {
+                  class: "mb-0 mt-1 fw-semibold",
+                  id: "identitas-draf-tidak-dipakai",
+                  text: t("identitas_draf_terkunci"),
+                })
+              : null
           )
         );
       }

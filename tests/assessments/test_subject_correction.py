@@ -56,8 +56,8 @@ def test_a_submitted_case_fixes_the_identity_for_the_psm_who_registered_it(peopl
     assert answer.status_code == 200, answer.content
     assert answer.json()["pesan"][-1] == (
         "Asesmen disimpan, tetapi perubahan identitas yang Anda ketik tidak disimpan (Nama: "
-        "Mbah Sarinah Wongso; RT: 09): identitas subjek ini sudah dipakai asesmen yang dikirim "
-        "ke dinas. Minta staf dinas mengoreksinya bila perlu."
+        "Mbah Sarinah Wongso; RT: 09): identitas subjek ini sudah diperiksa dinas. Minta staf "
+        "dinas mengoreksinya bila perlu."
     )
     subject = Subjek.objects.get(pk=case.subjek_id)
     assert (subject.nama, subject.rt) == ("Mbah Sarinah", "02")
@@ -157,30 +157,135 @@ def test_a_nik_of_another_subject_is_refused_next_to_the_nik(people, staf):
     assert Subjek.objects.get(pk=subject.pk).nik == "" and other.subjek.nik == NIK_SARINAH
 
 
-def test_a_correction_over_a_change_made_meanwhile_shows_it_and_keeps_the_typed_values(
+def test_a_correction_over_a_change_made_meanwhile_takes_it_in_and_keeps_the_typed_values(
     people, staf
 ):
-    subject = make_case(people["psm_a"]).subjek
-    data = _correction(staf, subject, nama="Sarinah Wongso", alasan="Permintaan yang bersangkutan")
-    # another officer corrected the address after this page was opened
+    subject = make_case(people["psm_a"], subject={"telepon": "081234"}).subjek
+    data = _correction(staf, subject, nama="Sarinah Wongso", telepon="0899", alasan="Permintaan")
+    # another officer corrected the RT and the phone after this page was opened
     services.subject_correct(
-        subject=subject, data={"rt": "04"}, alasan="Pindah RT", by=people["staf2"]
+        subject=subject,
+        data={"rt": "04", "telepon": "0811"},
+        alasan="Pindah RT",
+        by=people["staf2"],
+        versi=services.identity_version(subject),
     )
     url = reverse("assessments:subject-correct", args=[subject.pk])
     answer = staf.post(url, data)
     assert answer.status_code == 400
     page = answer.content.decode()
     assert "diubah orang lain sejak halaman ini dibuka" in page
-    # what is stored now where it differs from what was typed: the name typed, the RT changed
-    assert answer.context["newer"] == [("Nama", "Mbah Sarinah"), ("RT", "04")]
-    assert 'value="Sarinah Wongso"' in page
+    # what the other changed: the RT taken into the form (this user typed nothing there), the
+    # phone left as this user typed it (both changed it)
+    assert answer.context["newer"] == [("Telepon", "0811", False), ("RT", "04", True)]
+    assert 'value="Sarinah Wongso"' in page and 'value="0899"' in page
+    assert 'name="s-rt" value="04"' in page
     assert Subjek.objects.get(pk=subject.pk).nama == "Mbah Sarinah"
 
-    # Sent again as it stands (the typed RT, 02, is now a choice made knowing the other).
-    again = {**data, "s-versi": answer.context["sform"]["versi"].value()}
+    # Sent again as it now stands.
+    again = {
+        **data,
+        "s-rt": "04",
+        "s-versi": answer.context["sform"]["versi"].value(),
+    }
     assert staf.post(url, again).status_code == 302
     subject.refresh_from_db()
-    assert (subject.nama, subject.rt) == ("Sarinah Wongso", "02")
+    assert (subject.nama, subject.rt, subject.telepon) == ("Sarinah Wongso", "04", "0899")
+
+
+def test_a_psm_form_opened_before_an_office_correction_does_not_undo_it(people, staf):
+    """The subject's only case was returned, so its PSM may still fix the identity; the office
+    corrects it meanwhile. The PSM's copy, sent afterwards, no longer writes over it (the
+    correction's own trail said it was the last word, and it was silently replaced)."""
+    case = make_case(people["psm_a"])
+    services.assessment_transition(
+        asesmen=case, ke=S.DIKEMBALIKAN, by=people["staf"], catatan="Lengkapi alamat."
+    )
+    psm = _login(people["psm_a"])
+    url = reverse("assessments:case-update", args=[case.pk])
+    opened = psm.get(url)
+    assert 'name="s-nama"' in opened.content.decode()
+    staf.post(
+        reverse("assessments:subject-correct", args=[case.subjek_id]),
+        _correction(staf, case.subjek, nama="Sarinah", alasan="KTP diperlihatkan"),
+    )
+    typed = {
+        **_identity_as_shown(case.subjek),
+        **{k: v for k, v in _form(aksi="draf").items() if not k.startswith("s-")},
+        "client_uuid": str(case.client_uuid),
+        "versi_dasar": opened.context["base_version"],
+        "subjek_asal": str(case.subjek_id),
+        "s-alamat": "Jl. Tidar Gg. 3 No. 7",
+    }
+    psm.post(url, typed)
+    subject = Subjek.objects.get(pk=case.subjek_id)
+    assert (subject.nama, subject.alamat) == ("Sarinah", "Jl. Tidar Gg. 3")
+    assert 'name="s-nama"' not in psm.get(url).content.decode()
+
+
+def test_the_psm_s_identity_edits_are_in_the_trail_and_a_save_without_any_writes_none(people):
+    """The form wrote what was typed into the subject before the service compared, so no change
+    of a PSM was ever recorded; and a save with nothing changed moved the subject's time."""
+    case = make_case(people["psm_a"], submit=False)
+    psm = _login(people["psm_a"])
+    url = reverse("assessments:case-update", args=[case.pk])
+    shown = {
+        **_identity_as_shown(case.subjek),
+        **{k: v for k, v in _form(aksi="draf").items() if not k.startswith("s-")},
+        "client_uuid": str(case.client_uuid),
+        "versi_dasar": psm.get(url).context["base_version"],
+        "subjek_asal": str(case.subjek_id),
+    }
+    stamp = Subjek.objects.get(pk=case.subjek_id).updated_at
+    assert psm.post(url, shown).status_code == 302
+    assert Subjek.objects.get(pk=case.subjek_id).updated_at == stamp
+    assert not AuditEvent.objects.filter(action="subjek.update").exists()
+
+    shown["versi_dasar"] = psm.get(url).context["base_version"]
+    assert psm.post(url, {**shown, "s-nama": "Sarinah"}).status_code == 302
+    event = AuditEvent.objects.get(action="subjek.update")
+    assert (event.before, event.after) == ({"nama": "Mbah Sarinah"}, {"nama": "Sarinah"})
+
+
+def test_a_corrected_desa_moves_the_cases_still_worked_and_not_the_closed(people, staf):
+    open_case = make_case(people["psm_a"])
+    closed = make_case(people["psm_a"], subjek=open_case.subjek)
+    services.assessment_transition(
+        asesmen=closed, ke=S.DITUTUP, by=people["staf"], alasan_tutup="duplikat"
+    )
+    data = _correction(staf, open_case.subjek, desa="33.71.01.1007", alasan="Salah pilih desa")
+    assert (
+        staf.post(
+            reverse("assessments:subject-correct", args=[open_case.subjek_id]), data
+        ).status_code
+        == 302
+    )
+    assert Asesmen.objects.get(pk=open_case.pk).desa_id == "33.71.01.1007"
+    assert Asesmen.objects.get(pk=closed.pk).desa_id == "33.71.01.1003"
+    event = AuditEvent.objects.get(action="subjek.koreksi")
+    assert event.after == {"desa": "33.71.01.1007", "asesmen_pindah_desa": 1}
+
+
+def test_a_correction_that_makes_a_case_doubtful_asks_to_be_confirmed(people, staf):
+    """An elderly person's case (LUT, 60 and over) whose subject is corrected to a child: the
+    office is warned, as the case form would warn its PSM, and confirms."""
+    case = make_case(people["psm_a"])
+    url = reverse("assessments:subject-correct", args=[case.subjek_id])
+    data = _correction(staf, case.subjek, tanggal_lahir="2015-05-02", alasan="Akta lahir")
+    answer = staf.post(url, data)
+    assert answer.status_code == 400
+    warnings = answer.context["sform"].warnings
+    assert any(w.startswith(f"Asesmen #{case.pk}: ") for w in warnings), warnings
+    assert "centang konfirmasi" in answer.content.decode()
+    assert staf.post(url, {**data, "s-konfirmasi_peringatan": "on"}).status_code == 302
+    assert Subjek.objects.get(pk=case.subjek_id).tanggal_lahir.year == 2015
+
+
+def test_an_erased_subject_has_nothing_to_correct(people, staf):
+    subject = make_case(people["psm_a"]).subjek
+    Subjek.objects.filter(pk=subject.pk).update(dianonimkan_pada="2026-01-01T00:00:00Z")
+    answer = staf.get(reverse("assessments:subject-correct", args=[subject.pk]), follow=True)
+    assert "tidak ada identitas yang dapat dikoreksi" in answer.content.decode()
 
 
 def test_only_office_staff_of_the_region_correct_identities(people, staf):

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from assessments.models import Asesmen, Rujukan
 from psm_portal.models import Role
 from tests.browser.conftest import login
-from tests.factories import PsmFactory, make_user, ppks_reference
+from tests.factories import PsmFactory, make_case, make_user, ppks_reference
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -102,6 +102,7 @@ def test_psm_case_from_phone_to_stalled_referral(
     expect(phone.locator("#komentar-pengembalian")).to_contain_text("Kondisi tempat tinggal")
     expect(phone.locator("#id_s-nama")).to_have_value("Mbah Karto Suwito")
     phone.get_by_label("Kondisi tempat tinggal").fill("Dinding bambu, lantai tanah, atap bocor.")
+    phone.locator("#id_s-nama").fill("Karto Suwito")  # as on the KTP the neighbour found
     phone.get_by_role("button", name="Ajukan ke dinas").click()
     expect(
         phone.locator(".alert", has_text="Asesmen terkirim ke dinas (Diajukan).")
@@ -113,6 +114,9 @@ def test_psm_case_from_phone_to_stalled_referral(
     expect(
         desk.get_by_role("cell", name="Dinding bambu, lantai tanah, atap bocor.")
     ).to_be_visible()
+    name_row = desk.get_by_role("row", name="Nama (subjek)")
+    expect(name_row).to_contain_text("Mbah Karto Suwito")
+    expect(name_row).to_contain_text("Karto Suwito")
     shot(desk, "diff")
     desk.get_by_role("button", name="Verifikasi", exact=True).click()
     expect(desk.locator("#status-kasus")).to_have_text("Diverifikasi dinas")
@@ -137,3 +141,38 @@ def test_psm_case_from_phone_to_stalled_referral(
     shot(desk, "stalled")
     desk.close()
     assert csp_errors == []
+
+
+def test_an_identity_sent_to_the_office_is_corrected_by_the_office(
+    phone_page, browser, live_server, regions, office, shot
+):
+    """The PSM finds the identity fixed once the case went to the office (the form says why,
+    on the phone); staff correct it, with a reason, from the subject's page."""
+    ppks_reference()
+    psm_user = make_user(Role.PSM, psm=PsmFactory(nama="Sri Lestari"), username="sri")
+    make_user(Role.STAF, scope=["33.71"], username="rina")
+    case = make_case(psm_user, subject={"nama": "Mbah Sarinh"})
+
+    login(phone_page, live_server, "sri")
+    phone_page.goto(f"{live_server.url}/kasus/baru/?subjek={case.subjek_id}")
+    expect(phone_page.locator("#identitas-terkunci")).to_contain_text("minta staf dinas")
+    expect(phone_page.locator("#id_s-nama")).to_have_count(0)
+    _no_sideways_scroll(phone_page)
+    shot(phone_page, "locked-identity-360")
+
+    desk = browser.new_page(locale="id-ID")
+    login(desk, live_server, "rina")
+    desk.goto(f"{live_server.url}/kasus/subjek/{case.subjek_id}/")
+    desk.get_by_role("link", name="Koreksi identitas").click()
+    expect(desk.locator("#id_s-nama")).to_have_value("Mbah Sarinh")
+    desk.locator("#id_s-nama").fill("Mbah Sarinah")
+    desk.get_by_role("button", name="Simpan koreksi").click()
+    # the reason is asked for, and the typed name is still there
+    expect(desk.locator("#ringkasan-galat")).to_contain_text("Tulis alasan koreksi.")
+    expect(desk.locator("#id_s-nama")).to_have_value("Mbah Sarinah")
+    desk.get_by_label("Alasan koreksi").fill("Permintaan keluarga, KTP diperlihatkan.")
+    shot(desk, "correction-form")
+    desk.get_by_role("button", name="Simpan koreksi").click()
+    expect(desk.locator(".alert", has_text="Identitas subjek dikoreksi.")).to_be_visible()
+    expect(desk.get_by_role("heading", level=1)).to_have_text("Mbah Sarinah")
+    desk.close()

@@ -626,9 +626,10 @@ def test_a_form_refused_for_an_unreadable_photo_is_not_saved_without_it(
 def test_a_form_filled_offline_for_a_subject_merged_meanwhile_goes_to_the_subject_kept(
     phone_page, live_server, field
 ):
-    """It was refused (the PSM no longer sees a merged subject) and could only be thrown away."""
+    """It was refused (the PSM no longer sees a merged subject) and could only be thrown away.
+    (The subject's first case a draft: once one went to the office, the form has no identity.)"""
     page = phone_page
-    mine = make_case(field["psm"], subject={"nama": "Mbah Karto"}).subjek
+    mine = make_case(field["psm"], subject={"nama": "Mbah Karto"}, submit=False).subjek
     kept = make_case(field["staf"], subject={"nama": "Mbah Karto Wiryo"}).subjek
     login(page, live_server, "sri")
     new_case = f"/kasus/baru/?subjek={mine.pk}"
@@ -652,6 +653,28 @@ def test_a_form_filled_offline_for_a_subject_merged_meanwhile_goes_to_the_subjec
     assert case.subjek_id == kept.pk and case.status == S.DIAJUKAN
     kept.refresh_from_db()
     assert kept.nama == "Mbah Karto Wiryo"
+
+
+def test_identity_typed_in_a_draft_is_said_unused_once_the_office_holds_the_subject(
+    phone_page, live_server, field
+):
+    """A draft of a new case with the subject's name corrected, reopened after the subject's
+    other case went to the office: the page has no identity part any more, and says that what
+    was typed there is not used (it vanished unsaid)."""
+    page = phone_page
+    first = make_case(field["psm"], subject={"nama": "Mbah Karto"}, submit=False)
+    login(page, live_server, "sri")
+    page.goto(f"{live_server.url}/kasus/baru/?subjek={first.subjek_id}")
+    page.locator("#id_s-nama").fill("Mbah Karto Wiryo")
+    page.wait_for_timeout(500)  # the draft is written 300 ms after the last keystroke
+    assert "#draf=" in page.url
+    services.assessment_transition(asesmen=first, ke=S.DIAJUKAN, by=field["psm"])
+    page.reload()
+    expect(page.locator("#draf-dipulihkan")).to_be_visible()
+    expect(page.locator("#identitas-draf-tidak-dipakai")).to_contain_text(
+        "Identitas subjek yang Anda ketik di draf ini tidak dipakai lagi"
+    )
+    _no_sideways_scroll(page)
 
 
 def test_a_submit_that_joins_the_timers_send_shows_its_messages_on_the_next_page(
