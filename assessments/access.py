@@ -27,15 +27,15 @@ def cases_visible_to(user):
         return Asesmen.objects.none()
     if user.role == Role.PSM:
         return Asesmen.objects.filter(psm_id=user.psm_id) if user.psm_id else Asesmen.objects.none()
-    return Asesmen.objects.filter(region_q(user, "desa__kode")).exclude(_others_drafts(user))
+    return Asesmen.objects.filter(region_q(user, "desa__kode")).exclude(others_drafts(user))
 
 
-def _others_drafts(user) -> Q:
+def others_drafts(user) -> Q:
     """A PSM's unsent drafts, which are their notes until sent: not the office's to read."""
-    others_drafts = Q(status=StatusAsesmen.DRAF, psm__isnull=False)
+    drafts = Q(status=StatusAsesmen.DRAF, psm__isnull=False)
     if user.psm_id:  # an office account that is also a PSM keeps its own drafts
-        others_drafts &= ~Q(psm_id=user.psm_id)
-    return others_drafts
+        drafts &= ~Q(psm_id=user.psm_id)
+    return drafts
 
 
 def referrals_visible_to(user) -> Q:
@@ -57,8 +57,8 @@ def subjects_visible_to(user):
     # answered 404 while its subject's page showed the name and NIK). A subject with no case at
     # all (a duplicate merged away) stays the office's.
     cases = Asesmen.objects.filter(subjek=OuterRef("pk"))
-    drafted_only = Exists(cases.filter(_others_drafts(user))) & ~Exists(
-        cases.exclude(_others_drafts(user))
+    drafted_only = Exists(cases.filter(others_drafts(user))) & ~Exists(
+        cases.exclude(others_drafts(user))
     )
     return Subjek.objects.filter(region_q(user, "desa__kode")).exclude(drafted_only)
 

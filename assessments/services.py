@@ -14,12 +14,13 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.db.models import Exists
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
-from assessments.access import ADULT_AGE, is_author, uses_kecamatan_level
+from assessments.access import ADULT_AGE, is_author, others_drafts, uses_kecamatan_level
 from assessments.models import (
     AlasanTutup,
     Asesmen,
@@ -144,14 +145,11 @@ def identity_locked(subject: Subjek) -> bool:
     A case returned to be fixed does not lock it (the reviewer may have asked for the NIK)."""
     if subject.pk is None:
         return False
-    return (
-        Asesmen.objects.filter(subjek_id=subject.pk).exclude(status__in=EDITABLE).exists()
-        or AuditEvent.objects.filter(
-            target_type=Subjek._meta.label_lower,
-            target_id=str(subject.pk),
-            action="subjek.koreksi",
-        ).exists()
+    sent = Asesmen.objects.filter(subjek_id=subject.pk).exclude(status__in=EDITABLE)
+    corrected = AuditEvent.objects.filter(
+        target_type=Subjek._meta.label_lower, target_id=str(subject.pk), action="subjek.koreksi"
     )
+    return Subjek.objects.filter(pk=subject.pk).filter(Exists(sent) | Exists(corrected)).exists()
 
 
 IDENTITY_LOCKED = _(
@@ -238,14 +236,16 @@ def subject_correct(*, subject: Subjek, data: dict, alasan: str, by, versi: str)
     return subject
 
 
-def correction_warnings(subject: Subjek) -> list[str]:
+def correction_warnings(subject: Subjek, by) -> list[str]:
     """What the corrected identity (``subject``, not saved) makes doubtful in the subject's cases
     still being worked, as the case form would warn or refuse (a category's age or sex, a
-    child's consent): for the office to confirm before saving."""
+    child's consent): for the office to confirm before saving. PSM drafts left out: they are
+    their authors' notes until sent (and checked again then)."""
     warnings = []
     cases = (
         Asesmen.objects.filter(subjek_id=subject.pk)
         .exclude(status=S.DITUTUP)
+        .exclude(others_drafts(by))
         .select_related("kategori_utama")
         .prefetch_related("kategori", "disabilitas")
         .order_by("pk")
@@ -623,6 +623,9 @@ def case_save(
                 if subjek is None:
                     subjek = subject_create(data=subjek_data, by=by)
                 elif subjek.dibuat_oleh_id == by.pk:
+                    # Locked and read again, as a correction locks it: checked before the
+                    # office's correction committed, this save wrote the old identity over it.
+                    subjek = Subjek.objects.select_for_update().get(pk=subjek.pk)
                     if identity_locked(subjek):
                         raise ValidationError(IDENTITY_LOCKED)
                     subjek = subject_update(subject=subjek, data=subjek_data, by=by)
@@ -781,6 +784,8 @@ def _snapshot(case: Asesmen) -> dict:
         data[name] = value
     photos = sorted(case.foto_set.values_list("pk", flat=True)) if case.pk else []
     data["foto"] = str(len(photos))
+    # whom the case is about, for the diff only: a merge moves a case to the subject kept
+    data["subjek"] = case.subjek_id
     # which photos, for the diff only: a blurry photo retaken kept the count, and the reviewer
     # who asked for it read "no change"
     data["foto_id"] = photos
@@ -827,6 +832,21 @@ def version_diff(case: Asesmen, *, without=frozenset()) -> list[tuple[str, str, 
         if replaced:
             after = _("%(n)s (%(baru)d foto baru)") % {"n": after, "baru": replaced}
         diff.append((field_label("foto"), old.get("foto", ""), after))
+    if old.get("subjek", new.get("subjek")) != new.get("subjek"):
+        # Merged meanwhile: the case is now about the subject kept, another person's record.
+        names = dict(
+            Subjek.objects.filter(pk__in=[old["subjek"], new["subjek"]]).values_list("pk", "nama")
+        )
+        diff.append(
+            tuple(
+                [_("Subjek")]
+                + [
+                    _("Subjek #%(pk)d (%(nama)s)") % {"pk": pk, "nama": names.get(pk, "-")}
+                    for pk in (old["subjek"], new["subjek"])
+                ]
+            )
+        )
+        return diff
     return diff + _identity_changes(case.subjek_id, versions[1].created_at, versions[0].created_at)
 
 
@@ -853,23 +873,33 @@ IDENTITY_FIELDS = (
 )
 
 
+# Identity fields the trail keeps masked: a correction of the middle digits leaves the masks equal.
+MASKED_IN_TRAIL = ("nik", "no_kk")
+
+
 def _identity_changes(subject_id, since, until) -> list[tuple[str, str, str]]:
     """(label, before, after) of the subject's identity changed between two versions of a case,
     from the trail (a version holds the case, not the person: a name or NIK corrected on the
-    return read as no change). NIKs as the trail keeps them, masked."""
+    return read as no change): its registrant's edits and the office's corrections, the latter
+    labelled so. NIK and No. KK as the trail keeps them, masked."""
     events = AuditEvent.objects.filter(
         target_type=Subjek._meta.label_lower,
         target_id=str(subject_id),
+        action__in=["subjek.update", "subjek.koreksi"],
         created_at__gt=since,
         created_at__lte=until,
     ).order_by("created_at", "pk")
-    first, last = {}, {}
-    for before, after in events.values_list("before", "after"):
+    first, last, by_office = {}, {}, set()
+    for action, before, after in events.values_list("action", "before", "after"):
         for name in IDENTITY_FIELDS:
             if isinstance(after, dict) and name in after:
                 first.setdefault(name, (before or {}).get(name))
                 last[name] = after[name]
-    changed = [n for n in IDENTITY_FIELDS if n in last and first[n] != last[n]]
+                if action == "subjek.koreksi":
+                    by_office.add(name)
+    changed = [
+        n for n in IDENTITY_FIELDS if n in last and (first[n] != last[n] or n in MASKED_IN_TRAIL)
+    ]
     if not changed:
         return []
     desa_names = (
@@ -890,18 +920,28 @@ def _identity_changes(subject_id, since, until) -> list[tuple[str, str, str]]:
             return desa_names.get(value, value)
         if field.choices:
             return str(dict(field.flatchoices).get(value, value))
+        if isinstance(value, bool):
+            return _("Ya") if value else _("Tidak")
         if name == "tanggal_lahir":
             return date_format(dt.date.fromisoformat(value))
         return str(value)
 
-    return [
-        (
-            _("%(isian)s (subjek)") % {"isian": capfirst(Subjek._meta.get_field(n).verbose_name)},
-            shown(n, first[n]),
-            shown(n, last[n]),
+    rows = []
+    for n in changed:
+        label = capfirst(Subjek._meta.get_field(n).verbose_name)
+        before, after = shown(n, first[n]), shown(n, last[n])
+        if before == after:  # masked alike: the middle digits changed
+            after = _("%(nilai)s (diubah)") % {"nilai": after}
+        rows.append(
+            (
+                _("%(isian)s (subjek, koreksi dinas)") % {"isian": label}
+                if n in by_office
+                else _("%(isian)s (subjek)") % {"isian": label},
+                before,
+                after,
+            )
         )
-        for n in changed
-    ]
+    return rows
 
 
 # A review is someone else's: the steps a case's author may not take on it (an office account

@@ -412,6 +412,16 @@ def _case_form(request, *, case, subject, merged=None):
                 if is_offline_submission(request):
                     return _saved_json(saved)
                 return redirect("assessments:case-detail", pk=saved.pk)
+        if changed:
+            # Refused for the case's own fields: the typed identity is not on the page any more
+            # (it has no identity part), and is not saved when the form comes back either.
+            unsaved = _(
+                "Perubahan identitas yang Anda ketik tidak akan disimpan (%(isian)s): identitas "
+                "subjek ini sudah diperiksa dinas. Minta staf dinas mengoreksinya bila perlu."
+            ) % {"isian": "; ".join(changed)}
+            if is_offline_submission(request):
+                return _errors_json(form, sform, [*getattr(form, "warnings", []), unsaved])
+            messages.warning(request, unsaved)
         if is_offline_submission(request):
             return _errors_json(form, sform, getattr(form, "warnings", []))
         if request.FILES:
@@ -933,7 +943,9 @@ def subject_correct(request, pk):
             request.POST, prefix="s", instance=copy.copy(subject), desa_qs=desa_qs
         )
         if form.is_valid():
-            form.require_confirmation(form.warnings + services.correction_warnings(form.instance))
+            form.require_confirmation(
+                form.warnings + services.correction_warnings(form.instance, request.user)
+            )
         if form.is_valid():
             try:
                 services.subject_correct(
@@ -971,6 +983,8 @@ def _after_other_correction(request, form, pk, desa_qs):
     fresh = forms.KoreksiSubjekForm(prefix="s", instance=current, desa_qs=desa_qs)
     data = request.POST.copy()
     data["s-versi"] = services.identity_version(current)
+    # What was confirmed was the identity as typed then; the one now may warn of other things.
+    data.pop("s-konfirmasi_peringatan", None)
     for name in theirs:
         if name in mine:
             continue
@@ -983,7 +997,10 @@ def _after_other_correction(request, form, pk, desa_qs):
         else:
             data[key] = "" if value is None else str(value)
     again = forms.KoreksiSubjekForm(data, prefix="s", instance=copy.copy(current), desa_qs=desa_qs)
-    again.is_valid()
+    if again.is_valid():
+        again.require_confirmation(
+            again.warnings + services.correction_warnings(again.instance, request.user)
+        )
     return again, [(form.fields[n].label, _shown(current, n), n not in mine) for n in theirs]
 
 

@@ -636,15 +636,20 @@ def _check_hours_of_the_day(psm: Psm, data: dict) -> None:
         )
 
 
-def _earlier_stop(psm: Psm, day: dt.date) -> tuple[dt.date, dt.date] | None:
+def _earlier_stop(psm: Psm, day: dt.date) -> tuple[dt.date | None, dt.date] | None:
     """The (first, last) days of a stop of ``psm``, ended since, that ``day`` falls in, by the
-    status history (one query; the present stop is checked by the caller)."""
+    status history (one query; the present stop is checked by the caller); first None for a
+    stop that began before the history did."""
     changes = list(
         PsmStatusChange.objects.filter(psm=psm)
         .order_by("tanggal_efektif", "pk")
-        .values_list("tanggal_efektif", "ke")
+        .values_list("tanggal_efektif", "dari", "ke")
     )
-    for (since, ke), (until, _next) in zip(changes, changes[1:], strict=False):
+    if changes and changes[0][1] == StatusPsm.BERHENTI and day < changes[0][0]:
+        # Before the history's first change the PSM was what it changed from (as the indicators
+        # read it, ``reports.indicators.aktif_on``): stopped since a day the portal never knew.
+        return None, changes[0][0] - dt.timedelta(days=1)
+    for (since, _dari, ke), (until, _d, _k) in zip(changes, changes[1:], strict=False):
         if ke == StatusPsm.BERHENTI and since <= day < until:
             return since, until - dt.timedelta(days=1)
     return None
@@ -677,13 +682,24 @@ def activity_record(
     stop = _earlier_stop(psm, data["tanggal"])
     if stop is not None:
         # The months of a stop were not served (the indicators leave them out).
+        first, last = stop
         raise ValidationError(
             {
-                "tanggal": _(
-                    "PSM ini berhenti dari %(dari)s sampai %(sampai)s; kegiatan pada masa itu "
-                    "tidak dapat dicatat."
+                "tanggal": (
+                    _(
+                        "PSM ini berhenti dari %(dari)s sampai %(sampai)s; kegiatan pada masa "
+                        "itu tidak dapat dicatat."
+                    )
+                    if first
+                    else _(
+                        "PSM ini berhenti sampai %(sampai)s; kegiatan pada masa itu tidak dapat "
+                        "dicatat."
+                    )
                 )
-                % {"dari": date_format(stop[0], "j F Y"), "sampai": date_format(stop[1], "j F Y")}
+                % {
+                    "dari": date_format(first, "j F Y") if first else "",
+                    "sampai": date_format(last, "j F Y"),
+                }
             }
         )
     if data["tanggal"] < psm.tanggal_bergabung:

@@ -287,6 +287,7 @@
       action: new URL(form.getAttribute("action") || pagePath(), location.href).href,
       title: titleOf(form),
       fields: readFields(form),
+      shown: (previous && previous.shown) || form.psmShownIdentity || [],
       files: filesOf(form),
       savedAt: Date.now(),
     };
@@ -349,7 +350,21 @@
     );
   }
 
+  // The subject's identity as a draft's page showed it (its fields are prefilled): what the PSM
+  // changed in it, not what was merely shown, is what a page without those fields must mention.
+  function identityTyped(draft, form) {
+    if (!draft.shown) return false; // a draft kept before the page's values were: not known
+    const typed = new Map(draft.fields.filter(([name]) => name.startsWith("s-")));
+    const was = new Map(draft.shown);
+    for (const name of new Set([...typed.keys(), ...was.keys()])) {
+      if (form.elements[name]) continue;
+      if ((typed.get(name) ?? "") !== (was.get(name) ?? "")) return true;
+    }
+    return false;
+  }
+
   async function setupForm(form) {
+    form.psmShownIdentity = readFields(form).filter(([name]) => name.startsWith("s-"));
     const id = draftIdFor(form);
     if (id) form.dataset.offlineDraft = id;
     const draft = id ? await idb.get(DRAFTS, id) : null;
@@ -362,8 +377,7 @@
         // The subject's identity typed into a draft whose page no longer has it (a case about the
         // subject went to the office meanwhile): said, not dropped unsaid.
         const identityDropped =
-          document.querySelector("[data-identity-locked]") &&
-          draft.fields.some(([name, value]) => name.startsWith("s-") && value && !form.elements[name]);
+          document.querySelector("[data-identity-locked]") && identityTyped(draft, form);
         for (const [name, files] of Object.entries(draft.files || {})) {
           const input = form.elements[name];
           if (input && input.type === "file") {

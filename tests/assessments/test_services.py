@@ -486,6 +486,74 @@ def test_a_resubmission_shows_the_identity_its_psm_corrected(people):
     assert "Tanggal lahir (subjek)" not in diff  # unchanged
 
 
+def _returned(case, people):
+    return _move(case, S.DIKEMBALIKAN, people["staf"], catatan="Periksa identitas.")
+
+
+def _resubmitted(case, people, **identity):
+    services.case_save(
+        by=people["psm_a"],
+        data={"masalah": case.masalah},
+        kategori=case.kategori.all(),
+        client_uuid=case.client_uuid,
+        subjek=case.subjek,
+        subjek_data=subject_data(**identity),
+        asesmen=case,
+        submit=True,
+    )
+    case.refresh_from_db()
+    return case
+
+
+def test_a_nik_corrected_in_its_middle_digits_still_shows_as_changed(people):
+    """The trail keeps NIKs masked: a typo in the middle digits left both masks alike, and the
+    row was dropped."""
+    nik = {"nik": "3371014205480001", "alasan_tanpa_nik": ""}
+    case = _returned(make_case(people["psm_a"], subject=nik), people)
+    case = _resubmitted(case, people, nik="3371014205480002", alasan_tanpa_nik="")
+    case.refresh_from_db()
+    assert ("NIK (subjek)", "3371**********01", "3371**********02") in services.version_diff(case)
+    case = _resubmitted(
+        _returned(case, people), people, nik="3371014205490002", alasan_tanpa_nik=""
+    )
+    assert ("NIK (subjek)", "3371**********02", "3371**********02 (diubah)") in (
+        services.version_diff(case)
+    )
+
+
+def test_the_identity_diff_names_the_office_s_corrections_and_says_yes_or_no(people):
+    case = _returned(make_case(people["psm_a"]), people)
+    services.subject_correct(
+        subject=case.subjek,
+        data={"nama": "Sarinah", "umur_perkiraan": True},
+        alasan="KTP",
+        by=people["staf2"],
+        versi=services.identity_version(case.subjek),
+    )
+    case = _move(case, S.DIAJUKAN, people["psm_a"])
+    diff = {label: (old, new) for label, old, new in services.version_diff(case)}
+    assert diff["Nama (subjek, koreksi dinas)"] == ("Mbah Sarinah", "Sarinah")
+    assert diff["Tanggal lahir perkiraan (subjek, koreksi dinas)"] == ("Tidak", "Ya")
+
+
+def test_a_case_merged_onto_another_subject_between_versions_says_so(people):
+    """Its identity rows compared a person with another (or none at all)."""
+    case = _returned(make_case(people["psm_a"], subject={"nama": "Mbah Karto"}), people)
+    kept = make_case(people["staf"], subject={"nama": "Karto Wiryo"}).subjek
+    services.subject_merge(keep=kept, duplicate=case.subjek, by=people["staf"])
+    case.refresh_from_db()
+    services.assessment_transition(asesmen=case, ke=S.DIAJUKAN, by=people["psm_a"])
+    case.refresh_from_db()
+    diff = services.version_diff(case)
+    old_pk = Subjek.objects.get(nama="Mbah Karto").pk
+    assert (
+        "Subjek",
+        f"Subjek #{old_pk} (Mbah Karto)",
+        f"Subjek #{kept.pk} (Karto Wiryo)",
+    ) in diff
+    assert not [row for row in diff if row[0].endswith("(subjek)")]
+
+
 def test_the_same_form_sent_twice_makes_one_case(people):
     key = uuid.uuid4()
     kwargs = {

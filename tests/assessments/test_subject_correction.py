@@ -2,6 +2,8 @@
 longer rewrite it through a new draft (the office checked, and may have referred, the person as
 written then); the office corrects it, with a reason in the trail (UU 27/2022 Pasal 30)."""
 
+import datetime as dt
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.test import Client
@@ -281,6 +283,62 @@ def test_a_correction_that_makes_a_case_doubtful_asks_to_be_confirmed(people, st
     assert Subjek.objects.get(pk=case.subjek_id).tanggal_lahir.year == 2015
 
 
+def test_the_correction_does_not_read_a_psm_s_draft(people, staf):
+    """A PSM's unsent draft about the subject is their note: its categories are not the
+    office's to read, not even as a warning (the draft itself answers the office 404)."""
+    sent = make_case(people["psm_a"], kategori=("PPKS-11",))  # gelandangan: any age
+    draft = make_case(people["psm_a"], subjek=sent.subjek, submit=False)  # LUT: 60 and over
+    url = reverse("assessments:subject-correct", args=[sent.subjek_id])
+    data = _correction(staf, sent.subjek, tanggal_lahir="1990-05-02", alasan="KTP")
+    answer = staf.post(url, data)
+    assert answer.status_code == 302, answer.context["sform"].warnings
+    assert staf.get(reverse("assessments:case-detail", args=[draft.pk])).status_code == 404
+
+
+def test_a_correction_over_a_change_made_meanwhile_asks_again_for_what_it_now_warns_of(
+    people, staf
+):
+    """Confirmed for one warning; meanwhile another officer made the identity warn of more (an
+    elderly person's case now about a child): the page shows the new warnings and asks again."""
+    case = make_case(people["psm_a"])
+    url = reverse("assessments:subject-correct", args=[case.subjek_id])
+    data = _correction(staf, case.subjek, nama="Sarinah", alasan="KTP")
+    services.subject_correct(
+        subject=case.subjek,
+        data={"tanggal_lahir": dt.date(2015, 5, 2)},
+        alasan="Akta",
+        by=people["staf2"],
+        versi=services.identity_version(case.subjek),
+    )
+    answer = staf.post(url, {**data, "s-konfirmasi_peringatan": "on"})
+    assert answer.status_code == 400
+    form = answer.context["sform"]
+    assert any(w.startswith(f"Asesmen #{case.pk}: ") for w in form.warnings)
+    assert "konfirmasi_peringatan" in form.errors
+    assert Subjek.objects.get(pk=case.subjek_id).nama == "Mbah Sarinah"
+
+
+def test_identity_typed_into_a_refused_form_is_said_not_to_be_saved(people):
+    """A form opened before the lock, refused for a case field: the page (which has no
+    identity part now) says the typed identity will not be saved, and so does the phone."""
+    case = make_case(people["psm_a"])
+    c = _login(people["psm_a"])
+    url = reverse("assessments:case-create") + f"?subjek={case.subjek_id}"
+    typed = {**_identity_as_shown(case.subjek), "s-nama": "Mbah Sarinah Wongso"}
+    data = {k: v for k, v in _form(masalah="").items() if not k.startswith("s-")}
+    page = c.post(url, {**data, **typed})
+    assert page.status_code == 400
+    assert (
+        "Perubahan identitas yang Anda ketik tidak akan disimpan (Nama: Mbah Sarinah Wongso)"
+        in (page.content.decode())
+    )
+    answer = _send(c, url, {**data, **typed})
+    assert answer.status_code == 400
+    assert any(
+        "tidak akan disimpan (Nama: Mbah Sarinah Wongso)" in w for w in answer.json()["peringatan"]
+    )
+
+
 def test_an_erased_subject_has_nothing_to_correct(people, staf):
     subject = make_case(people["psm_a"]).subjek
     Subjek.objects.filter(pk=subject.pk).update(dianonimkan_pada="2026-01-01T00:00:00Z")
@@ -315,3 +373,68 @@ def test_a_merged_subject_is_corrected_where_it_went(people, staf):
     assert f"Subjek ini sudah digabung ke subjek #{kept.pk}; koreksi subjek itu." in (
         answer.content.decode()
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_psm_save_waiting_on_an_office_correction_does_not_write_over_it(regions, office):
+    """The PSM's save of a returned case reached the subject while the office's correction held
+    it: it checked the lock before the correction committed, then wrote the old identity over
+    it, with the trail saying the correction stood."""
+    import threading
+    import time
+
+    from django.db import connection, transaction
+
+    from psm_portal.models import Role
+    from tests.factories import PsmFactory, make_user, ppks_reference
+
+    ppks_reference()
+    psm_user = make_user(Role.PSM, psm=PsmFactory(), username="psm-balapan")
+    staff = make_user(Role.STAF, scope=["33.71"], username="staf-balapan")
+    case = make_case(psm_user)
+    case = services.assessment_transition(
+        asesmen=case, ke=S.DIKEMBALIKAN, by=staff, catatan="Periksa alamat."
+    )
+    stale = Subjek.objects.get(pk=case.subjek_id)  # as the PSM's request loaded it
+    holding, outcome = threading.Event(), {}
+
+    def office_corrects():
+        try:
+            with transaction.atomic():
+                services.subject_correct(
+                    subject=stale,
+                    data={"nama": "Sarinah"},
+                    alasan="KTP",
+                    by=staff,
+                    versi=services.identity_version(stale),
+                )
+                holding.set()
+                time.sleep(0.5)  # the PSM's save arrives meanwhile
+        finally:
+            connection.close()
+
+    def psm_saves():
+        holding.wait()
+        try:
+            services.case_save(
+                by=psm_user,
+                data={"masalah": "Diperbaiki"},
+                kategori=list(case.kategori.all()),
+                client_uuid=case.client_uuid,
+                subjek=stale,
+                subjek_data=subject_data(alamat="Jl. Tidar Gg. 3 No. 7"),
+                asesmen=case,
+            )
+        except ValidationError as exc:
+            outcome["refused"] = exc.messages
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=office_corrects), threading.Thread(target=psm_saves)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    subject = Subjek.objects.get(pk=case.subjek_id)
+    assert outcome == {"refused": [services.IDENTITY_LOCKED]}
+    assert (subject.nama, subject.alamat) == ("Sarinah", "Jl. Tidar Gg. 3")

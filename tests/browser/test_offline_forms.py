@@ -676,6 +676,18 @@ def test_identity_typed_in_a_draft_is_said_unused_once_the_office_holds_the_subj
     )
     _no_sideways_scroll(page)
 
+    # A draft whose identity was only shown, not changed, has nothing to say about it.
+    other = make_case(field["psm"], subject={"nama": "Mbah Painem"}, submit=False)
+    page.goto(f"{live_server.url}/kasus/baru/?subjek={other.subjek_id}")
+    page.get_by_label("Masalah utama").fill("Atap bocor.")
+    page.wait_for_timeout(500)
+    assert "#draf=" in page.url
+    services.assessment_transition(asesmen=other, ke=S.DIAJUKAN, by=field["psm"])
+    page.reload()
+    expect(page.locator("#draf-dipulihkan")).to_be_visible()
+    expect(page.get_by_label("Masalah utama")).to_have_value("Atap bocor.")
+    expect(page.locator("#identitas-draf-tidak-dipakai")).to_have_count(0)
+
 
 def test_a_submit_that_joins_the_timers_send_shows_its_messages_on_the_next_page(
     phone_page, live_server, field
@@ -725,9 +737,10 @@ def test_a_submit_that_waited_for_another_tabs_send_shows_its_warning_on_the_nex
 ):
     """The same with the PSM's other tab sending the item: the submit waits for that send (the
     lock across tabs) and then finds the item sent. The warning that identity typed for a
-    subject merged meanwhile was not saved shows, as a warning."""
+    subject merged meanwhile was not saved shows, as a warning. (The subject's first case a
+    draft: once one went to the office, the form has no identity part.)"""
     page = phone_page
-    mine = make_case(field["psm"], subject={"nama": "Mbah Karto"}).subjek
+    mine = make_case(field["psm"], subject={"nama": "Mbah Karto"}, submit=False).subjek
     kept = make_case(field["staf"], subject={"nama": "Mbah Karto Wiryo"}).subjek
     login(page, live_server, "sri")
     other = page.context.new_page()

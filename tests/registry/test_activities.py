@@ -175,6 +175,41 @@ def test_no_activity_is_recorded_in_an_earlier_stop_of_a_psm_who_came_back(psm, 
     assert Kegiatan.objects.count() == 2
 
 
+def test_no_activity_in_a_stop_that_began_before_the_status_history(psm, psm_user):
+    """A PSM entered stopped before the portal kept a history, registered again since: the
+    history's first change is from berhenti, and the days before it were a stop too (as the
+    indicators read them)."""
+    from registry.models import PsmStatusChange, StatusPsm
+
+    psm.tanggal_bergabung = dt.date(2020, 1, 6)
+    psm.save()
+    PsmStatusChange.objects.create(
+        psm=psm, dari=StatusPsm.BERHENTI, ke=StatusPsm.AKTIF, tanggal_efektif=dt.date(2025, 9, 1)
+    )
+    psm.refresh_from_db()
+    with pytest.raises(ValidationError) as refused:
+        services.activity_record(
+            psm=psm,
+            data=_data(psm, tanggal=dt.date(2025, 5, 1)),
+            client_uuid=uuid.uuid4(),
+            by=psm_user,
+            today=TODAY,
+        )
+    assert refused.value.message_dict == {
+        "tanggal": [
+            "PSM ini berhenti sampai 31 Agustus 2025; kegiatan pada masa itu tidak dapat dicatat."
+        ]
+    }
+    _kegiatan, created = services.activity_record(
+        psm=psm,
+        data=_data(psm, tanggal=dt.date(2025, 9, 1)),
+        client_uuid=uuid.uuid4(),
+        by=psm_user,
+        today=TODAY,
+    )
+    assert created
+
+
 def test_photos_are_shrunk_and_re_encoded(psm, psm_user):
     kegiatan, _ = services.activity_record(
         psm=psm,
