@@ -593,6 +593,12 @@ def _keep_review_draft(request, case, form) -> None:
 @require_POST
 def case_review(request, pk):
     case = get_case_for_user(request.user, pk)
+    # Its author sends it from here; reviewers take their steps (which, the service decides).
+    reviewer = has_permission(request.user, Perm.PPKS_REVIEW) or has_permission(
+        request.user, Perm.PPKS_REVIEW_KECAMATAN
+    )
+    if not (reviewer or is_author(request.user, case)):
+        raise PermissionDenied
     form = forms.ReviewForm(request.POST)
     if request.POST.get("ke") not in S.values:
         messages.error(request, _("Tindakan tidak dikenal."))

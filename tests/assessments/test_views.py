@@ -1363,3 +1363,14 @@ def test_a_photo_retaken_shows_in_what_changed(people):
     )
     case = services.assessment_transition(asesmen=case, ke=S.DIAJUKAN, by=people["psm_a"])
     assert services.version_diff(case) == [("Jumlah foto", "1", "1 (1 foto baru)")]
+
+
+def test_a_role_that_reviews_nothing_is_refused_a_review_step(client, people):
+    """A supervisor reads cases and reviews none: a review step they send is a 403, as the
+    access policy answers a role that may read but not do (it was a redirect with a message)."""
+    case = make_case(people["psm_a"])
+    c = _client(client, people["supervisor"])
+    url = reverse("assessments:case-review", args=[case.pk])
+    answer = c.post(url, {"ke": "diverifikasi", "status_awal": "diajukan", "versi_awal": "1"})
+    assert answer.status_code == 403
+    assert Asesmen.objects.get(pk=case.pk).status == S.DIAJUKAN
