@@ -65,6 +65,10 @@ class SubjekForm(forms.ModelForm):
         help_text=_("Kosongkan bila tidak ada, lalu pilih alasannya."),
     )
 
+    # The identity as the page showed it (``services.identity_version``): what the user changed,
+    # told apart from what someone else changed since.
+    versi = forms.CharField(widget=forms.HiddenInput, required=False, max_length=200)
+
     class Meta:
         model = Subjek
         fields = list(IDENTITY_FIELDS)
@@ -75,6 +79,8 @@ class SubjekForm(forms.ModelForm):
         # what the NIK and No. KK checks accept but ask the user to confirm (the case form adds
         # them to its own warnings)
         self.warnings: list[str] = []
+        if not self.is_bound:
+            self.initial["versi"] = identity_version(self.instance)
         if desa_qs is not None:
             scope_desa_fields(self, ("desa",), desa_qs)
         self.fields["no_kk"].widget.attrs.update(inputmode="numeric", autocomplete="off")
@@ -392,12 +398,6 @@ class KoreksiSubjekForm(ConfirmWarnings, SubjekForm):
             "temuan verifikasi. Dicatat di jejak audit."
         ),
     )
-    versi = forms.CharField(widget=forms.HiddenInput, required=False, max_length=200)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if not self.is_bound:
-            self.initial["versi"] = identity_version(self.instance)
 
     def clean_alasan(self):
         alasan = " ".join(self.cleaned_data["alasan"].split())

@@ -230,8 +230,15 @@ def _typed_identity_changes(request, subject, desa_qs) -> list[str]:
         return []
     # a copy: a form writes what was typed into its instance
     typed = forms.SubjekForm(request.POST, prefix="s", instance=copy.copy(subject), desa_qs=desa_qs)
+    names = [name for name in typed.changed_data if name in services.IDENTITY_FIELDS]
+    if request.POST.get("s-versi"):
+        # Only what the user changed from what their page showed: a field the office corrected
+        # since reads as typed otherwise ("Telepon: -", never touched).
+        typed.is_valid()
+        mine = set(services.identity_changed_since(request.POST["s-versi"], typed.instance))
+        names = [name for name in names if name in mine]
     changes = []
-    for name in typed.changed_data:
+    for name in names:
         field, value = typed.fields[name], typed[name].value()
         if isinstance(field, ChoiceField) and not isinstance(field, ModelChoiceField):
             value = dict(field.choices).get(value, value)
@@ -372,6 +379,15 @@ def _case_form(request, *, case, subject, merged=None):
             else:
                 if saved.status == S.DRAF:
                     messages.success(request, _("Draf asesmen tersimpan."))
+                elif saved.status == S.DIKEMBALIKAN:
+                    # saved as a draft, not sent: "terkirim ke dinas (Dikembalikan)" read as sent
+                    messages.success(
+                        request,
+                        _(
+                            "Perbaikan tersimpan, tetapi belum dikirim ke dinas: tekan Ajukan ke "
+                            "dinas bila sudah selesai."
+                        ),
+                    )
                 else:
                     messages.success(
                         request,

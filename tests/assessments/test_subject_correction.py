@@ -219,10 +219,21 @@ def test_a_psm_form_opened_before_an_office_correction_does_not_undo_it(people, 
         "subjek_asal": str(case.subjek_id),
         "s-alamat": "Jl. Tidar Gg. 3 No. 7",
     }
-    psm.post(url, typed)
+    answer = psm.post(url, {**typed, "s-versi": opened.context["sform"]["versi"].value()})
     subject = Subjek.objects.get(pk=case.subjek_id)
     assert (subject.nama, subject.alamat) == ("Sarinah", "Jl. Tidar Gg. 3")
     assert 'name="s-nama"' not in psm.get(url).content.decode()
+    # It says so, naming only what the PSM changed on their page (the name the office corrected
+    # since read as typed: "Nama: Mbah Sarinah"); and a returned case saved, not sent, says
+    # that (it read "terkirim ke dinas (Dikembalikan untuk perbaikan)").
+    said = [str(m) for m in answer.wsgi_request._messages]
+    assert said == [
+        "Perbaikan tersimpan, tetapi belum dikirim ke dinas: tekan Ajukan ke dinas bila sudah "
+        "selesai.",
+        "Asesmen disimpan, tetapi perubahan identitas yang Anda ketik tidak disimpan (Alamat "
+        "domisili: Jl. Tidar Gg. 3 No. 7): identitas subjek ini sudah diperiksa dinas. Minta "
+        "staf dinas mengoreksinya bila perlu.",
+    ]
 
 
 def test_the_psm_s_identity_edits_are_in_the_trail_and_a_save_without_any_writes_none(people):

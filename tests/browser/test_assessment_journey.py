@@ -176,3 +176,25 @@ def test_an_identity_sent_to_the_office_is_corrected_by_the_office(
     expect(desk.locator(".alert", has_text="Identitas subjek dikoreksi.")).to_be_visible()
     expect(desk.get_by_role("heading", level=1)).to_have_text("Mbah Sarinah")
     desk.close()
+
+
+def test_a_name_of_the_longest_kind_does_not_widen_the_phone_page(
+    phone_page, live_server, regions, office, shot
+):
+    """150 letters without a space, the field's most (a name typed without spaces, a pasted
+    string): it ran off the right edge of the case's and the subject's pages."""
+    ppks_reference()
+    psm_user = make_user(Role.PSM, psm=PsmFactory(nama="Sri Lestari"), username="sri")
+    long_name = "Sarinah" + "x" * 143
+    case = make_case(psm_user, subject={"nama": long_name})
+    login(phone_page, live_server, "sri")
+    for path in (
+        f"/kasus/{case.pk}/",
+        f"/kasus/subjek/{case.subjek_id}/",
+        "/kasus/",
+        f"/kasus/baru/?subjek={case.subjek_id}",
+    ):
+        phone_page.goto(f"{live_server.url}{path}")
+        expect(phone_page.get_by_role("heading", level=1)).to_be_visible()
+        _no_sideways_scroll(phone_page)
+    shot(phone_page, "long-name-360")
