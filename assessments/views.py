@@ -964,6 +964,13 @@ def subject_correct(request, pk):
         form = forms.KoreksiSubjekForm(
             request.POST, prefix="s", instance=copy.copy(subject), desa_qs=desa_qs
         )
+        # The NIK of another subject before the warnings: confirming them first led only to this.
+        if (
+            form.is_valid()
+            and form.cleaned_data["nik"]
+            and services.nik_taken(form.cleaned_data["nik"], exclude_pk=subject.pk)
+        ):
+            form.add_error("nik", _("NIK ini sudah terdaftar sebagai subjek PPKS."))
         if form.is_valid():
             form.require_confirmation(
                 form.warnings + services.correction_warnings(form.instance, request.user)

@@ -6,6 +6,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
+from assessments.access import uses_kecamatan_level
 from psm_portal.models import Role
 from psm_portal.office import current_office
 from psm_portal.offline import offline_page
@@ -19,7 +20,8 @@ def home(request):
     if user.role == Role.PSM and user.psm_id:
         return redirect("registry:psm-detail", pk=user.psm_id)
     if user.role == Role.VERIFIKATOR:
-        return redirect("assessments:queue")
+        # the queue is theirs only where the office has the kecamatan step
+        return redirect("assessments:queue" if uses_kecamatan_level() else "assessments:case-list")
     if user.role == Role.SUPERVISOR:
         return redirect("reports:dashboard")
     return redirect("registry:psm-list")

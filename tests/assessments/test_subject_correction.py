@@ -148,15 +148,20 @@ def test_a_correction_that_changes_nothing_is_said_so(people, staf):
 
 
 def test_a_nik_of_another_subject_is_refused_next_to_the_nik(people, staf):
-    other = make_case(people["staf"], subject={"nik": NIK_SARINAH, "alasan_tanpa_nik": ""})
-    subject = make_case(people["psm_a"]).subjek
-    data = _correction(
-        staf, subject, nik=NIK_SARINAH, alasan_tanpa_nik="", alasan="KTP diperlihatkan"
+    # a man's NIK, born 17-08-1944: typed for Mbah Sarinah it also warns of sex and birth date
+    taken = "3371011708440001"
+    other = make_case(
+        people["staf"],
+        subject={"nik": taken, "alasan_tanpa_nik": "", "jenis_kelamin": "L"},
     )
+    subject = make_case(people["psm_a"]).subjek
+    data = _correction(staf, subject, nik=taken, alasan_tanpa_nik="", alasan="KTP diperlihatkan")
     answer = staf.post(reverse("assessments:subject-correct", args=[subject.pk]), data)
     assert answer.status_code == 400
     assert answer.context["sform"].errors["nik"] == ["NIK ini sudah terdaftar sebagai subjek PPKS."]
-    assert Subjek.objects.get(pk=subject.pk).nik == "" and other.subjek.nik == NIK_SARINAH
+    # said at once, not after the warnings were confirmed (a second round trip)
+    assert "konfirmasi_peringatan" not in answer.context["sform"].errors
+    assert Subjek.objects.get(pk=subject.pk).nik == "" and other.subjek.nik == taken
 
 
 def test_a_correction_over_a_change_made_meanwhile_takes_it_in_and_keeps_the_typed_values(

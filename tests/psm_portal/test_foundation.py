@@ -116,15 +116,28 @@ def test_login_with_right_password_lands_on_registry(client, regions):
         (Role.SUPERVISOR, "reports:dashboard"),
     ],
 )
-def test_each_office_role_lands_where_its_work_is(client, regions, role, lands_on):
+def test_each_office_role_lands_where_its_work_is(client, regions, office, role, lands_on):
     """A kecamatan verifier's work is the cases waiting for them, a supervisor's the dashboard
     (both landed on the PSM list, a page the verifier has no use for)."""
+    office.menggunakan_verifikator_kecamatan = True
+    office.save()
     scope = ["33.71.01"] if role == Role.VERIFIKATOR else ["33.71"]
     make_user(role, scope=scope, username="rina")
     response = client.post(reverse("login"), {"username": "rina", "password": "sandi-uji-123"})
     home = client.get(response["Location"])
     assert home.status_code == 302 and home["Location"] == reverse(lands_on)
     assert client.get(home["Location"]).status_code == 200
+
+
+def test_a_verifier_of_an_office_without_the_kecamatan_step_lands_on_the_cases(
+    client, regions, office
+):
+    """Their queue only says the office does not use it."""
+    office.menggunakan_verifikator_kecamatan = False
+    office.save()
+    make_user(Role.VERIFIKATOR, scope=["33.71.01"], username="rina")
+    client.post(reverse("login"), {"username": "rina", "password": "sandi-uji-123"})
+    assert client.get(reverse("home"))["Location"] == reverse("assessments:case-list")
 
 
 def test_failed_login_message_is_indonesian(client, db):
