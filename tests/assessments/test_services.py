@@ -449,43 +449,6 @@ def test_resubmission_shows_what_changed_since_the_previous_version(people):
     assert "Masalah utama" not in diff
 
 
-def test_a_resubmission_shows_the_identity_its_psm_corrected(people):
-    """Returned for a wrong name and a missing NIK, fixed in the form's identity part and sent
-    again: the reviewer reads the identity's changes with the case's (they showed nothing, the
-    subject not being part of a case's versions); the NIK masked, as in the trail."""
-    case = make_case(people["psm_a"])
-    case = _move(case, S.DIKEMBALIKAN, people["staf"], catatan="Nama dan NIK sesuai KTP.")
-    before_return = case.subjek.updated_at
-    services.case_save(
-        by=people["psm_a"],
-        data={"masalah": case.masalah},
-        kategori=case.kategori.all(),
-        client_uuid=case.client_uuid,
-        subjek=case.subjek,
-        subjek_data=subject_data(
-            nama="Sarinah Wongsodiharjo",
-            nik="3371014205480001",
-            alasan_tanpa_nik="",
-            desa=Wilayah.objects.get(kode="33.71.01.1007"),
-            tanggal_lahir=dt.date(1948, 5, 2),
-        ),
-        asesmen=case,
-        submit=True,
-    )
-    case.refresh_from_db()
-    assert case.versi == 2 and case.subjek.updated_at > before_return
-    diff = {label: (old, new) for label, old, new in services.version_diff(case)}
-    assert diff["Nama (subjek)"] == ("Mbah Sarinah", "Sarinah Wongsodiharjo")
-    assert diff["NIK (subjek)"] == ("-", "3371**********01")
-    assert diff["Alasan tanpa NIK (subjek)"] == ("Tidak punya KTP/KIA", "-")
-    names = dict(Wilayah.objects.values_list("kode", "nama"))
-    assert diff["Desa/kelurahan domisili (subjek)"] == (
-        names["33.71.01.1003"],
-        names["33.71.01.1007"],
-    )
-    assert "Tanggal lahir (subjek)" not in diff  # unchanged
-
-
 def _returned(case, people):
     return _move(case, S.DIKEMBALIKAN, people["staf"], catatan="Periksa identitas.")
 
@@ -503,6 +466,34 @@ def _resubmitted(case, people, **identity):
     )
     case.refresh_from_db()
     return case
+
+
+def test_a_resubmission_shows_the_identity_its_psm_corrected(people):
+    """Returned for a wrong name and a missing NIK, fixed in the form's identity part and sent
+    again: the reviewer reads the identity's changes with the case's (they showed nothing, the
+    subject not being part of a case's versions); the NIK masked, as in the trail."""
+    case = _returned(make_case(people["psm_a"]), people)
+    before_return = case.subjek.updated_at
+    case = _resubmitted(
+        case,
+        people,
+        nama="Sarinah Wongsodiharjo",
+        nik="3371014205480001",
+        alasan_tanpa_nik="",
+        desa=Wilayah.objects.get(kode="33.71.01.1007"),
+        tanggal_lahir=dt.date(1948, 5, 2),
+    )
+    assert case.versi == 2 and case.subjek.updated_at > before_return
+    diff = {label: (old, new) for label, old, new in services.version_diff(case)}
+    assert diff["Nama (subjek)"] == ("Mbah Sarinah", "Sarinah Wongsodiharjo")
+    assert diff["NIK (subjek)"] == ("-", "3371**********01")
+    assert diff["Alasan tanpa NIK (subjek)"] == ("Tidak punya KTP/KIA", "-")
+    names = dict(Wilayah.objects.values_list("kode", "nama"))
+    assert diff["Desa/kelurahan domisili (subjek)"] == (
+        names["33.71.01.1003"],
+        names["33.71.01.1007"],
+    )
+    assert "Tanggal lahir (subjek)" not in diff  # unchanged
 
 
 def test_a_nik_corrected_in_its_middle_digits_still_shows_as_changed(people):
