@@ -76,3 +76,40 @@ class RejectNulMiddleware:
                 content_type="text/plain; charset=utf-8",
             )
         return self.get_response(request)
+
+
+# Bidi embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069): invisible, and one left
+# open in a name or an address reverses the text the portal writes after it on the same line
+# ("Trojan Source"; an address showed its own desa and kecamatan backwards). Indonesian names
+# and addresses never need them; the marks LRM and RLM, which reorder nothing, stay.
+BIDI_CONTROLS = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
+
+
+def _without_bidi_controls(data):
+    """``data`` (a QueryDict) with every bidi control removed, or None when it holds none."""
+    if not any(v.translate(BIDI_CONTROLS) != v for _key, values in data.lists() for v in values):
+        return None
+    cleaned = data.copy()
+    for key, values in data.lists():
+        cleaned.setlist(key, [v.translate(BIDI_CONTROLS) for v in values])
+    cleaned._mutable = False
+    return cleaned
+
+
+class StripBidiControlsMiddleware:
+    """Every submitted field and query parameter without bidi controls, whatever form or view it
+    goes to (the case form, an import's cells, a search): stored, they reordered the pages that
+    show them."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if (cleaned := _without_bidi_controls(request.GET)) is not None:
+            request.GET = cleaned
+        if (
+            request.method == "POST"
+            and (cleaned := _without_bidi_controls(request.POST)) is not None
+        ):
+            request.POST = cleaned
+        return self.get_response(request)

@@ -26,6 +26,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from psm_portal import audit
+from psm_portal.errors import BIDI_CONTROLS
 from registry import services
 from registry.access import psm_visible_to, regions_in_scope
 from registry.forms import PsmForm
@@ -338,11 +339,13 @@ def map_columns(header: list[str]) -> dict[str, int]:
 
 
 def cell_text(value) -> str:
+    """A cell as text, spaces collapsed and bidi controls removed (as from a form's fields:
+    ``psm_portal.errors.StripBidiControlsMiddleware``)."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return " ".join(str(value).split())
+    return " ".join(str(value).translate(BIDI_CONTROLS).split())
 
 
 def parse_nik(value) -> tuple[str, str | None, str | None]:

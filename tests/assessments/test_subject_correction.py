@@ -454,3 +454,20 @@ def test_a_psm_save_waiting_on_an_office_correction_does_not_write_over_it(regio
     subject = Subjek.objects.get(pk=case.subjek_id)
     assert outcome == {"refused": [services.IDENTITY_LOCKED]}
     assert (subject.nama, subject.alamat) == ("Sarinah", "Jl. Tidar Gg. 3")
+
+
+def test_bidi_controls_typed_into_a_form_are_not_stored(people, staf):
+    """An override left open in an address reversed what the case page writes after it on the
+    same line (its own desa and kecamatan, backwards): such invisible controls are removed from
+    every submitted field; the marks that reorder nothing stay."""
+    subject = make_case(people["psm_a"]).subjek
+    data = _correction(
+        staf,
+        subject,
+        alamat="Jl. Pemuda \u202e12 gg. \u2067Mawar\u2069\u200f",
+        alasan="Alamat \u202bbaru",
+    )
+    answer = staf.post(reverse("assessments:subject-correct", args=[subject.pk]), data)
+    assert answer.status_code == 302
+    assert Subjek.objects.get(pk=subject.pk).alamat == "Jl. Pemuda 12 gg. Mawar\u200f"
+    assert AuditEvent.objects.get(action="subjek.koreksi").reason == "Alamat baru"

@@ -975,3 +975,10 @@ def test_a_nik_of_any_size_in_scientific_notation_is_a_message(staff_client, reg
     assert response.status_code == 422, response.status_code
     assert "Berkas CSV tidak dapat dibaca: susunan kolomnya rusak" in body
     assert "field larger" not in body
+
+
+def test_a_cell_holds_no_bidi_controls():
+    """As from a form (psm_portal.errors.StripBidiControlsMiddleware): a roster cell's override
+    would reverse what a page writes after the name."""
+    assert importer.cell_text("Sri \u202eLestari\u202c  ") == "Sri Lestari"
+    assert importer.cell_text("\u2066Joko\u2069 Santoso") == "Joko Santoso"
