@@ -49,6 +49,7 @@ from psm_portal.images import (
 )
 from psm_portal.models import AuditEvent
 from psm_portal.office import current_office
+from psm_portal.text import BIDI_CONTROLS
 from registry.models import Wilayah
 from registry.nik import check_nik, check_no_kk
 from registry.regions import kecamatan_in_national_list
@@ -162,10 +163,14 @@ def identity_version(subject: Subjek) -> str:
     """The identity a correction page showed, a short digest per field (in IDENTITY_FIELDS'
     order): a correction over a change made since is refused, and the page can tell which fields
     someone else changed (``identity_changed_since``). Not ``updated_at``: a PSM's save of a
-    returned case moved it with nothing changed."""
+    returned case moved it with nothing changed. Bidi controls left out, as a form sends its
+    fields without them (``psm_portal.errors``): a name stored with one before read as typed."""
     return ".".join(
         hashlib.blake2s(
-            str(getattr(subject, f"{name}_id" if name == "desa" else name)).encode(), digest_size=3
+            str(getattr(subject, f"{name}_id" if name == "desa" else name))
+            .translate(BIDI_CONTROLS)
+            .encode(),
+            digest_size=3,
         ).hexdigest()
         for name in IDENTITY_FIELDS
     )

@@ -12,6 +12,8 @@ from django.db.utils import InterfaceError, OperationalError
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.template import loader
 
+from psm_portal.text import BIDI_CONTROLS
+
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
 RETRY_AFTER_SECONDS = 30
 
@@ -78,19 +80,15 @@ class RejectNulMiddleware:
         return self.get_response(request)
 
 
-# Bidi embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069): invisible, and one left
-# open in a name or an address reverses the text the portal writes after it on the same line
-# ("Trojan Source"; an address showed its own desa and kecamatan backwards). Indonesian names
-# and addresses never need them; the marks LRM and RLM, which reorder nothing, stay.
-BIDI_CONTROLS = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
-
-
 def _without_bidi_controls(data):
-    """``data`` (a QueryDict) with every bidi control removed, or None when it holds none."""
-    if not any(v.translate(BIDI_CONTROLS) != v for _key, values in data.lists() for v in values):
+    """``data`` (a QueryDict) with every bidi control removed, or None when it holds none. A
+    password is left as typed, as Django's forms leave it: one set before this, or elsewhere,
+    would no longer match."""
+    texts = [(key, values) for key, values in data.lists() if "password" not in key]
+    if not any(v.translate(BIDI_CONTROLS) != v for _key, values in texts for v in values):
         return None
     cleaned = data.copy()
-    for key, values in data.lists():
+    for key, values in texts:
         cleaned.setlist(key, [v.translate(BIDI_CONTROLS) for v in values])
     cleaned._mutable = False
     return cleaned

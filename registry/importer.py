@@ -26,7 +26,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from psm_portal import audit
-from psm_portal.errors import BIDI_CONTROLS
+from psm_portal.text import BIDI_CONTROLS
 from registry import services
 from registry.access import psm_visible_to, regions_in_scope
 from registry.forms import PsmForm

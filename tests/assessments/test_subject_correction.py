@@ -471,3 +471,25 @@ def test_bidi_controls_typed_into_a_form_are_not_stored(people, staf):
     assert answer.status_code == 302
     assert Subjek.objects.get(pk=subject.pk).alamat == "Jl. Pemuda 12 gg. Mawar\u200f"
     assert AuditEvent.objects.get(action="subjek.koreksi").reason == "Alamat baru"
+
+
+def test_a_name_stored_with_a_bidi_control_is_not_read_as_typed(people):
+    """Stored before controls were removed from what is sent: the form sends the name without
+    it, and the PSM was told they had changed the name they never touched."""
+    case = make_case(people["psm_a"], submit=False)
+    Subjek.objects.filter(pk=case.subjek_id).update(nama="Mbah \u202eSarinah")
+    psm = _login(people["psm_a"])
+    url = reverse("assessments:case-create") + f"?subjek={case.subjek_id}"
+    shown = psm.get(url).context["sform"]["versi"].value()
+    services.assessment_transition(asesmen=case, ke=S.DIAJUKAN, by=people["psm_a"])  # locks it
+    typed = {
+        **_identity_as_shown(Subjek.objects.get(pk=case.subjek_id)),
+        "s-versi": shown,
+        "s-alamat": "Jl. Baru 1",
+    }
+    data = {k: v for k, v in _form().items() if not k.startswith("s-")}
+    answer = _send(psm, url, {**data, **typed})
+    assert answer.json()["pesan"][-1].startswith(
+        "Asesmen disimpan, tetapi perubahan identitas yang Anda ketik tidak disimpan (Alamat "
+        "domisili: Jl. Baru 1):"
+    )
