@@ -137,6 +137,29 @@ def subject_update(*, subject: Subjek, data: dict, by) -> Subjek:
     return subject
 
 
+# The subject's identity as its form holds it: what the case's author may correct while the case
+# is theirs (``identity_locked``), and the office corrects (``subject_correct``).
+IDENTITY_FIELDS = (
+    "jenis",
+    "nama",
+    "nik",
+    "alasan_tanpa_nik",
+    "no_kk",
+    "jenis_kelamin",
+    "tempat_lahir",
+    "tanggal_lahir",
+    "umur_perkiraan",
+    "hubungan_kk",
+    "telepon",
+    "alamat",
+    "rt",
+    "rw",
+    "desa",
+    "status_dtsen",
+    "desil",
+)
+
+
 def identity_locked(subject: Subjek) -> bool:
     """Whether the subject's identity is fixed for its registrant: once a case about it has
     gone to the office (submitted, verified, referred or closed), the office has checked, and
@@ -256,14 +279,7 @@ def correction_warnings(subject: Subjek, by) -> list[str]:
         .order_by("pk")
     )
     for case in cases:
-        errors, soft = case_problems(
-            subjek=subject,
-            kategori=list(case.kategori.all()),
-            utama=case.kategori_utama,
-            disabilitas=list(case.disabilitas.all()),
-            persetujuan_oleh=case.persetujuan_oleh,
-            on=case.tanggal,
-        )
+        errors, soft = saved_case_problems(case, subjek=subject)
         for message in [m for ms in errors.values() for m in ms] + list(soft):
             warnings.append(_("Asesmen #%(pk)d: %(pesan)s") % {"pk": case.pk, "pesan": message})
     return warnings
@@ -855,27 +871,20 @@ def version_diff(case: Asesmen, *, without=frozenset()) -> list[tuple[str, str, 
     return diff + _identity_changes(case.subjek_id, versions[1].created_at, versions[0].created_at)
 
 
-# The subject's identity as its form holds it: what the case's author may correct while the case
-# is theirs (``identity_locked``), and the office corrects (``subject_correct``).
-IDENTITY_FIELDS = (
-    "jenis",
-    "nama",
-    "nik",
-    "alasan_tanpa_nik",
-    "no_kk",
-    "jenis_kelamin",
-    "tempat_lahir",
-    "tanggal_lahir",
-    "umur_perkiraan",
-    "hubungan_kk",
-    "telepon",
-    "alamat",
-    "rt",
-    "rw",
-    "desa",
-    "status_dtsen",
-    "desil",
-)
+def identity_shown(name: str, value) -> str:
+    """An identity field's value as a page shows it, from the model or from the trail (a date as
+    ISO text there): a choice's label, yes or no, a date written out, "-" for none. A desa is
+    shown by what is given (its row, or its name)."""
+    if value is None or value == "":
+        return "-"
+    field = Subjek._meta.get_field(name)
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    if isinstance(value, bool):
+        return _("Ya") if value else _("Tidak")
+    if name == "tanggal_lahir":
+        return date_format(value if isinstance(value, dt.date) else dt.date.fromisoformat(value))
+    return str(value)
 
 
 # Identity fields the trail keeps masked: a correction of the middle digits leaves the masks equal.
@@ -916,25 +925,13 @@ def _identity_changes(subject_id, since, until) -> list[tuple[str, str, str]]:
         if "desa" in changed
         else {}
     )
-
-    def shown(name, value):
-        if value in (None, ""):
-            return "-"
-        field = Subjek._meta.get_field(name)
-        if name == "desa":
-            return desa_names.get(value, value)
-        if field.choices:
-            return str(dict(field.flatchoices).get(value, value))
-        if isinstance(value, bool):
-            return _("Ya") if value else _("Tidak")
-        if name == "tanggal_lahir":
-            return date_format(dt.date.fromisoformat(value))
-        return str(value)
-
     rows = []
     for n in changed:
         label = capfirst(Subjek._meta.get_field(n).verbose_name)
-        before, after = shown(n, first[n]), shown(n, last[n])
+        before, after = (
+            identity_shown(n, desa_names.get(v, v) if n == "desa" else v)
+            for v in (first[n], last[n])
+        )
         if before == after:  # masked alike: the middle digits changed
             after = _("%(nilai)s (diubah)") % {"nilai": after}
         rows.append(
@@ -1126,9 +1123,11 @@ def subject_warnings(*, nik: str, no_kk: str, tanggal_lahir, jenis_kelamin: str)
     return warnings
 
 
-def saved_case_problems(case: Asesmen):
+def saved_case_problems(case: Asesmen, *, subjek: Subjek | None = None):
+    """A saved case's problems, as its form would find them; with ``subjek``, as if about that
+    identity (a correction not saved yet)."""
     return case_problems(
-        subjek=case.subjek,
+        subjek=subjek or case.subjek,
         kategori=case.kategori.all(),
         utama=case.kategori_utama,
         disabilitas=list(case.disabilitas.all()),

@@ -17,7 +17,6 @@ from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -249,18 +248,24 @@ def _typed_identity_changes(request, subject, desa_qs) -> list[str]:
     return changes
 
 
+def _identity_part(user, subject, merged) -> tuple[bool, bool]:
+    """(locked, shown) of the case form's identity part: shown for a new subject, or one this
+    user registered whose identity is not yet the office's to correct (once a case about it went
+    to the office: services.identity_locked). Not when reached through a subject merged into it:
+    a copy of the form opened before the merge holds the merged one's identity, and which
+    identity stays was the office's choice in the merge."""
+    if subject is None:
+        return False, True
+    registrant = subject.dibuat_oleh_id == user.pk and merged is None
+    locked = registrant and services.identity_locked(subject)
+    return locked, registrant and not locked
+
+
 def _case_form(request, *, case, subject, merged=None):
     """The case form. ``merged``: the subject the link named, merged into ``subject`` since."""
     user = request.user
     desa_qs = _desa_for(user)
-    # The identity part of the form: for a new subject, or one this user registered. Not when
-    # reached through a subject merged into it: a copy of the form opened before the merge holds
-    # the merged one's identity, and which identity stays was the office's choice in the merge.
-    # Once a case about the subject has gone to the office, its identity is the office's to
-    # correct (services.identity_locked).
-    registrant = subject is not None and subject.dibuat_oleh_id == user.pk and merged is None
-    locked = registrant and services.identity_locked(subject)
-    own_subject = subject is None or (registrant and not locked)
+    locked, own_subject = _identity_part(user, subject, merged)
     returns = []
     if case is not None and case.status == S.DIKEMBALIKAN:
         returns = list(case.transisi_set.filter(ke=S.DIKEMBALIKAN).order_by("-pk")[:1])
@@ -277,9 +282,7 @@ def _case_form(request, *, case, subject, merged=None):
                 messages.info(request, _("Asesmen ini sudah terkirim sebelumnya."))
                 return redirect("assessments:case-detail", pk=repeat.pk)
             case, subject = repeat, repeat.subjek
-            registrant = subject.dibuat_oleh_id == user.pk and merged is None
-            locked = registrant and services.identity_locked(subject)
-            own_subject = registrant and not locked
+            locked, own_subject = _identity_part(user, subject, merged)
     if request.method == "POST":
         sform = (
             # A copy: the form writes what was typed into its instance, and the service must
@@ -964,18 +967,7 @@ def subject_correct(request, pk):
         form = forms.KoreksiSubjekForm(
             request.POST, prefix="s", instance=copy.copy(subject), desa_qs=desa_qs
         )
-        # The NIK of another subject before the warnings: confirming them first led only to this.
-        if (
-            form.is_valid()
-            and form.cleaned_data["nik"]
-            and services.nik_taken(form.cleaned_data["nik"], exclude_pk=subject.pk)
-        ):
-            form.add_error("nik", _("NIK ini sudah terdaftar sebagai subjek PPKS."))
-        if form.is_valid():
-            form.require_confirmation(
-                form.warnings + services.correction_warnings(form.instance, request.user)
-            )
-        if form.is_valid():
+        if _correction_checked(form, request.user):
             try:
                 services.subject_correct(
                     subject=subject,
@@ -999,6 +991,18 @@ def subject_correct(request, pk):
         {"subject": subject, "sform": form, "newer": newer},
         status=200 if request.method == "GET" else 400,
     )
+
+
+def _correction_checked(form, user) -> bool:
+    """The correction form's own checks, then another subject's NIK (before the warnings:
+    confirming them first led only to this refusal), then the warnings of the identity typed
+    for the subject's cases, to be confirmed."""
+    nik = form.cleaned_data.get("nik") if form.is_valid() else ""
+    if nik and services.nik_taken(nik, exclude_pk=form.instance.pk):
+        form.add_error("nik", _("NIK ini sudah terdaftar sebagai subjek PPKS."))
+    if form.is_valid():
+        form.require_confirmation(form.warnings + services.correction_warnings(form.instance, user))
+    return form.is_valid()
 
 
 def _after_other_correction(request, form, pk, desa_qs):
@@ -1026,27 +1030,11 @@ def _after_other_correction(request, form, pk, desa_qs):
         else:
             data[key] = "" if value is None else str(value)
     again = forms.KoreksiSubjekForm(data, prefix="s", instance=copy.copy(current), desa_qs=desa_qs)
-    if again.is_valid():
-        again.require_confirmation(
-            again.warnings + services.correction_warnings(again.instance, request.user)
-        )
-    return again, [(form.fields[n].label, _shown(current, n), n not in mine) for n in theirs]
-
-
-def _shown(subject, field: str) -> str:
-    """A subject's field as the page shows it: a choice's label, a date formatted, a desa's
-    name, yes or no."""
-    value = getattr(subject, field)
-    display = getattr(subject, f"get_{field}_display", None)
-    if display is not None and value:
-        return str(display())
-    if isinstance(value, bool):
-        return _("Ya") if value else _("Tidak")
-    if value is None or value == "":
-        return "-"
-    if hasattr(value, "strftime"):
-        return date_format(value)
-    return str(value)
+    _correction_checked(again, request.user)
+    return again, [
+        (form.fields[n].label, services.identity_shown(n, getattr(current, n)), n not in mine)
+        for n in theirs
+    ]
 
 
 @require_POST
