@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from assessments.access import ADULT_AGE, is_author, others_drafts, uses_kecamatan_level
 from assessments.models import (
@@ -176,7 +177,7 @@ def identity_locked(subject: Subjek) -> bool:
     return Subjek.objects.filter(pk=subject.pk).filter(Exists(sent) | Exists(corrected)).exists()
 
 
-IDENTITY_LOCKED = _(
+IDENTITY_LOCKED = gettext_lazy(
     "Identitas subjek ini sudah diperiksa dinas (ada asesmennya yang sudah dikirim, atau dinas "
     "sudah mengoreksinya); perbaikannya dilakukan staf dinas (koreksi identitas subjek)."
 )
@@ -308,20 +309,21 @@ def _subject_save(subject: Subjek) -> None:
         raise _nik_taken_error() from None
 
 
-# What a subject or case erased by retention (``assessments.retention``) answers.
-ANONYMISED = _(
+# What a subject or case erased by retention (``assessments.retention``) answers (lazy: a
+# module's constant is read in each request's language, not the one active at import).
+ANONYMISED = gettext_lazy(
     "Data pribadi subjek ini sudah dihapus karena masa retensinya berakhir; catat sebagai "
     "subjek baru."
 )
-ANONYMISED_NO_COPY = _(
+ANONYMISED_NO_COPY = gettext_lazy(
     "Data pribadi subjek ini sudah dihapus karena masa retensinya berakhir; tidak ada data "
     "pribadi yang dapat disalin."
 )
-ANONYMISED_NO_CORRECTION = _(
+ANONYMISED_NO_CORRECTION = gettext_lazy(
     "Data pribadi subjek ini sudah dihapus karena masa retensinya berakhir; tidak ada identitas "
     "yang dapat dikoreksi."
 )
-ANONYMISED_CASE = _(
+ANONYMISED_CASE = gettext_lazy(
     "Data pribadi kasus ini sudah dihapus karena masa retensinya berakhir; kasus ini tidak dapat "
     "diubah lagi."
 )

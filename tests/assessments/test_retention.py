@@ -281,6 +281,23 @@ def test_the_case_and_subject_pages_say_the_personal_data_was_erased(client, peo
     assert response.status_code == 302
 
 
+def test_an_english_page_says_the_data_was_erased_in_english(client, people, media):
+    """The refusals kept as module constants are read in the request's language (they were
+    translated once, at import, so an English page said them in Indonesian)."""
+    from django.conf import settings
+
+    case = _closed_case(people, media)
+    apply_retention(years=5, now=LATER)
+    client.force_login(people["staf"])
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    url = reverse("assessments:subject-data-copy", args=[case.subjek_id])
+    page = client.get(url, follow=True).content.decode()
+    assert "retention period ended; there is no personal data to copy" in page
+    url = reverse("assessments:subject-correct", args=[case.subjek_id])
+    page = client.get(url, follow=True).content.decode()
+    assert "retention period ended" in page and "masa retensinya" not in page
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_new_case_and_retention_at_once_never_leave_a_case_on_an_erased_subject(people, media):
     """Retention and a PSM's new case for the same subject, released together: either the case
