@@ -29,6 +29,14 @@ STORIES = {
     "PPKS-11": ("Tidur di emperan pasar, tidak punya KTP.", "Perekaman KTP, penempatan di panti."),
 }  # fmt: skip
 
+# (name, relation to the head, sex, age, work or school) of the PKH family in the demo
+FAMILY = [
+    ("Rina Wulandari", "anak", "P", 17, "SMA kelas XI"),
+    ("Dimas Saputra", "anak", "L", 11, "SD kelas V"),
+    ("Putri Ayu", "anak", "P", 4, ""),
+    ("Mbok Sumirah", "orang_tua", "P", 71, "Tidak bekerja"),
+]
+
 
 def seed_cases(*, today: dt.date, region: str) -> None:
     if Asesmen.objects.exists():
@@ -110,6 +118,23 @@ def seed_cases(*, today: dt.date, region: str) -> None:
         by=staf,
         today=today,
     )
+    # The family of the case referred to PKH: the children its components count.
+    subject = verified.subjek
+    for n, (nama, hubungan, sex, years, pekerjaan) in enumerate(FAMILY):
+        born = dt.date(today.year - years, rng.randint(1, 12), rng.randint(1, 28))
+        services.family_member_save(
+            subject=subject,
+            member=None,
+            data={
+                "nama": nama,
+                "hubungan": hubungan,
+                "jenis_kelamin": sex,
+                "tanggal_lahir": born,
+                "nik": make_nik(subject.desa.induk_id, born, sex, 950 + n) if years >= 17 else "",
+                "pekerjaan": pekerjaan,
+            },
+            by=psm_user,
+        )
     # Staff-entered cases across the city, in the queue, verified or referred.
     for i in range(6, 30):
         c = case(staf, i, codes[i % 4], desa)

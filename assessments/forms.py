@@ -14,6 +14,7 @@ from assessments.models import (
     DOKUMEN,
     AlasanTanpaNik,
     AlasanTutup,
+    AnggotaKeluarga,
     Asesmen,
     AsesmenFoto,
     JenisDisabilitas,
@@ -149,6 +150,69 @@ class SubjekForm(forms.ModelForm):
     def validate_constraints(self):
         # The NIK's uniqueness is checked by the view and the service, with a link to the
         # subject already registered; the other constraints are the form's own checks above.
+        pass
+
+
+class AnggotaKeluargaForm(ConfirmWarnings, forms.ModelForm):
+    """One member of a subject's family, as the KK lists them (domain.md section 3.3 D)."""
+
+    nik = forms.CharField(
+        label=_("NIK"),
+        required=False,
+        max_length=24,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+        help_text=_("Boleh kosong bila belum diketahui."),
+    )
+
+    class Meta:
+        model = AnggotaKeluarga
+        fields = ["nama", "hubungan", "jenis_kelamin", "nik", "tanggal_lahir", "pekerjaan"]
+        labels = {"hubungan": _("Hubungan dengan kepala keluarga")}
+        widgets = {"tanggal_lahir": DateInput()}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.warnings: list[str] = []
+        self.fields["nama"].widget.attrs["autocomplete"] = "off"
+
+    def clean_nama(self):
+        nama = " ".join(self.cleaned_data["nama"].split())
+        if not nama:
+            raise ValidationError(_("Nama wajib diisi."))
+        return nama
+
+    def clean_nik(self):
+        raw = self.cleaned_data.get("nik", "")
+        if not clean_nik(raw):
+            return ""
+        result = check_nik(raw)
+        if result.errors:
+            raise ValidationError(result.errors)
+        return result.nik
+
+    def clean_tanggal_lahir(self):
+        born = self.cleaned_data.get("tanggal_lahir")
+        if born and born > timezone.localdate():
+            raise ValidationError(_("Tanggal lahir tidak boleh di masa depan."))
+        if born and born.year < 1900:
+            raise ValidationError(_("Tanggal lahir sebelum tahun 1900; periksa tahunnya."))
+        return born
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors:
+            self.require_confirmation(
+                subject_warnings(
+                    nik=cleaned.get("nik", ""),
+                    no_kk="",
+                    tanggal_lahir=cleaned.get("tanggal_lahir"),
+                    jenis_kelamin=cleaned.get("jenis_kelamin", ""),
+                )
+            )
+        return cleaned
+
+    def validate_constraints(self):
+        # The family's own rules (one head, a NIK once) are the service's, with its messages.
         pass
 
 

@@ -6,6 +6,7 @@ from django.db.models import Case, Count, F, Prefetch, Q, When
 from django.utils import timezone
 
 from assessments.access import (
+    ADULT_AGE,
     cases_visible_to,
     referrals_visible_to,
     subjects_visible_to,
@@ -16,6 +17,7 @@ from assessments.models import (
     RUJUKAN_TERBUKA,
     SUBMITTED,
     Asesmen,
+    HubunganKeluarga,
     Rujukan,
     StatusAsesmen,
     Transisi,
@@ -267,6 +269,33 @@ def subject_history(user, subject):
     )
 
 
+def family_of(members, *, today: dt.date, full: bool) -> list:
+    """A subject's family ``members`` as a KK lists them (the head first, then spouse,
+    children by age, ...), each with ``umur``, ``anak`` (under 18 by the birth date, or a child
+    or grandchild of unknown age) and ``nik_tampil``. Without ``full`` (a role without the
+    specific-data right that wrote no case about the subject) NIKs are masked, and a child's
+    birth date and school left out."""
+    from psm_portal.privacy import mask_nik
+    from registry.services import age_on
+
+    order = {value: i for i, value in enumerate(HubunganKeluarga.values)}
+    members = sorted(
+        members,
+        key=lambda m: (order.get(m.hubungan, len(order)), m.tanggal_lahir or dt.date.max, m.pk),
+    )
+    for m in members:
+        m.umur = age_on(m.tanggal_lahir, today) if m.tanggal_lahir else None
+        m.anak = m.umur < ADULT_AGE if m.umur is not None else m.hubungan in CHILDREN
+        m.nik_tampil = m.nik if full else mask_nik(m.nik) if m.nik else ""
+        if not full and m.anak:
+            m.tanggal_lahir, m.umur, m.pekerjaan = None, None, ""
+    return members
+
+
+# Relations that are a child when no birth date says otherwise.
+CHILDREN = {HubunganKeluarga.ANAK, HubunganKeluarga.CUCU}
+
+
 def device_sync_list(user):
     """PSM with an account in ``user``'s region, with what their phone last reported (none when
     it never synced), the longest silent first: staff see whose work may be stuck on a device."""
@@ -291,6 +320,10 @@ TRAIL_ACTIONS = {
     "subjek.update": "Data subjek diubah",
     "subjek.koreksi": "Data subjek dikoreksi dinas",
     "subjek.merge": "Data ganda digabung ke data ini",
+    "subjek.keluarga_tambah": "Anggota keluarga dicatat",
+    "subjek.keluarga_ubah": "Data anggota keluarga diubah",
+    "subjek.keluarga_hapus": "Anggota keluarga dihapus",
+    "subjek.view_sensitive": "Data anak dalam susunan keluarga dibaca",
     "subjek.retensi": "Data pribadi subjek dihapus (masa retensi berakhir)",
     "subjek.salinan_data": "Salinan data pribadi dibuat",
     "asesmen.create": "Asesmen dicatat",
@@ -393,7 +426,7 @@ def subject_data_copy(user, subject) -> dict:
         last = trail[-1] if trail else None
         if (
             last is not None
-            and action.startswith("asesmen.view_sensitive")
+            and action.endswith(("view_sensitive", "view_sensitive_photo"))
             and (last["tindakan"], last["oleh"]) == (row["tindakan"], row["oleh"])
             and timezone.localdate(last["waktu"]) == timezone.localdate(created_at)
         ):

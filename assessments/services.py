@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy
 from assessments.access import ADULT_AGE, is_author, others_drafts, uses_kecamatan_level
 from assessments.models import (
     AlasanTutup,
+    AnggotaKeluarga,
     Asesmen,
     AsesmenFoto,
     AsesmenVersi,
@@ -327,6 +328,113 @@ ANONYMISED_CASE = gettext_lazy(
     "Data pribadi kasus ini sudah dihapus karena masa retensinya berakhir; kasus ini tidak dapat "
     "diubah lagi."
 )
+
+
+# --- Family composition (domain.md section 3.3 D) ----------------------------------------------
+
+# More than a KK holds in practice; a bound on what one subject's page lists and one form adds.
+MAX_FAMILY_MEMBERS = 30
+FAMILY_FIELDS = ("nama", "nik", "hubungan", "jenis_kelamin", "tanggal_lahir", "pekerjaan")
+
+
+def family_refusal(subject: Subjek) -> str | None:
+    """Why ``subject``'s family cannot be written, or None: a person erased by retention, a
+    duplicate merged away (its family is read with the subject kept), or a community."""
+    if subject.dianonimkan_pada:
+        return _(
+            "Data pribadi subjek ini sudah dihapus karena masa retensinya berakhir; anggota "
+            "keluarganya tidak dapat dicatat."
+        )
+    if subject.digabung_ke_id:
+        return _("Subjek ini sudah digabung ke subjek #%(pk)d; catat keluarganya di sana.") % {
+            "pk": subject.digabung_ke_id
+        }
+    if subject.jenis == JenisSubjek.KOMUNITAS:
+        return _("Subjek komunitas tidak memiliki susunan keluarga.")
+    return None
+
+
+def _family_check(subject: Subjek, member: AnggotaKeluarga) -> None:
+    errors = {}
+    others = AnggotaKeluarga.objects.filter(subjek=subject).exclude(pk=member.pk)
+    if member.nik and member.nik == subject.nik:
+        errors["nik"] = _("NIK ini NIK subjek sendiri, bukan anggota keluarganya.")
+    elif member.nik and others.filter(nik=member.nik).exists():
+        errors["nik"] = _("NIK ini sudah tercatat pada anggota keluarga lain subjek ini.")
+    elif others.filter(nama__iexact=member.nama, tanggal_lahir=member.tanggal_lahir).exists():
+        # the same person twice (a form sent twice, from the outbox and again by hand)
+        errors["nama"] = _("Anggota keluarga dengan nama dan tanggal lahir ini sudah tercatat.")
+    if member.hubungan == HubunganKeluarga.KEPALA:
+        if subject.hubungan_kk == HubunganKeluarga.KEPALA:
+            errors["hubungan"] = _(
+                "Subjek sendiri tercatat sebagai kepala keluarga; pilih hubungan anggota ini "
+                "dengan kepala keluarga."
+            )
+        elif others.filter(hubungan=HubunganKeluarga.KEPALA).exists():
+            errors["hubungan"] = _("Kepala keluarga subjek ini sudah tercatat.")
+    if member.pk is None and others.count() >= MAX_FAMILY_MEMBERS:
+        errors["__all__"] = _("Paling banyak %(n)d anggota keluarga per subjek.") % {
+            "n": MAX_FAMILY_MEMBERS
+        }
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def family_member_save(
+    *, subject: Subjek, member: AnggotaKeluarga | None, data: dict, by
+) -> AnggotaKeluarga:
+    """Add a member to ``subject``'s family (``member`` None) or change one, with the change in
+    the subject's trail (NIKs masked). The subject's row is locked and read again: a merge or
+    retention that went first is seen, and two members added at once are checked one by one."""
+    subject = Subjek.objects.select_for_update().get(pk=subject.pk)
+    refusal = family_refusal(subject)
+    if refusal:
+        raise ValidationError(refusal)
+    if member is not None:
+        member = AnggotaKeluarga.objects.filter(subjek=subject, pk=member.pk).first()
+        if member is None:
+            raise ValidationError(_("Anggota keluarga ini sudah dihapus orang lain."))
+    else:
+        member = AnggotaKeluarga(subjek=subject)
+    before = audit.snapshot(member, FAMILY_FIELDS, masked=False) if member.pk else {}
+    for key in FAMILY_FIELDS:
+        setattr(member, key, data.get(key) or ("" if key != "tanggal_lahir" else None))
+    _family_check(subject, member)
+    old, new = audit.changed(before, audit.snapshot(member, FAMILY_FIELDS, masked=False))
+    if not new:
+        return member
+    adding = member.pk is None
+    member.save()
+    audit.record(
+        by=by,
+        action="subjek.keluarga_tambah" if adding else "subjek.keluarga_ubah",
+        target=subject,
+        target_label=f"Subjek #{subject.pk}",
+        before=None if adding else {"anggota": member.pk, **old},
+        after={"anggota": member.pk, **new},
+    )
+    return member
+
+
+@transaction.atomic
+def family_member_delete(*, member: AnggotaKeluarga, by) -> None:
+    subject = Subjek.objects.select_for_update().get(pk=member.subjek_id)
+    refusal = family_refusal(subject)
+    if refusal:
+        raise ValidationError(refusal)
+    deleted, _rows = AnggotaKeluarga.objects.filter(pk=member.pk, subjek=subject).delete()
+    if deleted:
+        audit.record(
+            by=by,
+            action="subjek.keluarga_hapus",
+            target=subject,
+            target_label=f"Subjek #{subject.pk}",
+            before={
+                "anggota": member.pk,
+                **audit.snapshot(member, ("nama", "nik", "hubungan")),
+            },
+        )
 
 
 @transaction.atomic

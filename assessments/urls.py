@@ -21,6 +21,17 @@ urlpatterns = [
     path("rujukan/macet/", views.referrals_stalled, name="referrals-stalled"),
     path("subjek/<int:pk>/", views.subject_detail, name="subject-detail"),
     path("subjek/<int:pk>/koreksi/", views.subject_correct, name="subject-correct"),
+    path("subjek/<int:pk>/keluarga/tambah/", views.family_member_edit, name="family-add"),
+    path(
+        "subjek/<int:pk>/keluarga/<int:member_pk>/ubah/",
+        views.family_member_edit,
+        name="family-update",
+    ),
+    path(
+        "subjek/<int:pk>/keluarga/<int:member_pk>/hapus/",
+        views.family_member_delete,
+        name="family-delete",
+    ),
     path("subjek/<int:pk>/gabung/", views.subject_merge, name="subject-merge"),
     path("subjek/<int:pk>/salinan-data/", views.subject_data_copy, name="subject-data-copy"),
 ]

@@ -887,6 +887,16 @@ def subject_detail(request, pk):
     cases = list(selectors.subject_history(request.user, subject))
     specific_right = holds_specific_data_right(request.user)
     may_nik = specific_right or any(is_author(request.user, c) for c in cases)
+    family = selectors.family_of(subject.anggota_set.all(), today=_today(), full=may_nik)
+    if may_nik and any(m.anak for m in family):
+        # A child's birth date and school are specific data (UU 27/2022 Pasal 4): who read them.
+        audit.record(
+            by=request.user,
+            action="subjek.view_sensitive",
+            target=subject,
+            target_label=f"Subjek #{subject.pk}",
+            after={"data_spesifik": ["anak"]},
+        )
     return render(
         request,
         "assessments/subject_detail.html",
@@ -894,6 +904,10 @@ def subject_detail(request, pk):
             "subject": subject,
             "cases": cases,
             "nik": subject.nik if may_nik else mask_nik(subject.nik) if subject.nik else "",
+            "family": family,
+            "family_full": may_nik,
+            "can_edit_family": has_permission(request.user, Perm.PPKS_CREATE)
+            and not services.family_refusal(subject),
             "may_see_specific": specific_right,
             "can_merge": has_permission(request.user, Perm.PPKS_MERGE),
             "can_correct": has_permission(request.user, Perm.PPKS_CORRECT)
@@ -908,6 +922,66 @@ def subject_detail(request, pk):
             "JenisSubjek": JenisSubjek,
         },
     )
+
+
+@require_http_methods(["GET", "POST"])
+@offline_capable
+def family_member_edit(request, pk, member_pk=None):
+    """Add a member to a subject's family, or change one: whoever records cases and can see the
+    subject (its PSM, the office), as the family changes; each change is in the subject's trail."""
+    require(request.user, Perm.PPKS_CREATE)
+    subject = get_subject_for_user(request.user, _pk(pk))
+    refusal = services.family_refusal(subject)
+    if refusal:
+        messages.error(request, refusal)
+        return redirect("assessments:subject-detail", pk=subject.pk)
+    member = None
+    if member_pk is not None:
+        member = subject.anggota_set.filter(pk=_pk(member_pk)).first()
+        if member is None:
+            raise Http404
+    # a copy: the form writes what was typed into its instance; the heading keeps the stored name
+    form = forms.AnggotaKeluargaForm(
+        request.POST if request.method == "POST" else None,
+        instance=copy.copy(member) if member else None,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.family_member_save(
+                subject=subject, member=member, data=form.cleaned_data, by=request.user
+            )
+        except ValidationError as exc:
+            _add_service_errors(exc, form)
+        else:
+            messages.success(
+                request,
+                _("Anggota keluarga %(nama)s disimpan.") % {"nama": form.cleaned_data["nama"]},
+            )
+            return redirect(reverse("assessments:subject-detail", args=[subject.pk]) + "#keluarga")
+    return render(
+        request,
+        "assessments/family_form.html",
+        {"subject": subject, "member": member, "form": form},
+        status=200 if request.method == "GET" else 400,
+    )
+
+
+@require_POST
+def family_member_delete(request, pk, member_pk):
+    require(request.user, Perm.PPKS_CREATE)
+    subject = get_subject_for_user(request.user, _pk(pk))
+    member = subject.anggota_set.filter(pk=_pk(member_pk)).first()
+    if member is None:
+        raise Http404
+    try:
+        services.family_member_delete(member=member, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request, _("%(nama)s dihapus dari anggota keluarga.") % {"nama": member.nama}
+        )
+    return redirect(reverse("assessments:subject-detail", args=[subject.pk]) + "#keluarga")
 
 
 @require_GET

@@ -158,6 +158,10 @@ EXPECTED: dict[str, dict[str, int | str]] = {
     "assessments:subject-correct": _staff_only(200),
     # The person's copy of their data: only who may export and read specific data.
     "assessments:subject-data-copy": _staff_only(200),
+    # A family is written by whoever records cases: its PSM, the office.
+    "assessments:family-add": {**_staff_only(200), Role.PSM: 200},
+    "assessments:family-update": {**_staff_only(200), Role.PSM: 200},
+    "assessments:family-delete": {ANON: LOGIN, **_all(405)},
     "registry:activity-list": {ANON: LOGIN, **_all(200)},
     # Only a PSM records activities, for themselves (an administrator has no PSM record).
     "registry:activity-create": {ANON: LOGIN, **_all(403), Role.PSM: 200},
@@ -256,13 +260,15 @@ def _assessment_samples(name, psm):
         dibuat_oleh=psm.user,
     )
     referral.bukti.save("bukti.pdf", ContentFile(b"%PDF-1.4\n%%EOF\n"))
-    return {
-        "pk": referral.pk
-        if name in ("assessments:referral-update", "assessments:referral-proof")
-        else case.pk,
-        "photo_pk": photo.pk,
-        **({"pk": case.subjek_id} if name.startswith("assessments:subject") else {}),
-    }
+    samples = {"pk": case.pk, "photo_pk": photo.pk}
+    if name in ("assessments:referral-update", "assessments:referral-proof"):
+        samples["pk"] = referral.pk
+    if name.startswith(("assessments:subject", "assessments:family")):
+        samples["pk"] = case.subjek_id
+    if name.startswith("assessments:family"):
+        member = case.subjek.anggota_set.create(nama="Rina", hubungan="anak", jenis_kelamin="P")
+        samples["member_pk"] = member.pk
+    return samples
 
 
 def _activity_samples(psm):

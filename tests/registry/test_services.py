@@ -399,13 +399,14 @@ def test_the_whole_demo_seeds_through_the_services_as_make_run_does(db):
     from django.core.management import call_command
     from django.utils import timezone
 
-    from assessments.models import Asesmen
+    from assessments.models import AnggotaKeluarga, Asesmen
     from registry.models import Kegiatan
 
     out = io.StringIO()
     call_command("seed_demo", stdout=out)
     assert "demo-psm-2026" in out.getvalue()
     assert Kegiatan.objects.exists() and Asesmen.objects.exists()
+    assert AnggotaKeluarga.objects.count() == 4  # the family of the case referred to PKH
     # last year's work as well: its ranking and rapor are not a list of zeros
     last_year = timezone.localdate().year - 1
     assert Kegiatan.objects.filter(tanggal__year=last_year).values("psm").distinct().count() > 10
