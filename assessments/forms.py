@@ -2,6 +2,7 @@
 sex of a category, a likely duplicate, a child heading a household) are warnings to confirm."""
 
 import datetime as dt
+import re
 import uuid
 
 from django import forms
@@ -153,8 +154,37 @@ class SubjekForm(forms.ModelForm):
         pass
 
 
+class RupiahField(forms.Field):
+    """Whole rupiah as people write them: "Rp 1.500.000", "1.500.000" or "1500000" (a dot
+    groups thousands in Indonesian; a number input refused the dots, or read them as a decimal
+    point on a phone set to English). Sen are not written."""
+
+    MAX = 1_000_000_000
+    widget = forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"})
+
+    def to_python(self, value):
+        text = str(value or "")
+        digits = text.upper().strip().removeprefix("RP").replace(".", "").replace(" ", "")
+        if not digits:
+            return None
+        if not re.fullmatch(r"[0-9]+", digits):  # \d would take other scripts' digits
+            raise ValidationError(
+                _("Tulis penghasilan dalam rupiah tanpa sen, misalnya 1.500.000.")
+            )
+        # the length first: a thousand digits are no amount, and not read as a number
+        if len(digits) > len(str(self.MAX)) or int(digits) > self.MAX:
+            raise ValidationError(_("Penghasilan lebih dari Rp1.000.000.000; periksa lagi."))
+        return int(digits)
+
+    def prepare_value(self, value):
+        # an amount stored shows as typed in Indonesian ("1.500.000"); what was typed, as typed
+        return f"{value:,}".replace(",", ".") if isinstance(value, int) else value
+
+
 class AnggotaKeluargaForm(ConfirmWarnings, forms.ModelForm):
     """One member of a subject's family, as the KK lists them (domain.md section 3.3 D)."""
+
+    penghasilan = RupiahField(label=_("Penghasilan (Rp)"), required=False)
 
     nik = forms.CharField(
         label=_("NIK"),
@@ -166,7 +196,17 @@ class AnggotaKeluargaForm(ConfirmWarnings, forms.ModelForm):
 
     class Meta:
         model = AnggotaKeluarga
-        fields = ["nama", "hubungan", "jenis_kelamin", "nik", "tanggal_lahir", "pekerjaan"]
+        fields = [
+            "nama",
+            "hubungan",
+            "jenis_kelamin",
+            "nik",
+            "tempat_lahir",
+            "tanggal_lahir",
+            "pekerjaan",
+            "penghasilan",
+            "periode_penghasilan",
+        ]
         labels = {"hubungan": _("Hubungan dengan kepala keluarga")}
         widgets = {"tanggal_lahir": DateInput()}
 
@@ -200,6 +240,12 @@ class AnggotaKeluargaForm(ConfirmWarnings, forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        if cleaned.get("penghasilan") is not None and not cleaned.get("periode_penghasilan"):
+            self.add_error(
+                "periode_penghasilan", _("Pilih periode penghasilan (per bulan, minggu atau hari).")
+            )
+        if cleaned.get("penghasilan") is None:
+            cleaned["periode_penghasilan"] = ""
         if not self.errors:
             self.require_confirmation(
                 subject_warnings(

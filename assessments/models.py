@@ -230,14 +230,28 @@ class Subjek(TimeStamped):
         return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
 
+class PeriodePenghasilan(models.TextChoices):
+    BULAN = "bulan", _("per bulan")
+    MINGGU = "minggu", _("per minggu")
+    HARI = "hari", _("per hari")
+
+
 class AnggotaKeluarga(TimeStamped):
+    """One member of a subject's family (domain.md section 3.3 D). Income is personal financial
+    data, specific under UU 27/2022 Pasal 4, as is everything about a child."""
+
     subjek = models.ForeignKey(Subjek, on_delete=models.CASCADE, related_name="anggota_set")
     nama = models.CharField(_("nama"), max_length=150)
     nik = models.CharField(_("NIK"), max_length=16, blank=True)
     hubungan = models.CharField(_("hubungan"), max_length=12, choices=HubunganKeluarga)
     jenis_kelamin = models.CharField(_("jenis kelamin"), max_length=1, choices=JenisKelamin)
+    tempat_lahir = models.CharField(_("tempat lahir"), max_length=100, blank=True)
     tanggal_lahir = models.DateField(_("tanggal lahir"), null=True, blank=True)
     pekerjaan = models.CharField(_("pekerjaan/sekolah"), max_length=100, blank=True)
+    penghasilan = models.PositiveIntegerField(_("penghasilan (Rp)"), null=True, blank=True)
+    periode_penghasilan = models.CharField(
+        _("periode penghasilan"), max_length=6, choices=PeriodePenghasilan, blank=True
+    )
 
     class Meta:
         verbose_name = _("anggota keluarga")

@@ -19,6 +19,7 @@ from assessments.models import (
     Asesmen,
     HubunganKeluarga,
     Rujukan,
+    Sensitivitas,
     StatusAsesmen,
     Transisi,
     Urgensi,
@@ -274,7 +275,8 @@ def family_of(members, *, today: dt.date, full: bool) -> list:
     children by age, ...), each with ``umur``, ``anak`` (under 18 by the birth date, or a child
     or grandchild of unknown age) and ``nik_tampil``. Without ``full`` (a role without the
     specific-data right that wrote no case about the subject) NIKs are masked, and a child's
-    birth date and school left out."""
+    birth date, birthplace and school and everyone's income left out. ``spesifik``: the
+    specific-data classes a member's row holds (a child, an income)."""
     from psm_portal.privacy import mask_nik
     from registry.services import age_on
 
@@ -286,9 +288,14 @@ def family_of(members, *, today: dt.date, full: bool) -> list:
     for m in members:
         m.umur = age_on(m.tanggal_lahir, today) if m.tanggal_lahir else None
         m.anak = m.umur < ADULT_AGE if m.umur is not None else m.hubungan in CHILDREN
+        m.spesifik = {Sensitivitas.ANAK} if m.anak else set()
+        if m.penghasilan is not None:
+            m.spesifik.add(Sensitivitas.KEUANGAN)
         m.nik_tampil = m.nik if full else mask_nik(m.nik) if m.nik else ""
+        if not full:
+            m.penghasilan = None
         if not full and m.anak:
-            m.tanggal_lahir, m.umur, m.pekerjaan = None, None, ""
+            m.tempat_lahir, m.tanggal_lahir, m.umur, m.pekerjaan = "", None, None, ""
     return members
 
 
@@ -323,7 +330,7 @@ TRAIL_ACTIONS = {
     "subjek.keluarga_tambah": "Anggota keluarga dicatat",
     "subjek.keluarga_ubah": "Data anggota keluarga diubah",
     "subjek.keluarga_hapus": "Anggota keluarga dihapus",
-    "subjek.view_sensitive": "Data anak dalam susunan keluarga dibaca",
+    "subjek.view_sensitive": "Data spesifik susunan keluarga dibaca",
     "subjek.retensi": "Data pribadi subjek dihapus (masa retensi berakhir)",
     "subjek.salinan_data": "Salinan data pribadi dibuat",
     "asesmen.create": "Asesmen dicatat",

@@ -334,7 +334,17 @@ ANONYMISED_CASE = gettext_lazy(
 
 # More than a KK holds in practice; a bound on what one subject's page lists and one form adds.
 MAX_FAMILY_MEMBERS = 30
-FAMILY_FIELDS = ("nama", "nik", "hubungan", "jenis_kelamin", "tanggal_lahir", "pekerjaan")
+FAMILY_FIELDS = (
+    "nama",
+    "nik",
+    "hubungan",
+    "jenis_kelamin",
+    "tempat_lahir",
+    "tanggal_lahir",
+    "pekerjaan",
+    "penghasilan",
+    "periode_penghasilan",
+)
 
 
 def family_refusal(subject: Subjek) -> str | None:
@@ -399,7 +409,8 @@ def family_member_save(
         member = AnggotaKeluarga(subjek=subject)
     before = audit.snapshot(member, FAMILY_FIELDS, masked=False) if member.pk else {}
     for key in FAMILY_FIELDS:
-        setattr(member, key, data.get(key) or ("" if key != "tanggal_lahir" else None))
+        blank = None if key in ("tanggal_lahir", "penghasilan") else ""
+        setattr(member, key, blank if data.get(key) in (None, "") else data[key])
     _family_check(subject, member)
     old, new = audit.changed(before, audit.snapshot(member, FAMILY_FIELDS, masked=False))
     if not new:

@@ -888,14 +888,15 @@ def subject_detail(request, pk):
     specific_right = holds_specific_data_right(request.user)
     may_nik = specific_right or any(is_author(request.user, c) for c in cases)
     family = selectors.family_of(subject.anggota_set.all(), today=_today(), full=may_nik)
-    if may_nik and any(m.anak for m in family):
-        # A child's birth date and school are specific data (UU 27/2022 Pasal 4): who read them.
+    read = set().union(*(m.spesifik for m in family)) if may_nik else set()
+    if read:
+        # A child's details and an income are specific data (UU 27/2022 Pasal 4): who read them.
         audit.record(
             by=request.user,
             action="subjek.view_sensitive",
             target=subject,
             target_label=f"Subjek #{subject.pk}",
-            after={"data_spesifik": ["anak"]},
+            after={"data_spesifik": sorted(read)},
         )
     return render(
         request,

@@ -163,7 +163,7 @@ def test_a_role_without_the_specific_right_sees_nik_masked_and_no_child_details(
     assert reads.get().actor_id == people["staf"].pk
     trail = selectors.subject_data_copy(people["staf"], subject)["trail"]
     assert [row["tindakan"] for row in trail].count("Anggota keluarga dicatat") == 2
-    assert "Data anak dalam susunan keluarga dibaca" in [row["tindakan"] for row in trail]
+    assert "Data spesifik susunan keluarga dibaca" in [row["tindakan"] for row in trail]
 
 
 def test_a_member_is_changed_and_deleted_with_each_step_in_the_trail(people, subject):
@@ -275,3 +275,44 @@ def test_family_of_orders_as_a_kk_does():
         (None, True),
         (None, True),
     ]
+
+
+def test_an_income_is_written_as_people_write_it_and_shown_only_to_who_may_read_it(people, subject):
+    c = _login(people["psm_a"])
+    adult = {"nama": "Slamet", "hubungan": "kepala", "jenis_kelamin": "L", "nik": "",
+             "tanggal_lahir": "1975-01-01", "pekerjaan": "Buruh harian"}  # fmt: skip
+    no_period = _add(c, subject, **adult, penghasilan="Rp 1.500.000")
+    assert "Pilih periode penghasilan" in no_period.content.decode()
+    assert 'value="Rp 1.500.000"' in no_period.content.decode()  # as typed
+    cents = _add(c, subject, **adult, penghasilan="1.500.000,50", periode_penghasilan="bulan")
+    assert "tanpa sen" in cents.content.decode()
+    huge = _add(c, subject, **adult, penghasilan="9" * 25, periode_penghasilan="bulan")
+    assert "lebih dari Rp1.000.000.000" in huge.content.decode()
+    assert not AnggotaKeluarga.objects.exists()
+
+    saved = _add(c, subject, **adult, penghasilan="Rp 1.500.000", periode_penghasilan="bulan")
+    assert saved.status_code == 302
+    member = AnggotaKeluarga.objects.get()
+    assert (member.penghasilan, member.periode_penghasilan) == (1_500_000, "bulan")
+    form = c.get(reverse("assessments:family-update", args=[subject.pk, member.pk]))
+    assert 'value="1.500.000"' in form.content.decode()
+
+    url = reverse("assessments:subject-detail", args=[subject.pk])
+    reads = AuditEvent.objects.filter(action="subjek.view_sensitive", target_id=str(subject.pk))
+    page = _login(people["supervisor"]).get(url).content.decode()
+    assert "Slamet" in page and "Buruh harian" in page and "1.500.000" not in page
+    assert not reads.exists()
+    page = _login(people["staf"]).get(url).content.decode()
+    assert "Rp1.500.000 per bulan" in page
+    assert reads.get().after == {"data_spesifik": ["keuangan"]}
+
+    # No income any more: the period goes with it.
+    assert (
+        c.post(
+            reverse("assessments:family-update", args=[subject.pk, member.pk]),
+            {**adult, "penghasilan": "", "periode_penghasilan": "bulan"},
+        ).status_code
+        == 302
+    )
+    member.refresh_from_db()
+    assert (member.penghasilan, member.periode_penghasilan) == (None, "")
