@@ -89,6 +89,10 @@ def seed_cases(*, today: dt.date, region: str) -> None:
                 "kebutuhan": kebutuhan,
                 "urgensi": rng.choice(["biasa", "segera", "segera", "darurat"]),
                 "kondisi_rumah": "Dinding bambu, lantai tanah." if i % 3 == 0 else "",
+                # Form P1's needs, poor to fair: who is assessed lacks something
+                "skor_pangan": 1 + i % 3,
+                "skor_sandang": 2 + i % 2,
+                "skor_papan": 1 if i % 3 == 0 else 3,
             },
             kategori=kategori,
             disabilitas=[],

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from assessments.models import (
     DOKUMEN,
+    NEEDS_SCORED,
     AlasanTanpaNik,
     AlasanTutup,
     AnggotaKeluarga,
@@ -22,6 +23,7 @@ from assessments.models import (
     KategoriPpks,
     Program,
     Rujukan,
+    SkorKebutuhan,
     StatusRujukan,
     Subjek,
     comment_label,
@@ -324,6 +326,7 @@ class AsesmenForm(ConfirmWarnings, forms.ModelForm):
             "kondisi_sosial",
             "kondisi_ekonomi",
             "kondisi_rumah",
+            *NEEDS_SCORED,
             "dokumen",
             "bantuan",
             "masalah",
@@ -362,6 +365,8 @@ class AsesmenForm(ConfirmWarnings, forms.ModelForm):
         )
         self.fields["bantuan"].queryset = Program.objects.filter(aktif=True).order_by("urutan")
         self.fields["informan_telepon"].widget.attrs.update(inputmode="tel")
+        for name in NEEDS_SCORED:
+            self.fields[name].choices = [("", _("Belum dinilai")), *SkorKebutuhan.choices]
         self.fields["hapus_foto"].queryset = (
             self.instance.foto_set.order_by("pk")
             if self.instance.pk

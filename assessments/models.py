@@ -293,6 +293,20 @@ class TingkatDisabilitas(models.TextChoices):
     BERAT = "berat", _("Berat")
 
 
+class SkorKebutuhan(models.IntegerChoices):
+    """Form P1's score of a physical need (domain.md section 3.3 E)."""
+
+    SANGAT_KURANG = 1, _("1 - sangat kurang")
+    KURANG = 2, _("2 - kurang")
+    CUKUP = 3, _("3 - cukup")
+    BAIK = 4, _("4 - baik")
+    SANGAT_BAIK = 5, _("5 - sangat baik")
+
+
+# The physical needs Form P1 scores, in its order.
+NEEDS_SCORED = ("skor_pangan", "skor_sandang", "skor_papan")
+
+
 class StatusAsesmen(models.TextChoices):
     DRAF = "draf", _("Draf")
     DIAJUKAN = "diajukan", _("Diajukan")
@@ -391,6 +405,15 @@ class Asesmen(TimeStamped):
     kondisi_sosial = models.TextField(_("kondisi sosial"), blank=True)
     kondisi_ekonomi = models.TextField(_("kondisi ekonomi"), blank=True)
     kondisi_rumah = models.TextField(_("kondisi tempat tinggal"), blank=True)
+    skor_pangan = models.PositiveSmallIntegerField(
+        _("kecukupan pangan"), choices=SkorKebutuhan, null=True, blank=True
+    )
+    skor_sandang = models.PositiveSmallIntegerField(
+        _("kecukupan sandang"), choices=SkorKebutuhan, null=True, blank=True
+    )
+    skor_papan = models.PositiveSmallIntegerField(
+        _("kelayakan tempat tinggal"), choices=SkorKebutuhan, null=True, blank=True
+    )
     dokumen = models.JSONField(_("dokumen yang dimiliki"), default=list, blank=True)
     bantuan = models.ManyToManyField(
         Program, verbose_name=_("bantuan yang sedang diterima"), blank=True, related_name="+"
@@ -442,6 +465,14 @@ class Asesmen(TimeStamped):
             models.CheckConstraint(
                 condition=Q(longitude__isnull=True) | Q(longitude__gte=-180, longitude__lte=180),
                 name="asesmen_longitude_range",
+            ),
+            *(
+                models.CheckConstraint(
+                    condition=Q(**{f"{name}__isnull": True})
+                    | Q(**{f"{name}__gte": 1, f"{name}__lte": 5}),
+                    name=f"asesmen_{name}_range",
+                )
+                for name in NEEDS_SCORED
             ),
         ]
 

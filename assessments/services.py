@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy
 
 from assessments.access import ADULT_AGE, is_author, others_drafts, uses_kecamatan_level
 from assessments.models import (
+    NEEDS_SCORED,
     AlasanTutup,
     AnggotaKeluarga,
     Asesmen,
@@ -898,6 +899,7 @@ DIFF_FIELDS = [
     "kondisi_sosial",
     "kondisi_ekonomi",
     "kondisi_rumah",
+    *NEEDS_SCORED,
     "dokumen",
     "bantuan",
     "masalah",
@@ -917,7 +919,8 @@ def _snapshot(case: Asesmen) -> dict:
         if field.many_to_many:
             value = ", ".join(str(o) for o in getattr(case, name).order_by("pk")) if case.pk else ""
         elif field.choices:
-            value = str(getattr(case, f"get_{name}_display")())
+            # no score given reads as nothing, not "None"
+            value = str(getattr(case, f"get_{name}_display")() or "")
         elif name == "dokumen":
             value = ", ".join(case.dokumen or [])
         else:
