@@ -28,7 +28,13 @@ from assessments.models import (
     Subjek,
     comment_label,
 )
-from assessments.services import IDENTITY_FIELDS, identity_version, subject_warnings
+from assessments.services import (
+    IDENTITY_FIELDS,
+    family_values,
+    family_version,
+    identity_version,
+    subject_warnings,
+)
 from psm_portal.uploads import PhotosField
 from registry.forms import DateInput, scope_desa_fields
 from registry.nik import check_nik, check_no_kk, clean_nik
@@ -187,6 +193,9 @@ class AnggotaKeluargaForm(ConfirmWarnings, forms.ModelForm):
     """One member of a subject's family, as the KK lists them (domain.md section 3.3 D)."""
 
     penghasilan = RupiahField(label=_("Penghasilan (Rp)"), required=False)
+    # The member as the form showed it (``services.family_version``); the outbox's name for a
+    # record's version, so that a queued edit of a member changed since comes back as a conflict.
+    versi_dasar = forms.CharField(widget=forms.HiddenInput, required=False, max_length=200)
 
     nik = forms.CharField(
         label=_("NIK"),
@@ -216,6 +225,8 @@ class AnggotaKeluargaForm(ConfirmWarnings, forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.warnings: list[str] = []
         self.fields["nama"].widget.attrs["autocomplete"] = "off"
+        if not self.is_bound and self.instance.pk:
+            self.initial["versi_dasar"] = family_version(family_values(self.instance))
 
     def clean_nama(self):
         nama = " ".join(self.cleaned_data["nama"].split())

@@ -272,12 +272,14 @@ def subject_history(user, subject):
 
 def family_of(members, *, today: dt.date, full: bool) -> list:
     """A subject's family ``members`` as a KK lists them (the head first, then spouse,
-    children by age, ...), each with ``umur``, ``anak`` (under 18 by the birth date, or a child
-    or grandchild of unknown age) and ``nik_tampil``. Without ``full`` (a role without the
-    specific-data right that wrote no case about the subject) NIKs are masked, and a child's
-    birth date, birthplace and school and everyone's income left out. ``spesifik``: the
-    specific-data classes a member's row holds (a child, an income)."""
+    children by age, ...), each with ``umur`` (by the birth date, or the NIK's), ``anak`` (under
+    18, or a child or grandchild of unknown age), ``spesifik`` (the specific-data classes the
+    row holds: a child, an income) and ``nik_tampil``. Without ``full`` (a role without the
+    specific-data right that wrote no case about the subject) NIKs are masked, everyone's income
+    left out, and the birth date, birthplace and school of a child or of someone whose age is
+    not known (``dirahasiakan``)."""
     from psm_portal.privacy import mask_nik
+    from registry.nik import check_nik
     from registry.services import age_on
 
     order = {value: i for i, value in enumerate(HubunganKeluarga.values)}
@@ -286,15 +288,19 @@ def family_of(members, *, today: dt.date, full: bool) -> list:
         key=lambda m: (order.get(m.hubungan, len(order)), m.tanggal_lahir or dt.date.max, m.pk),
     )
     for m in members:
-        m.umur = age_on(m.tanggal_lahir, today) if m.tanggal_lahir else None
+        # no birth date typed: the NIK's (a child's is there from birth)
+        born = m.tanggal_lahir or (check_nik(m.nik, today=today).birth_date if m.nik else None)
+        m.umur = age_on(born, today) if born else None
         m.anak = m.umur < ADULT_AGE if m.umur is not None else m.hubungan in CHILDREN
         m.spesifik = {Sensitivitas.ANAK} if m.anak else set()
         if m.penghasilan is not None:
             m.spesifik.add(Sensitivitas.KEUANGAN)
         m.nik_tampil = m.nik if full else mask_nik(m.nik) if m.nik else ""
+        m.dirahasiakan = not full and (m.anak or m.umur is None)
         if not full:
             m.penghasilan = None
-        if not full and m.anak:
+        if m.dirahasiakan:
+            # a child's details, and those of someone whose age is not known (who may be one)
             m.tempat_lahir, m.tanggal_lahir, m.umur, m.pekerjaan = "", None, None, ""
     return members
 
@@ -366,7 +372,6 @@ def subject_data_copy(user, subject) -> dict:
     shown, so the copy says it is not the whole file. A fixed number of queries, whatever the
     number of cases."""
     from psm_portal.models import AuditEvent, User
-    from psm_portal.privacy import mask_nik
 
     cases = list(
         cases_visible_to(user)
@@ -440,9 +445,12 @@ def subject_data_copy(user, subject) -> dict:
             last["kali"] += 1
             continue
         trail.append(row)
-    members = list(subject.anggota_set.order_by("pk"))
-    for person in [*members, *(m for d in merged for m in d.anggota_set.all())]:
-        person.nik_tampil = mask_nik(person.nik) if person.nik else ""
+    # Family members are other people (Pasal 33): as a role without the specific-data right
+    # sees them, NIKs masked, a child's details and incomes left out.
+    today = timezone.localdate()
+    members = family_of(subject.anggota_set.all(), today=today, full=False)
+    for duplicate in merged:
+        family_of(duplicate.anggota_set.all(), today=today, full=False)
     return {
         "subjek": subject,
         "anggota": members,

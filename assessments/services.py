@@ -391,13 +391,47 @@ def _family_check(subject: Subjek, member: AnggotaKeluarga) -> None:
         raise ValidationError(errors)
 
 
+def family_values(member: AnggotaKeluarga) -> dict:
+    return {name: getattr(member, name) for name in FAMILY_FIELDS}
+
+
+def family_version(values: dict) -> str:
+    """A member as a form showed it (``values``: field -> value), a short digest per field in
+    FAMILY_FIELDS' order: an edit from a form opened before someone else's is not saved over it
+    unsaid, and the fields they changed can be named (``family_changed_since``)."""
+    return ".".join(
+        hashlib.blake2s(
+            str("" if values.get(name) is None else values[name]).encode(), digest_size=3
+        ).hexdigest()
+        for name in FAMILY_FIELDS
+    )
+
+
+def family_changed_since(versi: str, values: dict) -> list[str]:
+    """The fields of ``values`` that differ from the form that showed ``versi`` (every field
+    when ``versi`` is not one)."""
+    shown = versi.split(".")
+    now = family_version(values).split(".")
+    if len(shown) != len(now):
+        return list(FAMILY_FIELDS)
+    return [name for name, a, b in zip(FAMILY_FIELDS, shown, now, strict=True) if a != b]
+
+
+FAMILY_STALE = gettext_lazy(
+    "Data anggota keluarga ini diubah orang lain sejak formulir ini dibuka (yang diubahnya ada "
+    "di bawah). Periksa, lalu simpan lagi bila isian Anda tetap benar."
+)
+
+
 @transaction.atomic
 def family_member_save(
-    *, subject: Subjek, member: AnggotaKeluarga | None, data: dict, by
+    *, subject: Subjek, member: AnggotaKeluarga | None, data: dict, by, versi: str | None = None
 ) -> AnggotaKeluarga:
     """Add a member to ``subject``'s family (``member`` None) or change one, with the change in
     the subject's trail (NIKs masked). The subject's row is locked and read again: a merge or
-    retention that went first is seen, and two members added at once are checked one by one."""
+    retention that went first is seen, and two members added at once are checked one by one.
+    ``versi`` (``family_version`` of what the form showed): a change made since is refused with
+    ``code="stale"``, not silently undone."""
     subject = Subjek.objects.select_for_update().get(pk=subject.pk)
     refusal = family_refusal(subject)
     if refusal:
@@ -406,6 +440,8 @@ def family_member_save(
         member = AnggotaKeluarga.objects.filter(subjek=subject, pk=member.pk).first()
         if member is None:
             raise ValidationError(_("Anggota keluarga ini sudah dihapus orang lain."))
+        if versi is not None and family_changed_since(versi, family_values(member)):
+            raise ValidationError(FAMILY_STALE, code="stale")
     else:
         member = AnggotaKeluarga(subjek=subject)
     before = audit.snapshot(member, FAMILY_FIELDS, masked=False) if member.pk else {}
@@ -432,9 +468,9 @@ def family_member_save(
 @transaction.atomic
 def family_member_delete(*, member: AnggotaKeluarga, by) -> None:
     subject = Subjek.objects.select_for_update().get(pk=member.subjek_id)
-    refusal = family_refusal(subject)
-    if refusal:
-        raise ValidationError(refusal)
+    if subject.dianonimkan_pada or subject.digabung_ke_id:
+        # (a community's members, left from when it was recorded as a person, may go)
+        raise ValidationError(family_refusal(subject))
     deleted, _rows = AnggotaKeluarga.objects.filter(pk=member.pk, subjek=subject).delete()
     if deleted:
         audit.record(
@@ -482,6 +518,7 @@ def subject_merge(*, keep: Subjek, duplicate: Subjek, by) -> Subjek:
     # the duplicate's identity, then comes back as a conflict saying so instead of being saved
     # over the subject kept.
     moved = Asesmen.objects.filter(subjek=duplicate).update(subjek=keep, updated_at=timezone.now())
+    family_moved, family_same = _family_merge(keep, duplicate)
     # Subjects merged into the duplicate earlier now point at the one kept, so that following a
     # merge leads to a subject in use in one step.
     Subjek.objects.filter(digabung_ke=duplicate).update(digabung_ke=keep)
@@ -495,9 +532,43 @@ def subject_merge(*, keep: Subjek, duplicate: Subjek, by) -> Subjek:
         action="subjek.merge",
         target=keep,
         target_label=f"Subjek #{keep.pk}",
-        after={"digabung": duplicate.pk, "asesmen_dipindah": moved},
+        after={
+            "digabung": duplicate.pk,
+            "asesmen_dipindah": moved,
+            **({"anggota_keluarga_dipindah": family_moved} if family_moved else {}),
+            **({"anggota_keluarga_sama": family_same} if family_same else {}),
+        },
     )
     return keep
+
+
+def _family_merge(keep: Subjek, duplicate: Subjek) -> tuple[int, int]:
+    """The duplicate's family goes to the subject kept, where its page and its PSM find it: a
+    member already there (the same NIK, or the same name and birth date) is not listed twice,
+    and a second head of family comes as another relative. Answers (moved, left as the same)."""
+    kept = list(AnggotaKeluarga.objects.filter(subjek=keep))
+    niks = {m.nik for m in kept if m.nik} | ({keep.nik} if keep.nik else set())
+    people = {(m.nama.casefold(), m.tanggal_lahir) for m in kept}
+    head = keep.hubungan_kk == HubunganKeluarga.KEPALA or any(
+        m.hubungan == HubunganKeluarga.KEPALA for m in kept
+    )
+    moved = same = 0
+    for member in AnggotaKeluarga.objects.filter(subjek=duplicate).order_by("pk"):
+        person = (member.nama.casefold(), member.tanggal_lahir)
+        if (member.nik and member.nik in niks) or person in people:
+            member.delete()
+            same += 1
+            continue
+        if member.hubungan == HubunganKeluarga.KEPALA:
+            if head:
+                member.hubungan = HubunganKeluarga.LAINNYA
+            head = True
+        member.subjek = keep
+        member.save(update_fields=["subjek", "hubungan", "updated_at"])
+        niks |= {member.nik} if member.nik else set()
+        people.add(person)
+        moved += 1
+    return moved, same
 
 
 def _refuse_anonymised(subject: Subjek) -> None:
@@ -996,12 +1067,18 @@ def version_diff(case: Asesmen, *, without=frozenset()) -> list[tuple[str, str, 
 
 
 def identity_shown(name: str, value) -> str:
-    """An identity field's value as a page shows it, from the model or from the trail (a date as
-    ISO text there): a choice's label, yes or no, a date written out, "-" for none. A desa is
-    shown by what is given (its row, or its name)."""
+    return value_shown(Subjek, name, value)
+
+
+def value_shown(model, name: str, value) -> str:
+    """A subject's or family member's field value as a page shows it, from the model or from
+    the trail (a date as ISO text there): a choice's label, yes or no, a date written out, an
+    amount in rupiah, "-" for none. A desa is shown by what is given (its row, or its name)."""
     if value is None or value == "":
         return "-"
-    field = Subjek._meta.get_field(name)
+    if name == "penghasilan":
+        return f"Rp{value:,}".replace(",", ".")
+    field = model._meta.get_field(name)
     if field.choices:
         return str(dict(field.flatchoices).get(value, value))
     if isinstance(value, bool):

@@ -17,6 +17,7 @@ from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -35,6 +36,7 @@ from assessments.access import (
 )
 from assessments.models import (
     RUJUKAN_TERBUKA,
+    AnggotaKeluarga,
     AsesmenFoto,
     JenisSubjek,
     KategoriPpks,
@@ -882,22 +884,15 @@ def referrals_stalled(request):
 
 
 @require_GET
+@offline_page
 def subject_detail(request, pk):
     subject = get_subject_for_user(request.user, _pk(pk))
     cases = list(selectors.subject_history(request.user, subject))
     specific_right = holds_specific_data_right(request.user)
     may_nik = specific_right or any(is_author(request.user, c) for c in cases)
     family = selectors.family_of(subject.anggota_set.all(), today=_today(), full=may_nik)
-    read = set().union(*(m.spesifik for m in family)) if may_nik else set()
-    if read:
-        # A child's details and an income are specific data (UU 27/2022 Pasal 4): who read them.
-        audit.record(
-            by=request.user,
-            action="subjek.view_sensitive",
-            target=subject,
-            target_label=f"Subjek #{subject.pk}",
-            after={"data_spesifik": sorted(read)},
-        )
+    if may_nik:
+        _audit_family_read(request.user, subject, family)
     return render(
         request,
         "assessments/subject_detail.html",
@@ -929,11 +924,14 @@ def subject_detail(request, pk):
 @offline_capable
 def family_member_edit(request, pk, member_pk=None):
     """Add a member to a subject's family, or change one: whoever records cases and can see the
-    subject (its PSM, the office), as the family changes; each change is in the subject's trail."""
+    subject (its PSM, the office), as the family changes; each change is in the subject's trail.
+    A subject merged away leads to the one kept, where its family went."""
     require(request.user, Perm.PPKS_CREATE)
-    subject = get_subject_for_user(request.user, _pk(pk))
+    subject = _family_subject(request.user, _pk(pk))
     refusal = services.family_refusal(subject)
-    if refusal:
+    if refusal and request.method == "GET":
+        # On a GET only: a form sent (from a phone's outbox too) goes on to the service, which
+        # refuses it with the same message and keeps what was typed.
         messages.error(request, refusal)
         return redirect("assessments:subject-detail", pk=subject.pk)
     member = None
@@ -941,17 +939,30 @@ def family_member_edit(request, pk, member_pk=None):
         member = subject.anggota_set.filter(pk=_pk(member_pk)).first()
         if member is None:
             raise Http404
+    if member is not None and is_offline_submission(request):
+        changed = services.family_changed_since(
+            request.POST.get("versi_dasar", ""), services.family_values(member)
+        )
+        if changed:
+            return _family_conflict(subject, member, changed)
     # a copy: the form writes what was typed into its instance; the heading keeps the stored name
     form = forms.AnggotaKeluargaForm(
         request.POST if request.method == "POST" else None,
         instance=copy.copy(member) if member else None,
     )
+    newer = []
     if request.method == "POST" and form.is_valid():
         try:
             services.family_member_save(
-                subject=subject, member=member, data=form.cleaned_data, by=request.user
+                subject=subject,
+                member=member,
+                data=form.cleaned_data,
+                by=request.user,
+                versi=form.cleaned_data["versi_dasar"] if member else None,
             )
         except ValidationError as exc:
+            if getattr(exc, "code", None) == "stale":
+                form, newer = _family_after_other_change(request, form, member)
             _add_service_errors(exc, form)
         else:
             messages.success(
@@ -959,12 +970,97 @@ def family_member_edit(request, pk, member_pk=None):
                 _("Anggota keluarga %(nama)s disimpan.") % {"nama": form.cleaned_data["nama"]},
             )
             return redirect(reverse("assessments:subject-detail", args=[subject.pk]) + "#keluarga")
+    elif member is not None:
+        _audit_family_read(request.user, subject, [member])
+    if is_offline_submission(request):
+        return _errors_json(form, None, form.warnings)
     return render(
         request,
         "assessments/family_form.html",
-        {"subject": subject, "member": member, "form": form},
+        {"subject": subject, "member": member, "form": form, "newer": newer},
         status=200 if request.method == "GET" else 400,
     )
+
+
+def _family_subject(user, named) -> Subjek:
+    """The subject whose family a form writes: one merged away leads to the one kept (its
+    family and cases went there). Staff must also see the one named, or the link would tell
+    them where it went; a PSM's cases moved with the merge, so the one kept is theirs."""
+    subject = get_subject_for_user(user, services.subject_in_use(named))
+    if subject.pk != named and user.role != Role.PSM:
+        get_subject_for_user(user, named)
+    return subject
+
+
+def _family_read(members) -> set[str]:
+    return set().union(*(m.spesifik for m in members))
+
+
+def _audit_family_read(user, subject, members) -> None:
+    """A child's details and an income are specific data (UU 27/2022 Pasal 4): who read them,
+    on the subject's page or in a member's form."""
+    read = _family_read(selectors.family_of(members, today=_today(), full=True))
+    if read:
+        audit.record(
+            by=user,
+            action="subjek.view_sensitive",
+            target=subject,
+            target_label=f"Subjek #{subject.pk}",
+            after={"data_spesifik": sorted(read)},
+        )
+
+
+def _family_changes(member, names) -> list[tuple[str, str]]:
+    """(label, value now) of ``member``'s fields ``names``."""
+    return [
+        (
+            capfirst(str(AnggotaKeluarga._meta.get_field(n).verbose_name)),
+            services.value_shown(AnggotaKeluarga, n, getattr(member, n)),
+        )
+        for n in names
+    ]
+
+
+def _family_conflict(subject, member, changed) -> JsonResponse:
+    """A member's edit queued on a phone, opened before someone else changed the member: the
+    outbox shows what they changed and lets the PSM send theirs anyway, or throw it away."""
+    return JsonResponse(
+        {
+            "status": "konflik",
+            "pesan": [str(services.FAMILY_STALE)],
+            "perubahan": [f"{label}: {now}" for label, now in _family_changes(member, changed)],
+            "url": reverse("assessments:subject-detail", args=[subject.pk]) + "#keluarga",
+            "versi_server": services.family_version(services.family_values(member)),
+            "bisa_kirim": True,
+        },
+        status=409,
+    )
+
+
+def _family_after_other_change(request, form, member):
+    """The form again after someone else changed the member since it was opened: what they
+    changed is taken into the form where this user typed nothing else, what both changed keeps
+    this user's typing; the page lists them (label, value now, taken)."""
+    current = AnggotaKeluarga.objects.get(pk=member.pk)
+    now = services.family_values(current)
+    shown = form.cleaned_data["versi_dasar"]
+    theirs = services.family_changed_since(shown, now)
+    mine = set(services.family_changed_since(shown, form.cleaned_data))
+    data = request.POST.copy()
+    data["versi_dasar"] = services.family_version(now)
+    data.pop("konfirmasi_peringatan", None)  # what was confirmed was the member as typed then
+    fresh = forms.AnggotaKeluargaForm(instance=current)
+    for name in theirs:
+        if name not in mine:
+            value = fresh[name].value()
+            data[name] = "" if value is None else str(value)
+    again = forms.AnggotaKeluargaForm(data, instance=copy.copy(current))
+    again.is_valid()
+    newer = [
+        (label, now, name not in mine)
+        for name, (label, now) in zip(theirs, _family_changes(current, theirs), strict=True)
+    ]
+    return again, newer
 
 
 @require_POST

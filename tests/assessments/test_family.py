@@ -9,6 +9,7 @@ import uuid
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from assessments import selectors, services
 from assessments.models import AnggotaKeluarga, JenisSubjek, Subjek
@@ -43,6 +44,18 @@ def _child(**typed) -> dict:
 
 def _add(client, subject, **typed):
     return client.post(reverse("assessments:family-add", args=[subject.pk]), _child(**typed))
+
+
+def _shown(client, subject, member) -> str:
+    """The member's version as its edit form shows it to ``client``."""
+    page = client.get(reverse("assessments:family-update", args=[subject.pk, member.pk]))
+    return page.context["form"]["versi_dasar"].value()
+
+
+def _edit(client, subject, member, data, versi=None):
+    url = reverse("assessments:family-update", args=[subject.pk, member.pk])
+    versi = _shown(client, subject, member) if versi is None else versi
+    return client.post(url, {**data, "versi_dasar": versi})
 
 
 @pytest.fixture
@@ -152,7 +165,7 @@ def test_a_role_without_the_specific_right_sees_nik_masked_and_no_child_details(
     reads = AuditEvent.objects.filter(action="subjek.view_sensitive", target_id=str(subject.pk))
 
     page = _login(people["supervisor"]).get(url).content.decode()
-    assert "Rina Wulandari" in page and "anak (dirahasiakan)" in page
+    assert "Rina Wulandari" in page and "dirahasiakan" in page
     assert CHILD_NIK not in page and "SD kelas IV" not in page and "9-3-2016" not in page
     assert "Petani" in page  # an adult's details are general personal data
     assert "Tambah anggota keluarga" not in page
@@ -173,7 +186,7 @@ def test_a_member_is_changed_and_deleted_with_each_step_in_the_trail(people, sub
     url = reverse("assessments:family-update", args=[subject.pk, member.pk])
     page = c.get(url).content.decode()
     assert 'value="Rina Wulandari"' in page and "Hapus dari anggota keluarga" in page
-    assert c.post(url, _child(pekerjaan="SMP kelas VII")).status_code == 302
+    assert _edit(c, subject, member, _child(pekerjaan="SMP kelas VII")).status_code == 302
     member.refresh_from_db()
     assert member.pekerjaan == "SMP kelas VII"
     change = AuditEvent.objects.get(action="subjek.keluarga_ubah")
@@ -182,7 +195,7 @@ def test_a_member_is_changed_and_deleted_with_each_step_in_the_trail(people, sub
         {"anggota": member.pk, "pekerjaan": "SMP kelas VII"},
     )
     # Sent again unchanged: nothing written.
-    assert c.post(url, _child(pekerjaan="SMP kelas VII")).status_code == 302
+    assert _edit(c, subject, member, _child(pekerjaan="SMP kelas VII")).status_code == 302
     assert AuditEvent.objects.filter(action="subjek.keluarga_ubah").count() == 1
 
     delete = reverse("assessments:family-delete", args=[subject.pk, member.pk])
@@ -195,13 +208,19 @@ def test_a_member_is_changed_and_deleted_with_each_step_in_the_trail(people, sub
 
 
 def test_a_merged_or_community_subject_takes_no_family(people, subject):
+    services.family_member_save(
+        subject=subject, member=None, data=_child(nik=""), by=people["psm_a"]
+    )
     kept = make_case(people["psm_a"], subject={"nama": "Mbah Sarinah W.", "nik": ""}).subjek
     services.subject_merge(keep=kept, duplicate=subject, by=people["staf"])
+    # The family went with the cases to the subject kept.
+    assert list(AnggotaKeluarga.objects.values_list("subjek", flat=True)) == [kept.pk]
+    # A form opened for the duplicate (on a phone, say) is saved on the subject kept.
     staf = _login(people["staf"])
-    answer = _add(staf, subject)
-    assert answer.status_code == 302 and not AnggotaKeluarga.objects.exists()
-    page = staf.get(answer["Location"]).content.decode()
-    assert f"Subjek ini sudah digabung ke subjek #{kept.pk}; catat keluarganya di sana." in page
+    answer = _add(staf, subject, nama="Dimas", nik="", tanggal_lahir="2015-10-16")
+    assert answer.status_code == 302 and answer["Location"].endswith(f"/subjek/{kept.pk}/#keluarga")
+    assert kept.anggota_set.count() == 2 and not subject.anggota_set.exists()
+    staf = _login(people["staf"])
 
     community = make_case(
         people["psm_a"],
@@ -299,20 +318,173 @@ def test_an_income_is_written_as_people_write_it_and_shown_only_to_who_may_read_
 
     url = reverse("assessments:subject-detail", args=[subject.pk])
     reads = AuditEvent.objects.filter(action="subjek.view_sensitive", target_id=str(subject.pk))
+    # the PSM's edit form showed the income: a read
+    assert reads.get(actor_id=people["psm_a"].pk).after == {"data_spesifik": ["keuangan"]}
     page = _login(people["supervisor"]).get(url).content.decode()
     assert "Slamet" in page and "Buruh harian" in page and "1.500.000" not in page
-    assert not reads.exists()
+    assert not reads.filter(actor_id=people["supervisor"].pk).exists()
     page = _login(people["staf"]).get(url).content.decode()
     assert "Rp1.500.000 per bulan" in page
-    assert reads.get().after == {"data_spesifik": ["keuangan"]}
+    assert reads.get(actor_id=people["staf"].pk).after == {"data_spesifik": ["keuangan"]}
 
     # No income any more: the period goes with it.
-    assert (
-        c.post(
-            reverse("assessments:family-update", args=[subject.pk, member.pk]),
-            {**adult, "penghasilan": "", "periode_penghasilan": "bulan"},
-        ).status_code
-        == 302
-    )
+    no_income = {**adult, "penghasilan": "", "periode_penghasilan": "bulan"}
+    assert _edit(c, subject, member, no_income).status_code == 302
     member.refresh_from_db()
     assert (member.penghasilan, member.periode_penghasilan) == (None, "")
+
+
+# --- from a review: what the first version got wrong --------------------------------------------
+
+
+def test_a_family_form_sent_for_an_erased_subject_is_refused_and_keeps_what_was_typed(
+    people, subject
+):
+    """The outbox read a refusal answered as a redirect as sent, and threw the draft away."""
+    Subjek.objects.filter(pk=subject.pk).update(dianonimkan_pada=timezone.now())
+    c = _login(people["psm_a"])
+    url = reverse("assessments:family-add", args=[subject.pk])
+    answer = c.post(url, _child(), headers={"X-Offline-Kiriman": str(uuid.uuid4())})
+    assert answer.status_code == 400 and answer.json()["status"] == "perlu_diperbaiki"
+    assert "masa retensinya berakhir" in answer.json()["galat"]["Formulir"][0]
+    page = c.post(url, _child()).content.decode()
+    assert "masa retensinya berakhir" in page and 'value="Rina Wulandari"' in page
+    assert not AnggotaKeluarga.objects.exists()
+    assert c.get(url).status_code == 302  # a page opened: back to the subject, with the reason
+
+
+def test_a_merge_moves_the_family_without_listing_anyone_twice(people, subject):
+    def add(who, **data):
+        services.family_member_save(
+            subject=who, member=None, data=_child(**data), by=people["staf"]
+        )
+
+    kept = make_case(people["psm_b"], subject={"nama": "Sarinah", "nik": ""}).subjek
+    add(kept, nama="Slamet", hubungan="kepala", jenis_kelamin="L", nik="", tanggal_lahir=None)
+    add(kept)  # Rina, with her NIK
+    add(subject, nama="Rina W.", nik=CHILD_NIK)  # the same child, by her NIK
+    add(subject, nama="Paijo", hubungan="kepala", jenis_kelamin="L", nik="", tanggal_lahir=None)
+    add(subject, nama="Dimas", nik="", tanggal_lahir=dt.date(2015, 10, 16))
+    services.subject_merge(keep=kept, duplicate=subject, by=people["staf"])
+
+    family = {m.nama: m.hubungan for m in kept.anggota_set.all()}
+    assert family == {"Slamet": "kepala", "Rina Wulandari": "anak", "Paijo": "lainnya",
+                      "Dimas": "anak"}  # fmt: skip
+    assert not subject.anggota_set.exists()
+    event = AuditEvent.objects.get(action="subjek.merge")
+    assert event.after["anggota_keluarga_dipindah"] == 2
+    assert event.after["anggota_keluarga_sama"] == 1
+    # The PSM whose case went with the merge reaches the family through the duplicate's link.
+    c = _login(people["psm_a"])
+    answer = _add(c, subject, nama="Putri", nik="", tanggal_lahir="2022-07-17")
+    assert answer.status_code == 302 and kept.anggota_set.filter(nama="Putri").exists()
+
+
+def test_an_edit_from_a_form_opened_before_another_does_not_undo_it(people, subject):
+    psm, staf = _login(people["psm_a"]), _login(people["staf"])
+    _add(psm, subject)
+    member = AnggotaKeluarga.objects.get()
+    opened_by_staf = _shown(staf, subject, member)
+    assert _edit(psm, subject, member, _child(pekerjaan="SMP kelas VII")).status_code == 302
+
+    # Staff correct the name's spelling in the form they opened before the PSM's change.
+    late = _edit(staf, subject, member, _child(nama="Rina Wulandary"), versi=opened_by_staf)
+    page = late.content.decode()
+    assert late.status_code == 400 and "diubah orang lain sejak formulir ini dibuka" in page
+    assert "Pekerjaan/sekolah: SMP kelas VII · sudah dipakai di formulir di bawah" in page
+    member.refresh_from_db()
+    assert (member.nama, member.pekerjaan) == ("Rina Wulandari", "SMP kelas VII")
+    # Their typing kept, the PSM's change taken in: saving again keeps both.
+    form = late.context["form"]
+    assert form["nama"].value() == "Rina Wulandary" and form["pekerjaan"].value() == "SMP kelas VII"
+    again = {name: form[name].value() or "" for name in form.fields}
+    again.pop("konfirmasi_peringatan")
+    url = reverse("assessments:family-update", args=[subject.pk, member.pk])
+    assert staf.post(url, again).status_code == 302
+    member.refresh_from_db()
+    assert (member.nama, member.pekerjaan) == ("Rina Wulandary", "SMP kelas VII")
+
+
+def test_a_queued_edit_of_a_member_changed_since_comes_back_as_a_conflict(people, subject):
+    psm, staf = _login(people["psm_a"]), _login(people["staf"])
+    _add(psm, subject)
+    member = AnggotaKeluarga.objects.get()
+    queued = _shown(psm, subject, member)
+    assert _edit(staf, subject, member, _child(pekerjaan="SMP kelas VII")).status_code == 302
+
+    url = reverse("assessments:family-update", args=[subject.pk, member.pk])
+    data = {**_child(pekerjaan="SD kelas V"), "versi_dasar": queued}
+    answer = psm.post(url, data, headers={"X-Offline-Kiriman": str(uuid.uuid4())})
+    assert answer.status_code == 409
+    body = answer.json()
+    assert body["status"] == "konflik" and body["perubahan"] == ["Pekerjaan/sekolah: SMP kelas VII"]
+    member.refresh_from_db()
+    assert member.pekerjaan == "SMP kelas VII"
+    # "Send anyway": the outbox sends the server's version with the PSM's fields.
+    data["versi_dasar"] = body["versi_server"]
+    anyway = psm.post(url, data, headers={"X-Offline-Kiriman": str(uuid.uuid4())})
+    assert anyway.status_code == 200 and anyway.json()["status"] == "terkirim"
+    member.refresh_from_db()
+    assert member.pekerjaan == "SD kelas V"
+
+
+def test_opening_a_childs_form_is_an_audited_read(people, subject):
+    _add(_login(people["psm_a"]), subject)
+    member = AnggotaKeluarga.objects.get()
+    staf = _login(people["staf"])
+    page = staf.get(reverse("assessments:family-update", args=[subject.pk, member.pk]))
+    assert CHILD_NIK in page.content.decode()
+    read = AuditEvent.objects.get(action="subjek.view_sensitive", actor_id=people["staf"].pk)
+    assert read.after == {"data_spesifik": ["anak"]} and read.target_id == str(subject.pk)
+
+
+def test_a_child_is_known_by_the_nik_when_no_birth_date_was_typed(people, subject):
+    """A five-year-old "other relative" with a NIK and no birth date read as an adult."""
+    nik = make_nik(MAGELANG_SELATAN, dt.date(2021, 5, 1), "L", 3)
+    for data in (
+        {"nama": "Bayu", "hubungan": "lainnya", "jenis_kelamin": "L", "nik": nik},
+        {"nama": "Tarno", "hubungan": "lainnya", "jenis_kelamin": "L", "nik": ""},
+    ):
+        services.family_member_save(
+            subject=subject, member=None, by=people["staf"],
+            data={**data, "pekerjaan": f"TK Pertiwi {data['nama']}"},
+        )  # fmt: skip
+    page = (
+        _login(people["supervisor"])
+        .get(reverse("assessments:subject-detail", args=[subject.pk]))
+        .content.decode()
+    )
+    assert "Bayu" in page and "Tarno" in page and "TK Pertiwi" not in page
+    family = selectors.family_of(subject.anggota_set.all(), today=TODAY, full=True)
+    assert [(m.nama, m.umur, m.anak) for m in family] == [("Bayu", 5, True), ("Tarno", None, False)]
+
+
+def test_the_data_copy_leaves_out_a_childs_details(people, subject):
+    services.family_member_save(
+        subject=subject, member=None, data={**_child(), "tanggal_lahir": CHILD_BORN},
+        by=people["staf"],
+    )  # fmt: skip
+    copy = selectors.subject_data_copy(people["staf"], subject)
+    (child,) = copy["anggota"]
+    assert child.dirahasiakan and child.tanggal_lahir is None and child.pekerjaan == ""
+    assert child.nik_tampil != CHILD_NIK
+
+
+def test_who_may_delete_a_member(people, subject):
+    _add(_login(people["psm_a"]), subject)
+    member = AnggotaKeluarga.objects.get()
+    delete = reverse("assessments:family-delete", args=[subject.pk, member.pk])
+    assert _login(people["supervisor"]).post(delete).status_code == 403
+    assert _login(people["verifikator"]).post(delete).status_code == 403
+    assert _login(people["psm_b"]).post(delete).status_code == 404
+    assert _login(people["luar"]).post(delete).status_code == 404
+    # through another subject's address
+    other = make_case(people["psm_b"], subject={"nama": "Mbah Karto", "nik": ""}).subjek
+    through = reverse("assessments:family-delete", args=[other.pk, member.pk])
+    assert _login(people["psm_b"]).post(through).status_code == 404
+    # a subject erased meanwhile: refused, the member left for retention to erase
+    Subjek.objects.filter(pk=subject.pk).update(dianonimkan_pada=timezone.now())
+    c = _login(people["psm_a"])
+    answer = c.post(delete, follow=True)
+    assert "masa retensinya berakhir" in answer.content.decode()
+    assert AnggotaKeluarga.objects.filter(pk=member.pk).exists()

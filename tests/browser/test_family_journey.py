@@ -56,7 +56,7 @@ def test_psm_records_a_family_on_the_phone(phone_page, browser, live_server, reg
     page.goto(f"{live_server.url}/kasus/subjek/{subject.pk}/")
     family = page.locator("#keluarga")
     expect(family).to_contain_text("Dimas Saputra")
-    expect(family).to_contain_text("anak (dirahasiakan)")
+    expect(family).to_contain_text("dirahasiakan")
     expect(family).not_to_contain_text("SD kelas V")
     expect(page.get_by_role("link", name="Tambah anggota keluarga")).to_have_count(0)
     desk.close()
