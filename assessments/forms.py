@@ -21,6 +21,7 @@ from assessments.models import (
     AsesmenFoto,
     JenisDisabilitas,
     KategoriPpks,
+    PeriodePenghasilan,
     Program,
     Rujukan,
     SkorKebutuhan,
@@ -35,6 +36,7 @@ from assessments.services import (
     identity_version,
     subject_warnings,
 )
+from psm_portal.text import grouped
 from psm_portal.uploads import PhotosField
 from registry.forms import DateInput, scope_desa_fields
 from registry.nik import check_nik, check_no_kk, clean_nik
@@ -177,7 +179,10 @@ class RupiahField(forms.Field):
             return None
         if not re.fullmatch(r"[0-9]+", digits):  # \d would take other scripts' digits
             raise ValidationError(
-                _("Tulis penghasilan dalam rupiah tanpa sen, misalnya 1.500.000.")
+                _(
+                    "Tulis angka rupiahnya saja, tanpa sen dan tanpa kata: misalnya 1.500.000 "
+                    "(bukan 1,5 juta)."
+                )
             )
         # the length first: a thousand digits are no amount, and not read as a number
         if len(digits) > len(str(self.MAX)) or int(digits) > self.MAX:
@@ -186,7 +191,7 @@ class RupiahField(forms.Field):
 
     def prepare_value(self, value):
         # an amount stored shows as typed in Indonesian ("1.500.000"); what was typed, as typed
-        return f"{value:,}".replace(",", ".") if isinstance(value, int) else value
+        return grouped(value) if isinstance(value, int) else value
 
 
 class AnggotaKeluargaForm(ConfirmWarnings, forms.ModelForm):
@@ -267,8 +272,33 @@ class AnggotaKeluargaForm(ConfirmWarnings, forms.ModelForm):
                     tanggal_lahir=cleaned.get("tanggal_lahir"),
                     jenis_kelamin=cleaned.get("jenis_kelamin", ""),
                 )
+                + self._income_warnings(cleaned)
             )
         return cleaned
+
+    # A month's worth, by period; past the bound an amount is more likely a slip of the period
+    # (1.500.000 a day) than the income of a family the office assesses.
+    MONTH = {"bulan": 1, "minggu": 4, "hari": 30}
+    LIKELY_MONTHLY_MAX = 20_000_000
+
+    def _income_warnings(self, cleaned) -> list[str]:
+        amount, period = cleaned.get("penghasilan"), cleaned.get("periode_penghasilan")
+        if amount is None or period not in self.MONTH:
+            return []
+        monthly = amount * self.MONTH[period]
+        if monthly <= self.LIKELY_MONTHLY_MAX:
+            return []
+        return [
+            _(
+                "Penghasilan Rp%(n)s %(periode)s berarti sekitar Rp%(bulan)s sebulan; periksa "
+                "angka dan periodenya."
+            )
+            % {
+                "n": grouped(amount),
+                "periode": PeriodePenghasilan(period).label,
+                "bulan": grouped(monthly),
+            }
+        ]
 
     def validate_constraints(self):
         # The family's own rules (one head, a NIK once) are the service's, with its messages.

@@ -288,8 +288,7 @@ def family_of(members, *, today: dt.date, full: bool) -> list:
         key=lambda m: (order.get(m.hubungan, len(order)), m.tanggal_lahir or dt.date.max, m.pk),
     )
     for m in members:
-        # no birth date typed: the NIK's (a child's is there from birth)
-        born = m.tanggal_lahir or (check_nik(m.nik, today=today).birth_date if m.nik else None)
+        born = m.tanggal_lahir or _born_by_nik(m, today, check_nik)
         m.umur = age_on(born, today) if born else None
         m.anak = m.umur < ADULT_AGE if m.umur is not None else m.hubungan in CHILDREN
         m.spesifik = {Sensitivitas.ANAK} if m.anak else set()
@@ -297,12 +296,32 @@ def family_of(members, *, today: dt.date, full: bool) -> list:
             m.spesifik.add(Sensitivitas.KEUANGAN)
         m.nik_tampil = m.nik if full else mask_nik(m.nik) if m.nik else ""
         m.dirahasiakan = not full and (m.anak or m.umur is None)
+        # what is withheld and was there, so that a page tells it from what was never written
+        m.rahasia = set()
         if not full:
             m.penghasilan = None
         if m.dirahasiakan:
             # a child's details, and those of someone whose age is not known (who may be one)
+            m.rahasia = {n for n, v in (("umur", born), ("pekerjaan", m.pekerjaan)) if v}
             m.tempat_lahir, m.tanggal_lahir, m.umur, m.pekerjaan = "", None, None, ""
     return members
+
+
+# Relations of a grown-up: a NIK's two-digit year is read as 19yy for them (20yy is the NIK's
+# own guess for a year up to this one, which made a 101-year-old parent a baby).
+GROWN_UPS = {HubunganKeluarga.KEPALA, HubunganKeluarga.SUAMI_ISTRI, HubunganKeluarga.ORANG_TUA}
+
+
+def _born_by_nik(member, today: dt.date, check_nik) -> dt.date | None:
+    """A member's birth date by their NIK, when none was typed (a child's NIK is there from
+    birth); None when the NIK gives none, or one after today."""
+    born = check_nik(member.nik, today=today).birth_date if member.nik else None
+    if born and member.hubungan in GROWN_UPS and born.year >= 2000:
+        try:
+            born = born.replace(year=born.year - 100)
+        except ValueError:  # 29 February 2000 was; 1900's was not
+            born = born.replace(year=born.year - 100, day=28)
+    return born if born and born <= today else None
 
 
 # Relations that are a child when no birth date says otherwise.

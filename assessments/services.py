@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Exists
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
@@ -52,7 +52,7 @@ from psm_portal.images import (
 )
 from psm_portal.models import AuditEvent
 from psm_portal.office import current_office
-from psm_portal.text import BIDI_CONTROLS
+from psm_portal.text import BIDI_CONTROLS, grouped
 from registry.models import Wilayah
 from registry.nik import check_nik, check_no_kk
 from registry.regions import kecamatan_in_national_list
@@ -381,8 +381,11 @@ def _family_check(subject: Subjek, member: AnggotaKeluarga) -> None:
                 "Subjek sendiri tercatat sebagai kepala keluarga; pilih hubungan anggota ini "
                 "dengan kepala keluarga."
             )
-        elif others.filter(hubungan=HubunganKeluarga.KEPALA).exists():
-            errors["hubungan"] = _("Kepala keluarga subjek ini sudah tercatat.")
+        elif head := others.filter(hubungan=HubunganKeluarga.KEPALA).first():
+            errors["hubungan"] = _(
+                "Kepala keluarga subjek ini sudah tercatat: %(nama)s. Ubah dulu hubungan "
+                "%(nama)s bila kepala keluarganya berganti."
+            ) % {"nama": head.nama}
     if member.pk is None and others.count() >= MAX_FAMILY_MEMBERS:
         errors["__all__"] = _("Paling banyak %(n)d anggota keluarga per subjek.") % {
             "n": MAX_FAMILY_MEMBERS
@@ -417,6 +420,18 @@ def family_changed_since(versi: str, values: dict) -> list[str]:
     return [name for name, a, b in zip(FAMILY_FIELDS, shown, now, strict=True) if a != b]
 
 
+def family_typed_over(typed: dict, base: str, member: AnggotaKeluarga) -> dict:
+    """``typed`` with the fields its author left as their form showed them (``base``) taken
+    from ``member`` as it is now: a copy sent anyway after a conflict replaces what its author
+    changed, not what someone else changed meanwhile."""
+    untouched = set(FAMILY_FIELDS) - set(family_changed_since(base, typed))
+    return {**typed, **{name: getattr(member, name) for name in untouched}}
+
+
+FAMILY_CONFLICT = gettext_lazy(
+    "Data anggota keluarga ini diubah orang lain sejak formulir Anda dibuka (di bawah). Bila "
+    "Anda tetap mengirim, hanya isian yang Anda ubah yang menggantikan isiannya."
+)
 FAMILY_STALE = gettext_lazy(
     "Data anggota keluarga ini diubah orang lain sejak formulir ini dibuka (yang diubahnya ada "
     "di bawah). Periksa, lalu simpan lagi bila isian Anda tetap benar."
@@ -552,10 +567,24 @@ def _family_merge(keep: Subjek, duplicate: Subjek) -> tuple[int, int]:
     head = keep.hubungan_kk == HubunganKeluarga.KEPALA or any(
         m.hubungan == HubunganKeluarga.KEPALA for m in kept
     )
+    by_nik = {m.nik: m for m in kept if m.nik}
+    by_person = {(m.nama.casefold(), m.tanggal_lahir): m for m in kept}
     moved = same = 0
     for member in AnggotaKeluarga.objects.filter(subjek=duplicate).order_by("pk"):
         person = (member.nama.casefold(), member.tanggal_lahir)
         if (member.nik and member.nik in niks) or person in people:
+            # the same person: what only the duplicate's copy knew fills the kept one's blanks
+            twin = by_nik.get(member.nik) or by_person.get(person)
+            if twin is not None:
+                blanks = [
+                    n
+                    for n in FAMILY_FIELDS
+                    if getattr(twin, n) in (None, "") and getattr(member, n) not in (None, "")
+                ]
+                for name in blanks:
+                    setattr(twin, name, getattr(member, name))
+                if blanks:
+                    twin.save(update_fields=[*blanks, "updated_at"])
             member.delete()
             same += 1
             continue
@@ -983,7 +1012,14 @@ DIFF_FIELDS = [
 
 
 def _snapshot(case: Asesmen) -> dict:
-    """What a person reads in each field, as text (choices by label, relations by name)."""
+    """What a person reads in each field, as text (choices by label, relations by name), in the
+    office's language whoever saves it: a version saved from an English page read every choice
+    as changed."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return _snapshot_labels(case)
+
+
+def _snapshot_labels(case: Asesmen) -> dict:
     data = {}
     for name in DIFF_FIELDS:
         field = Asesmen._meta.get_field(name)
@@ -1077,7 +1113,7 @@ def value_shown(model, name: str, value) -> str:
     if value is None or value == "":
         return "-"
     if name == "penghasilan":
-        return f"Rp{value:,}".replace(",", ".")
+        return f"Rp{grouped(value)}"
     field = model._meta.get_field(name)
     if field.choices:
         return str(dict(field.flatchoices).get(value, value))

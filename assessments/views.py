@@ -939,26 +939,34 @@ def family_member_edit(request, pk, member_pk=None):
         member = subject.anggota_set.filter(pk=_pk(member_pk)).first()
         if member is None:
             raise Http404
-    if member is not None and is_offline_submission(request):
-        changed = services.family_changed_since(
-            request.POST.get("versi_dasar", ""), services.family_values(member)
-        )
-        if changed:
-            return _family_conflict(subject, member, changed)
     # a copy: the form writes what was typed into its instance; the heading keeps the stored name
     form = forms.AnggotaKeluargaForm(
         request.POST if request.method == "POST" else None,
         instance=copy.copy(member) if member else None,
     )
+    # (a page kept on a phone from before the field existed sends none: not known, not checked)
+    if member is not None and is_offline_submission(request) and "versi_dasar" in request.POST:
+        shown = request.POST["versi_dasar"]
+        changed = services.family_changed_since(shown.split("~")[0], services.family_values(member))
+        if changed:
+            return _family_conflict(subject, member, changed, form, shown)
     newer = []
     if request.method == "POST" and form.is_valid():
+        data, versi = form.cleaned_data, form.cleaned_data["versi_dasar"]
+        if "versi_dasar" not in request.POST:
+            versi = None
+        elif member is not None and "~" in versi:
+            # Sent anyway after a conflict (the outbox sends the version the conflict gave):
+            # the copy replaces what its author changed, not what the other person did.
+            versi, base = versi.split("~", 1)
+            data = services.family_typed_over(data, base, member)
         try:
-            services.family_member_save(
+            saved = services.family_member_save(
                 subject=subject,
                 member=member,
-                data=form.cleaned_data,
+                data=data,
                 by=request.user,
-                versi=form.cleaned_data["versi_dasar"] if member else None,
+                versi=versi if member else None,
             )
         except ValidationError as exc:
             if getattr(exc, "code", None) == "stale":
@@ -969,7 +977,12 @@ def family_member_edit(request, pk, member_pk=None):
                 request,
                 _("Anggota keluarga %(nama)s disimpan.") % {"nama": form.cleaned_data["nama"]},
             )
-            return redirect(reverse("assessments:subject-detail", args=[subject.pk]) + "#keluarga")
+            url = reverse("assessments:subject-detail", args=[subject.pk]) + "#keluarga"
+            if is_offline_submission(request):
+                # the version to base the next edit of this member queued on the phone on
+                versi_baru = services.family_version(services.family_values(saved))
+                return JsonResponse({"status": "terkirim", "url": url, "versi_dasar": versi_baru})
+            return redirect(url)
     elif member is not None:
         _audit_family_read(request.user, subject, [member])
     if is_offline_submission(request):
@@ -1021,16 +1034,35 @@ def _family_changes(member, names) -> list[tuple[str, str]]:
     ]
 
 
-def _family_conflict(subject, member, changed) -> JsonResponse:
+def _family_conflict(subject, member, changed, form, shown) -> JsonResponse:
     """A member's edit queued on a phone, opened before someone else changed the member: the
-    outbox shows what they changed and lets the PSM send theirs anyway, or throw it away."""
+    outbox shows what they changed, with the PSM's own copy where both changed a field, and lets
+    the PSM send theirs anyway (it then replaces only what the PSM changed) or throw it away."""
+    base = shown.split("~")[-1]
+    typed = form.cleaned_data if form.is_valid() else {}
+    mine = set(services.family_changed_since(base, typed)) if typed else set()
+    lines = []
+    specific = selectors.family_of([copy.copy(member)], today=_today(), full=True)[0].spesifik
+    for name, (label, now) in zip(changed, _family_changes(member, changed), strict=True):
+        if specific:
+            # a child's details or an income: read on the form, where the read is audited (a
+            # refused send leaves no trail: its transaction is rolled back)
+            lines.append(_("%(f)s (diubah; buka formulirnya untuk melihat)") % {"f": label})
+        elif name in mine:
+            yours = services.value_shown(AnggotaKeluarga, name, typed.get(name))
+            lines.append(_("%(f)s: %(now)s (salinan Anda: %(yours)s)") % {
+                "f": label, "now": now, "yours": yours})  # fmt: skip
+        else:
+            lines.append(_("%(f)s: %(now)s (tetap dipakai)") % {"f": label, "now": now})
+    now = services.family_version(services.family_values(member))
     return JsonResponse(
         {
             "status": "konflik",
-            "pesan": [str(services.FAMILY_STALE)],
-            "perubahan": [f"{label}: {now}" for label, now in _family_changes(member, changed)],
+            "pesan": [str(services.FAMILY_CONFLICT)],
+            "perubahan": lines,
             "url": reverse("assessments:subject-detail", args=[subject.pk]) + "#keluarga",
-            "versi_server": services.family_version(services.family_values(member)),
+            # what "send anyway" sends: the version now, and the one the copy was typed over
+            "versi_server": f"{now}~{base}",
             "bisa_kirim": True,
         },
         status=409,
@@ -1041,7 +1073,10 @@ def _family_after_other_change(request, form, member):
     """The form again after someone else changed the member since it was opened: what they
     changed is taken into the form where this user typed nothing else, what both changed keeps
     this user's typing; the page lists them (label, value now, taken)."""
-    current = AnggotaKeluarga.objects.get(pk=member.pk)
+    current = AnggotaKeluarga.objects.filter(pk=member.pk).first()
+    if current is None:  # deleted meanwhile: the service says so on the next send
+        return form, []
+    _audit_family_read(request.user, current.subjek, [current])
     now = services.family_values(current)
     shown = form.cleaned_data["versi_dasar"]
     theirs = services.family_changed_since(shown, now)

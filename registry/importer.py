@@ -26,7 +26,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from psm_portal import audit
-from psm_portal.text import BIDI_CONTROLS
+from psm_portal.text import BIDI_CONTROLS, grouped
 from registry import services
 from registry.access import psm_visible_to, regions_in_scope
 from registry.forms import PsmForm
@@ -212,7 +212,7 @@ def _read_xlsx(data: bytes) -> ParsedFile:
             if len(rows) > MAX_ROWS + 1:
                 raise ImportFileError(
                     _("Berkas terlalu panjang: paling banyak %(n)s baris.")
-                    % {"n": f"{MAX_ROWS:,}".replace(",", ".")}
+                    % {"n": grouped(MAX_ROWS)}
                 )
         # Offices often keep one sheet per kecamatan: rows on a second roster sheet would be
         # left out without a word. (A sheet of instructions, without the roster's columns, is
@@ -276,7 +276,7 @@ def _read_csv_text(text: str) -> ParsedFile:
             if len(rows) > MAX_ROWS + 1:
                 raise ImportFileError(
                     _("Berkas terlalu panjang: paling banyak %(n)s baris.")
-                    % {"n": f"{MAX_ROWS:,}".replace(",", ".")}
+                    % {"n": grouped(MAX_ROWS)}
                 )
     except csv.Error as exc:
         # Python's own text is English ("field larger than field limit (131072)")

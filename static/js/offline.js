@@ -841,7 +841,9 @@
 
   async function sendAnyway(item) {
     const server = item.conflict && item.conflict.versi_server;
-    const fields = item.fields.map(([n, v]) => [n, n === "versi_dasar" ? server : v]);
+    // Set, or added: a form kept on the phone from before the field existed has none.
+    const fields = item.fields.filter(([n]) => n !== "versi_dasar");
+    if (server !== undefined) fields.push(["versi_dasar", server]);
     // A new identifier: the PSM decided, this is a new submission, not a repeat.
     await idb.del(OUTBOX, item.id);
     const next = { ...item, id: newId(), fields, state: "menunggu", attempts: 0, nextAt: 0, conflict: null };

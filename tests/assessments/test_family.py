@@ -405,27 +405,86 @@ def test_an_edit_from_a_form_opened_before_another_does_not_undo_it(people, subj
     assert (member.nama, member.pekerjaan) == ("Rina Wulandary", "SMP kelas VII")
 
 
+ADULT = {"nama": "Slamet", "hubungan": "kepala", "jenis_kelamin": "L", "nik": "",
+         "tanggal_lahir": "1975-01-01", "pekerjaan": "Buruh harian"}  # fmt: skip
+
+
+def _queued(client, url, data):
+    return client.post(url, data, headers={"X-Offline-Kiriman": str(uuid.uuid4())})
+
+
 def test_a_queued_edit_of_a_member_changed_since_comes_back_as_a_conflict(people, subject):
+    psm, staf = _login(people["psm_a"]), _login(people["staf"])
+    _add(psm, subject, **ADULT)
+    member = AnggotaKeluarga.objects.get()
+    queued = _shown(psm, subject, member)
+    # meanwhile staff change the birthplace and the work
+    changed = {**ADULT, "tempat_lahir": "Purworejo", "pekerjaan": "Tidak bekerja (sakit)"}
+    assert _edit(staf, subject, member, changed).status_code == 302
+
+    url = reverse("assessments:family-update", args=[subject.pk, member.pk])
+    data = {**ADULT, "pekerjaan": "Berjualan jamu", "versi_dasar": queued}
+    answer = _queued(psm, url, data)
+    assert answer.status_code == 409
+    body = answer.json()
+    assert body["status"] == "konflik" and body["perubahan"] == [
+        "Tempat lahir: Purworejo (tetap dipakai)",
+        "Pekerjaan/sekolah: Tidak bekerja (sakit) (salinan Anda: Berjualan jamu)",
+    ]
+    member.refresh_from_db()
+    assert member.pekerjaan == "Tidak bekerja (sakit)"
+    # "Send anyway": the outbox sends the version the conflict gave with the PSM's fields; what
+    # the PSM changed replaces the other's, what they did not stays the other's.
+    data["versi_dasar"] = body["versi_server"]
+    anyway = _queued(psm, url, data)
+    assert anyway.status_code == 200 and anyway.json()["status"] == "terkirim"
+    member.refresh_from_db()
+    assert (member.pekerjaan, member.tempat_lahir) == ("Berjualan jamu", "Purworejo")
+
+
+def test_two_edits_queued_on_one_phone_follow_each_other(people, subject):
+    """The answer to a saved edit carries the member's new version, which the outbox gives the
+    next edit of the same member queued behind it: the PSM's own first change is no conflict."""
+    psm = _login(people["psm_a"])
+    _add(psm, subject, **ADULT)
+    member = AnggotaKeluarga.objects.get()
+    url = reverse("assessments:family-update", args=[subject.pk, member.pk])
+    first = _queued(
+        psm, url, {**ADULT, "pekerjaan": "Petani", "versi_dasar": _shown(psm, subject, member)}
+    )
+    assert first.status_code == 200 and first.json()["status"] == "terkirim"
+    second = _queued(psm, url, {**ADULT, "pekerjaan": "Petani", "tempat_lahir": "Magelang",
+                                "versi_dasar": first.json()["versi_dasar"]})  # fmt: skip
+    assert second.status_code == 200, second.content
+    member.refresh_from_db()
+    assert (member.pekerjaan, member.tempat_lahir) == ("Petani", "Magelang")
+
+
+def test_an_edit_queued_from_a_page_kept_before_the_version_field_is_sent(people, subject):
+    """A form kept on a phone from before the field existed sends none: every send was a
+    conflict listing every field, and "send anyway" sent none again."""
+    psm = _login(people["psm_a"])
+    _add(psm, subject, **ADULT)
+    member = AnggotaKeluarga.objects.get()
+    url = reverse("assessments:family-update", args=[subject.pk, member.pk])
+    answer = _queued(psm, url, {**ADULT, "pekerjaan": "Petani"})
+    assert answer.status_code == 200 and answer.json()["status"] == "terkirim"
+
+
+def test_a_conflict_over_a_childs_row_names_the_fields_not_their_values(people, subject):
+    """What a conflict answer shows is not an audited read (a refused send is rolled back), so a
+    child's details stay on the form, where opening it is one."""
     psm, staf = _login(people["psm_a"]), _login(people["staf"])
     _add(psm, subject)
     member = AnggotaKeluarga.objects.get()
     queued = _shown(psm, subject, member)
     assert _edit(staf, subject, member, _child(pekerjaan="SMP kelas VII")).status_code == 302
-
     url = reverse("assessments:family-update", args=[subject.pk, member.pk])
-    data = {**_child(pekerjaan="SD kelas V"), "versi_dasar": queued}
-    answer = psm.post(url, data, headers={"X-Offline-Kiriman": str(uuid.uuid4())})
+    answer = _queued(psm, url, {**_child(pekerjaan="SD kelas V"), "versi_dasar": queued})
     assert answer.status_code == 409
-    body = answer.json()
-    assert body["status"] == "konflik" and body["perubahan"] == ["Pekerjaan/sekolah: SMP kelas VII"]
-    member.refresh_from_db()
-    assert member.pekerjaan == "SMP kelas VII"
-    # "Send anyway": the outbox sends the server's version with the PSM's fields.
-    data["versi_dasar"] = body["versi_server"]
-    anyway = psm.post(url, data, headers={"X-Offline-Kiriman": str(uuid.uuid4())})
-    assert anyway.status_code == 200 and anyway.json()["status"] == "terkirim"
-    member.refresh_from_db()
-    assert member.pekerjaan == "SD kelas V"
+    assert answer.json()["perubahan"] == [
+        "Pekerjaan/sekolah (diubah; buka formulirnya untuk melihat)"
+    ]
 
 
 def test_opening_a_childs_form_is_an_audited_read(people, subject):
@@ -488,3 +547,72 @@ def test_who_may_delete_a_member(people, subject):
     answer = c.post(delete, follow=True)
     assert "masa retensinya berakhir" in answer.content.decode()
     assert AnggotaKeluarga.objects.filter(pk=member.pk).exists()
+
+
+def test_a_merge_keeps_what_only_the_duplicates_copy_knew(people, subject):
+    kept = make_case(people["psm_b"], subject={"nama": "Sarinah", "nik": ""}).subjek
+    services.family_member_save(subject=kept, member=None, data=_child(pekerjaan=""),
+                                by=people["staf"])  # fmt: skip
+    fuller = _child(tempat_lahir="Magelang", pekerjaan="SD kelas IV")
+    services.family_member_save(subject=subject, member=None, data=fuller, by=people["staf"])
+    services.subject_merge(keep=kept, duplicate=subject, by=people["staf"])
+    (child,) = kept.anggota_set.all()
+    assert (child.tempat_lahir, child.pekerjaan) == ("Magelang", "SD kelas IV")
+
+
+def test_a_grown_up_is_aged_by_the_nik_as_born_in_the_last_century(people, subject):
+    """A NIK's two-digit year up to this one reads as 20yy: a 101-year-old parent was a baby."""
+    parent = make_nik(MAGELANG_SELATAN, dt.date(1925, 5, 1), "P", 8)
+    for data in (
+        {"nama": "Mbah Painem", "hubungan": "orang_tua", "jenis_kelamin": "P", "nik": parent},
+        {"nama": "Slamet", "hubungan": "kepala", "jenis_kelamin": "L", "nik": "", "pekerjaan": ""},
+    ):
+        services.family_member_save(subject=subject, member=None, data=data, by=people["staf"])
+    page = _login(people["staf"]).get(reverse("assessments:subject-detail", args=[subject.pk]))
+    text = page.content.decode()
+    assert "101 tahun" in text and "()" not in text
+    supervisor = (
+        _login(people["supervisor"])
+        .get(reverse("assessments:subject-detail", args=[subject.pk]))
+        .content.decode()
+    )
+    # Slamet's age is not known and nothing was written: "-", not "dirahasiakan"
+    assert "dirahasiakan" not in supervisor and "101 tahun" in supervisor
+
+
+def test_a_withheld_detail_reads_as_withheld_not_as_empty(people, subject):
+    services.family_member_save(
+        subject=subject, member=None, data={**_child(), "tanggal_lahir": CHILD_BORN},
+        by=people["staf"],
+    )  # fmt: skip
+    (child,) = selectors.family_of(subject.anggota_set.all(), today=TODAY, full=False)
+    assert child.rahasia == {"umur", "pekerjaan"} and child.pekerjaan == ""
+    page = (
+        _login(people["supervisor"])
+        .get(reverse("assessments:subject-detail", args=[subject.pk]))
+        .content.decode()
+    )
+    assert page.count("dirahasiakan") == 2
+
+
+def test_the_family_table_starts_with_the_subject_and_a_second_head_is_named(people, subject):
+    c = _login(people["psm_a"])
+    _add(c, subject, **ADULT)
+    page = c.get(reverse("assessments:subject-detail", args=[subject.pk])).content.decode()
+    assert "Mbah Sarinah <span" in page and "(subjek ini)" in page
+    second = _add(c, subject, nama="Paijo", hubungan="kepala", jenis_kelamin="L", nik="")
+    assert "Kepala keluarga subjek ini sudah tercatat: Slamet." in second.content.decode()
+
+
+def test_an_income_unlikely_for_its_period_is_saved_only_once_confirmed(people, subject):
+    c = _login(people["psm_a"])
+    daily = {**ADULT, "penghasilan": "1.500.000", "periode_penghasilan": "hari"}
+    answer = _add(c, subject, **daily)
+    assert "Penghasilan Rp1.500.000 per hari berarti sekitar Rp45.000.000 sebulan" in (
+        answer.content.decode()
+    )
+    assert not AnggotaKeluarga.objects.exists()
+    assert _add(c, subject, **daily, konfirmasi_peringatan="on").status_code == 302
+    words = _add(c, subject, **{**ADULT, "nama": "Paijo", "hubungan": "anak"},
+                 penghasilan="1,5 juta", periode_penghasilan="bulan")  # fmt: skip
+    assert "bukan 1,5 juta" in words.content.decode()

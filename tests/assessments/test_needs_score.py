@@ -20,8 +20,8 @@ def test_the_psm_scores_the_needs_and_the_case_page_shows_them(client, people):
     assert answer.status_code == 302
     assert (case.skor_pangan, case.skor_sandang, case.skor_papan) == (2, None, 1)
     page = client.get(answer["Location"]).content.decode()
-    assert "Pangan: 2 - kurang · Tempat tinggal: 1 - sangat kurang" in page
-    assert "Sandang:" not in page
+    assert "Kecukupan pangan: 2 - kurang · Kelayakan tempat tinggal: 1 - sangat kurang" in page
+    assert "Kecukupan sandang:" not in page
 
 
 def test_a_score_out_of_range_is_refused_with_what_was_typed_kept(client, people):
@@ -63,3 +63,17 @@ def _case_data(case, **changes) -> dict:
               "persetujuan_pada", "persetujuan_versi", "kategori_utama", "masalah", "kebutuhan",
               "urgensi", "skor_pangan", "skor_sandang", "skor_papan"]  # fmt: skip
     return {**{f: getattr(case, f) for f in fields}, **changes}
+
+
+def test_a_version_saved_from_an_english_page_compares_in_the_offices_language(people):
+    """A snapshot took each choice's label in the page's language: a case resubmitted from an
+    English page showed every choice as changed."""
+    from django.utils import translation
+
+    case = make_case(people["psm_a"], skor_pangan=2, skor_papan=3)
+    case = services.assessment_transition(
+        asesmen=case, ke=S.DIKEMBALIKAN, by=people["staf"], catatan="Periksa lagi."
+    )
+    with translation.override("en"):
+        case = resubmit(case, people["psm_a"], **_case_data(case, skor_papan=None))
+    assert services.version_diff(case) == [("Kelayakan tempat tinggal", "3 - cukup", "")]
