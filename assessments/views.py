@@ -1100,8 +1100,9 @@ def _family_after_other_change(request, form, member):
 
 @require_POST
 def family_member_delete(request, pk, member_pk):
+    """Remove a member from the family (a plain form: it needs a signal, and says so)."""
     require(request.user, Perm.PPKS_CREATE)
-    subject = get_subject_for_user(request.user, _pk(pk))
+    subject = _family_subject(request.user, _pk(pk))
     member = subject.anggota_set.filter(pk=_pk(member_pk)).first()
     if member is None:
         raise Http404

@@ -75,6 +75,10 @@ def texts() -> dict[str, str]:
             "Tidak perlu memuat ulang halaman."
         ),
         "terkirim_dari_sini": _("Formulir ini sudah terkirim ke server."),
+        "perlu_keputusan_di_sini": _(
+            "Formulir ini belum terkirim: server memintanya diperbaiki atau diputuskan. Lihat "
+            "kotak keluar di atas."
+        ),
         "isi_baru": _("Isi formulir baru"),
         "mengirim_sekarang": _("Mengirim…"),
         "keluar_konfirmasi": _(

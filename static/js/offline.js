@@ -848,6 +848,9 @@
     await idb.del(OUTBOX, item.id);
     const next = { ...item, id: newId(), fields, state: "menunggu", attempts: 0, nextAt: 0, conflict: null };
     await idb.put(OUTBOX, next);
+    // the page's notice follows the copy sent now (it kept saying "akan dikirim" after it went)
+    const note = document.getElementById("masuk-kotak-keluar");
+    if (note && note.dataset.item === item.id) note.dataset.item = next.id;
     const draft = await idb.get(DRAFTS, item.draftId);
     if (draft) await idb.put(DRAFTS, { ...draft, queued: next.id });
     await render();
@@ -862,11 +865,18 @@
   }
 
   // The notice that replaced a queued form says when its item has gone: "akan dikirim" stayed
-  // on the page after the outbox had sent it.
+  // on the page after the outbox had sent it, and while it waited on the PSM (a conflict, a
+  // refusal), when nothing goes by itself.
   function markSent(items) {
     const note = document.getElementById("masuk-kotak-keluar");
     const item = note && note.dataset.item && items.find((i) => i.id === note.dataset.item);
-    if (!item || item.state !== "terkirim" || note.dataset.sent) return;
+    if (!item || note.dataset.sent) return;
+    if (item.state !== "terkirim") {
+      const waits = WAITING.includes(item.state);
+      note.className = waits ? "alert alert-info" : "alert alert-warning";
+      note.querySelector("p").textContent = t(waits ? "masuk_antrean" : "perlu_keputusan_di_sini");
+      return;
+    }
     note.dataset.sent = "1";
     note.className = "alert alert-success";
     note.querySelector("p").textContent = t("terkirim_dari_sini");

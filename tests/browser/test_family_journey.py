@@ -60,3 +60,47 @@ def test_psm_records_a_family_on_the_phone(phone_page, browser, live_server, reg
     expect(family).not_to_contain_text("SD kelas V")
     expect(page.get_by_role("link", name="Tambah anggota keluarga")).to_have_count(0)
     desk.close()
+
+
+def test_a_queued_edit_meeting_the_offices_change_on_the_phone(
+    phone_page, live_server, regions, office, shot
+):
+    """Offline, the PSM changes a member's work; meanwhile the office changes the birthplace.
+    Back online, the outbox shows the conflict and the page says the form waits on the PSM (it
+    said "akan dikirim otomatis"); sent anyway, the PSM's work and the office's birthplace are
+    both kept, and the page says it was sent."""
+    from assessments import services
+
+    ppks_reference()
+    sri = make_user(Role.PSM, psm=PsmFactory(nama="Sri Lestari"), username="sri")
+    staf = make_user(Role.STAF, scope=["33.71"], username="rina")
+    subject = make_case(sri).subjek
+    adult = {"nama": "Slamet", "hubungan": "kepala", "jenis_kelamin": "L", "nik": "",
+             "tanggal_lahir": None, "pekerjaan": "Buruh harian"}  # fmt: skip
+    member = services.family_member_save(subject=subject, member=None, data=adult, by=staf)
+    phone = phone_page
+
+    login(phone, live_server, "sri")
+    phone.goto(f"{live_server.url}/kasus/subjek/{subject.pk}/keluarga/{member.pk}/ubah/")
+    phone.context.set_offline(True)
+    phone.get_by_label("Pekerjaan/sekolah").fill("Berjualan jamu")
+    phone.get_by_role("button", name="Simpan").click()
+    notice = phone.locator("#masuk-kotak-keluar")
+    expect(notice).to_contain_text("akan dikirim otomatis")
+
+    services.family_member_save(
+        subject=subject, member=member, data={**adult, "tempat_lahir": "Purworejo"}, by=staf
+    )
+    phone.context.set_offline(False)  # the outbox sends by itself when the signal returns
+    expect(notice).to_contain_text("belum terkirim", timeout=15000)
+    outbox = phone.locator("[data-outbox-list]")
+    expect(outbox).to_contain_text("Tempat lahir: Purworejo (tetap dipakai)")
+    expect(outbox).not_to_contain_text("Pekerjaan")  # only the PSM changed it: no conflict
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    shot(phone, "konflik")
+
+    phone.locator("details[data-outbox-details]").evaluate("d => d.open = true")
+    phone.get_by_role("button", name="Tetap kirim salinan saya").click()
+    expect(notice).to_contain_text("sudah terkirim", timeout=15000)
+    member.refresh_from_db()
+    assert (member.pekerjaan, member.tempat_lahir) == ("Berjualan jamu", "Purworejo")
