@@ -616,3 +616,17 @@ def test_an_income_unlikely_for_its_period_is_saved_only_once_confirmed(people, 
     words = _add(c, subject, **{**ADULT, "nama": "Paijo", "hubungan": "anak"},
                  penghasilan="1,5 juta", periode_penghasilan="bulan")  # fmt: skip
     assert "bukan 1,5 juta" in words.content.decode()
+
+
+def test_the_form_shown_again_after_another_change_is_an_audited_read(people, subject):
+    """It shows the child's details as they are now: a read like opening the form."""
+    psm, staf = _login(people["psm_a"]), _login(people["staf"])
+    _add(psm, subject)
+    member = AnggotaKeluarga.objects.get()
+    opened = _shown(staf, subject, member)
+    assert _edit(psm, subject, member, _child(pekerjaan="SMP kelas VII")).status_code == 302
+    reads = AuditEvent.objects.filter(action="subjek.view_sensitive", actor_id=people["staf"].pk)
+    before = reads.count()
+    late = _edit(staf, subject, member, _child(nama="Rina W."), versi=opened)
+    assert late.status_code == 400 and "SMP kelas VII" in late.content.decode()
+    assert reads.count() == before + 1
