@@ -29,12 +29,19 @@ STORIES = {
     "PPKS-11": ("Tidur di emperan pasar, tidak punya KTP.", "Perekaman KTP, penempatan di panti."),
 }  # fmt: skip
 
-# (name, relation to the head, sex, age, work or school) of the PKH family in the demo
+# (name, relation to the head, sex, age, work or school) of the PKH family in the demo: a mother
+# with her children and her own mother, or an elder with a grown child and the grandchildren.
 FAMILY = [
     ("Rina Wulandari", "anak", "P", 17, "SMA kelas XI"),
     ("Dimas Saputra", "anak", "L", 11, "SD kelas V"),
     ("Putri Ayu", "anak", "P", 4, ""),
     ("Mbok Sumirah", "orang_tua", "P", 71, "Tidak bekerja"),
+]
+FAMILY_OF_AN_ELDER = [
+    ("Sri Wahyuni", "anak", "P", 44, "Buruh tani"),
+    ("Rina Wulandari", "cucu", "P", 17, "SMA kelas XI"),
+    ("Dimas Saputra", "cucu", "L", 11, "SD kelas V"),
+    ("Putri Ayu", "cucu", "P", 4, ""),
 ]
 
 
@@ -123,8 +130,13 @@ def seed_cases(*, today: dt.date, region: str) -> None:
         today=today,
     )
     # The family of the case referred to PKH: the children its components count.
-    subject = verified.subjek
-    for n, (nama, hubungan, sex, years, pekerjaan) in enumerate(FAMILY):
+    subject = services.subject_update(
+        subject=verified.subjek, data={"hubungan_kk": "kepala"}, by=psm_user
+    )
+    elder = subject.umur(today) >= 50
+    for n, (nama, hubungan, sex, years, pekerjaan) in enumerate(
+        FAMILY_OF_AN_ELDER if elder else FAMILY
+    ):
         born = dt.date(today.year - years, rng.randint(1, 12), rng.randint(1, 28))
         services.family_member_save(
             subject=subject,
