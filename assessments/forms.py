@@ -68,7 +68,27 @@ class ConfirmWarnings(forms.Form):
             self.add_error("konfirmasi_peringatan", CONFIRM_WARNINGS)
 
 
-class SubjekForm(forms.ModelForm):
+class PersonChecks:
+    """A person's name (spaces tidied) and NIK (checked, written as 16 digits): a subject's,
+    a family member's."""
+
+    def clean_nama(self):
+        nama = " ".join(self.cleaned_data["nama"].split())
+        if not nama:
+            raise ValidationError(_("Nama wajib diisi."))
+        return nama
+
+    def clean_nik(self):
+        raw = self.cleaned_data.get("nik", "")
+        if not clean_nik(raw):
+            return ""
+        result = check_nik(raw)
+        if result.errors:
+            raise ValidationError(result.errors)
+        return result.nik
+
+
+class SubjekForm(PersonChecks, forms.ModelForm):
     nik = forms.CharField(
         label=_("NIK"),
         required=False,
@@ -104,21 +124,6 @@ class SubjekForm(forms.ModelForm):
         self.fields["alasan_tanpa_nik"].choices = [
             c for c in self.fields["alasan_tanpa_nik"].choices if c[0] != AlasanTanpaNik.DIHAPUS
         ]
-
-    def clean_nama(self):
-        nama = " ".join(self.cleaned_data["nama"].split())
-        if not nama:
-            raise ValidationError(_("Nama wajib diisi."))
-        return nama
-
-    def clean_nik(self):
-        raw = self.cleaned_data.get("nik", "")
-        if not clean_nik(raw):
-            return ""
-        result = check_nik(raw)
-        if result.errors:
-            raise ValidationError(result.errors)
-        return result.nik
 
     def clean_no_kk(self):
         kk = clean_nik(self.cleaned_data.get("no_kk", ""))
@@ -194,7 +199,7 @@ class RupiahField(forms.Field):
         return grouped(value) if isinstance(value, int) else value
 
 
-class AnggotaKeluargaForm(ConfirmWarnings, forms.ModelForm):
+class AnggotaKeluargaForm(PersonChecks, ConfirmWarnings, forms.ModelForm):
     """One member of a subject's family, as the KK lists them (domain.md section 3.3 D)."""
 
     penghasilan = RupiahField(label=_("Penghasilan (Rp)"), required=False)
@@ -232,21 +237,6 @@ class AnggotaKeluargaForm(ConfirmWarnings, forms.ModelForm):
         self.fields["nama"].widget.attrs["autocomplete"] = "off"
         if not self.is_bound and self.instance.pk:
             self.initial["versi_dasar"] = family_version(family_values(self.instance))
-
-    def clean_nama(self):
-        nama = " ".join(self.cleaned_data["nama"].split())
-        if not nama:
-            raise ValidationError(_("Nama wajib diisi."))
-        return nama
-
-    def clean_nik(self):
-        raw = self.cleaned_data.get("nik", "")
-        if not clean_nik(raw):
-            return ""
-        result = check_nik(raw)
-        if result.errors:
-            raise ValidationError(result.errors)
-        return result.nik
 
     def clean_tanggal_lahir(self):
         born = self.cleaned_data.get("tanggal_lahir")
