@@ -185,30 +185,41 @@ IDENTITY_LOCKED = gettext_lazy(
 )
 
 
-def identity_version(subject: Subjek) -> str:
-    """The identity a correction page showed, a short digest per field (in IDENTITY_FIELDS'
-    order): a correction over a change made since is refused, and the page can tell which fields
-    someone else changed (``identity_changed_since``). Not ``updated_at``: a PSM's save of a
-    returned case moved it with nothing changed. Bidi controls left out, as a form sends its
-    fields without them (``psm_portal.errors``): a name stored with one before read as typed."""
+def fields_version(values: dict, names) -> str:
+    """A record as a form showed it (``values``: field -> value), a short digest per field in
+    ``names``' order: a save over a change made since the form was opened is refused, and the
+    fields someone else changed can be named (``fields_changed_since``). Not ``updated_at``: a
+    save that changed nothing moved it. Bidi controls left out, as a form sends its fields
+    without them (``psm_portal.errors``): a value stored with one before read as typed."""
     return ".".join(
         hashlib.blake2s(
-            str(getattr(subject, f"{name}_id" if name == "desa" else name))
-            .translate(BIDI_CONTROLS)
-            .encode(),
+            str("" if values.get(name) is None else values[name]).translate(BIDI_CONTROLS).encode(),
             digest_size=3,
         ).hexdigest()
-        for name in IDENTITY_FIELDS
+        for name in names
     )
 
 
-def identity_changed_since(versi: str, subject: Subjek) -> list[str]:
-    """The identity fields of ``subject`` that differ from the page that showed ``versi`` (every
-    field when ``versi`` is not one)."""
-    shown, now = versi.split("."), identity_version(subject).split(".")
+def fields_changed_since(versi: str, values: dict, names) -> list[str]:
+    """The fields of ``values`` that differ from the form that showed ``versi`` (every field
+    when ``versi`` is not one)."""
+    shown, now = versi.split("."), fields_version(values, names).split(".")
     if len(shown) != len(now):
-        return list(IDENTITY_FIELDS)
-    return [name for name, a, b in zip(IDENTITY_FIELDS, shown, now, strict=True) if a != b]
+        return list(names)
+    return [name for name, a, b in zip(names, shown, now, strict=True) if a != b]
+
+
+def _identity_values(subject: Subjek) -> dict:
+    return {n: getattr(subject, f"{n}_id" if n == "desa" else n) for n in IDENTITY_FIELDS}
+
+
+def identity_version(subject: Subjek) -> str:
+    """The identity a correction page showed (``fields_version``)."""
+    return fields_version(_identity_values(subject), IDENTITY_FIELDS)
+
+
+def identity_changed_since(versi: str, subject: Subjek) -> list[str]:
+    return fields_changed_since(versi, _identity_values(subject), IDENTITY_FIELDS)
 
 
 @transaction.atomic
@@ -399,33 +410,18 @@ def family_values(member: AnggotaKeluarga) -> dict:
 
 
 def family_version(values: dict) -> str:
-    """A member as a form showed it (``values``: field -> value), a short digest per field in
-    FAMILY_FIELDS' order: an edit from a form opened before someone else's is not saved over it
-    unsaid, and the fields they changed can be named (``family_changed_since``)."""
-    return ".".join(
-        hashlib.blake2s(
-            str("" if values.get(name) is None else values[name]).encode(), digest_size=3
-        ).hexdigest()
-        for name in FAMILY_FIELDS
-    )
+    """A member as a form showed it (``fields_version``)."""
+    return fields_version(values, FAMILY_FIELDS)
 
 
 def family_changed_since(versi: str, values: dict) -> list[str]:
-    """The fields of ``values`` that differ from the form that showed ``versi`` (every field
-    when ``versi`` is not one)."""
-    shown = versi.split(".")
-    now = family_version(values).split(".")
-    if len(shown) != len(now):
-        return list(FAMILY_FIELDS)
-    return [name for name, a, b in zip(FAMILY_FIELDS, shown, now, strict=True) if a != b]
+    return fields_changed_since(versi, values, FAMILY_FIELDS)
 
 
-def family_typed_over(typed: dict, base: str, member: AnggotaKeluarga) -> dict:
-    """``typed`` with the fields its author left as their form showed them (``base``) taken
-    from ``member`` as it is now: a copy sent anyway after a conflict replaces what its author
-    changed, not what someone else changed meanwhile."""
-    untouched = set(FAMILY_FIELDS) - set(family_changed_since(base, typed))
-    return {**typed, **{name: getattr(member, name) for name in untouched}}
+def family_conflict_version(member: AnggotaKeluarga, shown: str) -> str:
+    """What a copy sent anyway after a conflict carries: the member's version now, and the one
+    its author's form showed (``family_member_save``)."""
+    return f"{family_version(family_values(member))}~{shown.partition('~')[2] or shown}"
 
 
 FAMILY_CONFLICT = gettext_lazy(
@@ -446,7 +442,9 @@ def family_member_save(
     the subject's trail (NIKs masked). The subject's row is locked and read again: a merge or
     retention that went first is seen, and two members added at once are checked one by one.
     ``versi`` (``family_version`` of what the form showed): a change made since is refused with
-    ``code="stale"``, not silently undone."""
+    ``code="stale"``, not silently undone. A ``versi`` of ``family_conflict_version`` is a copy
+    sent anyway after a conflict: it replaces only the fields its author changed from what their
+    form showed, not what someone else changed meanwhile."""
     subject = Subjek.objects.select_for_update().get(pk=subject.pk)
     refusal = family_refusal(subject)
     if refusal:
@@ -455,8 +453,12 @@ def family_member_save(
         member = AnggotaKeluarga.objects.filter(subjek=subject, pk=member.pk).first()
         if member is None:
             raise ValidationError(_("Anggota keluarga ini sudah dihapus orang lain."))
-        if versi is not None and family_changed_since(versi, family_values(member)):
+        now, _sep, shown = (versi or "").partition("~")
+        if versi is not None and family_changed_since(now, family_values(member)):
             raise ValidationError(FAMILY_STALE, code="stale")
+        if shown:
+            untouched = set(FAMILY_FIELDS) - set(family_changed_since(shown, data))
+            data = {**data, **{name: getattr(member, name) for name in untouched}}
     else:
         member = AnggotaKeluarga(subjek=subject)
     before = audit.snapshot(member, FAMILY_FIELDS, masked=False) if member.pk else {}
@@ -562,29 +564,28 @@ def _family_merge(keep: Subjek, duplicate: Subjek) -> tuple[int, int]:
     member already there (the same NIK, or the same name and birth date) is not listed twice,
     and a second head of family comes as another relative. Answers (moved, left as the same)."""
     kept = list(AnggotaKeluarga.objects.filter(subjek=keep))
-    niks = {m.nik for m in kept if m.nik} | ({keep.nik} if keep.nik else set())
-    people = {(m.nama.casefold(), m.tanggal_lahir) for m in kept}
+    by_nik = {m.nik: m for m in kept if m.nik}
+    by_person = {(m.nama.casefold(), m.tanggal_lahir): m for m in kept}
     head = keep.hubungan_kk == HubunganKeluarga.KEPALA or any(
         m.hubungan == HubunganKeluarga.KEPALA for m in kept
     )
-    by_nik = {m.nik: m for m in kept if m.nik}
-    by_person = {(m.nama.casefold(), m.tanggal_lahir): m for m in kept}
     moved = same = 0
     for member in AnggotaKeluarga.objects.filter(subjek=duplicate).order_by("pk"):
         person = (member.nama.casefold(), member.tanggal_lahir)
-        if (member.nik and member.nik in niks) or person in people:
+        twin = (by_nik.get(member.nik) if member.nik else None) or by_person.get(person)
+        if twin is not None or (member.nik and member.nik == keep.nik):
             # the same person: what only the duplicate's copy knew fills the kept one's blanks
-            twin = by_nik.get(member.nik) or by_person.get(person)
-            if twin is not None:
-                blanks = [
-                    n
-                    for n in FAMILY_FIELDS
-                    if getattr(twin, n) in (None, "") and getattr(member, n) not in (None, "")
-                ]
-                for name in blanks:
-                    setattr(twin, name, getattr(member, name))
-                if blanks:
-                    twin.save(update_fields=[*blanks, "updated_at"])
+            blanks = [
+                n
+                for n in FAMILY_FIELDS
+                if twin is not None
+                and getattr(twin, n) in (None, "")
+                and getattr(member, n) not in (None, "")
+            ]
+            for name in blanks:
+                setattr(twin, name, getattr(member, name))
+            if blanks:
+                twin.save(update_fields=[*blanks, "updated_at"])
             member.delete()
             same += 1
             continue
@@ -594,8 +595,9 @@ def _family_merge(keep: Subjek, duplicate: Subjek) -> tuple[int, int]:
             head = True
         member.subjek = keep
         member.save(update_fields=["subjek", "hubungan", "updated_at"])
-        niks |= {member.nik} if member.nik else set()
-        people.add(person)
+        if member.nik:
+            by_nik[member.nik] = member
+        by_person[person] = member
         moved += 1
     return moved, same
 

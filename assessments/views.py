@@ -952,21 +952,15 @@ def family_member_edit(request, pk, member_pk=None):
             return _family_conflict(subject, member, changed, form, shown)
     newer = []
     if request.method == "POST" and form.is_valid():
-        data, versi = form.cleaned_data, form.cleaned_data["versi_dasar"]
-        if "versi_dasar" not in request.POST:
-            versi = None
-        elif member is not None and "~" in versi:
-            # Sent anyway after a conflict (the outbox sends the version the conflict gave):
-            # the copy replaces what its author changed, not what the other person did.
-            versi, base = versi.split("~", 1)
-            data = services.family_typed_over(data, base, member)
         try:
             saved = services.family_member_save(
                 subject=subject,
                 member=member,
-                data=data,
+                data=form.cleaned_data,
                 by=request.user,
-                versi=versi if member else None,
+                versi=form.cleaned_data["versi_dasar"]
+                if member and "versi_dasar" in request.POST
+                else None,
             )
         except ValidationError as exc:
             if getattr(exc, "code", None) == "stale":
@@ -1005,14 +999,11 @@ def _family_subject(user, named) -> Subjek:
     return subject
 
 
-def _family_read(members) -> set[str]:
-    return set().union(*(m.spesifik for m in members))
-
-
 def _audit_family_read(user, subject, members) -> None:
     """A child's details and an income are specific data (UU 27/2022 Pasal 4): who read them,
     on the subject's page or in a member's form."""
-    read = _family_read(selectors.family_of(members, today=_today(), full=True))
+    shown = selectors.family_of(members, today=_today(), full=True)
+    read = set().union(*(m.spesifik for m in shown))
     if read:
         audit.record(
             by=user,
@@ -1038,7 +1029,7 @@ def _family_conflict(subject, member, changed, form, shown) -> JsonResponse:
     """A member's edit queued on a phone, opened before someone else changed the member: the
     outbox shows what they changed, with the PSM's own copy where both changed a field, and lets
     the PSM send theirs anyway (it then replaces only what the PSM changed) or throw it away."""
-    base = shown.split("~")[-1]
+    base = shown.partition("~")[2] or shown
     typed = form.cleaned_data if form.is_valid() else {}
     mine = set(services.family_changed_since(base, typed)) if typed else set()
     lines = []
@@ -1054,15 +1045,14 @@ def _family_conflict(subject, member, changed, form, shown) -> JsonResponse:
                 "f": label, "now": now, "yours": yours})  # fmt: skip
         else:
             lines.append(_("%(f)s: %(now)s (tetap dipakai)") % {"f": label, "now": now})
-    now = services.family_version(services.family_values(member))
     return JsonResponse(
         {
             "status": "konflik",
             "pesan": [str(services.FAMILY_CONFLICT)],
             "perubahan": lines,
             "url": reverse("assessments:subject-detail", args=[subject.pk]) + "#keluarga",
-            # what "send anyway" sends: the version now, and the one the copy was typed over
-            "versi_server": f"{now}~{base}",
+            # what "send anyway" sends back (the version now, and the one the copy was typed on)
+            "versi_server": services.family_conflict_version(member, shown),
             "bisa_kirim": True,
         },
         status=409,
@@ -1084,11 +1074,9 @@ def _family_after_other_change(request, form, member):
     data = request.POST.copy()
     data["versi_dasar"] = services.family_version(now)
     data.pop("konfirmasi_peringatan", None)  # what was confirmed was the member as typed then
-    fresh = forms.AnggotaKeluargaForm(instance=current)
-    for name in theirs:
-        if name not in mine:
-            value = fresh[name].value()
-            data[name] = "" if value is None else str(value)
+    _take_in(
+        data, forms.AnggotaKeluargaForm(instance=current), [n for n in theirs if n not in mine]
+    )
     again = forms.AnggotaKeluargaForm(data, instance=copy.copy(current))
     again.is_valid()
     newer = [
@@ -1212,6 +1200,21 @@ def _correction_checked(form, user) -> bool:
     return form.is_valid()
 
 
+def _take_in(data, fresh, names) -> None:
+    """Write into ``data`` (a copy of what was sent) the values ``fresh``, an unbound form of
+    the record as it is now, shows for ``names``: what someone else changed since the form was
+    opened and this user did not."""
+    for name in names:
+        key, value = fresh[name].html_name, fresh[name].value()
+        if isinstance(fresh.fields[name], BooleanField):
+            if value:
+                data[key] = "on"
+            else:
+                data.pop(key, None)
+        else:
+            data[key] = "" if value is None else str(value)
+
+
 def _after_other_correction(request, form, pk, desa_qs):
     """The correction form again after someone else changed the identity since it was opened:
     what they changed is taken into the form where this user typed nothing else, what both
@@ -1225,17 +1228,7 @@ def _after_other_correction(request, form, pk, desa_qs):
     data["s-versi"] = services.identity_version(current)
     # What was confirmed was the identity as typed then; the one now may warn of other things.
     data.pop("s-konfirmasi_peringatan", None)
-    for name in theirs:
-        if name in mine:
-            continue
-        key, value = f"s-{name}", fresh[name].value()
-        if isinstance(form.fields[name], BooleanField):
-            if value:
-                data[key] = "on"
-            else:
-                data.pop(key, None)
-        else:
-            data[key] = "" if value is None else str(value)
+    _take_in(data, fresh, [n for n in theirs if n not in mine])
     again = forms.KoreksiSubjekForm(data, prefix="s", instance=copy.copy(current), desa_qs=desa_qs)
     _correction_checked(again, request.user)
     return again, [
