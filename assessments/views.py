@@ -674,7 +674,25 @@ def case_review(request, pk):
         _keep_review_draft(request, case, form)
     else:
         messages.success(request, _("Status asesmen: %(s)s.") % {"s": S(ke).label})
+        if ke == S.DIKEMBALIKAN and services.identity_locked(case.subjek):
+            # The PSM fixes the case, not the person's identity (another case about them went
+            # to the office, or the office corrected it): a wrong NIK is the office's to fix.
+            messages.info(request, _identity_stays_locked(request.user))
     return redirect("assessments:case-detail", pk=case.pk)
+
+
+def _identity_stays_locked(user) -> str:
+    locked = _(
+        "Identitas subjek ini (nama, NIK, KK, kelahiran, alamat) tetap tidak dapat diubah PSM: "
+        "ada kasus lain tentang subjek ini yang sudah dikirim, atau dinas sudah mengoreksinya."
+    )
+    if has_permission(user, Perm.PPKS_CORRECT):
+        return f"{locked} " + _(
+            "Bila identitasnya yang salah, koreksi di halaman subjek (Koreksi identitas)."
+        )
+    return f"{locked} " + _(
+        "Bila identitasnya yang salah, minta staf dinas yang berwenang mengoreksinya."
+    )
 
 
 @require_POST

@@ -130,7 +130,13 @@ def check_nik(
             % {"nik": result.birth_date.strftime("%d-%m-%Y")}
         )
     elif declared_dob and result.birth_date.year != declared_dob.year:
-        result.warnings.append(_("Tahun lahir pada NIK berbeda dengan isian."))
+        result.warnings.append(
+            _(
+                "Tahun lahir pada NIK berakhiran %(yy)s, tetapi isian tahun lahir %(isian)s. NIK "
+                "tidak berubah walau data lahir dikoreksi; periksa lagi."
+            )
+            % {"yy": nik[10:12], "isian": declared_dob.year}
+        )
     if declared_sex and declared_sex != result.sex:
         result.warnings.append(_("Jenis kelamin menurut NIK berbeda dengan isian."))
     if known_kecamatan is not None and not known_kecamatan(result.kecamatan_code):

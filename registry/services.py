@@ -636,23 +636,63 @@ def _check_hours_of_the_day(psm: Psm, data: dict) -> None:
         )
 
 
-def _earlier_stop(psm: Psm, day: dt.date) -> tuple[dt.date | None, dt.date] | None:
-    """The (first, last) days of a stop of ``psm``, ended since, that ``day`` falls in, by the
-    status history (one query; the present stop is checked by the caller); first None for a
-    stop that began before the history did."""
+# The statuses in which a PSM does not serve: the indicators leave their months out
+# (``reports.indicators.months_served``), so no activity is recorded in them.
+NOT_SERVING = (StatusPsm.NONAKTIF, StatusPsm.BERHENTI)
+
+
+def _earlier_spell_not_serving(
+    psm: Psm, day: dt.date
+) -> tuple[str, dt.date | None, dt.date] | None:
+    """The status and the (first, last) days of a spell nonaktif or stopped of ``psm``, ended
+    since, that ``day`` falls in, by the status history (one query; the present status is
+    checked by the caller); first None for a spell that began before the history did."""
     changes = list(
         PsmStatusChange.objects.filter(psm=psm)
         .order_by("tanggal_efektif", "pk")
         .values_list("tanggal_efektif", "dari", "ke")
     )
-    if changes and changes[0][1] == StatusPsm.BERHENTI and day < changes[0][0]:
+    if changes and changes[0][1] in NOT_SERVING and day < changes[0][0]:
         # Before the history's first change the PSM was what it changed from (as the indicators
-        # read it, ``reports.indicators.aktif_on``): stopped since a day the portal never knew.
-        return None, changes[0][0] - dt.timedelta(days=1)
+        # read it, ``reports.indicators.aktif_on``): since a day the portal never knew.
+        return changes[0][1], None, changes[0][0] - dt.timedelta(days=1)
     for (since, _dari, ke), (until, _d, _k) in zip(changes, changes[1:], strict=False):
-        if ke == StatusPsm.BERHENTI and since <= day < until:
-            return since, until - dt.timedelta(days=1)
+        if ke in NOT_SERVING and since <= day < until:
+            return ke, since, until - dt.timedelta(days=1)
     return None
+
+
+def _not_serving_refusal(status: str, first: dt.date | None, last: dt.date | None) -> str:
+    """Why an activity dated in a spell of ``status`` (nonaktif or berhenti) is refused: from
+    ``first`` (None: since before the history) to ``last`` (None: to this day)."""
+    when = {
+        "dari": date_format(first, "j F Y") if first else "",
+        "sampai": date_format(last, "j F Y") if last else "",
+    }
+    if status == StatusPsm.NONAKTIF:
+        if last is None:
+            text = _(
+                "PSM ini nonaktif sejak %(dari)s; kegiatan sejak tanggal itu tidak dapat dicatat."
+            )
+        elif first is None:
+            text = _(
+                "PSM ini nonaktif sampai %(sampai)s; kegiatan pada masa itu tidak dapat dicatat."
+            )
+        else:
+            text = _(
+                "PSM ini nonaktif dari %(dari)s sampai %(sampai)s; kegiatan pada masa itu tidak "
+                "dapat dicatat."
+            )
+    elif last is None:
+        text = _("PSM ini berhenti sejak %(dari)s; kegiatan sejak tanggal itu tidak dapat dicatat.")
+    elif first is None:
+        text = _("PSM ini berhenti sampai %(sampai)s; kegiatan pada masa itu tidak dapat dicatat.")
+    else:
+        text = _(
+            "PSM ini berhenti dari %(dari)s sampai %(sampai)s; kegiatan pada masa itu tidak "
+            "dapat dicatat."
+        )
+    return text % when
 
 
 def activity_record(
@@ -668,40 +708,14 @@ def activity_record(
         return existing, False
     if data["tanggal"] > today:
         raise ValidationError({"tanggal": _("Tanggal kegiatan tidak boleh di masa depan.")})
-    if psm.status == StatusPsm.BERHENTI and data["tanggal"] >= psm.status_sejak:
-        # Work done before the stop (held in a phone's outbox, say) is still recorded.
-        raise ValidationError(
-            {
-                "tanggal": _(
-                    "PSM ini berhenti sejak %(tgl)s; kegiatan sejak tanggal itu tidak dapat "
-                    "dicatat."
-                )
-                % {"tgl": date_format(psm.status_sejak, "j F Y")}
-            }
-        )
-    stop = _earlier_stop(psm, data["tanggal"])
-    if stop is not None:
-        # The months of a stop were not served (the indicators leave them out).
-        first, last = stop
-        raise ValidationError(
-            {
-                "tanggal": (
-                    _(
-                        "PSM ini berhenti dari %(dari)s sampai %(sampai)s; kegiatan pada masa "
-                        "itu tidak dapat dicatat."
-                    )
-                    if first
-                    else _(
-                        "PSM ini berhenti sampai %(sampai)s; kegiatan pada masa itu tidak dapat "
-                        "dicatat."
-                    )
-                )
-                % {
-                    "dari": date_format(first, "j F Y") if first else "",
-                    "sampai": date_format(last, "j F Y"),
-                }
-            }
-        )
+    if psm.status in NOT_SERVING and data["tanggal"] >= psm.status_sejak:
+        # Work done before (held in a phone's outbox, say) is still recorded.
+        spell = (psm.status, psm.status_sejak, None)
+    else:
+        # The months of an earlier spell were not served either.
+        spell = _earlier_spell_not_serving(psm, data["tanggal"])
+    if spell is not None:
+        raise ValidationError({"tanggal": _not_serving_refusal(*spell)})
     if data["tanggal"] < psm.tanggal_bergabung:
         # Work from before joining would inflate the per-month figures of the year joined.
         raise ValidationError(

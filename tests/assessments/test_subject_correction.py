@@ -12,6 +12,7 @@ from django.urls import reverse
 from assessments import services
 from assessments.models import Asesmen, StatusAsesmen, Subjek
 from psm_portal.models import AuditEvent
+from tests.assessments.test_services import _kecamatan_level
 from tests.assessments.test_sync import _identity_as_shown, _send
 from tests.assessments.test_views import _form
 from tests.factories import make_case, subject_data
@@ -76,6 +77,53 @@ def test_a_returned_case_leaves_the_identity_to_its_psm_to_fix(people):
     url = reverse("assessments:case-update", args=[case.pk])
     assert 'name="s-nik"' in c.get(url).content.decode()
     assert not services.identity_locked(case.subjek)
+
+
+def _return(client, case) -> list[str]:
+    answer = client.post(
+        reverse("assessments:case-review", args=[case.pk]),
+        {
+            "ke": "dikembalikan",
+            "status_awal": case.status,
+            "versi_awal": case.versi,
+            "catatan": "NIK tidak cocok dengan KK.",
+        },
+        follow=True,
+    )
+    assert Asesmen.objects.get(pk=case.pk).status == S.DIKEMBALIKAN
+    return [str(m) for m in answer.context["messages"]]
+
+
+def test_returning_a_case_whose_subject_stays_locked_tells_the_reviewer_who_fixes_it(people, staf):
+    """Another case about the person went to the office: returning this one does not give the
+    PSM the identity back, so a reviewer asking for the NIK is told it is the office's to fix."""
+    first = make_case(people["psm_a"])
+    second = make_case(people["psm_a"], subjek=first.subjek)
+    said = _return(staf, second)
+    assert said[-1] == (
+        "Identitas subjek ini (nama, NIK, KK, kelahiran, alamat) tetap tidak dapat diubah PSM: "
+        "ada kasus lain tentang subjek ini yang sudah dikirim, atau dinas sudah mengoreksinya. "
+        "Bila identitasnya yang salah, koreksi di halaman subjek (Koreksi identitas)."
+    )
+    # the PSM's form says the same from their side
+    page = _login(people["psm_a"]).get(reverse("assessments:case-update", args=[second.pk]))
+    assert 'id="identitas-terkunci"' in page.content.decode()
+
+
+def test_a_kecamatan_verifier_returning_it_is_told_to_ask_the_office(people):
+    _kecamatan_level(True)
+    first = make_case(people["psm_a"])
+    second = make_case(people["psm_a"], subjek=first.subjek)
+    said = _return(_login(people["verifikator"]), second)
+    assert said[-1].endswith(
+        "Bila identitasnya yang salah, minta staf dinas yang berwenang mengoreksinya."
+    )
+
+
+def test_returning_the_only_sent_case_says_nothing_of_the_identity(people, staf):
+    case = make_case(people["psm_a"])
+    said = _return(staf, case)
+    assert not any("tetap tidak dapat diubah" in m for m in said), said
 
 
 def test_the_service_refuses_an_identity_rewrite_of_a_locked_subject(people):

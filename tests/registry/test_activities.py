@@ -188,6 +188,50 @@ def test_no_activity_in_a_stop_that_began_before_the_status_history(psm, psm_use
     assert _recorded_on(psm, psm_user, dt.date(2025, 9, 1)) is True
 
 
+def test_no_activity_is_recorded_while_or_when_a_psm_was_nonaktif(psm, psm_user):
+    """Months nonaktif are not served (PR-01 divides by the months aktif), so work dated in
+    them would count against months it is not divided by: refused as in a stop, now and in an
+    earlier spell; the day the PSM came back and the days before are recorded."""
+    from registry.models import StatusPsm
+    from tests.factories import status_history
+
+    psm.tanggal_bergabung = dt.date(2024, 1, 2)
+    psm.save()
+    status_history(
+        psm,
+        (StatusPsm.AKTIF, dt.date(2024, 1, 2)),
+        (StatusPsm.NONAKTIF, dt.date(2025, 3, 1)),
+        (StatusPsm.AKTIF, dt.date(2025, 9, 1)),
+        (StatusPsm.NONAKTIF, dt.date(2026, 11, 10)),
+    )
+    psm.refresh_from_db()
+    assert _recorded_on(psm, psm_user, dt.date(2025, 3, 1)) == (
+        "PSM ini nonaktif dari 1 Maret 2025 sampai 31 Agustus 2025; kegiatan pada masa itu tidak "
+        "dapat dicatat."
+    )
+    assert _recorded_on(psm, psm_user, dt.date(2026, 11, 20)) == (
+        "PSM ini nonaktif sejak 10 November 2026; kegiatan sejak tanggal itu tidak dapat dicatat."
+    )
+    assert _recorded_on(psm, psm_user, dt.date(2025, 2, 28)) is True
+    assert _recorded_on(psm, psm_user, dt.date(2025, 9, 1)) is True
+    assert _recorded_on(psm, psm_user, dt.date(2026, 11, 9)) is True
+    assert Kegiatan.objects.count() == 3
+
+
+def test_no_activity_in_a_spell_nonaktif_that_began_before_the_status_history(psm, psm_user):
+    from registry.models import PsmStatusChange, StatusPsm
+
+    psm.tanggal_bergabung = dt.date(2020, 1, 6)
+    psm.save()
+    PsmStatusChange.objects.create(
+        psm=psm, dari=StatusPsm.NONAKTIF, ke=StatusPsm.AKTIF, tanggal_efektif=dt.date(2025, 9, 1)
+    )
+    psm.refresh_from_db()
+    assert _recorded_on(psm, psm_user, dt.date(2025, 5, 1)) == (
+        "PSM ini nonaktif sampai 31 Agustus 2025; kegiatan pada masa itu tidak dapat dicatat."
+    )
+
+
 def test_photos_are_shrunk_and_re_encoded(psm, psm_user):
     kegiatan, _ = services.activity_record(
         psm=psm,

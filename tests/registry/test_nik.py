@@ -73,3 +73,13 @@ def test_check_nik_century_follows_declared_birth_date():
 
 def test_mask_nik_keeps_only_four_first_and_two_last_digits():
     assert mask_nik("3174075508950001") == "3174**********01"
+
+
+def test_check_nik_year_mismatch_names_both_years():
+    # 1995 in the NIK, 2003 typed: the office sees which digits to compare, not only "differs"
+    result = check_nik("3174075508950001", declared_dob=dt.date(2003, 8, 15), today=TODAY)
+    assert result.errors == []
+    assert result.warnings == [
+        "Tahun lahir pada NIK berakhiran 95, tetapi isian tahun lahir 2003. NIK tidak berubah "
+        "walau data lahir dikoreksi; periksa lagi."
+    ]
