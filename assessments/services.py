@@ -53,9 +53,10 @@ from psm_portal.images import (
 from psm_portal.models import AuditEvent
 from psm_portal.office import current_office
 from psm_portal.text import BIDI_CONTROLS, grouped
-from registry.models import Wilayah
+from registry.models import Psm, Wilayah
 from registry.nik import check_nik, check_no_kk
 from registry.regions import kecamatan_in_national_list
+from registry.services import work_date_problem
 from registry.text import normalise_for_search
 
 S = StatusAsesmen
@@ -798,6 +799,13 @@ def assessment_save(
         problems = photos_problems(asesmen, photos, removed)
         if problems:
             raise ValidationError(problems)
+        if asesmen.psm_id and data.get("tanggal"):
+            # A PSM's case counts as their work (PR-01): not dated before they joined, nor
+            # while they were nonaktif or stopped, as for an activity.
+            psm = asesmen.psm if asesmen.pk else Psm.objects.get(pk=asesmen.psm_id)
+            problem = work_date_problem(psm, data["tanggal"])
+            if problem:
+                raise ValidationError({"tanggal": problem})
         for key, value in data.items():
             setattr(asesmen, key, value)
         asesmen.subjek = subjek

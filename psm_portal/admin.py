@@ -28,6 +28,67 @@ class UserAdmin(BaseUserAdmin):
     def nama_lengkap(self, user):
         return user.get_full_name()
 
+    # An account's role, regions and PSM decide what it reads (specific personal data among
+    # it): each grant or change is in the portal's trail (UU 27/2022 Pasal 31), with its values,
+    # which Django's own admin log does not keep.
+    def save_model(self, request, obj, form, change):
+        obj._account_before = _account(User.objects.get(pk=obj.pk)) if change else None
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        user = form.instance
+        before, after = getattr(user, "_account_before", None), _account(user)
+        if before is None:
+            audit.record(
+                by=request.user,
+                action="akun.create",
+                target=user,
+                target_label=user.username,
+                after=after,
+            )
+            return
+        old, new = audit.changed(before, after)
+        if new:
+            audit.record(
+                by=request.user,
+                action="akun.update",
+                target=user,
+                target_label=user.username,
+                before=old,
+                after=new,
+            )
+
+    def delete_model(self, request, obj):
+        _account_deleted(request.user, [obj])
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        _account_deleted(request.user, list(queryset))
+        super().delete_queryset(request, queryset)
+
+
+# What an account may do and read: recorded when the admin grants or changes it.
+_ACCOUNT_FIELDS = ["username", "role", "psm", "is_active", "is_staff", "is_superuser"]
+
+
+def _account(user) -> dict:
+    return {
+        **audit.snapshot(user, _ACCOUNT_FIELDS, masked=False),
+        "scope": sorted(user.scope.values_list("kode", flat=True)),
+    }
+
+
+def _account_deleted(by, users) -> None:
+    for user in users:
+        audit.record(
+            by=by,
+            action="akun.delete",
+            target=user,
+            target_label=user.username,
+            before=_account(user),
+        )
+
 
 class ReadOnlyAdmin(admin.ModelAdmin):
     """A record only the portal writes (a trail, a register): shown, never added, changed or

@@ -17,22 +17,17 @@ class SpesialisasiAdmin(admin.ModelAdmin):
 
 
 @admin.register(Psm)
-class PsmAdmin(admin.ModelAdmin):
-    """Read-mostly: PSM are registered and changed through the portal's services."""
+class PsmAdmin(ReadOnlyAdmin):
+    """For looking up a PSM: they are registered and changed through the portal's forms, whose
+    services check Permensos 10/2019 and keep the change history (the admin's form moved an
+    aktif PSM's joining date past their activation, made them WNA, and wrote no history)."""
 
     list_display = ["nama", "desa_tugas", "status"]
     search_fields = ["nama_cari"]
     list_filter = ["status"]
-    autocomplete_fields = ["desa_ktp", "desa_domisili", "desa_tugas"]
-    # The photo only through the portal's form: there it is kept on the PSM's consent and
-    # stored without its EXIF location (registry.services).
+    # Neither the NIK nor the photo: the portal's profile shows them to those who may see them,
+    # and audits the reading.
     exclude = ["nik", "foto"]
-    # The status only through the portal's status form, which keeps its history: the yearly
-    # reports read who was aktif when from that history (reports.indicators.aktif_on).
-    readonly_fields = ["status", "status_sejak"]
-
-    def has_add_permission(self, request):
-        return False
 
 
 @admin.register(Kegiatan)

@@ -21,6 +21,7 @@ from decimal import Decimal, InvalidOperation
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Min
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
@@ -30,7 +31,7 @@ from psm_portal.text import BIDI_CONTROLS, grouped
 from registry import services
 from registry.access import psm_visible_to, regions_in_scope
 from registry.forms import PsmForm
-from registry.models import ImportBatch, Psm, StatusImpor, Wilayah
+from registry.models import ImportBatch, Psm, PsmStatusChange, StatusImpor, StatusPsm, Wilayah
 from registry.nik import clean_nik
 from registry.regions import kecamatan_in_national_list
 from registry.text import normalise_for_search
@@ -585,9 +586,16 @@ class RosterRowForm(PsmForm):
     check_standing = False  # a roster keeps KTP and duty desa together and holds no status
 
     def __init__(
-        self, *args, regions: dict, kecamatan_codes: set, shared: _FieldsOfOneFile, **kwargs
+        self,
+        *args,
+        regions: dict,
+        kecamatan_codes: set,
+        shared: _FieldsOfOneFile,
+        first_aktif_of: dict,
+        **kwargs,
     ):
         self.base_fields = shared
+        self.first_aktif_of = first_aktif_of
         super().__init__(*args, **kwargs)
         for name in ("desa_ktp", "desa_domisili", "desa_tugas"):
             self.fields[name].regions = regions
@@ -657,7 +665,6 @@ def build_preview(*, data: bytes, filename: str, by, today: dt.date) -> ImportBa
     columns = map_columns(parsed.header)
     matcher = RegionMatcher(by)
     desa_qs = regions_in_scope(by)["desa"]
-    make_form = _form_factory(matcher, today)
     niks = {}
     raw_rows = []
     for number, cells in parsed.rows:
@@ -668,6 +675,9 @@ def build_preview(*, data: bytes, filename: str, by, today: dt.date) -> ImportBa
         nik, _error, _warning = parse_nik(raw.get("nik"))
         niks.setdefault(nik, number)
     existing = {psm.nik: psm for psm in Psm.objects.filter(nik__in=[n for n in niks if n])}
+    # The day each PSM found was first made aktif: a roster may not move their joining date
+    # past it (one query for the file, not one per row).
+    make_form = _form_factory(matcher, today, _first_aktif_of(existing.values()))
     visible = set(
         desa_qs.filter(kode__in=[p.desa_tugas_id for p in existing.values()]).values_list(
             "kode", flat=True
@@ -768,8 +778,20 @@ def prune_abandoned_previews(*, older_than: dt.timedelta, now, dry_run=False) ->
     return stale.update(status=StatusImpor.BATAL, baris=[], updated_at=now)
 
 
-def _form_factory(matcher: "RegionMatcher", today: dt.date):
-    """Build RosterRowForms that share the regions loaded once for the file."""
+def _first_aktif_of(psms) -> dict:
+    """{psm id: the day first made aktif} of ``psms``, in one query: a roster may not move their
+    joining date past it (``PsmForm.clean_tanggal_bergabung``)."""
+    return dict(
+        PsmStatusChange.objects.filter(psm__in=list(psms), ke=StatusPsm.AKTIF)
+        .values("psm")
+        .annotate(first=Min("tanggal_efektif"))
+        .values_list("psm", "first")
+    )
+
+
+def _form_factory(matcher: "RegionMatcher", today: dt.date, first_aktif_of: dict):
+    """Build RosterRowForms that share what was loaded once for the file: the regions, and the
+    day each PSM found was first made aktif."""
     kecamatan_codes = set(Wilayah.objects.filter(tingkat=3).values_list("kode", flat=True))
     shared = _FieldsOfOneFile(copy.deepcopy(RosterRowForm.base_fields))
 
@@ -780,6 +802,7 @@ def _form_factory(matcher: "RegionMatcher", today: dt.date):
             regions=matcher.desa_objects,
             kecamatan_codes=kecamatan_codes,
             shared=shared,
+            first_aktif_of=first_aktif_of,
             today=today,
         )
 
@@ -936,7 +959,9 @@ def commit_batch(*, batch: ImportBatch, update_existing: bool, by, today: dt.dat
         else:
             # A batch previewed before the cleaned values were kept: the row form decides, as it
             # did then.
-            make_form = make_form or _form_factory(RegionMatcher(by), today)
+            make_form = make_form or _form_factory(
+                RegionMatcher(by), today, _first_aktif_of(existing.values())
+            )
             form = make_form(row["nilai"], row["desa_kode"], instance)
             if not form.is_valid():
                 raise ValidationError(

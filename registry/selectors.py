@@ -220,6 +220,11 @@ _RECORD_OF_ACTION = {
 }
 
 
+# The PSM's login, turned off by a stop and on by re-registration (``psm_change_status``): no
+# column of theirs, shown as one.
+_LOGIN_ACTIVE = BooleanField(_("akun login aktif"))
+
+
 def _history_fields(action: str) -> dict:
     model = _RECORD_OF_ACTION.get(action, Psm)
     fields = {f.name: f for f in [*model._meta.concrete_fields, *model._meta.many_to_many]}
@@ -228,6 +233,7 @@ def _history_fields(action: str) -> dict:
         fields["tanggal"] = PsmStatusChange._meta.get_field("tanggal_efektif")
         for name in ("alasan", "referensi", "catatan"):
             fields[name] = PsmStatusChange._meta.get_field(name)
+        fields["akun_login_aktif"] = _LOGIN_ACTIVE
     return fields
 
 

@@ -6,6 +6,7 @@ import logging
 import uuid
 from decimal import Decimal
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile, File
 from django.db import IntegrityError, transaction
@@ -27,6 +28,7 @@ from psm_portal.models import AuditEvent
 from psm_portal.office import current_office, office_language
 from psm_portal.privacy import mask_nik
 from registry.models import (
+    AlasanBerhenti,
     BantuanPeralatan,
     IpsmMembership,
     Kegiatan,
@@ -141,6 +143,19 @@ def activation_problems(
         problems.append(
             _("Tanggal efektif %(tgl)s sebelum tanggal SK pengangkatan %(sk)s.")
             % {"tgl": date_format(effective, "j F Y"), "sk": date_format(sk.tanggal_sk, "j F Y")}
+        )
+    elif psm.status == StatusPsm.CALON and sk.tanggal_sk < psm.status_sejak:
+        # The SK of an earlier term (a PSM who stopped and registered again) appoints no one now.
+        problems.append(
+            _(
+                "SK pengangkatan terakhir (%(nomor)s, %(sk)s) lebih lama dari pendaftarannya "
+                "sebagai calon (%(sejak)s): catat SK pengangkatan yang baru."
+            )
+            % {
+                "nomor": sk.nomor_sk,
+                "sk": date_format(sk.tanggal_sk, "j F Y"),
+                "sejak": date_format(psm.status_sejak, "j F Y"),
+            }
         )
     elif effective is not None and sk.berlaku_sampai and effective > sk.berlaku_sampai:
         # an SK that ran out in 2022 activated a PSM in 2026 (from a review)
@@ -437,6 +452,13 @@ def psm_change_status(
             raise ValidationError(problems)
     if ke == StatusPsm.BERHENTI and not alasan:
         raise ValidationError({"alasan": _("Alasan berhenti wajib diisi.")})
+    if dari == StatusPsm.BERHENTI and _last_stop_reason(psm) == AlasanBerhenti.MENINGGAL:
+        raise ValidationError(
+            _(
+                "PSM ini tercatat berhenti karena meninggal dunia; tidak dapat didaftarkan lagi. "
+                "Bila pencatatan itu keliru, hubungi admin portal."
+            )
+        )
     change = PsmStatusChange.objects.create(
         psm=psm,
         dari=dari,
@@ -450,13 +472,26 @@ def psm_change_status(
     psm.status = ke
     psm.status_sejak = tanggal
     psm.save(update_fields=["status", "status_sejak", "updated_at"])
+    # A PSM who stopped no longer works in the portal, nor reads the cases they wrote (specific
+    # personal data, UU 27/2022 Pasal 35-39): their login ends with the stop (a session open on
+    # their phone included) and comes back when they register again.
+    login = ke != StatusPsm.BERHENTI
+    switched = (ke == StatusPsm.BERHENTI or dari == StatusPsm.BERHENTI) and _switch_accounts(
+        psm, active=login
+    )
+    # For the page: whether the PSM's login was turned off or on (None: left as it was).
+    change.login_aktif = login if switched else None
+    accounts = (
+        ({"akun_login_aktif": not login}, {"akun_login_aktif": login}) if switched else ({}, {})
+    )
     audit.record(
         by=by,
         action="psm.status",
         target=psm,
-        before={"status": dari},
+        before={"status": dari, **accounts[0]},
         after={
             "status": ke,
+            **accounts[1],
             "tanggal": str(tanggal),
             # what the change history shows under its own labels (the reason stays for the log)
             **{
@@ -472,6 +507,21 @@ def psm_change_status(
         reason=alasan or catatan,
     )
     return change
+
+
+def _last_stop_reason(psm: Psm) -> str | None:
+    return (
+        psm.riwayat_status.filter(ke=StatusPsm.BERHENTI)
+        .order_by("-tanggal_efektif", "-pk")
+        .values_list("alasan", flat=True)
+        .first()
+    )
+
+
+def _switch_accounts(psm: Psm, *, active: bool) -> int:
+    """Turn the login accounts of ``psm`` off or on; answers how many changed (an account is
+    the PSM's own: there is one, or none)."""
+    return get_user_model().objects.filter(psm=psm, is_active=not active).update(is_active=active)
 
 
 def _add_record(model, *, psm: Psm, data: dict, by, action: str, written: list | None = None):
@@ -637,16 +687,36 @@ def _check_hours_of_the_day(psm: Psm, data: dict) -> None:
 
 
 # The statuses in which a PSM does not serve: the indicators leave their months out
-# (``reports.indicators.months_served``), so no activity is recorded in them.
+# (``reports.indicators.months_served``), so no work is recorded in them.
 NOT_SERVING = (StatusPsm.NONAKTIF, StatusPsm.BERHENTI)
+
+
+def work_date_problem(psm: Psm, day: dt.date) -> str | None:
+    """Why work of ``psm`` (an activity, a case) dated ``day`` is not recorded, or None: a day
+    before they joined, or in a spell nonaktif or stopped, now or ended since (one query for an
+    earlier spell). PR-01 divides a PSM's work by the months they were aktif, so work of other
+    months would count against months it is not divided by. Work dated before a spell began
+    (held in a phone's outbox, say) is still recorded."""
+    if psm.status in NOT_SERVING and day >= psm.status_sejak:
+        return _not_serving_refusal(psm.status, psm.status_sejak, None)
+    spell = _earlier_spell_not_serving(psm, day)
+    if spell is not None:
+        return _not_serving_refusal(*spell)
+    if day < psm.tanggal_bergabung:
+        # Work from before joining would inflate the per-month figures of the year joined.
+        return _(
+            "PSM ini bergabung pada %(tgl)s; kegiatan dan asesmen sebelum tanggal itu tidak "
+            "dicatat."
+        ) % {"tgl": date_format(psm.tanggal_bergabung, "j F Y")}
+    return None
 
 
 def _earlier_spell_not_serving(
     psm: Psm, day: dt.date
 ) -> tuple[str, dt.date | None, dt.date] | None:
     """The status and the (first, last) days of a spell nonaktif or stopped of ``psm``, ended
-    since, that ``day`` falls in, by the status history (one query; the present status is
-    checked by the caller); first None for a spell that began before the history did."""
+    since, that ``day`` falls in, by the status history; first None for a spell that began
+    before the history did."""
     changes = list(
         PsmStatusChange.objects.filter(psm=psm)
         .order_by("tanggal_efektif", "pk")
@@ -663,8 +733,8 @@ def _earlier_spell_not_serving(
 
 
 def _not_serving_refusal(status: str, first: dt.date | None, last: dt.date | None) -> str:
-    """Why an activity dated in a spell of ``status`` (nonaktif or berhenti) is refused: from
-    ``first`` (None: since before the history) to ``last`` (None: to this day)."""
+    """Why work dated in a spell of ``status`` (nonaktif or berhenti) is refused: from ``first``
+    (None: since before the history) to ``last`` (None: to this day)."""
     when = {
         "dari": date_format(first, "j F Y") if first else "",
         "sampai": date_format(last, "j F Y") if last else "",
@@ -672,25 +742,33 @@ def _not_serving_refusal(status: str, first: dt.date | None, last: dt.date | Non
     if status == StatusPsm.NONAKTIF:
         if last is None:
             text = _(
-                "PSM ini nonaktif sejak %(dari)s; kegiatan sejak tanggal itu tidak dapat dicatat."
+                "PSM ini nonaktif sejak %(dari)s; kegiatan dan asesmen sejak tanggal itu tidak "
+                "dapat dicatat."
             )
         elif first is None:
             text = _(
-                "PSM ini nonaktif sampai %(sampai)s; kegiatan pada masa itu tidak dapat dicatat."
+                "PSM ini nonaktif sampai %(sampai)s; kegiatan dan asesmen pada masa itu tidak "
+                "dapat dicatat."
             )
         else:
             text = _(
-                "PSM ini nonaktif dari %(dari)s sampai %(sampai)s; kegiatan pada masa itu tidak "
-                "dapat dicatat."
+                "PSM ini nonaktif dari %(dari)s sampai %(sampai)s; kegiatan dan asesmen pada masa "
+                "itu tidak dapat dicatat."
             )
     elif last is None:
-        text = _("PSM ini berhenti sejak %(dari)s; kegiatan sejak tanggal itu tidak dapat dicatat.")
+        text = _(
+            "PSM ini berhenti sejak %(dari)s; kegiatan dan asesmen sejak tanggal itu tidak dapat "
+            "dicatat."
+        )
     elif first is None:
-        text = _("PSM ini berhenti sampai %(sampai)s; kegiatan pada masa itu tidak dapat dicatat.")
+        text = _(
+            "PSM ini berhenti sampai %(sampai)s; kegiatan dan asesmen pada masa itu tidak dapat "
+            "dicatat."
+        )
     else:
         text = _(
-            "PSM ini berhenti dari %(dari)s sampai %(sampai)s; kegiatan pada masa itu tidak "
-            "dapat dicatat."
+            "PSM ini berhenti dari %(dari)s sampai %(sampai)s; kegiatan dan asesmen pada masa "
+            "itu tidak dapat dicatat."
         )
     return text % when
 
@@ -708,24 +786,9 @@ def activity_record(
         return existing, False
     if data["tanggal"] > today:
         raise ValidationError({"tanggal": _("Tanggal kegiatan tidak boleh di masa depan.")})
-    if psm.status in NOT_SERVING and data["tanggal"] >= psm.status_sejak:
-        # Work done before (held in a phone's outbox, say) is still recorded.
-        spell = (psm.status, psm.status_sejak, None)
-    else:
-        # The months of an earlier spell were not served either.
-        spell = _earlier_spell_not_serving(psm, data["tanggal"])
-    if spell is not None:
-        raise ValidationError({"tanggal": _not_serving_refusal(*spell)})
-    if data["tanggal"] < psm.tanggal_bergabung:
-        # Work from before joining would inflate the per-month figures of the year joined.
-        raise ValidationError(
-            {
-                "tanggal": _(
-                    "PSM ini bergabung pada %(tgl)s; kegiatan sebelum tanggal itu tidak dicatat."
-                )
-                % {"tgl": date_format(psm.tanggal_bergabung, "j F Y")}
-            }
-        )
+    problem = work_date_problem(psm, data["tanggal"])
+    if problem:
+        raise ValidationError({"tanggal": problem})
     if len(photos) > MAX_ACTIVITY_PHOTOS:
         raise ValidationError(
             {"foto": _("Paling banyak %(n)d foto per kegiatan.") % {"n": MAX_ACTIVITY_PHOTOS}}

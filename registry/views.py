@@ -212,11 +212,15 @@ def psm_status_change(request, pk):
     form = forms.StatusChangeForm(request.POST, allowed=services.TRANSITIONS.get(psm.status, set()))
     if form.is_valid():
         try:
-            services.psm_change_status(psm=psm, by=request.user, **form.cleaned_data)
+            change = services.psm_change_status(psm=psm, by=request.user, **form.cleaned_data)
         except ValidationError as exc:
             form.add_error(None, exc)  # a missing reason next to its field, the rest above
         else:
             messages.success(request, _("Status diperbarui."))
+            if change.login_aktif is False:
+                messages.info(request, _("Akun login PSM ini dinonaktifkan."))
+            elif change.login_aktif:
+                messages.info(request, _("Akun login PSM ini diaktifkan lagi."))
             return redirect("registry:psm-detail", pk=psm.pk)
     return render(request, "registry/psm_status_form.html", {"psm": psm, "form": form}, status=422)
 

@@ -227,7 +227,7 @@ def test_a_psms_status_changes_only_through_the_portal_with_its_history(admin_cl
     page = admin_client.get(url)
     assert 'name="status"' not in page.content.decode()
     answer = admin_client.post(url, {**_posted_back(page), "status": "berhenti"})
-    assert answer.status_code == 302
+    assert answer.status_code == 403  # the admin changes no PSM
     psm.refresh_from_db()
     assert psm.status == "aktif"
 
@@ -238,3 +238,66 @@ def test_the_admin_is_named_as_the_portal_in_its_language(admin_client):
     page = admin_client.get(reverse("admin:index"), HTTP_ACCEPT_LANGUAGE="id").content.decode()
     assert "Administrasi Portal PSM" in page and "Antrean tugas latar belakang" in page
     assert "Administrasi Django" not in page and "Tasks Database Backend" not in page
+
+
+def test_the_admin_only_shows_a_psm_who_is_changed_through_the_portal(admin_client, regions):
+    """From a review: the admin's form moved an aktif PSM's joining date past their activation
+    (the reports dropped the years between) and made them WNA, with nothing in the history."""
+    from tests.factories import PsmFactory
+
+    psm = PsmFactory(status="aktif", nama="Sri Lestari")
+    url = reverse("admin:registry_psm_change", args=[psm.pk])
+    page = admin_client.get(url)
+    assert page.status_code == 200 and "Sri Lestari" in page.content.decode()
+    assert 'name="tanggal_bergabung"' not in page.content.decode()
+    answer = admin_client.post(url, {**_posted_back(page), "tanggal_bergabung": "2026-06-01"})
+    assert answer.status_code == 403
+    psm.refresh_from_db()
+    assert psm.tanggal_bergabung == dt.date(2020, 1, 6)
+    assert admin_client.post(reverse("admin:registry_psm_delete", args=[psm.pk])).status_code == 403
+
+
+def test_an_accounts_role_regions_and_psm_given_in_the_admin_are_in_the_trail(
+    admin_client, regions
+):
+    """UU 27/2022 Pasal 31: a role or region grants reading specific data; Django's admin log
+    keeps only the names of the fields changed."""
+    from psm_portal.models import AuditEvent, Role, User
+    from tests.factories import make_user
+
+    user = make_user(Role.SUPERVISOR, scope=["33.71"], username="spv-baru")
+    url = reverse("admin:psm_portal_user_change", args=[user.pk])
+    page = admin_client.get(url)
+    answer = admin_client.post(url, {**_posted_back(page), "role": "staf"})
+    assert answer.status_code == 302, answer.content.decode()[:2000]
+    event = AuditEvent.objects.get(action="akun.update")
+    assert (event.before, event.after) == ({"role": "supervisor"}, {"role": "staf"})
+    assert event.target_label == "spv-baru" and event.actor_label
+
+    # saved again unchanged: nothing more written
+    page = admin_client.get(url)
+    admin_client.post(url, _posted_back(page))
+    assert AuditEvent.objects.filter(action="akun.update").count() == 1
+
+    admin_client.post(reverse("admin:psm_portal_user_delete", args=[user.pk]), {"post": "yes"})
+    assert not User.objects.filter(pk=user.pk).exists()
+    gone = AuditEvent.objects.get(action="akun.delete")
+    assert gone.before["role"] == "staf" and gone.before["scope"] == ["33.71"]
+
+
+def test_an_account_made_in_the_admin_is_in_the_trail(admin_client, regions):
+    from psm_portal.models import AuditEvent
+
+    answer = admin_client.post(
+        reverse("admin:psm_portal_user_add"),
+        {
+            "username": "staf-baru",
+            "password1": "Kata-sandi-panjang-2026",
+            "password2": "Kata-sandi-panjang-2026",
+            "usable_password": "true",
+        },
+    )
+    assert answer.status_code == 302, answer.content.decode()[:3000]
+    made = AuditEvent.objects.get(action="akun.create")
+    assert made.target_label == "staf-baru" and made.after["is_active"] is True
+    assert "password" not in str(made.after)

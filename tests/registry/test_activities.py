@@ -121,8 +121,8 @@ def test_a_stopped_psm_records_no_activity_from_the_day_they_stopped(psm, psm_us
         )
     assert refused.value.message_dict == {
         "tanggal": [
-            "PSM ini berhenti sejak 18 November 2026; kegiatan sejak tanggal itu tidak dapat "
-            "dicatat."
+            "PSM ini berhenti sejak 18 November 2026; kegiatan dan asesmen sejak tanggal itu "
+            "tidak dapat dicatat."
         ]
     }
     before_stop = _data(psm, tanggal=dt.date(2026, 11, 17))
@@ -160,8 +160,8 @@ def test_no_activity_is_recorded_in_an_earlier_stop_of_a_psm_who_came_back(psm, 
     )
     psm.refresh_from_db()
     refused = (
-        "PSM ini berhenti dari 1 Maret 2025 sampai 31 Agustus 2025; kegiatan pada masa itu tidak "
-        "dapat dicatat."
+        "PSM ini berhenti dari 1 Maret 2025 sampai 31 Agustus 2025; kegiatan dan asesmen pada "
+        "masa itu tidak dapat dicatat."
     )
     assert _recorded_on(psm, psm_user, dt.date(2025, 3, 1)) == refused
     assert _recorded_on(psm, psm_user, dt.date(2025, 8, 31)) == refused
@@ -183,7 +183,8 @@ def test_no_activity_in_a_stop_that_began_before_the_status_history(psm, psm_use
     )
     psm.refresh_from_db()
     assert _recorded_on(psm, psm_user, dt.date(2025, 5, 1)) == (
-        "PSM ini berhenti sampai 31 Agustus 2025; kegiatan pada masa itu tidak dapat dicatat."
+        "PSM ini berhenti sampai 31 Agustus 2025; kegiatan dan asesmen pada masa itu"
+        " tidak dapat dicatat."
     )
     assert _recorded_on(psm, psm_user, dt.date(2025, 9, 1)) is True
 
@@ -206,11 +207,12 @@ def test_no_activity_is_recorded_while_or_when_a_psm_was_nonaktif(psm, psm_user)
     )
     psm.refresh_from_db()
     assert _recorded_on(psm, psm_user, dt.date(2025, 3, 1)) == (
-        "PSM ini nonaktif dari 1 Maret 2025 sampai 31 Agustus 2025; kegiatan pada masa itu tidak "
-        "dapat dicatat."
+        "PSM ini nonaktif dari 1 Maret 2025 sampai 31 Agustus 2025; kegiatan dan asesmen pada "
+        "masa itu tidak dapat dicatat."
     )
     assert _recorded_on(psm, psm_user, dt.date(2026, 11, 20)) == (
-        "PSM ini nonaktif sejak 10 November 2026; kegiatan sejak tanggal itu tidak dapat dicatat."
+        "PSM ini nonaktif sejak 10 November 2026; kegiatan dan asesmen sejak tanggal itu"
+        " tidak dapat dicatat."
     )
     assert _recorded_on(psm, psm_user, dt.date(2025, 2, 28)) is True
     assert _recorded_on(psm, psm_user, dt.date(2025, 9, 1)) is True
@@ -228,7 +230,8 @@ def test_no_activity_in_a_spell_nonaktif_that_began_before_the_status_history(ps
     )
     psm.refresh_from_db()
     assert _recorded_on(psm, psm_user, dt.date(2025, 5, 1)) == (
-        "PSM ini nonaktif sampai 31 Agustus 2025; kegiatan pada masa itu tidak dapat dicatat."
+        "PSM ini nonaktif sampai 31 Agustus 2025; kegiatan dan asesmen pada masa itu"
+        " tidak dapat dicatat."
     )
 
 
@@ -427,3 +430,21 @@ def test_two_activities_sent_at_once_still_fit_in_one_day(regions):
     )
     assert len(made) == 1 and len(errors) == 1 and isinstance(errors[0], ValidationError)
     assert Kegiatan.objects.filter(psm=psm).count() == 1
+
+
+def test_an_implausible_number_of_residents_is_refused_with_what_was_typed(psm, psm_user, client):
+    """A browser walk: 99,999,999,999 residents were recorded (and counted in the reach)."""
+    client.force_login(psm_user)
+    data = {
+        **{k: v for k, v in _data(psm).items() if k not in ("desa", "tanggal")},
+        "desa": psm.desa_tugas_id,
+        "tanggal": "2026-11-20",
+        "jumlah_penerima": "250000",
+        "client_uuid": str(uuid.uuid4()),
+    }
+    page = client.post(reverse("registry:activity-create"), data)
+    assert page.context["form"].errors["jumlah_penerima"] == [
+        "Jumlah warga paling banyak 10.000 per kegiatan; periksa lagi angkanya."
+    ]
+    assert "Sosialisasi Program Sembako" in page.content.decode()
+    assert Kegiatan.objects.count() == 0

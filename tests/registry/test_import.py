@@ -982,3 +982,31 @@ def test_a_cell_holds_no_bidi_controls():
     would reverse what a page writes after the name."""
     assert importer.cell_text("Sri \u202eLestari\u202c  ") == "Sri Lestari"
     assert importer.cell_text("\u2066Joko\u2069 Santoso") == "Joko Santoso"
+
+
+def test_a_roster_cannot_move_a_joining_date_past_the_day_a_psm_was_made_aktif(staff):
+    """From a review: the entry form refused it, the roster's update did not, and the yearly
+    reports then dropped the years the PSM had served before the new joining date."""
+    from registry.models import StatusPsm
+    from tests.factories import status_history
+
+    psm = PsmFactory(desa_kode="33.71.01.1003")
+    status_history(
+        psm, (StatusPsm.CALON, dt.date(2020, 1, 6)), (StatusPsm.AKTIF, dt.date(2021, 2, 1))
+    )
+    unchanged = PsmFactory(desa_kode="33.71.01.1003")  # never aktif: any date before today
+    rows = [[*update_row(psm), "01-01-2026"], [*update_row(unchanged), "01-01-2026"]]
+    batch = importer.build_preview(
+        data=xlsx(rows, header=[*HEADER, "Tanggal Bergabung"]),
+        filename="daftar.xlsx",
+        by=staff,
+        today=TODAY,
+    )
+    first, second = batch.baris
+    assert first["errors"] == [
+        "Tanggal bergabung: PSM ini sudah aktif sejak 1 Februari 2021: tanggal bergabung tidak "
+        "boleh sesudahnya."
+    ]
+    assert second["errors"] == []
+    psm.refresh_from_db()
+    assert psm.tanggal_bergabung == dt.date(2020, 1, 6)

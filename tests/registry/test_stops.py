@@ -1,0 +1,161 @@
+"""What a PSM's stop means for the rest of the portal: no work recorded in it (cases as
+activities), the login ends with it and comes back on re-registration, a death is final, and a
+PSM registered again is appointed by a new SK, not the one of their earlier term."""
+
+import datetime as dt
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.test import Client
+from django.urls import reverse
+
+from assessments.models import Asesmen
+from psm_portal.models import AuditEvent, Role
+from registry import services
+from registry.models import AlasanBerhenti, StatusPsm
+from registry.selectors import psm_audit_trail
+from tests.factories import BimtekFactory, SkFactory, make_case, make_user, status_history
+
+
+@pytest.fixture
+def aktif(regions, ref, office):
+    from tests.factories import PsmFactory
+
+    psm = PsmFactory(nama="Sri Lestari")
+    BimtekFactory(psm=psm, tanggal=dt.date(2021, 1, 15))
+    SkFactory(psm=psm, tanggal_sk=dt.date(2021, 2, 1), nomor_sk="400.9/001/2021")
+    status_history(
+        psm, (StatusPsm.CALON, dt.date(2020, 1, 6)), (StatusPsm.AKTIF, dt.date(2021, 2, 1))
+    )
+    psm.refresh_from_db()
+    return psm
+
+
+@pytest.fixture
+def staff(regions):
+    return make_user(Role.STAF, scope=["33.71"], username="staf-kota")
+
+
+@pytest.fixture
+def ref(db):
+    from tests.factories import ppks_reference
+
+    ppks_reference()
+
+
+def _stop(psm, staff, day, alasan=AlasanBerhenti.MENGUNDURKAN_DIRI):
+    services.psm_change_status(psm=psm, ke=StatusPsm.BERHENTI, tanggal=day, alasan=alasan, by=staff)
+    psm.refresh_from_db()
+
+
+def test_a_case_of_a_psm_dated_in_a_stop_nonaktif_or_before_joining_is_refused(aktif, staff):
+    """PR-01 counts a PSM's cases with their activities over the months they were aktif: four
+    cases sent after a stop gave a PSM who had stopped in February 2.00 a month."""
+    user = make_user(Role.PSM, psm=aktif, username="sri")
+    make_case(user, tanggal=dt.date(2026, 1, 20))  # while aktif: recorded
+    services.psm_change_status(
+        psm=aktif, ke=StatusPsm.NONAKTIF, tanggal=dt.date(2026, 2, 1), by=staff
+    )
+    aktif.refresh_from_db()
+    with pytest.raises(ValidationError) as refused:
+        make_case(user, tanggal=dt.date(2026, 3, 2))
+    assert refused.value.message_dict == {
+        "tanggal": [
+            "PSM ini nonaktif sejak 1 Februari 2026; kegiatan dan asesmen sejak tanggal itu "
+            "tidak dapat dicatat."
+        ]
+    }
+    with pytest.raises(ValidationError, match="bergabung pada 6 Januari 2020"):
+        make_case(user, tanggal=dt.date(2019, 12, 1))
+    _stop(aktif, staff, dt.date(2026, 3, 1))
+    with pytest.raises(ValidationError, match="berhenti sejak 1 Maret 2026"):
+        make_case(user, tanggal=dt.date(2026, 3, 2))
+    assert Asesmen.objects.count() == 1
+
+
+def test_a_refused_case_date_is_said_on_the_form_which_keeps_what_was_typed(aktif, staff):
+    from tests.assessments.test_views import _form
+
+    user = make_user(Role.PSM, psm=aktif, username="sri")
+    services.psm_change_status(
+        psm=aktif, ke=StatusPsm.NONAKTIF, tanggal=dt.date(2026, 2, 1), by=staff
+    )
+    client = Client()
+    client.force_login(user)
+    data = {**_form(), "tanggal": "2026-11-20", "masalah": "Atap bocor, tinggal sendiri."}
+    page = client.post(reverse("assessments:case-create"), data)
+    assert page.status_code == 400  # the form again, as for any refused field
+    form = page.context["form"]
+    assert form.errors["tanggal"] == [
+        "PSM ini nonaktif sejak 1 Februari 2026; kegiatan dan asesmen sejak tanggal itu tidak "
+        "dapat dicatat."
+    ]
+    assert "Atap bocor, tinggal sendiri." in page.content.decode()
+    assert Asesmen.objects.count() == 0
+
+
+def test_a_stop_ends_the_psms_login_and_re_registration_brings_it_back(aktif, staff):
+    user = make_user(Role.PSM, psm=aktif, username="sri")
+    phone = Client()
+    phone.force_login(user)
+    assert phone.get(reverse("assessments:case-list")).status_code == 200
+
+    _stop(aktif, staff, dt.date(2026, 3, 1))
+    user.refresh_from_db()
+    assert not user.is_active
+    # the session open on the phone ends with it: its cases hold specific personal data
+    answer = phone.get(reverse("assessments:case-list"))
+    assert answer.status_code == 302 and reverse("login") in answer["Location"]
+    event = AuditEvent.objects.filter(action="psm.status").latest("pk")
+    assert (event.before["akun_login_aktif"], event.after["akun_login_aktif"]) == (True, False)
+    # and the profile's change history says it in words
+    entry = psm_audit_trail(aktif)[0]
+    assert ("akun login aktif", "ya", "tidak") in [tuple(map(str, c)) for c in entry.changes]
+
+    services.psm_change_status(psm=aktif, ke=StatusPsm.CALON, tanggal=dt.date(2026, 6, 1), by=staff)
+    user.refresh_from_db()
+    assert user.is_active
+    event = AuditEvent.objects.filter(action="psm.status").latest("pk")
+    assert event.after["akun_login_aktif"] is True
+
+
+def test_the_status_page_tells_staff_the_login_ended(aktif, staff):
+    make_user(Role.PSM, psm=aktif, username="sri")
+    client = Client()
+    client.force_login(staff)
+    answer = client.post(
+        reverse("registry:psm-status", args=[aktif.pk]),
+        {"ke": "berhenti", "tanggal": "2026-03-01", "alasan": "mengundurkan_diri"},
+        follow=True,
+    )
+    said = [str(m) for m in answer.context["messages"]]
+    assert "Akun login PSM ini dinonaktifkan." in said, said
+
+
+def test_a_psm_recorded_dead_is_not_registered_again(aktif, staff):
+    _stop(aktif, staff, dt.date(2024, 3, 1), alasan=AlasanBerhenti.MENINGGAL)
+    with pytest.raises(ValidationError, match="meninggal dunia; tidak dapat didaftarkan lagi"):
+        services.psm_change_status(
+            psm=aktif, ke=StatusPsm.CALON, tanggal=dt.date(2025, 5, 1), by=staff
+        )
+    aktif.refresh_from_db()
+    assert aktif.status == StatusPsm.BERHENTI
+
+
+def test_a_psm_registered_again_needs_a_new_sk_to_be_made_aktif(aktif, staff):
+    """The SK of 2021 appointed them for the term they stopped in 2024."""
+    _stop(aktif, staff, dt.date(2024, 3, 1))
+    services.psm_change_status(psm=aktif, ke=StatusPsm.CALON, tanggal=dt.date(2025, 5, 1), by=staff)
+    aktif.refresh_from_db()
+    with pytest.raises(ValidationError) as refused:
+        services.psm_change_status(
+            psm=aktif, ke=StatusPsm.AKTIF, tanggal=dt.date(2025, 5, 2), by=staff
+        )
+    assert refused.value.messages == [
+        "SK pengangkatan terakhir (400.9/001/2021, 1 Februari 2021) lebih lama dari "
+        "pendaftarannya sebagai calon (1 Mei 2025): catat SK pengangkatan yang baru."
+    ]
+    SkFactory(psm=aktif, tanggal_sk=dt.date(2025, 5, 2), nomor_sk="400.9/014/2025")
+    services.psm_change_status(psm=aktif, ke=StatusPsm.AKTIF, tanggal=dt.date(2025, 5, 2), by=staff)
+    aktif.refresh_from_db()
+    assert aktif.status == StatusPsm.AKTIF
