@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from psm_portal.text import grouped
 from psm_portal.uploads import LimitedImageField, PhotosField, validate_pdf
 from registry.models import (
     AlasanBerhenti,
@@ -203,15 +204,11 @@ class PsmForm(forms.ModelForm):
         value = self.cleaned_data["tanggal_bergabung"]
         if value > self.today:
             raise ValidationError(_("Tanggal bergabung tidak boleh di masa depan."))
-        if self.check_standing and self.instance.pk:
+        if self.instance.pk:
             # Moved past the day they were made aktif, the reports dropped the years between
-            # (who served is read from the history, and no one is aktif before joining).
-            first_aktif = (
-                self.instance.riwayat_status.filter(ke=StatusPsm.AKTIF)
-                .order_by("tanggal_efektif")
-                .values_list("tanggal_efektif", flat=True)
-                .first()
-            )
+            # (who served is read from the history, and no one is aktif before joining); a
+            # roster's update too.
+            first_aktif = self._first_aktif()
             if first_aktif and value > first_aktif:
                 raise ValidationError(
                     _(
@@ -224,6 +221,18 @@ class PsmForm(forms.ModelForm):
 
     # The roster import updates only what a roster holds and keeps KTP and duty desa together.
     check_standing = True
+    # {psm id: the day first made aktif} read once for a whole roster; None: asked per PSM.
+    first_aktif_of: dict | None = None
+
+    def _first_aktif(self):
+        if self.first_aktif_of is not None:
+            return self.first_aktif_of.get(self.instance.pk)
+        return (
+            self.instance.riwayat_status.filter(ke=StatusPsm.AKTIF)
+            .order_by("tanggal_efektif")
+            .values_list("tanggal_efektif", flat=True)
+            .first()
+        )
 
     def _standing_warnings(self, cleaned) -> list[str]:
         """An edit that takes an aktif PSM out of the Permensos requirements (KTP desa moved
@@ -503,6 +512,19 @@ class KegiatanForm(forms.ModelForm):
         if tanggal > timezone.localdate():
             raise ValidationError(_("Tanggal kegiatan tidak boleh di masa depan."))
         return tanggal
+
+    # A district's whole sosialisasi or a disaster response, not a typo of eleven nines (it was
+    # recorded, and counted in the reach figures).
+    MAX_PENERIMA = 10_000
+
+    def clean_jumlah_penerima(self):
+        jumlah = self.cleaned_data["jumlah_penerima"]
+        if jumlah is not None and jumlah > self.MAX_PENERIMA:
+            raise ValidationError(
+                _("Jumlah warga paling banyak %(n)s per kegiatan; periksa lagi angkanya.")
+                % {"n": grouped(self.MAX_PENERIMA)}
+            )
+        return jumlah
 
 
 class KegiatanVerifyForm(forms.Form):

@@ -9,6 +9,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 PROVINCE_CODES = frozenset(
@@ -127,7 +128,7 @@ def check_nik(
                 "Tanggal lahir pada NIK (%(nik)s) berbeda dengan isian. NIK tidak berubah walau "
                 "data lahir dikoreksi; periksa lagi."
             )
-            % {"nik": result.birth_date.strftime("%d-%m-%Y")}
+            % {"nik": date_format(result.birth_date, "j F Y")}
         )
     elif declared_dob and result.birth_date.year != declared_dob.year:
         result.warnings.append(

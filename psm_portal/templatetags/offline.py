@@ -66,6 +66,7 @@ def texts() -> dict[str, str]:
             "terkirim."
         ),
         "buang_draf": _("Buang draf ini"),
+        "diminta_perbaiki": _("Server meminta perbaikan ini saat formulir dikirim:"),
         "identitas_draf_terkunci": _(
             "Identitas subjek yang Anda ketik di draf ini tidak dipakai lagi: identitas subjek "
             "ini sudah diperiksa dinas. Bila ada yang salah, minta staf dinas mengoreksinya."

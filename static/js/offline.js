@@ -384,6 +384,12 @@
             putFiles(input, files.map((f) => new File([f.blob], f.name, { type: f.type })));
           }
         }
+        // What the server asked to fix when the outbox sent it (reopened from the outbox).
+        const asked = draft.problems ? problemLines(draft.problems) : [];
+        for (const name of (draft.problems && draft.problems.isian) || []) {
+          const input = form.elements[name];
+          if (input && input.classList) input.classList.add("is-invalid");
+        }
         notice(
           form,
           element(
@@ -411,6 +417,11 @@
                   id: "identitas-draf-tidak-dipakai",
                   text: t("identitas_draf_terkunci"),
                 })
+              : null,
+            asked.length
+              ? element("div", { class: "mt-1", id: "draf-diminta-perbaiki" },
+                  element("span", { class: "fw-semibold", text: t("diminta_perbaiki") }),
+                  element("ul", { class: "small mb-0 ps-3" }, ...asked.map((line) => element("li", { text: line }))))
               : null
           )
         );
@@ -469,7 +480,7 @@
         createdAt: Date.now(),
       };
       await idb.put(OUTBOX, item);
-      await idb.put(DRAFTS, { ...draft, queued: item.id });
+      await idb.put(DRAFTS, { ...draft, queued: item.id, problems: null });
       await render();
       let outcome = null;
       if (navigator.onLine) outcome = await outbox.send(item.id, { foreground: true });
@@ -793,11 +804,26 @@
   }
 
   async function reopen(item) {
-    // Back to the form with the PSM's copy: the draft takes the item's place.
+    // Back to the form with the PSM's copy: the draft takes the item's place, and keeps what the
+    // server asked to fix until it is sent again (the form shows it, each field marked).
     const draft = await idb.get(DRAFTS, item.draftId);
-    if (draft) await idb.put(DRAFTS, { ...draft, queued: null });
+    if (draft) await idb.put(DRAFTS, { ...draft, queued: null, problems: item.problems || null });
     await idb.del(OUTBOX, item.id);
-    location.assign(`${item.page}#draf=${item.draftId}`);
+    const target = new URL(`${item.page}#draf=${item.draftId}`, location.href);
+    if (target.pathname + target.search === pagePath()) {
+      // Already on the form's page, where its copy waited: a new address that differs only in
+      // its #fragment would not load the page again, and the form stayed hidden.
+      history.replaceState(history.state, "", target.href);
+      location.reload();
+    } else {
+      location.assign(target.href);
+    }
+  }
+
+  function problemLines(p) {
+    const lines = [...(p.pesan || [])];
+    Object.entries(p.galat || {}).forEach(([label, errors]) => lines.push(`${label}: ${errors.join(" ")}`));
+    return lines;
   }
 
   function detailsOf(item) {
@@ -823,9 +849,7 @@
         c.bisa_kirim ? button(t("tetap_kirim"), "btn-warning", () => sendAnyway(item)) : null));
     }
     if (item.state === "perlu_diperbaiki" || item.state === "ditolak") {
-      const p = item.problems || {};
-      const lines = [...(p.pesan || [])];
-      Object.entries(p.galat || {}).forEach(([label, errors]) => lines.push(`${label}: ${errors.join(" ")}`));
+      const lines = problemLines(item.problems || {});
       parts.push(element("ul", { class: "small mb-1 ps-3" }, ...lines.map((line) => element("li", { text: line }))));
       parts.push(element("div", { class: "d-flex flex-wrap gap-2" },
         item.state === "perlu_diperbaiki" ? button(t("buka_formulir"), "btn-primary", () => reopen(item)) : null,

@@ -83,7 +83,7 @@ def test_the_psm_who_wrote_the_case_adds_a_child_and_the_trail_keeps_it_masked(p
 
     page = c.get(reverse("assessments:subject-detail", args=[subject.pk])).content.decode()
     assert "Rina Wulandari" in page and CHILD_NIK in page and "SD kelas IV" in page
-    assert "9-3-2016" in page
+    assert "9 Maret 2016" in page
 
 
 def test_a_bad_nik_is_refused_in_indonesian_and_what_was_typed_stays(people, subject):
@@ -101,7 +101,7 @@ def test_a_nik_that_disagrees_with_the_birth_date_is_saved_only_once_confirmed(p
     c = _login(people["psm_a"])
     answer = _add(c, subject, tanggal_lahir="2016-04-09")
     assert answer.status_code == 400
-    assert "Tanggal lahir pada NIK (09-03-2016) berbeda dengan isian" in answer.content.decode()
+    assert "Tanggal lahir pada NIK (9 Maret 2016) berbeda dengan isian" in answer.content.decode()
     assert not AnggotaKeluarga.objects.exists()
     answer = _add(c, subject, tanggal_lahir="2016-04-09", konfirmasi_peringatan="on")
     assert answer.status_code == 302 and AnggotaKeluarga.objects.count() == 1
@@ -166,7 +166,7 @@ def test_a_role_without_the_specific_right_sees_nik_masked_and_no_child_details(
 
     page = _login(people["supervisor"]).get(url).content.decode()
     assert "Rina Wulandari" in page and "dirahasiakan" in page
-    assert CHILD_NIK not in page and "SD kelas IV" not in page and "9-3-2016" not in page
+    assert CHILD_NIK not in page and "SD kelas IV" not in page and "9 Maret 2016" not in page
     assert "Petani" in page  # an adult's details are general personal data
     assert "Tambah anggota keluarga" not in page
     assert not reads.exists()  # nothing specific was shown

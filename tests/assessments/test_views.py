@@ -121,7 +121,7 @@ def test_a_draft_refused_for_its_missing_fields_says_a_draft_needs_them_too(clie
     response = c.post(reverse("assessments:case-create"), data)
     body = response.content.decode()
     assert response.status_code == 400 and not Asesmen.objects.exists()
-    assert "Draf belum tersimpan di dinas" in body and "juga untuk draf" in body
+    assert "Draf belum tersimpan di dinas" in body and "untuk draf pun" in body
     assert 'value="Mbah Setengah Jadi"' in body
     response = c.post(reverse("assessments:case-create"), {**data, "aksi": "ajukan"})
     assert "Data belum tersimpan. Perbaiki isian" in response.content.decode()
@@ -1184,7 +1184,7 @@ def test_a_subjects_nik_that_disagrees_with_the_form_is_a_warning_to_confirm(cli
         kategori_utama="PPKS-07",
     )
     body = c.post(reverse("assessments:case-create"), data).content.decode()
-    assert "Tanggal lahir pada NIK (15-08-1995) berbeda dengan isian" in body
+    assert "Tanggal lahir pada NIK (15 Agustus 1995) berbeda dengan isian" in body
     assert "Jenis kelamin menurut NIK berbeda dengan isian." in body
     assert not Asesmen.objects.exists()
     answer = c.post(reverse("assessments:case-create"), {**data, "konfirmasi_peringatan": "on"})
@@ -1374,3 +1374,16 @@ def test_a_role_that_reviews_nothing_is_refused_a_review_step(client, people):
     answer = c.post(url, {"ke": "diverifikasi", "status_awal": "diajukan", "versi_awal": "1"})
     assert answer.status_code == 403
     assert Asesmen.objects.get(pk=case.pk).status == S.DIAJUKAN
+
+
+def test_enter_in_the_case_form_saves_a_draft_and_sends_nothing_to_the_office(client, people):
+    """A browser walk: Enter in a field (a phone keyboard's "Go") pressed the form's first
+    button, "Ajukan ke dinas", and the case went to the office unasked. The form's default
+    button, the first in it, is now a draft's."""
+    import re
+
+    c = _client(client, people["psm_a"])
+    page = c.get(reverse("assessments:case-create")).content.decode()
+    form = page[page.index('<form method="post" enctype="multipart/form-data"') :]
+    first = re.search(r'<button type="submit"[^>]*>', form).group(0)
+    assert 'value="draf"' in first and "hidden" in first

@@ -791,3 +791,49 @@ def test_a_submit_that_waited_for_another_tabs_send_shows_its_warning_on_the_nex
     assert case.subjek_id == kept.pk
     assert page.url == f"{live_server.url}/kasus/{case.pk}/"
     assert own_posts == []  # this tab waited, and sent nothing
+
+
+def test_a_form_the_outbox_sent_and_was_refused_reopens_on_its_own_page_with_what_to_fix(
+    phone_page, live_server, field
+):
+    """A browser walk: on the form's own page "Buka formulir" changed only the address's
+    #fragment, so nothing loaded, the form stayed hidden and the outbox item was gone; and a
+    reopened form no longer said what the server had asked to fix."""
+    page = phone_page
+    login(page, live_server, "sri")
+    _ready_for_the_field(page, live_server, "/kasus/baru/")
+    _offline(page)
+    page.goto(f"{live_server.url}/kasus/baru/")
+    _fill_case(page, "Mbah Ngatinem")
+    page.locator("#id_kebutuhan").fill("")
+    page.get_by_role("button", name="Ajukan ke dinas").click()
+    expect(page.locator("[data-outbox-count]")).to_have_text("1")
+
+    _online(page)  # the outbox sends it by itself; the server asks for the needs
+    _open_outbox(page)
+    expect(_outbox(page)).to_contain_text("Kebutuhan:", timeout=20000)
+    page.get_by_role("button", name="Buka formulir").click()
+    expect(page.locator("#id_s-nama")).to_be_visible()
+    expect(page.locator("#id_s-nama")).to_have_value("Mbah Ngatinem")
+    expect(page.locator("#draf-diminta-perbaiki")).to_contain_text("Kebutuhan:")
+    expect(page.locator("#id_kebutuhan")).to_have_class(re.compile(r"\bis-invalid\b"))
+    _no_sideways_scroll(page)
+
+    page.locator("#id_kebutuhan").fill("Permakanan.")
+    page.get_by_role("button", name="Ajukan ke dinas").click()
+    expect(page.locator("main .alert-success")).to_have_text(
+        "Asesmen terkirim ke dinas (Diajukan)."
+    )
+    assert Asesmen.objects.get().kebutuhan == "Permakanan."
+
+
+def test_enter_in_a_field_of_the_case_form_saves_a_draft(phone_page, live_server, field):
+    """A browser walk: Enter (a phone keyboard's "Go") pressed "Ajukan ke dinas", the form's
+    first button, and the case went to the office unasked, no longer the PSM's to change."""
+    page = phone_page
+    login(page, live_server, "sri")
+    page.goto(f"{live_server.url}/kasus/baru/")
+    _fill_case(page, "Mbah Ngatinem")
+    page.get_by_label("Nama pemberi persetujuan").press("Enter")
+    expect(page.locator("main .alert-success")).to_have_text("Draf asesmen tersimpan.")
+    assert Asesmen.objects.get().status == S.DRAF

@@ -90,7 +90,7 @@ def test_psm_create_warning_needs_confirmation_then_saves(staff_client):
     data = _form_data(tanggal_lahir="1990-03-06")
     response = staff_client.post(reverse("registry:psm-create"), data)
     assert response.status_code == 200
-    assert "Tanggal lahir pada NIK (05-03-1990) berbeda dengan isian" in response.content.decode()
+    assert "Tanggal lahir pada NIK (5 Maret 1990) berbeda dengan isian" in response.content.decode()
     assert not Psm.objects.exists()
     response = staff_client.post(
         reverse("registry:psm-create"), {**data, "konfirmasi_peringatan": "on"}
