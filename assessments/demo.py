@@ -122,8 +122,9 @@ def seed_cases(*, today: dt.date, region: str) -> None:
         data={
             "program": pkh,
             "tujuan_instansi": "Pendamping PKH Kecamatan",
-            # never before the case it refers
-            "tanggal": max(verified.tanggal, today - dt.timedelta(days=30)),
+            # today, as the review steps before it are taken (a referral dated a month back
+            # read as made before the case was sent)
+            "tanggal": today,
             "nomor_surat": "400.9/101/Dinsos/2026",
         },
         by=staf,
@@ -162,7 +163,7 @@ def seed_cases(*, today: dt.date, region: str) -> None:
                     data={
                         "program": sembako if i % 4 else pkh,
                         "tujuan_instansi": "Bidang Penanganan Fakir Miskin",
-                        "tanggal": max(c.tanggal, today - dt.timedelta(days=rng.randint(1, 40))),
+                        "tanggal": today,
                         "nomor_surat": "",
                     },
                     by=staf,

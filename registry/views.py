@@ -119,7 +119,12 @@ def psm_export(request, fmt):
             action="psm.export",
             target_type="registry.psm",
             target_label=f"{fmt}: {total} baris",
-            after={**{k: v for k, v in request.GET.items() if k != "cari"}, "latar": background},
+            # not the search (a name or a NIK): "cari" is its token, and a "q" typed into the
+            # address is ignored (``_list_params``) and kept out of the trail too
+            after={
+                **{k: v for k, v in request.GET.items() if k not in ("cari", "q")},
+                "latar": background,
+            },
         )
         if background:
             stored = exports.stored_params(request.user, params)

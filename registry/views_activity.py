@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from psm_portal.access import Perm, has_permission
-from psm_portal.offline import offline_capable
+from psm_portal.offline import offline_capable, offline_page
 from psm_portal.paging import CachedCountPaginator
 from registry import forms, services
 from registry.access import activities_visible_to, get_activity_for_user, require
@@ -20,6 +20,7 @@ PAGE_SIZE = 30
 
 
 @require_GET
+@offline_page  # the activity form's way back ("Kegiatan saya"), opened in the field too
 def activity_list(request):
     require(request.user, Perm.ACTIVITY_VIEW)
     rows = activities_visible_to(request.user).select_related("psm", "desa")

@@ -630,3 +630,34 @@ def test_the_form_shown_again_after_another_change_is_an_audited_read(people, su
     late = _edit(staf, subject, member, _child(nama="Rina W."), versi=opened)
     assert late.status_code == 400 and "SMP kelas VII" in late.content.decode()
     assert reads.count() == before + 1
+
+
+def test_the_subjects_own_row_gives_their_age_and_withholds_a_childs(people, subject):
+    """A browser walk: the subject's row read "Umur: -" with the birth date known."""
+    from registry.services import age_on
+
+    url = reverse("assessments:subject-detail", args=[subject.pk])
+    _add(_login(people["psm_a"]), subject)  # a family to show
+    age = age_on(dt.date(1948, 5, 2), timezone.localdate())
+    page = _login(people["supervisor"]).get(url).content.decode()
+    assert f"{age} tahun" in page and "(2 Mei 1948)" in page
+
+    # a child subject: their age is a child's details, withheld from a role without the right
+    child = make_case(
+        people["psm_a"],
+        kategori=("PPKS-01",),
+        subject={
+            "nama": "Dimas",
+            "tanggal_lahir": CHILD_BORN,
+            "nik": "",
+            "alasan_tanpa_nik": "tidak_punya",
+        },
+    ).subjek
+    _add(_login(people["psm_a"]), child, nama="Sulastri", hubungan="orang_tua", nik="",
+         tanggal_lahir="1980-01-01")  # fmt: skip
+    url = reverse("assessments:subject-detail", args=[child.pk])
+    row = _login(people["supervisor"]).get(url).content.decode().split("(subjek ini)")[1]
+    row = row.split("</tr>")[0]
+    assert "dirahasiakan" in row and "9 Maret 2016" not in row and "tahun" not in row
+    row = _login(people["staf"]).get(url).content.decode().split("(subjek ini)")[1]
+    assert "(9 Maret 2016)" in row.split("</tr>")[0]

@@ -444,6 +444,9 @@ def test_psm_field_pages_are_marked_for_the_phone_and_case_pages_are_not(client,
         ("assessments:case-create", []),
         ("assessments:case-update", [case.pk]),
         ("privacy", []),  # the consent text links to it, out in the field too
+        # the activity form's way back, which a browser walk found "never opened" offline
+        ("registry:activity-list", []),
+        ("registry:activity-create", []),
     ]:
         response = c.get(reverse(name, args=args))
         assert response["X-Portal-Offline"] == "simpan", name

@@ -65,6 +65,16 @@ def test_the_service_workers_no_signal_page_is_in_both_languages_for_every_reade
 
 
 @pytest.mark.django_db
+def test_the_no_signal_page_says_the_page_was_not_kept_and_tries_again_by_itself():
+    """A browser walk: it said the page had never been opened (it had, and was not kept), and
+    stayed there once the signal was back."""
+    worker = Client().get("/sw.js").content.decode()
+    assert "Halaman ini tidak tersimpan di perangkat ini" in worker
+    assert "belum pernah dibuka" not in worker
+    assert '<meta http-equiv=\\"refresh\\" content=\\"20\\">' in worker
+
+
+@pytest.mark.django_db
 def test_an_address_with_a_nul_byte_is_refused_in_both_languages():
     answer = Client().get("/masuk/?next=%00", headers=EN)
     text = answer.content.decode()

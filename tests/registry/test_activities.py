@@ -448,3 +448,12 @@ def test_an_implausible_number_of_residents_is_refused_with_what_was_typed(psm, 
     ]
     assert "Sosialisasi Program Sembako" in page.content.decode()
     assert Kegiatan.objects.count() == 0
+
+
+def test_the_psms_list_tells_two_activities_of_a_day_apart_by_their_place(client, psm, psm_user):
+    """A browser walk: two of one day in one desa read the same, "· Rejowinangun Selatan"."""
+    KegiatanFactory(psm=psm, tempat="Balai RW 03")
+    KegiatanFactory(psm=psm, tempat="Rumah Bu Sri")
+    client.force_login(psm_user)
+    page = client.get(reverse("registry:activity-list")).content.decode()
+    assert "Balai RW 03, " in page and "Rumah Bu Sri, " in page

@@ -407,6 +407,12 @@ def test_the_whole_demo_seeds_through_the_services_as_make_run_does(db):
     assert "demo-psm-2026" in out.getvalue()
     assert Kegiatan.objects.exists() and Asesmen.objects.exists()
     assert AnggotaKeluarga.objects.count() == 4  # the family of the case referred to PKH
+    # a referral is not dated before the case's review steps (taken as the demo runs): a walk
+    # found one a month before the case was sent
+    from assessments.models import Rujukan
+
+    for referral in Rujukan.objects.select_related("asesmen"):
+        assert referral.tanggal >= timezone.localdate(referral.asesmen.status_sejak)
     # last year's work as well: its ranking and rapor are not a list of zeros
     last_year = timezone.localdate().year - 1
     assert Kegiatan.objects.filter(tanggal__year=last_year).values("psm").distinct().count() > 10

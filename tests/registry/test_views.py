@@ -479,6 +479,19 @@ def test_export_uses_the_search_of_the_list(staff_client, regions):
     assert "Dewi Lestari" in text and "Budi Santoso" not in text
 
 
+def test_a_nik_typed_into_the_export_address_stays_out_of_the_trail(staff_client, regions):
+    """From a review: the export's entry kept every query parameter but the search token, so a
+    "q" (a NIK) typed into the address was stored, though the export ignores it."""
+    from psm_portal.models import AuditEvent
+
+    nik = "3371014503900001"
+    url = reverse("registry:psm-export", args=["csv"])
+    response = staff_client.get(url, {"q": nik, "kecamatan": "33.71.02"})
+    b"".join(response.streaming_content)
+    event = AuditEvent.objects.get(action="psm.export")
+    assert nik not in str(event.after) and event.after["kecamatan"] == "33.71.02"
+
+
 def test_psm_list_filters_by_kecamatan_status_and_bimtek(staff_client, many_psm):
     url = reverse("registry:psm-list")
     page = staff_client.get(url, {"kecamatan": "33.71.02"}).context["page"]
