@@ -1318,6 +1318,11 @@ def assessment_transition(
             case.alasan_tutup = alasan_tutup
         if ke == S.DIAJUKAN:
             _check_complete(case)
+            # A draft saved in a month served, sent after the PSM's status was dated back over
+            # it (or a returned case of such a month): no more their work than a new one.
+            problem = case.psm_id and work_date_problem(case.psm, case.tanggal)
+            if problem:
+                raise ValidationError(problem)
             case.versi += 1
             AsesmenVersi.objects.create(asesmen=case, nomor=case.versi, data=_snapshot(case))
             case.desa_id = case.subjek.desa_id

@@ -8,7 +8,7 @@ import json
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.forms import BooleanField, ChoiceField, ModelChoiceField
@@ -521,8 +521,16 @@ def _errors_json(form, sform, warnings):
         {
             "status": "perlu_diperbaiki",
             "galat": problems,
-            # The fields refused, by name: the phone sends the photos again when they were.
-            "isian": sorted({name for f in (sform, form) if f is not None for name in f.errors}),
+            # The fields refused, by their names in the form (the subject's with its prefix,
+            # "s-nik"): the phone marks them, and sends the photos again when they were refused.
+            "isian": sorted(
+                {
+                    name if name == NON_FIELD_ERRORS else f.add_prefix(name)
+                    for f in (sform, form)
+                    if f is not None
+                    for name in f.errors
+                }
+            ),
             "peringatan": [str(w) for w in warnings],
         },
         status=400,

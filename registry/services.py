@@ -24,7 +24,7 @@ from psm_portal.images import (
     normalised_jpeg,
     store_new_files,
 )
-from psm_portal.models import AuditEvent
+from psm_portal.models import AuditEvent, Role
 from psm_portal.office import current_office, office_language
 from psm_portal.privacy import mask_nik
 from registry.models import (
@@ -144,8 +144,15 @@ def activation_problems(
             _("Tanggal efektif %(tgl)s sebelum tanggal SK pengangkatan %(sk)s.")
             % {"tgl": date_format(effective, "j F Y"), "sk": date_format(sk.tanggal_sk, "j F Y")}
         )
-    elif psm.status == StatusPsm.CALON and sk.tanggal_sk < psm.status_sejak:
-        # The SK of an earlier term (a PSM who stopped and registered again) appoints no one now.
+    elif (
+        psm.status == StatusPsm.CALON
+        and sk.tanggal_sk < psm.status_sejak
+        and psm.riwayat_status.filter(
+            dari=StatusPsm.BERHENTI, ke=StatusPsm.CALON, tanggal_efektif=psm.status_sejak
+        ).exists()
+    ):
+        # The SK of an earlier term (a PSM who stopped and registered again) appoints no one
+        # now. (A first candidacy may follow its SK: an office entering its PSM of earlier years.)
         problems.append(
             _(
                 "SK pengangkatan terakhir (%(nomor)s, %(sk)s) lebih lama dari pendaftarannya "
@@ -452,11 +459,17 @@ def psm_change_status(
             raise ValidationError(problems)
     if ke == StatusPsm.BERHENTI and not alasan:
         raise ValidationError({"alasan": _("Alasan berhenti wajib diisi.")})
-    if dari == StatusPsm.BERHENTI and _last_stop_reason(psm) == AlasanBerhenti.MENINGGAL:
+    if (
+        dari == StatusPsm.BERHENTI
+        and _last_stop_reason(psm) == AlasanBerhenti.MENINGGAL
+        and not (by and getattr(by, "role", None) == Role.ADMIN)
+    ):
+        # A reason picked by mistake is not for ever: the administrator may still re-register
+        # (in the trail as any change).
         raise ValidationError(
             _(
                 "PSM ini tercatat berhenti karena meninggal dunia; tidak dapat didaftarkan lagi. "
-                "Bila pencatatan itu keliru, hubungi admin portal."
+                "Bila pencatatan itu keliru, administrator portal dapat mendaftarkannya lagi."
             )
         )
     change = PsmStatusChange.objects.create(
@@ -473,17 +486,23 @@ def psm_change_status(
     psm.status_sejak = tanggal
     psm.save(update_fields=["status", "status_sejak", "updated_at"])
     # A PSM who stopped no longer works in the portal, nor reads the cases they wrote (specific
-    # personal data, UU 27/2022 Pasal 35-39): their login ends with the stop (a session open on
-    # their phone included) and comes back when they register again.
-    login = ke != StatusPsm.BERHENTI
-    switched = (ke == StatusPsm.BERHENTI or dari == StatusPsm.BERHENTI) and _switch_accounts(
-        psm, active=login
+    # personal data, UU 27/2022 Pasal 35-39): their PSM login ends with the stop (a session
+    # open on their phone included). Re-registration does not bring it back by itself: an
+    # account may have been turned off for another reason too; the page says to ask the admin.
+    switched = 0
+    if ke == StatusPsm.BERHENTI:
+        switched = (
+            get_user_model()
+            .objects.filter(psm=psm, role=Role.PSM, is_active=True)
+            .update(is_active=False)
+        )
+    # For the page: the PSM's login turned off now, or still off after a re-registration.
+    change.login_off = bool(switched)
+    change.login_still_off = (
+        dari == StatusPsm.BERHENTI
+        and get_user_model().objects.filter(psm=psm, role=Role.PSM, is_active=False).exists()
     )
-    # For the page: whether the PSM's login was turned off or on (None: left as it was).
-    change.login_aktif = login if switched else None
-    accounts = (
-        ({"akun_login_aktif": not login}, {"akun_login_aktif": login}) if switched else ({}, {})
-    )
+    accounts = ({"akun_login_aktif": True}, {"akun_login_aktif": False}) if switched else ({}, {})
     audit.record(
         by=by,
         action="psm.status",
@@ -516,12 +535,6 @@ def _last_stop_reason(psm: Psm) -> str | None:
         .values_list("alasan", flat=True)
         .first()
     )
-
-
-def _switch_accounts(psm: Psm, *, active: bool) -> int:
-    """Turn the login accounts of ``psm`` off or on; answers how many changed (an account is
-    the PSM's own: there is one, or none)."""
-    return get_user_model().objects.filter(psm=psm, is_active=not active).update(is_active=active)
 
 
 def _add_record(model, *, psm: Psm, data: dict, by, action: str, written: list | None = None):

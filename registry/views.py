@@ -26,6 +26,7 @@ from psm_portal.privacy import mask_nik
 from psm_portal.spreadsheets import csv_response, xlsx_response
 from registry import exports, forms, selectors, services
 from registry.access import desa_in_scope, get_psm_for_user, require
+from registry.filters import PsmFilter
 from registry.models import Psm
 
 PAGE_SIZE = 25
@@ -90,6 +91,10 @@ def psm_list(request):
     )
 
 
+# What a PSM export's entry in the trail keeps of the list's address.
+AUDITED_FILTERS = [name for name in PsmFilter.Meta.fields if name != "q"]
+
+
 @require_http_methods(["GET", "POST"])
 def psm_export(request, fmt):
     """The PSM of the list as it is filtered. A CSV streams; an XLSX is answered at once when
@@ -119,10 +124,10 @@ def psm_export(request, fmt):
             action="psm.export",
             target_type="registry.psm",
             target_label=f"{fmt}: {total} baris",
-            # not the search (a name or a NIK): "cari" is its token, and a "q" typed into the
-            # address is ignored (``_list_params``) and kept out of the trail too
+            # the list's filters, not its search (a name or a NIK: "cari" is its token) nor
+            # anything else typed into the address, which the export ignores
             after={
-                **{k: v for k, v in request.GET.items() if k not in ("cari", "q")},
+                **{k: v for k, v in request.GET.items() if k in AUDITED_FILTERS},
                 "latar": background,
             },
         )
@@ -222,10 +227,16 @@ def psm_status_change(request, pk):
             form.add_error(None, exc)  # a missing reason next to its field, the rest above
         else:
             messages.success(request, _("Status diperbarui."))
-            if change.login_aktif is False:
+            if change.login_off:
                 messages.info(request, _("Akun login PSM ini dinonaktifkan."))
-            elif change.login_aktif:
-                messages.info(request, _("Akun login PSM ini diaktifkan lagi."))
+            elif change.login_still_off:
+                messages.info(
+                    request,
+                    _(
+                        "Akun login PSM ini masih nonaktif sejak berhenti: minta administrator "
+                        "portal mengaktifkannya bila PSM memakainya lagi."
+                    ),
+                )
             return redirect("registry:psm-detail", pk=psm.pk)
     return render(request, "registry/psm_status_form.html", {"psm": psm, "form": form}, status=422)
 

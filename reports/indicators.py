@@ -419,13 +419,17 @@ def office_figures(psms, desa, period: Period, today: dt.date) -> dict[str, Deci
     covered = desa.filter(psm_set__status=StatusPsm.AKTIF).distinct().count()
     trained = active.filter(bimtek_set__isnull=False).distinct().count()
     cases = _assessments(period, SUBMITTED).filter(psm__in=psms.values("pk")).count()
+    # KT-04 is the period's cases over the PSM aktif as it ended (today for this year): a past
+    # year's cases were divided by today's PSM, whom the dashboard does not name as its figure.
+    end = min(period.sampai, today)
+    n_serving = n_active if end >= today else psms.filter(aktif_as_of(end, today=today)).count()
     return {
         "psm_per_desa": rounded(Decimal(n_active) / n_desa if n_desa else Decimal(0), "0.01"),
         "persen_terlatih": rounded(
             Decimal(100 * trained) / n_active if n_active else Decimal(0), "0.1"
         ),
         "desa_tanpa_psm": Decimal(n_desa - covered),
-        "ppks_per_psm": rounded(Decimal(cases) / n_active if n_active else Decimal(0), "0.01"),
+        "ppks_per_psm": rounded(Decimal(cases) / n_serving if n_serving else Decimal(0), "0.01"),
     }
 
 

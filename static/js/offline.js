@@ -498,7 +498,8 @@
         // unreadable file, which is not tied to the field) would be valid there, and saved
         // without its photos and without a word.
         await idb.del(OUTBOX, item.id);
-        await idb.put(DRAFTS, { ...draft, queued: null });
+        // the server's page says what to fix now: not an earlier refusal's list
+        await idb.put(DRAFTS, { ...draft, queued: null, problems: null });
         const back = new URL(draft.action);
         back.hash = `draf=${draft.id}`;
         form.action = back.href;

@@ -651,3 +651,13 @@ def test_a_link_to_a_merged_subject_outside_the_office_users_region_is_refused(c
     # Whose region holds both follows the link to the subject kept.
     page = _login(Client(), people["staf"]).get(f"{create}?subjek={elsewhere.pk}")
     assert page.status_code == 200 and page.context["subject"] == kept
+
+
+def test_a_refused_subject_field_is_named_as_the_form_names_it(client, people):
+    """A review: the outbox's list of refused fields named the subject's NIK "nik", so the
+    reopened form could not mark it (its input is "s-nik"), and a refused subject "jenis" would
+    have marked the case's own "jenis"."""
+    c = _login(client, people["psm_a"])
+    answer = _send(c, reverse("assessments:case-create"), _form(**{"s-nik": "12345"}, masalah=""))
+    assert answer.status_code == 400
+    assert answer.json()["isian"] == ["masalah", "s-nik"]

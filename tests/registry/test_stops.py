@@ -94,7 +94,7 @@ def test_a_refused_case_date_is_said_on_the_form_which_keeps_what_was_typed(akti
     assert Asesmen.objects.count() == 0
 
 
-def test_a_stop_ends_the_psms_login_and_re_registration_brings_it_back(aktif, staff):
+def test_a_stop_ends_the_psms_login_and_re_registration_leaves_it_to_the_admin(aktif, staff):
     user = make_user(Role.PSM, psm=aktif, username="sri")
     phone = Client()
     phone.force_login(user)
@@ -112,11 +112,33 @@ def test_a_stop_ends_the_psms_login_and_re_registration_brings_it_back(aktif, st
     entry = psm_audit_trail(aktif)[0]
     assert ("akun login aktif", "ya", "tidak") in [tuple(map(str, c)) for c in entry.changes]
 
-    services.psm_change_status(psm=aktif, ke=StatusPsm.CALON, tanggal=dt.date(2026, 6, 1), by=staff)
+    # Registered again: the account may also have been turned off for another reason (a lost
+    # phone), so turning it on is the administrator's, and the page says so.
+    client = Client()
+    client.force_login(staff)
+    answer = client.post(
+        reverse("registry:psm-status", args=[aktif.pk]),
+        {"ke": "calon", "tanggal": "2026-06-01"},
+        follow=True,
+    )
     user.refresh_from_db()
-    assert user.is_active
-    event = AuditEvent.objects.filter(action="psm.status").latest("pk")
-    assert event.after["akun_login_aktif"] is True
+    assert not user.is_active
+    assert (
+        "Akun login PSM ini masih nonaktif sejak berhenti: minta administrator portal "
+        "mengaktifkannya bila PSM memakainya lagi."
+    ) in [str(m) for m in answer.context["messages"]]
+
+
+def test_a_stop_leaves_an_office_account_linked_to_the_psm_alone(aktif, staff):
+    """A review: a supervisor who is also a PSM, stopped as a PSM, was locked out of the
+    office's work (the only administrator could have been)."""
+    supervisor = make_user(Role.SUPERVISOR, scope=["33.71"], psm=aktif, username="spv-psm")
+    _stop(aktif, staff, dt.date(2026, 3, 1))
+    supervisor.refresh_from_db()
+    assert supervisor.is_active
+    assert (
+        "akun_login_aktif" not in AuditEvent.objects.filter(action="psm.status").latest("pk").after
+    )
 
 
 def test_the_status_page_tells_staff_the_login_ended(aktif, staff):
@@ -132,7 +154,8 @@ def test_the_status_page_tells_staff_the_login_ended(aktif, staff):
     assert "Akun login PSM ini dinonaktifkan." in said, said
 
 
-def test_a_psm_recorded_dead_is_not_registered_again(aktif, staff):
+def test_a_psm_recorded_dead_is_registered_again_only_by_the_administrator(aktif, staff):
+    """A reason picked by mistake is not for ever: the administrator, told of it, may."""
     _stop(aktif, staff, dt.date(2024, 3, 1), alasan=AlasanBerhenti.MENINGGAL)
     with pytest.raises(ValidationError, match="meninggal dunia; tidak dapat didaftarkan lagi"):
         services.psm_change_status(
@@ -140,6 +163,47 @@ def test_a_psm_recorded_dead_is_not_registered_again(aktif, staff):
         )
     aktif.refresh_from_db()
     assert aktif.status == StatusPsm.BERHENTI
+    admin = make_user(Role.ADMIN, username="admin-portal")
+    services.psm_change_status(psm=aktif, ke=StatusPsm.CALON, tanggal=dt.date(2025, 5, 1), by=admin)
+    aktif.refresh_from_db()
+    assert aktif.status == StatusPsm.CALON
+
+
+def test_a_first_candidacy_may_follow_its_sk(regions, staff):
+    """A review: an office entering its PSM of earlier years types the joining date as it was
+    recorded, sometimes after their SK; only a re-registration needs an SK of its own."""
+    from tests.factories import PsmFactory
+
+    psm = PsmFactory(
+        tanggal_bergabung=dt.date(2021, 3, 1), status="calon", status_sejak=dt.date(2021, 3, 1)
+    )
+    BimtekFactory(psm=psm, tanggal=dt.date(2021, 1, 15))
+    SkFactory(psm=psm, tanggal_sk=dt.date(2021, 2, 1))
+    services.psm_change_status(psm=psm, ke=StatusPsm.AKTIF, tanggal=dt.date(2021, 3, 1), by=staff)
+    psm.refresh_from_db()
+    assert psm.status == StatusPsm.AKTIF
+
+
+def test_a_draft_dated_in_a_spell_set_afterwards_is_not_sent_from_its_page(aktif, staff):
+    """A review: the draft saved while aktif was sent from the case page after its days were
+    made nonaktif (a change dated back), and counted for a month not served."""
+    user = make_user(Role.PSM, psm=aktif, username="sri")
+    draft = make_case(user, submit=False, tanggal=dt.date(2026, 3, 5))
+    services.psm_change_status(
+        psm=aktif, ke=StatusPsm.NONAKTIF, tanggal=dt.date(2026, 3, 1), by=staff
+    )
+    phone = Client()
+    phone.force_login(user)
+    answer = phone.post(
+        reverse("assessments:case-review", args=[draft.pk]),
+        {"ke": "diajukan", "status_awal": "draf", "versi_awal": draft.versi},
+        follow=True,
+    )
+    assert Asesmen.objects.get(pk=draft.pk).status == "draf"
+    assert (
+        "PSM ini nonaktif sejak 1 Maret 2026; kegiatan dan asesmen sejak tanggal itu tidak "
+        "dapat dicatat."
+    ) in [str(m) for m in answer.context["messages"]]
 
 
 def test_a_psm_registered_again_needs_a_new_sk_to_be_made_aktif(aktif, staff):

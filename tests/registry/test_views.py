@@ -486,10 +486,11 @@ def test_a_nik_typed_into_the_export_address_stays_out_of_the_trail(staff_client
 
     nik = "3371014503900001"
     url = reverse("registry:psm-export", args=["csv"])
-    response = staff_client.get(url, {"q": nik, "kecamatan": "33.71.02"})
+    response = staff_client.get(url, {"q": nik, "nik": nik, "kecamatan": "33.71.02"})
     b"".join(response.streaming_content)
     event = AuditEvent.objects.get(action="psm.export")
-    assert nik not in str(event.after) and event.after["kecamatan"] == "33.71.02"
+    assert nik not in str(event.after)
+    assert event.after == {"kecamatan": "33.71.02", "latar": False}
 
 
 def test_psm_list_filters_by_kecamatan_status_and_bimtek(staff_client, many_psm):

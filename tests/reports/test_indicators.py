@@ -552,3 +552,32 @@ def test_kt04_counts_the_cases_psm_submitted_and_says_so(world, staff):
     kt04 = next(d for d in indicators.definitions(TODAY, "kantor") if d.kode == "KT-04")
     assert kt04.nama == "Asesmen PPKS oleh PSM per PSM aktif"
     assert "diajukan PSM (tanpa yang dicatat dinas sendiri)" in kt04.penjelasan
+
+
+def test_kt04_of_a_past_year_divides_by_the_psm_aktif_as_it_ended(world):
+    """From a review: a past year's cases were divided by today's aktif PSM (one who joined
+    since counted, one who stopped since did not), a figure the dashboard does not name as
+    today's."""
+    from psm_portal.models import User
+    from registry.models import Psm, StatusPsm, Wilayah
+    from tests.factories import status_history
+
+    user_a = User.objects.get(username="ayu")
+    make_case(user_a, tanggal=dt.date(2025, 10, 1), persetujuan_pada=dt.date(2025, 10, 1),
+              subject={"nama": "Mbah Wiryo"})  # fmt: skip
+    PsmFactory(nama="Dewi Baru", status="aktif", tanggal_bergabung=dt.date(2026, 3, 1))
+    PsmFactory(nama="Fajar Baru", status="aktif", tanggal_bergabung=dt.date(2026, 4, 6))
+    gone = PsmFactory(nama="Eko Berhenti", tanggal_bergabung=dt.date(2021, 1, 4))
+    status_history(
+        gone, (StatusPsm.AKTIF, dt.date(2021, 2, 1)), (StatusPsm.BERHENTI, dt.date(2026, 5, 1))
+    )
+    figures = indicators.office_figures(
+        Psm.objects.all(), Wilayah.objects.filter(tingkat=4), indicators.Period.year(2025), TODAY
+    )
+    # one case over A, B and Eko, aktif on 31 December 2025 (not Dewi nor Fajar, who joined
+    # since): today's four aktif gave 0.25
+    assert figures["ppks_per_psm"] == Decimal("0.33")
+    this_year = indicators.office_figures(
+        Psm.objects.all(), Wilayah.objects.filter(tingkat=4), indicators.Period.year(2026), TODAY
+    )
+    assert this_year["ppks_per_psm"] == Decimal("0.50")  # A's two over today's four
