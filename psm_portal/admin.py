@@ -40,31 +40,19 @@ class UserAdmin(BaseUserAdmin):
         user = form.instance
         before, after = getattr(user, "_account_before", None), _account(user)
         if before is None:
-            audit.record(
-                by=request.user,
-                action="akun.create",
-                target=user,
-                target_label=user.username,
-                after=after,
-            )
+            _account_event(request.user, "akun.create", user, after=after)
             return
         old, new = audit.changed(before, after)
         if new:
-            audit.record(
-                by=request.user,
-                action="akun.update",
-                target=user,
-                target_label=user.username,
-                before=old,
-                after=new,
-            )
+            _account_event(request.user, "akun.update", user, before=old, after=new)
 
     def delete_model(self, request, obj):
-        _account_deleted(request.user, [obj])
+        _account_event(request.user, "akun.delete", obj, before=_account(obj))
         super().delete_model(request, obj)
 
     def delete_queryset(self, request, queryset):
-        _account_deleted(request.user, list(queryset))
+        for user in queryset:
+            _account_event(request.user, "akun.delete", user, before=_account(user))
         super().delete_queryset(request, queryset)
 
 
@@ -79,15 +67,10 @@ def _account(user) -> dict:
     }
 
 
-def _account_deleted(by, users) -> None:
-    for user in users:
-        audit.record(
-            by=by,
-            action="akun.delete",
-            target=user,
-            target_label=user.username,
-            before=_account(user),
-        )
+def _account_event(by, action: str, user, *, before=None, after=None) -> None:
+    audit.record(
+        by=by, action=action, target=user, target_label=user.username, before=before, after=after
+    )
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
