@@ -106,6 +106,13 @@ PHOTO_CONSENT_TEXT = _(
 PHOTO_CONSENT_VERSION = "2026-12"
 
 
+def joined_after_activation(first_aktif: dt.date) -> str:
+    """Why a joining date after the day a PSM was first made aktif is refused."""
+    return _("PSM ini sudah aktif sejak %(tgl)s: tanggal bergabung tidak boleh sesudahnya.") % {
+        "tgl": date_format(first_aktif, "j F Y")
+    }
+
+
 class PsmForm(forms.ModelForm):
     # Longer than 16 on purpose: "3174 0755 0895 0001" from a KTP photocopy is cleaned, not refused.
     nik = forms.CharField(
@@ -210,13 +217,7 @@ class PsmForm(forms.ModelForm):
             # roster's update too.
             first_aktif = self._first_aktif()
             if first_aktif and value > first_aktif:
-                raise ValidationError(
-                    _(
-                        "PSM ini sudah aktif sejak %(tgl)s: tanggal bergabung tidak boleh "
-                        "sesudahnya."
-                    )
-                    % {"tgl": date_format(first_aktif, "j F Y")}
-                )
+                raise ValidationError(joined_after_activation(first_aktif))
         return value
 
     # The roster import updates only what a roster holds and keeps KTP and duty desa together.

@@ -30,7 +30,7 @@ from psm_portal import audit
 from psm_portal.text import BIDI_CONTROLS, grouped
 from registry import services
 from registry.access import psm_visible_to, regions_in_scope
-from registry.forms import PsmForm
+from registry.forms import PsmForm, joined_after_activation
 from registry.models import ImportBatch, Psm, PsmStatusChange, StatusImpor, StatusPsm, Wilayah
 from registry.nik import clean_nik
 from registry.regions import kecamatan_in_national_list
@@ -951,6 +951,9 @@ def commit_batch(*, batch: ImportBatch, update_existing: bool, by, today: dt.dat
             )
         )
     make_form = None
+    # Read again under the rows' locks: a PSM made aktif since the preview (a status change locks
+    # the row too) may not have their joining date moved past that day either.
+    first_aktif_of = _first_aktif_of(existing.values())
     new_rows, updates = [], []
     for row in rows:
         instance = existing.get(row["psm_id"]) if row["aksi"] == "ada" else None
@@ -959,9 +962,7 @@ def commit_batch(*, batch: ImportBatch, update_existing: bool, by, today: dt.dat
         else:
             # A batch previewed before the cleaned values were kept: the row form decides, as it
             # did then.
-            make_form = make_form or _form_factory(
-                RegionMatcher(by), today, _first_aktif_of(existing.values())
-            )
+            make_form = make_form or _form_factory(RegionMatcher(by), today, first_aktif_of)
             form = make_form(row["nilai"], row["desa_kode"], instance)
             if not form.is_valid():
                 raise ValidationError(
@@ -969,7 +970,7 @@ def commit_batch(*, batch: ImportBatch, update_existing: bool, by, today: dt.dat
                         "Baris %(n)s tidak lagi valid: %(e)s. Tidak ada yang disimpan; unggah "
                         "ulang berkasnya."
                     )
-                    % {"n": row["baris"], "e": "; ".join(_form_errors(form))}
+                    % {"n": row["baris"], "e": "; ".join(_form_errors(form)).rstrip(".")}
                 )
             data = dict(form.cleaned_data)
             data.pop("spesialisasi", None)
@@ -987,6 +988,19 @@ def commit_batch(*, batch: ImportBatch, update_existing: bool, by, today: dt.dat
             data["desa_ktp"] = desa
         if not row.get("bergabung_dari_berkas"):
             data.pop("tanggal_bergabung", None)
+        first_aktif = first_aktif_of.get(instance.pk)
+        if (
+            first_aktif
+            and data.get("tanggal_bergabung")
+            and data["tanggal_bergabung"] > first_aktif
+        ):
+            raise ValidationError(
+                _(
+                    "Baris %(n)s tidak lagi valid: %(e)s. Tidak ada yang disimpan; unggah "
+                    "ulang berkasnya."
+                )
+                % {"n": row["baris"], "e": joined_after_activation(first_aktif).rstrip(".")}
+            )
         updates.append((instance, data))
     try:
         if new_rows:

@@ -1010,3 +1010,30 @@ def test_a_roster_cannot_move_a_joining_date_past_the_day_a_psm_was_made_aktif(s
     assert second["errors"] == []
     psm.refresh_from_db()
     assert psm.tanggal_bergabung == dt.date(2020, 1, 6)
+
+
+def test_a_psm_made_aktif_between_preview_and_commit_keeps_the_joining_date(staff):
+    """A review: the commit wrote the preview's rows without asking again, so a PSM activated
+    meanwhile had their joining date moved past the day they were made aktif."""
+    from registry.models import StatusPsm
+    from tests.factories import status_history
+
+    psm = PsmFactory(desa_kode="33.71.01.1003")
+    batch = importer.build_preview(
+        data=xlsx([[*update_row(psm), "01-01-2026"]], header=[*HEADER, "Tanggal Bergabung"]),
+        filename="daftar.xlsx",
+        by=staff,
+        today=TODAY,
+    )
+    assert batch.baris[0]["errors"] == []
+    status_history(
+        psm, (StatusPsm.CALON, dt.date(2020, 1, 6)), (StatusPsm.AKTIF, dt.date(2021, 2, 1))
+    )
+    with pytest.raises(ValidationError) as refused:
+        importer.commit_batch(batch=batch, update_existing=True, by=staff, today=TODAY)
+    assert refused.value.messages == [
+        "Baris 2 tidak lagi valid: PSM ini sudah aktif sejak 1 Februari 2021: tanggal bergabung "
+        "tidak boleh sesudahnya. Tidak ada yang disimpan; unggah ulang berkasnya."
+    ]
+    psm.refresh_from_db()
+    assert psm.tanggal_bergabung == dt.date(2020, 1, 6)
