@@ -307,6 +307,14 @@ def family_of(members, *, today: dt.date, full: bool) -> list:
     return members
 
 
+def subject_age(subject, *, today: dt.date, full: bool) -> tuple[int | None, bool]:
+    """(age, withheld) of ``subject`` for its own row of the family table, as ``family_of``
+    gives a member's: a child's age is withheld without ``full``."""
+    umur = subject.umur(today)
+    withheld = not full and umur is not None and umur < ADULT_AGE
+    return (None if withheld else umur), withheld
+
+
 # Relations of a grown-up: a NIK's two-digit year is read as 19yy for them (20yy is the NIK's
 # own guess for a year up to this one, which made a 101-year-old parent a baby).
 GROWN_UPS = {HubunganKeluarga.KEPALA, HubunganKeluarga.SUAMI_ISTRI, HubunganKeluarga.ORANG_TUA}

@@ -23,7 +23,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from assessments import exports, forms, selectors, services
 from assessments.access import (
-    ADULT_AGE,
     SPECIFIC_DATA_FIELDS,
     audit_sensitive_view,
     get_case_for_user,
@@ -920,10 +919,7 @@ def subject_detail(request, pk):
     family = selectors.family_of(subject.anggota_set.all(), today=_today(), full=may_nik)
     if may_nik:
         _audit_family_read(request.user, subject, family)
-    # The subject's own row of the family table: their age, withheld as a member's is when they
-    # are a child and the role may not read a child's details.
-    umur = subject.umur(_today())
-    umur_rahasia = not may_nik and umur is not None and umur < ADULT_AGE
+    umur, umur_rahasia = selectors.subject_age(subject, today=_today(), full=may_nik)
     return render(
         request,
         "assessments/subject_detail.html",
@@ -933,7 +929,7 @@ def subject_detail(request, pk):
             "nik": subject.nik if may_nik else mask_nik(subject.nik) if subject.nik else "",
             "family": family,
             "family_full": may_nik,
-            "subject_umur": None if umur_rahasia else umur,
+            "subject_umur": umur,
             "subject_umur_rahasia": umur_rahasia,
             "can_edit_family": has_permission(request.user, Perm.PPKS_CREATE)
             and not services.family_refusal(subject),

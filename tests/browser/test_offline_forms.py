@@ -135,6 +135,7 @@ def test_a_form_filled_without_signal_survives_a_reload_and_is_sent_once_when_it
     _offline(page)
     page.goto(f"{live_server.url}/registri/kegiatan/")  # never opened on this phone
     expect(page.get_by_role("heading", name="Tidak ada sinyal")).to_be_visible()
+    shot(page, "no-signal")
     page.goto(f"{live_server.url}/kasus/baru/")
     expect(page.get_by_role("heading", name="Asesmen PPKS baru")).to_be_visible()
     expect(page.locator("[data-net-status]")).to_have_text("Tanpa sinyal")
@@ -794,7 +795,7 @@ def test_a_submit_that_waited_for_another_tabs_send_shows_its_warning_on_the_nex
 
 
 def test_a_form_the_outbox_sent_and_was_refused_reopens_on_its_own_page_with_what_to_fix(
-    phone_page, live_server, field
+    phone_page, live_server, field, shot
 ):
     """A browser walk: on the form's own page "Buka formulir" changed only the address's
     #fragment, so nothing loaded, the form stayed hidden and the outbox item was gone; and a
@@ -818,6 +819,7 @@ def test_a_form_the_outbox_sent_and_was_refused_reopens_on_its_own_page_with_wha
     expect(page.locator("#draf-diminta-perbaiki")).to_contain_text("Kebutuhan:")
     expect(page.locator("#id_kebutuhan")).to_have_class(re.compile(r"\bis-invalid\b"))
     _no_sideways_scroll(page)
+    shot(page, "reopened")
 
     page.locator("#id_kebutuhan").fill("Permakanan.")
     page.get_by_role("button", name="Ajukan ke dinas").click()
