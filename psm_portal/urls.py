@@ -14,7 +14,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("sw.js", offline.service_worker, name="service-worker"),
     path("manifest.webmanifest", offline.manifest, name="manifest"),
-    path("masuk/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("masuk/", views.Login.as_view(), name="login"),
     path("keluar/", offline.clears_device(auth_views.LogoutView.as_view()), name="logout"),
     path("akun/sandi/", views.PasswordChange.as_view(), name="password_change"),
     path(

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.contrib.auth import SESSION_KEY
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection, transaction
@@ -54,6 +55,32 @@ def privacy_notice(request):
 @login_not_required
 def csrf_failure(request, reason=""):
     return render(request, "403_csrf.html", status=403)
+
+
+class Login(auth_views.LoginView):
+    """Django's, which also clears what an account turned off left on a device. A session whose
+    account was deactivated since (a PSM stopped, a phone reported lost) no longer signs anyone
+    in, but its phone still holds the pages, drafts and outbox kept for offline use: the cases of
+    the people that PSM visited. The login page, where every page sends it (the outbox's sends
+    too), has the browser wipe what this site stored, as logging out does
+    (``offline.clears_device``), and says so."""
+
+    redirect_authenticated_user = True
+
+    account_ended = False
+
+    def get(self, request, *args, **kwargs):
+        # Django flushes a session whose password changed since; one still holding a user id
+        # that signs no one in is an account deactivated (or deleted) since. It is left as it
+        # is (a new login replaces it): whoever comes back with that phone is told again.
+        self.account_ended = SESSION_KEY in request.session and not request.user.is_authenticated
+        response = super().get(request, *args, **kwargs)
+        if self.account_ended:
+            response["Clear-Site-Data"] = '"storage"'
+        return response
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(account_ended=self.account_ended, **kwargs)
 
 
 class PasswordChange(auth_views.PasswordChangeView):

@@ -42,9 +42,12 @@
   }
 
   function when(ms) {
-    return new Date(ms).toLocaleString(LOCALE, {
+    const date = new Date(ms);
+    return date.toLocaleString(LOCALE, {
       day: "numeric",
       month: "short",
+      // an item kept over the new year would read as this year's
+      year: date.getFullYear() === new Date().getFullYear() ? undefined : "numeric",
       hour: "2-digit",
       minute: "2-digit",
     });
@@ -123,6 +126,10 @@
       form.submit();
     });
   });
+
+  // An account turned off since this phone signed in: the login page says so, and the device's
+  // copy goes as at logout (the server's Clear-Site-Data header asks the browser for the same).
+  if (document.querySelector("[data-clear-offline-now]")) wipeDevice();
 
   // --- Messages handed on to the next page ----------------------------------------------------
 

@@ -302,6 +302,29 @@ def test_a_verified_case_cannot_be_overwritten_and_the_copy_can_be_discarded(
     assert case.masalah != "Salinan lama"
 
 
+def _left_on_the_device(page):
+    return page.evaluate(
+        """async () => {
+            const names = (await indexedDB.databases()).map(d => d.name);
+            let drafts = 0;
+            if (names.includes("portal-psm")) {
+                const db = await new Promise((r) => {
+                    const q = indexedDB.open("portal-psm");
+                    q.onsuccess = () => r(q.result);
+                });
+                if (db.objectStoreNames.contains("drafts")) {
+                    drafts = await new Promise((r) => {
+                        const q = db.transaction("drafts").objectStore("drafts").count();
+                        q.onsuccess = () => r(q.result);
+                    });
+                }
+                db.close();
+            }
+            return { drafts, caches: await caches.keys() };
+        }"""
+    )
+
+
 def test_logging_out_wipes_the_devices_copy(phone_page, live_server, field):
     page = phone_page
     login(page, live_server, "sri")
@@ -317,26 +340,31 @@ def test_logging_out_wipes_the_devices_copy(phone_page, live_server, field):
     page.locator("#menu .account").click()  # the account's links: password, log out
     page.get_by_role("button", name="Keluar", exact=True).click()
     expect(page.get_by_label("Nama pengguna")).to_be_visible(timeout=30000)
-    left = page.evaluate(
-        """async () => {
-            const names = (await indexedDB.databases()).map(d => d.name);
-            let drafts = 0;
-            if (names.includes("portal-psm")) {
-                const db = await new Promise((r) => {
-                    const q = indexedDB.open("portal-psm");
-                    q.onsuccess = () => r(q.result);
-                });
-                if (db.objectStoreNames.contains("drafts")) {
-                    drafts = await new Promise((r) => {
-                        const q = db.transaction("drafts").objectStore("drafts").count();
-                        q.onsuccess = () => r(q.result);
-                    });
-                }
-            }
-            return { drafts, caches: await caches.keys() };
-        }"""
-    )
+    left = _left_on_the_device(page)
     assert left["drafts"] == 0 and "psm-halaman" not in left["caches"], left
+
+
+def test_an_account_turned_off_wipes_the_devices_copy_at_its_next_page(
+    phone_page, live_server, field, shot
+):
+    """A PSM stopped (or a phone reported lost) while the phone kept a draft about a person:
+    the next page it opens with a signal is the login page, which wipes the draft and the kept
+    pages and says why."""
+    page = phone_page
+    login(page, live_server, "sri")
+    _ready_for_the_field(page, live_server, "/kasus/baru/")
+    page.goto(f"{live_server.url}/kasus/baru/")
+    page.locator("#id_s-nama").fill("Mbah Rahasia")
+    page.wait_for_timeout(500)
+    assert _left_on_the_device(page)["drafts"] == 1
+    type(field["psm"]).objects.filter(pk=field["psm"].pk).update(is_active=False)
+    page.goto(f"{live_server.url}/kasus/")
+    expect(page.get_by_label("Nama pengguna")).to_be_visible()
+    expect(page.get_by_role("alert")).to_contain_text("akun ini dinonaktifkan dinas")
+    page.wait_for_timeout(500)
+    left = _left_on_the_device(page)
+    assert left["drafts"] == 0 and "psm-halaman" not in left["caches"], left
+    shot(page, "akun-dinonaktifkan")
 
 
 def test_drafts_older_than_the_offices_period_are_deleted(phone_page, live_server, field, office):

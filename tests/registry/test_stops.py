@@ -129,6 +129,34 @@ def test_a_stop_ends_the_psms_login_and_re_registration_leaves_it_to_the_admin(a
     ) in [str(m) for m in answer.context["messages"]]
 
 
+def test_the_phone_of_a_stopped_psm_is_told_to_wipe_its_offline_copy(aktif, staff):
+    """The phone kept the PSM's pages, drafts and outbox (the cases of the people visited) for
+    use without a signal: the login page its next request is sent to has the browser wipe them,
+    as logging out does, and says why, until someone signs in on it again."""
+    user = make_user(Role.PSM, psm=aktif, username="sri")
+    phone = Client()
+    phone.force_login(user)
+    # signed in, the login page wipes nothing (it sends a signed-in user on)
+    assert "Clear-Site-Data" not in phone.get(reverse("login"))
+    _stop(aktif, staff, dt.date(2026, 3, 1))
+    page = phone.get(reverse("assessments:case-list"), follow=True)
+    assert page.redirect_chain[-1][0].startswith(reverse("login"))
+    assert page["Clear-Site-Data"] == '"storage"'
+    assert "data-clear-offline-now" in page.content.decode()
+    assert "akun ini dinonaktifkan dinas" in page.content.decode()
+    assert phone.get(reverse("login"))["Clear-Site-Data"] == '"storage"'  # said again
+    # a phone that never signed in, or signed out, has nothing to wipe
+    for visitor in (Client(), phone):
+        if visitor is phone:
+            user.is_active = True
+            user.save()
+            visitor.force_login(user)
+            visitor.post(reverse("logout"))
+        page = visitor.get(reverse("login"))
+        assert page.status_code == 200 and "Clear-Site-Data" not in page
+        assert "data-clear-offline-now" not in page.content.decode()
+
+
 def test_a_stop_leaves_an_office_account_linked_to_the_psm_alone(aktif, staff):
     """A review: a supervisor who is also a PSM, stopped as a PSM, was locked out of the
     office's work (the only administrator could have been)."""
