@@ -302,14 +302,24 @@ class CoverageRow:
     psm_total: int = 0
 
 
+COVERAGE_NODE_UNKNOWN = _(
+    "Wilayah itu tidak ada di wilayah kerja Anda, atau berupa desa/kelurahan; cakupan dibuka "
+    "per provinsi, kabupaten/kota atau kecamatan."
+)
+
+
+def coverage_node(user, code: str):
+    """The region ``code`` names if coverage can be opened at it for ``user`` (in their scope,
+    above desa level), or None."""
+    return Wilayah.objects.filter(region_q(user, "kode"), kode=code, tingkat__lt=4).first()
+
+
 def coverage(user, node_code: str | None = None) -> dict:
     """Active-PSM coverage one level below ``node_code`` (default: the user's scope), in four
     queries whatever the size of the region: the children, the desa per child, and the PSM per
     child, grouped by the prefix of their desa code. Desa without an active PSM are counted."""
     scope = Wilayah.objects.filter(region_q(user, "kode"))
-    node = None
-    if node_code:
-        node = scope.filter(kode=node_code, tingkat__lt=4).first()
+    node = coverage_node(user, node_code) if node_code else None
     if node is None and len(user.scope_codes) == 1:
         node = scope.filter(kode=user.scope_codes[0], tingkat__lt=4).first()
     if node is not None:

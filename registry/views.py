@@ -274,7 +274,10 @@ def psm_record_add(request, pk, kind):
 @require_GET
 def coverage(request):
     require(request.user, Perm.COVERAGE_VIEW)
-    context = selectors.coverage(request.user, request.GET.get("wilayah"))
+    code = request.GET.get("wilayah", "")
+    context = selectors.coverage(request.user, code or None)
+    if code and (context["node"] is None or context["node"].kode != code):
+        messages.error(request, selectors.COVERAGE_NODE_UNKNOWN)  # the whole scope instead
     return render(request, "registry/coverage.html", context)
 
 

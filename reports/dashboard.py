@@ -56,7 +56,7 @@ def computed_in_background(user, kecamatan: str) -> bool:
 
 
 # Bumped when the stored figures change shape: older snapshots are then computed again.
-SNAPSHOT_FORMAT = 2
+SNAPSHOT_FORMAT = 3
 
 
 def _to_json(figures: dict) -> dict:

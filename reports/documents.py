@@ -15,7 +15,7 @@ from psm_portal.office import current_office, format_nip, indonesian_date
 from psm_portal.pdf import render_parts, render_pdf
 from psm_portal.spreadsheets import XLSX_CONTENT_TYPE, xlsx_bytes
 from registry import selectors as registry_selectors
-from registry.models import Psm, Wilayah
+from registry.models import Psm, StatusPsm, Wilayah
 from reports import indicators, selectors
 from reports.charts import bar_chart
 from training import selectors as training_selectors
@@ -262,7 +262,14 @@ class TrainingRecap(OfficialDocument):
 
     def context(self) -> dict:
         recap = training_selectors.training_recap(self.user, self.tahun)
-        return {**self.letterhead(), **recap, "title": self.title, "tahun": str(self.tahun or "")}
+        return {
+            **self.letterhead(),
+            **recap,
+            "title": self.title,
+            "tahun": str(self.tahun or ""),
+            # the regions it covers, as the other recaps name them
+            "wilayah_kerja": self.region_covered(),
+        }
 
 
 def _mean_score(rows) -> Decimal:
@@ -302,8 +309,15 @@ class YearlyRecap(OfficialDocument):
             )
         )
         names = dict(selectors.kecamatan_in_scope(self.user).values_list("kode", "nama"))
+        # each row's status on that day too, as the summary counts it (today's, for a past
+        # year, said "Berhenti" of a PSM counted there as aktif, and stopped only since)
+        then = indicators.statuses_on([r.psm.pk for r in ranked if r.psm.pk not in aktif], as_of)
         groups: dict[str, list] = {}
         for row in ranked:
+            if row.psm.pk in aktif:
+                row.status_per = "Tidak aktif" if row.tidak_aktif else "Aktif"
+            else:
+                row.status_per = StatusPsm(then.get(row.psm.pk, row.psm.status)).label
             groups.setdefault(row.psm.desa_tugas_id[:8], []).append(row)
         defs = {
             d.kode: d for d in indicators.definitions(indicators.Period.year(self.tahun).sampai)

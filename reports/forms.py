@@ -57,6 +57,10 @@ class DashboardFilter(forms.Form):
         super().__init__(data)
         self.kecamatan_in_scope = kecamatan
         self.fields["tahun"].choices = [(y, str(y)) for y in years]  # never "2.026"
+        # (Django's "Select a valid choice. 0 is not one of the available choices")
+        self.fields["tahun"].error_messages["invalid_choice"] = _(
+            "Tidak ada laporan untuk tahun itu; pilih tahun %(awal)s sampai %(akhir)s."
+        ) % {"awal": min(years), "akhir": max(years)}
         options = list(kecamatan.values_list("kode", "nama")[: self.MAX_OPTIONS + 1])
         chosen = (data or {}).get("kecamatan", "")
         if len(options) > self.MAX_OPTIONS:

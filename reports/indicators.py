@@ -230,6 +230,25 @@ def aktif_on(day: dt.date) -> Q:
     )
 
 
+def statuses_on(psm_ids, day: dt.date) -> dict[int, str]:
+    """The status each of ``psm_ids`` had on ``day`` by the status history, read as
+    ``aktif_on`` reads it: the last change dated on or before it, else what the first change
+    after it was from. A PSM without history (or not yet entered then) is left out: their
+    present status is all there is. One query."""
+    result: dict[int, str] = {}
+    changes = (
+        PsmStatusChange.objects.filter(psm_id__in=psm_ids)
+        .order_by("psm_id", "tanggal_efektif", "pk")
+        .values_list("psm_id", "tanggal_efektif", "dari", "ke")
+    )
+    for pk, tanggal, dari, ke in changes:
+        if tanggal <= day:
+            result[pk] = ke
+        elif pk not in result and dari:
+            result[pk] = dari
+    return result
+
+
 def served_in(tahun: int) -> Q:
     """The PSM a year's scores are about: those who were aktif on some day of it, read from the
     status history (``PsmStatusChange``): aktif as the year began, or made aktif during it. A
@@ -318,14 +337,33 @@ def warga_dibantu(psms, period, today):
 
 
 def masa_bakti(psms, period, today):
-    """Whole years of service at the end of the period (or today, if earlier)."""
+    """Whole years as a PSM at the end of the period (or today, if earlier): from the first day
+    aktif by the status history, not from joining (a candidate is not yet a PSM: the months
+    between registration and the SK counted as a year of service). From joining for a PSM
+    entered without history, or aktif before it began; a PSM never aktif has none. One query."""
     end = min(period.sampai, today)
-    return {
-        pk: Decimal(
-            max(0, end.year - joined.year - ((end.month, end.day) < (joined.month, joined.day)))
+    rows = psms.order_by("pk", "riwayat_status__tanggal_efektif", "riwayat_status__pk").values_list(
+        "pk",
+        "tanggal_bergabung",
+        "riwayat_status__tanggal_efektif",
+        "riwayat_status__dari",
+        "riwayat_status__ke",
+    )
+    result = {}
+    for pk, group in groupby(rows, key=itemgetter(0)):
+        group = list(group)
+        joined = group[0][1]
+        changes = [row[2:] for row in group if row[2] is not None]
+        if not changes or changes[0][1] == StatusPsm.AKTIF:
+            since = joined
+        else:
+            since = next((day for day, _dari, ke in changes if ke == StatusPsm.AKTIF), None)
+            if since is None:
+                continue
+        result[pk] = Decimal(
+            max(0, end.year - since.year - ((end.month, end.day) < (since.month, since.day)))
         )
-        for pk, joined in psms.values_list("pk", "tanggal_bergabung")
-    }
+    return result
 
 
 def bimtek_selesai(psms, period, today):

@@ -108,13 +108,19 @@ def dashboard(user, *, tahun: int, kecamatan: str = "", today: dt.date) -> dict:
     )
     stalled, stalled_days = stalled_referrals(user, today=today, kecamatan=kecamatan)
     office = indicators.office_figures(psms, desa, period, today)
+    as_of = indicators.inactive_as_of(tahun, today)
     return {
         "tahun": tahun,
         "kecamatan": kecamatan,
         "psm_total": sum(by_status.values()),
         "psm_by_status": {s.value: by_status.get(s.value, 0) for s in StatusPsm},
-        "psm_tidak_aktif": indicators.inactive_psm(
-            psms, indicators.inactive_as_of(tahun, today), today=today
+        "psm_tidak_aktif": indicators.inactive_psm(psms, as_of, today=today).count(),
+        # what that is out of: the PSM aktif on the same day (a past year's 31 December; the
+        # count by status above is today's)
+        "psm_aktif_per": by_status.get(StatusPsm.AKTIF, 0)
+        if as_of == today
+        else psms.filter(
+            indicators.aktif_as_of(as_of, today=today), tanggal_bergabung__lte=as_of
         ).count(),
         "desa_total": desa.count(),
         "office": office,

@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dates import MONTHS_3
+from django.utils.http import urlencode
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -23,8 +24,9 @@ from psm_portal.background import document_request, may_download, refresh_status
 from psm_portal.models import GeneratedDocument
 from psm_portal.paging import CachedCountPaginator
 from psm_portal.spreadsheets import xlsx_response
+from registry import selectors as registry_selectors
 from registry.access import get_psm_for_user, require
-from registry.models import Psm
+from registry.models import Psm, Wilayah
 from reports import indicators, selectors, services
 from reports.charts import bar_chart
 from reports.dashboard import dashboard_figures
@@ -53,7 +55,12 @@ def _pdf_response(report, *, by, filename: str) -> HttpResponse:
 def coverage_pdf(request):
     require(request.user, Perm.COVERAGE_VIEW)
     today = timezone.localdate()
-    report = CoverageReport(request.user, today=today, node_code=request.GET.get("wilayah"))
+    code = request.GET.get("wilayah", "")
+    if code and registry_selectors.coverage_node(request.user, code) is None:
+        # not the whole scope under a register number, titled as asked
+        messages.error(request, registry_selectors.COVERAGE_NODE_UNKNOWN)
+        return redirect("registry:coverage")
+    report = CoverageReport(request.user, today=today, node_code=code or None)
     return _pdf_response(report, by=request.user, filename=f"laporan-cakupan-{today}.pdf")
 
 
@@ -117,6 +124,19 @@ def _filters(request, *, today):
     return form, today.year, ""
 
 
+def _document_filters(request, *, today):
+    """(tahun, kecamatan, None) of an official document or an export, or (None, None, the
+    dashboard again) when the filters sent are wrong. The dashboard itself falls back to this
+    year and the whole scope; a document would spend a register number on a year or a region
+    nobody asked for, under their title. The dashboard shows the filters as sent, with what is
+    wrong with them."""
+    form, tahun, kecamatan = _filters(request, today=today)
+    if form.is_valid():
+        return tahun, kecamatan, None
+    messages.error(request, _("Dokumen tidak dibuat: periksa tahun dan kecamatannya."))
+    return None, None, redirect(f"{reverse('reports:dashboard')}?{request.GET.urlencode()}")
+
+
 WORKER_SLOW = dt.timedelta(minutes=2)  # a national snapshot takes seconds, not minutes
 
 
@@ -174,10 +194,16 @@ def dashboard(request):
             and timezone.now() - result.diminta > WORKER_SLOW,
             "diminta": result.diminta,
             "today": today,
+            "as_of": indicators.inactive_as_of(tahun, today),
             "refresh_minutes": max(1, settings.PSM_DASHBOARD_CACHE_SECONDS // 60),
             "charts": charts,
             "tahun": tahun,
             "kecamatan": kecamatan,
+            # The documents' links ask for the figures shown: a filter sent wrong shows this
+            # year's for the whole scope (and says what is wrong), and so do they.
+            "filters_shown": urlencode(
+                {"tahun": tahun, **({"kecamatan": kecamatan} if kecamatan else {})}
+            ),
             # A figure links to its rows only where this role may open them (not to a 403).
             "may_open_queue": has_permission(request.user, Perm.PPKS_REVIEW)
             or has_permission(request.user, Perm.PPKS_REVIEW_KECAMATAN),
@@ -237,6 +263,8 @@ def inactive(request):
             "days": settings.PSM_INACTIVE_DAYS,
             "kecamatan": kecamatan,
             "as_of": as_of,
+            # a past year's list names PSM who may have stopped since (aktif on its last day)
+            "past": as_of < today,
         },
     )
 
@@ -365,15 +393,25 @@ def recap_request(request):
     """The yearly recap is long: built by the task worker, followed on its own page."""
     require(request.user, Perm.REPORT_VIEW)
     today = timezone.localdate()
-    _form, tahun, kecamatan = _filters(request, today=today)
+    tahun, kecamatan, refused = _document_filters(request, today=today)
+    if refused:
+        return refused
     document = document_request(
         jenis="reports.rekap-kinerja",
-        judul=_("Rekap kinerja PSM %(t)d") % {"t": tahun},
+        # what it covers, in the list of documents (two requests of one year read alike)
+        judul=_("Rekap kinerja PSM %(t)d, %(w)s") % {"t": tahun, "w": _scope_label(kecamatan)},
         # The scope it covers, so a download after the account moves elsewhere is refused.
         params={"tahun": tahun, "kecamatan": kecamatan, "cakupan": list(request.user.scope_codes)},
         by=request.user,
     )
     return redirect("reports:document", pk=document.pk)
+
+
+def _scope_label(kecamatan: str) -> str:
+    if not kecamatan:
+        return _("seluruh wilayah kerja")
+    nama = Wilayah.objects.filter(kode=kecamatan).values_list("nama", flat=True).first()
+    return _("Kecamatan %(nama)s") % {"nama": nama}
 
 
 def _wide_recap(request, *, jenis: str, judul: str, tahun: int, kecamatan: str, **params):
@@ -399,7 +437,9 @@ def _wide_recap(request, *, jenis: str, judul: str, tahun: int, kecamatan: str, 
 def recap_xlsx(request):
     require(request.user, Perm.REPORT_VIEW)
     today = timezone.localdate()
-    _form, tahun, kecamatan = _filters(request, today=today)
+    tahun, kecamatan, refused = _document_filters(request, today=today)
+    if refused:
+        return refused
     label = f"rekap kinerja {tahun} {kecamatan}".strip()
     with transaction.atomic():  # the document queued and its audit entry, or neither
         wide = _wide_recap(
@@ -428,7 +468,9 @@ def recap_xlsx(request):
 def ppks_recap(request, fmt):
     require(request.user, Perm.REPORT_VIEW)
     today = timezone.localdate()
-    _form, tahun, kecamatan = _filters(request, today=today)
+    tahun, kecamatan, refused = _document_filters(request, today=today)
+    if refused:
+        return refused
     with transaction.atomic():  # the audit entry and the document queued, or neither
         if fmt != "pdf":
             audit.record(
@@ -455,10 +497,15 @@ def ppks_recap(request, fmt):
 def training_recap_pdf(request):
     require(request.user, Perm.TRAINING_RECAP)
     today = timezone.localdate()
-    tahun = request.GET.get("tahun", "")
-    report = TrainingRecap(
-        request.user,
-        today=today,
-        tahun=int(tahun) if tahun.isascii() and tahun.isdigit() and len(tahun) == 4 else None,
-    )
+    sent = request.GET.get("tahun", "")
+    tahun = int(sent) if sent.isascii() and sent.isdigit() and len(sent) == 4 else None
+    if sent and (tahun is None or not 1990 <= tahun <= today.year):
+        # not "every year" under a register number nobody asked for
+        messages.error(
+            request,
+            _("Rekap Bimtek tidak dibuat: tahun %(t)s tidak dikenal (1990 sampai %(akhir)d).")
+            % {"t": sent[:10], "akhir": today.year},
+        )
+        return redirect("training:recap")
+    report = TrainingRecap(request.user, today=today, tahun=tahun)
     return _pdf_response(report, by=request.user, filename=f"rekap-bimtek-{today}.pdf")

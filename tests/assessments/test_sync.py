@@ -551,9 +551,9 @@ def test_staff_see_the_psm_of_their_region_with_last_sync_and_pending(
     assert "Joko Santoso" in rows[1]  # never synced comes first
     assert ">2<" in rows[2] and ">1<" in rows[2]
     # the time as each language writes it (English read "04.55")
-    assert re.search(r"\d{4}, \d{2}\.\d{2} \(", body)
+    assert re.search(r"\d{4}, \d{2}\.\d{2} WIB \(", body)
     english = c.get(url, headers={"accept-language": "en"}).content.decode()
-    assert re.search(r"\d{4}, \d{2}:\d{2} \(", english)
+    assert re.search(r"\d{4}, \d{2}:\d{2} WIB \(", english)
 
 
 def test_device_sync_list_query_count_does_not_grow_with_rows(

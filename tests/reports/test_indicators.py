@@ -95,6 +95,35 @@ def test_each_computed_indicator_matches_the_hand_count(world):
     assert b["masa_bakti"] == 1 and b["frekuensi"] == 0 and b["jam_kegiatan"] == 0
 
 
+def test_years_of_service_count_from_the_first_day_aktif_not_from_joining(regions):
+    """A review: IN-02 (masa bakti, "lama menjadi PSM") counted from registration as a
+    candidate, so a PSM aktif since December 2025 had a year of service in November 2026."""
+    from registry.models import Psm, StatusPsm
+    from tests.factories import status_history
+
+    late = PsmFactory(nama="Joko Wulandari", tanggal_bergabung=dt.date(2025, 1, 2))
+    status_history(
+        late, (StatusPsm.CALON, dt.date(2025, 1, 2)), (StatusPsm.AKTIF, dt.date(2025, 12, 1))
+    )
+    candidate = PsmFactory(nama="Masih Calon", tanggal_bergabung=dt.date(2023, 1, 2))
+    status_history(candidate, (StatusPsm.CALON, dt.date(2023, 1, 2)))
+    # a history begun while already aktif (entered before the portal kept one): from joining
+    earlier = PsmFactory(nama="Sudah Lama", tanggal_bergabung=dt.date(2019, 5, 1))
+    status_history(earlier, (StatusPsm.AKTIF, dt.date(2019, 5, 1)))
+    from registry.models import PsmStatusChange
+
+    PsmStatusChange.objects.filter(psm=earlier).update(dari=StatusPsm.AKTIF, ke=StatusPsm.NONAKTIF)
+    PsmStatusChange.objects.create(
+        psm=earlier,
+        dari=StatusPsm.NONAKTIF,
+        ke=StatusPsm.AKTIF,
+        tanggal_efektif=dt.date(2024, 1, 1),
+    )
+    qs = Psm.objects.filter(pk__in=[late.pk, candidate.pk, earlier.pk])
+    years = indicators.masa_bakti(qs, indicators.Period.year(2026), TODAY)
+    assert years == {late.pk: 0, earlier.pk: 7}
+
+
 def test_scores_round_a_five_up_as_the_printed_figures_do(world, staff):
     """PR-01 of 0.45 per month against a target of 4 scores 11.25: the rapor printed 11.2
     (Decimal's default sends a 5 to the even digit), while a reader working it out from the

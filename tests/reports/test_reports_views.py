@@ -71,11 +71,12 @@ def test_dashboard_filters_by_kecamatan_and_links_figures_to_rows(
         page = client.get(reverse("reports:dashboard"), {"tahun": YEAR, "kecamatan": "33.71.02"})
     body = page.content.decode()
     assert page.context["f"]["psm_total"] == 1
-    # the office's way of writing a time (13.05), as on every other page; 13:05 in English
-    assert re.search(r"Angka dihitung pukul \d{2}\.\d{2}\.", body)
+    # the office's way of writing a time (13.05), as on every other page; 13:05 in English;
+    # with the zone, as a letter writes it (domain.md section 7.3)
+    assert re.search(r"Angka dihitung pukul \d{2}\.\d{2} WIB\.", body)
     client.cookies["django_language"] = "en"
     english = client.get(reverse("reports:dashboard"), {"tahun": YEAR}).content.decode()
-    assert re.search(r"Figures computed at \d{2}:\d{2}\.\s", english), "1:05 p.m.. before"
+    assert re.search(r"Figures computed at \d{2}:\d{2} WIB\.\s", english), "1:05 p.m.. before"
     assert f"{reverse('registry:psm-list')}?kecamatan=33.71.02" in body
     assert reverse("reports:inactive") in body
     everything = client.get(reverse("reports:dashboard"), {"tahun": YEAR})
@@ -436,6 +437,7 @@ def test_ppks_and_training_recaps_read_back_without_names(client, supervisor, da
     assert rows[0][0] == "Kecamatan" and sum(r[3] for r in rows[1:]) == 1
     text = pdf_text(client.get(reverse("reports:training-recap")).content, tmp_path, "b.pdf")
     assert "REKAPITULASI BIMBINGAN TEKNIS PSM" in text and "Wulan Prasetyaningsih" in text
+    assert "Wilayah: Kota Magelang" in text  # as the other recaps name what they cover
 
 
 def test_recap_xlsx_has_every_psm_ranked(client, supervisor, data):
@@ -854,3 +856,129 @@ def test_old_background_documents_and_their_files_are_pruned(regions, office, se
     call_command("prune_documents", stdout=io.StringIO())
     assert set(GeneratedDocument.objects.values_list("judul", flat=True)) == {"baru", "berjalan"}
     assert not old_file.exists() and Path(recent.berkas.path).exists()
+
+
+@pytest.mark.parametrize(
+    "method,name,args,params",
+    [
+        ("get", "reports:ppks-recap", ["pdf"], {"tahun": YEAR, "kecamatan": "33.12.01"}),
+        ("get", "reports:ppks-recap", ["xlsx"], {"tahun": "abc"}),
+        ("get", "reports:recap-xlsx", [], {"tahun": "0"}),
+        ("post", "reports:recap-request", [], {"tahun": "99999"}),
+    ],
+)
+def test_a_document_asked_for_with_wrong_filters_is_refused_not_made_for_this_year(
+    client, supervisor, data, method, name, args, params
+):
+    """The dashboard shows this year for the whole scope when its filters are wrong; a document
+    asked for so was made for them: a register number spent on a letter of a year or a region
+    nobody asked for. The dashboard comes back with the filters as sent and what is wrong."""
+    from django.utils.http import urlencode
+
+    from psm_portal.models import AuditEvent
+
+    client.force_login(supervisor)
+    url = f"{reverse(name, args=args)}?{urlencode(params)}"
+    answer = getattr(client, method)(url, follow=True)
+    assert answer.redirect_chain[-1][0] == f"{reverse('reports:dashboard')}?{urlencode(params)}"
+    body = answer.content.decode()
+    assert "Dokumen tidak dibuat: periksa tahun dan kecamatannya." in body
+    assert (
+        "Kecamatan ini tidak ada di wilayah kerja Anda." in body
+        if "kecamatan" in params
+        else f"Tidak ada laporan untuk tahun itu; pilih tahun {YEAR - 2} sampai {YEAR}." in body
+    )
+    assert not IssuedDocument.objects.exists() and not GeneratedDocument.objects.exists()
+    assert not AuditEvent.objects.filter(action="report.export").exists()
+    # the dashboard's own links ask for what it shows (this year, the whole scope)
+    assert f"{reverse('reports:recap-xlsx')}?tahun={YEAR}&quot;" in body.replace('"', "&quot;")
+
+
+def test_a_bimtek_recap_or_coverage_letter_of_an_unknown_year_or_region_is_refused(
+    client, supervisor, data, tmp_path
+):
+    client.force_login(supervisor)
+    answer = client.get(reverse("reports:training-recap"), {"tahun": "abc"}, follow=True)
+    assert answer.redirect_chain[-1][0] == reverse("training:recap")
+    assert (
+        f"Rekap Bimtek tidak dibuat: tahun abc tidak dikenal (1990 sampai {YEAR})."
+        in answer.content.decode()
+    )
+    unknown = "Wilayah itu tidak ada di wilayah kerja Anda, atau berupa desa/kelurahan"
+    for code in ("33.12.01", "33.71.01.1003", "abc"):  # another kab's, a desa, nothing
+        answer = client.get(reverse("reports:coverage-pdf"), {"wilayah": code}, follow=True)
+        assert answer.redirect_chain[-1][0] == reverse("registry:coverage")
+        assert unknown in answer.content.decode()
+        # the page itself shows the whole scope, and says why
+        page = client.get(reverse("registry:coverage"), {"wilayah": code}).content.decode()
+        assert unknown in page
+    assert not IssuedDocument.objects.exists()
+    text = pdf_text(
+        client.get(reverse("reports:coverage-pdf"), {"wilayah": "33.71.01"}).content, tmp_path
+    )
+    assert "Magelang Selatan" in text and "Magelang Utara" not in text
+    assert unknown not in client.get(reverse("registry:coverage")).content.decode()
+
+
+def test_a_past_years_inactive_psm_are_counted_against_who_was_aktif_then(
+    client, supervisor, data, tmp_path
+):
+    """A review: a past year's dashboard set its inactive PSM (aktif on 31 December) beside
+    today's count of PSM aktif (61 "tidak aktif" beside 56 aktif), its list named PSM stopped
+    since without saying so, and the recap marked a PSM aktif then and stopped since as
+    "Berhenti*" in a column its summary counted as aktif."""
+    from registry.models import StatusPsm as St
+
+    last = YEAR - 1
+    since = dt.date(last - 2, 1, 5)
+    stopped_since = PsmFactory(nama="Dyah Handayani", status="aktif", tanggal_bergabung=since)
+    status_history(
+        stopped_since,
+        (St.CALON, since),
+        (St.AKTIF, dt.date(last - 2, 3, 1)),
+        (St.BERHENTI, dt.date(YEAR, 1, 2)),
+    )
+    stopped_then = PsmFactory(nama="Budi Suryani", status="aktif", tanggal_bergabung=since)
+    status_history(
+        stopped_then,
+        (St.CALON, since),
+        (St.AKTIF, dt.date(last - 2, 3, 1)),
+        (St.NONAKTIF, dt.date(last, 6, 1)),
+        (St.AKTIF, dt.date(YEAR, 1, 2)),
+    )
+    PsmFactory(nama="Baru Tahun Ini", status="aktif", tanggal_bergabung=dt.date(YEAR, 1, 2))
+    client.force_login(supervisor)
+    page = client.get(reverse("reports:dashboard"), {"tahun": last})
+    f = page.context["f"]
+    # aktif on 31 December: the four of the fixture (no history: by today's status), and Dyah;
+    # today: the four, Budi and the new one
+    assert (f["psm_aktif_per"], f["psm_by_status"]["aktif"]) == (5, 6)
+    assert f["psm_tidak_aktif"] == 5  # nobody worked in the last 90 days of that year
+    assert (
+        f"PSM tidak aktif per 31 Desember {last} (dari 5 PSM aktif saat itu)"
+        in page.content.decode()
+    )
+    listed = client.get(reverse("reports:inactive"), {"tahun": last}).content.decode()
+    assert f"PSM yang berstatus aktif pada 31 Desember {last}" in listed
+    assert "Status sekarang" in listed and "<td>Berhenti</td>" in listed
+    this_year = client.get(reverse("reports:inactive"), {"tahun": YEAR}).content.decode()
+    assert "Status sekarang" not in this_year
+
+    report = YearlyRecap(supervisor, today=TODAY, tahun=last)
+    rows = {r.psm.nama: r.status_per for s in report.context()["summary"] for r in s["rows"]}
+    assert rows["Dyah Handayani"] == "Tidak aktif"  # aktif then, no work: not "Berhenti*"
+    assert rows["Budi Suryani"] == "Nonaktif"  # not "Aktif", today's
+    assert rows["PSM Utara"] == "Tidak aktif"
+    text = pdf_text(report.render(report.context(), number=lambda s: "X", workers=1), tmp_path)
+    assert f"*Status per 31 Desember {last}" in text
+
+
+def test_a_requested_recap_is_listed_with_the_region_it_covers(client, supervisor, data):
+    """A review: a whole-city request and a Magelang Utara one were both listed in *Dokumen
+    saya* as "Rekap kinerja PSM 2026"."""
+    client.force_login(supervisor)
+    client.post(f"{reverse('reports:recap-request')}?tahun={YEAR}&kecamatan=33.71.02")
+    client.post(f"{reverse('reports:recap-request')}?tahun={YEAR}")
+    listed = client.get(reverse("reports:document-list")).content.decode()
+    assert f"Rekap kinerja PSM {YEAR}, Kecamatan Magelang Utara" in listed
+    assert f"Rekap kinerja PSM {YEAR}, seluruh wilayah kerja" in listed
