@@ -254,15 +254,25 @@ def manifest(request):
     return response
 
 
+# Who last signed in on this browser (``views.Login``): kept past the session (8 hours), so that
+# a phone whose account was turned off days later is still recognised when it next reaches the
+# server, and its copy wiped.
+DEVICE_COOKIE = "psm_perangkat"
+DEVICE_COOKIE_SALT = "psm_portal.views.Login"
+DEVICE_COOKIE_AGE = 365 * 24 * 3600
+
+
 def clears_device(view):
     """Logout: the browser wipes what this site stored (IndexedDB drafts and outbox, cached
-    pages, the service worker), even if the page's own clean-up did not run."""
+    pages, the service worker), even if the page's own clean-up did not run. Nobody is signed
+    in on it any more: the login page has no account to tell it about later."""
 
     @wraps(view)
     def wrapped(request, *args, **kwargs):
         response = view(request, *args, **kwargs)
         if request.method == "POST":
             response["Clear-Site-Data"] = '"storage"'
+            response.delete_cookie(DEVICE_COOKIE, samesite="Lax")
         return response
 
     return wrapped

@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.contrib.auth import SESSION_KEY
+from django.contrib.auth import SESSION_KEY, get_user_model
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection, transaction
@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET
 from assessments.access import uses_kecamatan_level
 from psm_portal.models import Role
 from psm_portal.office import current_office
-from psm_portal.offline import offline_page
+from psm_portal.offline import DEVICE_COOKIE, DEVICE_COOKIE_AGE, DEVICE_COOKIE_SALT, offline_page
 
 
 @require_GET
@@ -58,25 +58,55 @@ def csrf_failure(request, reason=""):
 
 
 class Login(auth_views.LoginView):
-    """Django's, which also clears what an account turned off left on a device. A session whose
-    account was deactivated since (a PSM stopped, a phone reported lost) no longer signs anyone
-    in, but its phone still holds the pages, drafts and outbox kept for offline use: the cases of
-    the people that PSM visited. The login page, where every page sends it (the outbox's sends
-    too), has the browser wipe what this site stored, as logging out does
-    (``offline.clears_device``), and says so."""
+    """Django's, which also clears what an account turned off left on a device. An account
+    deactivated since it signed in on a browser (a PSM stopped, a phone reported lost) signs
+    no one in, but its phone still holds the pages, drafts and outbox kept for offline use: the
+    cases of the people that PSM visited. The login page, where every page sends it (the
+    outbox's sends too), has the browser wipe what this site stored, as logging out does
+    (``offline.clears_device``), and says so, until someone signs in on it again.
+
+    The browser is recognised by a signed cookie naming who signed in on it last (set at each
+    login, kept for a year), or by a session still holding their id. A password changed
+    elsewhere, or a session that merely ran out, wipes nothing: the PSM signs in again and
+    finds their drafts."""
 
     redirect_authenticated_user = True
 
     account_ended = False
 
     def get(self, request, *args, **kwargs):
-        # Django flushes a session whose password changed since; one still holding a user id
-        # that signs no one in is an account deactivated (or deleted) since. It is left as it
-        # is (a new login replaces it): whoever comes back with that phone is told again.
-        self.account_ended = SESSION_KEY in request.session and not request.user.is_authenticated
+        self.account_ended = self._account_ended(request)
         response = super().get(request, *args, **kwargs)
         if self.account_ended:
             response["Clear-Site-Data"] = '"storage"'
+        return response
+
+    @staticmethod
+    def _account_ended(request) -> bool:
+        if request.user.is_authenticated:
+            return False
+        # Django flushes a session whose password changed; one still holding a user id that
+        # signs no one in is an account deactivated (or deleted) since.
+        if SESSION_KEY in request.session:
+            return True
+        last = request.get_signed_cookie(
+            DEVICE_COOKIE, default=None, salt=DEVICE_COOKIE_SALT, max_age=DEVICE_COOKIE_AGE
+        )
+        if not (last and last.isascii() and last.isdigit()):
+            return False
+        return not get_user_model().objects.filter(pk=int(last), is_active=True).exists()
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        response.set_signed_cookie(
+            DEVICE_COOKIE,
+            str(form.get_user().pk),
+            salt=DEVICE_COOKIE_SALT,
+            max_age=DEVICE_COOKIE_AGE,
+            httponly=True,
+            secure=settings.SESSION_COOKIE_SECURE,
+            samesite="Lax",
+        )
         return response
 
     def get_context_data(self, **kwargs):

@@ -241,11 +241,14 @@ def statuses_on(psm_ids, day: dt.date) -> dict[int, str]:
         .order_by("psm_id", "tanggal_efektif", "pk")
         .values_list("psm_id", "tanggal_efektif", "dari", "ke")
     )
+    after: set[int] = set()  # PSM whose first change after ``day`` has been read
     for pk, tanggal, dari, ke in changes:
         if tanggal <= day:
             result[pk] = ke
-        elif pk not in result and dari:
-            result[pk] = dari
+        elif pk not in result and pk not in after:
+            after.add(pk)
+            if dari:  # "": entered after the day
+                result[pk] = dari
     return result
 
 
@@ -354,7 +357,9 @@ def masa_bakti(psms, period, today):
         group = list(group)
         joined = group[0][1]
         changes = [row[2:] for row in group if row[2] is not None]
-        if not changes or changes[0][1] == StatusPsm.AKTIF:
+        # aktif before the history began: its first change is from aktif, or from nonaktif
+        # (reached only from aktif); such a PSM was entered with their status, not their story
+        if not changes or changes[0][1] in (StatusPsm.AKTIF, StatusPsm.NONAKTIF):
             since = joined
         else:
             since = next((day for day, _dari, ke in changes if ke == StatusPsm.AKTIF), None)

@@ -119,9 +119,10 @@ def _filters(request, *, today):
         years=selectors.years_available(today),
         kecamatan=kecamatan,
     )
-    if form.is_valid():
-        return form, form.cleaned_data["tahun"], form.cleaned_data["kecamatan"]
-    return form, today.year, ""
+    form.is_valid()
+    # what was sent right stays (a kecamatan out of scope kept the year chosen, but showed this
+    # year's figures under it); what was sent wrong is this year, the whole scope
+    return form, form.cleaned_data.get("tahun", today.year), form.cleaned_data.get("kecamatan", "")
 
 
 def _document_filters(request, *, today):

@@ -157,6 +157,54 @@ def test_the_phone_of_a_stopped_psm_is_told_to_wipe_its_offline_copy(aktif, staf
         assert "data-clear-offline-now" not in page.content.decode()
 
 
+def test_a_phone_is_wiped_when_it_comes_back_days_after_the_stop(aktif, staff):
+    """A review: the session lasts 8 hours, a stop or a lost phone comes days later. The
+    browser is known by the signed cookie the login left, not only by a session still open."""
+    from django.contrib.sessions.models import Session
+
+    user = make_user(Role.PSM, psm=aktif, username="sri")
+    phone = Client()
+    signed_in = phone.post(reverse("login"), {"username": "sri", "password": "sandi-uji-123"})
+    assert signed_in.status_code == 302 and "psm_perangkat" in signed_in.cookies
+    # the session ran out (its row gone, its cookie with it); nothing else changed: the PSM
+    # signs in again and finds their drafts, nothing is wiped
+    Session.objects.all().delete()
+    del phone.cookies["sessionid"]
+    page = phone.get(reverse("assessments:case-list"), follow=True)
+    assert "Clear-Site-Data" not in page and "dinonaktifkan" not in page.content.decode()
+    _stop(aktif, staff, dt.date(2026, 3, 1))
+    page = phone.get(reverse("assessments:case-list"), follow=True)
+    assert page.redirect_chain[-1][0].startswith(reverse("login"))
+    assert page["Clear-Site-Data"] == '"storage"'
+    assert "akun ini dinonaktifkan dinas" in page.content.decode()
+    # a cookie written by hand names nobody
+    forged = Client()
+    forged.cookies["psm_perangkat"] = str(user.pk)
+    assert "Clear-Site-Data" not in forged.get(reverse("login"))
+    # logging out leaves no account for the login page to speak of later
+    other = make_user(Role.STAF, scope=["33.71"], username="tono")
+    shared = Client()
+    shared.post(reverse("login"), {"username": "tono", "password": "sandi-uji-123"})
+    out = shared.post(reverse("logout"))
+    assert out.cookies["psm_perangkat"].value == "" and out["Clear-Site-Data"] == '"storage"'
+    other.is_active = False
+    other.save()
+    assert "Clear-Site-Data" not in shared.get(reverse("login"))
+
+
+def test_a_password_changed_elsewhere_ends_the_session_without_wiping_the_phone(aktif):
+    """Django ends a session whose password changed: the PSM signs in again with the new one
+    and finds their drafts (only an account turned off wipes the phone)."""
+    user = make_user(Role.PSM, psm=aktif, username="sri")
+    phone = Client()
+    phone.post(reverse("login"), {"username": "sri", "password": "sandi-uji-123"})
+    user.set_password("sandi-baru-456")
+    user.save()
+    page = phone.get(reverse("assessments:case-list"), follow=True)
+    assert page.redirect_chain[-1][0].startswith(reverse("login"))
+    assert "Clear-Site-Data" not in page and "dinonaktifkan" not in page.content.decode()
+
+
 def test_a_stop_leaves_an_office_account_linked_to_the_psm_alone(aktif, staff):
     """A review: a supervisor who is also a PSM, stopped as a PSM, was locked out of the
     office's work (the only administrator could have been)."""

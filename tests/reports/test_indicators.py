@@ -119,9 +119,43 @@ def test_years_of_service_count_from_the_first_day_aktif_not_from_joining(region
         ke=StatusPsm.AKTIF,
         tanggal_efektif=dt.date(2024, 1, 1),
     )
-    qs = Psm.objects.filter(pk__in=[late.pk, candidate.pk, earlier.pk])
+    # entered nonaktif, made aktif again in 2024: nonaktif is reached only from aktif
+    resting = PsmFactory(nama="Entri Nonaktif", tanggal_bergabung=dt.date(2015, 1, 1))
+    PsmStatusChange.objects.create(
+        psm=resting,
+        dari=StatusPsm.NONAKTIF,
+        ke=StatusPsm.AKTIF,
+        tanggal_efektif=dt.date(2024, 1, 1),
+    )
+    qs = Psm.objects.filter(pk__in=[late.pk, candidate.pk, earlier.pk, resting.pk])
     years = indicators.masa_bakti(qs, indicators.Period.year(2026), TODAY)
-    assert years == {late.pk: 0, earlier.pk: 7}
+    assert years == {late.pk: 0, earlier.pk: 7, resting.pk: 11}
+
+
+def test_a_status_on_a_day_is_read_as_aktif_on_reads_it(regions):
+    """The recap's status of each PSM on its judged day: the last change on or before it, else
+    what the first change after it was from; nothing for one entered after it."""
+    from registry.models import Psm, StatusPsm
+    from tests.factories import status_history
+
+    day = dt.date(2025, 12, 31)
+    stopped = PsmFactory(nama="Berhenti Juni", tanggal_bergabung=dt.date(2020, 1, 6))
+    status_history(
+        stopped,
+        (StatusPsm.CALON, dt.date(2020, 1, 6)),
+        (StatusPsm.AKTIF, dt.date(2020, 3, 1)),
+        (StatusPsm.BERHENTI, dt.date(2025, 6, 1)),
+        (StatusPsm.CALON, dt.date(2026, 2, 1)),
+    )
+    later = PsmFactory(nama="Masuk 2026", tanggal_bergabung=dt.date(2026, 1, 5))
+    status_history(
+        later, (StatusPsm.CALON, dt.date(2026, 1, 5)), (StatusPsm.AKTIF, dt.date(2026, 3, 1))
+    )
+    plain = PsmFactory(nama="Tanpa Riwayat")
+    ids = [stopped.pk, later.pk, plain.pk]
+    assert indicators.statuses_on(ids, day) == {stopped.pk: StatusPsm.BERHENTI}
+    aktif_then = set(Psm.objects.filter(indicators.aktif_on(day)).values_list("pk", flat=True))
+    assert later.pk not in aktif_then and stopped.pk not in aktif_then
 
 
 def test_scores_round_a_five_up_as_the_printed_figures_do(world, staff):

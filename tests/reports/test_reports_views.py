@@ -777,6 +777,11 @@ def test_dashboard_refuses_a_kecamatan_outside_the_scope_with_a_message(client, 
     page = client.get(reverse("reports:dashboard"), {"tahun": YEAR, "kecamatan": "33.12.01"})
     assert page.status_code == 200 and page.context["kecamatan"] == ""
     assert "Kecamatan ini tidak ada di wilayah kerja Anda." in page.content.decode()
+    # the year chosen stays: the select showed it above this year's figures, and the
+    # documents' links asked for this year
+    page = client.get(reverse("reports:dashboard"), {"tahun": YEAR - 1, "kecamatan": "33.12.01"})
+    assert page.context["tahun"] == YEAR - 1 and page.context["f"]["tahun"] == YEAR - 1
+    assert f"?tahun={YEAR - 1}" in page.content.decode()
 
 
 def test_a_provincial_dashboard_shows_coverage_per_kab_kota(client, regions, data):
