@@ -106,6 +106,7 @@ def write_xlsx(
     first_row: int = 1,
     one_sheet: bool = False,
     tmpdir: str | None = None,
+    more_sheets: Iterable[tuple[str, list[str], Iterable[list]]] = (),
 ) -> int:
     """Write ``rows`` (neutralised here) to ``target``, a path or a binary file, and return how
     many were written. ``on_rows(n)`` is called after every ``every`` rows (a progress bar).
@@ -113,7 +114,8 @@ def write_xlsx(
     A part of a sheet written beside others (``join_parts``) starts at ``first_row`` (0-based: the
     header is row 0), only the first part has a ``header``, and ``one_sheet`` says the rows must
     fit on the first sheet (the join takes no other). XlsxWriter keeps the rows in a file in
-    ``tmpdir`` until the workbook is closed."""
+    ``tmpdir`` until the workbook is closed. ``more_sheets`` (name, header, rows), small tables
+    after the rows' own sheet (a recap's other breakdown), are not counted."""
     workbook = xlsxwriter.Workbook(
         target, {"constant_memory": True, "tmpdir": tmpdir or tempfile.gettempdir()}
     )
@@ -142,6 +144,10 @@ def write_xlsx(
                 on_rows(every)
         if worksheet is None:  # no rows: still a sheet with its header
             _add_sheet(workbook, sheet, 1, header)
+        for name, more_header, more_rows in more_sheets:
+            more = _add_sheet(workbook, name, 1, more_header)
+            for number, row in enumerate(more_rows, start=1):
+                more.write_row(number, 0, [neutralise(value) for value in row])
     finally:
         workbook.close()
     if on_rows and written % every:
@@ -236,8 +242,8 @@ def xlsx_bytes(sheet: str, header: list[str], rows: Iterable[list], **kwargs) ->
         return file.read(), count
 
 
-def xlsx_response(filename: str, sheet: str, header: list[str], rows: Iterable[list]):
-    content, _count = xlsx_bytes(sheet, header, rows)
+def xlsx_response(filename: str, sheet: str, header: list[str], rows: Iterable[list], **kwargs):
+    content, _count = xlsx_bytes(sheet, header, rows, **kwargs)
     response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

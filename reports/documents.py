@@ -448,13 +448,24 @@ RECAP_KINERJA_XLSX_JENIS = "reports.rekap-kinerja-xlsx"
 
 
 def ppks_recap_rows(context: dict) -> tuple[list, list]:
-    """The PPKS recap per desa/kelurahan (``PpksRecap.context``) as the XLSX's header and rows."""
+    """The PPKS recap per desa/kelurahan (``PpksRecap.context``) as the XLSX's header and rows,
+    closed by their totals, as the PDF's table B."""
     header = [_("Kecamatan"), _("Desa/kelurahan"), _("Kode"), _("Diajukan"), _("Terverifikasi")]
     rows = [
         [r["desa__induk__nama"], r["desa__nama"], r["desa__kode"], r["n"], r["verified"]]
         for r in context["per_desa"]
     ]
+    rows.append([_("Jumlah"), "", "", context["total"], context["total_verified"]])
     return header, rows
+
+
+def ppks_recap_categories(context: dict) -> tuple[str, list, list]:
+    """The same recap per PPKS category (the PDF's table A), as a second sheet: its name, header
+    and rows, closed by the total."""
+    header = [_("Kode"), _("Singkatan"), _("Kategori PPKS"), _("Diajukan")]
+    rows = [[kode, singkatan, nama, n] for kode, singkatan, nama, n in context["categories"]]
+    rows.append([_("Jumlah"), "", "", context["total"]])
+    return _("Per kategori"), header, rows
 
 
 def kinerja_recap_rows(user, *, tahun: int, kecamatan: str, today) -> tuple[list, list, int]:
@@ -511,7 +522,9 @@ def ppks_recap_document(document, progress) -> Built:
     context = report.context()
     progress.step()
     if document.params.get("format") == "xlsx":
-        content = xlsx_bytes(_("Rekap PPKS"), *ppks_recap_rows(context))[0]
+        content = xlsx_bytes(
+            _("Per desa"), *ppks_recap_rows(context), more_sheets=[ppks_recap_categories(context)]
+        )[0]
         progress.step()
         return Built(content, f"rekap-ppks-{tahun}.xlsx", XLSX_CONTENT_TYPE)
     pdf = render_pdf(report.template, context, number=services.numberer(report, by=user))

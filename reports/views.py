@@ -39,6 +39,7 @@ from reports.documents import (
     TrainingRecap,
     kinerja_recap_rows,
     official_pdf,
+    ppks_recap_categories,
     ppks_recap_rows,
 )
 from reports.forms import DashboardFilter, EvaluasiForm
@@ -338,9 +339,11 @@ def evaluation(request, psm_pk, tahun):
     tahun = _year(tahun, today)
     if not indicators.served(psm, tahun):  # the ranking does not list them for the year
         messages.error(request, indicators.not_served_message(psm, tahun))
-        return redirect(
-            f"{reverse('reports:ranking')}?tahun={tahun}&kecamatan={psm.desa_tugas_id[:8]}"
-        )
+        # the ranking of that year, when it has one to show (2019's added "2019 is not one of
+        # the choices" under the message that said why)
+        shown = {"tahun": tahun} if tahun in selectors.years_available(today) else {}
+        query = urlencode({**shown, "kecamatan": psm.desa_tugas_id[:8]})
+        return redirect(f"{reverse('reports:ranking')}?{query}")
     existing = Evaluasi.objects.filter(psm=psm, tahun=tahun).first()
     form = EvaluasiForm(request.POST or None, instance=existing)
     if request.method == "POST" and form.is_valid():
@@ -490,8 +493,15 @@ def ppks_recap(request, fmt):
     report = PpksRecap(request.user, today=today, tahun=tahun, kecamatan=kecamatan)
     if fmt == "pdf":
         return _pdf_response(report, by=request.user, filename=f"rekap-ppks-{tahun}.pdf")
-    header, rows = ppks_recap_rows(report.context())
-    return xlsx_response(f"rekap-ppks-{tahun}.xlsx", _("Rekap PPKS"), header, rows)
+    context = report.context()
+    header, rows = ppks_recap_rows(context)
+    return xlsx_response(
+        f"rekap-ppks-{tahun}.xlsx",
+        _("Per desa"),
+        header,
+        rows,
+        more_sheets=[ppks_recap_categories(context)],
+    )
 
 
 @require_GET

@@ -433,8 +433,14 @@ def test_ppks_and_training_recaps_read_back_without_names(client, supervisor, da
     assert "REKAPITULASI ASESMEN PPKS" in text and "DINAS SOSIAL" in text
     assert "Jumlah" in text and "Mbah Sarinah" not in text  # aggregate: no case-level names
     xlsx = client.get(reverse("reports:ppks-recap", args=["xlsx"]), {"tahun": YEAR})
-    rows = list(load_workbook(io.BytesIO(xlsx.content)).active.values)
-    assert rows[0][0] == "Kecamatan" and sum(r[3] for r in rows[1:]) == 1
+    book = load_workbook(io.BytesIO(xlsx.content))
+    rows = list(book["Per desa"].values)
+    assert rows[0][0] == "Kecamatan" and sum(r[3] for r in rows[1:-1]) == 1
+    assert rows[-1] == ("Jumlah", None, None, 1, 0)  # the PDF's table B, closed by its total
+    # and its table A: per category, as the review found only in the PDF
+    categories = list(book["Per kategori"].values)
+    assert categories[0] == ("Kode", "Singkatan", "Kategori PPKS", "Diajukan")
+    assert sum(r[3] for r in categories[1:-1]) == 1 and categories[-1][::3] == ("Jumlah", 1)
     text = pdf_text(client.get(reverse("reports:training-recap")).content, tmp_path, "b.pdf")
     assert "REKAPITULASI BIMBINGAN TEKNIS PSM" in text and "Wulan Prasetyaningsih" in text
     assert "Wilayah: Kota Magelang" in text  # as the other recaps name what they cover
@@ -485,8 +491,10 @@ def test_a_provinces_recaps_are_built_in_the_background(client, data, tmp_path):
 
     text = pdf_text(download("pdf"), tmp_path)
     assert "REKAPITULASI ASESMEN PPKS" in text and "Mbah Sarinah" not in text
-    rows = list(load_workbook(io.BytesIO(download("xlsx"))).active.values)
-    assert rows[0][0] == "Kecamatan" and sum(r[3] for r in rows[1:]) == 1
+    book = load_workbook(io.BytesIO(download("xlsx")))
+    rows = list(book["Per desa"].values)
+    assert rows[0][0] == "Kecamatan" and sum(r[3] for r in rows[1:-1]) == 1
+    assert list(book["Per kategori"].values)[-1][::3] == ("Jumlah", 1)
     rows = list(load_workbook(io.BytesIO(download("kinerja"))).active.values)
     assert [r[0] for r in rows[1:]] == [1, 2, 3, 3]  # the last two tie
     # Not the requester's: no download.
@@ -987,3 +995,30 @@ def test_a_requested_recap_is_listed_with_the_region_it_covers(client, superviso
     listed = client.get(reverse("reports:document-list")).content.decode()
     assert f"Rekap kinerja PSM {YEAR}, Kecamatan Magelang Utara" in listed
     assert f"Rekap kinerja PSM {YEAR}, seluruh wilayah kerja" in listed
+
+
+def test_a_figure_is_written_without_trailing_zeros_in_each_language():
+    """A supervisor's walk: a rapor printed "11,50 jam" beside "5 jam", and the ranking 11,5."""
+    from django.utils import translation
+
+    from psm_portal.templatetags.portal import angka
+
+    with translation.override("id"):
+        written = [angka(Decimal(v)) for v in ("11.50", "5.00", "0.45", "1234.5", "0")]
+        assert written == ["11,5", "5", "0,45", "1.234,5", "0"]
+    with translation.override("en"):
+        assert angka(Decimal("11.50")) == "11.5" and angka(Decimal("12.00")) == "12"
+
+
+def test_an_evaluation_of_a_year_before_the_reports_says_one_thing(client, supervisor, data):
+    """A supervisor's walk: the evaluation of 2019 (before the PSM joined, and before the years
+    the reports offer) led to the ranking of 2019, which added a second message."""
+    client.force_login(supervisor)
+    psm = data["selatan"][0]  # joined 6 January 2020
+    answer = client.get(reverse("reports:evaluation", args=[psm.pk, 2019]), follow=True)
+    shown = [str(m) for m in answer.context["messages"]]
+    assert shown == [
+        f"{psm.nama} tidak bertugas aktif pada tahun 2019, jadi tidak dinilai untuk tahun itu."
+    ]
+    assert "Tidak ada laporan untuk tahun itu" not in answer.content.decode()
+    assert answer.context["tahun"] == YEAR
