@@ -36,7 +36,7 @@ from assessments.services import (
     identity_version,
     subject_warnings,
 )
-from psm_portal.text import grouped
+from psm_portal.text import grouped, phone_problem
 from psm_portal.uploads import PhotosField
 from registry.forms import DateInput, scope_desa_fields
 from registry.nik import check_nik, check_no_kk, clean_nik
@@ -124,6 +124,12 @@ class SubjekForm(PersonChecks, forms.ModelForm):
         self.fields["alasan_tanpa_nik"].choices = [
             c for c in self.fields["alasan_tanpa_nik"].choices if c[0] != AlasanTanpaNik.DIHAPUS
         ]
+
+    def clean_telepon(self):
+        value = self.cleaned_data["telepon"].strip()
+        if problem := phone_problem(value):
+            raise forms.ValidationError(problem)
+        return value
 
     def clean_no_kk(self):
         kk = clean_nik(self.cleaned_data.get("no_kk", ""))
@@ -408,6 +414,12 @@ class AsesmenForm(ConfirmWarnings, forms.ModelForm):
                 self.instance.client_uuid if self.instance.pk else uuid.uuid4()
             )
         self.warnings: list[str] = []
+
+    def clean_informan_telepon(self):
+        value = self.cleaned_data["informan_telepon"].strip()
+        if problem := phone_problem(value):
+            raise forms.ValidationError(problem)
+        return value
 
     def clean(self):
         cleaned = super().clean()

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from psm_portal.text import grouped
+from psm_portal.text import grouped, phone_problem
 from psm_portal.uploads import LimitedImageField, PhotosField, validate_pdf
 from registry.models import (
     AlasanBerhenti,
@@ -199,6 +199,12 @@ class PsmForm(forms.ModelForm):
             raise ValidationError(_("Nama wajib diisi."))
         return nama
 
+    def clean_telepon(self):
+        value = self.cleaned_data["telepon"].strip()
+        if problem := phone_problem(value):
+            raise ValidationError(problem)
+        return value
+
     def clean_tanggal_lahir(self):
         value = self.cleaned_data["tanggal_lahir"]
         if value > self.today:
@@ -211,6 +217,8 @@ class PsmForm(forms.ModelForm):
         value = self.cleaned_data["tanggal_bergabung"]
         if value > self.today:
             raise ValidationError(_("Tanggal bergabung tidak boleh di masa depan."))
+        if value.year < 1950:  # 1 Januari 0001 was saved, and the reports counted from it
+            raise ValidationError(_("Tahun bergabung tidak masuk akal."))
         if self.instance.pk:
             # Moved past the day they were made aktif, the reports dropped the years between
             # (who served is read from the history, and no one is aktif before joining); a
@@ -325,6 +333,14 @@ class PsmForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         self._photo_consent(cleaned)
+        born, joined = cleaned.get("tanggal_lahir"), cleaned.get("tanggal_bergabung")
+        if born and joined and joined < born:
+            # (as the Bimtek, SK and award dates are refused before it)
+            self.add_error(
+                "tanggal_bergabung",
+                _("Tanggal bergabung tidak boleh sebelum tanggal lahir PSM (%(tgl)s).")
+                % {"tgl": date_format(born, "j F Y")},
+            )
         if "nik" in self.errors:
             return cleaned
         result = check_nik(

@@ -838,8 +838,6 @@ def _check_row(number, raw, *, matcher, make_form, today, existing, visible, see
             reported.add(key)
         values[key] = parsed.isoformat() if parsed else ""
     joined_in_file = bool(values["tanggal_bergabung"])
-    if not joined_in_file:
-        values["tanggal_bergabung"] = today.isoformat()
     kecamatan_code, error = matcher.match_kecamatan(raw.get("kecamatan"))
     desa_code = ""
     if error:
@@ -858,6 +856,12 @@ def _check_row(number, raw, *, matcher, make_form, today, existing, visible, see
             action, psm_id = "ada", existing[nik].pk
         else:
             errors.append(_("NIK: sudah terdaftar sebagai PSM di wilayah lain."))
+    if not joined_in_file:
+        # A new PSM joins today; one already registered keeps the date on record (the commit
+        # leaves it alone), which the form checks against their first day aktif: today's was
+        # refused for every PSM aktif, so a roster without the column updated nobody.
+        joined = existing[nik].tanggal_bergabung if action == "ada" else today
+        values["tanggal_bergabung"] = joined.isoformat()
     cleaned = None
     # The entry form's rules run whatever was found above, so that a row's every problem is
     # listed at once (a wrong NIK showed only once the desa was fixed and the file sent again);

@@ -215,12 +215,14 @@ def test_a_nik_of_another_subject_is_refused_next_to_the_nik(people, staf):
 def test_a_correction_over_a_change_made_meanwhile_takes_it_in_and_keeps_the_typed_values(
     people, staf
 ):
-    subject = make_case(people["psm_a"], subject={"telepon": "081234"}).subjek
-    data = _correction(staf, subject, nama="Sarinah Wongso", telepon="0899", alasan="Permintaan")
+    subject = make_case(people["psm_a"], subject={"telepon": "0812-3456-0001"}).subjek
+    data = _correction(
+        staf, subject, nama="Sarinah Wongso", telepon="0899-1234-5678", alasan="Permintaan"
+    )
     # another officer corrected the RT and the phone after this page was opened
     services.subject_correct(
         subject=subject,
-        data={"rt": "04", "telepon": "0811"},
+        data={"rt": "04", "telepon": "0811-2222-3333"},
         alasan="Pindah RT",
         by=people["staf2"],
         versi=services.identity_version(subject),
@@ -232,8 +234,8 @@ def test_a_correction_over_a_change_made_meanwhile_takes_it_in_and_keeps_the_typ
     assert "diubah orang lain sejak halaman ini dibuka" in page
     # what the other changed: the RT taken into the form (this user typed nothing there), the
     # phone left as this user typed it (both changed it)
-    assert answer.context["newer"] == [("Telepon", "0811", False), ("RT", "04", True)]
-    assert 'value="Sarinah Wongso"' in page and 'value="0899"' in page
+    assert answer.context["newer"] == [("Telepon", "0811-2222-3333", False), ("RT", "04", True)]
+    assert 'value="Sarinah Wongso"' in page and 'value="0899-1234-5678"' in page
     assert 'name="s-rt" value="04"' in page
     assert Subjek.objects.get(pk=subject.pk).nama == "Mbah Sarinah"
 
@@ -245,7 +247,7 @@ def test_a_correction_over_a_change_made_meanwhile_takes_it_in_and_keeps_the_typ
     }
     assert staf.post(url, again).status_code == 302
     subject.refresh_from_db()
-    assert (subject.nama, subject.rt, subject.telepon) == ("Sarinah Wongso", "04", "0899")
+    assert (subject.nama, subject.rt, subject.telepon) == ("Sarinah Wongso", "04", "0899-1234-5678")
 
 
 def test_a_psm_form_opened_before_an_office_correction_does_not_undo_it(people, staf):

@@ -112,6 +112,17 @@ def test_a_bad_form_keeps_every_typed_value_and_says_why(client, people):
     assert not Asesmen.objects.exists()
 
 
+def test_a_subjects_or_informants_phone_that_is_no_number_is_refused_and_kept(client, people):
+    c = _client(client, people["psm_a"])
+    data = _form(**{"s-telepon": "<b>hubungi</b>", "informan_telepon": "tetangga"})
+    response = c.post(reverse("assessments:case-create"), data)
+    body = response.content.decode()
+    assert response.status_code == 400 and not Asesmen.objects.exists()
+    # under each field, and in the list of what to fix above the form
+    assert body.count("Nomor telepon ditulis dengan angka") == 4
+    assert 'value="&lt;b&gt;hubungi&lt;/b&gt;"' in body and 'value="tetangga"' in body
+
+
 def test_a_draft_refused_for_its_missing_fields_says_a_draft_needs_them_too(client, people):
     """A draft missing what the office must hold (the problem, the consent) said only "Data
     belum tersimpan", and "Simpan draf" reads like "save as is": the PSM wondered what a draft

@@ -81,7 +81,7 @@ def test_staff_enters_psm_fixes_impossible_nik_finds_and_exports(
 
 
 def test_psm_on_a_phone_sees_only_their_own_profile(phone_page, live_server, regions, shot):
-    own = PsmFactory(nama="Dyah Pratiwi", jenis_kelamin="P")
+    own = PsmFactory(nama="Dyah Pratiwi", jenis_kelamin="P", status="aktif")
     other = PsmFactory(nama="Budi Orang Lain")
     make_user(Role.PSM, psm=own, username="dyah")
     page = phone_page

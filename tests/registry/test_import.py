@@ -63,7 +63,7 @@ def messy_rows(existing_nik):
             "Jl. Tidar 1",
             "Magelang Selatan",
             "Rejowinangun Selatan",
-            "0812",
+            "0812-1111-2222",
         ],
         # 3: NIK as an exact number, Indonesian month name, "Kec." prefix and odd case
         [
@@ -123,7 +123,7 @@ def messy_rows(existing_nik):
             "Jl. Baru 9",
             "Magelang Selatan",
             "Rejowinangun Selatan",
-            "0899",
+            "0899-1234-5678",
         ],
         # 8: scientific notation that lost digits
         [
@@ -283,7 +283,7 @@ def test_commit_with_update_changes_only_roster_columns(staff_client, existing):
     existing.refresh_from_db()
     assert (existing.nama, existing.telepon, existing.alamat_ktp) == (
         "Nama Baru",
-        "0899",
+        "0899-1234-5678",
         "Jl. Baru 9",
     )
     assert existing.pekerjaan == "Guru"  # not in the roster: kept
@@ -733,7 +733,7 @@ def update_row(psm) -> list:
         "Jl. Baru 9",
         "Magelang Selatan",
         "Rejowinangun Selatan",
-        "0899",
+        "0899-1234-5678",
     ]
 
 
@@ -760,7 +760,9 @@ def test_commit_query_count_does_not_grow_with_updated_rows(staff):
         return commit_queries(staff, [update_row(p) for p in people], update_existing=True)
 
     assert update_queries(3) == update_queries(9) <= 17
-    assert set(Psm.objects.values_list("alamat_ktp", "telepon")) == {("Jl. Baru 9", "0899")}
+    assert set(Psm.objects.values_list("alamat_ktp", "telepon")) == {
+        ("Jl. Baru 9", "0899-1234-5678")
+    }
     assert all(nama.endswith(" Baru") for nama in Psm.objects.values_list("nama", flat=True))
     assert Psm.objects.filter(nama_cari__endswith=" baru").count() == 12
     events = AuditEvent.objects.filter(action="psm.update")
@@ -951,8 +953,8 @@ def test_a_roster_nik_first_registered_elsewhere_in_the_country_is_no_warning(st
     list"; a kecamatan in no list still is."""
     row = ["Siti Rahayu", "P", "Magelang", "1990-03-05", "Jl. Tidar 1", "Magelang Selatan"]
     rows = [
-        ["3174074503900001", *row, "Rejowinangun Selatan", "0812"],
-        ["3371094503900002", *row, "Rejowinangun Selatan", "0813"],
+        ["3174074503900001", *row, "Rejowinangun Selatan", "0812-1111-2222"],
+        ["3371094503900002", *row, "Rejowinangun Selatan", "0813-1111-2222"],
     ]
     upload(staff_client, xlsx(rows))
     found = {r["baris"]: r["warnings"] for r in ImportBatch.objects.get().baris}
@@ -1037,3 +1039,24 @@ def test_a_psm_made_aktif_between_preview_and_commit_keeps_the_joining_date(staf
     ]
     psm.refresh_from_db()
     assert psm.tanggal_bergabung == dt.date(2020, 1, 6)
+
+
+def test_a_roster_without_joining_dates_updates_psm_already_aktif(staff, regions):
+    """A staff walk: the preview filled a missing joining date with today, which the entry
+    form refuses for a PSM aktif since earlier, so a roster without that column updated no PSM
+    aktif ("0 siap disimpan"). The commit never wrote it: the date on record stays."""
+    from tests.factories import status_history
+
+    aktif = PsmFactory(desa_kode="33.71.01.1003", tanggal_bergabung=dt.date(2022, 11, 1))
+    status_history(
+        aktif, (StatusPsm.CALON, dt.date(2022, 11, 1)), (StatusPsm.AKTIF, dt.date(2023, 1, 16))
+    )
+    aktif.refresh_from_db()
+    batch = importer.build_preview(
+        data=xlsx([update_row(aktif)]), filename="daftar.xlsx", by=staff, today=TODAY
+    )
+    (row,) = batch.baris
+    assert row["aksi"] == "ada" and row["errors"] == [], row["errors"]
+    importer.commit_batch(batch=batch, update_existing=True, by=staff, today=TODAY)
+    aktif.refresh_from_db()
+    assert aktif.nama.endswith(" Baru") and aktif.tanggal_bergabung == dt.date(2022, 11, 1)

@@ -67,6 +67,40 @@ def test_psm_create_impossible_nik_keeps_everything_typed(staff_client):
     assert not Psm.objects.exists()
 
 
+@pytest.mark.parametrize(
+    "joined,message",
+    [
+        ("1980-01-01", "Tanggal bergabung tidak boleh sebelum tanggal lahir PSM (5 Maret 1990)."),
+        ("0001-01-01", "Tahun bergabung tidak masuk akal."),
+    ],
+)
+def test_a_joining_date_before_birth_or_of_year_one_is_refused(staff_client, joined, message):
+    """A staff walk: "Calon sejak 1 Januari 0001" and a PSM joined before being born were
+    saved, and the reports count a PSM's months from that date."""
+    response = staff_client.post(
+        reverse("registry:psm-create"), _form_data(tanggal_bergabung=joined)
+    )
+    assert response.status_code == 200 and not Psm.objects.exists()
+    body = response.content.decode()
+    assert message in body and 'value="Siti Rahayu"' in body
+
+
+@pytest.mark.parametrize("phone", ["abc😀", "0812", "+62 812 +3456", "0812345678901234567"])
+def test_a_phone_that_is_no_number_is_refused_and_kept(staff_client, phone):
+    """A staff walk: "abc😀" was saved as a PSM's telephone and shown on the profile."""
+    response = staff_client.post(reverse("registry:psm-create"), _form_data(telepon=phone))
+    assert response.status_code == 200 and not Psm.objects.exists()
+    body = response.content.decode()
+    assert "Nomor telepon ditulis dengan angka (boleh diawali +62" in body
+    assert f'value="{phone}"' in body
+
+
+@pytest.mark.parametrize("phone", ["0812-3456-7890", "+62 812 3456 7890", "(0293) 362 008"])
+def test_a_phone_as_people_write_it_is_accepted(staff_client, phone):
+    staff_client.post(reverse("registry:psm-create"), _form_data(telepon=phone))
+    assert Psm.objects.get().telepon == phone
+
+
 def test_a_candidate_under_18_is_registered_only_once_confirmed(staff_client):
     """A browser walk: a 15-year-old was registered, and given an SK, without a word; the age
     rule was first met at activation."""
@@ -749,6 +783,7 @@ def _pdf_text(pdf: bytes, tmp_path) -> str:
 
 
 def test_card_pdf_reads_back_with_masked_nik(client, users, psm, tmp_path):
+    Psm.objects.filter(pk=psm.pk).update(status=StatusPsm.AKTIF)  # carded only then
     client.force_login(users[Role.PSM])
     response = client.get(reverse("registry:psm-card", args=[psm.pk]))
     assert response["Content-Type"] == "application/pdf"
@@ -756,6 +791,22 @@ def test_card_pdf_reads_back_with_masked_nik(client, users, psm, tmp_path):
     assert "KARTU PEKERJA SOSIAL MASYARAKAT" in text
     assert psm.nama in text and "Rejowinangun Selatan" in text
     assert psm.nik not in text and f"{psm.nik[:4]}**********{psm.nik[-2:]}" in text
+
+
+def test_a_card_is_printed_only_for_a_psm_aktif(client, users, psm):
+    """A staff walk: "KARTU PEKERJA SOSIAL MASYARAKAT" printed for a candidate and for a PSM
+    who had stopped; the profile offered it."""
+    client.force_login(users[Role.STAF])
+    for status in (StatusPsm.CALON, StatusPsm.BERHENTI):
+        Psm.objects.filter(pk=psm.pk).update(status=status)
+        answer = client.get(reverse("registry:psm-card", args=[psm.pk]), follow=True)
+        assert answer.redirect_chain[-1][0] == reverse("registry:psm-detail", args=[psm.pk])
+        body = answer.content.decode()
+        assert f"Kartu PSM hanya dicetak untuk PSM aktif; PSM ini berstatus {status}." in body
+        assert reverse("registry:psm-card", args=[psm.pk]) not in body
+    Psm.objects.filter(pk=psm.pk).update(status=StatusPsm.AKTIF)
+    body = client.get(reverse("registry:psm-detail", args=[psm.pk])).content.decode()
+    assert reverse("registry:psm-card", args=[psm.pk]) in body
 
 
 def test_public_verification_shows_only_name_status_and_desa(client, psm):
@@ -818,6 +869,7 @@ def test_profile_change_history_names_fields_for_people(staff_client, psm, staff
 
 def test_card_pdf_prints_markup_as_text(client, users, psm, tmp_path):
     psm.nama = "<b>Dewi</b> & Ma'ruf 🌸"
+    psm.status = StatusPsm.AKTIF  # carded only then
     psm.save()
     client.force_login(users[Role.PSM])
     text = _pdf_text(client.get(reverse("registry:psm-card", args=[psm.pk])).content, tmp_path)
@@ -962,6 +1014,7 @@ def test_a_psm_whose_ktp_desa_is_outside_the_editors_region_can_still_be_edited(
 def test_a_card_asked_for_in_english_is_still_an_indonesian_card(client, users, psm, tmp_path):
     """Without an office row the card names "Dinas Sosial": it took the reader's language and
     printed "SOCIAL SERVICES OFFICE (DINAS SOSIAL)" on an official card."""
+    Psm.objects.filter(pk=psm.pk).update(status=StatusPsm.AKTIF)  # carded only then
     client.force_login(users[Role.PSM])
     answer = client.get(
         reverse("registry:psm-card", args=[psm.pk]), headers={"accept-language": "en"}
@@ -1120,9 +1173,9 @@ def test_a_psm_photo_is_kept_only_with_their_consent_and_goes_when_it_is_withdra
     assert f'src="{photo_url}"' in form and "media/" not in form and "psm/foto/" not in form
     assert "berkas tersimpan" in form
     # An edit of something else keeps the consent as it was given.
-    staff_client.post(update, {**_form_data(telepon="081234"), "persetujuan_foto": "on"})
+    staff_client.post(update, {**_form_data(telepon="0812-3456-7890"), "persetujuan_foto": "on"})
     psm.refresh_from_db()
-    assert psm.telepon == "081234" and psm.foto_persetujuan_pada == agreed
+    assert psm.telepon == "0812-3456-7890" and psm.foto_persetujuan_pada == agreed
     # A new photo is agreed to when it is taken, under the text shown then.
     replaced_consent = agreed - dt.timedelta(days=400)
     Psm.objects.filter(pk=psm.pk).update(
