@@ -311,7 +311,12 @@ def _split_header(rows: list[list]) -> ParsedFile:
             continue
         data_rows = numbered[position + 1 :]
         if not data_rows:
-            raise ImportFileError(_("Berkas hanya berisi baris judul kolom, tanpa baris data."))
+            raise ImportFileError(
+                _(
+                    "Berkas hanya berisi baris judul kolom, tanpa baris data. Isi data PSM di "
+                    "bawah judul kolom di lembar pertama (lembar petunjuk tidak dibaca)."
+                )
+            )
         return ParsedFile(header=header, rows=data_rows)
     raise first_error
 
@@ -1033,7 +1038,9 @@ def commit_batch(*, batch: ImportBatch, update_existing: bool, by, today: dt.dat
 
 
 def template_workbook() -> bytes:
-    """An empty roster with the expected headers and one example row, NIK as text."""
+    """An empty roster with the expected headers, NIK as text, and a guide with an example of
+    each column on a second sheet. An example row on the roster itself, uploaded unchanged,
+    registered "Contoh Nama", with a valid-looking NIK, as a PSM."""
     from openpyxl import Workbook
 
     workbook = Workbook()
@@ -1054,22 +1061,28 @@ def template_workbook() -> bytes:
         "Tanggal bergabung",
     ]
     sheet.append(header)
-    sheet.append(
-        [
-            "3371015508950001",
-            "Contoh Nama",
-            "P",
-            "Magelang",
-            "15-08-1995",
-            "Jl. Contoh No. 1 RT 01/RW 02",
-            "Magelang Selatan",
-            "Rejowinangun Selatan",
-            "081234567890",
-            "",
-            "Wiraswasta",
-            "02-01-2024",
-        ]
-    )
+    # The example goes on a sheet of its own, one column per row, so that it is not a second
+    # roster (a workbook with two is refused) and nobody uploads it as a person.
+    guide = workbook.create_sheet("Petunjuk pengisian")
+    guide.append(["Kolom", "Contoh isian", "Keterangan"])
+    example = [
+        ("3371015508950001", "16 angka; kolom ini berformat teks agar tidak terpotong."),
+        ("Contoh Nama", "Nama lengkap sesuai KTP."),
+        ("P", "L atau P."),
+        ("Magelang", ""),
+        ("15-08-1995", "Tanggal-bulan-tahun."),
+        ("Jl. Contoh No. 1 RT 01/RW 02", "Alamat sesuai KTP."),
+        ("Magelang Selatan", "Nama kecamatan tempat bertugas."),
+        ("Rejowinangun Selatan", "Nama desa/kelurahan tempat bertugas."),
+        ("0812-3456-7890", "Angka, boleh diawali +62."),
+        ("", "Boleh kosong."),
+        ("Wiraswasta", "Boleh kosong."),
+        ("02-01-2024", "Boleh kosong: PSM baru bergabung hari impor, yang sudah terdaftar tetap."),
+    ]
+    for name, (value, note) in zip(header, example, strict=True):
+        guide.append([name, value, note])
+    for column, width in zip("ABC", (20, 32, 70), strict=True):
+        guide.column_dimensions[column].width = width
     for column in "ABCDEFGHIJKL":
         sheet.column_dimensions[column].width = 22
     for cell in sheet["A"]:

@@ -406,3 +406,25 @@ def desa_coverage(kecamatan: list[Wilayah]) -> dict[str, list[CoverageRow]]:
             )
         )
     return result
+
+
+def statuses_on(psm_ids, day: dt.date) -> dict[int, str]:
+    """The status each of ``psm_ids`` had on ``day`` by the status history, read as
+    ``reports.indicators.aktif_on`` reads it: the last change dated on or before it, else what
+    the first change after it was from. A PSM without history (or not yet entered then) is left
+    out: their present status is all there is. One query."""
+    result: dict[int, str] = {}
+    changes = (
+        PsmStatusChange.objects.filter(psm_id__in=psm_ids)
+        .order_by("psm_id", "tanggal_efektif", "pk")
+        .values_list("psm_id", "tanggal_efektif", "dari", "ke")
+    )
+    after: set[int] = set()  # PSM whose first change after ``day`` has been read
+    for pk, tanggal, dari, ke in changes:
+        if tanggal <= day:
+            result[pk] = ke
+        elif pk not in result and pk not in after:
+            after.add(pk)
+            if dari:  # "": entered after the day
+                result[pk] = dari
+    return result

@@ -42,6 +42,7 @@ from assessments.models import (
     StatusRujukan,
 )
 from registry.models import Kegiatan, Psm, PsmBimtek, PsmStatusChange, StatusKegiatan, StatusPsm
+from registry.selectors import statuses_on  # noqa: F401 (the recap reads it from here)
 from reports.models import Evaluasi, Indikator, KategoriIndikator, TingkatIndikator
 
 # Indicators count 60%, the supervisor's rubric 40% (with no evaluation yet: indicators alone).
@@ -228,28 +229,6 @@ def aktif_on(day: dt.date) -> Q:
     return (Q(Exact(state, StatusPsm.AKTIF)) & Q(tanggal_bergabung__lte=day)) | _without_history(
         day, day
     )
-
-
-def statuses_on(psm_ids, day: dt.date) -> dict[int, str]:
-    """The status each of ``psm_ids`` had on ``day`` by the status history, read as
-    ``aktif_on`` reads it: the last change dated on or before it, else what the first change
-    after it was from. A PSM without history (or not yet entered then) is left out: their
-    present status is all there is. One query."""
-    result: dict[int, str] = {}
-    changes = (
-        PsmStatusChange.objects.filter(psm_id__in=psm_ids)
-        .order_by("psm_id", "tanggal_efektif", "pk")
-        .values_list("psm_id", "tanggal_efektif", "dari", "ke")
-    )
-    after: set[int] = set()  # PSM whose first change after ``day`` has been read
-    for pk, tanggal, dari, ke in changes:
-        if tanggal <= day:
-            result[pk] = ke
-        elif pk not in result and pk not in after:
-            after.add(pk)
-            if dari:  # "": entered after the day
-                result[pk] = dari
-    return result
 
 
 def served_in(tahun: int) -> Q:

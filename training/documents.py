@@ -6,6 +6,8 @@ from django.utils.translation import gettext as _
 from psm_portal.background import Built, DocumentError, builder
 from psm_portal.office import current_office, format_nip, indonesian_date
 from psm_portal.pdf import merge_pdf, public_url, qr_svg_data_uri, render_document
+from registry.models import StatusPsm
+from registry.selectors import statuses_on
 from training.access import can_manage, events_visible_to
 from training.models import Peserta, StatusPeserta
 
@@ -16,9 +18,14 @@ BUNDLE = "training.sertifikat"
 def certificate_context(enrolment: Peserta, office) -> dict:
     event = enrolment.event
     verify = public_url(reverse("training:certificate-verify", args=[enrolment.kode_sertifikat]))
+    psm = enrolment.psm
     return {
         "kantor": office,
         "peserta": enrolment,
+        # Bimtek dasar comes before appointment: a candidate then is not called a PSM
+        # (Permensos 10/2019, appointed by SK). As the event ended, by the status history.
+        "calon": statuses_on([psm.pk], event.tanggal_selesai).get(psm.pk, psm.status)
+        == StatusPsm.CALON,
         "event": event,
         "tanggal_mulai": indonesian_date(event.tanggal_mulai),
         "tanggal_selesai": indonesian_date(event.tanggal_selesai),

@@ -545,9 +545,26 @@ def test_cancel_forgets_the_parsed_rows(staff_client, regions):
     ) == [("import.preview", {"baris": 1, "valid": 1}), ("import.cancel", None)]
 
 
-def test_template_workbook_round_trips_through_the_importer(staff_client, regions):
+def test_template_holds_no_person_and_its_example_round_trips(staff_client, regions):
+    """A staff walk: the template's example row, uploaded unchanged, was "1 siap disimpan": a
+    "Contoh Nama" with a valid-looking NIK. The example is a guide on a second sheet, one
+    column per row (a workbook with two rosters is refused); the import reads the first."""
+    from openpyxl import load_workbook
+
     content = staff_client.get(reverse("registry:import-template")).content
-    assert upload(staff_client, content).status_code == 302
+    book = load_workbook(io.BytesIO(content))
+    assert book.sheetnames == ["Daftar PSM", "Petunjuk pengisian"]
+    (header,) = list(book["Daftar PSM"].values)
+    guide = list(book["Petunjuk pengisian"].values)[1:]
+    assert [row[0] for row in guide] == list(header)
+    answer = upload(staff_client, content)
+    assert answer.status_code == 422 and not ImportBatch.objects.exists()
+    assert "Isi data PSM di bawah judul kolom di lembar pertama" in answer.content.decode()
+    # the example, filled in on the first sheet as an office does, passes every check
+    book["Daftar PSM"].append([row[1] or None for row in guide])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    assert upload(staff_client, buffer.getvalue()).status_code == 302
     row = ImportBatch.objects.get().baris[0]
     assert row["errors"] == [] and row["desa_kode"] == "33.71.01.1003"
 

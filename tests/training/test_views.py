@@ -322,6 +322,38 @@ def test_certificate_pdf_and_public_verification(client, staff, event, office, t
     assert AuditEvent.objects.filter(action="psm.bimtek_withdraw").count() == 1
 
 
+def test_a_candidates_certificate_does_not_call_them_a_psm(client, staff, event, office, tmp_path):
+    """A staff walk: a candidate (not appointed, Bimtek dasar comes first) was certified as
+    "Pekerja Sosial Masyarakat". The status is the one held as the event ended."""
+    from registry.models import StatusPsm
+    from tests.factories import status_history
+
+    aktif = PsmFactory(nama="Sudah Aktif", status=StatusPsm.AKTIF)
+    later = PsmFactory(nama="Diangkat Sesudahnya")
+    status_history(
+        later, (StatusPsm.CALON, dt.date(2025, 1, 2)), (StatusPsm.AKTIF, dt.date(2026, 12, 20))
+    )
+    enrolments = {
+        psm.nama: services.enrolment_create(event=event, psm=psm, by=staff, today=TODAY)
+        for psm in (PsmFactory(nama="Masih Calon"), aktif, later)
+    }
+    for day in event.hari_set.all():
+        services.attendance_mark(
+            hari=day, marks={e.pk: "hadir" for e in enrolments.values()}, by=staff
+        )
+    services.event_set_status(event=event, status=StatusEvent.TUTUP, by=staff)
+    services.event_complete(event=event, by=staff, today=dt.date(2026, 12, 8))
+    client.force_login(staff)
+    said = {}
+    for name, enrolment in enrolments.items():
+        pdf = client.get(reverse("training:certificate", args=[enrolment.pk])).content
+        said[name] = " ".join(pdf_text(pdf, tmp_path).split())
+    assert "Calon Pekerja Sosial Masyarakat, Rejowinangun Selatan" in said["Masih Calon"]
+    assert "Calon Pekerja Sosial Masyarakat" in said["Diangkat Sesudahnya"]
+    assert "Pekerja Sosial Masyarakat, Rejowinangun Selatan" in said["Sudah Aktif"]
+    assert "Calon" not in said["Sudah Aktif"]
+
+
 @pytest.mark.parametrize("kode", ["tebakan", "SRT-3371-2026-0001-001", "a" * 200])
 def test_guessed_or_altered_certificate_codes_are_unknown(client, regions, kode):
     response = client.get(reverse("training:certificate-verify", args=[kode]))
