@@ -36,7 +36,7 @@ from assessments.services import (
     identity_version,
     subject_warnings,
 )
-from psm_portal.text import grouped, phone_problem
+from psm_portal.text import form_phone, grouped
 from psm_portal.uploads import PhotosField
 from registry.forms import DateInput, scope_desa_fields
 from registry.nik import check_nik, check_no_kk, clean_nik
@@ -126,10 +126,7 @@ class SubjekForm(PersonChecks, forms.ModelForm):
         ]
 
     def clean_telepon(self):
-        value = self.cleaned_data["telepon"].strip()
-        if problem := phone_problem(value):
-            raise forms.ValidationError(problem)
-        return value
+        return form_phone(self, "telepon")
 
     def clean_no_kk(self):
         kk = clean_nik(self.cleaned_data.get("no_kk", ""))
@@ -416,10 +413,7 @@ class AsesmenForm(ConfirmWarnings, forms.ModelForm):
         self.warnings: list[str] = []
 
     def clean_informan_telepon(self):
-        value = self.cleaned_data["informan_telepon"].strip()
-        if problem := phone_problem(value):
-            raise forms.ValidationError(problem)
-        return value
+        return form_phone(self, "informan_telepon")
 
     def clean(self):
         cleaned = super().clean()

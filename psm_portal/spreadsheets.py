@@ -115,7 +115,8 @@ def write_xlsx(
     header is row 0), only the first part has a ``header``, and ``one_sheet`` says the rows must
     fit on the first sheet (the join takes no other). XlsxWriter keeps the rows in a file in
     ``tmpdir`` until the workbook is closed. ``more_sheets`` (name, header, rows), small tables
-    after the rows' own sheet (a recap's other breakdown), are not counted."""
+    after the rows' own sheet (a recap's other breakdown), are not counted; a part joined by
+    ``join_parts`` takes none (only its first sheet is joined)."""
     workbook = xlsxwriter.Workbook(
         target, {"constant_memory": True, "tmpdir": tmpdir or tempfile.gettempdir()}
     )
@@ -147,12 +148,24 @@ def write_xlsx(
         for name, more_header, more_rows in more_sheets:
             more = _add_sheet(workbook, name, 1, more_header)
             for number, row in enumerate(more_rows, start=1):
-                more.write_row(number, 0, [neutralise(value) for value in row])
+                _write_cells(more, number, row)
     finally:
         workbook.close()
     if on_rows and written % every:
         on_rows(written % every)
     return written
+
+
+def _write_cells(worksheet, number: int, row) -> None:
+    """One row as the main loop writes it: neutralised, a string as a string (``write_row``
+    guesses, and made "{=...}" an array formula and a URL a live link)."""
+    for column, value in enumerate(row):
+        value = neutralise(value)
+        if isinstance(value, str):
+            if value:
+                worksheet.write_string(number, column, value)
+        else:
+            worksheet.write_number(number, column, value)
 
 
 def _add_sheet(workbook, name: str, number: int, header: list[str] | None):

@@ -13,20 +13,48 @@ def grouped(number: int) -> str:
 
 
 # A telephone number as people write it: digits, with +62, spaces, dots, dashes or brackets
-# between them ("0812-3456-7890", "+62 812 3456 7890", "(0293) 362 123").
+# between them ("0812-3456-7890", "+62 812 3456 7890", "(0293) 362 123"); two numbers apart by
+# "/" or ",". A no-break space or hyphen pasted from a document counts as its plain self.
 _PHONE_CHARACTERS = set("0123456789+ -.()")
+_PHONE_LOOKALIKES = str.maketrans(
+    {"\u00a0": " ", "\u2009": " ", "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-"}
+)
+NO_PHONE = {"-", "--", "tidak ada", "tidak punya"}
+
+
+def clean_phone(value: str) -> str:
+    """``value`` as stored: trimmed, look-alike spaces and dashes made plain, "-" (no number)
+    empty."""
+    value = " ".join(value.translate(_PHONE_LOOKALIKES).split())
+    return "" if value.casefold() in NO_PHONE else value
 
 
 def phone_problem(value: str) -> str | None:
-    """Why ``value`` is not a telephone number, or None (empty is for the field to allow)."""
+    """Why ``value`` (as ``clean_phone`` leaves it) is not a telephone number, or None (empty is
+    for the field to allow)."""
     from django.utils.translation import gettext as _
 
     if not value:
         return None
-    digits = sum(c.isascii() and c.isdigit() for c in value)
-    if set(value) - _PHONE_CHARACTERS or "+" in value[1:] or not 8 <= digits <= 15:
-        return _(
-            "Nomor telepon ditulis dengan angka (boleh diawali +62, dipisah spasi atau tanda "
-            "hubung), 8 sampai 15 digit."
-        )
+    for number in value.replace(",", "/").split("/"):
+        number = number.strip()
+        digits = sum(c.isascii() and c.isdigit() for c in number)
+        plus_inside = "+" in number.lstrip("(")[1:]  # (+62) 812 ... is how some write it
+        if set(number) - _PHONE_CHARACTERS or plus_inside or not 8 <= digits <= 15:
+            return _(
+                "Nomor telepon ditulis dengan angka (boleh diawali +62, dipisah spasi atau "
+                "tanda hubung), 8 sampai 15 digit; dua nomor dipisah garis miring."
+            )
     return None
+
+
+def form_phone(form, name: str) -> str:
+    """A form's telephone field ``name``, as ``clean_phone`` stores it; refused only when typed
+    now. A number stored before this rule, met on an edit of something else, stays for whoever
+    knows the right one (an edit of a PSM's address was refused for a phone nobody touched)."""
+    from django.core.exceptions import ValidationError
+
+    value = clean_phone(form.cleaned_data[name] or "")
+    if name in form.changed_data and (problem := phone_problem(value)):
+        raise ValidationError(problem)
+    return value

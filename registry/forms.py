@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from psm_portal.text import grouped, phone_problem
+from psm_portal.text import form_phone, grouped
 from psm_portal.uploads import LimitedImageField, PhotosField, validate_pdf
 from registry.models import (
     AlasanBerhenti,
@@ -200,10 +200,7 @@ class PsmForm(forms.ModelForm):
         return nama
 
     def clean_telepon(self):
-        value = self.cleaned_data["telepon"].strip()
-        if problem := phone_problem(value):
-            raise ValidationError(problem)
-        return value
+        return form_phone(self, "telepon")
 
     def clean_tanggal_lahir(self):
         value = self.cleaned_data["tanggal_lahir"]

@@ -867,6 +867,9 @@ def _check_row(number, raw, *, matcher, make_form, today, existing, visible, see
         # refused for every PSM aktif, so a roster without the column updated nobody.
         joined = existing[nik].tanggal_bergabung if action == "ada" else today
         values["tanggal_bergabung"] = joined.isoformat()
+        if action == "ada":
+            # the file has no such column: a problem with the date on record is not its row's
+            reported.add("tanggal_bergabung")
     cleaned = None
     # The entry form's rules run whatever was found above, so that a row's every problem is
     # listed at once (a wrong NIK showed only once the desa was fixed and the file sent again);

@@ -153,6 +153,26 @@ def test_write_xlsx_without_rows_still_has_its_header():
     assert list(workbook.active.iter_rows(values_only=True)) == [("A", "B")]
 
 
+def test_a_second_sheets_cells_are_written_as_text_as_the_firsts():
+    """A review: the extra sheet (a recap's categories) went through ``write_row``, which made
+    "{=...}" an array formula and a URL a live link."""
+    out = io.BytesIO()
+    hostile = [["{=SUM(1,2)}", "http://evil.example/x", "=1+1", 7]]
+    spreadsheets.write_xlsx(
+        out, "Utama", ["A"], [], more_sheets=[("Lain", ["A", "B", "C", "D"], hostile)]
+    )
+    with zipfile.ZipFile(io.BytesIO(out.getvalue())) as book:
+        xml = book.read("xl/worksheets/sheet2.xml").decode()
+    assert "<f" not in xml and "hyperlink" not in xml
+    workbook = load_workbook(io.BytesIO(out.getvalue()), read_only=True)
+    assert list(workbook["Lain"].iter_rows(values_only=True))[1] == (
+        "{=SUM(1,2)}",
+        "http://evil.example/x",
+        "'=1+1",
+        7,
+    )
+
+
 def test_the_downloads_carry_the_case_lists_filters(client, people, monkeypatch):
     """What the list shows (kecamatan, year submitted) is what the CSV and the XLSX hold, at once
     or built in the background."""

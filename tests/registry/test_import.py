@@ -1077,3 +1077,16 @@ def test_a_roster_without_joining_dates_updates_psm_already_aktif(staff, regions
     importer.commit_batch(batch=batch, update_existing=True, by=staff, today=TODAY)
     aktif.refresh_from_db()
     assert aktif.nama.endswith(" Baru") and aktif.tanggal_bergabung == dt.date(2022, 11, 1)
+
+
+def test_a_joining_date_on_record_that_breaks_a_rule_is_not_a_rosters_problem(staff, regions):
+    """A review: a candidate entered with joining date 1 January 0001 (before that was refused)
+    could no longer be updated by a roster without the column: its row said "Tanggal
+    bergabung: Tahun bergabung tidak masuk akal", of a column the file does not have."""
+    calon = PsmFactory(desa_kode="33.71.01.1003")
+    Psm.objects.filter(pk=calon.pk).update(tanggal_bergabung=dt.date(1, 1, 1))
+    batch = importer.build_preview(
+        data=xlsx([update_row(calon)]), filename="daftar.xlsx", by=staff, today=TODAY
+    )
+    (row,) = batch.baris
+    assert row["aksi"] == "ada" and row["errors"] == [], row["errors"]

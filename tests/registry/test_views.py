@@ -95,10 +95,46 @@ def test_a_phone_that_is_no_number_is_refused_and_kept(staff_client, phone):
     assert f'value="{phone}"' in body
 
 
-@pytest.mark.parametrize("phone", ["0812-3456-7890", "+62 812 3456 7890", "(0293) 362 008"])
-def test_a_phone_as_people_write_it_is_accepted(staff_client, phone):
+@pytest.mark.parametrize(
+    "phone,stored",
+    [
+        ("0812-3456-7890", "0812-3456-7890"),
+        ("+62 812 3456 7890", "+62 812 3456 7890"),
+        ("(0293) 362 008", "(0293) 362 008"),
+        ("(+62) 812 3456 7890", "(+62) 812 3456 7890"),
+        ("0812\u00a03456\u20117890", "0812 3456-7890"),  # pasted from a document
+        ("-", ""),  # the usual "none"
+    ],
+)
+def test_a_phone_as_people_write_it_is_accepted(staff_client, phone, stored):
     staff_client.post(reverse("registry:psm-create"), _form_data(telepon=phone))
-    assert Psm.objects.get().telepon == phone
+    assert Psm.objects.get().telepon == stored
+
+
+def test_two_numbers_apart_by_a_slash_are_a_phone():
+    from psm_portal.text import phone_problem
+
+    assert phone_problem("0812-3456-7890 / 0856-1111-2222") is None  # where the field is long
+    assert phone_problem("0812-3456-7890 / tetangga") is not None
+
+
+def test_a_phone_stored_before_the_rule_does_not_block_an_edit_of_something_else(
+    staff_client, staff
+):
+    """A review: "abc" stored before phones were checked refused every later edit of that PSM
+    (their address, say) until someone found a number they might not know."""
+    from registry import services
+
+    psm = services.psm_register(data=_register_like(), by=staff, today=dt.date(2026, 1, 5))
+    Psm.objects.filter(pk=psm.pk).update(telepon="hubungi RT")
+    url = reverse("registry:psm-update", args=[psm.pk])
+    moved = _form_data(telepon="hubungi RT", alamat_ktp="Jl. Pindah 1")
+    assert staff_client.post(url, moved).status_code == 302
+    psm.refresh_from_db()
+    assert (psm.alamat_ktp, psm.telepon) == ("Jl. Pindah 1", "hubungi RT")
+    # typed anew, it is checked
+    body = staff_client.post(url, {**moved, "telepon": "hubungi RW"}).content.decode()
+    assert "Nomor telepon ditulis dengan angka" in body
 
 
 def test_a_candidate_under_18_is_registered_only_once_confirmed(staff_client):
