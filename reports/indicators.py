@@ -145,20 +145,8 @@ def months_served(psms, period: Period, today: dt.date) -> dict[int, int]:
     (entered before the portal kept one) is judged by the present status: from joining to the
     day they stopped. One query, whatever the number of PSM."""
     end = min(period.sampai, today)
-    rows = psms.order_by("pk", "riwayat_status__tanggal_efektif", "riwayat_status__pk").values_list(
-        "pk",
-        "tanggal_bergabung",
-        "status",
-        "status_sejak",
-        "riwayat_status__tanggal_efektif",
-        "riwayat_status__dari",
-        "riwayat_status__ke",
-    )
     result = {}
-    for pk, group in groupby(rows, key=itemgetter(0)):
-        group = list(group)
-        joined, status, since = group[0][1:4]
-        changes = [row[4:] for row in group if row[4] is not None]
+    for pk, joined, status, since, changes in _with_history(psms):
         if not changes:
             result[pk] = period.months_served(joined, today, stopped_on(status, since))
             continue
@@ -171,6 +159,24 @@ def months_served(psms, period: Period, today: dt.date) -> dict[int, int]:
         if months:
             result[pk] = len(months)
     return result
+
+
+def _with_history(psms):
+    """Each of ``psms`` as (pk, joining date, status, status since, changes), the changes of its
+    status history as (date, from, to) in order: one query, whatever the number of PSM."""
+    rows = psms.order_by("pk", "riwayat_status__tanggal_efektif", "riwayat_status__pk").values_list(
+        "pk",
+        "tanggal_bergabung",
+        "status",
+        "status_sejak",
+        "riwayat_status__tanggal_efektif",
+        "riwayat_status__dari",
+        "riwayat_status__ke",
+    )
+    for pk, group in groupby(rows, key=itemgetter(0)):
+        group = list(group)
+        joined, status, since = group[0][1:4]
+        yield pk, joined, status, since, [row[4:] for row in group if row[4] is not None]
 
 
 def _aktif_spells(changes, mulai: dt.date, end: dt.date):
@@ -324,18 +330,8 @@ def masa_bakti(psms, period, today):
     between registration and the SK counted as a year of service). From joining for a PSM
     entered without history, or aktif before it began; a PSM never aktif has none. One query."""
     end = min(period.sampai, today)
-    rows = psms.order_by("pk", "riwayat_status__tanggal_efektif", "riwayat_status__pk").values_list(
-        "pk",
-        "tanggal_bergabung",
-        "riwayat_status__tanggal_efektif",
-        "riwayat_status__dari",
-        "riwayat_status__ke",
-    )
     result = {}
-    for pk, group in groupby(rows, key=itemgetter(0)):
-        group = list(group)
-        joined = group[0][1]
-        changes = [row[2:] for row in group if row[2] is not None]
+    for pk, joined, _status, _since, changes in _with_history(psms):
         # aktif before the history began: its first change is from aktif, or from nonaktif
         # (reached only from aktif); such a PSM was entered with their status, not their story
         if not changes or changes[0][1] in (StatusPsm.AKTIF, StatusPsm.NONAKTIF):

@@ -325,13 +325,19 @@ def _left_on_the_device(page):
     )
 
 
-def test_logging_out_wipes_the_devices_copy(phone_page, live_server, field):
-    page = phone_page
+def _a_draft_on_the_phone(page, live_server):
+    """Signed in as the field's PSM, the pages kept and a new case begun (its draft on the
+    phone, nothing in the outbox)."""
     login(page, live_server, "sri")
     _ready_for_the_field(page, live_server, "/kasus/baru/")
     page.goto(f"{live_server.url}/kasus/baru/")
     page.locator("#id_s-nama").fill("Mbah Rahasia")
     page.wait_for_timeout(500)
+
+
+def test_logging_out_wipes_the_devices_copy(phone_page, live_server, field):
+    page = phone_page
+    _a_draft_on_the_phone(page, live_server)
     assert page.evaluate("async () => (await window.portalOffline.list()).length") == 0
     assert page.evaluate(
         "async () => (await indexedDB.databases()).some(d => d.name === 'portal-psm')"
@@ -351,11 +357,7 @@ def test_an_account_turned_off_wipes_the_devices_copy_at_its_next_page(
     the next page it opens with a signal is the login page, which wipes the draft and the kept
     pages and says why."""
     page = phone_page
-    login(page, live_server, "sri")
-    _ready_for_the_field(page, live_server, "/kasus/baru/")
-    page.goto(f"{live_server.url}/kasus/baru/")
-    page.locator("#id_s-nama").fill("Mbah Rahasia")
-    page.wait_for_timeout(500)
+    _a_draft_on_the_phone(page, live_server)
     assert _left_on_the_device(page)["drafts"] == 1
     type(field["psm"]).objects.filter(pk=field["psm"].pk).update(is_active=False)
     page.goto(f"{live_server.url}/kasus/")
