@@ -160,12 +160,12 @@ def event_save(
                 errors["tanggal_selesai"] = _(
                     "Kehadiran sudah tercatat pada %(tgl)s: kegiatan tidak dapat berakhir "
                     "sebelumnya."
-                ) % {"tgl": taken[-1].strftime("%d-%m-%Y")}
+                ) % {"tgl": date_format(taken[-1], "j F Y")}
             if taken[0] < event.tanggal_mulai:
                 errors["tanggal_mulai"] = _(
                     "Kehadiran sudah tercatat pada %(tgl)s: kegiatan tidak dapat dimulai "
                     "sesudahnya."
-                ) % {"tgl": taken[0].strftime("%d-%m-%Y")}
+                ) % {"tgl": date_format(taken[0], "j F Y")}
             raise ValidationError(errors)
         outside.delete()
     event.save()
@@ -212,7 +212,7 @@ def event_set_status(
                 "Masa pendaftaran kegiatan ini sudah berakhir (%(tgl)s). Ubah tanggal "
                 "pendaftarannya dulu, lalu buka pendaftaran."
             )
-            % {"tgl": event.pendaftaran_selesai.strftime("%d-%m-%Y")}
+            % {"tgl": date_format(event.pendaftaran_selesai, "j F Y")}
         )
     before = event.status
     event.status = status
@@ -237,7 +237,7 @@ def _cancel_enrolments(event: BimtekEvent, *, by, statuses=None, pesan: str = ""
         with office_language():
             pesan = _("%(judul)s (%(tgl)s) dibatalkan oleh penyelenggara.") % {
                 "judul": event.judul,
-                "tgl": event.tanggal_mulai.strftime("%d-%m-%Y"),
+                "tgl": date_format(event.tanggal_mulai, "j F Y"),
             }
     for enrolment in event.peserta_set.filter(
         status__in=statuses or (StatusPeserta.TERDAFTAR, StatusPeserta.MENUNGGU)
@@ -279,8 +279,8 @@ def enrolment_problems(event: BimtekEvent, psm: Psm, *, today: dt.date) -> list[
         problems.append(
             _("Di luar masa pendaftaran (%(a)s s.d. %(b)s).")
             % {
-                "a": event.pendaftaran_mulai.strftime("%d-%m-%Y"),
-                "b": event.pendaftaran_selesai.strftime("%d-%m-%Y"),
+                "a": date_format(event.pendaftaran_mulai, "j F Y"),
+                "b": date_format(event.pendaftaran_selesai, "j F Y"),
             }
         )
     return problems + eligibility_problems(event, psm)
@@ -454,7 +454,7 @@ def _promote_waiting(event: BimtekEvent, *, by, today: dt.date | None = None) ->
         with office_language():
             pesan = _("Anda mendapat tempat di %(judul)s (%(tgl)s) dari daftar tunggu.") % {
                 "judul": event.judul,
-                "tgl": event.tanggal_mulai.strftime("%d-%m-%Y"),
+                "tgl": date_format(event.tanggal_mulai, "j F Y"),
             }
         Pemberitahuan.objects.create(psm=waiting.psm, pesan=pesan)
         audit.record(by=by, action="enrolment.promote", target=waiting)
@@ -501,7 +501,7 @@ def attendance_mark(
     if today is not None and hari.tanggal > today:
         raise ValidationError(
             _("Kehadiran %(tgl)s belum dapat dicatat: harinya belum tiba.")
-            % {"tgl": hari.tanggal.strftime("%d-%m-%Y")}
+            % {"tgl": date_format(hari.tanggal, "j F Y")}
         )
     valid = set(
         Peserta.objects.filter(event=hari.event_id, status__in=SEATED).values_list("pk", flat=True)
@@ -696,7 +696,7 @@ def event_complete(*, event: BimtekEvent, by, today: dt.date) -> dict:
     if today < event.tanggal_selesai:
         raise ValidationError(
             _("Kegiatan baru berakhir pada %(tgl)s.")
-            % {"tgl": event.tanggal_selesai.strftime("%d-%m-%Y")}
+            % {"tgl": date_format(event.tanggal_selesai, "j F Y")}
         )
     days = attendance_days(event)
     if not days and event.peserta_set.filter(status=StatusPeserta.TERDAFTAR).exists():
@@ -762,7 +762,7 @@ def event_complete(*, event: BimtekEvent, by, today: dt.date) -> dict:
     with office_language():
         pesan = _("%(judul)s (%(tgl)s) sudah selesai; daftar tunggunya ditutup.") % {
             "judul": event.judul,
-            "tgl": event.tanggal_mulai.strftime("%d-%m-%Y"),
+            "tgl": date_format(event.tanggal_mulai, "j F Y"),
         }
     _cancel_enrolments(event, by=by, statuses=(StatusPeserta.MENUNGGU,), pesan=pesan)
     event.status = StatusEvent.SELESAI

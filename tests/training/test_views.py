@@ -608,7 +608,10 @@ def test_attendance_left_outside_new_dates_is_said_on_the_date_field(staff_clien
         {**EVENT_FORM, "kapasitas": str(event.kapasitas), "tanggal_selesai": "2026-12-07"},
     )
     assert response.status_code == 200
-    message = "Kehadiran sudah tercatat pada 08-12-2026: kegiatan tidak dapat berakhir sebelumnya."
+    # the date as the portal writes dates (it read 08-12-2026)
+    message = (
+        "Kehadiran sudah tercatat pada 8 Desember 2026: kegiatan tidak dapat berakhir sebelumnya."
+    )
     assert response.context["form"].errors == {"tanggal_selesai": [message]}
     assert response.content.decode().count(message) == 1
     assert BimtekEvent.objects.get(pk=event.pk).tanggal_selesai == dt.date(2026, 12, 8)
