@@ -704,6 +704,17 @@ def _check_hours_of_the_day(psm: Psm, data: dict) -> None:
 NOT_SERVING = (StatusPsm.NONAKTIF, StatusPsm.BERHENTI)
 
 
+def card_refusal(psm: Psm) -> str | None:
+    """Why no PSM card is printed for ``psm``, or None. A card says its holder serves: a
+    candidate is not appointed yet (Permensos 10/2019, by SK), and one nonaktif or stopped
+    would carry it where they no longer do."""
+    if psm.status == StatusPsm.AKTIF:
+        return None
+    return _("Kartu PSM hanya dicetak untuk PSM aktif; PSM ini berstatus %(s)s.") % {
+        "s": psm.get_status_display().lower()
+    }
+
+
 def work_date_problem(psm: Psm, day: dt.date) -> str | None:
     """Why work of ``psm`` (an activity, a case) dated ``day`` is not recorded, or None: a day
     before they joined, or in a spell nonaktif or stopped, now or ended since (one query for an

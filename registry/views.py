@@ -27,7 +27,7 @@ from psm_portal.spreadsheets import csv_response, xlsx_response
 from registry import exports, forms, selectors, services
 from registry.access import desa_in_scope, get_psm_for_user, require
 from registry.filters import PsmFilter
-from registry.models import Psm, StatusPsm
+from registry.models import Psm
 
 PAGE_SIZE = 25
 SEARCH_SESSION_KEY = "registry.psm_search"
@@ -200,7 +200,7 @@ def psm_detail(request, pk):
         "show_nik": has_permission(request.user, Perm.PSM_VIEW_NIK, psm),
         "can_edit": has_permission(request.user, Perm.PSM_EDIT, psm),
         "can_status": has_permission(request.user, Perm.PSM_CHANGE_STATUS, psm),
-        "can_card": psm.status == StatusPsm.AKTIF
+        "can_card": services.card_refusal(psm) is None
         and has_permission(request.user, Perm.PSM_CARD, psm),
         **selectors.psm_profile(psm),
     }
@@ -311,14 +311,8 @@ def sk_document(request, pk, sk_pk):
 @require_GET
 def psm_card(request, pk):
     psm = get_psm_for_user(request.user, pk, perm=Perm.PSM_CARD)
-    if psm.status != StatusPsm.AKTIF:
-        # A card says its holder serves: a candidate is not appointed yet (Permensos 10/2019,
-        # by SK), and one nonaktif or stopped would carry it where they no longer do.
-        messages.error(
-            request,
-            _("Kartu PSM hanya dicetak untuk PSM aktif; PSM ini berstatus %(s)s.")
-            % {"s": psm.get_status_display().lower()},
-        )
+    if refusal := services.card_refusal(psm):
+        messages.error(request, refusal)
         return redirect("registry:psm-detail", pk=psm.pk)
     office = current_office()
     verify_url = public_url(reverse("registry:psm-verify", args=[psm.kode_verifikasi]))
