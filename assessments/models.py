@@ -84,6 +84,17 @@ class Program(TimeStamped):
     penanggung_jawab = models.CharField(_("penanggung jawab"), max_length=200, blank=True)
     dasar_hukum = models.CharField(_("dasar hukum"), max_length=200, blank=True)
     aktif = models.BooleanField(_("aktif"), default=True)
+    # A programme paid to a person registered at Dukcapil (PBI-JK: "NIK valid di Dukcapil";
+    # Program Sembako: "NIK dan KK yang valid"; domain.md 4.3): a referral of someone without a
+    # NIK would only come back refused, weeks later.
+    wajib_nik = models.BooleanField(
+        _("mensyaratkan NIK"),
+        default=False,
+        help_text=_(
+            "Centang bila program hanya menerima orang yang NIK-nya tercatat di Dukcapil: "
+            "subjek tanpa NIK tidak dapat dirujuk ke program ini."
+        ),
+    )
 
     class Meta:
         verbose_name = _("program bantuan")

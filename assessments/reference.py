@@ -92,6 +92,10 @@ PROGRAM = [
 ]  # fmt: skip
 
 
+# Programmes paid only to people with a NIK valid at Dukcapil (domain.md 4.3).
+PROGRAM_WAJIB_NIK = ("SEMBAKO", "PBI_JK")
+
+
 def load(apps) -> None:
     """Insert the rows that are missing; rows already there (maybe edited) are left alone."""
     Kategori = apps.get_model("assessments", "KategoriPpks")
@@ -121,14 +125,16 @@ def load(apps) -> None:
         Disabilitas.objects.get_or_create(
             kode=kode, defaults={"urutan": i, "nama": nama, "kelompok": kelompok}
         )
+    # The field came later (migration 0010, which sets it on rows loaded before it).
+    has_nik_rule = any(f.name == "wajib_nik" for f in Program._meta.get_fields())
     for i, (kode, nama, dasar, pj, kriteria) in enumerate(PROGRAM, 1):
-        Program.objects.get_or_create(
-            kode=kode,
-            defaults={
-                "urutan": i,
-                "nama": nama,
-                "dasar_hukum": dasar,
-                "penanggung_jawab": pj,
-                "kriteria_ringkas": kriteria,
-            },
-        )
+        defaults = {
+            "urutan": i,
+            "nama": nama,
+            "dasar_hukum": dasar,
+            "penanggung_jawab": pj,
+            "kriteria_ringkas": kriteria,
+        }
+        if has_nik_rule:
+            defaults["wajib_nik"] = kode in PROGRAM_WAJIB_NIK
+        Program.objects.get_or_create(kode=kode, defaults=defaults)

@@ -34,6 +34,7 @@ from assessments.models import (
     JenisSubjek,
     KategoriPpks,
     PemberiPersetujuan,
+    Program,
     Rujukan,
     Sensitivitas,
     SinkronPerangkat,
@@ -1462,6 +1463,23 @@ def visit_record(*, asesmen: Asesmen, tanggal: dt.date, catatan: str, by, today:
 # --- referrals ------------------------------------------------------------------------------
 
 
+def referral_nik_refusal(program: Program, subjek: Subjek) -> str | None:
+    """Why ``subjek`` cannot be referred to ``program``, a programme paid only to people with a
+    NIK (``Program.wajib_nik``), or None. The programme would refuse them weeks later; what the
+    office can do first is help them get a KTP/KIA recorded at Dukcapil."""
+    if not program.wajib_nik or subjek.nik:
+        return None
+    if subjek.jenis == JenisSubjek.KOMUNITAS:
+        return _(
+            "%(program)s hanya untuk orang yang NIK-nya tercatat di Dukcapil; subjek komunitas "
+            "tidak dapat dirujuk ke program ini. Rujuk warganya masing-masing."
+        ) % {"program": program.nama}
+    return _(
+        "%(program)s mensyaratkan NIK yang tercatat di Dukcapil, dan subjek ini belum ber-NIK. "
+        "Bantu perekaman KTP/KIA di Dukcapil lebih dulu, lalu lengkapi NIK subjek."
+    ) % {"program": program.nama}
+
+
 def referral_create(*, asesmen: Asesmen, data: dict, by, today: dt.date) -> Rujukan:
     with transaction.atomic():
         case = Asesmen.objects.select_for_update().get(pk=asesmen.pk)
@@ -1484,6 +1502,8 @@ def referral_create(*, asesmen: Asesmen, data: dict, by, today: dt.date) -> Ruju
             program=data["program"], status__in=[StatusRujukan.DIUSULKAN, StatusRujukan.DIPROSES]
         ).exists():
             raise ValidationError(_("Kasus ini sudah dirujuk ke program tersebut."))
+        if refusal := referral_nik_refusal(data["program"], case.subjek):
+            raise ValidationError({"program": refusal})
         referral = Rujukan.objects.create(
             asesmen=case, status_sejak=data["tanggal"], dibuat_oleh=by, **data
         )

@@ -40,6 +40,7 @@ from assessments.models import (
     AsesmenFoto,
     JenisSubjek,
     KategoriPpks,
+    Program,
     Rujukan,
     StatusAsesmen,
     Subjek,
@@ -779,10 +780,16 @@ def referral_create(request, pk):
         else:
             messages.success(request, _("Rujukan tersimpan."))
             return redirect("assessments:case-detail", pk=case.pk)
+    # Named on the form before anyone picks one (``services.referral_nik_refusal``).
+    needs_nik = (
+        []
+        if case.subjek.nik
+        else list(Program.objects.filter(aktif=True, wajib_nik=True).order_by("urutan"))
+    )
     return render(
         request,
         "assessments/referral_form.html",
-        {"form": form, "case": case},
+        {"form": form, "case": case, "programmes_needing_nik": needs_nik},
         status=400 if form.errors else 200,
     )
 

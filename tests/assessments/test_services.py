@@ -717,6 +717,47 @@ def test_referral_needs_a_verified_case_and_one_open_per_programme(people):
     assert Rujukan.objects.count() == 1
 
 
+def test_a_programme_paid_by_nik_refuses_a_subject_without_one(people):
+    """PBI-JK and Program Sembako pay only people with a NIK valid at Dukcapil (domain.md 4.3):
+    a referral of someone without one came back refused weeks later. Other programmes (PKH's
+    outreach, ATENSI, a DTSEN proposal) still take them."""
+    from assessments.models import JenisSubjek, Program
+    from registry.demo import make_nik
+
+    def refer(case, kode):
+        case = _move(case, S.DIVERIFIKASI, people["staf"]) if case.status == S.DIAJUKAN else case
+        data = {"program": Program.objects.get(kode=kode), "tujuan_instansi": "Dinas",
+                "tanggal": TODAY, "nomor_surat": ""}  # fmt: skip
+        return services.referral_create(asesmen=case, data=data, by=people["staf"], today=TODAY)
+
+    without = make_case(people["psm_a"])
+    for kode, name in (("PBI_JK", "PBI Jaminan Kesehatan"), ("SEMBAKO", "Program Sembako")):
+        with pytest.raises(ValidationError) as refused:
+            refer(without, kode)
+        message = refused.value.message_dict["program"][0]
+        assert name in message and "belum ber-NIK" in message and "Dukcapil" in message
+        without.refresh_from_db()
+    assert not Rujukan.objects.exists() and without.status == S.DIVERIFIKASI
+    refer(without, "ATENSI")
+    refer(without, "DTSEN")
+
+    community = make_case(
+        people["psm_a"], subject={"jenis": JenisSubjek.KOMUNITAS, "nama": "Warga RW 05"},
+        kategori=("PPKS-24",),
+    )  # fmt: skip
+    with pytest.raises(ValidationError, match="subjek komunitas"):
+        refer(community, "PBI_JK")
+
+    nik = make_nik("33.71.01", dt.date(1948, 5, 2), "P", 7)
+    with_nik = make_case(people["psm_a"], subject={"nik": nik, "alasan_tanpa_nik": ""})
+    referral = refer(with_nik, "PBI_JK")
+    assert referral.program_id == "PBI_JK"
+    # the rule is the office's data: a programme turned off it takes anyone again
+    Program.objects.filter(kode="SEMBAKO").update(wajib_nik=False)
+    without.refresh_from_db()
+    refer(without, "SEMBAKO")
+
+
 def test_a_refused_save_leaves_no_photo_file_behind(people, settings, tmp_path):
     """A rolled-back row took its file with it nowhere: two good photos and a third that is not
     an image, or a submission refused after the photos were stored, left pictures of a person

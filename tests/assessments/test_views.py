@@ -845,7 +845,7 @@ def test_case_page_query_count_is_constant(client, people, many_cases, django_as
     show, a review found)."""
     case = many_cases[0]
     case = services.assessment_transition(asesmen=case, ke=S.DIVERIFIKASI, by=people["staf2"])
-    for program in ("PKH", "SEMBAKO", "PBI_JK"):
+    for program in ("PKH", "ATENSI", "DTSEN"):
         refer_to_pkh(
             case, people["staf2"], today=dt.date.today(), program=Program.objects.get(kode=program)
         )
@@ -1144,6 +1144,33 @@ def test_a_referral_is_refused_only_with_the_programmes_reason(client, people):
     assert "sudah final dan tidak dapat diubah" in answer.content.decode()
     referral.refresh_from_db()
     assert referral.hasil == "Bukan keluarga miskin."
+
+
+def test_the_referral_form_says_which_programmes_need_a_nik_and_keeps_what_was_typed(
+    client, people
+):
+    case = make_case(people["psm_a"])  # Mbah Sarinah, no NIK
+    case = services.assessment_transition(asesmen=case, ke=S.DIVERIFIKASI, by=people["staf"])
+    c = _client(client, people["staf"])
+    url = reverse("assessments:referral-create", args=[case.pk])
+    form = c.get(url).content.decode()
+    assert "Subjek ini belum ber-NIK" in form
+    assert "Program Sembako, PBI Jaminan Kesehatan (KIS)." in form
+    typed = {
+        "program": "PBI_JK",
+        "tujuan_instansi": "BPJS Kesehatan Cabang Magelang",
+        "tanggal": dt.date.today().isoformat(),
+        "nomor_surat": "460/123/2026",
+    }
+    answer = c.post(url, typed)
+    page = answer.content.decode()
+    assert answer.status_code == 400 and "belum ber-NIK" in page
+    assert "Rujukan belum tersimpan" in page
+    assert 'value="BPJS Kesehatan Cabang Magelang"' in page and 'value="460/123/2026"' in page
+    assert not Rujukan.objects.filter(asesmen=case).exists()
+    # the same subject to ATENSI is saved
+    c.post(url, {**typed, "program": "ATENSI", "tujuan_instansi": "Sentra Kemensos"})
+    assert Rujukan.objects.get(asesmen=case).program_id == "ATENSI"
 
 
 def test_a_psm_sees_every_returned_case_and_draft_however_many_cases_they_have(
