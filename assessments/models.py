@@ -298,6 +298,17 @@ class Urgensi(models.TextChoices):
     BIASA = "biasa", _("Biasa")
 
 
+def urgency_rank():
+    """0 for darurat, 1 for segera, 2 for biasa: what the review queue is ordered by first (an
+    emergency waits behind no one). The queue's index holds the same expression."""
+    return models.Case(
+        models.When(urgensi=Urgensi.DARURAT, then=models.Value(0)),
+        models.When(urgensi=Urgensi.SEGERA, then=models.Value(1)),
+        default=models.Value(2),
+        output_field=models.SmallIntegerField(),
+    )
+
+
 class TingkatDisabilitas(models.TextChoices):
     RINGAN = "ringan", _("Ringan")
     SEDANG = "sedang", _("Sedang")
@@ -458,7 +469,16 @@ class Asesmen(TimeStamped):
         verbose_name = _("asesmen")
         verbose_name_plural = _("asesmen")
         indexes = [
-            # The review queue: oldest waiting first, with its tiebreak, stopping after a page.
+            # The review queue: the most urgent first, then the oldest waiting, with its
+            # tiebreak, stopping after a page (``selectors.review_queue``).
+            models.Index(
+                "status",
+                urgency_rank(),
+                "status_sejak",
+                "id",
+                name="asesmen_antrean_urgensi_idx",
+            ),
+            # Waiting cases by how long they have waited (the dashboard's ages, retention).
             models.Index(fields=["status", "status_sejak", "id"], name="asesmen_antrean_idx"),
             # The case list, newest change first: without it a national list sorts two million
             # rows for each page (12 s, measured).

@@ -23,6 +23,7 @@ from assessments.models import (
     StatusAsesmen,
     Transisi,
     Urgensi,
+    urgency_rank,
 )
 from psm_portal.access import Perm, has_permission, region_q
 from psm_portal.models import Role
@@ -46,7 +47,8 @@ def queue_statuses(user) -> list[str]:
 
 
 def review_queue(user, *, kecamatan="", kategori="", urgensi="", min_hari=None, now=None):
-    """Cases waiting for review, the oldest waiting first."""
+    """Cases waiting for review: darurat first, then segera, then biasa, each the oldest
+    waiting first. An emergency reported today is not behind a month of ordinary cases."""
     now = now or timezone.now()
     cases = cases_visible_to(user).filter(status__in=queue_statuses(user))
     if kecamatan:
@@ -67,7 +69,11 @@ def review_queue(user, *, kecamatan="", kategori="", urgensi="", min_hari=None, 
         cases = cases.filter(status_sejak__lte=since)
     # Counted as it is; a page of it becomes rows in queue_page_details. (Counting the value rows
     # would join subject, PSM and regions for nothing: 31 ms per view for a province.)
-    return cases.order_by("status_sejak", "pk")
+    if urgensi:
+        # One urgency: its rank is the same for all, and PostgreSQL cannot tell that from the
+        # CASE, so it would read the index's other urgencies first (134 ms, national preset).
+        return cases.order_by("status_sejak", "pk")
+    return cases.order_by(urgency_rank(), "status_sejak", "pk")
 
 
 def queue_page_details(page_queryset) -> list[dict]:

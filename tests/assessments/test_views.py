@@ -9,6 +9,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 from PIL import Image
 
 from assessments import services
@@ -660,6 +661,34 @@ def test_bulk_verify_from_the_queue_oldest_first(client, people):
     )
     assert "2 kasus diverifikasi." in response.content.decode()
     assert Asesmen.objects.filter(status=S.DIVERIFIKASI).count() == 2
+
+
+def test_the_queue_puts_emergencies_first_then_the_oldest_waiting(client, people):
+    """An emergency reported today was listed after every case that had waited longer: on a
+    queue of a month's cases, on page three."""
+    now = timezone.now()
+    waited = {  # name: (urgency, days waiting)
+        "Biasa Lama": ("biasa", 30),
+        "Segera Baru": ("segera", 1),
+        "Darurat Baru": ("darurat", 0),
+        "Segera Lama": ("segera", 10),
+        "Biasa Baru": ("biasa", 2),
+        "Darurat Lama": ("darurat", 3),
+    }
+    for name, (urgensi, days) in waited.items():
+        case = make_case(people["psm_a"], urgensi=urgensi, subject={"nama": name})
+        Asesmen.objects.filter(pk=case.pk).update(status_sejak=now - dt.timedelta(days=days))
+    page = _client(client, people["staf"]).get(reverse("assessments:queue")).content.decode()
+    order = [
+        "Darurat Lama",
+        "Darurat Baru",
+        "Segera Lama",
+        "Segera Baru",
+        "Biasa Lama",
+        "Biasa Baru",
+    ]
+    assert sorted(order, key=page.index) == order
+    assert "yang darurat di atas" in page
 
 
 def _queue_ticks(page: str) -> dict[int, str]:
