@@ -419,11 +419,34 @@ class SkForm(forms.ModelForm):
             raise ValidationError(_("Tanggal SK tidak boleh di masa depan."))
         return tanggal
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            # A correction: the scan on record stays unless another is chosen. (The stock
+            # widget would link the file's media address and offer to clear it.)
+            self.fields["dokumen"].widget = forms.FileInput(attrs={"accept": "application/pdf"})
+            self.fields["dokumen"].help_text = _(
+                "Kosongkan untuk mempertahankan dokumen yang sudah ada; pilih berkas lain untuk "
+                "menggantinya."
+            )
+
     def clean_dokumen(self):
         dokumen = self.cleaned_data.get("dokumen")
-        if dokumen and hasattr(dokumen, "read"):
+        if isinstance(dokumen, UploadedFile):  # not the scan already on record
             validate_pdf(dokumen)
         return dokumen
+
+
+class RecordRemoveForm(forms.Form):
+    """Why an entry of a PSM's service record is removed: kept in its audit trail."""
+
+    alasan = forms.CharField(
+        label=_("Alasan menghapus"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Mis. tercatat dua kali, atau milik PSM lain. Disimpan di riwayat perubahan."),
+        error_messages={"required": _("Tuliskan alasan menghapus data ini.")},
+    )
 
 
 class BimtekRecordForm(forms.ModelForm):

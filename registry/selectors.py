@@ -151,6 +151,14 @@ AUDIT_ACTIONS = {
     "psm.ipsm_add": _("Keanggotaan IPSM ditambahkan"),
     "psm.bantuan_add": _("Bantuan peralatan dicatat"),
     "psm.penghargaan_add": _("Penghargaan dicatat"),
+    "psm.sk_update": _("SK diperbaiki"),
+    "psm.ipsm_update": _("Keanggotaan IPSM diperbaiki"),
+    "psm.bantuan_update": _("Bantuan peralatan diperbaiki"),
+    "psm.penghargaan_update": _("Penghargaan diperbaiki"),
+    "psm.sk_remove": _("SK dihapus"),
+    "psm.ipsm_remove": _("Keanggotaan IPSM dihapus"),
+    "psm.bantuan_remove": _("Bantuan peralatan dihapus"),
+    "psm.penghargaan_remove": _("Penghargaan dihapus"),
 }
 # Bookkeeping columns that say nothing to a reader of the change history.
 _HIDDEN_IN_HISTORY = {"id", "psm", "kode_verifikasi", "created_at", "updated_at", "nama_cari"}
@@ -217,6 +225,16 @@ _RECORD_OF_ACTION = {
     "psm.ipsm_add": IpsmMembership,
     "psm.bantuan_add": BantuanPeralatan,
     "psm.penghargaan_add": Penghargaan,
+    **{
+        f"psm.{kind}_{change}": model
+        for kind, model in (
+            ("sk", PsmAppointment),
+            ("ipsm", IpsmMembership),
+            ("bantuan", BantuanPeralatan),
+            ("penghargaan", Penghargaan),
+        )
+        for change in ("update", "remove")
+    },
 }
 
 

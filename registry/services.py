@@ -640,34 +640,130 @@ def bimtek_withdraw(*, psm: Psm, nomor_sertifikat: str, reason: str, by) -> int:
     return len(records)
 
 
+def _year_not_before_birth(psm: Psm, tahun, field: str, message) -> None:
+    if tahun and tahun < psm.tanggal_lahir.year:
+        raise ValidationError({field: message % {"tahun": psm.tanggal_lahir.year}})
+
+
+def _check_ipsm(psm: Psm, data: dict) -> None:
+    _year_not_before_birth(
+        psm,
+        data.get("periode_mulai"),
+        "periode_mulai",
+        _("Periode tidak boleh dimulai sebelum PSM lahir (%(tahun)s)."),
+    )
+
+
+def _check_bantuan(psm: Psm, data: dict) -> None:
+    _not_before_birth(psm, data.get("tanggal"), "tanggal")
+
+
+def _check_penghargaan(psm: Psm, data: dict) -> None:
+    _year_not_before_birth(
+        psm, data.get("tahun"), "tahun", _("Tahun tidak boleh sebelum PSM lahir (%(tahun)s).")
+    )
+
+
 @transaction.atomic
 def ipsm_add(*, psm: Psm, data: dict, by) -> IpsmMembership:
-    if data.get("periode_mulai") and data["periode_mulai"] < psm.tanggal_lahir.year:
-        raise ValidationError(
-            {
-                "periode_mulai": _("Periode tidak boleh dimulai sebelum PSM lahir (%(tahun)s).")
-                % {"tahun": psm.tanggal_lahir.year}
-            }
-        )
+    _check_ipsm(psm, data)
     return _add_record(IpsmMembership, psm=psm, data=data, by=by, action="psm.ipsm_add")
 
 
 @transaction.atomic
 def bantuan_add(*, psm: Psm, data: dict, by) -> BantuanPeralatan:
-    _not_before_birth(psm, data.get("tanggal"), "tanggal")
+    _check_bantuan(psm, data)
     return _add_record(BantuanPeralatan, psm=psm, data=data, by=by, action="psm.bantuan_add")
 
 
 @transaction.atomic
 def penghargaan_add(*, psm: Psm, data: dict, by) -> Penghargaan:
-    if data.get("tahun") and data["tahun"] < psm.tanggal_lahir.year:
-        raise ValidationError(
-            {
-                "tahun": _("Tahun tidak boleh sebelum PSM lahir (%(tahun)s).")
-                % {"tahun": psm.tanggal_lahir.year}
-            }
-        )
+    _check_penghargaan(psm, data)
     return _add_record(Penghargaan, psm=psm, data=data, by=by, action="psm.penghargaan_add")
+
+
+# The service-record entries the office types in and may correct or remove: a typo in an SK
+# number stayed on the profile, the card and every document for good. (A Bimtek passed is
+# withdrawn with its certificate, by the training app.) Each kind: its model and the rules its
+# add checks, which a correction checks again.
+CORRECTABLE_RECORDS = {
+    "sk": (PsmAppointment, lambda psm, data: None),
+    "ipsm": (IpsmMembership, _check_ipsm),
+    "bantuan": (BantuanPeralatan, _check_bantuan),
+    "penghargaan": (Penghargaan, _check_penghargaan),
+}
+
+
+def _locked_record(kind: str, psm: Psm, record_pk: int):
+    model, _check = CORRECTABLE_RECORDS[kind]
+    record = model.objects.select_for_update().filter(psm=psm, pk=record_pk).first()
+    if record is None:  # removed meanwhile, in another tab or by a colleague
+        raise ValidationError(_("Data ini sudah dihapus orang lain; muat ulang profil PSM."))
+    return record
+
+
+def record_update(*, psm: Psm, kind: str, record_pk: int, data: dict, by):
+    """Correct an entry of ``psm``'s service record (``CORRECTABLE_RECORDS``), checked as its
+    add is, audited with what changed. An SK's scan is kept unless another is uploaded; the
+    replaced one is deleted once the change commits."""
+    model, check = CORRECTABLE_RECORDS[kind]
+    with files_removed_on_failure() as written, transaction.atomic():
+        record = _locked_record(kind, psm, record_pk)
+        before = audit.snapshot(record, masked=False)
+        old_file = record.dokumen.name if kind == "sk" else ""
+        check(psm, data)
+        for name, value in data.items():
+            if name == "dokumen" and not value:
+                continue  # nothing uploaded: the scan on record stays
+            setattr(record, name, value)
+        record.full_clean()
+        store_new_files(record, written)
+        record.save()
+        if kind == "sk":
+            delete_replaced(record.dokumen, old_file)
+        was, now = audit.changed(before, audit.snapshot(record, masked=False))
+        if now:
+            audit.record(by=by, action=f"psm.{kind}_update", target=psm, before=was, after=now)
+    return record
+
+
+def record_remove_refusal(psm: Psm, kind: str, record) -> str | None:
+    """Why an entry cannot be removed, or None: the only SK of a PSM serving or paused is what
+    appoints them (their card and documents cite it); it is corrected, or replaced first."""
+    if (
+        kind == "sk"
+        and psm.status in (StatusPsm.AKTIF, StatusPsm.NONAKTIF)
+        and not psm.sk_set.exclude(pk=record.pk).exists()
+    ):
+        return _(
+            "SK ini satu-satunya SK pengangkatan PSM yang masih menjabat, jadi tidak dapat "
+            "dihapus. Perbaiki isinya, atau catat SK yang benar lebih dulu."
+        )
+    return None
+
+
+def record_remove(*, psm: Psm, kind: str, record_pk: int, alasan: str, by) -> None:
+    """Remove an entry typed in by mistake (a duplicate, another PSM's), with the reason, its
+    contents kept in the audit trail; an SK's scan goes once the removal commits."""
+    with transaction.atomic():
+        # The PSM first: two SKs removed at once must not each leave the other as the last.
+        psm.status = (
+            Psm.objects.select_for_update().filter(pk=psm.pk).values_list("status", flat=True).get()
+        )
+        record = _locked_record(kind, psm, record_pk)
+        if refusal := record_remove_refusal(psm, kind, record):
+            raise ValidationError(refusal)
+        audit.record(
+            by=by,
+            action=f"psm.{kind}_remove",
+            target=psm,
+            before=audit.snapshot(record),
+            reason=alasan,
+        )
+        if kind == "sk" and record.dokumen:
+            name, storage = record.dokumen.name, record.dokumen.storage
+            transaction.on_commit(lambda: storage.delete(name))
+        record.delete()
 
 
 # Photos per activity: enough to show the room and the people, few enough for a weak signal.

@@ -11,6 +11,16 @@ urlpatterns = [
     path("psm/<int:pk>/ubah/", views.psm_update, name="psm-update"),
     path("psm/<int:pk>/status/", views.psm_status_change, name="psm-status"),
     path("psm/<int:pk>/<slug:kind>/tambah/", views.psm_record_add, name="psm-record-add"),
+    path(
+        "psm/<int:pk>/<slug:kind>/<int:record_pk>/ubah/",
+        views.psm_record_edit,
+        name="psm-record-edit",
+    ),
+    path(
+        "psm/<int:pk>/<slug:kind>/<int:record_pk>/hapus/",
+        views.psm_record_remove,
+        name="psm-record-remove",
+    ),
     path("psm/<int:pk>/kartu.pdf", views.psm_card, name="psm-card"),
     path("psm/<int:pk>/foto/", views.psm_photo, name="psm-photo"),
     path("psm/<int:pk>/sk/<int:sk_pk>/dokumen.pdf", views.sk_document, name="sk-document"),

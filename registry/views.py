@@ -272,6 +272,79 @@ def psm_record_add(request, pk, kind):
     )
 
 
+def _correctable_record(request, pk, kind, record_pk):
+    """The PSM (editable by this user) and one entry of their service record, or 404."""
+    psm = get_psm_for_user(request.user, pk, perm=Perm.PSM_EDIT)
+    if kind not in services.CORRECTABLE_RECORDS:
+        raise Http404
+    model, _check = services.CORRECTABLE_RECORDS[kind]
+    record = model.objects.filter(psm=psm, pk=record_pk).first()
+    if record is None:
+        raise Http404
+    return psm, record
+
+
+def _record_page(request, psm, kind, record, form, remove_form):
+    _form_class, _service, title = RECORD_KINDS[kind]
+    return render(
+        request,
+        "registry/psm_record_form.html",
+        {
+            "psm": psm,
+            "kind": kind,
+            "record": record,
+            "form": form,
+            "title": title,
+            "remove_form": remove_form,
+            "remove_refusal": services.record_remove_refusal(psm, kind, record),
+        },
+        status=400 if form.errors or remove_form.errors else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def psm_record_edit(request, pk, kind, record_pk):
+    """Correct an SK, IPSM membership, aid or award typed in wrong (the add form's rules)."""
+    psm, record = _correctable_record(request, pk, kind, record_pk)
+    form_class, _service, title = RECORD_KINDS[kind]
+    form = form_class(request.POST or None, request.FILES or None, instance=record)
+    if request.method == "POST" and form.is_valid():
+        data = {name: form.cleaned_data[name] for name in form._meta.fields}
+        try:
+            services.record_update(
+                psm=psm, kind=kind, record_pk=record.pk, data=data, by=request.user
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Data %(judul)s diperbaiki.") % {"judul": title})
+            return redirect("registry:psm-detail", pk=psm.pk)
+    return _record_page(request, psm, kind, record, form, forms.RecordRemoveForm())
+
+
+@require_POST
+def psm_record_remove(request, pk, kind, record_pk):
+    psm, record = _correctable_record(request, pk, kind, record_pk)
+    _form_class, _service, title = RECORD_KINDS[kind]
+    remove_form = forms.RecordRemoveForm(request.POST)
+    if remove_form.is_valid():
+        try:
+            services.record_remove(
+                psm=psm,
+                kind=kind,
+                record_pk=record.pk,
+                alasan=remove_form.cleaned_data["alasan"],
+                by=request.user,
+            )
+        except ValidationError as exc:
+            remove_form.add_error(None, exc)
+        else:
+            messages.success(request, _("Data %(judul)s dihapus.") % {"judul": title})
+            return redirect("registry:psm-detail", pk=psm.pk)
+    form = RECORD_KINDS[kind][0](instance=record)
+    return _record_page(request, psm, kind, record, form, remove_form)
+
+
 @require_GET
 def coverage(request):
     require(request.user, Perm.COVERAGE_VIEW)

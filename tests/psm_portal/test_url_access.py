@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from psm_portal.models import Role
 from registry.models import Psm
-from tests.factories import PsmFactory
+from tests.factories import PsmFactory, SkFactory
 
 ANON = "anon"
 LOGIN = "login"  # a redirect to the login page
@@ -84,6 +84,15 @@ EXPECTED: dict[str, dict[str, int | str]] = {
         Role.VERIFIKATOR: 403,
         Role.PSM: 403,
     },
+    "registry:psm-record-edit": {
+        ANON: LOGIN,
+        Role.ADMIN: 200,
+        Role.STAF: 200,
+        Role.SUPERVISOR: 403,
+        Role.VERIFIKATOR: 403,
+        Role.PSM: 403,
+    },
+    "registry:psm-record-remove": {ANON: LOGIN, **_all(405)},
     "registry:psm-card": {
         ANON: LOGIN,
         Role.ADMIN: 200,
@@ -304,8 +313,6 @@ def _registry_file_samples(psm):
     from django.core.files.base import ContentFile
     from PIL import Image
 
-    from tests.factories import SkFactory
-
     out = io.BytesIO()
     Image.new("RGB", (8, 8)).save(out, "JPEG")
     psm.foto.save("uji.jpg", ContentFile(out.getvalue()))
@@ -340,6 +347,8 @@ def _reverse(name, psm, extra=None):
         samples.update(_activity_samples(psm))
     if name in ("registry:psm-photo", "registry:sk-document"):
         samples.update(_registry_file_samples(psm))
+    if name in ("registry:psm-record-edit", "registry:psm-record-remove"):
+        samples["record_pk"] = SkFactory(psm=psm).pk
     params = dict(_url_patterns())[name]
     return reverse(name, kwargs={p: samples[p] for p in params} or None)
 
@@ -373,6 +382,7 @@ OBJECT_URLS = [
     "registry:psm-detail",
     "registry:psm-update",
     "registry:psm-record-add",
+    "registry:psm-record-edit",
     "registry:psm-card",
     "registry:psm-photo",
 ]
@@ -387,7 +397,12 @@ def test_objects_outside_scope_answer_404(client, users, name, role):
     neighbour = PsmFactory(desa_kode="33.71.02.1003")
     client.force_login(users[role])
     for other in (outsider, neighbour) if role in (Role.VERIFIKATOR, Role.PSM) else (outsider,):
-        url = reverse(name, kwargs={"pk": other.pk, **({"kind": "sk"} if "record" in name else {})})
+        kwargs = {"pk": other.pk}
+        if "record" in name:
+            kwargs["kind"] = "sk"
+        if name == "registry:psm-record-edit":
+            kwargs["record_pk"] = SkFactory(psm=other).pk
+        url = reverse(name, kwargs=kwargs)
         assert client.get(url).status_code == 404, (role, url)
 
 

@@ -1,0 +1,207 @@
+"""Correcting and removing an SK, IPSM membership, equipment aid or award typed in wrong. A staff
+walk found a typo in an SK number could never be fixed: it stayed on the profile, the card and
+every document."""
+
+import datetime as dt
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from psm_portal.models import AuditEvent, Role
+from registry.models import BantuanPeralatan, IpsmMembership, Penghargaan, PsmAppointment
+from tests.factories import PsmFactory, SkFactory, make_user
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    return tmp_path
+
+
+@pytest.fixture
+def staff_client(client, staff):
+    client.force_login(staff)
+    return client
+
+
+def _pdf(body=b"1"):
+    return SimpleUploadedFile("sk.pdf", b"%PDF-1.4\n" + body + b"\n%%EOF", "application/pdf")
+
+
+def _edit(psm, kind, record):
+    return reverse("registry:psm-record-edit", args=[psm.pk, kind, record.pk])
+
+
+def _remove(psm, kind, record):
+    return reverse("registry:psm-record-remove", args=[psm.pk, kind, record.pk])
+
+
+SK = {
+    "nomor_sk": "400.9/17/2024",
+    "tanggal_sk": "2024-01-02",
+    "penerbit_level": "dinas",
+    "penerbit_nama": "Kepala Dinas Sosial",
+    "berlaku_mulai": "2024-01-02",
+}
+
+
+def test_an_sk_number_typed_wrong_is_corrected_its_scan_kept_and_the_change_audited(
+    client, staff, media, django_capture_on_commit_callbacks
+):
+    psm = PsmFactory()
+    client.force_login(staff)
+    assert client.post(
+        reverse("registry:psm-record-add", args=[psm.pk, "sk"]),
+        {**SK, "nomor_sk": "400.9/71/2024", "dokumen": _pdf()},
+    ).status_code == 302  # fmt: skip
+    sk = PsmAppointment.objects.get()
+    scan = sk.dokumen.name
+    profile = client.get(reverse("registry:psm-detail", args=[psm.pk])).content.decode()
+    assert f'href="{_edit(psm, "sk", sk)}"' in profile
+
+    page = client.get(_edit(psm, "sk", sk)).content.decode()
+    assert "Perbaiki SK pengangkatan" in page and 'value="400.9/71/2024"' in page
+    assert "Kosongkan untuk mempertahankan dokumen" in page
+    assert reverse("registry:sk-document", args=[psm.pk, sk.pk]) in page
+    assert "/media/" not in page  # the stock widget linked the file's media address
+
+    answer = client.post(_edit(psm, "sk", sk), SK)  # nothing uploaded
+    assert answer.status_code == 302
+    sk.refresh_from_db()
+    assert sk.nomor_sk == "400.9/17/2024" and sk.dokumen.name == scan
+    assert (media / scan).exists()
+    event = AuditEvent.objects.get(action="psm.sk_update")
+    assert event.before == {"nomor_sk": "400.9/71/2024"}
+    assert event.after == {"nomor_sk": "400.9/17/2024"}
+    assert event.target_id == str(psm.pk) and event.actor_label == "staf"
+    profile = client.get(reverse("registry:psm-detail", args=[psm.pk])).content.decode()
+    assert "SK diperbaiki" in profile and "400.9/17/2024" in profile
+
+    # another scan replaces the first, which goes once the change commits
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(_edit(psm, "sk", sk), {**SK, "dokumen": _pdf(b"2")}).status_code == 302
+    sk.refresh_from_db()
+    assert sk.dokumen.name != scan and not (media / scan).exists()
+    assert (media / sk.dokumen.name).exists()
+    # a file that is no PDF is refused, and the typed number stays in the form
+    refused = client.post(
+        _edit(psm, "sk", sk),
+        {**SK, "nomor_sk": "400.9/18/2024", "dokumen": SimpleUploadedFile("sk.pdf", b"<html>")},
+    )
+    assert refused.status_code == 400
+    body = refused.content.decode()
+    assert "Dokumen harus berupa berkas PDF." in body and 'value="400.9/18/2024"' in body
+    sk.refresh_from_db()
+    assert sk.nomor_sk == "400.9/17/2024"
+
+
+def test_a_correction_is_checked_as_the_entry_was_and_keeps_what_was_typed(staff_client):
+    psm = PsmFactory()  # born 1985
+    ipsm = IpsmMembership.objects.create(
+        psm=psm, tingkat="desa", jabatan="anggota", periode_mulai=2021
+    )
+    typed = {"tingkat": "kecamatan", "jabatan": "ketua", "periode_mulai": "1980"}
+    answer = staff_client.post(_edit(psm, "ipsm", ipsm), typed)
+    body = answer.content.decode()
+    assert answer.status_code == 400
+    assert "Periode tidak boleh dimulai sebelum PSM lahir (1985)." in body
+    assert 'value="1980"' in body and '<option value="ketua" selected>' in body
+    ipsm.refresh_from_db()
+    assert (ipsm.tingkat, ipsm.jabatan, ipsm.periode_mulai) == ("desa", "anggota", 2021)
+    ends_first = {**typed, "periode_mulai": "2024", "periode_selesai": "2022"}
+    assert "Periode selesai tidak boleh sebelum periode mulai." in (
+        staff_client.post(_edit(psm, "ipsm", ipsm), ends_first).content.decode()
+    )
+    aid = BantuanPeralatan.objects.create(
+        psm=psm, jenis="Rompi", tanggal=dt.date(2024, 3, 1), sumber="APBD"
+    )
+    future = (dt.date.today() + dt.timedelta(days=2)).isoformat()
+    answer = staff_client.post(
+        _edit(psm, "bantuan", aid), {"jenis": "Sepeda motor", "tanggal": future, "sumber": "APBD"}
+    )
+    assert "Tanggal diterima tidak boleh di masa depan." in answer.content.decode()
+    corrected = {"jenis": "Sepeda motor", "tanggal": "2024-03-01", "sumber": "APBD"}
+    assert staff_client.post(_edit(psm, "bantuan", aid), corrected).status_code == 302
+    aid.refresh_from_db()
+    assert aid.jenis == "Sepeda motor"
+    assert not AuditEvent.objects.filter(action="psm.ipsm_update").exists()
+
+
+def test_an_entry_is_removed_only_with_a_reason_kept_in_the_trail(staff_client):
+    psm = PsmFactory()
+    award = Penghargaan.objects.create(
+        psm=psm, nama="PSM Berprestasi", tingkat="kabkota", tahun=2024
+    )
+    answer = staff_client.post(_remove(psm, "penghargaan", award), {"alasan": "   "})
+    assert answer.status_code == 400
+    assert "Tuliskan alasan menghapus data ini." in answer.content.decode()
+    assert Penghargaan.objects.filter(pk=award.pk).exists()
+
+    answer = staff_client.post(
+        _remove(psm, "penghargaan", award), {"alasan": "Tercatat dua kali."}, follow=True
+    )
+    assert "Data penghargaan dihapus." in answer.content.decode()
+    assert not Penghargaan.objects.filter(pk=award.pk).exists()
+    event = AuditEvent.objects.get(action="psm.penghargaan_remove")
+    assert event.reason == "Tercatat dua kali."
+    assert event.before["tahun"] == 2024 and event.before["nama"] == "PSM Berprestasi"
+    history = staff_client.get(reverse("registry:psm-detail", args=[psm.pk])).content.decode()
+    assert "Penghargaan dihapus" in history and "Tercatat dua kali." in history
+    # gone: its pages are not found, nor is it removed twice
+    assert staff_client.get(_edit(psm, "penghargaan", award)).status_code == 404
+    assert staff_client.post(_remove(psm, "penghargaan", award), {"alasan": "x"}).status_code == 404
+
+
+def test_the_only_sk_of_a_serving_psm_is_corrected_not_removed(
+    staff_client, media, django_capture_on_commit_callbacks
+):
+    psm = PsmFactory(status="aktif")
+    only = SkFactory(psm=psm, dokumen=_pdf())
+    page = staff_client.get(_edit(psm, "sk", only)).content.decode()
+    assert "satu-satunya SK pengangkatan PSM yang masih menjabat" in page
+    assert _remove(psm, "sk", only) not in page
+    answer = staff_client.post(_remove(psm, "sk", only), {"alasan": "Salah"})
+    assert answer.status_code == 400 and "satu-satunya SK" in answer.content.decode()
+    assert PsmAppointment.objects.filter(pk=only.pk).exists()
+
+    second = SkFactory(psm=psm, nomor_sk="400.9/2/2022", tanggal_sk=dt.date(2022, 1, 3))
+    scan = media / only.dokumen.name
+    assert scan.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = staff_client.post(_remove(psm, "sk", only), {"alasan": "SK milik PSM lain."})
+    assert answer.status_code == 302
+    assert list(psm.sk_set.all()) == [second] and not scan.exists()
+    # now the only one left
+    assert staff_client.post(_remove(psm, "sk", second), {"alasan": "x"}).status_code == 400
+    # a candidate's SK (not yet serving) may go
+    candidate = PsmFactory()
+    sk = SkFactory(psm=candidate)
+    assert staff_client.post(_remove(candidate, "sk", sk), {"alasan": "Salah"}).status_code == 302
+
+
+def test_entries_are_reached_only_through_their_own_psm_and_by_who_may_edit(client, staff, regions):
+    psm, other = PsmFactory(), PsmFactory()
+    aid = BantuanPeralatan.objects.create(
+        psm=other, jenis="Rompi", tanggal=dt.date(2024, 3, 1), sumber="APBD"
+    )
+    client.force_login(staff)
+    # another PSM's entry under this PSM's address
+    assert client.get(_edit(psm, "bantuan", aid)).status_code == 404
+    assert client.post(_remove(psm, "bantuan", aid), {"alasan": "x"}).status_code == 404
+    assert client.get(
+        reverse("registry:psm-record-edit", args=[other.pk, "bimtek", aid.pk])
+    ).status_code == 404  # fmt: skip
+    # staff of another kab/kota, and a supervisor who reads but does not edit
+    for user in (
+        make_user(Role.STAF, scope=["33.12"], username="wonogiri"),
+        make_user(Role.SUPERVISOR, scope=["33.71"], username="supervisor"),
+    ):
+        client.force_login(user)
+        assert client.get(_edit(other, "bantuan", aid)).status_code in (403, 404)
+        assert client.post(_remove(other, "bantuan", aid), {"alasan": "x"}).status_code in (
+            403,
+            404,
+        )
+    assert BantuanPeralatan.objects.filter(pk=aid.pk).exists()
+    assert not AuditEvent.objects.filter(action__endswith="_remove").exists()
