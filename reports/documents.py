@@ -290,6 +290,10 @@ class YearlyRecap(OfficialDocument):
     template = "pdf/report_recap.html"
     rows_template = "pdf/report_recap_rows.html"
     ROWS_PER_PAGE = 46
+    # The closing sentence and the signature take the room of about this many rows: the last
+    # page keeps no more rows than leave that room, so the signature stands under the table's
+    # last rows, never alone on a page of its own (a signature alone signs nothing visible).
+    CLOSING_ROWS = 14
     PAGES_PER_PART = 3
     KEY_INDICATORS = ("PR-01", "PR-02", "OP-01", "OP-02", "OC-01")
 
@@ -377,19 +381,31 @@ class YearlyRecap(OfficialDocument):
                         "lanjutan": start > 0,
                     }
                 )
+        keep = max(1, self.ROWS_PER_PAGE - self.CLOSING_ROWS)
+        if pages and len(pages[-1]["rows"]) > keep:
+            last = pages.pop()
+            pages.append({**last, "rows": last["rows"][:keep]})
+            pages.append({**last, "rows": last["rows"][keep:], "lanjutan": True})
         return pages
 
     def render(self, context, *, number, workers: int, on_progress=None) -> bytes:
-        """The summary, the detail pages in parts of ``PAGES_PER_PART`` and the closing with the
-        signature, laid out side by side and numbered once joined; ``number`` gives the register
-        number (``psm_portal.pdf.numbered``)."""
+        """The summary, then the detail pages in parts of ``PAGES_PER_PART``, the last closing
+        with the signature under its rows; laid out side by side and numbered once joined;
+        ``number`` gives the register number (``psm_portal.pdf.numbered``)."""
         pages = self.pages(context)
         parts = [(self.template, context)]
+        starts = range(0, len(pages), self.PAGES_PER_PART)
         parts += [
-            (self.rows_template, {**context, "pages": pages[i : i + self.PAGES_PER_PART]})
-            for i in range(0, len(pages), self.PAGES_PER_PART)
+            (
+                self.rows_template,
+                {
+                    **context,
+                    "pages": pages[i : i + self.PAGES_PER_PART],
+                    "closing": i == starts[-1],
+                },
+            )
+            for i in starts
         ]
-        parts.append((self.rows_template, {**context, "pages": [], "closing": True}))
         return render_parts(
             parts,
             workers=workers,
@@ -399,7 +415,7 @@ class YearlyRecap(OfficialDocument):
         )
 
     def parts_count(self, context) -> int:
-        return 2 + math.ceil(len(self.pages(context)) / self.PAGES_PER_PART)
+        return 1 + math.ceil(len(self.pages(context)) / self.PAGES_PER_PART)
 
 
 def _may_read_recap(user, document) -> bool:

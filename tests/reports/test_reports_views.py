@@ -536,6 +536,43 @@ def test_yearly_recap_renders_summary_pages_and_signature(supervisor, data, tmp_
     assert any("PSM Utara" in line and "Magelang Utara" in line for line in proposed), proposed
 
 
+def test_the_recaps_signature_stands_under_its_last_rows_never_alone(supervisor, office, tmp_path):
+    """The closing was a part of its own: the last page held the sentence and the signature
+    alone, signing no figure a reader could see. A kecamatan of exactly a page of PSM (the
+    fullest last page) is the hard case: some of its rows go over with the signature."""
+    import subprocess
+
+    per_page = YearlyRecap.ROWS_PER_PAGE
+    for i in range(per_page):
+        PsmFactory(nama=f"PSM Penuh {i:02d}", status="aktif")
+    report = YearlyRecap(supervisor, today=TODAY, tahun=YEAR)
+    context = report.context()
+    pages = report.pages(context)
+    assert [len(p["rows"]) for p in pages] == [per_page - report.CLOSING_ROWS, report.CLOSING_ROWS]
+    pdf = report.render(context, number=lambda sidik: "400.9/002/Dinsos/2026", workers=1)
+    path = tmp_path / "rekap.pdf"
+    path.write_bytes(pdf)
+    count = int(
+        re.search(
+            r"Pages:\s+(\d+)",
+            subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True).stdout,
+        ).group(1)
+    )
+    last = subprocess.run(
+        ["pdftotext", "-layout", "-f", str(count), "-l", str(count), str(path), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "Dra. Wulan Prasetyaningsih, M.Si." in last and "Demikian rekapitulasi" in last
+    assert "PSM Penuh" in last and "(lanjutan)" in last
+    assert f"Halaman {count} dari {count}" in last
+    # every PSM once, over the pages
+    text = pdf_text(pdf, tmp_path)
+    assert all(text.count(f"PSM Penuh {i:02d}") == 1 for i in range(per_page))
+    assert count == 3  # the summary, a page of rows, the rest with the signature
+
+
 def test_a_recap_asked_for_early_on_new_years_day_is_dated_and_numbered_in_the_office_year(
     supervisor, data, tmp_path, settings
 ):
@@ -574,7 +611,8 @@ def test_a_real_worker_builds_the_yearly_recap_in_parallel_parts(client, regions
     assert worker.returncode == 0, worker.stderr
     document.refresh_from_db()
     assert document.status == GeneratedDocument.Status.DONE, document.pesan_galat
-    assert document.selesai == document.total > 2
+    # two parts laid out side by side: the summary, and the detail pages with the signature
+    assert document.selesai == document.total == 2
     with document.berkas.open("rb") as built:
         text = pdf_text(built.read(), tmp_path)
     assert "PSM Rekap 00" in text and "PSM Rekap 49" in text
