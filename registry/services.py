@@ -343,16 +343,48 @@ def _specialisations(psm: Psm) -> str:
     return ", ".join(sorted(psm.spesialisasi.values_list("nama", flat=True)))
 
 
+def _registration_follows_joining(changed: list[tuple[Psm, dt.date]]) -> None:
+    """A corrected joining date moves what it dated: registration makes a PSM calon from the day
+    they joined (``psm_register``), so the history's first row, and "calon sejak" while nothing
+    has followed it, still said the old day. ``changed``: each PSM (its new date set, not yet
+    saved) with its old joining date. A registration dated otherwise, or a new date past the
+    next step of the history, is left as it is (the form refuses a date past activation). One
+    query, and one write when something moves."""
+    if not changed:
+        return
+    old = {psm.pk: (psm, was) for psm, was in changed}
+    history: dict[int, list[PsmStatusChange]] = {}
+    for row in PsmStatusChange.objects.filter(psm_id__in=old).order_by(
+        "psm_id", "tanggal_efektif", "pk"
+    ):
+        history.setdefault(row.psm_id, []).append(row)
+    moved = []
+    for pk, rows in history.items():
+        psm, was = old[pk]
+        first, later = rows[0], rows[1:]
+        if first.dari or first.tanggal_efektif != was:
+            continue
+        if later and psm.tanggal_bergabung > later[0].tanggal_efektif:
+            continue
+        first.tanggal_efektif = psm.tanggal_bergabung
+        moved.append(first)
+        if not later and psm.status_sejak == was:
+            psm.status_sejak = psm.tanggal_bergabung
+    PsmStatusChange.objects.bulk_update(moved, ["tanggal_efektif"])
+
+
 def psm_update(*, psm: Psm, data: dict, spesialisasi=None, by) -> Psm:
     data = _portrait(data)
     # As psm_register: a new photo is deleted again if the write fails, up to its COMMIT.
     with files_removed_on_failure() as written, transaction.atomic():
         psm = Psm.objects.select_for_update().get(pk=psm.pk)
         before = {**audit.snapshot(psm, masked=False), "spesialisasi": _specialisations(psm)}
-        old_photo = psm.foto.name
+        old_photo, joined = psm.foto.name, psm.tanggal_bergabung
         for key, value in data.items():
             if key in PSM_FIELDS:
                 setattr(psm, key, value)
+        if psm.tanggal_bergabung != joined:
+            _registration_follows_joining([(psm, joined)])
         psm.full_clean()
         store_new_files(psm, written)
         _save_checked(psm)
@@ -380,14 +412,21 @@ def psm_update_many(*, changes: list[tuple[Psm, dict]], by) -> list[Psm]:
         raise ValidationError(_("Sebagian PSM yang akan diperbarui sudah dihapus."))
     if any("nik" in data for _psm, data in changes):
         raise ValueError("psm_update_many does not change NIKs")
-    people, events = [], []
+    people, events, rejoined, befores = [], [], [], {}
     now = timezone.now()
     for psm, data in changes:
         psm = locked[psm.pk]
-        before = audit.snapshot(psm, masked=False)
+        befores[psm.pk] = audit.snapshot(psm, masked=False)
+        joined = psm.tanggal_bergabung
         for key, value in data.items():
             if key in PSM_FIELDS:
                 setattr(psm, key, value)
+        if psm.tanggal_bergabung != joined:
+            rejoined.append((psm, joined))
+    _registration_follows_joining(rejoined)  # one query for all, before the checks below
+    for psm, _data in changes:
+        psm = locked[psm.pk]
+        before = befores[psm.pk]
         psm.full_clean(
             exclude=["desa_ktp", "desa_tugas", "desa_domisili"],
             validate_unique=False,
@@ -409,6 +448,8 @@ def psm_update_many(*, changes: list[tuple[Psm, dict]], by) -> list[Psm]:
             % {"k": ", ".join(sorted(codes - known)[:5])}
         )
     fields = [f for f in PSM_FIELDS if any(f in data for _psm, data in changes)]
+    if rejoined:
+        fields.append("status_sejak")  # a candidate's "calon sejak" follows the joining date
     try:
         with transaction.atomic():
             Psm.objects.bulk_update(people, [*fields, "nama_cari", "updated_at"], batch_size=500)

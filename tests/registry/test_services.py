@@ -561,3 +561,50 @@ def test_a_status_change_recorded_before_its_details_were_kept_apart_still_reads
         "catatan",
         "Diaktifkan kembali atas permintaan lurah",
     )
+
+
+def test_a_corrected_joining_date_moves_the_registration_it_dated(staff):
+    """Joined on 2 January 2024 typed as 2 January 2025: corrected, the profile still said
+    "calon sejak 2 Januari 2025" and the history began on that day."""
+    typo = services.psm_register(
+        data=_register_data(tanggal_bergabung=dt.date(2025, 1, 2)), by=staff, today=TODAY
+    )
+    services.psm_update(psm=typo, data={"tanggal_bergabung": dt.date(2024, 1, 2)}, by=staff)
+    typo.refresh_from_db()
+    assert typo.status_sejak == dt.date(2024, 1, 2)
+    assert list(typo.riwayat_status.values_list("ke", "tanggal_efektif")) == [
+        ("calon", dt.date(2024, 1, 2))
+    ]
+    event = AuditEvent.objects.get(action="psm.update", target_id=str(typo.pk))
+    assert event.after == {"tanggal_bergabung": "2024-01-02", "status_sejak": "2024-01-02"}
+
+    # activated since: the registration moves, "aktif sejak" stays the activation's day
+    served = services.psm_register(
+        data=_register_data(nik="3371014503900002", tanggal_bergabung=dt.date(2021, 1, 4)),
+        by=staff,
+        today=TODAY,
+    )
+    BimtekFactory(psm=served, tanggal=dt.date(2021, 1, 15))
+    SkFactory(psm=served, tanggal_sk=dt.date(2021, 2, 1))
+    services.psm_change_status(psm=served, ke="aktif", tanggal=dt.date(2021, 2, 1), by=staff)
+    services.psm_update(psm=served, data={"tanggal_bergabung": dt.date(2020, 11, 2)}, by=staff)
+    served.refresh_from_db()
+    assert (served.status, served.status_sejak) == ("aktif", dt.date(2021, 2, 1))
+    assert list(served.riwayat_status.order_by("pk").values_list("ke", "tanggal_efektif")) == [
+        ("calon", dt.date(2020, 11, 2)),
+        ("aktif", dt.date(2021, 2, 1)),
+    ]
+
+    # a roster's update moves them too, in one go
+    services.psm_update_many(
+        changes=[
+            (typo, {"tanggal_bergabung": dt.date(2023, 7, 3)}),
+            (served, {"tanggal_bergabung": dt.date(2020, 12, 1)}),
+        ],
+        by=staff,
+    )
+    typo.refresh_from_db()
+    served.refresh_from_db()
+    assert typo.status_sejak == dt.date(2023, 7, 3) and served.status_sejak == dt.date(2021, 2, 1)
+    assert typo.riwayat_status.get().tanggal_efektif == dt.date(2023, 7, 3)
+    assert served.riwayat_status.order_by("pk").first().tanggal_efektif == dt.date(2020, 12, 1)
