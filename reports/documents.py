@@ -256,19 +256,21 @@ class TrainingRecap(OfficialDocument):
     jenis = "rekap-bimtek"
     template = "pdf/report_training.html"
 
-    def __init__(self, user, *, today, tahun: int | None = None):
+    def __init__(self, user, *, today, tahun: int | None = None, kecamatan: str = ""):
         super().__init__(user, today=today)
         self.tahun = tahun
+        self.kecamatan = kecamatan
 
     def context(self) -> dict:
-        recap = training_selectors.training_recap(self.user, self.tahun)
+        recap = training_selectors.training_recap(self.user, self.tahun, self.kecamatan)
+        wilayah = Wilayah.objects.filter(pk=self.kecamatan).first() if self.kecamatan else None
         return {
             **self.letterhead(),
             **recap,
             "title": self.title,
             "tahun": str(self.tahun or ""),
             # the regions it covers, as the other recaps name them
-            "wilayah_kerja": self.region_covered(),
+            "wilayah_kerja": wilayah.label if wilayah else self.region_covered(),
         }
 
 

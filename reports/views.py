@@ -518,5 +518,13 @@ def training_recap_pdf(request):
             % {"t": sent[:10], "akhir": today.year},
         )
         return redirect("training:recap")
-    report = TrainingRecap(request.user, today=today, tahun=tahun)
+    kecamatan = request.GET.get("kecamatan", "")
+    if kecamatan and not selectors.kecamatan_in_scope(request.user).filter(kode=kecamatan).exists():
+        # the dashboard's kecamatan, edited by hand: not the whole scope under its title
+        messages.error(
+            request,
+            _("Rekap Bimtek tidak dibuat: kecamatan itu tidak ada di wilayah kerja Anda."),
+        )
+        return redirect(f"{reverse('reports:dashboard')}?{request.GET.urlencode()}")
+    report = TrainingRecap(request.user, today=today, tahun=tahun, kecamatan=kecamatan)
     return _pdf_response(report, by=request.user, filename=f"rekap-bimtek-{today}.pdf")

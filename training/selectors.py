@@ -21,10 +21,15 @@ def participants(event) -> list[dict]:
     return [{"peserta": e, "hadir": attendance_percent(e, days)} for e in enrolments]
 
 
-def training_recap(user, year: int | None = None) -> dict:
+def training_recap(user, year: int | None = None, kecamatan: str = "") -> dict:
     """People trained (a passed Bimtek recorded in the registry) per level and year, and per
-    kecamatan and level, inside the user's scope. Four queries whatever the size."""
+    kecamatan and level, inside the user's scope (and ``kecamatan``'s, when given: the caller
+    checks it is in scope). Four queries whatever the size."""
     records = PsmBimtek.objects.filter(region_q(user, "psm__desa_tugas__kode"))
+    kecamatans = Wilayah.objects.filter(region_q(user, "kode"), tingkat=3)
+    if kecamatan:
+        records = records.filter(psm__desa_tugas__kode__startswith=f"{kecamatan}.")
+        kecamatans = kecamatans.filter(kode=kecamatan)
     per_year = list(
         records.annotate(tahun=ExtractYear("tanggal"))
         .values("tahun", "tingkat")
@@ -38,9 +43,7 @@ def training_recap(user, year: int | None = None) -> dict:
         .values("kec", "tingkat")
         .annotate(n=Count("psm", distinct=True))
     )
-    names = dict(
-        Wilayah.objects.filter(region_q(user, "kode"), tingkat=3).values_list("kode", "nama")
-    )
+    names = dict(kecamatans.values_list("kode", "nama"))
     levels = [c for c, _label in PsmBimtek._meta.get_field("tingkat").choices]
     table = {}
     for row in per_kecamatan:

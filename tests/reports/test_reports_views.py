@@ -22,6 +22,7 @@ from reports.dashboard import refresh_dashboard
 from reports.documents import CoverageReport, YearlyRecap
 from reports.models import CuplikanDasbor, Evaluasi, IssuedDocument
 from tests.factories import (
+    BimtekFactory,
     KegiatanFactory,
     PsmFactory,
     make_case,
@@ -444,6 +445,36 @@ def test_ppks_and_training_recaps_read_back_without_names(client, supervisor, da
     text = pdf_text(client.get(reverse("reports:training-recap")).content, tmp_path, "b.pdf")
     assert "REKAPITULASI BIMBINGAN TEKNIS PSM" in text and "Wulan Prasetyaningsih" in text
     assert "Wilayah: Kota Magelang" in text  # as the other recaps name what they cover
+
+
+def test_the_bimtek_recap_of_a_kecamatan_dashboard_is_of_that_kecamatan(
+    client, supervisor, data, tmp_path
+):
+    """The dashboard of Magelang Utara linked the Bimtek recap of the whole city."""
+    for psm in (*data["selatan"], data["utara"]):
+        BimtekFactory(psm=psm, tanggal=dt.date(YEAR, 2, 3))
+    client.force_login(supervisor)
+    page = client.get(reverse("reports:dashboard"), {"tahun": YEAR, "kecamatan": "33.71.02"})
+    link = f"{reverse('reports:training-recap')}?tahun={YEAR}&amp;kecamatan=33.71.02"
+    assert link in page.content.decode()
+    pdf = client.get(reverse("reports:training-recap"), {"tahun": YEAR, "kecamatan": "33.71.02"})
+    text = pdf_text(pdf.content, tmp_path)
+    assert "Wilayah: Kecamatan Magelang Utara" in text
+    assert "Magelang Selatan" not in text and "Magelang Tengah" not in text
+    assert re.search(rf"{YEAR}\s+1\s+0\s+0", text)  # one PSM of Utara passed the basic level
+    whole = pdf_text(
+        client.get(reverse("reports:training-recap"), {"tahun": YEAR}).content, tmp_path
+    )
+    assert "Wilayah: Kota Magelang" in whole and re.search(rf"{YEAR}\s+4\s+0\s+0", whole)
+    # a kecamatan of another kab, edited into the link: refused, no letter numbered
+    from reports.models import IssuedDocument
+
+    issued = IssuedDocument.objects.count()
+    refused = client.get(
+        reverse("reports:training-recap"), {"tahun": YEAR, "kecamatan": "33.12.01"}, follow=True
+    )
+    assert "kecamatan itu tidak ada di wilayah kerja Anda" in refused.content.decode()
+    assert IssuedDocument.objects.count() == issued
 
 
 def test_recap_xlsx_has_every_psm_ranked(client, supervisor, data):
