@@ -511,9 +511,11 @@ class RujukanForm(forms.ModelForm):
         fields = ["program", "tujuan_instansi", "tanggal", "nomor_surat"]
         widgets = {"tanggal": DateInput()}
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, not_offered=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["program"].queryset = Program.objects.filter(aktif=True).order_by("urutan")
+        self.fields["program"].queryset = (
+            Program.objects.filter(aktif=True).exclude(pk__in=not_offered).order_by("urutan")
+        )
 
 
 class RujukanStatusForm(forms.Form):

@@ -1469,6 +1469,14 @@ def referral_nik_refusal(program: Program, subjek: Subjek) -> str | None:
     office can do first is help them get a KTP/KIA recorded at Dukcapil."""
     if not program.wajib_nik or subjek.nik:
         return None
+    if subjek.jenis == JenisSubjek.KELUARGA:
+        # a family is paid through its members: the head's or a member's NIK will do
+        if subjek.anggota_set.exclude(nik="").exists():
+            return None
+        return _(
+            "%(program)s mensyaratkan NIK yang tercatat di Dukcapil, dan belum ada NIK kepala "
+            "keluarga maupun anggota keluarga ini. Lengkapi NIK mereka lebih dulu."
+        ) % {"program": program.nama}
     if subjek.jenis == JenisSubjek.KOMUNITAS:
         return _(
             "%(program)s hanya untuk orang yang NIK-nya tercatat di Dukcapil; subjek komunitas "

@@ -769,7 +769,22 @@ def referral_proof(request, pk):
 @require_http_methods(["GET", "POST"])
 def referral_create(request, pk):
     case = get_case_for_user(request.user, pk, perm=Perm.PPKS_REFER)
-    form = forms.RujukanForm(request.POST or None, initial={"tanggal": _today()})
+    # Programmes paid by NIK this subject cannot enter (``services.referral_nik_refusal``):
+    # not offered, and named with the reason above the form.
+    refused = (
+        []
+        if case.subjek.nik
+        else [
+            (programme, refusal)
+            for programme in Program.objects.filter(aktif=True, wajib_nik=True).order_by("urutan")
+            if (refusal := services.referral_nik_refusal(programme, case.subjek))
+        ]
+    )
+    form = forms.RujukanForm(
+        request.POST or None,
+        initial={"tanggal": _today()},
+        not_offered=[programme.pk for programme, _refusal in refused],
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.referral_create(
@@ -780,16 +795,10 @@ def referral_create(request, pk):
         else:
             messages.success(request, _("Rujukan tersimpan."))
             return redirect("assessments:case-detail", pk=case.pk)
-    # Named on the form before anyone picks one (``services.referral_nik_refusal``).
-    needs_nik = (
-        []
-        if case.subjek.nik
-        else list(Program.objects.filter(aktif=True, wajib_nik=True).order_by("urutan"))
-    )
     return render(
         request,
         "assessments/referral_form.html",
-        {"form": form, "case": case, "programmes_needing_nik": needs_nik},
+        {"form": form, "case": case, "not_offered": refused},
         status=400 if form.errors else 200,
     )
 

@@ -735,6 +735,31 @@ CORRECTABLE_RECORDS = {
 }
 
 
+def _serving_sk_problems(psm: Psm, sk_list: list[PsmAppointment]) -> list[str]:
+    """What activation (``activation_problems``) would say of a serving PSM (aktif or
+    nonaktif) appointed by ``sk_list``, as of the day they became aktif; nothing for others."""
+    if psm.status not in (StatusPsm.AKTIF, StatusPsm.NONAKTIF):
+        return []
+    since = (
+        psm.riwayat_status.filter(ke=StatusPsm.AKTIF)
+        .order_by("-tanggal_efektif", "-pk")
+        .values_list("tanggal_efektif", flat=True)
+        .first()
+    )
+    newest_first = sorted(sk_list, key=lambda sk: (sk.tanggal_sk, sk.pk), reverse=True)
+    return activation_problems(psm, sk_list=newest_first, effective=since)
+
+
+def _sk_change_refusal(psm: Psm, sk_after: list[PsmAppointment], intro: str) -> None:
+    """Refuse a change of a serving PSM's SKs that breaks a rule of their activation which held
+    before it (a rule already broken, say a Bimtek never recorded, does not block fixing a typo
+    in the SK's number)."""
+    before = _serving_sk_problems(psm, list(psm.sk_set.all()))
+    broken = [p for p in _serving_sk_problems(psm, sk_after) if p not in before]
+    if broken:
+        raise ValidationError([intro, *broken])
+
+
 def _locked_record(kind: str, psm: Psm, record_pk: int):
     model, _check = CORRECTABLE_RECORDS[kind]
     record = model.objects.select_for_update().filter(psm=psm, pk=record_pk).first()
@@ -749,6 +774,7 @@ def record_update(*, psm: Psm, kind: str, record_pk: int, data: dict, by):
     replaced one is deleted once the change commits."""
     model, check = CORRECTABLE_RECORDS[kind]
     with files_removed_on_failure() as written, transaction.atomic():
+        _lock_status(psm)
         record = _locked_record(kind, psm, record_pk)
         before = audit.snapshot(record, masked=False)
         old_file = record.dokumen.name if kind == "sk" else ""
@@ -758,28 +784,55 @@ def record_update(*, psm: Psm, kind: str, record_pk: int, data: dict, by):
                 continue  # nothing uploaded: the scan on record stays
             setattr(record, name, value)
         record.full_clean()
+        if kind == "sk":
+            others = list(psm.sk_set.exclude(pk=record.pk))
+            _sk_change_refusal(
+                psm,
+                [*others, record],
+                _("Perbaikan SK ini membuat PSM yang sedang menjabat tidak lagi memenuhi syarat:"),
+            )
         store_new_files(record, written)
         record.save()
         if kind == "sk":
             delete_replaced(record.dokumen, old_file)
         was, now = audit.changed(before, audit.snapshot(record, masked=False))
         if now:
-            audit.record(by=by, action=f"psm.{kind}_update", target=psm, before=was, after=now)
+            # which entry: a PSM may have several of a kind (Pasal 31's record of processing)
+            audit.record(
+                by=by,
+                action=f"psm.{kind}_update",
+                target=psm,
+                before={"id": record.pk, **was},
+                after={"id": record.pk, **now},
+            )
     return record
 
 
+def _lock_status(psm: Psm) -> None:
+    """Lock the PSM's row and read its status again: an SK checked against a status changed
+    meanwhile, or two SKs removed at once, would each pass alone."""
+    psm.status = (
+        Psm.objects.select_for_update().filter(pk=psm.pk).values_list("status", flat=True).get()
+    )
+
+
 def record_remove_refusal(psm: Psm, kind: str, record) -> str | None:
-    """Why an entry cannot be removed, or None: the only SK of a PSM serving or paused is what
-    appoints them (their card and documents cite it); it is corrected, or replaced first."""
-    if (
-        kind == "sk"
-        and psm.status in (StatusPsm.AKTIF, StatusPsm.NONAKTIF)
-        and not psm.sk_set.exclude(pk=record.pk).exists()
-    ):
-        return _(
-            "SK ini satu-satunya SK pengangkatan PSM yang masih menjabat, jadi tidak dapat "
-            "dihapus. Perbaiki isinya, atau catat SK yang benar lebih dulu."
+    """Why an entry cannot be removed, or None: the SK that appoints a PSM serving or paused
+    (their card and documents cite it) cannot go if what remains would not have appointed them;
+    it is corrected, or the right one recorded first."""
+    if kind != "sk":
+        return None
+    try:
+        _sk_change_refusal(
+            psm,
+            list(psm.sk_set.exclude(pk=record.pk)),
+            _(
+                "SK ini tidak dapat dihapus: tanpanya PSM yang sedang menjabat tidak memenuhi "
+                "syarat. Perbaiki isinya, atau catat SK yang benar lebih dulu."
+            ),
         )
+    except ValidationError as exc:
+        return " ".join(exc.messages)
     return None
 
 
@@ -787,10 +840,7 @@ def record_remove(*, psm: Psm, kind: str, record_pk: int, alasan: str, by) -> No
     """Remove an entry typed in by mistake (a duplicate, another PSM's), with the reason, its
     contents kept in the audit trail; an SK's scan goes once the removal commits."""
     with transaction.atomic():
-        # The PSM first: two SKs removed at once must not each leave the other as the last.
-        psm.status = (
-            Psm.objects.select_for_update().filter(pk=psm.pk).values_list("status", flat=True).get()
-        )
+        _lock_status(psm)  # first: two SKs removed at once must not each leave the other
         record = _locked_record(kind, psm, record_pk)
         if refusal := record_remove_refusal(psm, kind, record):
             raise ValidationError(refusal)

@@ -721,7 +721,7 @@ def test_a_programme_paid_by_nik_refuses_a_subject_without_one(people):
     """PBI-JK and Program Sembako pay only people with a NIK valid at Dukcapil (domain.md 4.3):
     a referral of someone without one came back refused weeks later. Other programmes (PKH's
     outreach, ATENSI, a DTSEN proposal) still take them."""
-    from assessments.models import JenisSubjek, Program
+    from assessments.models import AnggotaKeluarga, JenisSubjek, Program
     from registry.demo import make_nik
 
     def refer(case, kode):
@@ -747,6 +747,19 @@ def test_a_programme_paid_by_nik_refuses_a_subject_without_one(people):
     )  # fmt: skip
     with pytest.raises(ValidationError, match="subjek komunitas"):
         refer(community, "PBI_JK")
+
+    # a family: paid through its members, so a member's NIK will do
+    family = make_case(
+        people["psm_a"], subject={"jenis": JenisSubjek.KELUARGA, "nama": "Keluarga Pak Darmo"}
+    )
+    with pytest.raises(ValidationError, match="belum ada NIK kepala keluarga maupun anggota"):
+        refer(family, "SEMBAKO")
+    AnggotaKeluarga.objects.create(
+        subjek=family.subjek, nama="Darmo", hubungan="kepala", jenis_kelamin="L",
+        tanggal_lahir=dt.date(1970, 1, 5), nik=make_nik("33.71.01", dt.date(1970, 1, 5), "L", 9),
+    )  # fmt: skip
+    family.refresh_from_db()
+    assert refer(family, "SEMBAKO").program_id == "SEMBAKO"
 
     nik = make_nik("33.71.01", dt.date(1948, 5, 2), "P", 7)
     with_nik = make_case(people["psm_a"], subject={"nik": nik, "alasan_tanpa_nik": ""})

@@ -8,6 +8,7 @@ import uuid
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
@@ -691,6 +692,24 @@ def test_the_queue_puts_emergencies_first_then_the_oldest_waiting(client, people
     assert "yang darurat di atas" in page
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's plan")
+def test_the_queue_order_is_read_from_its_index_not_sorted(people):
+    """At the national preset the queue's 50 rows come off ``asesmen_antrean_urgensi_idx`` in
+    order (0.4 ms); should the ORDER BY stop matching the index's expression (a change of
+    the CASE, or parameters bound server-side), PostgreSQL sorts every waiting case instead."""
+    from assessments import selectors
+
+    make_case(people["psm_a"])
+    page = selectors.review_queue(people["staf"])[:50]
+    sql, params = page.query.sql_with_params()
+    with connection.cursor() as cursor, transaction.atomic():
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_sort = off")  # a sort the index cannot spare shows
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "asesmen_antrean_urgensi_idx" in plan and "Sort" not in plan, plan
+
+
 def _queue_ticks(page: str) -> dict[int, str]:
     """The queue page's checkbox values by case id."""
     import re
@@ -1183,8 +1202,12 @@ def test_the_referral_form_says_which_programmes_need_a_nik_and_keeps_what_was_t
     c = _client(client, people["staf"])
     url = reverse("assessments:referral-create", args=[case.pk])
     form = c.get(url).content.decode()
-    assert "Subjek ini belum ber-NIK" in form
-    assert "Program Sembako, PBI Jaminan Kesehatan (KIS)." in form
+    assert "Tidak ditawarkan untuk subjek ini:" in form
+    assert "Program Sembako mensyaratkan NIK yang tercatat di Dukcapil" in form
+    assert "PBI Jaminan Kesehatan (KIS) mensyaratkan NIK" in form
+    # not offered in the list either (a form sent from an older page is still refused below)
+    assert '<option value="PBI_JK"' not in form and '<option value="SEMBAKO"' not in form
+    assert '<option value="ATENSI"' in form
     typed = {
         "program": "PBI_JK",
         "tujuan_instansi": "BPJS Kesehatan Cabang Magelang",
@@ -1193,7 +1216,7 @@ def test_the_referral_form_says_which_programmes_need_a_nik_and_keeps_what_was_t
     }
     answer = c.post(url, typed)
     page = answer.content.decode()
-    assert answer.status_code == 400 and "belum ber-NIK" in page
+    assert answer.status_code == 400 and "bukan salah satu dari pilihan yang tersedia" in page
     assert "Rujukan belum tersimpan" in page
     assert 'value="BPJS Kesehatan Cabang Magelang"' in page and 'value="460/123/2026"' in page
     assert not Rujukan.objects.filter(asesmen=case).exists()

@@ -72,8 +72,9 @@ def test_an_sk_number_typed_wrong_is_corrected_its_scan_kept_and_the_change_audi
     assert sk.nomor_sk == "400.9/17/2024" and sk.dokumen.name == scan
     assert (media / scan).exists()
     event = AuditEvent.objects.get(action="psm.sk_update")
-    assert event.before == {"nomor_sk": "400.9/71/2024"}
-    assert event.after == {"nomor_sk": "400.9/17/2024"}
+    # which of the PSM's SKs, and what changed in it
+    assert event.before == {"id": sk.pk, "nomor_sk": "400.9/71/2024"}
+    assert event.after == {"id": sk.pk, "nomor_sk": "400.9/17/2024"}
     assert event.target_id == str(psm.pk) and event.actor_label == "staf"
     profile = client.get(reverse("registry:psm-detail", args=[psm.pk])).content.decode()
     assert "SK diperbaiki" in profile and "400.9/17/2024" in profile
@@ -159,10 +160,11 @@ def test_the_only_sk_of_a_serving_psm_is_corrected_not_removed(
     psm = PsmFactory(status="aktif")
     only = SkFactory(psm=psm, dokumen=_pdf())
     page = staff_client.get(_edit(psm, "sk", only)).content.decode()
-    assert "satu-satunya SK pengangkatan PSM yang masih menjabat" in page
+    assert "SK ini tidak dapat dihapus: tanpanya PSM yang sedang menjabat" in page
+    assert "Belum ada SK pengangkatan." in page
     assert _remove(psm, "sk", only) not in page
     answer = staff_client.post(_remove(psm, "sk", only), {"alasan": "Salah"})
-    assert answer.status_code == 400 and "satu-satunya SK" in answer.content.decode()
+    assert answer.status_code == 400 and "Belum ada SK pengangkatan." in answer.content.decode()
     assert PsmAppointment.objects.filter(pk=only.pk).exists()
 
     second = SkFactory(psm=psm, nomor_sk="400.9/2/2022", tanggal_sk=dt.date(2022, 1, 3))
@@ -205,3 +207,62 @@ def test_entries_are_reached_only_through_their_own_psm_and_by_who_may_edit(clie
         )
     assert BantuanPeralatan.objects.filter(pk=aid.pk).exists()
     assert not AuditEvent.objects.filter(action__endswith="_remove").exists()
+
+
+@pytest.fixture
+def serving(staff):
+    """Aktif since 1 March 2021 on an SK of 1 February 2021, after the basic Bimtek."""
+    from registry import services
+    from tests.factories import BimtekFactory
+
+    psm = PsmFactory()
+    BimtekFactory(psm=psm, tanggal=dt.date(2021, 1, 15))
+    sk = SkFactory(psm=psm, nomor_sk="400.9/5/2021", tanggal_sk=dt.date(2021, 2, 1))
+    services.psm_change_status(psm=psm, ke="aktif", tanggal=dt.date(2021, 3, 1), by=staff)
+    psm.refresh_from_db()
+    return psm, sk
+
+
+def test_an_sk_correction_keeps_the_rules_that_made_the_psm_aktif(staff_client, serving):
+    """The correction was checked by nothing: an aktif PSM's SK could be dated after they
+    became aktif, or to when they were 15, or end before it, with no word."""
+    psm, sk = serving
+    url = _edit(psm, "sk", sk)
+    typed = {**SK, "nomor_sk": "400.9/5/2021", "berlaku_mulai": "2021-02-01"}
+    cases = {
+        "2025-06-01": "sebelum tanggal SK pengangkatan 1 Juni 2025",  # after activation
+        "2000-06-01": "Usia pada tanggal SK",  # born 1985: 15
+    }
+    for tanggal, problem in cases.items():
+        answer = staff_client.post(url, {**typed, "tanggal_sk": tanggal, "berlaku_mulai": tanggal})
+        body = answer.content.decode()
+        assert answer.status_code == 400, tanggal
+        assert "membuat PSM yang sedang menjabat tidak lagi memenuhi syarat" in body
+        assert problem in body and f'value="{tanggal}"' in body
+    ended = {**typed, "tanggal_sk": "2021-02-01", "berlaku_sampai": "2021-02-28"}
+    assert "berlaku sampai 28 Februari 2021" in staff_client.post(url, ended).content.decode()
+    sk.refresh_from_db()
+    assert (sk.tanggal_sk, sk.berlaku_sampai) == (dt.date(2021, 2, 1), None)
+    # the number alone is corrected
+    fixed = {**typed, "tanggal_sk": "2021-02-01", "nomor_sk": "400.9/15/2021"}
+    assert staff_client.post(url, fixed).status_code == 302
+    sk.refresh_from_db()
+    assert sk.nomor_sk == "400.9/15/2021"
+
+
+def test_the_sk_that_appoints_a_serving_psm_stays_while_what_remains_would_not(
+    staff_client, serving
+):
+    """Another SK left was enough: one that ran out in 2019 then appointed an aktif PSM."""
+    psm, current = serving
+    SkFactory(
+        psm=psm,
+        nomor_sk="400.9/1/2017",
+        tanggal_sk=dt.date(2017, 1, 2),
+        berlaku_mulai=dt.date(2017, 1, 2),
+        berlaku_sampai=dt.date(2019, 12, 31),
+    )
+    answer = staff_client.post(_remove(psm, "sk", current), {"alasan": "Salah unggah"})
+    assert answer.status_code == 400
+    assert "berlaku sampai 31 Desember 2019" in answer.content.decode()
+    assert PsmAppointment.objects.filter(pk=current.pk).exists()
