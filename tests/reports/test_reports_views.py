@@ -604,6 +604,35 @@ def test_the_recaps_signature_stands_under_its_last_rows_never_alone(supervisor,
     assert count == 3  # the summary, a page of rows, the rest with the signature
 
 
+def test_a_tables_closing_note_keeps_the_signature_with_the_last_rows(supervisor, office, tmp_path):
+    """The note under a recap's table ("Laporan agregat; ...") went over to a new page with the
+    signature, leaving them alone there whenever the table filled its last page."""
+    import subprocess
+
+    from psm_portal.pdf import render_pdf
+    from reports.documents import PpksRecap
+
+    context = PpksRecap(supervisor, today=TODAY, tahun=YEAR).context()
+    desa = {"desa__induk__nama": "Magelang Selatan", "n": 1, "verified": 1}
+    alone = []
+    for count in range(20, 56, 3):  # the table's end walks down the page and over it
+        context["per_desa"] = [{**desa, "desa__nama": f"Desa {i:02d}"} for i in range(count)]
+        path = tmp_path / f"rekap-{count}.pdf"
+        path.write_bytes(render_pdf(PpksRecap.template, {**context, "nomor": "1"}))
+        info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True).stdout
+        last = int(re.search(r"Pages:\s+(\d+)", info).group(1))
+        text = subprocess.run(
+            ["pdftotext", "-f", str(last), "-l", str(last), str(path), "-"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        assert "Dra. Wulan Prasetyaningsih, M.Si." in text
+        if "Desa " not in text and "Jumlah" not in text:
+            alone.append(count)
+    assert alone == []
+
+
 def test_a_recap_asked_for_early_on_new_years_day_is_dated_and_numbered_in_the_office_year(
     supervisor, data, tmp_path, settings
 ):
