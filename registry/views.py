@@ -273,15 +273,22 @@ def psm_record_add(request, pk, kind):
 
 
 def _correctable_record(request, pk, kind, record_pk):
-    """The PSM (editable by this user) and one entry of their service record, or 404."""
+    """The PSM (editable by this user) and one entry of their service record; 404 for an entry
+    that is not theirs. The entry is None when a form is sent for one removed since it was
+    opened (another tab, a colleague): the view says so on the profile, not with a bare 404."""
     psm = get_psm_for_user(request.user, pk, perm=Perm.PSM_EDIT)
     if kind not in services.CORRECTABLE_RECORDS:
         raise Http404
     model, _check = services.CORRECTABLE_RECORDS[kind]
     record = model.objects.filter(psm=psm, pk=record_pk).first()
-    if record is None:
+    if record is None and (request.method != "POST" or model.objects.filter(pk=record_pk).exists()):
         raise Http404
     return psm, record
+
+
+def _gone(request, psm):
+    messages.error(request, _("Data ini sudah dihapus orang lain; muat ulang profil PSM."))
+    return redirect("registry:psm-detail", pk=psm.pk)
 
 
 def _record_page(request, psm, kind, record, form, remove_form):
@@ -306,6 +313,8 @@ def _record_page(request, psm, kind, record, form, remove_form):
 def psm_record_edit(request, pk, kind, record_pk):
     """Correct an SK, IPSM membership, aid or award typed in wrong (the add form's rules)."""
     psm, record = _correctable_record(request, pk, kind, record_pk)
+    if record is None:
+        return _gone(request, psm)
     form_class, _service, title = RECORD_KINDS[kind]
     form = form_class(request.POST or None, request.FILES or None, instance=record)
     if request.method == "POST" and form.is_valid():
@@ -325,6 +334,8 @@ def psm_record_edit(request, pk, kind, record_pk):
 @require_POST
 def psm_record_remove(request, pk, kind, record_pk):
     psm, record = _correctable_record(request, pk, kind, record_pk)
+    if record is None:
+        return _gone(request, psm)
     _form_class, _service, title = RECORD_KINDS[kind]
     remove_form = forms.RecordRemoveForm(request.POST)
     if remove_form.is_valid():

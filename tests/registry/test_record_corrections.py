@@ -149,9 +149,17 @@ def test_an_entry_is_removed_only_with_a_reason_kept_in_the_trail(staff_client):
     assert event.before["tahun"] == 2024 and event.before["nama"] == "PSM Berprestasi"
     history = staff_client.get(reverse("registry:psm-detail", args=[psm.pk])).content.decode()
     assert "Penghargaan dihapus" in history and "Tercatat dua kali." in history
-    # gone: its pages are not found, nor is it removed twice
+    # gone: its page is not found; a form sent from a tab opened before says what happened
     assert staff_client.get(_edit(psm, "penghargaan", award)).status_code == 404
-    assert staff_client.post(_remove(psm, "penghargaan", award), {"alasan": "x"}).status_code == 404
+    for url, form in (
+        (_remove(psm, "penghargaan", award), {"alasan": "x"}),
+        (_edit(psm, "penghargaan", award), {"nama": "PSM Teladan", "tingkat": "kabkota",
+                                            "tahun": "2024"}),
+    ):  # fmt: skip
+        answer = staff_client.post(url, form, follow=True)
+        assert answer.redirect_chain[-1][0] == reverse("registry:psm-detail", args=[psm.pk])
+        assert "Data ini sudah dihapus orang lain" in answer.content.decode()
+    assert AuditEvent.objects.filter(action="psm.penghargaan_remove").count() == 1
 
 
 def test_the_only_sk_of_a_serving_psm_is_corrected_not_removed(
