@@ -467,6 +467,14 @@ class IpsmForm(forms.ModelForm):
         model = IpsmMembership
         fields = ["tingkat", "jabatan", "periode_mulai", "periode_selesai"]
 
+    def clean_periode_mulai(self):
+        # 2203 for 2023 passed (up to 2100 is a year); a term that has not begun is no
+        # membership yet. Its end may lie ahead.
+        tahun = self.cleaned_data["periode_mulai"]
+        if tahun > timezone.localdate().year:
+            raise ValidationError(_("Periode mulai tidak boleh di masa depan."))
+        return tahun
+
 
 class BantuanForm(forms.ModelForm):
     class Meta:

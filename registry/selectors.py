@@ -161,7 +161,15 @@ AUDIT_ACTIONS = {
     "psm.penghargaan_remove": _("Penghargaan dihapus"),
 }
 # Bookkeeping columns that say nothing to a reader of the change history.
-_HIDDEN_IN_HISTORY = {"id", "psm", "kode_verifikasi", "created_at", "updated_at", "nama_cari"}
+_HIDDEN_IN_HISTORY = {
+    "id",
+    "psm",
+    "kode_verifikasi",
+    "created_at",
+    "updated_at",
+    "nama_cari",
+    "entri",  # the entry's name, shown with the action ("SK diperbaiki: SK 400.9/17/2024")
+}
 
 
 @dataclass
@@ -203,6 +211,9 @@ def psm_audit_trail(psm: Psm, limit: int = 50) -> list[HistoryEntry]:
                 elif key in before and before[key] == after.get(key) and new is not None:
                     # a corrected NIK: the mask hides the digits that changed
                     new = _("%(nilai)s (diubah; digit yang berubah disamarkan)") % {"nilai": new}
+                if event.action.endswith(("_remove", "_withdraw")):
+                    # a record removed: what it held, not arrows to "-"
+                    old, new = None, old
                 changes.append((field.verbose_name if field else key, old, new))
             if event.reason and not ({"alasan", "catatan"} & after.keys()):
                 changes.append(_reason_shown(event))
@@ -210,11 +221,17 @@ def psm_audit_trail(psm: Psm, limit: int = 50) -> list[HistoryEntry]:
             HistoryEntry(
                 when=event.created_at,
                 who=event.actor_label,
-                action=AUDIT_ACTIONS.get(event.action, event.action),
+                action=_action_shown(event, before, after),
                 changes=changes,
             )
         )
     return entries
+
+
+def _action_shown(event, before: dict, after: dict) -> str:
+    label = AUDIT_ACTIONS.get(event.action, event.action)
+    entry = after.get("entri") or before.get("entri")
+    return f"{label}: {entry}" if entry else label
 
 
 # The record each kind of entry describes: the PSM, or the record added to it.

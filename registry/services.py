@@ -750,14 +750,31 @@ def _serving_sk_problems(psm: Psm, sk_list: list[PsmAppointment]) -> list[str]:
     return activation_problems(psm, sk_list=newest_first, effective=since)
 
 
-def _sk_change_refusal(psm: Psm, sk_after: list[PsmAppointment], intro: str) -> None:
+def _sk_change_refusal(
+    psm: Psm, sk_after: list[PsmAppointment], intro: str, outro: str = ""
+) -> None:
     """Refuse a change of a serving PSM's SKs that breaks a rule of their activation which held
     before it (a rule already broken, say a Bimtek never recorded, does not block fixing a typo
     in the SK's number)."""
     before = _serving_sk_problems(psm, list(psm.sk_set.all()))
     broken = [p for p in _serving_sk_problems(psm, sk_after) if p not in before]
     if broken:
-        raise ValidationError([intro, *broken])
+        raise ValidationError(" ".join([intro, *broken, outro]))
+
+
+def record_label(kind: str, record) -> str:
+    """The entry as a reader of the change history knows it ("SK 400.9/17/2024"): a PSM may
+    have several of a kind. In the office's language, as the trail keeps it."""
+    with office_language():
+        if kind == "sk":
+            return _("SK %(nomor)s") % {"nomor": record.nomor_sk}
+        if kind == "ipsm":
+            return f"{record.get_jabatan_display()} IPSM {record.get_tingkat_display()} " + (
+                f"{record.periode_mulai}"
+            )
+        if kind == "bantuan":
+            return f"{record.jenis}, {date_format(record.tanggal, 'j F Y')}"
+        return f"{record.nama} {record.tahun}"
 
 
 def _locked_record(kind: str, psm: Psm, record_pk: int):
@@ -776,7 +793,7 @@ def record_update(*, psm: Psm, kind: str, record_pk: int, data: dict, by):
     with files_removed_on_failure() as written, transaction.atomic():
         _lock_status(psm)
         record = _locked_record(kind, psm, record_pk)
-        before = audit.snapshot(record, masked=False)
+        before, label = audit.snapshot(record, masked=False), record_label(kind, record)
         old_file = record.dokumen.name if kind == "sk" else ""
         check(psm, data)
         for name, value in data.items():
@@ -802,8 +819,8 @@ def record_update(*, psm: Psm, kind: str, record_pk: int, data: dict, by):
                 by=by,
                 action=f"psm.{kind}_update",
                 target=psm,
-                before={"id": record.pk, **was},
-                after={"id": record.pk, **now},
+                before={"id": record.pk, "entri": label, **was},
+                after={"id": record.pk, "entri": label, **now},
             )
     return record
 
@@ -826,10 +843,8 @@ def record_remove_refusal(psm: Psm, kind: str, record) -> str | None:
         _sk_change_refusal(
             psm,
             list(psm.sk_set.exclude(pk=record.pk)),
-            _(
-                "SK ini tidak dapat dihapus: tanpanya PSM yang sedang menjabat tidak memenuhi "
-                "syarat. Perbaiki isinya, atau catat SK yang benar lebih dulu."
-            ),
+            _("Tanpa SK ini, PSM yang sedang menjabat tidak memenuhi syarat:"),
+            _("Perbaiki isinya, atau catat SK yang benar lebih dulu."),
         )
     except ValidationError as exc:
         return " ".join(exc.messages)
@@ -848,7 +863,7 @@ def record_remove(*, psm: Psm, kind: str, record_pk: int, alasan: str, by) -> No
             by=by,
             action=f"psm.{kind}_remove",
             target=psm,
-            before=audit.snapshot(record),
+            before={"entri": record_label(kind, record), **audit.snapshot(record)},
             reason=alasan,
         )
         if kind == "sk" and record.dokumen:

@@ -690,6 +690,9 @@ def test_the_queue_puts_emergencies_first_then_the_oldest_waiting(client, people
     ]
     assert sorted(order, key=page.index) == order
     assert "yang darurat di atas" in page
+    # one urgency shown: the sentence says what orders it then
+    one = _client(client, people["staf"]).get(reverse("assessments:queue"), {"urgensi": "segera"})
+    assert "2 kasus menunggu, yang paling lama di atas." in one.content.decode()
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's plan")

@@ -73,11 +73,12 @@ def test_an_sk_number_typed_wrong_is_corrected_its_scan_kept_and_the_change_audi
     assert (media / scan).exists()
     event = AuditEvent.objects.get(action="psm.sk_update")
     # which of the PSM's SKs, and what changed in it
-    assert event.before == {"id": sk.pk, "nomor_sk": "400.9/71/2024"}
-    assert event.after == {"id": sk.pk, "nomor_sk": "400.9/17/2024"}
+    entry = {"id": sk.pk, "entri": "SK 400.9/71/2024"}
+    assert event.before == {**entry, "nomor_sk": "400.9/71/2024"}
+    assert event.after == {**entry, "nomor_sk": "400.9/17/2024"}
     assert event.target_id == str(psm.pk) and event.actor_label == "staf"
     profile = client.get(reverse("registry:psm-detail", args=[psm.pk])).content.decode()
-    assert "SK diperbaiki" in profile and "400.9/17/2024" in profile
+    assert "SK diperbaiki: SK 400.9/71/2024" in profile and "400.9/17/2024" in profile
 
     # another scan replaces the first, which goes once the change commits
     with django_capture_on_commit_callbacks(execute=True):
@@ -111,8 +112,11 @@ def test_a_correction_is_checked_as_the_entry_was_and_keeps_what_was_typed(staff
     ipsm.refresh_from_db()
     assert (ipsm.tingkat, ipsm.jabatan, ipsm.periode_mulai) == ("desa", "anggota", 2021)
     ends_first = {**typed, "periode_mulai": "2024", "periode_selesai": "2022"}
-    assert "Periode selesai tidak boleh sebelum periode mulai." in (
-        staff_client.post(_edit(psm, "ipsm", ipsm), ends_first).content.decode()
+    body = staff_client.post(_edit(psm, "ipsm", ipsm), ends_first).content.decode()
+    assert body.count("Periode selesai tidak boleh sebelum periode mulai.") == 1  # not twice
+    ahead = {**typed, "periode_mulai": str(dt.date.today().year + 1)}
+    assert "Periode mulai tidak boleh di masa depan." in (
+        staff_client.post(_edit(psm, "ipsm", ipsm), ahead).content.decode()
     )
     aid = BantuanPeralatan.objects.create(
         psm=psm, jenis="Rompi", tanggal=dt.date(2024, 3, 1), sumber="APBD"
@@ -148,7 +152,10 @@ def test_an_entry_is_removed_only_with_a_reason_kept_in_the_trail(staff_client):
     assert event.reason == "Tercatat dua kali."
     assert event.before["tahun"] == 2024 and event.before["nama"] == "PSM Berprestasi"
     history = staff_client.get(reverse("registry:psm-detail", args=[psm.pk])).content.decode()
-    assert "Penghargaan dihapus" in history and "Tercatat dua kali." in history
+    assert "Penghargaan dihapus: PSM Berprestasi 2024" in history
+    assert "Tercatat dua kali." in history
+    # what it held, plainly: not "2024 -> -"
+    assert "Tahun</span>: 2024</li>" in history and "2024 &rarr;" not in history
     # gone: its page is not found; a form sent from a tab opened before says what happened
     assert staff_client.get(_edit(psm, "penghargaan", award)).status_code == 404
     for url, form in (
@@ -168,8 +175,10 @@ def test_the_only_sk_of_a_serving_psm_is_corrected_not_removed(
     psm = PsmFactory(status="aktif")
     only = SkFactory(psm=psm, dokumen=_pdf())
     page = staff_client.get(_edit(psm, "sk", only)).content.decode()
-    assert "SK ini tidak dapat dihapus: tanpanya PSM yang sedang menjabat" in page
-    assert "Belum ada SK pengangkatan." in page
+    assert (
+        "Tanpa SK ini, PSM yang sedang menjabat tidak memenuhi syarat: Belum ada SK "
+        "pengangkatan. Perbaiki isinya, atau catat SK yang benar lebih dulu."
+    ) in page
     assert _remove(psm, "sk", only) not in page
     answer = staff_client.post(_remove(psm, "sk", only), {"alasan": "Salah"})
     assert answer.status_code == 400 and "Belum ada SK pengangkatan." in answer.content.decode()

@@ -505,7 +505,7 @@ def test_the_change_history_names_regions_yes_no_files_and_withdrawals(staff):
     ]
     assert str(withdrawn.action) == "Bimtek dicabut"
     changes = {str(label): (old, new) for label, old, new in withdrawn.changes}
-    assert changes["nomor sertifikat"] == ("BT-9", None)
+    assert changes["nomor sertifikat"] == (None, "BT-9")  # what it held, not "BT-9 -> -"
     assert changes["alasan"] == (None, "Sertifikat dicabut")
     with translation.override("en"):
         labels = [str(label) for label, _old, _new in psm_audit_trail(psm)[3].changes]

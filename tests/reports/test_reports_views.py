@@ -461,6 +461,11 @@ def test_the_bimtek_recap_of_a_kecamatan_dashboard_is_of_that_kecamatan(
     text = pdf_text(pdf.content, tmp_path)
     assert "Wilayah: Kecamatan Magelang Utara" in text
     assert "Magelang Selatan" not in text and "Magelang Tengah" not in text
+    # the PPKS recap of a kecamatan names it as the Bimtek recap does (it said "Magelang Utara")
+    ppks = client.get(
+        reverse("reports:ppks-recap", args=["pdf"]), {"tahun": YEAR, "kecamatan": "33.71.02"}
+    )
+    assert "Wilayah: Kecamatan Magelang Utara" in pdf_text(ppks.content, tmp_path, "p.pdf")
     assert re.search(rf"{YEAR}\s+1\s+0\s+0", text)  # one PSM of Utara passed the basic level
     whole = pdf_text(
         client.get(reverse("reports:training-recap"), {"tahun": YEAR}).content, tmp_path
