@@ -114,6 +114,12 @@ def test_the_dashboards_figures_and_charts_read_on_a_phone(
     # the charts' letters are drawn at a size a phone can read (they were 7 px)
     month = page.locator(".chart svg text", has_text="Jan").first
     assert month.bounding_box()["height"] >= 11, month.bounding_box()
+    # the office's indicators fit the phone's width: their values were cut off at the edge
+    fits = page.evaluate(
+        "() => { const t = document.querySelector('[aria-labelledby=h-kantor] .table-responsive');"
+        " return t.scrollWidth <= t.clientWidth; }"
+    )
+    assert fits
 
 
 def test_the_ranking_and_the_menu_fit_a_desk_screen_in_english(
