@@ -36,6 +36,16 @@ def _staff_only(status):
 
 
 # For each URL name, the expected status of a GET per role.
+# Who may change the registry: the office's staff and administrators.
+REGISTRY_EDITORS = {
+    ANON: LOGIN,
+    Role.ADMIN: 200,
+    Role.STAF: 200,
+    Role.SUPERVISOR: 403,
+    Role.VERIFIKATOR: 403,
+    Role.PSM: 403,
+}
+
 EXPECTED: dict[str, dict[str, int | str]] = {
     "home": {ANON: LOGIN, **_all(302)},
     "healthz": {ANON: 200, **_all(200)},
@@ -56,42 +66,14 @@ EXPECTED: dict[str, dict[str, int | str]] = {
         Role.VERIFIKATOR: 403,
         Role.PSM: 403,
     },
-    "registry:psm-create": {
-        ANON: LOGIN,
-        Role.ADMIN: 200,
-        Role.STAF: 200,
-        Role.SUPERVISOR: 403,
-        Role.VERIFIKATOR: 403,
-        Role.PSM: 403,
-    },
+    "registry:psm-create": REGISTRY_EDITORS,
     "registry:psm-detail": {ANON: LOGIN, **_all(200)},
     "registry:psm-photo": {ANON: LOGIN, **_all(200)},  # who may open the profile
     "registry:sk-document": {ANON: LOGIN, **_all(200)},
-    "registry:psm-update": {
-        ANON: LOGIN,
-        Role.ADMIN: 200,
-        Role.STAF: 200,
-        Role.SUPERVISOR: 403,
-        Role.VERIFIKATOR: 403,
-        Role.PSM: 403,
-    },
+    "registry:psm-update": REGISTRY_EDITORS,
     "registry:psm-status": {ANON: LOGIN, **_all(405)},
-    "registry:psm-record-add": {
-        ANON: LOGIN,
-        Role.ADMIN: 200,
-        Role.STAF: 200,
-        Role.SUPERVISOR: 403,
-        Role.VERIFIKATOR: 403,
-        Role.PSM: 403,
-    },
-    "registry:psm-record-edit": {
-        ANON: LOGIN,
-        Role.ADMIN: 200,
-        Role.STAF: 200,
-        Role.SUPERVISOR: 403,
-        Role.VERIFIKATOR: 403,
-        Role.PSM: 403,
-    },
+    "registry:psm-record-add": REGISTRY_EDITORS,
+    "registry:psm-record-edit": REGISTRY_EDITORS,
     "registry:psm-record-remove": {ANON: LOGIN, **_all(405)},
     "registry:psm-card": {
         ANON: LOGIN,
