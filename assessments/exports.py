@@ -121,7 +121,7 @@ def rows(user, *, above=None, at_most=None, **filters) -> Iterator[list]:
             desa,
             kategori,
             jenis_labels.get(jenis, jenis),
-            tanggal.isoformat(),
+            tanggal,
             urgensi_labels.get(urgensi, urgensi),
             status_labels.get(status_, status_),
             psm or "",

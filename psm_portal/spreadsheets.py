@@ -9,6 +9,7 @@ workbook (``join_parts``). openpyxl stays for reading rosters.
 """
 
 import csv
+import datetime as dt
 import re
 import tempfile
 import zipfile
@@ -27,6 +28,11 @@ XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml
 XLSX_MAX_ROWS = 1_048_576
 
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# A date is a number of days since 30 December 1899 in a cell formatted as a date: a cell
+# Excel sorts, filters by month and year, and counts with. Written as the office writes it.
+_EXCEL_EPOCH = dt.date(1899, 12, 30).toordinal()
+_DATE_FORMAT = {"num_format": "dd/mm/yyyy"}
+_DATE_WIDTH = 11  # "20/11/2026" in a default column shows as "########"
 # C0 control characters other than tab, line feed and carriage return: XML 1.0 cannot hold them.
 _ILLEGAL_CHARACTERS = re.compile(r"[\000-\010\013\014\016-\037]")
 _SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
@@ -37,6 +43,8 @@ def neutralise(value):
     instead of running it (CSV/formula injection). Numbers stay numbers (a negative number is
     not a formula), so totals can be summed in Excel."""
     if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        return value
+    if type(value) is dt.date:  # a date cell in a workbook; "2026-11-20" in a CSV
         return value
     text = "" if value is None else str(value)
     # Control characters (a pasted ESC, a vertical tab) cannot be stored in an XLSX cell at all
@@ -120,6 +128,7 @@ def write_xlsx(
     workbook = xlsxwriter.Workbook(
         target, {"constant_memory": True, "tmpdir": tmpdir or tempfile.gettempdir()}
     )
+    dates = _Dates(workbook)
     written = 0
     worksheet, row_number, sheets = None, XLSX_MAX_ROWS, 0
     try:
@@ -137,6 +146,8 @@ def write_xlsx(
                 if isinstance(value, str):
                     if value:
                         write_string(row_number, column, value)
+                elif type(value) is dt.date:
+                    dates.write(worksheet, row_number, column, value)
                 else:
                     write_number(row_number, column, value)
             row_number += 1
@@ -148,7 +159,7 @@ def write_xlsx(
         for name, more_header, more_rows in more_sheets:
             more = _add_sheet(workbook, name, 1, more_header)
             for number, row in enumerate(more_rows, start=1):
-                _write_cells(more, number, row)
+                _write_cells(more, number, row, dates)
     finally:
         workbook.close()
     if on_rows and written % every:
@@ -156,7 +167,7 @@ def write_xlsx(
     return written
 
 
-def _write_cells(worksheet, number: int, row) -> None:
+def _write_cells(worksheet, number: int, row, dates: "_Dates") -> None:
     """One row as the main loop writes it: neutralised, a string as a string (``write_row``
     guesses, and made "{=...}" an array formula and a URL a live link)."""
     for column, value in enumerate(row):
@@ -164,8 +175,25 @@ def _write_cells(worksheet, number: int, row) -> None:
         if isinstance(value, str):
             if value:
                 worksheet.write_string(number, column, value)
+        elif type(value) is dt.date:
+            dates.write(worksheet, number, column, value)
         else:
             worksheet.write_number(number, column, value)
+
+
+class _Dates:
+    """Date cells of one workbook: one format (so every part of a joined sheet gives it the same
+    style index), and each date column widened once to show its dates."""
+
+    def __init__(self, workbook):
+        self.format = workbook.add_format(_DATE_FORMAT)
+        self.widened: set[tuple[int, int]] = set()
+
+    def write(self, worksheet, row: int, column: int, value: dt.date) -> None:
+        if (id(worksheet), column) not in self.widened:
+            worksheet.set_column(column, column, _DATE_WIDTH)
+            self.widened.add((id(worksheet), column))
+        worksheet.write_number(row, column, value.toordinal() - _EXCEL_EPOCH, self.format)
 
 
 def _add_sheet(workbook, name: str, number: int, header: list[str] | None):

@@ -1,6 +1,7 @@
 """The case export as XLSX: answered at once when small, a background document when large; the
 NIK rule, formula neutralising and the audit hold on both paths; Excel's row limit per sheet."""
 
+import datetime as dt
 import io
 import zipfile
 from contextlib import contextmanager
@@ -55,6 +56,23 @@ def test_small_xlsx_export_is_answered_at_once_with_full_nik_and_audited(client,
     event = AuditEvent.objects.get(action="asesmen.export", actor_id=people["staf"].pk)
     assert event.after["format"] == "xlsx" and event.after["latar"] is False
     assert not GeneratedDocument.objects.exists()
+
+
+def test_dates_are_date_cells_in_a_workbook_and_iso_text_in_a_csv(client, people):
+    """A workbook's dates were text ("2026-11-20"): Excel sorted them, but could not filter them
+    by month or year nor count days with them."""
+    from openpyxl import load_workbook
+
+    make_case(people["psm_a"], tanggal=dt.date(2026, 11, 20))
+    client.force_login(people["staf"])
+    book = load_workbook(io.BytesIO(client.post(reverse("assessments:case-export")).content))
+    sheet = book.worksheets[0]
+    header = [c.value for c in sheet[1]]
+    cell = sheet.cell(row=2, column=header.index("Tanggal") + 1)
+    assert cell.value == dt.datetime(2026, 11, 20) and cell.number_format == "dd/mm/yyyy"
+    assert sheet.column_dimensions[cell.column_letter].width >= 10  # not "########"
+    csv_rows = _csv_rows(client.get(reverse("assessments:case-export")))
+    assert csv_rows[1][header.index("Tanggal")] == "2026-11-20"
 
 
 def test_xlsx_export_is_refused_without_the_export_permission(client, people):
@@ -224,8 +242,11 @@ def _sheet_xml(path) -> bytes:
 
 def test_parts_written_apart_join_into_the_sheet_written_at_once(tmp_path, monkeypatch):
     monkeypatch.setattr(spreadsheets, "_CHUNK", 7)  # the markers straddle the chunks read
-    header = ["No", "Nama", "Catatan"]
-    rows = [[i, f"Warga <{i}> & Ma'ruf", "=1+1" if i % 2 else ""] for i in range(10)]
+    header = ["No", "Nama", "Catatan", "Tanggal"]
+    rows = [
+        [i, f"Warga <{i}> & Ma'ruf", "=1+1" if i % 2 else "", dt.date(2026, 1, 1 + i)]
+        for i in range(10)
+    ]
     alone = tmp_path / "alone.xlsx"
     spreadsheets.write_xlsx(alone, "Kasus", header, rows)
     parts = [tmp_path / f"{i}.xlsx" for i in range(3)]
@@ -233,12 +254,14 @@ def test_parts_written_apart_join_into_the_sheet_written_at_once(tmp_path, monke
     spreadsheets.write_xlsx(parts[1], "Kasus", None, rows[4:9], first_row=5, one_sheet=True)
     spreadsheets.write_xlsx(parts[2], "Kasus", None, rows[9:], first_row=10, one_sheet=True)
     joined = tmp_path / "joined.xlsx"
-    spreadsheets.join_parts(parts, joined, rows=10, columns=3)
+    spreadsheets.join_parts(parts, joined, rows=10, columns=4)
     # The very sheet XlsxWriter writes in one go, used range included.
     assert _sheet_xml(joined) == _sheet_xml(alone)
-    assert b'<dimension ref="A1:C11"/>' in _sheet_xml(joined)
+    assert b'<dimension ref="A1:D11"/>' in _sheet_xml(joined)
     assert _rows(joined.read_bytes()) == _rows(alone.read_bytes())
-    assert _rows(joined.read_bytes())[2] == (1, "Warga <1> & Ma'ruf", "'=1+1")
+    assert _rows(joined.read_bytes())[2] == (
+        1, "Warga <1> & Ma'ruf", "'=1+1", dt.datetime(2026, 1, 2)
+    )  # fmt: skip
 
 
 def test_a_part_that_would_need_a_second_sheet_is_refused(tmp_path, monkeypatch):
