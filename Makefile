@@ -23,6 +23,8 @@ messages: $(VENV)/.installed
 # The background-task worker (certificate bundles, big reports) runs beside the web server and
 # stops with it.
 run: export DEBUG ?= true
+# QR codes and printed verification links point at the address the demo answers on.
+run: export PSM_PUBLIC_BASE_URL ?= http://$(HOST):$(PORT)
 run: messages
 	$(PY) manage.py migrate --no-input -v0
 	$(PY) manage.py seed_demo

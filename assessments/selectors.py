@@ -33,9 +33,11 @@ from registry.models import Wilayah
 S = StatusAsesmen
 
 
-def queue_statuses(user) -> list[str]:
-    """The statuses waiting for this user's review level."""
-    kecamatan_level = uses_kecamatan_level()
+def queue_statuses(user, kecamatan_level: bool | None = None) -> list[str]:
+    """The statuses waiting for this user's review level (``kecamatan_level``: the office's
+    setting, when the caller has read it already)."""
+    if kecamatan_level is None:
+        kecamatan_level = uses_kecamatan_level()
     statuses = []
     if has_permission(user, Perm.PPKS_REVIEW_KECAMATAN) and kecamatan_level:
         statuses.append(S.DIAJUKAN)
@@ -46,11 +48,29 @@ def queue_statuses(user) -> list[str]:
     return list(dict.fromkeys(statuses))
 
 
-def review_queue(user, *, kecamatan="", kategori="", urgensi="", min_hari=None, now=None):
+def queue_waiting_elsewhere(user, kecamatan_level: bool) -> set[str]:
+    """The statuses the queue shows this user that another level verifies first: an office
+    with the kecamatan step shows its staff what waits there, not for them to tick (their bulk
+    verification was refused: "tidak berwenang ... Diverifikasi kecamatan")."""
+    if kecamatan_level and not has_permission(user, Perm.PPKS_REVIEW_KECAMATAN):
+        return {S.DIAJUKAN}
+    return set()
+
+
+def review_queue(
+    user,
+    *,
+    kecamatan="",
+    kategori="",
+    urgensi="",
+    min_hari=None,
+    now=None,
+    kecamatan_level: bool | None = None,
+):
     """Cases waiting for review: darurat first, then segera, then biasa, each the oldest
     waiting first. An emergency reported today is not behind a month of ordinary cases."""
     now = now or timezone.now()
-    cases = cases_visible_to(user).filter(status__in=queue_statuses(user))
+    cases = cases_visible_to(user).filter(status__in=queue_statuses(user, kecamatan_level))
     if kecamatan:
         cases = cases.filter(desa__induk_id=kecamatan)
     if kategori:

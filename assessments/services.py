@@ -1230,6 +1230,21 @@ def _step_allowed(
     return False
 
 
+def reviewed_by_another(user, case: Asesmen) -> bool:
+    """Whether ``user`` would review ``case`` now but for having written it (four eyes): their
+    case page says so, where the review buttons would be."""
+    if not (
+        has_permission(user, Perm.PPKS_REVIEW) or has_permission(user, Perm.PPKS_REVIEW_KECAMATAN)
+    ) or not is_author(user, case):
+        return False
+    kecamatan_level = uses_kecamatan_level()
+    return any(
+        ke in TRANSITIONS[case.status]
+        and _step_allowed(user, case, ke, kecamatan_level, own_review=True)
+        for ke in REVIEW_STEPS
+    )
+
+
 def next_steps(user, case: Asesmen) -> list[str]:
     """The statuses ``user`` may move ``case`` to now (for the buttons on the case page)."""
     kecamatan_level = uses_kecamatan_level()

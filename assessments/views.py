@@ -8,7 +8,7 @@ import json
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.forms import BooleanField, ChoiceField, ModelChoiceField
@@ -51,7 +51,12 @@ from psm_portal.access import Perm, has_permission
 from psm_portal.background import document_request
 from psm_portal.models import Role
 from psm_portal.office import current_office
-from psm_portal.offline import is_offline_submission, offline_capable, offline_page
+from psm_portal.offline import (
+    form_errors_json,
+    is_offline_submission,
+    offline_capable,
+    offline_page,
+)
 from psm_portal.paging import CachedCountPaginator
 from psm_portal.privacy import mask_nik
 from psm_portal.spreadsheets import csv_response, xlsx_response
@@ -442,10 +447,12 @@ def _case_form(request, *, case, subject, merged=None):
                 "subjek ini sudah diperiksa dinas. Minta staf dinas mengoreksinya bila perlu."
             ) % {"isian": "; ".join(changed)}
             if is_offline_submission(request):
-                return _errors_json(form, sform, [*getattr(form, "warnings", []), unsaved])
+                return form_errors_json(
+                    sform, form, warnings=[*getattr(form, "warnings", []), unsaved]
+                )
             messages.warning(request, unsaved)
         if is_offline_submission(request):
-            return _errors_json(form, sform, getattr(form, "warnings", []))
+            return form_errors_json(sform, form, warnings=getattr(form, "warnings", []))
         if request.FILES:
             messages.warning(request, _("Foto yang tadi dipilih perlu dipilih ulang."))
     else:
@@ -508,35 +515,6 @@ def _saved_json(case):
     )
 
 
-def _errors_json(form, sform, warnings):
-    """A refused outbox submission: each problem with its field's label, as the form shows it."""
-    problems = {}
-    for f in (sform, form):
-        if f is None:
-            continue
-        for name, errors in f.errors.items():
-            label = str(f.fields[name].label) if name in f.fields else _("Formulir")
-            problems.setdefault(label, []).extend(str(e) for e in errors)
-    return JsonResponse(
-        {
-            "status": "perlu_diperbaiki",
-            "galat": problems,
-            # The fields refused, by their names in the form (the subject's with its prefix,
-            # "s-nik"): the phone marks them, and sends the photos again when they were refused.
-            "isian": sorted(
-                {
-                    name if name == NON_FIELD_ERRORS else f.add_prefix(name)
-                    for f in (sform, form)
-                    if f is not None
-                    for name in f.errors
-                }
-            ),
-            "peringatan": [str(w) for w in warnings],
-        },
-        status=400,
-    )
-
-
 @require_GET
 def case_detail(request, pk):
     user = request.user
@@ -585,6 +563,7 @@ def case_detail(request, pk):
         "author": is_author(user, case),
         "editable": is_author(user, case) and case.status in services.EDITABLE,
         "steps": steps,
+        "reviewed_by_another": services.reviewed_by_another(user, case),
         "review_form": forms.ReviewForm(initial=review_draft) if steps else None,
         "review_draft": review_draft,
         "diff": diff,
@@ -879,8 +858,11 @@ def review_queue(request):
         else "",
         "min_hari": _int(request.GET.get("min_hari")),
     }
+    kecamatan_level = services.uses_kecamatan_level()  # read once for the page
     page = CachedCountPaginator(
-        selectors.review_queue(user, **filters), 50, build=selectors.queue_page_details
+        selectors.review_queue(user, **filters, kecamatan_level=kecamatan_level),
+        50,
+        build=selectors.queue_page_details,
     ).get_page(request.GET.get("page"))
     return render(
         request,
@@ -892,11 +874,12 @@ def review_queue(request):
             "categories": KategoriPpks.objects.filter(aktif=True).order_by("urutan"),
             "urgencies": Urgensi.choices,
             "now": timezone.now(),
+            "waiting_elsewhere": selectors.queue_waiting_elsewhere(user, kecamatan_level),
             # a kecamatan verifier's queue stays empty, unexplained, in an office that verifies
             # every case itself
             "kecamatan_review_off": not page.object_list
             and not has_permission(user, Perm.PPKS_REVIEW)
-            and not services.uses_kecamatan_level(),
+            and not kecamatan_level,
         },
     )
 
@@ -1025,7 +1008,7 @@ def family_member_edit(request, pk, member_pk=None):
     elif member is not None:
         _audit_family_read(request.user, subject, [member])
     if is_offline_submission(request):
-        return _errors_json(form, None, form.warnings)
+        return form_errors_json(form, warnings=form.warnings)
     return render(
         request,
         "assessments/family_form.html",

@@ -21,7 +21,7 @@ from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
 from django.db import IntegrityError, transaction
 from django.http import Http404, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
@@ -80,6 +80,35 @@ def offline_page(view):
         return mark_for_offline(response) if request.method == "GET" else response
 
     return wrapped
+
+
+def form_errors_json(*forms, warnings=()) -> JsonResponse:
+    """A refused outbox submission (``offline_capable``): each problem of ``forms`` (None for a
+    form the page did not show) with its field's label, as the form shows it. Without it the
+    phone said only "Formulir perlu diperbaiki", and the form it opened marked nothing."""
+    shown = [f for f in forms if f is not None]
+    problems = {}
+    for f in shown:
+        for name, errors in f.errors.items():
+            label = str(f.fields[name].label) if name in f.fields else _("Formulir")
+            problems.setdefault(label, []).extend(str(e) for e in errors)
+    return JsonResponse(
+        {
+            "status": "perlu_diperbaiki",
+            "galat": problems,
+            # The fields refused, by their names in the form (a prefixed form's "s-nik"): the
+            # phone marks them, and sends the photos again when they were refused.
+            "isian": sorted(
+                {
+                    name if name == NON_FIELD_ERRORS else f.add_prefix(name)
+                    for f in shown
+                    for name in f.errors
+                }
+            ),
+            "peringatan": [str(w) for w in warnings],
+        },
+        status=400,
+    )
 
 
 def offline_capable(view):

@@ -10,7 +10,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from psm_portal.access import Perm, has_permission
-from psm_portal.offline import offline_capable, offline_page
+from psm_portal.offline import (
+    form_errors_json,
+    is_offline_submission,
+    offline_capable,
+    offline_page,
+)
 from psm_portal.paging import CachedCountPaginator
 from registry import forms, services
 from registry.access import activities_visible_to, get_activity_for_user, require
@@ -77,6 +82,8 @@ def activity_create(request):
             else:
                 messages.info(request, _("Kegiatan ini sudah tercatat sebelumnya."))
             return redirect("registry:activity-detail", pk=kegiatan.pk)
+    if is_offline_submission(request):
+        return form_errors_json(form)
     return render(request, "registry/activity_form.html", {"form": form, "psm": psm})
 
 

@@ -10,6 +10,7 @@ the rows' content, links and escaping.
 from django import template
 from django.template.defaultfilters import timesince_filter
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
 
 from psm_portal.html_rows import escape, link_for_each
 
@@ -17,14 +18,19 @@ register = template.Library()
 
 
 @register.simple_tag
-def queue_rows(rows, now) -> SafeString:
-    """``rows`` from ``assessments.selectors.queue_page_details``; ``now`` for the waiting time.
-    Every value is escaped here (``html.escape``, as Django's ``escape`` does)."""
+def queue_rows(rows, now, waiting_elsewhere=frozenset()) -> SafeString:
+    """``rows`` from ``assessments.selectors.queue_page_details``; ``now`` for the waiting time;
+    rows in a status of ``waiting_elsewhere`` (``selectors.queue_waiting_elsewhere``) have no
+    tick and say whom they wait for. Every value is escaped here (``html.escape``, as Django's
+    ``escape`` does)."""
     link = link_for_each("assessments:case-detail")
-    return mark_safe("".join(_queue_row(row, now, link) for row in rows))  # noqa: S308
+    elsewhere = escape(_("menunggu verifikator kecamatan"))
+    return mark_safe(  # noqa: S308
+        "".join(_queue_row(row, now, link, waiting_elsewhere, elsewhere) for row in rows)
+    )
 
 
-def _queue_row(row: dict, now, link) -> str:
+def _queue_row(row: dict, now, link, waiting_elsewhere=frozenset(), elsewhere="") -> str:
     pk = str(row["pk"])
     # What the reviewer saw (version and status) goes with the tick: a case resubmitted or moved
     # on since the page was loaded is refused, not verified unseen.
@@ -39,16 +45,24 @@ def _queue_row(row: dict, now, link) -> str:
         else f"<span>{escape(k['singkatan'])}</span>"
         for k in row["kategori"]
     )
+    status = escape(row["status_label"])
+    if row["status"] in waiting_elsewhere:
+        tick = "<td></td>"
+        status = f'{status} <span class="small text-body-secondary">({elsewhere})</span>'
+    else:
+        tick = (
+            f'<td><input class="form-check-input" type="checkbox" name="kasus" value="{shown}" '
+            f'id="k-{pk}" aria-label="{subjek}"></td>'
+        )
     return (
         "<tr>\n"
-        f'      <td><input class="form-check-input" type="checkbox" name="kasus" value="{shown}" '
-        f'id="k-{pk}" aria-label="{subjek}"></td>\n'
+        f"      {tick}\n"
         f'      <td><a href="{link(pk)}">{subjek}</a>'
         f'<div class="small text-body-secondary">{escape(row["psm_nama"] or "")}</div></td>\n'
         f"      <td>{kategori}</td>\n"
         f"      <td>{escape(row['desa_nama'])}, {escape(row['kecamatan_nama'])}</td>\n"
         f"      <td>{urgensi}</td>\n"
-        f"      <td>{escape(row['status_label'])}</td>\n"
+        f"      <td>{status}</td>\n"
         f"      <td>{escape(timesince_filter(row['status_sejak'], now))}</td>\n"
         "    </tr>"
     )

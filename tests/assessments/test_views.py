@@ -713,6 +713,51 @@ def test_the_queue_order_is_read_from_its_index_not_sorted(people):
     assert "asesmen_antrean_urgensi_idx" in plan and "Sort" not in plan, plan
 
 
+def test_staff_see_what_waits_at_the_kecamatan_without_a_tick(client, people):
+    """With the kecamatan step, the office's queue lists what waits there too: each had a tick,
+    and verifying them answered "tidak berwenang ... Diverifikasi kecamatan"."""
+    from psm_portal.models import Kantor
+
+    Kantor.objects.filter(pk=1).update(menggunakan_verifikator_kecamatan=True)
+    waiting = make_case(people["psm_a"], subject={"nama": "Menunggu Kecamatan"})
+    checked = make_case(people["psm_a"], subject={"nama": "Sudah Dicek"})
+    services.assessment_transition(
+        asesmen=checked, ke=S.DIVERIFIKASI_KECAMATAN, by=people["verifikator"]
+    )
+    staff_page = _client(client, people["staf"]).get(reverse("assessments:queue"))
+    body = staff_page.content.decode()
+    assert set(_queue_ticks(body)) == {checked.pk}
+    row = body[body.index("Menunggu Kecamatan") :].split("</tr>")[0]
+    assert "(menunggu verifikator kecamatan)" in row
+    # the kecamatan verifier ticks them, as before
+    verifier = _client(client, people["verifikator"]).get(reverse("assessments:queue"))
+    assert waiting.pk in _queue_ticks(verifier.content.decode())
+
+
+def test_a_case_page_says_why_its_author_has_no_review_buttons_and_why_it_was_closed(
+    client, people
+):
+    """Staff who wrote a case found its review buttons gone with no word (four eyes); a closed
+    case's page never said the reason chosen."""
+    own = make_case(people["staf"], subject={"nama": "Dicatat Staf"})
+    c = _client(client, people["staf"])
+    page = c.get(reverse("assessments:case-detail", args=[own.pk])).content.decode()
+    assert "Asesmen yang Anda tulis sendiri ditinjau oleh petugas lain." in page
+    assert 'name="ke" value="diverifikasi"' not in page  # closing it is all they may do
+    # a colleague reviews it, and sees no such note
+    colleague = _client(client, people["staf2"])
+    page = colleague.get(reverse("assessments:case-detail", args=[own.pk])).content.decode()
+    assert 'id="h-tindakan"' in page and "ditinjau oleh petugas lain" not in page
+
+    case = make_case(people["psm_a"])
+    case = services.assessment_transition(asesmen=case, ke=S.DIVERIFIKASI, by=people["staf"])
+    services.assessment_transition(
+        asesmen=case, ke=S.DITUTUP, by=people["staf"], alasan_tutup="pindah", catatan="Ke Jakarta"
+    )
+    page = c.get(reverse("assessments:case-detail", args=[case.pk])).content.decode()
+    assert "<strong>Ditutup</strong> (Pindah)" in page
+
+
 def _queue_ticks(page: str) -> dict[int, str]:
     """The queue page's checkbox values by case id."""
     import re

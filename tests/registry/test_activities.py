@@ -301,6 +301,32 @@ def test_a_bad_activity_form_keeps_what_was_typed(client, psm, psm_user):
     assert Kegiatan.objects.count() == 0
 
 
+def test_an_activity_refused_from_the_outbox_says_what_to_fix(client, psm, psm_user):
+    """Sent from the phone's outbox, a 25-hour activity came back as "Formulir perlu diperbaiki.
+    Buka formulirnya untuk melihat.", and the form it opened marked nothing."""
+    client.force_login(psm_user)
+    key = str(uuid.uuid4())
+    answer = client.post(
+        reverse("registry:activity-create"),
+        {
+            "client_uuid": key,
+            "jenis": "kunjungan",
+            "tanggal": "2026-11-20",
+            "durasi_jam": "25",
+            "tempat": "Balai RW",
+            "desa": psm.desa_tugas_id,
+            "jumlah_penerima": "3",
+            "uraian": "Sosialisasi",
+        },
+        headers={"X-Offline-Kiriman": key},
+    )
+    data = answer.json()
+    assert answer.status_code == 400 and data["status"] == "perlu_diperbaiki"
+    assert data["isian"] == ["durasi_jam"]
+    assert data["galat"] == {"Lama (jam)": ["Lama kegiatan lebih dari 0 dan paling lama 24 jam."]}
+    assert not Kegiatan.objects.exists()
+
+
 def test_activities_of_others_answer_404(client, regions, psm, psm_user):
     other = KegiatanFactory(psm=PsmFactory())
     far = KegiatanFactory(psm=PsmFactory(desa_kode="33.12.01.2001"))
