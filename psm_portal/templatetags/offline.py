@@ -66,6 +66,10 @@ def texts() -> dict[str, str]:
             "terkirim."
         ),
         "buang_draf": _("Buang draf ini"),
+        "buang_draf_konfirmasi": _(
+            "Buang isian formulir ini (beserta fotonya) dari perangkat? Isinya tidak dapat "
+            "dikembalikan."
+        ),
         "diminta_perbaiki": _("Server meminta perbaikan ini saat formulir dikirim:"),
         "identitas_draf_terkunci": _(
             "Identitas subjek yang Anda ketik di draf ini tidak dipakai lagi: identitas subjek "

@@ -409,11 +409,14 @@
                 ? t("draf_perlu_diperbaiki")
                 : t("draf_dipulihkan", { waktu: when(draft.savedAt) })) + " ",
             }),
+            // A button a thumb can hit, and a question first: one slip under the error box lost
+            // a whole assessment with its photos.
             element("button", {
               type: "button",
-              class: "btn btn-link btn-sm p-0 align-baseline",
+              class: "btn btn-outline-secondary btn-sm d-block mt-2",
               text: t("buang_draf"),
               onclick: async () => {
+                if (!window.confirm(t("buang_draf_konfirmasi"))) return;
                 await idb.del(DRAFTS, draft.id);
                 location.replace(location.pathname + location.search);
               },

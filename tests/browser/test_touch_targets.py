@@ -236,6 +236,12 @@ def test_every_tap_target_on_a_psm_phone_is_at_least_24_px(
     expect(page.get_by_role("button", name="Buang draf ini")).to_be_visible()
     expect(page.get_by_role("checkbox", name="Lanjut Usia Terlantar (LUT)")).to_be_visible()
     measure("kasus-baru-draf")
+    # Discarding asks first (a slip lost a whole form): answered "no", the draft stays.
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    page.get_by_role("button", name="Buang draf ini").click()
+    expect(page.locator("#id_s-nama")).to_have_value("Mbah Painem")
+    assert asked and "tidak dapat dikembalikan" in asked[0], asked
 
     # Sent without a signal: the outbox bar, opened, holds it; then it goes when the signal
     # returns (the outbox is on every PSM page).
@@ -256,5 +262,16 @@ def test_every_tap_target_on_a_psm_phone_is_at_least_24_px(
     expect(page.locator("#menu.show")).to_be_visible()
     expect(page.locator("#menu.collapsing")).to_have_count(0)
     measure("menu")
+
+    # Answered "yes", the draft goes and the form opens empty.
+    page.goto(f"{live_server.url}/kasus/baru/")
+    page.locator("#id_s-nama").fill("Mbah Karto")
+    expect(page).to_have_url(re.compile(r"#draf="))
+    page.reload()
+    expect(page.locator("#id_s-nama")).to_have_value("Mbah Karto")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Buang draf ini").click()
+    expect(page.locator("#id_s-nama")).to_have_value("")
+    expect(page.locator("#draf-dipulihkan")).to_have_count(0)
 
     assert not failures, f"tap targets under {MIN_PX} px at 360 px:\n{_report(failures)}"
