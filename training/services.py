@@ -257,6 +257,12 @@ def quota_set(
     event = BimtekEvent.objects.select_for_update().get(pk=event.pk)
     if event.status in (StatusEvent.SELESAI, StatusEvent.BATAL):
         raise ValidationError(_("Kuota kegiatan yang sudah selesai atau batal tidak dapat diubah."))
+    if kuota > event.kapasitas:
+        # a kecamatan's seats are a share of the event's: 50 of 10 said nothing
+        raise ValidationError(
+            _("Kuota kecamatan (%(kuota)d) tidak boleh melebihi kapasitas kegiatan (%(kap)d).")
+            % {"kuota": kuota, "kap": event.kapasitas}
+        )
     quota, _created = KuotaKecamatan.objects.update_or_create(
         event=event, kecamatan=kecamatan, defaults={"kuota": kuota}
     )
@@ -685,11 +691,41 @@ def organiser_name(event: BimtekEvent) -> str:
     return event.get_penyelenggara_display()
 
 
+class UnmarkedAttendance(ValidationError):
+    """``event_complete`` refused until the office confirms the unmarked days count as absent."""
+
+
+def unmarked_attendance(event: BimtekEvent) -> list[tuple[str, dt.date]]:
+    """(participant, day) for each day attendance was taken on which a seated participant has
+    no mark: completing counts them absent, for good. Two queries."""
+    days = list(
+        HariEvent.objects.filter(event=event, kehadiran_set__isnull=False)
+        .distinct()
+        .order_by("tanggal")
+    )
+    marked = (
+        set(Kehadiran.objects.filter(hari__in=days).values_list("peserta_id", "hari_id"))
+        if days
+        else set()
+    )
+    seated = event.peserta_set.filter(status=StatusPeserta.TERDAFTAR).select_related("psm")
+    return [
+        (enrolment.psm.nama, day.tanggal)
+        for enrolment in seated.order_by("psm__nama", "pk")
+        for day in days
+        if (enrolment.pk, day.pk) not in marked
+    ]
+
+
 @transaction.atomic
-def event_complete(*, event: BimtekEvent, by, today: dt.date) -> dict:
+def event_complete(
+    *, event: BimtekEvent, by, today: dt.date, unmarked_confirmed: bool = False
+) -> dict:
     """Close the event: lulus or tidak lulus by the event's rule (minimum attendance and, when
     set, the post-test mark); graduates get a certificate number and, for a Bimtek level, a
-    record in the registry (which makes a candidate eligible for activation)."""
+    record in the registry (which makes a candidate eligible for activation). Attendance left
+    unmarked on a day it was taken counts as absent only once ``unmarked_confirmed`` says the
+    office saw the list (``unmarked_attendance``): completing is final."""
     event = BimtekEvent.objects.select_for_update().get(pk=event.pk)
     if event.status != StatusEvent.TUTUP:
         raise ValidationError(_("Tutup pendaftaran dulu sebelum menyelesaikan kegiatan."))
@@ -730,6 +766,10 @@ def event_complete(*, event: BimtekEvent, by, today: dt.date) -> dict:
                 "n": len(unmarked),
                 "nama": ", ".join(unmarked[:10]) + (", ..." * (len(unmarked) > 10)),
             }
+        )
+    if not unmarked_confirmed and unmarked_attendance(event):
+        raise UnmarkedAttendance(
+            _("Kehadiran sebagian peserta belum dicatat; periksa daftarnya sebelum menyelesaikan.")
         )
     seq = 0
     result = {"lulus": 0, "tidak_lulus": 0, "hari_presensi": days}

@@ -439,7 +439,20 @@ def scores(request, pk):
 def event_complete(request, pk):
     event = get_event_for_user(request.user, pk, perm=Perm.TRAINING_MANAGE)
     try:
-        result = services.event_complete(event=event, by=request.user, today=_today())
+        result = services.event_complete(
+            event=event,
+            by=request.user,
+            today=_today(),
+            unmarked_confirmed=request.POST.get("kehadiran_kosong") == "tidak_hadir",
+        )
+    except services.UnmarkedAttendance:
+        # Completing is final: who has no mark on a day is shown, and counted absent only
+        # once the office says so (a participant present on 2 of 3 days failed, unseen).
+        return render(
+            request,
+            "training/event_complete_confirm.html",
+            {"event": event, "unmarked": services.unmarked_attendance(event)},
+        )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:

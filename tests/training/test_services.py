@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from psm_portal.models import AuditEvent
-from registry.models import PsmBimtek, StatusPsm
+from registry.models import PsmBimtek, StatusPsm, Wilayah
 from registry.services import activation_problems
 from tests.concurrency import at_once
 from tests.factories import BimtekFactory, EventFactory, PsmFactory, SkFactory, bimtek_results
@@ -327,6 +327,73 @@ def test_completion_passes_by_attendance_and_post_test_and_feeds_the_registry(st
     assert Kehadiran.objects.count() == 6
 
 
+def test_completion_shows_unmarked_days_and_counts_them_absent_only_when_confirmed(
+    staff, running_event
+):
+    """A participant with no mark on a day attendance was taken was counted absent, silently
+    and for good: completing is final."""
+    marked, forgotten = PsmFactory(nama="Ani Tercatat"), PsmFactory(nama="Budi Terlewat")
+    enrolled = bimtek_results(running_event, staff, {marked: (["hadir", "hadir"], 85)}, today=TODAY)
+    late = services.enrolment_create(event=running_event, psm=forgotten, by=staff, today=TODAY)
+    first, second = running_event.hari_set.order_by("tanggal")
+    services.attendance_mark(hari=first, marks={late.pk: "hadir"}, by=staff)
+    services.scores_set(enrolment=late, nilai_pre=40, nilai_post=90, by=staff)
+    services.event_set_status(event=running_event, status=StatusEvent.TUTUP, by=staff)
+    assert services.unmarked_attendance(running_event) == [("Budi Terlewat", second.tanggal)]
+    with pytest.raises(services.UnmarkedAttendance):
+        services.event_complete(event=running_event, by=staff, today=dt.date(2026, 12, 8))
+    assert Peserta.objects.get(pk=late.pk).status == StatusPeserta.TERDAFTAR
+
+    result = services.event_complete(
+        event=running_event, by=staff, today=dt.date(2026, 12, 8), unmarked_confirmed=True
+    )
+    assert result == {"lulus": 1, "tidak_lulus": 1, "hari_presensi": 2}
+    assert Peserta.objects.get(pk=enrolled[marked].pk).status == StatusPeserta.LULUS
+    assert Peserta.objects.get(pk=late.pk).status == StatusPeserta.TIDAK_LULUS
+
+
+def test_the_completion_button_lists_the_unmarked_days_before_anything_is_final(staff, client):
+    """From the event page: the list first, then completion on the office's word."""
+    from django.urls import reverse
+
+    today = dt.date.today()
+    event = services.event_save(
+        data=_event_data(
+            pendaftaran_mulai=today - dt.timedelta(days=20),
+            pendaftaran_selesai=today - dt.timedelta(days=10),
+            tanggal_mulai=today - dt.timedelta(days=3),
+            tanggal_selesai=today - dt.timedelta(days=2),
+        ),
+        by=staff,
+    )
+    services.event_set_status(event=event, status=StatusEvent.BUKA, by=staff)
+    late = services.enrolment_create(
+        event=event, psm=PsmFactory(nama="Budi Terlewat"), by=staff,
+        today=today - dt.timedelta(days=15),
+    )  # fmt: skip
+    marked = services.enrolment_create(
+        event=event, psm=PsmFactory(nama="Ani Tercatat"), by=staff,
+        today=today - dt.timedelta(days=15),
+    )  # fmt: skip
+    first, second = event.hari_set.order_by("tanggal")
+    services.attendance_mark(hari=first, marks={late.pk: "hadir", marked.pk: "hadir"}, by=staff)
+    services.attendance_mark(hari=second, marks={marked.pk: "hadir"}, by=staff)
+    services.event_set_status(event=event, status=StatusEvent.TUTUP, by=staff)
+    client.force_login(staff)
+    url = reverse("training:event-complete", args=[event.pk])
+    page = client.post(url).content.decode()
+    from django.utils.formats import date_format
+
+    day = date_format(second.tanggal, "j F Y")  # the office's way, as the page writes it
+    assert f"Budi Terlewat: {day}" in page and "dihitung tidak hadir" in page
+    event.refresh_from_db()
+    assert event.status == StatusEvent.TUTUP
+    done = client.post(url, {"kehadiran_kosong": "tidak_hadir"}, follow=True).content.decode()
+    assert "Kegiatan selesai: 1 lulus, 1 tidak lulus." in done
+    event.refresh_from_db()
+    assert event.status == StatusEvent.SELESAI
+
+
 def test_completion_waits_for_the_marks_that_decide_and_tells_who_waited(staff, running_event):
     """From a review: with a pass mark set and a post-test mark not entered, completing failed
     everyone who had attended, for good (marks are locked once completed); and who still waited
@@ -379,6 +446,18 @@ def test_a_freed_seat_goes_to_who_may_still_take_part_and_not_once_begun(staff, 
     # begun: the seat stays free
     assert services.enrolment_cancel(enrolment=next_, by=staff, today=event.tanggal_mulai) is None
     assert not event.peserta_set.filter(status=StatusPeserta.TERDAFTAR).exists()
+
+
+def test_a_kecamatan_quota_is_a_share_of_the_events_seats(staff, regions):
+    """A quota of 50 on an event of 10 seats was saved with "Kuota kecamatan tersimpan."."""
+    event = EventFactory(kapasitas=10)
+    selatan = Wilayah.objects.get(kode="33.71.01")
+    with pytest.raises(
+        ValidationError, match=r"\(50\) tidak boleh melebihi kapasitas kegiatan \(10\)"
+    ):
+        services.quota_set(event=event, kecamatan=selatan, kuota=50, by=staff)
+    assert not event.kuota_set.exists()
+    assert services.quota_set(event=event, kecamatan=selatan, kuota=10, by=staff).kuota == 10
 
 
 def test_a_finished_events_quota_and_a_year_long_event_are_refused(staff, regions, client):
