@@ -120,6 +120,22 @@ class KantorAdmin(admin.ModelAdmin):
             kwargs["widget"] = StoredFileWidget
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
+    def save_model(self, request, obj, form, change):
+        """Saved with an entry in the audit trail holding what changed: the office's settings
+        decide who reads what (the kecamatan step gives its verifiers a case's specific data)
+        and how long files are kept, and Django's change log names the fields only."""
+        before = audit.snapshot(Kantor.objects.get(pk=obj.pk), masked=False) if change else {}
+        super().save_model(request, obj, form, change)  # in the change view's transaction
+        old, new = audit.changed(before, audit.snapshot(obj, masked=False))
+        if new:
+            audit.record(
+                by=request.user,
+                action="kantor.update" if change else "kantor.create",
+                target=obj,
+                before=old or None,
+                after=new,
+            )
+
 
 @admin.register(InsidenData)
 class InsidenDataAdmin(admin.ModelAdmin):

@@ -119,3 +119,25 @@ def test_the_admin_records_who_added_it_shows_late_notices_and_never_deletes(
     delete = reverse("admin:psm_portal_insidendata_delete", args=[incident.pk])
     assert admin_client.post(delete, {"post": "yes"}).status_code == 403
     assert InsidenData.objects.filter(pk=incident.pk).exists()
+
+
+def test_a_change_of_the_offices_settings_is_in_the_audit_trail(admin_user, office, rf):
+    """Turning on the kecamatan step lets verifiers read a case's specific data: it was in
+    Django's change log only, as "changed menggunakan verifikator kecamatan"."""
+    from django.contrib import admin as django_admin
+
+    from psm_portal.models import Kantor
+
+    request = rf.post("/admin/")
+    request.user = admin_user
+    setting = Kantor.objects.get(pk=1)
+    setting.menggunakan_verifikator_kecamatan = not setting.menggunakan_verifikator_kecamatan
+    django_admin.site._registry[Kantor].save_model(request, setting, form=None, change=True)
+    event = AuditEvent.objects.get(action="kantor.update")
+    turned = setting.menggunakan_verifikator_kecamatan
+    assert event.before == {"menggunakan_verifikator_kecamatan": not turned}
+    assert event.after == {"menggunakan_verifikator_kecamatan": turned}
+    assert event.actor_id == admin_user.pk
+    # saved unchanged: nothing to record
+    django_admin.site._registry[Kantor].save_model(request, setting, form=None, change=True)
+    assert AuditEvent.objects.filter(action="kantor.update").count() == 1
