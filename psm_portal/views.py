@@ -1,13 +1,16 @@
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import SESSION_KEY, get_user_model
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection, transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET
 
 from assessments.access import uses_kecamatan_level
+from assessments.models import Asesmen, StatusAsesmen
 from psm_portal.models import Role
 from psm_portal.office import current_office
 from psm_portal.offline import DEVICE_COOKIE, DEVICE_COOKIE_AGE, DEVICE_COOKIE_SALT, offline_page
@@ -15,10 +18,27 @@ from psm_portal.offline import DEVICE_COOKIE, DEVICE_COOKIE_AGE, DEVICE_COOKIE_S
 
 @require_GET
 def home(request):
-    """Each role lands where its daily work is: a PSM on their own profile, a kecamatan verifier
+    """Each role lands where its daily work is: a PSM on their own profile (on their cases while
+    the office has returned one to them), a kecamatan verifier
     on the cases waiting for them, a supervisor on the dashboard, office staff on the registry."""
     user = request.user
     if user.role == Role.PSM and user.psm_id:
+        # A case the office returned needs them before anything else: their list, where it
+        # stands first, and says so (their profile said nothing of it).
+        returned = Asesmen.objects.filter(
+            psm_id=user.psm_id, status=StatusAsesmen.DIKEMBALIKAN
+        ).count()
+        if returned:
+            messages.warning(
+                request,
+                ngettext(
+                    "%(n)d kasus dikembalikan dinas untuk diperbaiki: ada di atas daftar ini.",
+                    "%(n)d kasus dikembalikan dinas untuk diperbaiki: ada di atas daftar ini.",
+                    returned,
+                )
+                % {"n": returned},
+            )
+            return redirect("assessments:case-list")
         return redirect("registry:psm-detail", pk=user.psm_id)
     if user.role == Role.VERIFIKATOR:
         # the queue is theirs only where the office has the kecamatan step

@@ -220,7 +220,9 @@ def test_every_tap_target_on_a_psm_phone_is_at_least_24_px(
     page.goto(f"{live_server.url}/masuk/")
     measure("masuk")
     login(page, live_server, "sri")
-    expect(page.get_by_role("heading", level=1, name="Sri Lestari")).to_be_visible()
+    # a case returned to her: she lands on her cases, told so
+    expect(page.get_by_text("1 kasus dikembalikan dinas untuk diperbaiki")).to_be_visible()
+    measure("beranda-kasus-dikembalikan")
 
     for name, path in _psm_pages(psm_world).items():
         response = page.goto(f"{live_server.url}{path}")

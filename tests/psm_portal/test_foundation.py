@@ -284,3 +284,26 @@ def test_every_model_change_has_its_migration(db):
 
     out = io.StringIO()
     call_command("makemigrations", "--check", "--dry-run", stdout=out, stderr=out)
+
+
+def test_a_psm_with_a_returned_case_lands_on_their_cases_and_is_told(client, regions, office):
+    """The PSM landed on their long profile, which said nothing of the case the office had
+    returned to them."""
+    from assessments import services
+    from assessments.models import StatusAsesmen
+    from tests.factories import PsmFactory, make_case, ppks_reference
+
+    ppks_reference()
+    psm_user = make_user(Role.PSM, psm=PsmFactory(nama="Sri Lestari"), username="sri")
+    staff = make_user(Role.STAF, scope=["33.71"], username="rina")
+    client.post(reverse("login"), {"username": "sri", "password": "sandi-uji-123"})
+    assert client.get(reverse("home"))["Location"] == reverse(
+        "registry:psm-detail", args=[psm_user.psm_id]
+    )
+    case = make_case(psm_user)
+    services.assessment_transition(
+        asesmen=case, ke=StatusAsesmen.DIKEMBALIKAN, by=staff, catatan="Lengkapi alamat"
+    )
+    home = client.get(reverse("home"), follow=True)
+    assert home.redirect_chain[-1][0] == reverse("assessments:case-list")
+    assert "1 kasus dikembalikan dinas untuk diperbaiki" in home.content.decode()
