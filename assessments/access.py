@@ -151,16 +151,22 @@ def may_see_nik(user, case: Asesmen) -> bool:
     return may_see_specific_data(user, case)
 
 
-def audit_sensitive_view(user, case: Asesmen, sensitive: set[str], *, photo=None) -> None:
+def audit_sensitive_view(
+    user, case: Asesmen, sensitive: set[str], *, photo=None, referral=None
+) -> None:
     """UU 27/2022 Pasal 31: who read which record of specific personal data, and when. A photo
-    of such a case is a read of its own: its address can be opened without the case page."""
+    of such a case, or a referral's proof (the programme's letter about the person), is a read
+    of its own: its address can be opened without the case page."""
     if sensitive:
         after = {"data_spesifik": sorted(sensitive)}
+        action = "asesmen.view_sensitive"
         if photo is not None:
-            after["foto"] = photo.pk
+            after["foto"], action = photo.pk, "asesmen.view_sensitive_photo"
+        if referral is not None:
+            after["rujukan"], action = referral.pk, "asesmen.view_sensitive_proof"
         audit.record(
             by=user,
-            action="asesmen.view_sensitive_photo" if photo else "asesmen.view_sensitive",
+            action=action,
             target=case,
             target_label=f"Asesmen #{case.pk}",
             after=after,

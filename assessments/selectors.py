@@ -397,6 +397,7 @@ TRAIL_ACTIONS = {
     "asesmen.visit": "Kunjungan lanjutan dicatat",
     "asesmen.view_sensitive": "Data spesifik dibaca",
     "asesmen.view_sensitive_photo": "Foto dibuka petugas",
+    "asesmen.view_sensitive_proof": "Bukti rujukan dibuka petugas",
     "asesmen.retensi": "Data pribadi asesmen dihapus (masa retensi berakhir)",
     "rujukan.create": "Dirujuk ke program bantuan",
     "rujukan.update": "Status rujukan diubah",
@@ -491,7 +492,7 @@ def subject_data_copy(user, subject) -> dict:
         last = trail[-1] if trail else None
         if (
             last is not None
-            and action.endswith(("view_sensitive", "view_sensitive_photo"))
+            and action.endswith(("view_sensitive", "view_sensitive_photo", "view_sensitive_proof"))
             and (last["tindakan"], last["oleh"]) == (row["tindakan"], row["oleh"])
             and timezone.localdate(last["waktu"]) == timezone.localdate(created_at)
         ):

@@ -735,7 +735,7 @@ def referral_proof(request, pk):
     sensitive = sensitivity_of(case)
     if not may_see_details(request.user, case, sensitive):
         raise Http404
-    audit_sensitive_view(request.user, case, sensitive)
+    audit_sensitive_view(request.user, case, sensitive, referral=referral)
     response = FileResponse(
         referral.bukti.open("rb"),
         content_type="application/pdf",

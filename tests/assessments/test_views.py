@@ -1312,6 +1312,29 @@ def test_a_referrals_proof_is_served_to_who_may_see_the_case(client, people):
     assert client.get(url).status_code == 404
 
 
+def test_a_referral_proof_of_specific_data_is_audited_as_its_own_read(client, people):
+    """The proof of a child's referral was recorded as a read of the case page: the trail could
+    not tell that the programme's letter itself had been downloaded."""
+    from django.core.files.base import ContentFile
+
+    child = make_case(
+        people["psm_a"], kategori=("PPKS-02",),
+        subject={"tanggal_lahir": dt.date(2014, 2, 1), "nama": "Anak Uji"},
+    )  # fmt: skip
+    child = services.assessment_transition(asesmen=child, ke=S.DIVERIFIKASI, by=people["staf"])
+    referral = refer_to_pkh(
+        child, people["staf"], today=dt.date.today(), program=Program.objects.get(kode="ATENSI")
+    )
+    referral.bukti.save("surat.pdf", ContentFile(b"%PDF-1.4\n%%EOF\n"))
+    response = _client(client, people["staf"]).get(
+        reverse("assessments:referral-proof", args=[referral.pk])
+    )
+    assert b"".join(response.streaming_content).startswith(b"%PDF")
+    event = AuditEvent.objects.get(action="asesmen.view_sensitive_proof")
+    assert event.after == {"data_spesifik": ["anak"], "rujukan": referral.pk}
+    assert event.target_id == str(child.pk)
+
+
 def test_a_subjects_nik_that_disagrees_with_the_form_is_a_warning_to_confirm(client, people):
     """As for a PSM (domain.md §5.1): a woman born 15 August 1995 typed as a man born 1980 was
     saved with no word."""
