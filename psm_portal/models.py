@@ -122,9 +122,11 @@ class AuditEvent(models.Model):
         indexes = [models.Index(fields=["target_type", "target_id", "created_at"])]
 
     def __str__(self):
-        return (
-            f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.target_label}"
+        # the office's time, as the admin's list writes it (it read UTC: 16.25 beside 23.25 WIB)
+        when = (
+            f"{timezone.localtime(self.created_at):%Y-%m-%d %H:%M %Z} " if self.created_at else ""
         )
+        return f"{when}{self.actor_label} {self.action} {self.target_label}"
 
 
 class Kantor(TimeStamped):

@@ -141,3 +141,13 @@ def test_a_change_of_the_offices_settings_is_in_the_audit_trail(admin_user, offi
     # saved unchanged: nothing to record
     django_admin.site._registry[Kantor].save_model(request, setting, form=None, change=True)
     assert AuditEvent.objects.filter(action="kantor.update").count() == 1
+
+
+def test_an_audit_entry_is_named_in_the_offices_time(db):
+    """Its page in the admin read 16.25 (UTC) where the list read 23.25 WIB."""
+    import datetime as dt
+
+    event = AuditEvent(actor_label="staf", action="psm.update", target_label="Sri")
+    event.created_at = dt.datetime(2026, 12, 7, 16, 25, tzinfo=dt.UTC)
+    assert str(event) == "2026-12-07 23:25 WIB staf psm.update Sri"
+    assert str(AuditEvent(actor_label="staf", action="x", target_label="y")) == "staf x y"
