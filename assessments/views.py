@@ -17,6 +17,7 @@ from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -269,6 +270,23 @@ def _identity_part(user, subject, merged) -> tuple[bool, bool]:
     return locked, registrant and not locked
 
 
+def _comments_at_their_fields(form, returns) -> None:
+    """The office's comment on a field, under that field too: on a phone the list at the top of
+    a long form is seven screens away from the field it is about. Escaped here (crispy prints
+    a help text as it is)."""
+    for returned in returns:
+        for name, text in (returned.komentar or {}).items():
+            field = form.fields.get(name)
+            if field is None:
+                continue
+            note = _("Catatan dinas: %(teks)s") % {"teks": text}
+            field.help_text = format_html(
+                '<span class="d-block fw-semibold text-danger-emphasis komentar-dinas">{}</span>{}',
+                note,
+                field.help_text or "",
+            )
+
+
 def _case_form(request, *, case, subject, merged=None):
     """The case form. ``merged``: the subject the link named, merged into ``subject`` since."""
     user = request.user
@@ -473,6 +491,7 @@ def _case_form(request, *, case, subject, merged=None):
             initial={} if case else {"tanggal": _today(), "persetujuan_pada": _today()},
         )
         duplicate_of = None
+    _comments_at_their_fields(form, returns)
     return render(
         request,
         "assessments/case_form.html",

@@ -758,6 +758,22 @@ def test_a_case_page_says_why_its_author_has_no_review_buttons_and_why_it_was_cl
     assert "<strong>Ditutup</strong> (Pindah)" in page
 
 
+def test_the_offices_comment_stands_under_its_field_on_the_returned_form(client, people):
+    """On a phone the comments were listed at the top of a form seven screens long, away from
+    the field each was about."""
+    case = make_case(people["psm_a"])
+    services.assessment_transition(
+        asesmen=case, ke=S.DIKEMBALIKAN, by=people["staf"],
+        komentar={"kondisi_rumah": "Jelaskan <dinding> dan lantai"},
+    )  # fmt: skip
+    page = _client(client, people["psm_a"]).get(reverse("assessments:case-update", args=[case.pk]))
+    body = page.content.decode()
+    field = body[body.index('id="div_id_kondisi_rumah"') :].split('id="div_id_', 2)[1]
+    assert "Catatan dinas: Jelaskan &lt;dinding&gt; dan lantai" in field
+    assert "<dinding>" not in body  # escaped, as everywhere
+    assert body.count("komentar-dinas") == 1  # under that field only
+
+
 def _queue_ticks(page: str) -> dict[int, str]:
     """The queue page's checkbox values by case id."""
     import re
