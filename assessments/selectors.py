@@ -134,6 +134,11 @@ def queue_page_details(page_queryset) -> list[dict]:
 MY_CASES_SHOWN = 200
 
 
+def returned_count(user) -> int:
+    """How many of a PSM's own cases the office has returned to them: what they are told first."""
+    return cases_visible_to(user).filter(status=S.DIKEMBALIKAN).count()
+
+
 def my_cases(user):
     """A PSM's own cases: returned ones first (they need the PSM), then drafts, then the latest
     ``MY_CASES_SHOWN`` of the rest. Every returned case and draft is listed however many cases

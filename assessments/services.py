@@ -1503,6 +1503,20 @@ def referral_nik_refusal(program: Program, subjek: Subjek) -> str | None:
     ) % {"program": program.nama}
 
 
+def referral_refusals(subjek: Subjek) -> list[tuple[Program, str]]:
+    """The active programmes paid by NIK that ``subjek`` cannot enter, each with its reason
+    (``referral_nik_refusal``): the referral form leaves them out and says why. No query for a
+    subject with a NIK."""
+    if subjek.nik:
+        return []
+    paid_by_nik = Program.objects.filter(aktif=True, wajib_nik=True).order_by("urutan")
+    return [
+        (programme, refusal)
+        for programme in paid_by_nik
+        if (refusal := referral_nik_refusal(programme, subjek))
+    ]
+
+
 def referral_create(*, asesmen: Asesmen, data: dict, by, today: dt.date) -> Rujukan:
     with transaction.atomic():
         case = Asesmen.objects.select_for_update().get(pk=asesmen.pk)

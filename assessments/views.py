@@ -41,7 +41,6 @@ from assessments.models import (
     AsesmenFoto,
     JenisSubjek,
     KategoriPpks,
-    Program,
     Rujukan,
     StatusAsesmen,
     Subjek,
@@ -767,17 +766,7 @@ def referral_proof(request, pk):
 @require_http_methods(["GET", "POST"])
 def referral_create(request, pk):
     case = get_case_for_user(request.user, pk, perm=Perm.PPKS_REFER)
-    # Programmes paid by NIK this subject cannot enter (``services.referral_nik_refusal``):
-    # not offered, and named with the reason above the form.
-    refused = (
-        []
-        if case.subjek.nik
-        else [
-            (programme, refusal)
-            for programme in Program.objects.filter(aktif=True, wajib_nik=True).order_by("urutan")
-            if (refusal := services.referral_nik_refusal(programme, case.subjek))
-        ]
-    )
+    refused = services.referral_refusals(case.subjek)  # not offered; named above the form
     form = forms.RujukanForm(
         request.POST or None,
         initial={"tanggal": _today()},

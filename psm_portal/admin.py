@@ -109,8 +109,37 @@ class StoredFileWidget(AdminFileWidget):
     template_name = "psm_portal/stored_file_input.html"
 
 
+class ChangesAudited:
+    """An admin whose every save goes into the audit trail with the values it changed (Django's
+    own change log names the fields only), in the change view's transaction: the row and its
+    entry, or neither. ``audit_action`` names the entry ("kantor": kantor.create/update)."""
+
+    audit_action = ""
+
+    def save_model(self, request, obj, form, change):
+        before = audit.snapshot(type(obj).objects.get(pk=obj.pk), masked=False) if change else {}
+        super().save_model(request, obj, form, change)
+        old, new = audit.changed(before, audit.snapshot(obj, masked=False))
+        if new or not change:
+            audit.record(
+                by=request.user,
+                action=f"{self.audit_action}.{'update' if change else 'create'}",
+                target=obj,
+                target_label=self.audit_label(obj),
+                before=old or None,
+                after=new,
+            )
+
+    def audit_label(self, obj) -> str:
+        return str(obj)
+
+
 @admin.register(Kantor)
-class KantorAdmin(admin.ModelAdmin):
+class KantorAdmin(ChangesAudited, admin.ModelAdmin):
+    """The office's settings: they decide who reads what (the kecamatan step gives its verifiers
+    a case's specific data) and how long files are kept, so each change is audited."""
+
+    audit_action = "kantor"
     autocomplete_fields = ["wilayah"]
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
@@ -120,25 +149,9 @@ class KantorAdmin(admin.ModelAdmin):
             kwargs["widget"] = StoredFileWidget
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
-    def save_model(self, request, obj, form, change):
-        """Saved with an entry in the audit trail holding what changed: the office's settings
-        decide who reads what (the kecamatan step gives its verifiers a case's specific data)
-        and how long files are kept, and Django's change log names the fields only."""
-        before = audit.snapshot(Kantor.objects.get(pk=obj.pk), masked=False) if change else {}
-        super().save_model(request, obj, form, change)  # in the change view's transaction
-        old, new = audit.changed(before, audit.snapshot(obj, masked=False))
-        if new:
-            audit.record(
-                by=request.user,
-                action="kantor.update" if change else "kantor.create",
-                target=obj,
-                before=old or None,
-                after=new,
-            )
-
 
 @admin.register(InsidenData)
-class InsidenDataAdmin(admin.ModelAdmin):
+class InsidenDataAdmin(ChangesAudited, admin.ModelAdmin):
     """The breach register: added and kept up to date, never deleted (it is the office's record
     of having met Pasal 46)."""
 
@@ -169,24 +182,17 @@ class InsidenDataAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    # Each save audited with its values: a notice time moved afterwards shows who moved it,
+    # and from what.
+    audit_action = "insiden"
+
     def save_model(self, request, obj, form, change):
-        """Saved with an entry in the audit trail holding what changed (Django's own change log
-        names the fields only): a notice time moved afterwards shows who moved it, and from
-        what."""
         if not change:
             obj.dicatat_oleh = request.user
-        before = audit.snapshot(InsidenData.objects.get(pk=obj.pk), masked=False) if change else {}
-        # The admin's change view runs in one transaction: the row and its entry, or neither.
         super().save_model(request, obj, form, change)
-        old, new = audit.changed(before, audit.snapshot(obj, masked=False))
-        audit.record(
-            by=request.user,
-            action="insiden.update" if change else "insiden.create",
-            target=obj,
-            target_label=f"Insiden #{obj.pk}",
-            before=old or None,
-            after=new,
-        )
+
+    def audit_label(self, obj) -> str:
+        return f"Insiden #{obj.pk}"
 
     @admin.display(description=_("insiden"))
     def ringkasan(self, obj):

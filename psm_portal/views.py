@@ -10,7 +10,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET
 
 from assessments.access import uses_kecamatan_level
-from assessments.models import Asesmen, StatusAsesmen
+from assessments.selectors import returned_count
 from psm_portal.models import Role
 from psm_portal.office import current_office
 from psm_portal.offline import DEVICE_COOKIE, DEVICE_COOKIE_AGE, DEVICE_COOKIE_SALT, offline_page
@@ -25,9 +25,7 @@ def home(request):
     if user.role == Role.PSM and user.psm_id:
         # A case the office returned needs them before anything else: their list, where it
         # stands first, and says so (their profile said nothing of it).
-        returned = Asesmen.objects.filter(
-            psm_id=user.psm_id, status=StatusAsesmen.DIKEMBALIKAN
-        ).count()
+        returned = returned_count(user)
         if returned:
             messages.warning(
                 request,

@@ -777,11 +777,15 @@ def record_label(kind: str, record) -> str:
         return f"{record.nama} {record.tahun}"
 
 
+# An entry removed meanwhile, in another tab or by a colleague.
+RECORD_GONE = gettext_lazy("Data ini sudah dihapus orang lain; muat ulang profil PSM.")
+
+
 def _locked_record(kind: str, psm: Psm, record_pk: int):
     model, _check = CORRECTABLE_RECORDS[kind]
     record = model.objects.select_for_update().filter(psm=psm, pk=record_pk).first()
-    if record is None:  # removed meanwhile, in another tab or by a colleague
-        raise ValidationError(_("Data ini sudah dihapus orang lain; muat ulang profil PSM."))
+    if record is None:
+        raise ValidationError(RECORD_GONE)
     return record
 
 

@@ -202,6 +202,7 @@ def psm_detail(request, pk):
         "can_status": has_permission(request.user, Perm.PSM_CHANGE_STATUS, psm),
         "can_card": services.card_refusal(psm) is None
         and has_permission(request.user, Perm.PSM_CARD, psm),
+        "correctable": services.CORRECTABLE_RECORDS,  # the entries with an "Ubah" link
         **selectors.psm_profile(psm),
     }
     if context["can_status"]:
@@ -287,7 +288,7 @@ def _correctable_record(request, pk, kind, record_pk):
 
 
 def _gone(request, psm):
-    messages.error(request, _("Data ini sudah dihapus orang lain; muat ulang profil PSM."))
+    messages.error(request, services.RECORD_GONE)
     return redirect("registry:psm-detail", pk=psm.pk)
 
 

@@ -692,7 +692,12 @@ def organiser_name(event: BimtekEvent) -> str:
 
 
 class UnmarkedAttendance(ValidationError):
-    """``event_complete`` refused until the office confirms the unmarked days count as absent."""
+    """``event_complete`` refused until the office confirms the unmarked days count as absent;
+    ``unmarked`` is the list it saw (``unmarked_attendance``)."""
+
+    def __init__(self, message, *, unmarked: list[tuple[str, dt.date]]):
+        super().__init__(message)
+        self.unmarked = unmarked
 
 
 def unmarked_attendance(event: BimtekEvent) -> list[tuple[str, dt.date]]:
@@ -767,9 +772,10 @@ def event_complete(
                 "nama": ", ".join(unmarked[:10]) + (", ..." * (len(unmarked) > 10)),
             }
         )
-    if not unmarked_confirmed and unmarked_attendance(event):
+    if not unmarked_confirmed and (unmarked := unmarked_attendance(event)):
         raise UnmarkedAttendance(
-            _("Kehadiran sebagian peserta belum dicatat; periksa daftarnya sebelum menyelesaikan.")
+            _("Kehadiran sebagian peserta belum dicatat; periksa daftarnya sebelum menyelesaikan."),
+            unmarked=unmarked,
         )
     seq = 0
     result = {"lulus": 0, "tidak_lulus": 0, "hari_presensi": days}

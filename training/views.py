@@ -445,13 +445,13 @@ def event_complete(request, pk):
             today=_today(),
             unmarked_confirmed=request.POST.get("kehadiran_kosong") == "tidak_hadir",
         )
-    except services.UnmarkedAttendance:
+    except services.UnmarkedAttendance as refused:
         # Completing is final: who has no mark on a day is shown, and counted absent only
         # once the office says so (a participant present on 2 of 3 days failed, unseen).
         return render(
             request,
             "training/event_complete_confirm.html",
-            {"event": event, "unmarked": services.unmarked_attendance(event)},
+            {"event": event, "unmarked": refused.unmarked},
         )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
