@@ -1,10 +1,17 @@
 """What was typed into a form that is refused on a page it redirects to (a case's review step,
 a Bimtek quota): it waits in the session, once, and fills the same form again with its errors."""
 
+# Ten times the longest field these forms take (a review note of 2,000 characters): a note
+# refused for being too long comes back whole, to be shortened, not cut where the limit fell
+# (what was typed past it was lost); the bound keeps a hostile post out of the session.
+KEPT_CHARS = 20_000
+
 
 def keep_typed(request, key: str, names) -> None:
     """Kept even when empty: the form's section opens again."""
-    request.session[f"typed-{key}"] = {name: request.POST.get(name, "")[:2000] for name in names}
+    request.session[f"typed-{key}"] = {
+        name: request.POST.get(name, "")[:KEPT_CHARS] for name in names
+    }
 
 
 def take_typed(request, key: str) -> dict | None:

@@ -5,7 +5,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from psm_portal import audit
 from psm_portal.access import Perm, has_permission
 from psm_portal.background import document_request
+from psm_portal.models import Role
 from psm_portal.office import current_office, indonesian_date
 from psm_portal.paging import CachedCountPaginator
 from psm_portal.pdf import public_url, qr_svg_data_uri, render_pdf
@@ -72,6 +73,12 @@ def _remember_search(request) -> str:
 @require_http_methods(["GET", "POST"])
 def psm_list(request):
     require(request.user, Perm.PSM_VIEW)
+    if request.user.role == Role.PSM:
+        # A PSM's registry is their own record: a list of one row, with filters of regions and
+        # statuses that are not theirs to search, led nowhere the profile does not.
+        if request.user.psm_id is None:
+            raise PermissionDenied
+        return redirect("registry:psm-detail", pk=request.user.psm_id)
     if request.method == "POST":
         return redirect(_remember_search(request))
     fs = selectors.psm_filter(request.user, _list_params(request))

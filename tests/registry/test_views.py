@@ -1269,3 +1269,14 @@ def test_the_admin_cannot_put_a_photo_in_past_the_consent(admin_client, regions)
     psm = PsmFactory()
     page = admin_client.get(reverse("admin:registry_psm_change", args=[psm.pk]))
     assert page.status_code == 200 and 'name="foto"' not in page.content.decode()
+
+
+def test_a_psm_asking_for_the_registry_list_lands_on_their_own_profile(client, users, psm):
+    """A walk: `/registri/psm/` answered a PSM with a list of their own row, beside filters of
+    regions and statuses that are not theirs to search."""
+    client.force_login(users[Role.PSM])
+    for query in ("", "?status=aktif&q=a"):
+        response = client.get(reverse("registry:psm-list") + query)
+        assert response.status_code == 302
+        assert response["Location"] == reverse("registry:psm-detail", args=[psm.pk])
+    assert client.get(response["Location"]).status_code == 200
