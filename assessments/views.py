@@ -924,8 +924,17 @@ def subject_detail(request, pk):
     specific_right = holds_specific_data_right(request.user)
     may_nik = specific_right or any(is_author(request.user, c) for c in cases)
     family = selectors.family_of(subject.anggota_set.all(), today=_today(), full=may_nik)
+    # A primary category that is itself specific data (ODHA, NAPZA, ABH...) is named beside
+    # this person's cases to those who may read it (category_short.html): a read of it, as on
+    # the case page, where it was audited and here it was not.
+    named = [
+        c
+        for c in cases
+        if c.kategori_utama.sensitivitas
+        and (specific_right or (request.user.psm_id and c.psm_id == request.user.psm_id))
+    ]
     if may_nik:
-        _audit_family_read(request.user, subject, family)
+        _audit_family_read(request.user, subject, family, cases=named)
     umur, umur_rahasia = selectors.subject_age(subject, today=_today(), full=may_nik)
     return render(
         request,
@@ -1035,18 +1044,23 @@ def _family_subject(user, named) -> Subjek:
     return subject
 
 
-def _audit_family_read(user, subject, members) -> None:
+def _audit_family_read(user, subject, members, *, cases=()) -> None:
     """A child's details and an income are specific data (UU 27/2022 Pasal 4): who read them,
-    on the subject's page or in a member's form."""
+    on the subject's page or in a member's form; on the page, with the ``cases`` whose specific
+    primary category it named."""
     shown = selectors.family_of(members, today=_today(), full=True)
     read = set().union(*(m.spesifik for m in shown))
+    after = {}
+    if cases:
+        read |= {c.kategori_utama.sensitivitas for c in cases}
+        after["asesmen"] = sorted(c.pk for c in cases)
     if read:
         audit.record(
             by=user,
             action="subjek.view_sensitive",
             target=subject,
             target_label=f"Subjek #{subject.pk}",
-            after={"data_spesifik": sorted(read)},
+            after={"data_spesifik": sorted(read), **after},
         )
 
 

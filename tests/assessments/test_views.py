@@ -1142,6 +1142,22 @@ def test_a_sensitive_category_is_not_shown_beside_a_name_to_who_may_not_see_it(c
     assert "LUT" in body  # an ordinary category stays readable
 
 
+def test_a_subjects_page_naming_a_specific_category_is_an_audited_read(client, people):
+    """A walk asked: the case page audits a read of an ODHA case, but the person's page, which
+    names ODHA beside their cases, left no trace. Now it is in the subject's trail, with the
+    cases named; a role shown "data spesifik" instead read nothing, and leaves nothing."""
+    odha = make_case(people["psm_a"], kategori=("PPKS-16",), subject={"nama": "Warga Rahasia"})
+    make_case(people["psm_a"], subjek=odha.subjek)  # LUT: general data, not in the entry
+    url = reverse("assessments:subject-detail", args=[odha.subjek_id])
+    reads = AuditEvent.objects.filter(action="subjek.view_sensitive", target_id=str(odha.subjek_id))
+    assert "data spesifik" in _client(client, people["supervisor"]).get(url).content.decode()
+    assert not reads.exists()
+    for reader in (people["staf"], people["psm_a"]):  # the office, and the case's own PSM
+        assert "ODHA" in _client(client, reader).get(url).content.decode()
+        read = reads.get(actor_id=reader.pk)
+        assert read.after == {"data_spesifik": ["kesehatan"], "asesmen": [odha.pk]}
+
+
 def test_a_sensitive_category_is_not_named_on_the_case_page_to_who_may_not_see_it(client, people):
     """The details were hidden from a supervisor, but the category list above them still read
     "Orang dengan HIV/AIDS (ODHA) · utama": now it counts such categories without naming
