@@ -641,6 +641,33 @@ class Rujukan(TimeStamped):
         return f"{self.program} ({self.get_status_display()})"
 
 
+class LangkahRujukan(ChoiceLabels, models.Model):
+    """One step of a referral (diusulkan, diproses, diterima...): who recorded it and since when,
+    as ``Transisi`` is for the review chain. A result or a proof replaced without a new status is
+    not a step (its audit entry keeps it)."""
+
+    rujukan = models.ForeignKey(Rujukan, on_delete=models.CASCADE, related_name="langkah_set")
+    status = models.CharField(_("status"), max_length=10, choices=StatusRujukan)
+    sejak = models.DateField(_("sejak"))
+    # Empty for a step taken before steps were kept whose author the audit trail no longer
+    # names (migration 0012): shown as not recorded, never guessed.
+    oleh = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("dicatat"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("langkah rujukan")
+        verbose_name_plural = _("langkah rujukan")
+
+    def __str__(self):
+        return f"{self.rujukan_id}: {self.status} ({self.sejak})"
+
+
 class SinkronPerangkat(TimeStamped):
     """When a PSM's phone last reached the server, and how many offline items it still held:
     staff see who has work stuck on a device. One row per account, overwritten at each sync."""

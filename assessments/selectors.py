@@ -18,6 +18,7 @@ from assessments.models import (
     SUBMITTED,
     Asesmen,
     HubunganKeluarga,
+    LangkahRujukan,
     Rujukan,
     Sensitivitas,
     StatusAsesmen,
@@ -244,7 +245,18 @@ def case_page(case: Asesmen) -> dict:
         "aid": list(case.bantuan.order_by("urutan")),
         "photos": list(case.foto_set.order_by("pk")),
         "transitions": list(case.transisi_set.select_related("oleh").order_by("created_at", "pk")),
-        "referrals": list(case.rujukan_set.select_related("program").order_by("tanggal", "pk")),
+        # each with its steps, who took them and since when (one query more, where there are
+        # referrals at all)
+        "referrals": list(
+            case.rujukan_set.select_related("program")
+            .prefetch_related(
+                Prefetch(
+                    "langkah_set",
+                    queryset=LangkahRujukan.objects.select_related("oleh").order_by("pk"),
+                )
+            )
+            .order_by("tanggal", "pk")
+        ),
     }
 
 

@@ -33,6 +33,7 @@ from assessments.models import (
     JenisAsesmen,
     JenisSubjek,
     KategoriPpks,
+    LangkahRujukan,
     PemberiPersetujuan,
     Program,
     Rujukan,
@@ -1544,6 +1545,9 @@ def referral_create(*, asesmen: Asesmen, data: dict, by, today: dt.date) -> Ruju
         referral = Rujukan.objects.create(
             asesmen=case, status_sejak=data["tanggal"], dibuat_oleh=by, **data
         )
+        LangkahRujukan.objects.create(
+            rujukan=referral, status=referral.status, sejak=referral.status_sejak, oleh=by
+        )
         if case.status == S.DIVERIFIKASI:
             assessment_transition(
                 asesmen=case, ke=S.DIRUJUK, by=by, catatan=str(referral.program), referral=referral
@@ -1633,6 +1637,7 @@ def referral_update(
         before = {"status": referral.status}
         if status != referral.status:
             referral.status, referral.status_sejak = status, today
+            LangkahRujukan.objects.create(rujukan=referral, status=status, sejak=today, oleh=by)
         referral.hasil = hasil
         replaced = referral.bukti.name
         if bukti:

@@ -32,6 +32,7 @@ from assessments.models import (
     AsesmenVersi,
     JenisDisabilitas,
     KategoriPpks,
+    LangkahRujukan,
     Program,
     Rujukan,
     Subjek,
@@ -790,6 +791,7 @@ def step_assessments(preset: Preset, rng, today, log, state: State):
                     state.staff_id,
                 )
 
+    first_referral = _next_id(Rujukan)
     n_ref = _copy(
         Rujukan,
         [
@@ -808,8 +810,31 @@ def step_assessments(preset: Preset, rng, today, log, state: State):
         ],
         referrals(),
     )
-    state.counts.update(asesmen=inserted, transisi=n_trans, versi=n_versi, rujukan=n_ref)
+    n_steps = _referral_steps(first_referral)
+    state.counts.update(
+        asesmen=inserted, transisi=n_trans, versi=n_versi, rujukan=n_ref, langkah_rujukan=n_steps
+    )
     log(f"riwayat status asesmen: {n_trans}, versi: {n_versi}, rujukan: {n_ref}")
+
+
+def _referral_steps(first_id: int) -> int:
+    """The steps of the referrals from ``first_id`` on, as the service records them: proposed
+    by the referral's author; accepted before it was finished; its current status."""
+    steps, referrals = LangkahRujukan._meta.db_table, Rujukan._meta.db_table
+    columns = "rujukan_id, status, sejak, oleh_id, created_at"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {steps} ({columns}) SELECT {columns} FROM ("
+            f" SELECT id AS rujukan_id, 'diusulkan' AS status, tanggal AS sejak,"
+            f"  dibuat_oleh_id AS oleh_id, created_at, 0 AS urutan FROM {referrals} WHERE id >= %s"
+            f" UNION ALL SELECT id, 'diterima', status_sejak, dibuat_oleh_id, created_at, 1"
+            f"  FROM {referrals} WHERE id >= %s AND status = 'selesai'"
+            f" UNION ALL SELECT id, status, status_sejak, dibuat_oleh_id, created_at, 2"
+            f"  FROM {referrals} WHERE id >= %s AND status <> 'diusulkan'"
+            f") AS langkah ORDER BY rujukan_id, urutan",
+            [first_id] * 3,
+        )
+        return cursor.rowcount
 
 
 # --- training: events, days, enrolments, attendance ---------------------------------------------
@@ -1129,6 +1154,7 @@ LOADED_MODELS = [
     Transisi,
     AsesmenVersi,
     Rujukan,
+    LangkahRujukan,
     BimtekEvent,
     HariEvent,
     Peserta,

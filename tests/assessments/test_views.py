@@ -2,21 +2,35 @@
 audit of sensitive reads, review actions, the queue, stalled referrals, exports, query counts."""
 
 import datetime as dt
+import importlib
 import io
 import uuid
 
 import pytest
+from django.apps import apps as django_apps
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from PIL import Image
 
 from assessments import services
-from assessments.models import Asesmen, KategoriPpks, Program, Rujukan, StatusAsesmen, Subjek
+from assessments.models import (
+    Asesmen,
+    KategoriPpks,
+    LangkahRujukan,
+    Program,
+    Rujukan,
+    StatusAsesmen,
+    Subjek,
+)
 from psm_portal.models import AuditEvent, Kantor
 from tests.factories import make_case, refer_to_pkh, subject_data
+
+User = get_user_model()
 
 S = StatusAsesmen
 
@@ -967,9 +981,9 @@ def test_case_page_query_count_is_constant(client, people, many_cases, django_as
     url = reverse("assessments:case-detail", args=[case.pk])
     c.get(url)
     # session, user, scope, case, categories, disabilities, aid, photos, transitions,
-    # referrals, audit of a sensitive read, office; a case submitted once has no versions to
-    # compare, so none are read
-    with django_assert_num_queries(12):
+    # referrals, their steps, audit of a sensitive read, office; a case submitted once has no
+    # versions to compare, so none are read
+    with django_assert_num_queries(13):
         response = c.get(url)
     assert len(response.context["referrals"]) == 3 and len(response.context["photos"]) == 3
 
@@ -1226,6 +1240,78 @@ def test_a_closed_cases_open_referral_can_still_be_answered(client, people):
     assert 'value="Lama"' in stale.content.decode()  # what was typed waits in its form
     referral.refresh_from_db()
     assert (referral.status, referral.hasil) == ("diproses", "Dicek")
+
+
+def test_a_referrals_steps_say_who_took_them_and_since_when(client, people):
+    """A walk: a referral's steps (diproses, diterima) named neither who recorded them nor
+    when; only its current status had a date, and the audit trail, which staff do not read,
+    the rest. A result rewritten without a new status is not a step."""
+    case, referral = _referred_to_pkh(people)
+    User.objects.filter(pk=people["staf"].pk).update(first_name="Rina", last_name="Kusuma")
+    on = dt.date.today()
+    for status, by, hasil in (
+        ("diproses", people["staf2"], "Data dikirim ke pendamping"),
+        ("diproses", people["staf"], "Data dikirim ulang"),
+        ("diterima", people["staf"], "Masuk KPM tahap 2"),
+    ):
+        services.referral_update(rujukan=referral, status=status, hasil=hasil, by=by, today=on)
+    body = _client(client, people["supervisor"]).get(
+        reverse("assessments:case-detail", args=[case.pk])
+    )
+    steps = body.content.decode().split(
+        'class="list-unstyled text-body-secondary mb-1 referral-steps"'
+    )[1]
+    steps = steps[: steps.index("</ol>")]
+    day = date_format(on, "j F Y")
+    assert steps.count("<li>") == 3
+    assert f"<li>Diusulkan · {day} · Rina Kusuma</li>" in steps
+    assert f"<li>Diproses · {day} · staf-kota-2</li>" in steps
+    assert steps.index("Diproses") < steps.index(f"<li>Diterima · {day} · Rina Kusuma</li>")
+
+
+def test_referral_steps_taken_before_they_were_kept_come_from_the_audit_trail(client, people):
+    """Migration 0012: the proposal from the referral, each change of status from its audit
+    entry (who, which day); a status whose author the trail no longer names (an erased case's
+    entries keep none) stands with no author, said so on the page, not guessed."""
+    steps_from_the_trail = importlib.import_module(
+        "assessments.migrations.0012_langkah_rujukan"
+    ).steps_from_the_trail
+    case, kept = _referred_to_pkh(people)
+    on = dt.date.today()
+    services.referral_update(
+        rujukan=kept, status="diproses", hasil="", by=people["staf2"], today=on
+    )
+    services.referral_update(rujukan=kept, status="diterima", hasil="", by=people["staf"], today=on)
+    erased = refer_to_pkh(
+        case, people["staf"], today=on, program=Program.objects.get(kode="ATENSI")
+    )
+    services.referral_update(
+        rujukan=erased, status="diterima", hasil="", by=people["staf2"], today=on
+    )
+    AuditEvent.objects.filter(target_id=str(erased.pk), action="rujukan.update").update(
+        before=None, after=None
+    )
+    expected = {
+        r.pk: list(r.langkah_set.order_by("pk").values_list("status", "sejak", "oleh_id"))
+        for r in (kept, erased)
+    }
+    LangkahRujukan.objects.all().delete()
+
+    steps_from_the_trail(django_apps, None)
+
+    rebuilt = {
+        r.pk: list(r.langkah_set.order_by("pk").values_list("status", "sejak", "oleh_id"))
+        for r in (kept, erased)
+    }
+    assert rebuilt[kept.pk] == expected[kept.pk]
+    assert len(expected[kept.pk]) == 3
+    assert rebuilt[erased.pk] == [("diusulkan", on, people["staf"].pk), ("diterima", on, None)]
+    first = LangkahRujukan.objects.filter(rujukan=kept).order_by("pk").first()
+    assert first.created_at == Rujukan.objects.get(pk=kept.pk).created_at
+    body = _client(client, people["staf"]).get(reverse("assessments:case-detail", args=[case.pk]))
+    assert "Diterima · " + date_format(on, "j F Y") + " · pencatat tidak diketahui" in (
+        body.content.decode()
+    )
 
 
 def test_the_close_form_names_the_open_referrals_that_closing_leaves_open(client, people):

@@ -5,6 +5,7 @@ without a database default) fails here and not forty minutes into a national run
 import pytest
 from django.db.models import F, OuterRef, Subquery
 
+from assessments.models import LangkahRujukan, Rujukan
 from benchmarks.synthetic import LOADED_MODELS, generate
 from registry.models import Kegiatan, Psm, PsmStatusChange, StatusPsm
 from tests.factories import ppks_reference
@@ -32,3 +33,14 @@ def test_the_kabkota_preset_fills_every_table_the_benchmark_reads():
     assert not Kegiatan.objects.filter(
         psm__status=StatusPsm.BERHENTI, tanggal__gte=F("psm__status_sejak")
     ).exists()
+    # each referral's steps begin with its proposal and end at its status, as the service's do
+    last_step = LangkahRujukan.objects.filter(rujukan=OuterRef("pk")).order_by("-pk")
+    first_step = LangkahRujukan.objects.filter(rujukan=OuterRef("pk")).order_by("pk")
+    referrals = Rujukan.objects.annotate(
+        last=Subquery(last_step.values("status")[:1]),
+        first=Subquery(first_step.values("status")[:1]),
+    )
+    assert not referrals.exclude(last=F("status")).exists()
+    assert not referrals.exclude(first="diusulkan").exists()
+    finished = referrals.filter(status="selesai")
+    assert finished.exists() and not finished.exclude(langkah_set__status="diterima").exists()
