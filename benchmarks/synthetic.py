@@ -823,8 +823,9 @@ def _referral_steps(first_id: int) -> int:
     steps, referrals = LangkahRujukan._meta.db_table, Rujukan._meta.db_table
     columns = "rujukan_id, status, sejak, oleh_id, created_at"
     with connection.cursor() as cursor:
+        # one statement for two million steps; the names are the models', the ids parameters
         cursor.execute(
-            f"INSERT INTO {steps} ({columns}) SELECT {columns} FROM ("
+            f"INSERT INTO {steps} ({columns}) SELECT {columns} FROM ("  # noqa: S608
             f" SELECT id AS rujukan_id, 'diusulkan' AS status, tanggal AS sejak,"
             f"  dibuat_oleh_id AS oleh_id, created_at, 0 AS urutan FROM {referrals} WHERE id >= %s"
             f" UNION ALL SELECT id, 'diterima', status_sejak, dibuat_oleh_id, created_at, 1"
