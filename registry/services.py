@@ -781,22 +781,44 @@ def record_label(kind: str, record) -> str:
 RECORD_GONE = gettext_lazy("Data ini sudah dihapus orang lain; muat ulang profil PSM.")
 
 
-def _locked_record(kind: str, psm: Psm, record_pk: int):
+# An entry changed meanwhile: two tabs, or two colleagues, correcting it from the same page.
+RECORD_CHANGED = gettext_lazy(
+    "Data ini baru saja diubah orang lain (sekarang: %(entri)s). Isian Anda tetap di bawah: "
+    "periksa, lalu kirim lagi bila memang perlu."
+)
+
+
+def record_version(record) -> str:
+    """What a correction's form was drawn from: the entry's last change, to the microsecond."""
+    return record.updated_at.isoformat()
+
+
+def _locked_record(kind: str, psm: Psm, record_pk: int, expected_version: str = ""):
+    """The entry, locked; refused when it is gone, or changed since ``expected_version`` (a
+    form without one, from a page older than the check, is not compared: the later save wins,
+    as before)."""
     model, _check = CORRECTABLE_RECORDS[kind]
     record = model.objects.select_for_update().filter(psm=psm, pk=record_pk).first()
     if record is None:
         raise ValidationError(RECORD_GONE)
+    if expected_version and record_version(record) != expected_version:
+        raise ValidationError(
+            RECORD_CHANGED % {"entri": record_label(kind, record)}, code="changed"
+        )
     return record
 
 
-def record_update(*, psm: Psm, kind: str, record_pk: int, data: dict, by):
+def record_update(
+    *, psm: Psm, kind: str, record_pk: int, data: dict, by, expected_version: str = ""
+):
     """Correct an entry of ``psm``'s service record (``CORRECTABLE_RECORDS``), checked as its
-    add is, audited with what changed. An SK's scan is kept unless another is uploaded; the
-    replaced one is deleted once the change commits."""
+    add is, audited with what changed; refused if it changed since the form was drawn
+    (``expected_version``). An SK's scan is kept unless another is uploaded; the replaced one is
+    deleted once the change commits."""
     model, check = CORRECTABLE_RECORDS[kind]
     with files_removed_on_failure() as written, transaction.atomic():
         _lock_status(psm)
-        record = _locked_record(kind, psm, record_pk)
+        record = _locked_record(kind, psm, record_pk, expected_version)
         before, label = audit.snapshot(record, masked=False), record_label(kind, record)
         old_file = record.dokumen.name if kind == "sk" else ""
         check(psm, data)
@@ -855,12 +877,15 @@ def record_remove_refusal(psm: Psm, kind: str, record) -> str | None:
     return None
 
 
-def record_remove(*, psm: Psm, kind: str, record_pk: int, alasan: str, by) -> None:
+def record_remove(
+    *, psm: Psm, kind: str, record_pk: int, alasan: str, by, expected_version: str = ""
+) -> None:
     """Remove an entry typed in by mistake (a duplicate, another PSM's), with the reason, its
-    contents kept in the audit trail; an SK's scan goes once the removal commits."""
+    contents kept in the audit trail; an SK's scan goes once the removal commits. Refused if
+    the entry changed since the page was drawn: what was judged wrong may have been fixed."""
     with transaction.atomic():
         _lock_status(psm)  # first: two SKs removed at once must not each leave the other
-        record = _locked_record(kind, psm, record_pk)
+        record = _locked_record(kind, psm, record_pk, expected_version)
         if refusal := record_remove_refusal(psm, kind, record):
             raise ValidationError(refusal)
         audit.record(

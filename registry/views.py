@@ -299,7 +299,16 @@ def _gone(request, psm):
     return redirect("registry:psm-detail", pk=psm.pk)
 
 
-def _record_page(request, psm, kind, record, form, remove_form):
+def _shown_version(request, refusal: ValidationError | None = None) -> str:
+    """The entry's version a correction page carries: the one its form was drawn from, kept
+    through the form's own errors (a colleague's save meanwhile is still noticed); the current
+    one once a change meanwhile was said, so that sending again is a choice made knowing it."""
+    if request.method != "POST" or getattr(refusal, "code", None) == "changed":
+        return ""
+    return request.POST.get("versi_awal", "")[:40]
+
+
+def _record_page(request, psm, kind, record, form, remove_form, shown=""):
     _form_class, _service, title = RECORD_KINDS[kind]
     return render(
         request,
@@ -308,6 +317,8 @@ def _record_page(request, psm, kind, record, form, remove_form):
             "psm": psm,
             "kind": kind,
             "record": record,
+            # the entry as stored when this request read it: the form may hold what was typed
+            "versi": (shown or services.record_version(record)) if record else "",
             "form": form,
             "title": title,
             "remove_form": remove_form,
@@ -325,18 +336,33 @@ def psm_record_edit(request, pk, kind, record_pk):
         return _gone(request, psm)
     form_class, _service, title = RECORD_KINDS[kind]
     form = form_class(request.POST or None, request.FILES or None, instance=record)
+    refusal = None
     if request.method == "POST" and form.is_valid():
         data = {name: form.cleaned_data[name] for name in form._meta.fields}
         try:
             services.record_update(
-                psm=psm, kind=kind, record_pk=record.pk, data=data, by=request.user
+                psm=psm,
+                kind=kind,
+                record_pk=record.pk,
+                data=data,
+                by=request.user,
+                expected_version=_shown_version(request),
             )
         except ValidationError as exc:
             form.add_error(None, exc)
+            refusal = exc
         else:
             messages.success(request, _("Data %(judul)s diperbaiki.") % {"judul": title})
             return redirect("registry:psm-detail", pk=psm.pk)
-    return _record_page(request, psm, kind, record, form, forms.RecordRemoveForm())
+    return _record_page(
+        request,
+        psm,
+        kind,
+        record,
+        form,
+        forms.RecordRemoveForm(),
+        _shown_version(request, refusal),
+    )
 
 
 @require_POST
@@ -346,6 +372,7 @@ def psm_record_remove(request, pk, kind, record_pk):
         return _gone(request, psm)
     _form_class, _service, title = RECORD_KINDS[kind]
     remove_form = forms.RecordRemoveForm(request.POST)
+    refusal = None
     if remove_form.is_valid():
         try:
             services.record_remove(
@@ -354,14 +381,18 @@ def psm_record_remove(request, pk, kind, record_pk):
                 record_pk=record.pk,
                 alasan=remove_form.cleaned_data["alasan"],
                 by=request.user,
+                expected_version=_shown_version(request),
             )
         except ValidationError as exc:
             remove_form.add_error(None, exc)
+            refusal = exc
         else:
             messages.success(request, _("Data %(judul)s dihapus.") % {"judul": title})
             return redirect("registry:psm-detail", pk=psm.pk)
     form = RECORD_KINDS[kind][0](instance=record)
-    return _record_page(request, psm, kind, record, form, remove_form)
+    return _record_page(
+        request, psm, kind, record, form, remove_form, _shown_version(request, refusal)
+    )
 
 
 @require_GET

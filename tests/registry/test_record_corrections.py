@@ -283,3 +283,55 @@ def test_the_sk_that_appoints_a_serving_psm_stays_while_what_remains_would_not(
     assert answer.status_code == 400
     assert "berlaku sampai 31 Desember 2019" in answer.content.decode()
     assert PsmAppointment.objects.filter(pk=current.pk).exists()
+
+
+def _shown_version(page) -> str:
+    body = page.content.decode()
+    start = body.index('name="versi_awal" value="') + len('name="versi_awal" value="')
+    return body[start : body.index('"', start)]
+
+
+def test_two_tabs_correcting_one_entry_the_later_is_told_and_keeps_what_it_typed(staff_client):
+    """Left open by a walk: two tabs (or two colleagues) correcting one entry from the same page,
+    the later save silently undid the earlier. It is refused now, saying what the entry holds,
+    with what was typed kept; sent again knowing it, it is saved. A removal judged on the old
+    contents is refused the same way."""
+    psm = PsmFactory()
+    award = Penghargaan.objects.create(psm=psm, nama="PSM Teladan", tingkat="kabkota", tahun=2023)
+    first, second = (staff_client.get(_edit(psm, "penghargaan", award)) for _ in range(2))
+    version = _shown_version(first)
+    assert version and _shown_version(second) == version
+    saved = {
+        "nama": "PSM Berprestasi",
+        "tingkat": "kabkota",
+        "tahun": "2024",
+        "versi_awal": version,
+    }
+    assert staff_client.post(_edit(psm, "penghargaan", award), saved).status_code == 302
+
+    later = {"nama": "PSM Teladan", "tingkat": "provinsi", "tahun": "2023", "versi_awal": version}
+    answer = staff_client.post(_edit(psm, "penghargaan", award), later)
+    body = answer.content.decode()
+    assert answer.status_code == 400
+    assert "Data ini baru saja diubah orang lain (sekarang: PSM Berprestasi 2024)" in body
+    assert 'value="PSM Teladan"' in body and '<option value="provinsi" selected>' in body
+    award.refresh_from_db()
+    assert (award.nama, award.tahun, award.tingkat) == ("PSM Berprestasi", 2024, "kabkota")
+    # the page now carries the entry as it stands: sent again, it is a choice made knowing it
+    assert _shown_version(answer) == award.updated_at.isoformat() != version
+    again = {**later, "versi_awal": _shown_version(answer)}
+    assert staff_client.post(_edit(psm, "penghargaan", award), again).status_code == 302
+    award.refresh_from_db()
+    assert award.tingkat == "provinsi"
+
+    # a form refused for its own errors keeps the version it was drawn from
+    bad = {**again, "tahun": "", "versi_awal": version}
+    assert _shown_version(staff_client.post(_edit(psm, "penghargaan", award), bad)) == version
+
+    answer = staff_client.post(
+        _remove(psm, "penghargaan", award), {"alasan": "Tercatat dua kali.", "versi_awal": version}
+    )
+    assert answer.status_code == 400
+    assert "baru saja diubah orang lain" in answer.content.decode()
+    assert Penghargaan.objects.filter(pk=award.pk).exists()
+    assert AuditEvent.objects.filter(action="psm.penghargaan_update").count() == 2
