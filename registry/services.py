@@ -591,6 +591,7 @@ def _add_record(model, *, psm: Psm, data: dict, by, action: str, written: list |
 
 def sk_add(*, psm: Psm, data: dict, by) -> PsmAppointment:
     """An SK and its scan: the scan is deleted again if the write fails, up to its COMMIT."""
+    _check_sk(psm, data)
     with files_removed_on_failure() as written, transaction.atomic():
         return _add_record(
             PsmAppointment, psm=psm, data=data, by=by, action="psm.sk_add", written=written
@@ -686,6 +687,13 @@ def _year_not_before_birth(psm: Psm, tahun, field: str, message) -> None:
         raise ValidationError({field: message % {"tahun": psm.tanggal_lahir.year}})
 
 
+def _check_sk(psm: Psm, data: dict) -> None:
+    """An SK signed, or in force, before its PSM was born is a typo (of a year, most often):
+    for a candidate nothing else caught it, and it stood on the profile and the card."""
+    _not_before_birth(psm, data.get("tanggal_sk"), "tanggal_sk")
+    _not_before_birth(psm, data.get("berlaku_mulai"), "berlaku_mulai")
+
+
 def _check_ipsm(psm: Psm, data: dict) -> None:
     _year_not_before_birth(
         psm,
@@ -728,7 +736,7 @@ def penghargaan_add(*, psm: Psm, data: dict, by) -> Penghargaan:
 # withdrawn with its certificate, by the training app.) Each kind: its model and the rules its
 # add checks, which a correction checks again.
 CORRECTABLE_RECORDS = {
-    "sk": (PsmAppointment, lambda psm, data: None),
+    "sk": (PsmAppointment, _check_sk),
     "ipsm": (IpsmMembership, _check_ipsm),
     "bantuan": (BantuanPeralatan, _check_bantuan),
     "penghargaan": (Penghargaan, _check_penghargaan),

@@ -335,3 +335,26 @@ def test_two_tabs_correcting_one_entry_the_later_is_told_and_keeps_what_it_typed
     assert "baru saja diubah orang lain" in answer.content.decode()
     assert Penghargaan.objects.filter(pk=award.pk).exists()
     assert AuditEvent.objects.filter(action="psm.penghargaan_update").count() == 2
+
+
+def test_an_sk_dated_before_its_psm_was_born_is_refused_when_added_or_corrected(
+    staff_client, media
+):
+    """Left open: an SK's own dates had no "not before birth" rule (aid, IPSM and awards had):
+    for a candidate nothing else caught 1975 typed for 2015, and it stood on the profile."""
+    psm = PsmFactory()  # born 1985
+    born = psm.tanggal_lahir
+    typo = {**SK, "tanggal_sk": "1975-01-02", "berlaku_mulai": "1975-01-02"}
+    answer = staff_client.post(reverse("registry:psm-record-add", args=[psm.pk, "sk"]), typo)
+    assert answer.status_code == 200 and not PsmAppointment.objects.exists()  # the form again
+    message = f"Tanggal tidak boleh sebelum tanggal lahir PSM ({born.day} "
+    assert message in answer.content.decode() and 'value="400.9/17/2024"' in answer.content.decode()
+    assert (
+        staff_client.post(reverse("registry:psm-record-add", args=[psm.pk, "sk"]), SK).status_code
+        == 302
+    )
+    sk = PsmAppointment.objects.get()
+    answer = staff_client.post(_edit(psm, "sk", sk), {**SK, "berlaku_mulai": "1984-12-31"})
+    assert answer.status_code == 400 and message in answer.content.decode()
+    sk.refresh_from_db()
+    assert sk.berlaku_mulai == dt.date(2024, 1, 2)
