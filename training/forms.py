@@ -56,6 +56,13 @@ class EventForm(forms.ModelForm):
             self.add_error(
                 "pendaftaran_mulai", _("Pendaftaran harus dibuka sebelum kegiatan selesai.")
             )
+        elif close and end and close > end:
+            # A walk-in on the first day is enrolment during the event; past its last day it
+            # enrols a PSM in a Bimtek they can no longer attend (the certificate needs days).
+            self.add_error(
+                "pendaftaran_selesai",
+                _("Pendaftaran harus ditutup paling lambat pada hari terakhir kegiatan."),
+            )
         return cleaned
 
 

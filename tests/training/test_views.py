@@ -64,6 +64,19 @@ def test_event_create_form_refuses_end_before_start_and_keeps_input(staff_client
     assert not BimtekEvent.objects.exists()
 
 
+def test_registration_closing_after_the_event_ended_is_refused(staff_client):
+    """Left open: the window could close weeks after the Bimtek's last day, enrolling PSM in
+    days already past. Closing during the event (walk-ins on the first day) stays allowed."""
+    late = {**EVENT_FORM, "pendaftaran_selesai": "2026-12-09"}
+    response = staff_client.post(reverse("training:event-create"), late)
+    body = response.content.decode()
+    assert "Pendaftaran harus ditutup paling lambat pada hari terakhir kegiatan." in body
+    assert 'value="2026-12-09"' in body and not BimtekEvent.objects.exists()
+    walk_in = {**EVENT_FORM, "pendaftaran_selesai": "2026-12-08"}
+    assert staff_client.post(reverse("training:event-create"), walk_in).status_code == 302
+    assert BimtekEvent.objects.get().pendaftaran_selesai == dt.date(2026, 12, 8)
+
+
 def test_event_create_for_another_region_is_refused(staff_client):
     response = staff_client.post(
         reverse("training:event-create"),
