@@ -3,6 +3,7 @@ records an audit event; ``today`` comes from the caller. A passed Bimtek reaches
 only through ``registry.services.bimtek_record``."""
 
 import datetime as dt
+import hashlib
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -692,12 +693,39 @@ def organiser_name(event: BimtekEvent) -> str:
 
 
 class UnmarkedAttendance(ValidationError):
-    """``event_complete`` refused until the office confirms the unmarked days count as absent;
-    ``unmarked`` is the list it saw (``unmarked_attendance``)."""
+    """``event_complete`` refused until the office confirms what completing counts: the
+    unmarked participant-days as absent (``unmarked_attendance``), the days with no attendance
+    at all as not held (``days_without_attendance``). ``digest`` names this list, which the
+    confirmation sends back; ``changed``: a list confirmed earlier is no longer this one."""
 
-    def __init__(self, message, *, unmarked: list[tuple[str, dt.date]]):
+    def __init__(
+        self,
+        message,
+        *,
+        unmarked: list[tuple[str, dt.date]],
+        days_without: list[dt.date],
+        changed: bool = False,
+    ):
         super().__init__(message)
-        self.unmarked = unmarked
+        self.unmarked, self.days_without, self.changed = unmarked, days_without, changed
+        self.digest = completion_digest(unmarked, days_without)
+
+
+def completion_digest(unmarked: list[tuple[str, dt.date]], days_without: list[dt.date]) -> str:
+    """What a completion's confirmation was shown: confirmed, it completes only that list (a
+    day marked meanwhile in another tab failed participants the page had shown as present)."""
+    shown = repr((unmarked, days_without)).encode()
+    return hashlib.sha256(shown).hexdigest()[:32]
+
+
+def days_without_attendance(event: BimtekEvent) -> list[dt.date]:
+    """The event's days on which nobody's attendance was taken: not counted (a rest day, or a
+    whole day forgotten, the likelier slip). One query."""
+    return list(
+        HariEvent.objects.filter(event=event, kehadiran_set__isnull=True)
+        .order_by("tanggal")
+        .values_list("tanggal", flat=True)
+    )
 
 
 def unmarked_attendance(event: BimtekEvent) -> list[tuple[str, dt.date]]:
@@ -723,14 +751,13 @@ def unmarked_attendance(event: BimtekEvent) -> list[tuple[str, dt.date]]:
 
 
 @transaction.atomic
-def event_complete(
-    *, event: BimtekEvent, by, today: dt.date, unmarked_confirmed: bool = False
-) -> dict:
+def event_complete(*, event: BimtekEvent, by, today: dt.date, confirmed: str = "") -> dict:
     """Close the event: lulus or tidak lulus by the event's rule (minimum attendance and, when
     set, the post-test mark); graduates get a certificate number and, for a Bimtek level, a
     record in the registry (which makes a candidate eligible for activation). Attendance left
-    unmarked on a day it was taken counts as absent only once ``unmarked_confirmed`` says the
-    office saw the list (``unmarked_attendance``): completing is final."""
+    unmarked on a day it was taken counts as absent, and a day with no attendance at all as not
+    held, only once ``confirmed`` names the list the office saw (``completion_digest``) and it is
+    still the list: completing is final."""
     event = BimtekEvent.objects.select_for_update().get(pk=event.pk)
     if event.status != StatusEvent.TUTUP:
         raise ValidationError(_("Tutup pendaftaran dulu sebelum menyelesaikan kegiatan."))
@@ -772,10 +799,15 @@ def event_complete(
                 "nama": ", ".join(unmarked[:10]) + (", ..." * (len(unmarked) > 10)),
             }
         )
-    if not unmarked_confirmed and (unmarked := unmarked_attendance(event)):
+    unmarked = unmarked_attendance(event)
+    # with nobody seated there is nobody a day's count could fail
+    days_without = days_without_attendance(event) if seated else []
+    if (unmarked or days_without) and confirmed != completion_digest(unmarked, days_without):
         raise UnmarkedAttendance(
-            _("Kehadiran sebagian peserta belum dicatat; periksa daftarnya sebelum menyelesaikan."),
+            _("Periksa kehadiran yang belum dicatat sebelum menyelesaikan kegiatan."),
             unmarked=unmarked,
+            days_without=days_without,
+            changed=bool(confirmed),
         )
     seq = 0
     result = {"lulus": 0, "tidak_lulus": 0, "hari_presensi": days}

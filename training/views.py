@@ -443,15 +443,16 @@ def event_complete(request, pk):
             event=event,
             by=request.user,
             today=_today(),
-            unmarked_confirmed=request.POST.get("kehadiran_kosong") == "tidak_hadir",
+            confirmed=request.POST.get("kehadiran_kosong", "")[:64],
         )
     except services.UnmarkedAttendance as refused:
-        # Completing is final: who has no mark on a day is shown, and counted absent only
-        # once the office says so (a participant present on 2 of 3 days failed, unseen).
+        # Completing is final: who has no mark on a day, and which days have none at all, are
+        # shown, and counted absent or not held only once the office says so (a participant
+        # present on 2 of 3 days failed, unseen); if the list changed since, it is shown again.
         return render(
             request,
             "training/event_complete_confirm.html",
-            {"event": event, "unmarked": refused.unmarked},
+            {"event": event, "check": refused, "days_counted": services.attendance_days(event)},
         )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))

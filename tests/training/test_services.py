@@ -340,12 +340,13 @@ def test_completion_shows_unmarked_days_and_counts_them_absent_only_when_confirm
     services.scores_set(enrolment=late, nilai_pre=40, nilai_post=90, by=staff)
     services.event_set_status(event=running_event, status=StatusEvent.TUTUP, by=staff)
     assert services.unmarked_attendance(running_event) == [("Budi Terlewat", second.tanggal)]
-    with pytest.raises(services.UnmarkedAttendance):
+    with pytest.raises(services.UnmarkedAttendance) as shown:
         services.event_complete(event=running_event, by=staff, today=dt.date(2026, 12, 8))
     assert Peserta.objects.get(pk=late.pk).status == StatusPeserta.TERDAFTAR
+    assert shown.value.days_without == [] and not shown.value.changed
 
     result = services.event_complete(
-        event=running_event, by=staff, today=dt.date(2026, 12, 8), unmarked_confirmed=True
+        event=running_event, by=staff, today=dt.date(2026, 12, 8), confirmed=shown.value.digest
     )
     assert result == {"lulus": 1, "tidak_lulus": 1, "hari_presensi": 2}
     assert Peserta.objects.get(pk=enrolled[marked].pk).status == StatusPeserta.LULUS
@@ -388,10 +389,97 @@ def test_the_completion_button_lists_the_unmarked_days_before_anything_is_final(
     assert f"Budi Terlewat: {day}" in page and "dihitung tidak hadir" in page
     event.refresh_from_db()
     assert event.status == StatusEvent.TUTUP
-    done = client.post(url, {"kehadiran_kosong": "tidak_hadir"}, follow=True).content.decode()
+    assert "Kelulusan dihitung dari 2 hari yang presensinya dicatat" in page
+    assert "hari-tanpa-presensi" not in page  # both days were taken
+    confirmed = {"kehadiran_kosong": _confirmation(page)}
+    done = client.post(url, confirmed, follow=True).content.decode()
     assert "Kegiatan selesai: 1 lulus, 1 tidak lulus." in done
     event.refresh_from_db()
     assert event.status == StatusEvent.SELESAI
+
+
+def _confirmation(page: str) -> str:
+    start = page.index('name="kehadiran_kosong" value="') + len('name="kehadiran_kosong" value="')
+    return page[start : page.index('"', start)]
+
+
+def _closed_three_day_event(staff, names):
+    """A three-day Bimtek that ended two days ago, with ``names`` seated: (event, enrolments,
+    days)."""
+    today = dt.date.today()
+    event = services.event_save(
+        data=_event_data(
+            pendaftaran_mulai=today - dt.timedelta(days=20),
+            pendaftaran_selesai=today - dt.timedelta(days=10),
+            tanggal_mulai=today - dt.timedelta(days=4),
+            tanggal_selesai=today - dt.timedelta(days=2),
+        ),
+        by=staff,
+    )
+    services.event_set_status(event=event, status=StatusEvent.BUKA, by=staff)
+    enrolments = [
+        services.enrolment_create(
+            event=event, psm=PsmFactory(nama=name), by=staff, today=today - dt.timedelta(days=15)
+        )
+        for name in names
+    ]
+    services.event_set_status(event=event, status=StatusEvent.TUTUP, by=staff)
+    return event, enrolments, list(event.hari_set.order_by("tanggal"))
+
+
+def test_a_completion_confirmed_on_a_list_that_changed_since_is_shown_again(staff, client):
+    """A walk: the confirmation listed one unmarked day; in another tab a third day was then
+    recorded for one participant only; the first tab's "Selesaikan" failed two participants
+    present on every day the page had shown, for good. It completes only the list it showed."""
+    from django.urls import reverse
+
+    event, (budi, dewi, eko), (first, second, third) = _closed_three_day_event(
+        staff, ["Budi Hadir", "Dewi Hadir", "Eko Terlewat"]
+    )
+    services.attendance_mark(hari=first, marks={p.pk: "hadir" for p in (budi, dewi, eko)}, by=staff)
+    services.attendance_mark(hari=second, marks={budi.pk: "hadir", dewi.pk: "hadir"}, by=staff)
+    client.force_login(staff)
+    url = reverse("training:event-complete", args=[event.pk])
+    page = client.post(url).content.decode()
+    assert page.count("<li>Eko Terlewat") == 1 and "Budi Hadir" not in page
+    shown = _confirmation(page)
+
+    services.attendance_mark(hari=third, marks={eko.pk: "hadir"}, by=staff)  # the other tab
+    again = client.post(url, {"kehadiran_kosong": shown}).content.decode()
+    assert 'id="daftar-berubah"' in again and "Kegiatan belum diselesaikan" in again
+    assert "<li>Budi Hadir" in again and "<li>Dewi Hadir" in again  # now unmarked on day 3
+    event.refresh_from_db()
+    assert event.status == StatusEvent.TUTUP
+    assert not Peserta.objects.filter(event=event, status=StatusPeserta.TIDAK_LULUS).exists()
+
+    done = client.post(url, {"kehadiran_kosong": _confirmation(again)}, follow=True)
+    assert "Kegiatan selesai: 0 lulus, 3 tidak lulus." in done.content.decode()
+
+
+def test_a_day_with_no_attendance_at_all_is_named_before_completing(staff, client):
+    """A walk: day 3 was never recorded; the page listed the unmarked participant-days of the
+    other days and said nothing of it, and only the message after completing said "dihitung
+    dari 2 hari". A whole day forgotten is the likelier slip: it is named first."""
+    from django.urls import reverse
+    from django.utils.formats import date_format
+
+    event, (ani, budi), (first, second, third) = _closed_three_day_event(
+        staff, ["Ani Lengkap", "Budi Lengkap"]
+    )
+    for day in (first, second):
+        services.attendance_mark(hari=day, marks={ani.pk: "hadir", budi.pk: "hadir"}, by=staff)
+    client.force_login(staff)
+    url = reverse("training:event-complete", args=[event.pk])
+    page = client.post(url).content.decode()
+    assert "Kelulusan dihitung dari 2 hari yang presensinya dicatat" in page
+    forgotten = page[page.index('id="hari-tanpa-presensi"') :]
+    assert f"<li>{date_format(third.tanggal, 'l, j F Y')}</li>" in forgotten
+    assert "belum-dicatat" not in page  # every seated participant has both days marked
+    assert "hari tanpa presensi tidak dihitung" in page
+    event.refresh_from_db()
+    assert event.status == StatusEvent.TUTUP
+    done = client.post(url, {"kehadiran_kosong": _confirmation(page)}, follow=True)
+    assert "Kegiatan selesai: 2 lulus, 0 tidak lulus." in done.content.decode()
 
 
 def test_completion_waits_for_the_marks_that_decide_and_tells_who_waited(staff, running_event):
@@ -565,7 +653,14 @@ def test_attendance_counts_the_days_it_was_taken_not_the_calendar(staff):
     rows = {r["peserta"].psm_id: r["hadir"] for r in selectors.participants(event)}
     assert rows == {every.pk: 100, most.pk: 80}
     services.event_set_status(event=event, status=StatusEvent.TUTUP, by=staff)
-    result = services.event_complete(event=event, by=staff, today=dt.date(2026, 12, 13))
+    # the weekend is named as not counted, and confirmed, before anything is final
+    with pytest.raises(services.UnmarkedAttendance) as shown:
+        services.event_complete(event=event, by=staff, today=dt.date(2026, 12, 13))
+    assert shown.value.days_without == [dt.date(2026, 12, 12), dt.date(2026, 12, 13)]
+    assert shown.value.unmarked == []
+    result = services.event_complete(
+        event=event, by=staff, today=dt.date(2026, 12, 13), confirmed=shown.value.digest
+    )
     assert result == {"lulus": 1, "tidak_lulus": 1, "hari_presensi": 5}
     assert Peserta.objects.get(psm=every).status == StatusPeserta.LULUS
 
