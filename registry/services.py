@@ -755,7 +755,12 @@ def _serving_sk_problems(psm: Psm, sk_list: list[PsmAppointment]) -> list[str]:
         .first()
     )
     newest_first = sorted(sk_list, key=lambda sk: (sk.tanggal_sk, sk.pk), reverse=True)
-    return activation_problems(psm, sk_list=newest_first, effective=since)
+    # The SK that appointed them is the newest one signed by that day: a renewal signed since
+    # appoints no one then (judged by it, every change read as already broken, and the SK
+    # their activation cited could be removed). None signed by then: the earliest, which
+    # says why.
+    appointing = [sk for sk in newest_first if since is None or sk.tanggal_sk <= since]
+    return activation_problems(psm, sk_list=appointing or newest_first[-1:], effective=since)
 
 
 def _sk_change_refusal(

@@ -358,3 +358,23 @@ def test_an_sk_dated_before_its_psm_was_born_is_refused_when_added_or_corrected(
     assert answer.status_code == 400 and message in answer.content.decode()
     sk.refresh_from_db()
     assert sk.berlaku_mulai == dt.date(2024, 1, 2)
+
+
+def test_a_renewal_sk_does_not_let_the_sk_that_appointed_the_psm_be_removed(staff_client, serving):
+    """A walk: with a renewal SK recorded (1 December 2026), the SK the PSM's activation in
+    2021 cited could be removed, leaving "Aktif sejak 1 Maret 2021" with no SK before 2026. The
+    check judged the newest SK against the activation, which failed already, so nothing new
+    seemed broken. The renewal itself may go, and be corrected."""
+    psm, original = serving
+    renewal = SkFactory(psm=psm, nomor_sk="400.9/88/2026", tanggal_sk=dt.date(2026, 12, 1))
+    page = staff_client.get(_edit(psm, "sk", original)).content.decode()
+    assert "Tanpa SK ini, PSM yang sedang menjabat tidak memenuhi syarat" in page
+    answer = staff_client.post(_remove(psm, "sk", original), {"alasan": "Salah catat"})
+    assert answer.status_code == 400 and PsmAppointment.objects.filter(pk=original.pk).exists()
+    assert "sebelum tanggal SK pengangkatan 1 Desember 2026" in answer.content.decode()
+
+    fixed = {**SK, "nomor_sk": "400.9/88/2026", "tanggal_sk": "2026-11-30",
+             "berlaku_mulai": "2026-12-01"}  # fmt: skip
+    assert staff_client.post(_edit(psm, "sk", renewal), fixed).status_code == 302
+    removed = staff_client.post(_remove(psm, "sk", renewal), {"alasan": "Tercatat dua kali"})
+    assert removed.status_code == 302 and not PsmAppointment.objects.filter(pk=renewal.pk).exists()
