@@ -4,6 +4,7 @@ import datetime as dt
 
 from django.db.models import Case, Count, F, Prefetch, Q, When
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from assessments.access import (
     ADULT_AGE,
@@ -109,6 +110,8 @@ def queue_page_details(page_queryset) -> list[dict]:
             "status_sejak",
             "urgensi",
             "kategori_utama_id",
+            "psm_id",
+            "dibuat_oleh_id",
             subjek_nama=F("subjek__nama"),
             psm_nama=F("psm__nama"),
             desa_nama=F("desa__nama"),
@@ -130,6 +133,25 @@ def queue_page_details(page_queryset) -> list[dict]:
             for singkatan, kode in links.get(row["pk"], [])
         ]
     return rows
+
+
+def queue_untickable(rows: list[dict], user, waiting_elsewhere: set[str]) -> bool:
+    """Mark the queue rows this user cannot verify from it, with why (``tanpa_centang``): what
+    waits for the kecamatan's verifier, and a case they wrote themselves (another officer
+    reviews it; its tick only earned "Asesmen yang Anda tulis sendiri ditinjau oleh petugas
+    lain" for a case the page named nowhere). Answers whether any row can be ticked."""
+    elsewhere, own = _("menunggu verifikator kecamatan"), _("tulisan Anda; ditinjau petugas lain")
+    tickable = False
+    for row in rows:
+        if row["status"] in waiting_elsewhere:
+            row["tanpa_centang"] = elsewhere
+        elif (user.psm_id and row["psm_id"] == user.psm_id) or (
+            row["psm_id"] is None and row["dibuat_oleh_id"] == user.pk
+        ):  # as access.is_author
+            row["tanpa_centang"] = own
+        else:
+            row["tanpa_centang"], tickable = "", True
+    return tickable
 
 
 MY_CASES_SHOWN = 200

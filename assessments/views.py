@@ -872,6 +872,8 @@ def review_queue(request):
         50,
         build=selectors.queue_page_details,
     ).get_page(request.GET.get("page"))
+    waiting_elsewhere = selectors.queue_waiting_elsewhere(user, kecamatan_level)
+    tickable = selectors.queue_untickable(page.object_list, user, waiting_elsewhere)
     return render(
         request,
         "assessments/queue.html",
@@ -882,7 +884,7 @@ def review_queue(request):
             "categories": KategoriPpks.objects.filter(aktif=True).order_by("urutan"),
             "urgencies": Urgensi.choices,
             "now": timezone.now(),
-            "waiting_elsewhere": selectors.queue_waiting_elsewhere(user, kecamatan_level),
+            "tickable": tickable,  # the button goes where no row can be ticked
             # a kecamatan verifier's queue stays empty, unexplained, in an office that verifies
             # every case itself
             "kecamatan_review_off": not page.object_list

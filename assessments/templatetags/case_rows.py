@@ -18,19 +18,16 @@ register = template.Library()
 
 
 @register.simple_tag
-def queue_rows(rows, now, waiting_elsewhere=frozenset()) -> SafeString:
+def queue_rows(rows, now) -> SafeString:
     """``rows`` from ``assessments.selectors.queue_page_details``; ``now`` for the waiting time;
-    rows in a status of ``waiting_elsewhere`` (``selectors.queue_waiting_elsewhere``) have no
-    tick and say whom they wait for. Every value is escaped here (``html.escape``, as Django's
-    ``escape`` does)."""
+    a row marked ``tanpa_centang`` (``selectors.queue_untickable``) has no tick and says why.
+    Every value is escaped here (``html.escape``, as Django's ``escape`` does)."""
     link = link_for_each("assessments:case-detail")
-    elsewhere = escape(_("menunggu verifikator kecamatan"))
-    return mark_safe(  # noqa: S308
-        "".join(_queue_row(row, now, link, waiting_elsewhere, elsewhere) for row in rows)
-    )
+    psm = _("PSM: %(nama)s")
+    return mark_safe("".join(_queue_row(row, now, link, psm) for row in rows))  # noqa: S308
 
 
-def _queue_row(row: dict, now, link, waiting_elsewhere=frozenset(), elsewhere="") -> str:
+def _queue_row(row: dict, now, link, psm_label: str) -> str:
     pk = str(row["pk"])
     # What the reviewer saw (version and status) goes with the tick: a case resubmitted or moved
     # on since the page was loaded is refused, not verified unseen.
@@ -46,19 +43,23 @@ def _queue_row(row: dict, now, link, waiting_elsewhere=frozenset(), elsewhere=""
         for k in row["kategori"]
     )
     status = escape(row["status_label"])
-    if row["status"] in waiting_elsewhere:
+    if why := row.get("tanpa_centang"):
         tick = "<td></td>"
-        status = f'{status} <span class="small text-body-secondary">({elsewhere})</span>'
+        status = f'{status} <span class="small text-body-secondary">({escape(why)})</span>'
     else:
         tick = (
             f'<td><input class="form-check-input" type="checkbox" name="kasus" value="{shown}" '
             f'id="k-{pk}" aria-label="{subjek}"></td>'
         )
+    written_by = (
+        " · " + escape(psm_label % {"nama": row["psm_nama"]}) if row.get("psm_nama") else ""
+    )
     return (
         "<tr>\n"
         f"      {tick}\n"
         f'      <td><a href="{link(pk)}">{subjek}</a>'
-        f'<div class="small text-body-secondary">{escape(row["psm_nama"] or "")}</div></td>\n'
+        # the number the verification's messages name a case by; who submitted it
+        f'<div class="small text-body-secondary">#{pk}{written_by}</div></td>\n'
         f"      <td>{kategori}</td>\n"
         f"      <td>{escape(row['desa_nama'])}, {escape(row['kecamatan_nama'])}</td>\n"
         f"      <td>{urgensi}</td>\n"

@@ -907,7 +907,31 @@ def test_a_queue_row_prints_a_missing_value_as_the_template_did():
     }
     html = queue_rows([row], now)
     assert "<td>Desa &lt;Lama&gt;, None</td>" in html
-    assert '<div class="small text-body-secondary"></div>' in html
+    assert '<div class="small text-body-secondary">#7</div>' in html  # no PSM: the number
+
+
+def test_a_reviewers_own_cases_wait_in_the_queue_without_a_tick(client, people):
+    """A walk: 16 of 18 rows in staff's queue were cases they wrote themselves, each with a
+    tick that only earned "#21: Asesmen yang Anda tulis sendiri ditinjau oleh petugas lain",
+    and the queue showed no case numbers to find #21 by. Now such a row says whose review it
+    waits for, every row shows its number and who submitted it, and a page with nothing to
+    tick has no button."""
+    own = make_case(people["staf"], subject={"nama": "Warga Tulisan Staf"})
+    queue = reverse("assessments:queue")
+    body = _client(client, people["staf"]).get(queue).content.decode()
+    row = body[body.index("Warga Tulisan Staf") :].split("</tr>")[0]
+    assert f'value="{own.pk}:' not in body
+    assert "(tulisan Anda; ditinjau petugas lain)" in row and f"#{own.pk}</div>" in row
+    assert "Verifikasi yang dipilih" not in body
+    # the same case is another reviewer's to tick
+    other = _client(client, people["staf2"]).get(queue).content.decode()
+    assert f'value="{own.pk}:' in other and "Verifikasi yang dipilih" in other
+
+    psms = make_case(people["psm_a"], subject={"nama": "Warga Tulisan PSM"})
+    body = _client(client, people["staf"]).get(queue).content.decode()
+    row = body[body.index("Warga Tulisan PSM") :].split("</tr>")[0]
+    assert f'value="{psms.pk}:' in body and "Verifikasi yang dipilih" in body
+    assert f"#{psms.pk} · PSM: Sri Lestari</div>" in row
 
 
 def _referred_to_pkh(people):
