@@ -132,3 +132,30 @@ def test_staff_runs_a_bimtek_from_nomination_to_verified_certificate(
     shot(page, "verified")
     page.goto(f"{live_server.url}/pelatihan/sertifikat/{printed.group(1)}x/")
     expect(page.get_by_text("Sertifikat tidak dikenal.")).to_be_visible()
+
+
+def test_a_venue_typed_without_spaces_does_not_widen_the_bimtek_list(
+    page, phone_page, live_server, regions, office, shot
+):
+    """A walk: a 150-letter venue without a space (the form takes it) made the Bimtek list
+    2,300 px wide at a desk and 1,650 px on a 360 px phone: "Peserta" and "Status" of every
+    event were off the screen, for every PSM."""
+    from tests.factories import EventFactory
+
+    venue = "Gedung" + "x" * 144
+    event = EventFactory(tempat=venue, judul="Bimtek" + "y" * 120)
+    EventFactory(judul="Bimtek Dasar Angkatan II")
+    make_user(Role.STAF, scope=["33.71"], username="rina")
+    make_user(Role.PSM, psm=PsmFactory(nama="Sri Lestari"), username="sri")
+    login(page, live_server, "rina")
+    page.goto(f"{live_server.url}/pelatihan/")
+    table = page.locator(".table-responsive")
+    assert table.evaluate("t => t.scrollWidth <= t.clientWidth"), "the table scrolls sideways"
+    expect(page.get_by_role("columnheader", name="Status")).to_be_in_viewport()
+    shot(page, "long-venue-desk")
+    login(phone_page, live_server, "sri")
+    for path in ("/pelatihan/", f"/pelatihan/{event.pk}/"):
+        phone_page.goto(f"{live_server.url}{path}")
+        width = phone_page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 360, f"{path} is {width} px wide at 360 px"
+    shot(phone_page, "long-venue-360")

@@ -335,6 +335,29 @@ def test_certificate_pdf_and_public_verification(client, staff, event, office, t
     assert AuditEvent.objects.filter(action="psm.bimtek_withdraw").count() == 1
 
 
+def test_a_venue_typed_without_spaces_stays_inside_the_certificate(
+    client, staff, event, office, tmp_path
+):
+    """A walk: a 150-letter venue without a space (the form takes 200) was printed past the
+    certificate's right edge. Every word is placed inside the page's margin."""
+    import re
+
+    event.tempat = "Gedung" + "x" * 144
+    event.save()
+    enrolment = _graduate(event, staff)
+    client.force_login(staff)
+    path = tmp_path / "sertifikat.pdf"
+    path.write_bytes(client.get(reverse("training:certificate", args=[enrolment.pk])).content)
+    boxes = subprocess.run(
+        ["pdftotext", "-bbox", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    [width] = re.findall(r'<page width="([\d.]+)"', boxes)
+    right = [float(x) for x in re.findall(r'xMax="([\d.]+)"', boxes)]
+    assert right and max(right) <= float(width) - 14 * 72 / 25.4  # the 14 mm page margin
+    words = re.findall(r">([^<]+)</word>", boxes)
+    assert "Gedung" + "x" * 144 in "".join(words)  # all of it, wrapped
+
+
 def test_a_candidates_certificate_does_not_call_them_a_psm(client, staff, event, office, tmp_path):
     """A staff walk: a candidate (not appointed, Bimtek dasar comes first) was certified as
     "Pekerja Sosial Masyarakat". The status is the one held as the event ended."""
