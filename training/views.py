@@ -240,6 +240,15 @@ def event_quota(request, pk):
 def event_nominate(request, pk):
     """Staff pick PSM and candidates from the filtered registry list, one or many at once."""
     event = get_event_for_user(request.user, pk, perm=Perm.TRAINING_MANAGE)
+    if event.status != StatusEvent.BUKA:
+        # said once, before anyone is picked: five ticked on a draft event earned five identical
+        # refusals, one per person
+        closed = _(
+            "Pendaftaran kegiatan ini tidak sedang dibuka (%(s)s): peserta dinominasikan "
+            "selama pendaftaran dibuka."
+        )
+        messages.error(request, closed % {"s": event.get_status_display().lower()})
+        return redirect("training:event-detail", pk=event.pk)
     if request.method == "POST":
         ids = [i for i in request.POST.getlist("psm") if i.isascii() and i.isdigit()]
         # in the order picked (the list's order): the last seats and the waiting list's places

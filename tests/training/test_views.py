@@ -77,6 +77,29 @@ def test_registration_closing_after_the_event_ended_is_refused(staff_client):
     assert BimtekEvent.objects.get().pendaftaran_selesai == dt.date(2026, 12, 8)
 
 
+def test_participants_are_nominated_only_while_registration_is_open(staff_client, staff, regions):
+    """A walk: "Nominasikan peserta" was offered on a draft event; five people ticked earned
+    five identical "Pendaftaran kegiatan ini tidak sedang dibuka." The button waits for the
+    opening, and the page, reached anyway, says so once."""
+    draft = EventFactory(status=StatusEvent.DRAFT)
+    url = reverse("training:event-nominate", args=[draft.pk])
+    detail = reverse("training:event-detail", args=[draft.pk])
+    assert url not in staff_client.get(detail).content.decode()
+    people = [PsmFactory() for _ in range(5)]
+    for answer in (
+        staff_client.get(url, follow=True),
+        staff_client.post(url, {"psm": [p.pk for p in people]}, follow=True),
+    ):
+        body = answer.content.decode()
+        assert answer.redirect_chain[-1][0] == detail
+        assert body.count("Pendaftaran kegiatan ini tidak sedang dibuka") == 1
+        assert "(draf)" in body
+    assert not Peserta.objects.filter(event=draft).exists()
+    services.event_set_status(event=draft, status=StatusEvent.BUKA, by=staff)
+    assert url in staff_client.get(detail).content.decode()
+    assert staff_client.get(url).status_code == 200
+
+
 def test_event_create_for_another_region_is_refused(staff_client):
     response = staff_client.post(
         reverse("training:event-create"),
