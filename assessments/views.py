@@ -834,6 +834,12 @@ def _shown_case(value: str):
     return (pk, (versi, parts[2])) if pk and versi is not None else None
 
 
+def _offered(request, name: str, values) -> str:
+    """The filter ``name`` as asked, if it is one of the ``values`` its select offers; else ""."""
+    asked = request.GET.get(name, "")
+    return asked if asked and asked in set(values) else ""
+
+
 @require_http_methods(["GET", "POST"])
 def review_queue(request):
     user = request.user
@@ -858,12 +864,14 @@ def review_queue(request):
             for problem in problems:
                 messages.error(request, problem)
         return redirect(request.get_full_path())
+    # A value the filter does not offer (an old bookmark, a hand-typed address) is not applied:
+    # the queue read "0 kasus menunggu" beside filters that all said "Semua".
+    kecamatan_options = selectors.kecamatan_options(user, chosen=request.GET.get("kecamatan", ""))
+    categories = list(KategoriPpks.objects.filter(aktif=True).order_by("urutan"))
     filters = {
-        "kecamatan": request.GET.get("kecamatan", ""),
-        "kategori": request.GET.get("kategori", ""),
-        "urgensi": request.GET.get("urgensi", "")
-        if request.GET.get("urgensi") in Urgensi.values
-        else "",
+        "kecamatan": _offered(request, "kecamatan", (k["kode"] for k in kecamatan_options)),
+        "kategori": _offered(request, "kategori", (k.kode for k in categories)),
+        "urgensi": _offered(request, "urgensi", Urgensi.values),
         "min_hari": _int(request.GET.get("min_hari")),
     }
     kecamatan_level = services.uses_kecamatan_level()  # read once for the page
@@ -880,8 +888,8 @@ def review_queue(request):
         {
             "page": page,
             "filters": filters,
-            "kecamatan_options": selectors.kecamatan_options(user, chosen=filters["kecamatan"]),
-            "categories": KategoriPpks.objects.filter(aktif=True).order_by("urutan"),
+            "kecamatan_options": kecamatan_options,
+            "categories": categories,
             "urgencies": Urgensi.choices,
             "now": timezone.now(),
             "tickable": tickable,  # the button goes where no row can be ticked

@@ -990,6 +990,19 @@ def test_queue_query_count_is_constant(client, people, many_cases, django_assert
         c.get(reverse("assessments:queue"))
 
 
+def test_a_queue_filter_it_does_not_offer_is_not_applied(client, people):
+    """A walk: `?kategori=<script>` or `?kecamatan=xyz` in the address gave "0 kasus
+    menunggu" while every filter read "Semua"."""
+    make_case(people["psm_a"], subject={"nama": "Warga Antre"})
+    c = _client(client, people["staf"])
+    for query in ("kategori=%3Cscript%3E", "kecamatan=xyz", "urgensi=sangat", "kecamatan=33.12.01"):
+        body = c.get(reverse("assessments:queue") + "?" + query).content.decode()
+        assert "1 kasus menunggu" in body and "Warga Antre" in body, query
+        assert " selected>" not in body.split("</form>")[0], query  # every filter on "Semua"
+    chosen = c.get(reverse("assessments:queue") + "?kategori=PPKS-01").content.decode()
+    assert "0 kasus menunggu" in chosen and '<option value="PPKS-01" selected>' in chosen
+
+
 def test_case_page_query_count_is_constant(client, people, many_cases, django_assert_num_queries):
     """With several rows of each list the page shows (with one each, a read per row could not
     show, a review found)."""
