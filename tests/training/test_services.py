@@ -357,29 +357,11 @@ def test_the_completion_button_lists_the_unmarked_days_before_anything_is_final(
     """From the event page: the list first, then completion on the office's word."""
     from django.urls import reverse
 
-    today = dt.date.today()
-    event = services.event_save(
-        data=_event_data(
-            pendaftaran_mulai=today - dt.timedelta(days=20),
-            pendaftaran_selesai=today - dt.timedelta(days=10),
-            tanggal_mulai=today - dt.timedelta(days=3),
-            tanggal_selesai=today - dt.timedelta(days=2),
-        ),
-        by=staff,
+    event, (late, marked), (first, second) = _ended_event(
+        staff, ["Budi Terlewat", "Ani Tercatat"], days=2
     )
-    services.event_set_status(event=event, status=StatusEvent.BUKA, by=staff)
-    late = services.enrolment_create(
-        event=event, psm=PsmFactory(nama="Budi Terlewat"), by=staff,
-        today=today - dt.timedelta(days=15),
-    )  # fmt: skip
-    marked = services.enrolment_create(
-        event=event, psm=PsmFactory(nama="Ani Tercatat"), by=staff,
-        today=today - dt.timedelta(days=15),
-    )  # fmt: skip
-    first, second = event.hari_set.order_by("tanggal")
     services.attendance_mark(hari=first, marks={late.pk: "hadir", marked.pk: "hadir"}, by=staff)
     services.attendance_mark(hari=second, marks={marked.pk: "hadir"}, by=staff)
-    services.event_set_status(event=event, status=StatusEvent.TUTUP, by=staff)
     client.force_login(staff)
     url = reverse("training:event-complete", args=[event.pk])
     page = client.post(url).content.decode()
@@ -403,15 +385,15 @@ def _confirmation(page: str) -> str:
     return page[start : page.index('"', start)]
 
 
-def _closed_three_day_event(staff, names):
-    """A three-day Bimtek that ended two days ago, with ``names`` seated: (event, enrolments,
-    days)."""
+def _ended_event(staff, names, *, days=3):
+    """A Bimtek of ``days`` days that ended two days ago, registration closed, with ``names``
+    seated: (event, enrolments, its days)."""
     today = dt.date.today()
     event = services.event_save(
         data=_event_data(
             pendaftaran_mulai=today - dt.timedelta(days=20),
             pendaftaran_selesai=today - dt.timedelta(days=10),
-            tanggal_mulai=today - dt.timedelta(days=4),
+            tanggal_mulai=today - dt.timedelta(days=1 + days),
             tanggal_selesai=today - dt.timedelta(days=2),
         ),
         by=staff,
@@ -433,7 +415,7 @@ def test_a_completion_confirmed_on_a_list_that_changed_since_is_shown_again(staf
     present on every day the page had shown, for good. It completes only the list it showed."""
     from django.urls import reverse
 
-    event, (budi, dewi, eko), (first, second, third) = _closed_three_day_event(
+    event, (budi, dewi, eko), (first, second, third) = _ended_event(
         staff, ["Budi Hadir", "Dewi Hadir", "Eko Terlewat"]
     )
     services.attendance_mark(hari=first, marks={p.pk: "hadir" for p in (budi, dewi, eko)}, by=staff)
@@ -463,7 +445,7 @@ def test_a_day_with_no_attendance_at_all_is_named_before_completing(staff, clien
     from django.urls import reverse
     from django.utils.formats import date_format
 
-    event, (ani, budi), (first, second, third) = _closed_three_day_event(
+    event, (ani, budi), (first, second, third) = _ended_event(
         staff, ["Ani Lengkap", "Budi Lengkap"]
     )
     for day in (first, second):
