@@ -117,6 +117,18 @@ def event_save(
         raise ValidationError(
             {"pendaftaran_mulai": _("Pendaftaran harus dibuka sebelum kegiatan selesai.")}
         )
+    if (
+        event.pendaftaran_selesai
+        and event.tanggal_selesai
+        and event.pendaftaran_selesai > event.tanggal_selesai
+    ):
+        raise ValidationError(
+            {
+                "pendaftaran_selesai": _(
+                    "Pendaftaran harus ditutup paling lambat pada hari terakhir kegiatan."
+                )
+            }
+        )
     event.full_clean()
     if (event.tanggal_selesai - event.tanggal_mulai).days >= MAX_EVENT_DAYS:
         # One row per day is written below: a mistyped year would write tens of thousands.
@@ -277,20 +289,31 @@ def quota_set(
     return quota
 
 
-def enrolment_problems(event: BimtekEvent, psm: Psm, *, today: dt.date) -> list[str]:
-    """Why ``psm`` may not enrol in ``event`` today (empty when they may)."""
-    problems = []
+def registration_problems(event: BimtekEvent, *, today: dt.date) -> list[str]:
+    """Why nobody may enrol in ``event`` today (empty when registration is open): what staff's
+    nomination says once, not once per person picked."""
     if event.status != StatusEvent.BUKA:
-        problems.append(_("Pendaftaran kegiatan ini tidak sedang dibuka."))
-    elif not event.pendaftaran_mulai <= today <= event.pendaftaran_selesai:
-        problems.append(
+        return [_("Pendaftaran kegiatan ini tidak sedang dibuka.")]
+    if not event.pendaftaran_mulai <= today <= event.pendaftaran_selesai:
+        return [
             _("Di luar masa pendaftaran (%(a)s s.d. %(b)s).")
             % {
                 "a": date_format(event.pendaftaran_mulai, "j F Y"),
                 "b": date_format(event.pendaftaran_selesai, "j F Y"),
             }
-        )
-    return problems + eligibility_problems(event, psm)
+        ]
+    if today > event.tanggal_selesai:
+        # an event saved before its registration had to close by its last day
+        return [
+            _("Kegiatan ini sudah berakhir pada %(tgl)s.")
+            % {"tgl": date_format(event.tanggal_selesai, "j F Y")}
+        ]
+    return []
+
+
+def enrolment_problems(event: BimtekEvent, psm: Psm, *, today: dt.date) -> list[str]:
+    """Why ``psm`` may not enrol in ``event`` today (empty when they may)."""
+    return registration_problems(event, today=today) + eligibility_problems(event, psm)
 
 
 def eligibility_problems(event: BimtekEvent, psm: Psm) -> list[str]:

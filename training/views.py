@@ -168,6 +168,7 @@ def event_detail(request, pk):
         "seated": [e for e in enrolments if e.status in services.SEATED],
         "waiting": waiting,
         "can_manage": manage,
+        "can_nominate": manage and not services.registration_problems(event, today=_today()),
         "own": own,
         # the place in the queue now: the number given on joining stays while those ahead are
         # seated or leave
@@ -240,14 +241,13 @@ def event_quota(request, pk):
 def event_nominate(request, pk):
     """Staff pick PSM and candidates from the filtered registry list, one or many at once."""
     event = get_event_for_user(request.user, pk, perm=Perm.TRAINING_MANAGE)
-    if event.status != StatusEvent.BUKA:
+    if closed := services.registration_problems(event, today=_today()):
         # said once, before anyone is picked: five ticked on a draft event earned five identical
         # refusals, one per person
-        closed = _(
-            "Pendaftaran kegiatan ini tidak sedang dibuka (%(s)s): peserta dinominasikan "
-            "selama pendaftaran dibuka."
+        messages.error(
+            request,
+            " ".join([*closed, _("Peserta dinominasikan selama pendaftaran dibuka.")]),
         )
-        messages.error(request, closed % {"s": event.get_status_display().lower()})
         return redirect("training:event-detail", pk=event.pk)
     if request.method == "POST":
         ids = [i for i in request.POST.getlist("psm") if i.isascii() and i.isdigit()]

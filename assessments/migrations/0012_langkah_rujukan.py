@@ -17,6 +17,9 @@ def steps_from_the_trail(apps, schema_editor):
     LangkahRujukan = apps.get_model("assessments", "LangkahRujukan")
     AuditEvent = apps.get_model("psm_portal", "AuditEvent")
     User = apps.get_model(settings.AUTH_USER_MODEL)
+    # each step recorded when it was taken, not at this migration (the historical model's own
+    # field: auto_now_add would overwrite what is set)
+    LangkahRujukan._meta.get_field("created_at").auto_now_add = False
     users = set(User.objects.values_list("pk", flat=True))
     changes = {}
     for event in (
@@ -52,11 +55,9 @@ def steps_from_the_trail(apps, schema_editor):
 
 
 def _save(model, batch):
-    saved = model.objects.bulk_create(batch)
-    # auto_now_add wrote this minute: the moment each step was recorded is the old one
-    for step in saved:
+    for step in batch:
         step.created_at = step._moment
-    model.objects.bulk_update(saved, ["created_at"], batch_size=2000)
+    model.objects.bulk_create(batch)
 
 
 class Migration(migrations.Migration):

@@ -7,11 +7,11 @@ import io
 import uuid
 
 import pytest
-from django.apps import apps as django_apps
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
+from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -1334,7 +1334,11 @@ def test_referral_steps_taken_before_they_were_kept_come_from_the_audit_trail(cl
     }
     LangkahRujukan.objects.all().delete()
 
-    steps_from_the_trail(django_apps, None)
+    # the models as the migration sees them, not today's
+    state = MigrationExecutor(connection).loader.project_state(
+        ("assessments", "0012_langkah_rujukan")
+    )
+    steps_from_the_trail(state.apps, None)
 
     rebuilt = {
         r.pk: list(r.langkah_set.order_by("pk").values_list("status", "sejak", "oleh_id"))

@@ -158,4 +158,9 @@ def test_a_venue_typed_without_spaces_does_not_widen_the_bimtek_list(
         phone_page.goto(f"{live_server.url}{path}")
         width = phone_page.evaluate("document.documentElement.scrollWidth")
         assert width <= 360, f"{path} is {width} px wide at 360 px"
+    # the list's own box: it scrolls sideways inside the page (.table-responsive) rather than
+    # widen it, so the page's width alone could not tell
+    phone_page.goto(f"{live_server.url}/pelatihan/")
+    table = phone_page.locator(".table-responsive")
+    assert table.evaluate("t => t.scrollWidth <= t.clientWidth"), "the list scrolls sideways"
     shot(phone_page, "long-venue-360")

@@ -160,6 +160,20 @@ def test_more_seats_go_to_who_is_waiting_first_and_they_are_told_in_indonesian(s
     assert waiting.status == "terdaftar"
 
 
+def test_registration_after_the_events_last_day_is_refused_and_enrols_nobody(staff, regions):
+    """From a review: the rule was the form's only (its sibling, opening before the end, is the
+    service's too), and an event saved before it still enrolled PSM after its last day."""
+    with pytest.raises(ValidationError) as refused:
+        services.event_save(data=_event_data(pendaftaran_selesai=dt.date(2026, 12, 9)), by=staff)
+    assert list(refused.value.message_dict) == ["pendaftaran_selesai"]
+    event = EventFactory()  # 7-8 December 2026
+    BimtekEvent.objects.filter(pk=event.pk).update(pendaftaran_selesai=dt.date(2026, 12, 31))
+    event.refresh_from_db()
+    after = services.enrolment_problems(event, PsmFactory(), today=dt.date(2026, 12, 10))
+    assert after[0] == "Kegiatan ini sudah berakhir pada 8 Desember 2026."
+    assert services.registration_problems(event, today=dt.date(2026, 12, 8)) == []
+
+
 def test_an_event_longer_than_two_months_is_refused_on_its_end_date(staff):
     with pytest.raises(ValidationError) as refused:
         services.event_save(data=_event_data(tanggal_selesai=dt.date(2205, 12, 8)), by=staff)

@@ -93,9 +93,21 @@ def test_participants_are_nominated_only_while_registration_is_open(staff_client
         body = answer.content.decode()
         assert answer.redirect_chain[-1][0] == detail
         assert body.count("Pendaftaran kegiatan ini tidak sedang dibuka") == 1
-        assert "(draf)" in body
+        assert "dinominasikan selama pendaftaran dibuka" in body
     assert not Peserta.objects.filter(event=draft).exists()
     services.event_set_status(event=draft, status=StatusEvent.BUKA, by=staff)
+    # open, but its window (November 2026) not today's: said once too, by its dates
+    today = dt.date.today()
+    BimtekEvent.objects.filter(pk=draft.pk).update(
+        pendaftaran_mulai=today - dt.timedelta(days=30),
+        pendaftaran_selesai=today - dt.timedelta(days=1),
+        tanggal_mulai=today + dt.timedelta(days=3),
+        tanggal_selesai=today + dt.timedelta(days=4),
+    )
+    assert url not in staff_client.get(detail).content.decode()
+    answer = staff_client.post(url, {"psm": [p.pk for p in people]}, follow=True)
+    assert answer.content.decode().count("Di luar masa pendaftaran") == 1
+    BimtekEvent.objects.filter(pk=draft.pk).update(pendaftaran_selesai=today)
     assert url in staff_client.get(detail).content.decode()
     assert staff_client.get(url).status_code == 200
 
