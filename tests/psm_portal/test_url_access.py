@@ -5,6 +5,7 @@ view must say here who may open it. Statuses are for a GET of an object inside t
 scope; a second test checks that objects outside a user's scope answer 404.
 """
 
+import datetime as dt
 import uuid
 
 import pytest
@@ -57,7 +58,8 @@ EXPECTED: dict[str, dict[str, int | str]] = {
     "password_change": {ANON: LOGIN, **_all(200)},
     "password_change_done": {ANON: LOGIN, **_all(200)},
     "set_language": {ANON: 302, **_all(302)},
-    "registry:psm-list": {ANON: LOGIN, **_all(200)},
+    # a PSM's registry is their own profile, where the list sends them
+    "registry:psm-list": {ANON: LOGIN, **_all(200), Role.PSM: 302},
     "registry:psm-export": {
         ANON: LOGIN,
         Role.ADMIN: 200,
@@ -207,8 +209,19 @@ def _training_samples(name, psm):
     from tests.factories import EventFactory
     from training.models import HariEvent, Peserta
 
-    # an event still open for its edit form (a completed one's sends back to its page)
-    event = EventFactory(status="buka" if name == "training:event-update" else "selesai")
+    # an event still open for its edit form (a completed one's sends back to its page), and
+    # with its registration open today for the nomination's (it sends back to the event too)
+    today = dt.date.today()
+    if name == "training:event-nominate":
+        event = EventFactory(
+            status="buka",
+            pendaftaran_mulai=today - dt.timedelta(days=1),
+            pendaftaran_selesai=today,
+            tanggal_mulai=today + dt.timedelta(days=1),
+            tanggal_selesai=today + dt.timedelta(days=2),
+        )
+    else:
+        event = EventFactory(status="buka" if name == "training:event-update" else "selesai")
     day = HariEvent.objects.create(event=event, tanggal=event.tanggal_mulai)
     enrolment = Peserta.objects.create(
         event=event, psm=psm, status="lulus", nomor_sertifikat=f"SRT/TEST/{event.pk}"
