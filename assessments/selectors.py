@@ -28,7 +28,7 @@ from assessments.models import (
     urgency_rank,
 )
 from psm_portal.access import Perm, has_permission, region_q
-from psm_portal.models import Role
+from psm_portal.models import Role, User
 from psm_portal.office import current_office
 from registry.models import Wilayah
 
@@ -115,6 +115,7 @@ def queue_page_details(page_queryset) -> list[dict]:
             subjek_nama=F("subjek__nama"),
             psm_nama=F("psm__nama"),
             desa_nama=F("desa__nama"),
+            kecamatan_kode=F("desa__induk_id"),
             kecamatan_nama=F("desa__induk__nama"),
         )
     )
@@ -141,10 +142,14 @@ def queue_untickable(rows: list[dict], user, waiting_elsewhere: set[str]) -> boo
     reviews it; its tick only earned "Asesmen yang Anda tulis sendiri ditinjau oleh petugas
     lain" for a case the page named nowhere). Answers whether any row can be ticked."""
     elsewhere, own = _("menunggu verifikator kecamatan"), _("tulisan Anda; ditinjau petugas lain")
+    nobody = _("menunggu verifikator kecamatan, tetapi kecamatan ini belum punya akun verifikator")
+    unserved = _kecamatan_without_verifier(
+        {r["kecamatan_kode"] for r in rows if r["status"] in waiting_elsewhere}
+    )
     tickable = False
     for row in rows:
         if row["status"] in waiting_elsewhere:
-            row["tanpa_centang"] = elsewhere
+            row["tanpa_centang"] = nobody if row["kecamatan_kode"] in unserved else elsewhere
         elif (user.psm_id and row["psm_id"] == user.psm_id) or (
             row["psm_id"] is None and row["dibuat_oleh_id"] == user.pk
         ):  # as access.is_author
@@ -152,6 +157,26 @@ def queue_untickable(rows: list[dict], user, waiting_elsewhere: set[str]) -> boo
         else:
             row["tanpa_centang"], tickable = "", True
     return tickable
+
+
+def _kecamatan_without_verifier(kecamatan: set[str]) -> set[str]:
+    """Those of ``kecamatan`` no active verifier account covers (a scope of the kecamatan or of
+    a region above it): a case submitted there waits for good, and the office's queue said only
+    "menunggu verifikator kecamatan". One query, none for an empty set."""
+    if not kecamatan:
+        return set()
+    # the kecamatan's own code, and its kab/kota's and province's ("33.71.01", "33.71", "33")
+    around = {code.rsplit(".", n)[0] for code in kecamatan if code for n in range(3)}
+    covered = set(
+        User.objects.filter(
+            role=Role.VERIFIKATOR, is_active=True, scope__kode__in=around
+        ).values_list("scope__kode", flat=True)
+    )
+    return {
+        code
+        for code in kecamatan
+        if code and not any(code == c or code.startswith(f"{c}.") for c in covered)
+    }
 
 
 MY_CASES_SHOWN = 200

@@ -748,6 +748,30 @@ def test_staff_see_what_waits_at_the_kecamatan_without_a_tick(client, people):
     assert waiting.pk in _queue_ticks(verifier.content.decode())
 
 
+def test_staff_are_told_when_a_kecamatan_has_no_verifier_for_what_waits_there(client, people):
+    """A walk: cases of a kecamatan with no verifier account waited for good, and staff's queue
+    said only "menunggu verifikator kecamatan". A verifier of the kab/kota covers it too."""
+    from psm_portal.models import Role
+    from registry.models import Wilayah
+    from tests.factories import PsmFactory, make_user
+
+    Kantor.objects.filter(pk=1).update(menggunakan_verifikator_kecamatan=True)
+    utara = PsmFactory(nama="Tono Utara", desa_kode="33.71.02.1003")
+    kramat = Wilayah.objects.get(kode="33.71.02.1003")
+    make_case(make_user(Role.PSM, psm=utara), subject={"nama": "Warga Utara", "desa": kramat})
+    make_case(people["psm_a"], subject={"nama": "Warga Selatan"})  # people's verifier's
+    c = _client(client, people["staf"])
+    body = c.get(reverse("assessments:queue")).content.decode()
+    row = body[body.index("Warga Utara") :].split("</tr>")[0]
+    assert "kecamatan ini belum punya akun verifikator" in row
+    row = body[body.index("Warga Selatan") :].split("</tr>")[0]
+    assert "(menunggu verifikator kecamatan)" in row and "belum punya" not in row
+    make_user(Role.VERIFIKATOR, scope=["33.71"], username="verif-kota")
+    assert (
+        "belum punya akun verifikator" not in c.get(reverse("assessments:queue")).content.decode()
+    )
+
+
 def test_a_case_page_says_why_its_author_has_no_review_buttons_and_why_it_was_closed(
     client, people
 ):
