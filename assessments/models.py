@@ -649,6 +649,9 @@ class LangkahRujukan(ChoiceLabels, models.Model):
     rujukan = models.ForeignKey(Rujukan, on_delete=models.CASCADE, related_name="langkah_set")
     status = models.CharField(_("status"), max_length=10, choices=StatusRujukan)
     sejak = models.DateField(_("sejak"))
+    # What the programme answered with this step, when it changed with it (personal data:
+    # shown with the case's details only, erased by retention as the referral's own result is)
+    hasil = models.TextField(_("hasil"), blank=True)
     # Empty for a step taken before steps were kept whose author the audit trail no longer
     # names (migration 0012): shown as not recorded, never guessed.
     oleh = models.ForeignKey(

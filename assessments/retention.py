@@ -37,6 +37,7 @@ from assessments.models import (
     Asesmen,
     AsesmenFoto,
     AsesmenVersi,
+    LangkahRujukan,
     Rujukan,
     StatusAsesmen,
     Subjek,
@@ -154,6 +155,7 @@ def _anonymise_cases(ids: list[int], *, now, years: int) -> int:
         Rujukan.objects.filter(pk__in=referral_ids).update(
             hasil="", bukti="", tujuan_instansi="", updated_at=now
         )
+        LangkahRujukan.objects.filter(rujukan_id__in=referral_ids).update(hasil="")
         Asesmen.disabilitas.through.objects.filter(asesmen_id__in=ids).delete()
         Asesmen.bantuan.through.objects.filter(asesmen_id__in=ids).delete()
         AsesmenVersi.objects.filter(asesmen_id__in=ids).delete()

@@ -489,7 +489,7 @@ def subject_data_copy(user, subject) -> dict:
     masked. What the user's region does not cover, and PSM drafts not yet sent, are counted, not
     shown, so the copy says it is not the whole file. A fixed number of queries, whatever the
     number of cases."""
-    from psm_portal.models import AuditEvent, User
+    from psm_portal.models import AuditEvent
 
     cases = list(
         cases_visible_to(user)
@@ -502,12 +502,25 @@ def subject_data_copy(user, subject) -> dict:
             "foto_set",
             Prefetch(
                 "rujukan_set",
-                queryset=Rujukan.objects.select_related("program").order_by("tanggal", "pk"),
+                queryset=Rujukan.objects.select_related("program")
+                .prefetch_related(
+                    Prefetch("langkah_set", queryset=LangkahRujukan.objects.order_by("pk"))
+                )
+                .order_by("tanggal", "pk"),
             ),
             Prefetch("transisi_set", queryset=Transisi.objects.order_by("created_at", "pk")),
         )
         .order_by("tanggal", "pk")
     )
+    for case in cases:
+        for referral in case.rujukan_set.all():
+            # each result the programme gave, with the step it came with (the latest alone was
+            # kept before steps had their own)
+            referral.hasil_langkah = [
+                (step.get_status_display(), step.hasil)
+                for step in referral.langkah_set.all()
+                if step.hasil
+            ] or ([(referral.get_status_display(), referral.hasil)] if referral.hasil else [])
     shown = [c.pk for c in cases]
     # Not shown, only counted: a PSM's unsent draft is their notes until they send it, and a case
     # in a desa outside the user's region is another office's to copy.

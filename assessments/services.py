@@ -1635,9 +1635,19 @@ def referral_update(
                 {"hasil": _("Tuliskan alasan penolakan dari program di isian hasil.")}
             )
         before = {"status": referral.status}
+        # A result typed with a step is that step's; rewritten without one, it is the latest
+        # step's (the referral keeps the latest, for its lists and exports).
+        changed = hasil if hasil != referral.hasil else None
         if status != referral.status:
             referral.status, referral.status_sejak = status, today
-            LangkahRujukan.objects.create(rujukan=referral, status=status, sejak=today, oleh=by)
+            LangkahRujukan.objects.create(
+                rujukan=referral, status=status, sejak=today, oleh=by, hasil=changed or ""
+            )
+        elif changed is not None:
+            latest = referral.langkah_set.order_by("-pk").first()
+            if latest is not None:
+                latest.hasil = changed
+                latest.save(update_fields=["hasil"])
         referral.hasil = hasil
         replaced = referral.bukti.name
         if bukti:

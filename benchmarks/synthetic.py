@@ -819,18 +819,20 @@ def step_assessments(preset: Preset, rng, today, log, state: State):
 
 def _referral_steps(first_id: int) -> int:
     """The steps of the referrals from ``first_id`` on, as the service records them: proposed
-    by the referral's author; accepted before it was finished; its current status."""
+    by the referral's author; accepted before it was finished; its current status, with the
+    programme's answer (a refusal's reason)."""
     steps, referrals = LangkahRujukan._meta.db_table, Rujukan._meta.db_table
-    columns = "rujukan_id, status, sejak, oleh_id, created_at"
+    columns = "rujukan_id, status, sejak, oleh_id, created_at, hasil"
     with connection.cursor() as cursor:
         # one statement for two million steps; the names are the models', the ids parameters
         cursor.execute(
             f"INSERT INTO {steps} ({columns}) SELECT {columns} FROM ("  # noqa: S608
             f" SELECT id AS rujukan_id, 'diusulkan' AS status, tanggal AS sejak,"
-            f"  dibuat_oleh_id AS oleh_id, created_at, 0 AS urutan FROM {referrals} WHERE id >= %s"
-            f" UNION ALL SELECT id, 'diterima', status_sejak, dibuat_oleh_id, created_at, 1"
+            f"  dibuat_oleh_id AS oleh_id, created_at, '' AS hasil, 0 AS urutan"
+            f"  FROM {referrals} WHERE id >= %s"
+            f" UNION ALL SELECT id, 'diterima', status_sejak, dibuat_oleh_id, created_at, '', 1"
             f"  FROM {referrals} WHERE id >= %s AND status = 'selesai'"
-            f" UNION ALL SELECT id, status, status_sejak, dibuat_oleh_id, created_at, 2"
+            f" UNION ALL SELECT id, status, status_sejak, dibuat_oleh_id, created_at, hasil, 2"
             f"  FROM {referrals} WHERE id >= %s AND status <> 'diusulkan'"
             f") AS langkah ORDER BY rujukan_id, urutan",
             [first_id] * 3,

@@ -50,7 +50,11 @@ def _case(people, **overrides):
 def test_the_copy_holds_the_persons_data_their_cases_and_the_processing_trail(client, people):
     case = _case(people, dokumen=["ktp", "kk"])
     case = services.assessment_transition(asesmen=case, ke=S.DIVERIFIKASI, by=people["staf"])
-    refer_to_pkh(case, people["staf"], today=TODAY, nomor_surat="460/123/2026")
+    referral = refer_to_pkh(case, people["staf"], today=TODAY, nomor_surat="460/123/2026")
+    for status, hasil in (("diproses", "Berkas dikirim ke pendamping"), ("diterima", "Masuk KPM")):
+        services.referral_update(
+            rujukan=referral, status=status, hasil=hasil, by=people["staf"], today=TODAY
+        )
     client.force_login(people["staf"])
     client.get(reverse("assessments:case-detail", args=[case.pk]))  # a read of health data
     url = reverse("assessments:subject-data-copy", args=[case.subjek_id])
@@ -64,6 +68,9 @@ def test_the_copy_holds_the_persons_data_their_cases_and_the_processing_trail(cl
     assert "Lumpuh sebelah sejak stroke" in text
     assert "Tinggal sendiri, tidak ada penghasilan." in text and "KTP, Kartu Keluarga" in text
     assert "Program Keluarga Harapan" in text and "460/123/2026" in text
+    # every answer the programme gave, each with its step (the earlier one was overwritten)
+    # (the narrow column's lines are read interleaved with its neighbours')
+    assert "Diproses: Berkas" in text and "dikirim ke" in text and "Diterima: Masuk KPM" in text
     assert "diverifikasi dinas" in text
     # The trail: what was done, by which role, officers unnamed.
     for line in (
@@ -179,7 +186,15 @@ def test_the_copy_takes_a_fixed_number_of_queries(client, people):
     # merged subjects (one more for their families when there are some), trail (one more for
     # the accounts' roles today when it holds entries written before the role was kept with
     # them), family; the register number (8 with its savepoint) and the copy's audit entry.
-    assert len(one) == len(four) == 26
+    # One more, whatever their number, for the referrals' steps once there are referrals.
+    assert (len(one), len(four)) == (26, 27)
+    services.referral_update(
+        rujukan=more.rujukan_set.get(), status="diproses", hasil="Dicek", by=people["staf"],
+        today=TODAY,
+    )  # fmt: skip
+    with CaptureQueriesContext(connection) as five:
+        client.get(url)
+    assert len(five) == 27
 
 
 def _copy_text(client, user, subject_pk) -> str:

@@ -23,6 +23,7 @@ from assessments.models import (
     AsesmenFoto,
     AsesmenVersi,
     JenisDisabilitas,
+    LangkahRujukan,
     Program,
     Rujukan,
     StatusAsesmen,
@@ -99,6 +100,8 @@ def _closed_case(people, media, nik="3371014505480001", **overrides):
     Rujukan.objects.filter(pk=referral.pk).update(
         hasil="Diterima PKH atas nama Sarinah", bukti="rujukan/bukti.pdf"
     )
+    # an earlier answer, kept with its step
+    LangkahRujukan.objects.filter(rujukan=referral).update(hasil="Data Mbah Sarinah dikirim")
     case.refresh_from_db()
     return _move(case, S.DITUTUP, staf, alasan_tutup="ditangani")
 
@@ -161,6 +164,8 @@ def test_a_closed_case_past_retention_keeps_its_figures_and_loses_its_personal_d
     assert not Transisi.objects.filter(asesmen=case).exclude(catatan="", komentar={}).exists()
     referral = Rujukan.objects.get(asesmen=case)
     assert referral.hasil == "" and not referral.bukti
+    steps = LangkahRujukan.objects.filter(rujukan=referral)
+    assert steps.exists() and not steps.exclude(hasil="").exists()  # the step stays, not its text
     assert not (media / "rujukan" / "bukti.pdf").exists()
     # The subject: no identity left, the birth year kept for age bands, family members gone.
     subject.refresh_from_db()
