@@ -642,8 +642,9 @@ class Rujukan(TimeStamped):
 
 
 class LangkahRujukan(ChoiceLabels, models.Model):
-    """One step of a referral (diusulkan, diproses, diterima...): who recorded it and since when,
-    as ``Transisi`` is for the review chain. A result or a proof replaced without a new status is
+    """One step of a referral (diusulkan, diproses, diterima...): who recorded it, since when,
+    and the programme's answer that came with it, as ``Transisi`` is for the review chain. An
+    answer rewritten without a new status rewrites the step that holds it; a proof replaced is
     not a step (its audit entry keeps it)."""
 
     rujukan = models.ForeignKey(Rujukan, on_delete=models.CASCADE, related_name="langkah_set")

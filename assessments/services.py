@@ -1635,19 +1635,28 @@ def referral_update(
                 {"hasil": _("Tuliskan alasan penolakan dari program di isian hasil.")}
             )
         before = {"status": referral.status}
-        # A result typed with a step is that step's; rewritten without one, it is the latest
-        # step's (the referral keeps the latest, for its lists and exports).
-        changed = hasil if hasil != referral.hasil else None
+        # A result typed with a step is that step's (a refusal's always: it is its reason);
+        # left as the form showed it, it stays with the step it came with. Rewritten or cleared
+        # without a new step, it is so where it stands (the referral keeps the latest, for its
+        # lists and exports).
+        changed = hasil != referral.hasil
         if status != referral.status:
             referral.status, referral.status_sejak = status, today
             LangkahRujukan.objects.create(
-                rujukan=referral, status=status, sejak=today, oleh=by, hasil=changed or ""
+                rujukan=referral,
+                status=status,
+                sejak=today,
+                oleh=by,
+                hasil=hasil if changed or status == StatusRujukan.DITOLAK else "",
             )
-        elif changed is not None:
-            latest = referral.langkah_set.order_by("-pk").first()
-            if latest is not None:
-                latest.hasil = changed
-                latest.save(update_fields=["hasil"])
+        elif changed:
+            steps = referral.langkah_set.order_by("-pk")
+            holding = (steps.filter(hasil=referral.hasil).first() if referral.hasil else None) or (
+                steps.first()
+            )
+            if holding is not None:
+                holding.hasil = hasil
+                holding.save(update_fields=["hasil"])
         referral.hasil = hasil
         replaced = referral.bukti.name
         if bukti:

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
 from django.db.migrations.executor import MigrationExecutor
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -770,6 +771,14 @@ def test_staff_are_told_when_a_kecamatan_has_no_verifier_for_what_waits_there(cl
     assert (
         "belum punya akun verifikator" not in c.get(reverse("assessments:queue")).content.decode()
     )
+    # one query for the accounts, however many kecamatan the page's waiting rows are in
+    with CaptureQueriesContext(connection) as two:
+        c.get(reverse("assessments:queue"))
+    tengah = Wilayah.objects.filter(kode__startswith="33.71.03.", tingkat=4).first()
+    make_case(people["psm_a"], subject={"nama": "Warga Tengah", "desa": tengah})
+    with CaptureQueriesContext(connection) as three:
+        c.get(reverse("assessments:queue"))
+    assert len(two) == len(three)
 
 
 def test_a_case_page_says_why_its_author_has_no_review_buttons_and_why_it_was_closed(
@@ -1339,6 +1348,58 @@ def test_a_referrals_steps_say_who_took_them_and_since_when(client, people):
     body = _client(client, people["staf"]).get(reverse("assessments:case-detail", args=[case.pk]))
     assert f"<li>Selesai · {day} · Rina Kusuma</li>" in body.content.decode()
     assert body.content.decode().count("Masuk KPM tahap 2") == 1
+
+
+def test_a_referrals_answer_so_far_moves_to_its_latest_step(people):
+    """Migration 0013, run with historical models: the one answer kept before steps had their
+    own stands with the latest step; the steps before it have none."""
+    result_on_its_step = importlib.import_module(
+        "assessments.migrations.0013_langkah_rujukan_hasil"
+    ).result_on_its_step
+    _case, referral = _referred_to_pkh(people)
+    services.referral_update(
+        rujukan=referral, status="diproses", hasil="", by=people["staf"], today=dt.date.today()
+    )
+    Rujukan.objects.filter(pk=referral.pk).update(hasil="Masuk verifikasi pendamping")
+    loader = MigrationExecutor(connection).loader
+    result_on_its_step(loader.project_state(loader.graph.leaf_nodes("assessments")[0]).apps, None)
+    assert _answers(referral) == [("diusulkan", ""), ("diproses", "Masuk verifikasi pendamping")]
+
+
+def _answers(referral):
+    return list(referral.langkah_set.order_by("pk").values_list("status", "hasil"))
+
+
+def test_an_answer_corrected_or_cleared_is_so_where_it_stands(people):
+    """From a review: an answer left as the form showed it stays with its step; corrected or
+    cleared later without a new step, only the latest step was rewritten, so a wrong answer
+    about a person stood on the earlier step for good. A refusal carries its reason even when
+    the text was left as shown."""
+    case, referral = _referred_to_pkh(people)
+    on, by = dt.date.today(), people["staf"]
+
+    def update(status, hasil, referral=referral):
+        services.referral_update(rujukan=referral, status=status, hasil=hasil, by=by, today=on)
+
+    update("diproses", "Berkas dikirim ke pendamping, a.n. Sarinha")
+    update("diterima", "Berkas dikirim ke pendamping, a.n. Sarinha")  # left as shown
+    assert _answers(referral) == [
+        ("diusulkan", ""),
+        ("diproses", "Berkas dikirim ke pendamping, a.n. Sarinha"),
+        ("diterima", ""),
+    ]
+    update("diterima", "Berkas dikirim ke pendamping, a.n. Sarinah")  # the name's typo
+    assert _answers(referral)[1:] == [
+        ("diproses", "Berkas dikirim ke pendamping, a.n. Sarinah"),
+        ("diterima", ""),
+    ]
+    update("diterima", "")  # typed about the wrong person: cleared where it stood
+    assert [hasil for _status, hasil in _answers(referral)] == ["", "", ""]
+
+    refused = refer_to_pkh(case, by, today=on, program=Program.objects.get(kode="ATENSI"))
+    update("diproses", "Di luar kriteria ATENSI", referral=refused)
+    update("ditolak", "Di luar kriteria ATENSI", referral=refused)  # left as shown: its reason
+    assert _answers(refused)[-1] == ("ditolak", "Di luar kriteria ATENSI")
 
 
 def test_a_referrals_answers_are_shown_only_with_the_cases_details(client, people):
