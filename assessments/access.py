@@ -88,8 +88,14 @@ def get_subject_for_user(user, pk) -> Subjek:
 
 
 def is_author(user, case: Asesmen) -> bool:
-    return bool(user.psm_id and case.psm_id == user.psm_id) or (
-        case.psm_id is None and case.dibuat_oleh_id == user.pk
+    return wrote(user, psm_id=case.psm_id, dibuat_oleh_id=case.dibuat_oleh_id)
+
+
+def wrote(user, *, psm_id, dibuat_oleh_id) -> bool:
+    """Whether ``user`` wrote the case with these columns (``is_author`` for a value row): as
+    its PSM, or as the office account that recorded a case with no PSM."""
+    return bool(user.psm_id and psm_id == user.psm_id) or (
+        psm_id is None and dibuat_oleh_id == user.pk
     )
 
 

@@ -12,6 +12,7 @@ from assessments.access import (
     referrals_visible_to,
     subjects_visible_to,
     uses_kecamatan_level,
+    wrote,
 )
 from assessments.models import (
     DOKUMEN,
@@ -150,9 +151,7 @@ def queue_untickable(rows: list[dict], user, waiting_elsewhere: set[str]) -> boo
     for row in rows:
         if row["status"] in waiting_elsewhere:
             row["tanpa_centang"] = nobody if row["kecamatan_kode"] in unserved else elsewhere
-        elif (user.psm_id and row["psm_id"] == user.psm_id) or (
-            row["psm_id"] is None and row["dibuat_oleh_id"] == user.pk
-        ):  # as access.is_author
+        elif wrote(user, psm_id=row["psm_id"], dibuat_oleh_id=row["dibuat_oleh_id"]):
             row["tanpa_centang"] = own
         else:
             row["tanpa_centang"], tickable = "", True
@@ -516,11 +515,12 @@ def subject_data_copy(user, subject) -> dict:
         for referral in case.rujukan_set.all():
             # each result the programme gave, with the step it came with (the latest alone was
             # kept before steps had their own)
+            # (migration 0013 put each answer kept before on a step: none stands elsewhere)
             referral.hasil_langkah = [
                 (step.get_status_display(), step.hasil)
                 for step in referral.langkah_set.all()
                 if step.hasil
-            ] or ([(referral.get_status_display(), referral.hasil)] if referral.hasil else [])
+            ]
     shown = [c.pk for c in cases]
     # Not shown, only counted: a PSM's unsent draft is their notes until they send it, and a case
     # in a desa outside the user's region is another office's to copy.

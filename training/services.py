@@ -718,8 +718,9 @@ def organiser_name(event: BimtekEvent) -> str:
 class UnmarkedAttendance(ValidationError):
     """``event_complete`` refused until the office confirms what completing counts: the
     unmarked participant-days as absent (``unmarked_attendance``), the days with no attendance
-    at all as not held (``days_without_attendance``). ``digest`` names this list, which the
-    confirmation sends back; ``changed``: a list confirmed earlier is no longer this one."""
+    at all as not held (``days_without_attendance``), grading on ``days_counted``. ``digest``
+    names this list, which the confirmation sends back; ``changed``: a list confirmed earlier
+    is no longer this one."""
 
     def __init__(
         self,
@@ -727,10 +728,12 @@ class UnmarkedAttendance(ValidationError):
         *,
         unmarked: list[tuple[str, dt.date]],
         days_without: list[dt.date],
+        days_counted: int,
         changed: bool = False,
     ):
         super().__init__(message)
         self.unmarked, self.days_without, self.changed = unmarked, days_without, changed
+        self.days_counted = days_counted
         self.digest = completion_digest(unmarked, days_without)
 
 
@@ -830,6 +833,7 @@ def event_complete(*, event: BimtekEvent, by, today: dt.date, confirmed: str = "
             _("Periksa kehadiran yang belum dicatat sebelum menyelesaikan kegiatan."),
             unmarked=unmarked,
             days_without=days_without,
+            days_counted=days,
             changed=bool(confirmed),
         )
     seq = 0

@@ -461,7 +461,7 @@ def event_complete(request, pk):
         return render(
             request,
             "training/event_complete_confirm.html",
-            {"event": event, "check": refused, "days_counted": services.attendance_days(event)},
+            {"event": event, "check": refused},
         )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
