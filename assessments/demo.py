@@ -171,7 +171,8 @@ def seed_cases(*, today: dt.date, region: str) -> None:
                 )
     # Queue ages as they would be: submitted over the last weeks, not all this second.
     for c in Asesmen.objects.exclude(status=S.DRAF):
+        back = dt.timedelta(days=rng.randint(0, 20))
         Asesmen.objects.filter(pk=c.pk).update(
-            status_sejak=F("status_sejak") - dt.timedelta(days=rng.randint(0, 20))
+            status_sejak=F("status_sejak") - back, diajukan_pada=F("diajukan_pada") - back
         )
     Rujukan.objects.update(status_sejak=F("tanggal"))

@@ -393,6 +393,13 @@ class Asesmen(TimeStamped):
         _("status"), max_length=12, choices=StatusAsesmen, default=StatusAsesmen.DRAF
     )
     status_sejak = models.DateTimeField(_("status sejak"), null=True, blank=True)
+    # When this version was sent for review: the wait the queue orders by and shows. It stays
+    # through the kecamatan's verification (status_sejak starts again there, and a case that
+    # had waited ten days at the kecamatan came to the office as the newest); a resubmission
+    # after a return sets it again, since the wait before was the PSM's.
+    diajukan_pada = models.DateTimeField(
+        _("diajukan pada"), null=True, blank=True, editable=False
+    )
     versi = models.PositiveIntegerField(_("versi"), default=0)
 
     jenis = models.CharField(_("jenis asesmen"), max_length=10, choices=JenisAsesmen)
@@ -469,16 +476,20 @@ class Asesmen(TimeStamped):
         verbose_name = _("asesmen")
         verbose_name_plural = _("asesmen")
         indexes = [
-            # The review queue: the most urgent first, then the oldest waiting, with its
-            # tiebreak, stopping after a page (``selectors.review_queue``).
+            # The review queue: the most urgent first, then the longest waiting since sent, with
+            # its tiebreak, stopping after a page (``selectors.review_queue``).
             models.Index(
                 "status",
                 urgency_rank(),
-                "status_sejak",
+                "diajukan_pada",
                 "id",
                 name="asesmen_antrean_urgensi_idx",
             ),
-            # Waiting cases by how long they have waited (the dashboard's ages, retention).
+            # The same for one urgency (the CASE cannot tell PostgreSQL that the other urgencies'
+            # entries come first), and the dashboard's ages of what waits.
+            models.Index(fields=["status", "diajukan_pada", "id"], name="asesmen_menunggu_idx"),
+            # Cases of one status by how long they have been in it: the case list filtered by
+            # status, retention of closed cases.
             models.Index(fields=["status", "status_sejak", "id"], name="asesmen_antrean_idx"),
             # The case list, newest change first: without it a national list sorts two million
             # rows for each page (12 s, measured).

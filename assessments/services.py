@@ -1346,6 +1346,8 @@ def assessment_transition(
         dari = case.status
         case.status = ke
         case.status_sejak = timezone.now()
+        if ke == S.DIAJUKAN:
+            case.diajukan_pada = case.status_sejak
         case.save()
         Transisi.objects.create(
             asesmen=case, dari=dari, ke=ke, oleh=by, catatan=catatan, komentar=komentar
@@ -1424,7 +1426,7 @@ def assessments_verify_bulk(*, shown: dict[int, tuple[int, str]], by) -> tuple[i
 
     done, problems = 0, []
     with transaction.atomic():
-        for case in cases_visible_to(by).filter(pk__in=shown).order_by("status_sejak", "pk"):
+        for case in cases_visible_to(by).filter(pk__in=shown).order_by("diajukan_pada", "pk"):
             versi, status = shown[case.pk]
             ke = (
                 S.DIVERIFIKASI_KECAMATAN

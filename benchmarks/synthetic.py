@@ -456,6 +456,7 @@ ASESMEN_COLUMNS = [
     "desa_id",
     "status",
     "status_sejak",
+    "diajukan_pada",
     "versi",
     "jenis",
     "metode_kontak",
@@ -655,6 +656,11 @@ def step_assessments(preset: Preset, rng, today, log, state: State):
             )
             if since and since > now:
                 since = now - dt.timedelta(minutes=rint(1, 600))
+            # sent two days before each review step that followed its last sending
+            after = next((n for n, (_d, ke) in enumerate(reversed(chain)) if ke == "diajukan"), 0)
+            sent = since and max(
+                since - dt.timedelta(days=2 * after), dt.datetime.combine(tanggal, dt.time(9), tz)
+            )
             closed = status == SI["ditutup"]
             yield (
                 start + i,
@@ -667,6 +673,7 @@ def step_assessments(preset: Preset, rng, today, log, state: State):
                 state.desa[di],
                 STATUSES[status],
                 since,
+                min(sent, since) if sent else None,
                 (2 if flags & 1 else 1) if chain else 0,
                 "jarak_jauh" if remote else "awal",
                 "telepon" if remote else "kunjungan",

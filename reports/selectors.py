@@ -87,19 +87,19 @@ def dashboard(user, *, tahun: int, kecamatan: str = "", today: dt.date) -> dict:
     now = timezone.now()
     day = dt.timedelta(days=1)
 
-    def age_between(low, high):  # whole days waited, as (now - since).days counts them
-        q = Q(status_sejak__lte=now - low * day)
-        return q & Q(status_sejak__gt=now - (high + 1) * day) if high is not None else q
+    def age_between(low, high):  # whole days waited since sent, as (now - since).days counts
+        q = Q(diajukan_pada__lte=now - low * day)
+        return q & Q(diajukan_pada__gt=now - (high + 1) * day) if high is not None else q
 
     queue = (
         cases_for(user, kecamatan)
         .filter(
             status__in=queue_statuses(user) or [StatusAsesmen.DIAJUKAN],
-            status_sejak__isnull=False,
+            diajukan_pada__isnull=False,
         )
         .aggregate(
             n=Count("pk"),
-            oldest=Min("status_sejak"),
+            oldest=Min("diajukan_pada"),
             **{
                 f"b{i}": Count("pk", filter=age_between(low, high))
                 for i, (low, high) in enumerate(QUEUE_AGE_BUCKETS)

@@ -12,6 +12,7 @@ from django.template.defaultfilters import timesince_filter
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
+from assessments.models import StatusAsesmen
 from psm_portal.html_rows import escape, link_for_each
 
 register = template.Library()
@@ -23,11 +24,11 @@ def queue_rows(rows, now) -> SafeString:
     a row marked ``tanpa_centang`` (``selectors.queue_untickable``) has no tick and says why.
     Every value is escaped here (``html.escape``, as Django's ``escape`` does)."""
     link = link_for_each("assessments:case-detail")
-    psm = _("PSM: %(nama)s")
-    return mark_safe("".join(_queue_row(row, now, link, psm) for row in rows))  # noqa: S308
+    labels = {"psm": _("PSM: %(nama)s"), "di_kantor": _("di Dinas: %(lama)s")}
+    return mark_safe("".join(_queue_row(row, now, link, labels) for row in rows))  # noqa: S308
 
 
-def _queue_row(row: dict, now, link, psm_label: str) -> str:
+def _queue_row(row: dict, now, link, labels: dict[str, str]) -> str:
     pk = str(row["pk"])
     # What the reviewer saw (version and status) goes with the tick: a case resubmitted or moved
     # on since the page was loaded is refused, not verified unseen.
@@ -52,8 +53,15 @@ def _queue_row(row: dict, now, link, psm_label: str) -> str:
             f'id="k-{pk}" aria-label="{subjek}"></td>'
         )
     written_by = (
-        " · " + escape(psm_label % {"nama": row["psm_nama"]}) if row.get("psm_nama") else ""
+        " · " + escape(labels["psm"] % {"nama": row["psm_nama"]}) if row.get("psm_nama") else ""
     )
+    # Waiting since it was sent, the kecamatan's part included; what the kecamatan has passed
+    # on also says since when it is the office's.
+    waited = escape(timesince_filter(row["diajukan_pada"], now))
+    if row["status"] == StatusAsesmen.DIVERIFIKASI_KECAMATAN:
+        here = labels["di_kantor"] % {"lama": timesince_filter(row["status_sejak"], now)}
+        waited += f'<div class="small text-body-secondary">{escape(here)}</div>'
+
     return (
         "<tr>\n"
         f"      {tick}\n"
@@ -64,6 +72,6 @@ def _queue_row(row: dict, now, link, psm_label: str) -> str:
         f"      <td>{escape(row['desa_nama'])}, {escape(row['kecamatan_nama'])}</td>\n"
         f"      <td>{urgensi}</td>\n"
         f"      <td>{status}</td>\n"
-        f"      <td>{escape(timesince_filter(row['status_sejak'], now))}</td>\n"
+        f"      <td>{waited}</td>\n"
         "    </tr>"
     )

@@ -27,6 +27,7 @@ from assessments.models import (
     Rujukan,
     StatusAsesmen,
     Subjek,
+    Transisi,
 )
 from psm_portal.models import AuditEvent, Kantor
 from tests.factories import make_case, refer_to_pkh, subject_data
@@ -693,7 +694,8 @@ def test_the_queue_puts_emergencies_first_then_the_oldest_waiting(client, people
     }
     for name, (urgensi, days) in waited.items():
         case = make_case(people["psm_a"], urgensi=urgensi, subject={"nama": name})
-        Asesmen.objects.filter(pk=case.pk).update(status_sejak=now - dt.timedelta(days=days))
+        sent = now - dt.timedelta(days=days)
+        Asesmen.objects.filter(pk=case.pk).update(status_sejak=sent, diajukan_pada=sent)
     page = _client(client, people["staf"]).get(reverse("assessments:queue")).content.decode()
     order = [
         "Darurat Lama",
@@ -707,7 +709,7 @@ def test_the_queue_puts_emergencies_first_then_the_oldest_waiting(client, people
     assert "yang darurat di atas" in page
     # one urgency shown: the sentence says what orders it then
     one = _client(client, people["staf"]).get(reverse("assessments:queue"), {"urgensi": "segera"})
-    assert "2 kasus menunggu, yang paling lama di atas." in one.content.decode()
+    assert "2 kasus menunggu, yang paling lama sejak diajukan di atas." in one.content.decode()
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's plan")
@@ -718,14 +720,20 @@ def test_the_queue_order_is_read_from_its_index_not_sorted(people):
     from assessments import selectors
 
     make_case(people["psm_a"])
-    page = selectors.review_queue(people["staf"])[:50]
-    sql, params = page.query.sql_with_params()
-    with connection.cursor() as cursor, transaction.atomic():
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("SET LOCAL enable_sort = off")  # a sort the index cannot spare shows
-        cursor.execute("EXPLAIN " + sql, params)
-        plan = "\n".join(row[0] for row in cursor.fetchall())
-    assert "asesmen_antrean_urgensi_idx" in plan and "Sort" not in plan, plan
+
+    def plan(page):
+        sql, params = page.query.sql_with_params()
+        with connection.cursor() as cursor, transaction.atomic():
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("SET LOCAL enable_sort = off")  # a sort the index cannot spare shows
+            cursor.execute("EXPLAIN " + sql, params)
+            return "\n".join(row[0] for row in cursor.fetchall())
+
+    every = plan(selectors.review_queue(people["staf"])[:50])
+    assert "asesmen_antrean_urgensi_idx" in every and "Sort" not in every, every
+    # one urgency: the wait since sent, off its own index
+    one = plan(selectors.review_queue(people["staf"], urgensi="segera")[:50])
+    assert "asesmen_menunggu_idx" in one and "Sort" not in one, one
 
 
 def test_staff_see_what_waits_at_the_kecamatan_without_a_tick(client, people):
@@ -747,6 +755,88 @@ def test_staff_see_what_waits_at_the_kecamatan_without_a_tick(client, people):
     # the kecamatan verifier ticks them, as before
     verifier = _client(client, people["verifikator"]).get(reverse("assessments:queue"))
     assert waiting.pk in _queue_ticks(verifier.content.decode())
+
+
+def test_a_wait_at_the_kecamatan_counts_in_the_offices_queue(client, people):
+    """A walk: a case that waited ten days at the kecamatan showed "0 menit" once verified
+    there, and came to the office after every case of its urgency sent since. The queue orders
+    and filters by the wait since the case was sent, and says since when it is the office's."""
+    Kantor.objects.filter(pk=1).update(menggunakan_verifikator_kecamatan=True)
+    now = timezone.now()
+    long_wait = make_case(people["psm_a"], subject={"nama": "Lama Di Kecamatan"})
+    Asesmen.objects.filter(pk=long_wait.pk).update(diajukan_pada=now - dt.timedelta(days=10))
+    services.assessment_transition(
+        asesmen=Asesmen.objects.get(pk=long_wait.pk),
+        ke=S.DIVERIFIKASI_KECAMATAN,
+        by=people["verifikator"],
+    )
+    recent = make_case(people["psm_a"], subject={"nama": "Baru Dicek"})
+    Asesmen.objects.filter(pk=recent.pk).update(diajukan_pada=now - dt.timedelta(days=2))
+    services.assessment_transition(
+        asesmen=Asesmen.objects.get(pk=recent.pk),
+        ke=S.DIVERIFIKASI_KECAMATAN,
+        by=people["verifikator"],
+    )
+    Asesmen.objects.filter(pk=recent.pk).update(status_sejak=now - dt.timedelta(days=1))
+    c = _client(client, people["staf"])
+    body = c.get(reverse("assessments:queue")).content.decode()
+    assert body.index("Lama Di Kecamatan") < body.index("Baru Dicek")
+    row = body[body.index("Lama Di Kecamatan") :].split("</tr>")[0]
+    assert "<td>1\xa0minggu, 3\xa0hari<div" in row and "di Dinas: 0\xa0menit</div>" in row
+    longer = c.get(reverse("assessments:queue"), {"min_hari": 5}).content.decode()
+    assert "Lama Di Kecamatan" in longer and "Baru Dicek" not in longer
+    # the dashboard's oldest wait, which links to this queue, counts the same way
+    from reports.selectors import dashboard
+
+    figures = dashboard(people["staf"], tahun=now.year, kecamatan="", today=now.date())
+    assert figures["antrean_tertua"] == 10
+    # a resubmission after a return waits from when it was sent again (the PSM held it)
+    services.assessment_transition(
+        asesmen=Asesmen.objects.get(pk=long_wait.pk), ke=S.DIKEMBALIKAN, by=people["staf"],
+        catatan="Lengkapi kondisi rumah",
+    )  # fmt: skip
+    services.assessment_transition(
+        asesmen=Asesmen.objects.get(pk=long_wait.pk), ke=S.DIAJUKAN, by=people["psm_a"]
+    )
+    assert Asesmen.objects.get(pk=long_wait.pk).diajukan_pada > now
+
+
+def test_a_waiting_cases_sending_is_read_back_from_its_review_chain(people):
+    """Migration 0014, run with historical models: each case's wait starts at its latest move
+    to "diajukan" (a resubmission's, where it was returned), not at its status's start; a case
+    whose chain has no such move keeps the time the queue counted until then."""
+    sent_when_last_submitted = importlib.import_module(
+        "assessments.migrations.0014_asesmen_diajukan_pada"
+    ).sent_when_last_submitted
+    Kantor.objects.filter(pk=1).update(menggunakan_verifikator_kecamatan=True)
+    now = timezone.now()
+    at_kecamatan = make_case(people["psm_a"])
+    services.assessment_transition(
+        asesmen=at_kecamatan, ke=S.DIVERIFIKASI_KECAMATAN, by=people["verifikator"]
+    )
+    resent = make_case(people["psm_a"])
+    resent = services.assessment_transition(
+        asesmen=resent, ke=S.DIKEMBALIKAN, by=people["staf"], catatan="Lengkapi"
+    )
+    services.assessment_transition(asesmen=resent, ke=S.DIAJUKAN, by=people["psm_a"])
+    no_chain = make_case(people["psm_a"])
+    Transisi.objects.filter(asesmen=no_chain).delete()
+    for case, sent in ((at_kecamatan, 9), (resent, 12)):
+        Transisi.objects.filter(asesmen=case, ke=S.DIAJUKAN).update(
+            created_at=now - dt.timedelta(days=sent)
+        )
+    resent_last = Transisi.objects.filter(asesmen=resent, ke=S.DIAJUKAN).latest("pk")
+    Transisi.objects.filter(pk=resent_last.pk).update(created_at=now - dt.timedelta(days=3))
+    Asesmen.objects.filter(pk=no_chain.pk).update(status_sejak=now - dt.timedelta(days=5))
+    Asesmen.objects.update(diajukan_pada=None)
+    loader = MigrationExecutor(connection).loader
+    state = loader.project_state(("assessments", "0014_asesmen_diajukan_pada"))
+    sent_when_last_submitted(state.apps, None)
+    waited = {
+        pk: (now - sent).days
+        for pk, sent in Asesmen.objects.values_list("pk", "diajukan_pada")
+    }
+    assert waited == {at_kecamatan.pk: 9, resent.pk: 3, no_chain.pk: 5}
 
 
 def test_staff_are_told_when_a_kecamatan_has_no_verifier_for_what_waits_there(client, people):
@@ -937,6 +1027,7 @@ def test_a_queue_row_prints_a_missing_value_as_the_template_did():
         "urgensi_label": "Biasa",
         "status_label": "Diajukan",
         "status_sejak": now,
+        "diajukan_pada": now,
     }
     html = queue_rows([row], now)
     assert "<td>Desa &lt;Lama&gt;, None</td>" in html

@@ -5,7 +5,7 @@ without a database default) fails here and not forty minutes into a national run
 import pytest
 from django.db.models import F, OuterRef, Subquery
 
-from assessments.models import LangkahRujukan, Rujukan
+from assessments.models import Asesmen, LangkahRujukan, Rujukan, StatusAsesmen
 from benchmarks.synthetic import LOADED_MODELS, generate
 from registry.models import Kegiatan, Psm, PsmStatusChange, StatusPsm
 from tests.factories import ppks_reference
@@ -44,3 +44,10 @@ def test_the_kabkota_preset_fills_every_table_the_benchmark_reads():
     assert not referrals.exclude(first="diusulkan").exists()
     finished = referrals.filter(status="selesai")
     assert finished.exists() and not finished.exclude(langkah_set__status="diterima").exists()
+    # every case sent for review says when, no later than its status's start (a wait at the
+    # kecamatan comes before the office's); drafts were never sent
+    sent = Asesmen.objects.exclude(status=StatusAsesmen.DRAF)
+    assert not sent.filter(diajukan_pada__isnull=True).exists()
+    assert not sent.filter(diajukan_pada__gt=F("status_sejak")).exists()
+    assert sent.filter(status="verif_kec", diajukan_pada__lt=F("status_sejak")).exists()
+    assert not Asesmen.objects.filter(status="draf", diajukan_pada__isnull=False).exists()
