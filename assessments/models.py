@@ -397,9 +397,7 @@ class Asesmen(TimeStamped):
     # through the kecamatan's verification (status_sejak starts again there, and a case that
     # had waited ten days at the kecamatan came to the office as the newest); a resubmission
     # after a return sets it again, since the wait before was the PSM's.
-    diajukan_pada = models.DateTimeField(
-        _("diajukan pada"), null=True, blank=True, editable=False
-    )
+    diajukan_pada = models.DateTimeField(_("diajukan pada"), null=True, blank=True, editable=False)
     versi = models.PositiveIntegerField(_("versi"), default=0)
 
     jenis = models.CharField(_("jenis asesmen"), max_length=10, choices=JenisAsesmen)

@@ -833,8 +833,7 @@ def test_a_waiting_cases_sending_is_read_back_from_its_review_chain(people):
     state = loader.project_state(("assessments", "0014_asesmen_diajukan_pada"))
     sent_when_last_submitted(state.apps, None)
     waited = {
-        pk: (now - sent).days
-        for pk, sent in Asesmen.objects.values_list("pk", "diajukan_pada")
+        pk: (now - sent).days for pk, sent in Asesmen.objects.values_list("pk", "diajukan_pada")
     }
     assert waited == {at_kecamatan.pk: 9, resent.pk: 3, no_chain.pk: 5}
 
