@@ -437,6 +437,21 @@ class SkForm(forms.ModelForm):
         return dokumen
 
 
+class RecordCorrectionForm(forms.Form):
+    """Why an entry of a PSM's service record is corrected: kept in its audit trail, as a
+    removal's reason is (what was wrong, and who said so, is read later from the history)."""
+
+    alasan_perbaikan = forms.CharField(
+        label=_("Alasan perbaikan"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "Mis. nomor SK salah ketik, sesuai dokumen asli. Disimpan di riwayat perubahan."
+        ),
+        error_messages={"required": _("Tuliskan alasan memperbaiki data ini.")},
+    )
+
+
 class RecordRemoveForm(forms.Form):
     """Why an entry of a PSM's service record is removed: kept in its audit trail."""
 

@@ -822,10 +822,10 @@ def _locked_record(kind: str, psm: Psm, record_pk: int, expected_version: str = 
 
 
 def record_update(
-    *, psm: Psm, kind: str, record_pk: int, data: dict, by, expected_version: str = ""
+    *, psm: Psm, kind: str, record_pk: int, data: dict, alasan: str, by, expected_version: str = ""
 ):
     """Correct an entry of ``psm``'s service record (``CORRECTABLE_RECORDS``), checked as its
-    add is, audited with what changed; refused if it changed since the form was drawn
+    add is, audited with what changed and why; refused if it changed since the form was drawn
     (``expected_version``). An SK's scan is kept unless another is uploaded; the replaced one is
     deleted once the change commits."""
     model, check = CORRECTABLE_RECORDS[kind]
@@ -860,6 +860,7 @@ def record_update(
                 target=psm,
                 before={"id": record.pk, "entri": label, **was},
                 after={"id": record.pk, "entri": label, **now},
+                reason=alasan,
             )
     return record
 

@@ -308,7 +308,7 @@ def _shown_version(request, refusal: ValidationError | None = None) -> str:
     return request.POST.get("versi_awal", "")[:40]
 
 
-def _record_page(request, psm, kind, record, form, remove_form, shown=""):
+def _record_page(request, psm, kind, record, form, reason_form, remove_form, shown=""):
     _form_class, _service, title = RECORD_KINDS[kind]
     return render(
         request,
@@ -320,11 +320,12 @@ def _record_page(request, psm, kind, record, form, remove_form, shown=""):
             # the entry as stored when this request read it: the form may hold what was typed
             "versi": (shown or services.record_version(record)) if record else "",
             "form": form,
+            "reason_form": reason_form,
             "title": title,
             "remove_form": remove_form,
             "remove_refusal": services.record_remove_refusal(psm, kind, record),
         },
-        status=400 if form.errors or remove_form.errors else 200,
+        status=400 if form.errors or reason_form.errors or remove_form.errors else 200,
     )
 
 
@@ -336,8 +337,10 @@ def psm_record_edit(request, pk, kind, record_pk):
         return _gone(request, psm)
     form_class, _service, title = RECORD_KINDS[kind]
     form = form_class(request.POST or None, request.FILES or None, instance=record)
+    reason_form = forms.RecordCorrectionForm(request.POST or None)
     refusal = None
-    if request.method == "POST" and form.is_valid():
+    # both checked, so that a missing reason and a wrong date are said at once
+    if request.method == "POST" and all([form.is_valid(), reason_form.is_valid()]):
         data = {name: form.cleaned_data[name] for name in form._meta.fields}
         try:
             services.record_update(
@@ -345,6 +348,7 @@ def psm_record_edit(request, pk, kind, record_pk):
                 kind=kind,
                 record_pk=record.pk,
                 data=data,
+                alasan=reason_form.cleaned_data["alasan_perbaikan"],
                 by=request.user,
                 expected_version=_shown_version(request),
             )
@@ -360,6 +364,7 @@ def psm_record_edit(request, pk, kind, record_pk):
         kind,
         record,
         form,
+        reason_form,
         forms.RecordRemoveForm(),
         _shown_version(request, refusal),
     )
@@ -390,8 +395,9 @@ def psm_record_remove(request, pk, kind, record_pk):
             messages.success(request, _("Data %(judul)s dihapus.") % {"judul": title})
             return redirect("registry:psm-detail", pk=psm.pk)
     form = RECORD_KINDS[kind][0](instance=record)
+    reason_form = forms.RecordCorrectionForm()
     return _record_page(
-        request, psm, kind, record, form, remove_form, _shown_version(request, refusal)
+        request, psm, kind, record, form, reason_form, remove_form, _shown_version(request, refusal)
     )
 
 

@@ -33,6 +33,11 @@ def _edit(psm, kind, record):
     return reverse("registry:psm-record-edit", args=[psm.pk, kind, record.pk])
 
 
+def _why(data, reason="Salah ketik, sesuai dokumen asli."):
+    """A correction's form as sent: what it changes, and why (kept in the trail)."""
+    return {**data, "alasan_perbaikan": reason}
+
+
 def _remove(psm, kind, record):
     return reverse("registry:psm-record-remove", args=[psm.pk, kind, record.pk])
 
@@ -66,7 +71,7 @@ def test_an_sk_number_typed_wrong_is_corrected_its_scan_kept_and_the_change_audi
     assert reverse("registry:sk-document", args=[psm.pk, sk.pk]) in page
     assert "/media/" not in page  # the stock widget linked the file's media address
 
-    answer = client.post(_edit(psm, "sk", sk), SK)  # nothing uploaded
+    answer = client.post(_edit(psm, "sk", sk), _why(SK))  # nothing uploaded
     assert answer.status_code == 302
     sk.refresh_from_db()
     assert sk.nomor_sk == "400.9/17/2024" and sk.dokumen.name == scan
@@ -82,14 +87,19 @@ def test_an_sk_number_typed_wrong_is_corrected_its_scan_kept_and_the_change_audi
 
     # another scan replaces the first, which goes once the change commits
     with django_capture_on_commit_callbacks(execute=True):
-        assert client.post(_edit(psm, "sk", sk), {**SK, "dokumen": _pdf(b"2")}).status_code == 302
+        assert (
+            client.post(_edit(psm, "sk", sk), _why({**SK, "dokumen": _pdf(b"2")})).status_code
+            == 302
+        )
     sk.refresh_from_db()
     assert sk.dokumen.name != scan and not (media / scan).exists()
     assert (media / sk.dokumen.name).exists()
     # a file that is no PDF is refused, and the typed number stays in the form
     refused = client.post(
         _edit(psm, "sk", sk),
-        {**SK, "nomor_sk": "400.9/18/2024", "dokumen": SimpleUploadedFile("sk.pdf", b"<html>")},
+        _why(
+            {**SK, "nomor_sk": "400.9/18/2024", "dokumen": SimpleUploadedFile("sk.pdf", b"<html>")}
+        ),
     )
     assert refused.status_code == 400
     body = refused.content.decode()
@@ -104,7 +114,7 @@ def test_a_correction_is_checked_as_the_entry_was_and_keeps_what_was_typed(staff
         psm=psm, tingkat="desa", jabatan="anggota", periode_mulai=2021
     )
     typed = {"tingkat": "kecamatan", "jabatan": "ketua", "periode_mulai": "1980"}
-    answer = staff_client.post(_edit(psm, "ipsm", ipsm), typed)
+    answer = staff_client.post(_edit(psm, "ipsm", ipsm), _why(typed))
     body = answer.content.decode()
     assert answer.status_code == 400
     assert "Periode tidak boleh dimulai sebelum PSM lahir (1985)." in body
@@ -112,22 +122,23 @@ def test_a_correction_is_checked_as_the_entry_was_and_keeps_what_was_typed(staff
     ipsm.refresh_from_db()
     assert (ipsm.tingkat, ipsm.jabatan, ipsm.periode_mulai) == ("desa", "anggota", 2021)
     ends_first = {**typed, "periode_mulai": "2024", "periode_selesai": "2022"}
-    body = staff_client.post(_edit(psm, "ipsm", ipsm), ends_first).content.decode()
+    body = staff_client.post(_edit(psm, "ipsm", ipsm), _why(ends_first)).content.decode()
     assert body.count("Periode selesai tidak boleh sebelum periode mulai.") == 1  # not twice
     ahead = {**typed, "periode_mulai": str(dt.date.today().year + 1)}
     assert "Periode mulai tidak boleh di masa depan." in (
-        staff_client.post(_edit(psm, "ipsm", ipsm), ahead).content.decode()
+        staff_client.post(_edit(psm, "ipsm", ipsm), _why(ahead)).content.decode()
     )
     aid = BantuanPeralatan.objects.create(
         psm=psm, jenis="Rompi", tanggal=dt.date(2024, 3, 1), sumber="APBD"
     )
     future = (dt.date.today() + dt.timedelta(days=2)).isoformat()
     answer = staff_client.post(
-        _edit(psm, "bantuan", aid), {"jenis": "Sepeda motor", "tanggal": future, "sumber": "APBD"}
+        _edit(psm, "bantuan", aid),
+        _why({"jenis": "Sepeda motor", "tanggal": future, "sumber": "APBD"}),
     )
     assert "Tanggal diterima tidak boleh di masa depan." in answer.content.decode()
     corrected = {"jenis": "Sepeda motor", "tanggal": "2024-03-01", "sumber": "APBD"}
-    assert staff_client.post(_edit(psm, "bantuan", aid), corrected).status_code == 302
+    assert staff_client.post(_edit(psm, "bantuan", aid), _why(corrected)).status_code == 302
     aid.refresh_from_db()
     assert aid.jenis == "Sepeda motor"
     assert not AuditEvent.objects.filter(action="psm.ipsm_update").exists()
@@ -251,18 +262,20 @@ def test_an_sk_correction_keeps_the_rules_that_made_the_psm_aktif(staff_client, 
         "2000-06-01": "Usia pada tanggal SK",  # born 1985: 15
     }
     for tanggal, problem in cases.items():
-        answer = staff_client.post(url, {**typed, "tanggal_sk": tanggal, "berlaku_mulai": tanggal})
+        answer = staff_client.post(
+            url, _why({**typed, "tanggal_sk": tanggal, "berlaku_mulai": tanggal})
+        )
         body = answer.content.decode()
         assert answer.status_code == 400, tanggal
         assert "membuat PSM yang sedang menjabat tidak lagi memenuhi syarat" in body
         assert problem in body and f'value="{tanggal}"' in body
     ended = {**typed, "tanggal_sk": "2021-02-01", "berlaku_sampai": "2021-02-28"}
-    assert "berlaku sampai 28 Februari 2021" in staff_client.post(url, ended).content.decode()
+    assert "berlaku sampai 28 Februari 2021" in staff_client.post(url, _why(ended)).content.decode()
     sk.refresh_from_db()
     assert (sk.tanggal_sk, sk.berlaku_sampai) == (dt.date(2021, 2, 1), None)
     # the number alone is corrected
     fixed = {**typed, "tanggal_sk": "2021-02-01", "nomor_sk": "400.9/15/2021"}
-    assert staff_client.post(url, fixed).status_code == 302
+    assert staff_client.post(url, _why(fixed)).status_code == 302
     sk.refresh_from_db()
     assert sk.nomor_sk == "400.9/15/2021"
 
@@ -307,10 +320,10 @@ def test_two_tabs_correcting_one_entry_the_later_is_told_and_keeps_what_it_typed
         "tahun": "2024",
         "versi_awal": version,
     }
-    assert staff_client.post(_edit(psm, "penghargaan", award), saved).status_code == 302
+    assert staff_client.post(_edit(psm, "penghargaan", award), _why(saved)).status_code == 302
 
     later = {"nama": "PSM Teladan", "tingkat": "provinsi", "tahun": "2023", "versi_awal": version}
-    answer = staff_client.post(_edit(psm, "penghargaan", award), later)
+    answer = staff_client.post(_edit(psm, "penghargaan", award), _why(later))
     body = answer.content.decode()
     assert answer.status_code == 400
     assert "Data ini baru saja diubah orang lain (sekarang: PSM Berprestasi 2024)" in body
@@ -320,13 +333,13 @@ def test_two_tabs_correcting_one_entry_the_later_is_told_and_keeps_what_it_typed
     # the page now carries the entry as it stands: sent again, it is a choice made knowing it
     assert _shown_version(answer) == award.updated_at.isoformat() != version
     again = {**later, "versi_awal": _shown_version(answer)}
-    assert staff_client.post(_edit(psm, "penghargaan", award), again).status_code == 302
+    assert staff_client.post(_edit(psm, "penghargaan", award), _why(again)).status_code == 302
     award.refresh_from_db()
     assert award.tingkat == "provinsi"
 
     # a form refused for its own errors keeps the version it was drawn from
     bad = {**again, "tahun": "", "versi_awal": version}
-    assert _shown_version(staff_client.post(_edit(psm, "penghargaan", award), bad)) == version
+    assert _shown_version(staff_client.post(_edit(psm, "penghargaan", award), _why(bad))) == version
 
     answer = staff_client.post(
         _remove(psm, "penghargaan", award), {"alasan": "Tercatat dua kali.", "versi_awal": version}
@@ -354,7 +367,7 @@ def test_an_sk_dated_before_its_psm_was_born_is_refused_when_added_or_corrected(
         == 302
     )
     sk = PsmAppointment.objects.get()
-    answer = staff_client.post(_edit(psm, "sk", sk), {**SK, "berlaku_mulai": "1984-12-31"})
+    answer = staff_client.post(_edit(psm, "sk", sk), _why({**SK, "berlaku_mulai": "1984-12-31"}))
     assert answer.status_code == 400 and message in answer.content.decode()
     sk.refresh_from_db()
     assert sk.berlaku_mulai == dt.date(2024, 1, 2)
@@ -375,6 +388,30 @@ def test_a_renewal_sk_does_not_let_the_sk_that_appointed_the_psm_be_removed(staf
 
     fixed = {**SK, "nomor_sk": "400.9/88/2026", "tanggal_sk": "2026-11-30",
              "berlaku_mulai": "2026-12-01"}  # fmt: skip
-    assert staff_client.post(_edit(psm, "sk", renewal), fixed).status_code == 302
+    assert staff_client.post(_edit(psm, "sk", renewal), _why(fixed)).status_code == 302
     removed = staff_client.post(_remove(psm, "sk", renewal), {"alasan": "Tercatat dua kali"})
     assert removed.status_code == 302 and not PsmAppointment.objects.filter(pk=renewal.pk).exists()
+
+
+def test_a_correction_says_why_and_the_history_keeps_it(staff_client):
+    """Left open by a walk: a removal asked for its reason, a correction did not, so the
+    history showed an SK's number changed with no word of why (the scan? a typo?)."""
+    psm = PsmFactory()
+    award = Penghargaan.objects.create(psm=psm, nama="PSM Teladan", tingkat="kabkota", tahun=2023)
+    typed = {"nama": "PSM Teladan Kota", "tingkat": "kabkota", "tahun": "2032"}
+    answer = staff_client.post(_edit(psm, "penghargaan", award), typed)
+    body = answer.content.decode()
+    assert answer.status_code == 400
+    # both problems said at once, and what was typed kept
+    assert "Tuliskan alasan memperbaiki data ini." in body and "masa depan" in body
+    assert 'value="PSM Teladan Kota"' in body
+    award.refresh_from_db()
+    assert award.nama == "PSM Teladan"
+    reason = "Nama penghargaan sesuai piagam."
+    answer = staff_client.post(
+        _edit(psm, "penghargaan", award), _why({**typed, "tahun": "2023"}, reason)
+    )
+    assert answer.status_code == 302
+    assert AuditEvent.objects.get(action="psm.penghargaan_update").reason == reason
+    profile = staff_client.get(reverse("registry:psm-detail", args=[psm.pk])).content.decode()
+    assert reason in profile
