@@ -9,16 +9,19 @@ from django.db.models import (
     DateField,
     DateTimeField,
     FileField,
+    OuterRef,
     Prefetch,
     Q,
+    Subquery,
+    Value,
 )
-from django.db.models.functions import Substr
+from django.db.models.functions import Concat, Substr, Trim
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from psm_portal.access import Perm, has_permission, region_q, spans_a_province
-from psm_portal.models import AuditEvent
+from psm_portal.models import AuditEvent, User
 from registry.access import psm_visible_to, regions_in_scope
 from registry.filters import PsmFilter
 from registry.models import (
@@ -183,10 +186,16 @@ class HistoryEntry:
 def psm_audit_trail(psm: Psm, limit: int = 50) -> list[HistoryEntry]:
     """Who changed what and when, with field labels a reader understands (two queries: the
     events, and the regions they name)."""
+    # by name, as the case pages say who did what; the login where the account is gone
+    name = (
+        User.objects.filter(pk=OuterRef("actor_id"))
+        .annotate(nama=Trim(Concat("first_name", Value(" "), "last_name")))
+        .values("nama")[:1]
+    )
     events = list(
-        AuditEvent.objects.filter(target_type="registry.psm", target_id=str(psm.pk)).order_by(
-            "-created_at", "-pk"
-        )[:limit]
+        AuditEvent.objects.filter(target_type="registry.psm", target_id=str(psm.pk))
+        .annotate(actor_name=Subquery(name))
+        .order_by("-created_at", "-pk")[:limit]
     )
     regions = _regions_named(events)
     entries = []
@@ -220,7 +229,7 @@ def psm_audit_trail(psm: Psm, limit: int = 50) -> list[HistoryEntry]:
         entries.append(
             HistoryEntry(
                 when=event.created_at,
-                who=event.actor_label,
+                who=event.actor_name or event.actor_label,
                 action=_action_shown(event, before, after),
                 changes=changes,
             )

@@ -415,3 +415,25 @@ def test_a_correction_says_why_and_the_history_keeps_it(staff_client):
     assert AuditEvent.objects.get(action="psm.penghargaan_update").reason == reason
     profile = staff_client.get(reverse("registry:psm-detail", args=[psm.pk])).content.decode()
     assert reason in profile
+
+
+def test_the_history_names_who_changed_what_as_the_case_pages_do(client, staff):
+    """Left open by a walk: the profile's history named staff by login ("staf-3") where case
+    pages give the full name; an account since deleted keeps the login it was recorded with."""
+    from registry.selectors import psm_audit_trail
+
+    psm = PsmFactory()
+    staff.first_name, staff.last_name = "Dewi", "Lestari"
+    staff.save()
+    gone = make_user(Role.STAF, scope=["33.71"], username="staf-lama")
+    for by, tahun in ((staff, 2023), (gone, 2024)):
+        client.force_login(by)
+        data = {"nama": "PSM Teladan", "tingkat": "kabkota", "tahun": str(tahun)}
+        assert client.post(
+            reverse("registry:psm-record-add", args=[psm.pk, "penghargaan"]), data
+        ).status_code == 302  # fmt: skip
+    gone.delete()
+    assert [e.who for e in psm_audit_trail(psm)[:2]] == ["staf-lama", "Dewi Lestari"]
+    client.force_login(staff)
+    profile = client.get(reverse("registry:psm-detail", args=[psm.pk])).content.decode()
+    assert "&middot; Dewi Lestari</span>" in profile
