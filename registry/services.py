@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile, File
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -687,27 +687,55 @@ def _year_not_before_birth(psm: Psm, tahun, field: str, message) -> None:
         raise ValidationError({field: message % {"tahun": psm.tanggal_lahir.year}})
 
 
-def _check_sk(psm: Psm, data: dict) -> None:
+def _check_sk(psm: Psm, data: dict, record=None) -> None:
     """An SK signed, or in force, before its PSM was born is a typo (of a year, most often):
     for a candidate nothing else caught it, and it stood on the profile and the card."""
     _not_before_birth(psm, data.get("tanggal_sk"), "tanggal_sk")
     _not_before_birth(psm, data.get("berlaku_mulai"), "berlaku_mulai")
 
 
-def _check_ipsm(psm: Psm, data: dict) -> None:
+def _check_ipsm(psm: Psm, data: dict, record=None) -> None:
+    """``record``: the membership corrected, not compared with itself."""
     _year_not_before_birth(
         psm,
         data.get("periode_mulai"),
         "periode_mulai",
         _("Periode tidak boleh dimulai sebelum PSM lahir (%(tahun)s)."),
     )
+    mulai, selesai, tingkat = (data.get(f) for f in ("periode_mulai", "periode_selesai", "tingkat"))
+    if not (mulai and tingkat):
+        return
+    # Periods are whole years: two at one level may share the year a post changed hands; more
+    # than that is one PSM holding two posts of one board at once (a duplicate, most often, or
+    # an earlier post never closed).
+    others = psm.ipsm_set.filter(tingkat=tingkat, periode_mulai__lt=selesai or 10_000).filter(
+        Q(periode_selesai__isnull=True) | Q(periode_selesai__gt=mulai)
+    )
+    if record is not None:
+        others = others.exclude(pk=record.pk)
+    clash = others.order_by("periode_mulai", "pk").first()
+    if clash:
+        raise ValidationError(
+            {
+                "periode_mulai": _(
+                    "Periode ini bertumpang tindih dengan keanggotaan IPSM tingkat %(tingkat)s "
+                    "yang sudah tercatat: %(jabatan)s, %(periode)s. Bila jabatannya berganti, "
+                    "isi dulu periode selesai keanggotaan itu."
+                )
+                % {
+                    "tingkat": clash.get_tingkat_display(),
+                    "jabatan": clash.get_jabatan_display(),
+                    "periode": f"{clash.periode_mulai}–{clash.periode_selesai or _('sekarang')}",
+                }
+            }
+        )
 
 
-def _check_bantuan(psm: Psm, data: dict) -> None:
+def _check_bantuan(psm: Psm, data: dict, record=None) -> None:
     _not_before_birth(psm, data.get("tanggal"), "tanggal")
 
 
-def _check_penghargaan(psm: Psm, data: dict) -> None:
+def _check_penghargaan(psm: Psm, data: dict, record=None) -> None:
     _year_not_before_birth(
         psm, data.get("tahun"), "tahun", _("Tahun tidak boleh sebelum PSM lahir (%(tahun)s).")
     )
@@ -715,6 +743,7 @@ def _check_penghargaan(psm: Psm, data: dict) -> None:
 
 @transaction.atomic
 def ipsm_add(*, psm: Psm, data: dict, by) -> IpsmMembership:
+    _lock_status(psm)  # two memberships sent at once are compared one after the other
     _check_ipsm(psm, data)
     return _add_record(IpsmMembership, psm=psm, data=data, by=by, action="psm.ipsm_add")
 
@@ -834,7 +863,7 @@ def record_update(
         record = _locked_record(kind, psm, record_pk, expected_version)
         before, label = audit.snapshot(record, masked=False), record_label(kind, record)
         old_file = record.dokumen.name if kind == "sk" else ""
-        check(psm, data)
+        check(psm, data, record)
         for name, value in data.items():
             if name == "dokumen" and not value:
                 continue  # nothing uploaded: the scan on record stays

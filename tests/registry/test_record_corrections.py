@@ -437,3 +437,33 @@ def test_the_history_names_who_changed_what_as_the_case_pages_do(client, staff):
     client.force_login(staff)
     profile = client.get(reverse("registry:psm-detail", args=[psm.pk])).content.decode()
     assert "&middot; Dewi Lestari</span>" in profile
+
+
+def test_one_psm_holds_one_post_of_a_board_at_a_time(staff_client):
+    """Left open by a walk: two memberships of one level's board over the same years were
+    accepted (an earlier post never closed, or the same one typed twice). Posts may share the
+    year they changed hands; the entry corrected is not compared with itself."""
+    psm = PsmFactory()
+    add = reverse("registry:psm-record-add", args=[psm.pk, "ipsm"])
+    first = {"tingkat": "kecamatan", "jabatan": "anggota", "periode_mulai": "2021"}
+    assert staff_client.post(add, first).status_code == 302
+    ketua = {"tingkat": "kecamatan", "jabatan": "ketua", "periode_mulai": "2023"}
+    body = staff_client.post(add, ketua).content.decode()
+    assert (
+        "bertumpang tindih dengan keanggotaan IPSM tingkat Kecamatan yang sudah tercatat: "
+        "Anggota, 2021–sekarang. Bila jabatannya berganti, isi dulu periode selesai"
+    ) in body
+    assert '<option value="ketua" selected>' in body and 'value="2023"' in body
+    # another level's board is another post
+    assert staff_client.post(add, {**ketua, "tingkat": "kabkota"}).status_code == 302
+    # the earlier post closed in the year it changed hands: both stand
+    anggota = IpsmMembership.objects.get(psm=psm, tingkat="kecamatan")
+    closed = _why({**first, "periode_selesai": "2023"}, "Diganti jabatan ketua pada 2023.")
+    assert staff_client.post(_edit(psm, "ipsm", anggota), closed).status_code == 302
+    assert staff_client.post(add, ketua).status_code == 302
+    # a correction is compared with the others, not with itself
+    assert staff_client.post(_edit(psm, "ipsm", anggota), closed).status_code == 302
+    reopened = _why({**first, "periode_selesai": "2025"})
+    answer = staff_client.post(_edit(psm, "ipsm", anggota), reopened)
+    assert answer.status_code == 400 and "Ketua, 2023–sekarang" in answer.content.decode()
+    assert IpsmMembership.objects.filter(psm=psm).count() == 3
