@@ -117,8 +117,8 @@ def queue_page_details(page_queryset) -> list[dict]:
             "dibuat_oleh_id",
             subjek_nama=F("subjek__nama"),
             psm_nama=F("psm__nama"),
+            desa_kode=F("desa_id"),
             desa_nama=F("desa__nama"),
-            kecamatan_kode=F("desa__induk_id"),
             kecamatan_nama=F("desa__induk__nama"),
         )
     )
@@ -145,14 +145,16 @@ def queue_untickable(rows: list[dict], user, waiting_elsewhere: set[str]) -> boo
     reviews it; its tick only earned "Asesmen yang Anda tulis sendiri ditinjau oleh petugas
     lain" for a case the page named nowhere). Answers whether any row can be ticked."""
     elsewhere, own = _("menunggu verifikator kecamatan"), _("tulisan Anda; ditinjau petugas lain")
-    nobody = _("menunggu verifikator kecamatan, tetapi kecamatan ini belum punya akun verifikator")
-    unserved = _kecamatan_without_verifier(
-        {r["kecamatan_kode"] for r in rows if r["status"] in waiting_elsewhere}
+    nobody = _(
+        "menunggu verifikator kecamatan, tetapi belum ada akun verifikator untuk desa/kelurahan ini"
+    )
+    unserved = _desa_without_verifier(
+        {r["desa_kode"] for r in rows if r["status"] in waiting_elsewhere}
     )
     tickable = False
     for row in rows:
         if row["status"] in waiting_elsewhere:
-            row["tanpa_centang"] = nobody if row["kecamatan_kode"] in unserved else elsewhere
+            row["tanpa_centang"] = nobody if row["desa_kode"] in unserved else elsewhere
         elif wrote(user, psm_id=row["psm_id"], dibuat_oleh_id=row["dibuat_oleh_id"]):
             row["tanpa_centang"] = own
         else:
@@ -160,14 +162,14 @@ def queue_untickable(rows: list[dict], user, waiting_elsewhere: set[str]) -> boo
     return tickable
 
 
-def _kecamatan_without_verifier(kecamatan: set[str]) -> set[str]:
-    """Those of ``kecamatan`` no active verifier account covers (a scope of the kecamatan or of
-    a region above it): a case submitted there waits for good, and the office's queue said only
+def _desa_without_verifier(desa: set[str]) -> set[str]:
+    """Those of ``desa`` no active verifier account covers (a scope of the desa, its kecamatan
+    or a region above): a case submitted there waits for good, and the office's queue said only
     "menunggu verifikator kecamatan". One query, none for an empty set."""
-    if not kecamatan:
+    if not desa:
         return set()
-    # the kecamatan's own code, and its kab/kota's and province's ("33.71.01", "33.71", "33")
-    around = {code.rsplit(".", n)[0] for code in kecamatan if code for n in range(3)}
+    # the desa's own code, its kecamatan's, kab/kota's and province's ("33.71.01.2001" ... "33")
+    around = {code.rsplit(".", n)[0] for code in desa if code for n in range(4)}
     covered = set(
         User.objects.filter(
             role=Role.VERIFIKATOR, is_active=True, scope__kode__in=around
@@ -175,7 +177,7 @@ def _kecamatan_without_verifier(kecamatan: set[str]) -> set[str]:
     )
     return {
         code
-        for code in kecamatan
+        for code in desa
         if code and not any(code == c or code.startswith(f"{c}.") for c in covered)
     }
 

@@ -853,13 +853,19 @@ def test_staff_are_told_when_a_kecamatan_has_no_verifier_for_what_waits_there(cl
     c = _client(client, people["staf"])
     body = c.get(reverse("assessments:queue")).content.decode()
     row = body[body.index("Warga Utara") :].split("</tr>")[0]
-    assert "kecamatan ini belum punya akun verifikator" in row
+    nobody = "belum ada akun verifikator untuk desa/kelurahan ini"
+    assert nobody in row
     row = body[body.index("Warga Selatan") :].split("</tr>")[0]
-    assert "(menunggu verifikator kecamatan)" in row and "belum punya" not in row
+    assert "(menunggu verifikator kecamatan)" in row and nobody not in row
+    # a verifier of one desa (the admin allows it) covers that desa, not its neighbours
+    other = Wilayah.objects.filter(kode__startswith="33.71.02.", tingkat=4).exclude(pk=kramat.pk)[0]
+    make_case(people["psm_a"], subject={"nama": "Warga Tetangga", "desa": other})
+    make_user(Role.VERIFIKATOR, scope=[kramat.kode], username="verif-desa")
+    body = c.get(reverse("assessments:queue")).content.decode()
+    assert nobody not in body[body.index("Warga Utara") :].split("</tr>")[0]
+    assert nobody in body[body.index("Warga Tetangga") :].split("</tr>")[0]
     make_user(Role.VERIFIKATOR, scope=["33.71"], username="verif-kota")
-    assert (
-        "belum punya akun verifikator" not in c.get(reverse("assessments:queue")).content.decode()
-    )
+    assert nobody not in c.get(reverse("assessments:queue")).content.decode()
     # one query for the accounts, however many kecamatan the page's waiting rows are in
     with CaptureQueriesContext(connection) as two:
         c.get(reverse("assessments:queue"))
