@@ -16,7 +16,7 @@ from django.http import Http404
 from assessments.models import Asesmen, Sensitivitas, StatusAsesmen, Subjek
 from psm_portal import audit
 from psm_portal.access import Perm, has_permission, region_q
-from psm_portal.models import Role
+from psm_portal.models import Role, User
 from psm_portal.office import current_office
 
 ADULT_AGE = 18
@@ -129,6 +129,27 @@ def uses_kecamatan_level() -> bool:
     """Whether this office has kecamatan verifiers check cases before it does (Kantor)."""
     office = current_office()
     return bool(office and office.menggunakan_verifikator_kecamatan)
+
+
+def desa_without_verifier(desa: set[str]) -> set[str]:
+    """Those of ``desa`` no active verifier account covers (a scope of the desa, its kecamatan
+    or a region above): a case submitted there would wait for good at the kecamatan step, so
+    the office verifies it itself (``services._step_allowed``). One query, none for an empty
+    set."""
+    if not desa:
+        return set()
+    # the desa's own code, its kecamatan's, kab/kota's and province's ("33.71.01.2001" ... "33")
+    around = {code.rsplit(".", n)[0] for code in desa if code for n in range(4)}
+    covered = set(
+        User.objects.filter(
+            role=Role.VERIFIKATOR, is_active=True, scope__kode__in=around
+        ).values_list("scope__kode", flat=True)
+    )
+    return {
+        code
+        for code in desa
+        if code and not any(code == c or code.startswith(f"{c}.") for c in covered)
+    }
 
 
 def holds_specific_data_right(user) -> bool:

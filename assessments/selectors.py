@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from assessments.access import (
     ADULT_AGE,
     cases_visible_to,
+    desa_without_verifier,
     referrals_visible_to,
     subjects_visible_to,
     uses_kecamatan_level,
@@ -145,41 +146,22 @@ def queue_untickable(rows: list[dict], user, waiting_elsewhere: set[str]) -> boo
     reviews it; its tick only earned "Asesmen yang Anda tulis sendiri ditinjau oleh petugas
     lain" for a case the page named nowhere). Answers whether any row can be ticked."""
     elsewhere, own = _("menunggu verifikator kecamatan"), _("tulisan Anda; ditinjau petugas lain")
-    nobody = _(
-        "menunggu verifikator kecamatan, tetapi belum ada akun verifikator untuk desa/kelurahan ini"
-    )
-    unserved = _desa_without_verifier(
+    nobody = _("belum ada akun verifikator untuk desa/kelurahan ini: Dinas memverifikasi langsung")
+    unserved = desa_without_verifier(
         {r["desa_kode"] for r in rows if r["status"] in waiting_elsewhere}
     )
     tickable = False
     for row in rows:
-        if row["status"] in waiting_elsewhere:
-            row["tanpa_centang"] = nobody if row["desa_kode"] in unserved else elsewhere
+        row["catatan"] = ""
+        if row["status"] in waiting_elsewhere and row["desa_kode"] not in unserved:
+            row["tanpa_centang"] = elsewhere
         elif wrote(user, psm_id=row["psm_id"], dibuat_oleh_id=row["dibuat_oleh_id"]):
             row["tanpa_centang"] = own
         else:
+            # what waits for a verifier no account can be is the office's to verify
             row["tanpa_centang"], tickable = "", True
+            row["catatan"] = nobody if row["status"] in waiting_elsewhere else ""
     return tickable
-
-
-def _desa_without_verifier(desa: set[str]) -> set[str]:
-    """Those of ``desa`` no active verifier account covers (a scope of the desa, its kecamatan
-    or a region above): a case submitted there waits for good, and the office's queue said only
-    "menunggu verifikator kecamatan". One query, none for an empty set."""
-    if not desa:
-        return set()
-    # the desa's own code, its kecamatan's, kab/kota's and province's ("33.71.01.2001" ... "33")
-    around = {code.rsplit(".", n)[0] for code in desa if code for n in range(4)}
-    covered = set(
-        User.objects.filter(
-            role=Role.VERIFIKATOR, is_active=True, scope__kode__in=around
-        ).values_list("scope__kode", flat=True)
-    )
-    return {
-        code
-        for code in desa
-        if code and not any(code == c or code.startswith(f"{c}.") for c in covered)
-    }
 
 
 MY_CASES_SHOWN = 200

@@ -21,7 +21,13 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from assessments.access import ADULT_AGE, is_author, others_drafts, uses_kecamatan_level
+from assessments.access import (
+    ADULT_AGE,
+    desa_without_verifier,
+    is_author,
+    others_drafts,
+    uses_kecamatan_level,
+)
 from assessments.models import (
     NEEDS_SCORED,
     AlasanTutup,
@@ -53,7 +59,7 @@ from psm_portal.images import (
     store_new_files,
 )
 from psm_portal.models import AuditEvent
-from psm_portal.office import current_office
+from psm_portal.office import current_office, office_language
 from psm_portal.text import BIDI_CONTROLS, grouped
 from registry.models import Psm, Wilayah
 from registry.nik import check_nik, check_no_kk
@@ -1216,7 +1222,8 @@ def _step_allowed(
         return kecamatan_level and has_permission(user, Perm.PPKS_REVIEW_KECAMATAN)
     if ke == S.DIVERIFIKASI:
         if case.status == S.DIAJUKAN and kecamatan_level:
-            return False  # the kecamatan verifier comes first
+            # the kecamatan verifier comes first; where no account can be one, the office
+            return has_permission(user, Perm.PPKS_REVIEW) and stepping_in(case)
         return has_permission(user, Perm.PPKS_REVIEW)
     if ke == S.DIKEMBALIKAN:
         if case.status == S.DIAJUKAN and kecamatan_level:
@@ -1229,6 +1236,18 @@ def _step_allowed(
     if ke == S.DITUTUP:
         return has_permission(user, Perm.PPKS_REVIEW)
     return False
+
+
+def stepping_in(case: Asesmen) -> bool:
+    """Whether the office verifies ``case`` in the kecamatan verifier's stead: no active
+    verifier account covers its desa, so it would wait at the kecamatan step for good."""
+    return bool(desa_without_verifier({case.desa_id}))
+
+
+# Kept on the step, so that its page says why the kecamatan's verification is not there.
+STEPPED_IN = gettext_lazy(
+    "Diverifikasi langsung oleh Dinas: belum ada akun verifikator untuk desa/kelurahan ini."
+)
 
 
 def reviewed_by_another(user, case: Asesmen) -> bool:
@@ -1313,6 +1332,9 @@ def assessment_transition(
             )
         komentar = {k: v.strip() for k, v in (komentar or {}).items() if v and v.strip()}
         catatan = (catatan or "").strip()
+        if ke == S.DIVERIFIKASI and case.status == S.DIAJUKAN and uses_kecamatan_level():
+            with office_language():
+                catatan = f"{STEPPED_IN} {catatan}".strip()
         if ke == S.DIKEMBALIKAN and not (catatan or komentar):
             raise ValidationError(
                 _("Tuliskan apa yang perlu diperbaiki (catatan atau komentar pada isian).")
@@ -1425,12 +1447,17 @@ def assessments_verify_bulk(*, shown: dict[int, tuple[int, str]], by) -> tuple[i
     from assessments.access import cases_visible_to
 
     done, problems = 0, []
+    kecamatan_level = uses_kecamatan_level()
     with transaction.atomic():
         for case in cases_visible_to(by).filter(pk__in=shown).order_by("diajukan_pada", "pk"):
             versi, status = shown[case.pk]
+            # the kecamatan's step, by whoever may take it; the office's own verification where
+            # it steps in (for want of a verifier), or after the kecamatan
             ke = (
                 S.DIVERIFIKASI_KECAMATAN
-                if status == S.DIAJUKAN and uses_kecamatan_level()
+                if status == S.DIAJUKAN
+                and kecamatan_level
+                and has_permission(by, Perm.PPKS_REVIEW_KECAMATAN)
                 else S.DIVERIFIKASI
             )
             try:

@@ -52,6 +52,9 @@ def _queue_row(row: dict, now, link, labels: dict[str, str]) -> str:
             f'<td><input class="form-check-input" type="checkbox" name="kasus" value="{shown}" '
             f'id="k-{pk}" aria-label="{subjek}"></td>'
         )
+        if note := row.get("catatan"):
+            status = f'{status} <span class="small text-body-secondary">({escape(note)})</span>'
+
     written_by = (
         " · " + escape(labels["psm"] % {"nama": row["psm_nama"]}) if row.get("psm_nama") else ""
     )

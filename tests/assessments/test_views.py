@@ -838,6 +838,50 @@ def test_a_waiting_cases_sending_is_read_back_from_its_review_chain(people):
     assert waited == {at_kecamatan.pk: 9, resent.pk: 3, no_chain.pk: 5}
 
 
+def test_the_office_verifies_what_no_verifier_account_can_reach(client, people):
+    """Left open by a walk: with the kecamatan step, a case from a desa no verifier account
+    covers waited for good, and staff could only read that it did. They verify it themselves
+    now, from the queue or its page, and its step says why the kecamatan's is missing; where a
+    verifier exists, the kecamatan still comes first."""
+    from psm_portal.models import Role
+    from registry.models import Wilayah
+    from tests.factories import PsmFactory, make_user
+
+    Kantor.objects.filter(pk=1).update(menggunakan_verifikator_kecamatan=True)
+    utara = PsmFactory(nama="Tono Utara", desa_kode="33.71.02.1003")
+    kramat = Wilayah.objects.get(kode="33.71.02.1003")
+    tono = make_user(Role.PSM, psm=utara)
+    unreached = make_case(tono, subject={"nama": "Warga Utara", "desa": kramat})
+    also = make_case(tono, subject={"nama": "Warga Utara Dua", "desa": kramat})
+    reached = make_case(people["psm_a"], subject={"nama": "Warga Selatan"})
+    c = _client(client, people["staf"])
+    body = c.get(reverse("assessments:queue")).content.decode()
+    assert set(_queue_ticks(body)) == {unreached.pk, also.pk}
+    row = body[body.index("Warga Utara") :].split("</tr>")[0]
+    assert (
+        "belum ada akun verifikator untuk desa/kelurahan ini: Dinas memverifikasi langsung" in row
+    )
+    # its page offers the office's verification; a case the kecamatan can reach offers none
+    page = c.get(reverse("assessments:case-detail", args=[unreached.pk])).content.decode()
+    assert 'name="ke" value="diverifikasi"' in page
+    page = c.get(reverse("assessments:case-detail", args=[reached.pk])).content.decode()
+    assert 'name="ke" value="diverifikasi"' not in page
+    with pytest.raises(ValidationError, match="tidak berwenang"):
+        services.assessment_transition(asesmen=reached, ke=S.DIVERIFIKASI, by=people["staf"])
+
+    answer = c.post(reverse("assessments:queue"), {"kasus": [_queue_ticks(body)[unreached.pk]]})
+    assert answer.status_code == 302
+    unreached.refresh_from_db()
+    assert unreached.status == S.DIVERIFIKASI
+    step = unreached.transisi_set.latest("pk")
+    assert step.catatan.startswith("Diverifikasi langsung oleh Dinas: belum ada akun verifikator")
+    # a verifier of that desa now: the kecamatan's step again, for what is left
+    make_user(Role.VERIFIKATOR, scope=[kramat.kode], username="verif-kramat")
+    body = c.get(reverse("assessments:queue")).content.decode()
+    assert set(_queue_ticks(body)) == set()
+    assert "(menunggu verifikator kecamatan)" in body[body.index("Warga Utara Dua") :]
+
+
 def test_staff_are_told_when_a_kecamatan_has_no_verifier_for_what_waits_there(client, people):
     """A walk: cases of a kecamatan with no verifier account waited for good, and staff's queue
     said only "menunggu verifikator kecamatan". A verifier of the kab/kota covers it too."""
