@@ -170,6 +170,14 @@ def may_see_specific_data(user, case: Asesmen) -> bool:
     return is_author(user, case) or holds_specific_data_right(user)
 
 
+def names_category(user, case: Asesmen, specific_right: bool) -> bool:
+    """Whether ``case``'s primary category may be named beside its person to ``user``: one that
+    is itself specific personal data (ODHA, NAPZA, ABH...) only to whoever may see the case's
+    details, as on its page (``specific_right``: ``holds_specific_data_right``, read once for a
+    list). The case list and a subject's page name it so; the subject's page audits it."""
+    return not case.kategori_utama.sensitivitas or specific_right or is_author(user, case)
+
+
 def may_see_details(user, case: Asesmen, sensitive: set[str]) -> bool:
     return not sensitive or may_see_specific_data(user, case)
 

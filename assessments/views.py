@@ -33,6 +33,7 @@ from assessments.access import (
     may_see_details,
     may_see_nik,
     may_see_specific_data,
+    names_category,
     sensitivity_of,
 )
 from assessments.models import (
@@ -935,13 +936,12 @@ def subject_detail(request, pk):
     may_nik = specific_right or any(is_author(request.user, c) for c in cases)
     family = selectors.family_of(subject.anggota_set.all(), today=_today(), full=may_nik)
     # A primary category that is itself specific data (ODHA, NAPZA, ABH...) is named beside
-    # this person's cases to those who may read it (category_short.html): a read of it, as on
-    # the case page, where it was audited and here it was not.
+    # this person's cases to those who may read it: a read of it, as on the case page, where it
+    # was audited and here it was not.
     named = [
         c
         for c in cases
-        if c.kategori_utama.sensitivitas
-        and (specific_right or (request.user.psm_id and c.psm_id == request.user.psm_id))
+        if c.kategori_utama.sensitivitas and names_category(request.user, c, specific_right)
     ]
     if may_nik:
         _audit_family_read(request.user, subject, family, cases=named)
