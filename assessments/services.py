@@ -1327,6 +1327,18 @@ def assessment_transition(
                 raise ValidationError(
                     _("Asesmen yang Anda tulis sendiri ditinjau oleh petugas lain.")
                 )
+            if (
+                ke == S.DIVERIFIKASI
+                and case.status == S.DIAJUKAN
+                and has_permission(by, Perm.PPKS_REVIEW)
+            ):
+                # a verifier account for its desa since the page was read: theirs now
+                raise ValidationError(
+                    _(
+                        "Kasus ini menunggu verifikator kecamatan: desa/kelurahan ini sudah punya "
+                        "akun verifikator."
+                    )
+                )
             raise ValidationError(
                 _("Anda tidak berwenang mengubah asesmen ini menjadi %(b)s.") % {"b": S(ke).label}
             )

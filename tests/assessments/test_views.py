@@ -866,7 +866,7 @@ def test_the_office_verifies_what_no_verifier_account_can_reach(client, people):
     assert 'name="ke" value="diverifikasi"' in page
     page = c.get(reverse("assessments:case-detail", args=[reached.pk])).content.decode()
     assert 'name="ke" value="diverifikasi"' not in page
-    with pytest.raises(ValidationError, match="tidak berwenang"):
+    with pytest.raises(ValidationError, match="sudah punya akun verifikator"):
         services.assessment_transition(asesmen=reached, ke=S.DIVERIFIKASI, by=people["staf"])
 
     answer = c.post(reverse("assessments:queue"), {"kasus": [_queue_ticks(body)[unreached.pk]]})
@@ -875,8 +875,15 @@ def test_the_office_verifies_what_no_verifier_account_can_reach(client, people):
     assert unreached.status == S.DIVERIFIKASI
     step = unreached.transisi_set.latest("pk")
     assert step.catatan.startswith("Diverifikasi langsung oleh Dinas: belum ada akun verifikator")
-    # a verifier of that desa now: the kecamatan's step again, for what is left
+    # a verifier of that desa now: the kecamatan's step again, for what is left; a tick from
+    # the page read before says so
+    tick = _queue_ticks(body)[also.pk]
     make_user(Role.VERIFIKATOR, scope=[kramat.kode], username="verif-kramat")
+    answer = c.post(reverse("assessments:queue"), {"kasus": [tick]}, follow=True)
+    assert (
+        f"#{also.pk}: Kasus ini menunggu verifikator kecamatan: desa/kelurahan ini sudah punya "
+        "akun verifikator."
+    ) in answer.content.decode()
     body = c.get(reverse("assessments:queue")).content.decode()
     assert set(_queue_ticks(body)) == set()
     assert "(menunggu verifikator kecamatan)" in body[body.index("Warga Utara Dua") :]
