@@ -3,13 +3,16 @@
 from django.conf import settings
 from django.db import migrations, models
 from django.db.models import F, OuterRef, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Least
 
 
 def sent_when_last_submitted(apps, schema_editor):
-    """A case's wait since it was sent: its latest move to "diajukan" in the review chain (a
-    resubmission after a return, where there was one); where the chain has none, the moment
-    its status last changed, which is what the queue counted until now."""
+    """A waiting case's wait since it was sent: its latest move to "diajukan" in the review
+    chain (a resubmission after a return, where there was one); where the chain has none, or
+    one later than its status's start (demo data moved back in time), the moment its status last
+    changed, which is what the queue counted until now. Only what waits for review (the queue
+    and the dashboard's ages read it): a closed case's row is not rewritten, so that an office
+    with a million cases is not locked out of them while this runs."""
     Asesmen = apps.get_model("assessments", "Asesmen")
     Transisi = apps.get_model("assessments", "Transisi")
     last_sent = (
@@ -17,8 +20,8 @@ def sent_when_last_submitted(apps, schema_editor):
         .order_by("-created_at", "-pk")
         .values("created_at")[:1]
     )
-    Asesmen.objects.exclude(status="draf").update(
-        diajukan_pada=Coalesce(Subquery(last_sent), F("status_sejak"))
+    Asesmen.objects.filter(status__in=["diajukan", "verif_kec"]).update(
+        diajukan_pada=Least(Coalesce(Subquery(last_sent), F("status_sejak")), F("status_sejak"))
     )
 
 

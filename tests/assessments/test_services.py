@@ -112,7 +112,7 @@ def test_every_transition_is_legal_or_refused(people, dari, ke):
 def test_kecamatan_level_comes_before_the_office(people):
     _kecamatan_level(True)
     case = make_case(people["psm_a"])
-    with pytest.raises(ValidationError, match="tidak berwenang"):
+    with pytest.raises(ValidationError, match="menunggu verifikator kecamatan"):
         _move(case, S.DIVERIFIKASI, people["staf"])
     with pytest.raises(ValidationError, match="tidak berwenang"):
         _move(case, S.DIVERIFIKASI_KECAMATAN, people["staf"])

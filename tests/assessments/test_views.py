@@ -804,7 +804,7 @@ def test_a_wait_at_the_kecamatan_counts_in_the_offices_queue(client, people):
 def test_a_waiting_cases_sending_is_read_back_from_its_review_chain(people):
     """Migration 0014, run with historical models: each case's wait starts at its latest move
     to "diajukan" (a resubmission's, where it was returned), not at its status's start; a case
-    whose chain has no such move keeps the time the queue counted until then."""
+    whose chain has no such move, or a later one, keeps the time the queue counted until then."""
     sent_when_last_submitted = importlib.import_module(
         "assessments.migrations.0014_asesmen_diajukan_pada"
     ).sent_when_last_submitted
@@ -828,14 +828,28 @@ def test_a_waiting_cases_sending_is_read_back_from_its_review_chain(people):
     resent_last = Transisi.objects.filter(asesmen=resent, ke=S.DIAJUKAN).latest("pk")
     Transisi.objects.filter(pk=resent_last.pk).update(created_at=now - dt.timedelta(days=3))
     Asesmen.objects.filter(pk=no_chain.pk).update(status_sejak=now - dt.timedelta(days=5))
+    # demo data moved back in time: its status older than the chain's record of its sending
+    moved_back = make_case(people["psm_a"])
+    Asesmen.objects.filter(pk=moved_back.pk).update(status_sejak=now - dt.timedelta(days=6))
+    # a case no longer waiting is not rewritten (nothing reads it there)
+    done = services.assessment_transition(
+        asesmen=make_case(people["psm_a"]), ke=S.DIKEMBALIKAN, by=people["staf"], catatan="x"
+    )
     Asesmen.objects.update(diajukan_pada=None)
     loader = MigrationExecutor(connection).loader
     state = loader.project_state(("assessments", "0014_asesmen_diajukan_pada"))
     sent_when_last_submitted(state.apps, None)
     waited = {
-        pk: (now - sent).days for pk, sent in Asesmen.objects.values_list("pk", "diajukan_pada")
+        pk: sent and (now - sent).days
+        for pk, sent in Asesmen.objects.values_list("pk", "diajukan_pada")
     }
-    assert waited == {at_kecamatan.pk: 9, resent.pk: 3, no_chain.pk: 5}
+    assert waited == {
+        at_kecamatan.pk: 9,
+        resent.pk: 3,
+        no_chain.pk: 5,
+        moved_back.pk: 6,
+        done.pk: None,
+    }
 
 
 def test_the_office_verifies_what_no_verifier_account_can_reach(client, people):
