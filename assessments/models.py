@@ -568,6 +568,12 @@ class Transisi(ChoiceLabels, models.Model):
     komentar = models.JSONField(
         _("komentar per isian"), default=dict, blank=True, help_text=_("{isian: komentar}")
     )
+    # Verified by the office in the kecamatan verifier's stead: no verifier account covered the
+    # case's desa (``services.stepping_in``). Not a note: it is said beside the step to whoever
+    # reads the chain, and it outlives retention's erasure of the notes.
+    langsung = models.BooleanField(
+        _("diverifikasi langsung oleh Dinas"), default=False, db_default=False, editable=False
+    )
     created_at = models.DateTimeField(_("waktu"), auto_now_add=True)
 
     class Meta:

@@ -59,7 +59,7 @@ from psm_portal.images import (
     store_new_files,
 )
 from psm_portal.models import AuditEvent
-from psm_portal.office import current_office, office_language
+from psm_portal.office import current_office
 from psm_portal.text import BIDI_CONTROLS, grouped
 from registry.models import Psm, Wilayah
 from registry.nik import check_nik, check_no_kk
@@ -1244,12 +1244,6 @@ def stepping_in(case: Asesmen) -> bool:
     return bool(desa_without_verifier({case.desa_id}))
 
 
-# Kept on the step, so that its page says why the kecamatan's verification is not there.
-STEPPED_IN = gettext_lazy(
-    "Diverifikasi langsung oleh Dinas: belum ada akun verifikator untuk desa/kelurahan ini."
-)
-
-
 def reviewed_by_another(user, case: Asesmen) -> bool:
     """Whether ``user`` would review ``case`` now but for having written it (four eyes): their
     case page says so, where the review buttons would be."""
@@ -1344,9 +1338,8 @@ def assessment_transition(
             )
         komentar = {k: v.strip() for k, v in (komentar or {}).items() if v and v.strip()}
         catatan = (catatan or "").strip()
-        if ke == S.DIVERIFIKASI and case.status == S.DIAJUKAN and uses_kecamatan_level():
-            with office_language():
-                catatan = f"{STEPPED_IN} {catatan}".strip()
+        # the office in the kecamatan's stead (``_step_allowed`` let it only so)
+        langsung = ke == S.DIVERIFIKASI and case.status == S.DIAJUKAN and uses_kecamatan_level()
         if ke == S.DIKEMBALIKAN and not (catatan or komentar):
             raise ValidationError(
                 _("Tuliskan apa yang perlu diperbaiki (catatan atau komentar pada isian).")
@@ -1384,7 +1377,13 @@ def assessment_transition(
             case.diajukan_pada = case.status_sejak
         case.save()
         Transisi.objects.create(
-            asesmen=case, dari=dari, ke=ke, oleh=by, catatan=catatan, komentar=komentar
+            asesmen=case,
+            dari=dari,
+            ke=ke,
+            oleh=by,
+            catatan=catatan,
+            komentar=komentar,
+            langsung=langsung,
         )
         audit.record(
             by=by,
@@ -1392,7 +1391,7 @@ def assessment_transition(
             target=case,
             target_label=f"Asesmen #{case.pk}",
             before={"status": dari},
-            after={"status": ke},
+            after={"status": ke, **({"langsung": True} if langsung else {})},
             reason=catatan,
         )
     return case
@@ -1464,12 +1463,14 @@ def assessments_verify_bulk(*, shown: dict[int, tuple[int, str]], by) -> tuple[i
         for case in cases_visible_to(by).filter(pk__in=shown).order_by("diajukan_pada", "pk"):
             versi, status = shown[case.pk]
             # the kecamatan's step, by whoever may take it; the office's own verification where
-            # it steps in (for want of a verifier), or after the kecamatan
+            # it steps in (for want of a verifier: an administrator, who may do both, too), or
+            # after the kecamatan
             ke = (
                 S.DIVERIFIKASI_KECAMATAN
                 if status == S.DIAJUKAN
                 and kecamatan_level
                 and has_permission(by, Perm.PPKS_REVIEW_KECAMATAN)
+                and not (has_permission(by, Perm.PPKS_REVIEW) and stepping_in(case))
                 else S.DIVERIFIKASI
             )
             try:

@@ -708,9 +708,12 @@ def _check_ipsm(psm: Psm, data: dict, record=None) -> None:
     # Periods are whole years: two at one level may share the year a post changed hands; more
     # than that is one PSM holding two posts of one board at once (a duplicate, most often, or
     # an earlier post never closed).
-    others = psm.ipsm_set.filter(tingkat=tingkat, periode_mulai__lt=selesai or 10_000).filter(
+    overlapping = Q(periode_mulai__lt=selesai or 10_000) & (
         Q(periode_selesai__isnull=True) | Q(periode_selesai__gt=mulai)
     )
+    # the same post from the same year: one typed twice, even within a single year
+    same = Q(periode_mulai=mulai, jabatan=data.get("jabatan"))
+    others = psm.ipsm_set.filter(overlapping | same, tingkat=tingkat)
     if record is not None:
         others = others.exclude(pk=record.pk)
     clash = others.order_by("periode_mulai", "pk").first()
@@ -852,11 +855,13 @@ def _locked_record(kind: str, psm: Psm, record_pk: int, expected_version: str = 
 
 def record_update(
     *, psm: Psm, kind: str, record_pk: int, data: dict, alasan: str, by, expected_version: str = ""
-):
+) -> bool:
     """Correct an entry of ``psm``'s service record (``CORRECTABLE_RECORDS``), checked as its
     add is, audited with what changed and why; refused if it changed since the form was drawn
     (``expected_version``). An SK's scan is kept unless another is uploaded; the replaced one is
-    deleted once the change commits."""
+    deleted once the change commits. Answers whether anything changed."""
+    if not alasan.strip():
+        raise ValidationError(_("Tuliskan alasan memperbaiki data ini."))
     model, check = CORRECTABLE_RECORDS[kind]
     with files_removed_on_failure() as written, transaction.atomic():
         _lock_status(psm)
@@ -891,7 +896,7 @@ def record_update(
                 after={"id": record.pk, "entri": label, **now},
                 reason=alasan,
             )
-    return record
+    return bool(now)
 
 
 def _lock_status(psm: Psm) -> None:

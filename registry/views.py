@@ -343,7 +343,7 @@ def psm_record_edit(request, pk, kind, record_pk):
     if request.method == "POST" and all([form.is_valid(), reason_form.is_valid()]):
         data = {name: form.cleaned_data[name] for name in form._meta.fields}
         try:
-            services.record_update(
+            changed = services.record_update(
                 psm=psm,
                 kind=kind,
                 record_pk=record.pk,
@@ -356,7 +356,14 @@ def psm_record_edit(request, pk, kind, record_pk):
             form.add_error(None, exc)
             refusal = exc
         else:
-            messages.success(request, _("Data %(judul)s diperbaiki.") % {"judul": title})
+            if changed:
+                messages.success(request, _("Data %(judul)s diperbaiki.") % {"judul": title})
+            else:  # the reason typed is not kept either: nothing was corrected
+                messages.info(
+                    request,
+                    _("Tidak ada yang berubah pada data %(judul)s; tidak ada yang dicatat.")
+                    % {"judul": title},
+                )
             return redirect("registry:psm-detail", pk=psm.pk)
     return _record_page(
         request,

@@ -888,7 +888,21 @@ def test_the_office_verifies_what_no_verifier_account_can_reach(client, people):
     unreached.refresh_from_db()
     assert unreached.status == S.DIVERIFIKASI
     step = unreached.transisi_set.latest("pk")
-    assert step.catatan.startswith("Diverifikasi langsung oleh Dinas: belum ada akun verifikator")
+    assert step.langsung and step.catatan == ""
+    # said beside the step to whoever reads the chain, a role without the case's details too
+    said = "<strong>Diverifikasi dinas</strong> (langsung oleh Dinas: belum ada akun verifikator"
+    for reader in (people["staf"], people["supervisor"], tono):
+        page = _client(client, reader).get(reverse("assessments:case-detail", args=[unreached.pk]))
+        assert said in page.content.decode(), reader
+    c = _client(client, people["staf"])
+    # an administrator, who may take either step, verifies it as the office too
+    third = make_case(tono, subject={"nama": "Warga Utara Tiga", "desa": kramat})
+    admin = _client(client, make_user(Role.ADMIN, username="admin-uji"))
+    ticks = _queue_ticks(admin.get(reverse("assessments:queue")).content.decode())
+    admin.post(reverse("assessments:queue"), {"kasus": [ticks[third.pk]]})
+    third.refresh_from_db()
+    assert third.status == S.DIVERIFIKASI and third.transisi_set.latest("pk").langsung
+    c = _client(client, people["staf"])
     # a verifier of that desa now: the kecamatan's step again, for what is left; a tick from
     # the page read before says so
     tick = _queue_ticks(body)[also.pk]
@@ -1217,6 +1231,31 @@ def test_case_page_query_count_is_constant(client, people, many_cases, django_as
     with django_assert_num_queries(13):
         response = c.get(url)
     assert len(response.context["referrals"]) == 3 and len(response.context["photos"]) == 3
+
+
+def test_a_waiting_case_pages_query_count_with_the_kecamatan_step(
+    client, people, django_assert_num_queries
+):
+    """From a review: whether the office may verify in the kecamatan's stead is one query, on a
+    waiting case's page for staff, the same for a desa a verifier covers or not."""
+    from psm_portal.models import Role
+    from registry.models import Wilayah
+    from tests.factories import PsmFactory, make_user
+
+    Kantor.objects.filter(pk=1).update(menggunakan_verifikator_kecamatan=True)
+    kramat = Wilayah.objects.get(kode="33.71.02.1003")
+    tono = make_user(Role.PSM, psm=PsmFactory(desa_kode=kramat.kode))
+    c = _client(client, people["staf"])
+    for case in (
+        make_case(people["psm_a"]),  # a verifier covers it
+        make_case(tono, subject={"nama": "Warga Utara", "desa": kramat}),  # none does
+    ):
+        url = reverse("assessments:case-detail", args=[case.pk])
+        c.get(url)
+        # session, user, scope, case, categories, disabilities, aid, photos, transitions,
+        # referrals, office, verifier accounts of its desa
+        with django_assert_num_queries(12):
+            c.get(url)
 
 
 def test_a_resubmitted_case_reads_its_last_two_versions(client, people, django_assert_num_queries):

@@ -393,7 +393,7 @@ def test_a_renewal_sk_does_not_let_the_sk_that_appointed_the_psm_be_removed(staf
     assert removed.status_code == 302 and not PsmAppointment.objects.filter(pk=renewal.pk).exists()
 
 
-def test_a_correction_says_why_and_the_history_keeps_it(staff_client):
+def test_a_correction_says_why_and_the_history_keeps_it(staff_client, staff):
     """Left open by a walk: a removal asked for its reason, a correction did not, so the
     history showed an SK's number changed with no word of why (the scan? a typo?)."""
     psm = PsmFactory()
@@ -407,6 +407,16 @@ def test_a_correction_says_why_and_the_history_keeps_it(staff_client):
     assert 'value="PSM Teladan Kota"' in body
     award.refresh_from_db()
     assert award.nama == "PSM Teladan"
+    # the service asks it too, whoever calls it
+    from django.core.exceptions import ValidationError
+
+    from registry import services
+
+    with pytest.raises(ValidationError, match="Tuliskan alasan memperbaiki data ini."):
+        services.record_update(
+            psm=psm, kind="penghargaan", record_pk=award.pk, data={"tahun": 2024}, alasan=" ",
+            by=staff,
+        )  # fmt: skip
     reason = "Nama penghargaan sesuai piagam."
     answer = staff_client.post(
         _edit(psm, "penghargaan", award), _why({**typed, "tahun": "2023"}, reason)
@@ -456,6 +466,11 @@ def test_one_psm_holds_one_post_of_a_board_at_a_time(staff_client):
     assert '<option value="ketua" selected>' in body and 'value="2023"' in body
     # another level's board is another post
     assert staff_client.post(add, {**ketua, "tingkat": "kabkota"}).status_code == 302
+    # the same one-year post typed twice (periods sharing a year pass otherwise)
+    one_year = {"tingkat": "desa", "jabatan": "anggota", "periode_mulai": "2022"}
+    one_year["periode_selesai"] = "2022"
+    assert staff_client.post(add, one_year).status_code == 302
+    assert "Anggota, 2022–2022" in staff_client.post(add, one_year).content.decode()
     # the earlier post closed in the year it changed hands: both stand
     anggota = IpsmMembership.objects.get(psm=psm, tingkat="kecamatan")
     closed = _why({**first, "periode_selesai": "2023"}, "Diganti jabatan ketua pada 2023.")
@@ -466,4 +481,21 @@ def test_one_psm_holds_one_post_of_a_board_at_a_time(staff_client):
     reopened = _why({**first, "periode_selesai": "2025"})
     answer = staff_client.post(_edit(psm, "ipsm", anggota), reopened)
     assert answer.status_code == 400 and "Ketua, 2023–sekarang" in answer.content.decode()
-    assert IpsmMembership.objects.filter(psm=psm).count() == 3
+    assert IpsmMembership.objects.filter(psm=psm).count() == 4
+
+
+def test_the_status_history_and_the_record_links_speak_as_the_rest(staff_client, staff, serving):
+    """A walk: "Riwayat status" said "oleh staf" (the login) beside a change history giving full
+    names; the records' links read "Ubah" to a page titled "Perbaiki"; a correction that
+    changed nothing said "diperbaiki"."""
+    psm, sk = serving
+    staff.first_name, staff.last_name = "Dewi", "Lestari"
+    staff.save()
+    profile = staff_client.get(reverse("registry:psm-detail", args=[psm.pk])).content.decode()
+    assert "oleh Dewi Lestari</div>" in profile
+    assert f'href="{_edit(psm, "sk", sk)}">Perbaiki<span class="visually-hidden">' in profile
+    unchanged = {**SK, "nomor_sk": sk.nomor_sk, "tanggal_sk": "2021-02-01"}
+    unchanged["berlaku_mulai"] = sk.berlaku_mulai.isoformat()
+    answer = staff_client.post(_edit(psm, "sk", sk), _why(unchanged), follow=True)
+    assert "Tidak ada yang berubah pada data SK pengangkatan" in answer.content.decode()
+    assert not AuditEvent.objects.filter(action="psm.sk_update").exists()
