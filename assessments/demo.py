@@ -10,7 +10,14 @@ from django.db.models import F
 
 from assessments import services
 from assessments.forms import CONSENT_SINCE, CONSENT_VERSION
-from assessments.models import Asesmen, KategoriPpks, Program, Rujukan, StatusAsesmen
+from assessments.models import (
+    Asesmen,
+    KategoriPpks,
+    Program,
+    Rujukan,
+    StatusAsesmen,
+    Transisi,
+)
 from psm_portal.models import User
 from registry.demo import make_nik
 from registry.models import Wilayah
@@ -175,4 +182,6 @@ def seed_cases(*, today: dt.date, region: str) -> None:
         Asesmen.objects.filter(pk=c.pk).update(
             status_sejak=F("status_sejak") - back, diajukan_pada=F("diajukan_pada") - back
         )
+        # its review chain with it, so that the case page's steps say what the queue does
+        Transisi.objects.filter(asesmen=c).update(created_at=F("created_at") - back)
     Rujukan.objects.update(status_sejak=F("tanggal"))

@@ -275,9 +275,17 @@ def psm_record_add(request, pk, kind):
         else:
             messages.success(request, _("Data %(judul)s ditambahkan.") % {"judul": title})
             return redirect("registry:psm-detail", pk=psm.pk)
+    _file_chosen_again(request)
     return render(
         request, "registry/psm_record_form.html", {"psm": psm, "form": form, "title": title}
     )
+
+
+def _file_chosen_again(request) -> None:
+    """A refused form comes back without the file chosen (a browser refills no file input), and
+    a correction's empty input keeps the scan on record: say so, or the next save drops it."""
+    if request.method == "POST" and request.FILES:
+        messages.warning(request, _("Dokumen yang tadi dipilih perlu dipilih ulang."))
 
 
 def _correctable_record(request, pk, kind, record_pk):
@@ -310,6 +318,7 @@ def _shown_version(request, refusal: ValidationError | None = None) -> str:
 
 def _record_page(request, psm, kind, record, form, reason_form, remove_form, shown=""):
     _form_class, _service, title = RECORD_KINDS[kind]
+    _file_chosen_again(request)
     return render(
         request,
         "registry/psm_record_form.html",

@@ -94,7 +94,9 @@ def dashboard(user, *, tahun: int, kecamatan: str = "", today: dt.date) -> dict:
     queue = (
         cases_for(user, kecamatan)
         .filter(
-            status__in=queue_statuses(user) or [StatusAsesmen.DIAJUKAN],
+            # a reader who reviews nothing (a supervisor) sees all that waits, at the office too
+            status__in=queue_statuses(user)
+            or [StatusAsesmen.DIAJUKAN, StatusAsesmen.DIVERIFIKASI_KECAMATAN],
             diajukan_pada__isnull=False,
         )
         .aggregate(

@@ -790,6 +790,10 @@ def test_a_wait_at_the_kecamatan_counts_in_the_offices_queue(client, people):
 
     figures = dashboard(people["staf"], tahun=now.year, kecamatan="", today=now.date())
     assert figures["antrean_tertua"] == 10
+    # a supervisor's, who reviews nothing, counts what waits at the office too (it counted
+    # only what waited at the kecamatan: 0 here)
+    figures = dashboard(people["supervisor"], tahun=now.year, kecamatan="", today=now.date())
+    assert (figures["antrean"], figures["antrean_tertua"]) == (2, 10)
     # a resubmission after a return waits from when it was sent again (the PSM held it)
     services.assessment_transition(
         asesmen=Asesmen.objects.get(pk=long_wait.pk), ke=S.DIKEMBALIKAN, by=people["staf"],

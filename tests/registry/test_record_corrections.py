@@ -104,6 +104,10 @@ def test_an_sk_number_typed_wrong_is_corrected_its_scan_kept_and_the_change_audi
     assert refused.status_code == 400
     body = refused.content.decode()
     assert "Dokumen harus berupa berkas PDF." in body and 'value="400.9/18/2024"' in body
+    # a new scan with the reason forgotten: the page says the file must be chosen again (its
+    # empty input would keep the old scan)
+    refused = client.post(_edit(psm, "sk", sk), {**SK, "dokumen": _pdf(b"3")})
+    assert "Dokumen yang tadi dipilih perlu dipilih ulang." in refused.content.decode()
     sk.refresh_from_db()
     assert sk.nomor_sk == "400.9/17/2024"
 

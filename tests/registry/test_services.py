@@ -413,6 +413,11 @@ def test_the_whole_demo_seeds_through_the_services_as_make_run_does(db):
 
     for referral in Rujukan.objects.select_related("asesmen"):
         assert referral.tanggal >= timezone.localdate(referral.asesmen.status_sejak)
+    # a waiting case's steps say what the queue does: sent when its wait began (a walk found
+    # the queue's "2 minggu" beside a step of today)
+    for case in Asesmen.objects.exclude(status="draf"):
+        sent = case.transisi_set.filter(ke="diajukan").latest("pk").created_at
+        assert abs(sent - case.diajukan_pada) < dt.timedelta(seconds=1), case.pk
     # last year's work as well: its ranking and rapor are not a list of zeros
     last_year = timezone.localdate().year - 1
     assert Kegiatan.objects.filter(tanggal__year=last_year).values("psm").distinct().count() > 10

@@ -523,8 +523,8 @@ def test_queue_ages_are_counted_in_whole_days_per_bucket(world, staff):
     waiting = Asesmen.objects.filter(status=StatusAsesmen.DIAJUKAN).order_by("pk")
     ages = {waiting[0].pk: 3, extra[0].pk: 10, extra[1].pk: 40}
     for pk, days in ages.items():
-        sent = now - dt.timedelta(days=days, hours=1)
-        Asesmen.objects.filter(pk=pk).update(status_sejak=sent, diajukan_pada=sent)
+        sent = now - dt.timedelta(days=days, hours=1)  # counted from the sending
+        Asesmen.objects.filter(pk=pk).update(status_sejak=now, diajukan_pada=sent)
     figures = selectors.dashboard(staff, tahun=2026, kecamatan="", today=TODAY)
     assert figures["antrean"] == 3 and figures["antrean_tertua"] == 40
     assert [n for _label, n in figures["antrean_umur"]] == [1, 1, 0, 1]
