@@ -859,9 +859,8 @@ def record_update(
     """Correct an entry of ``psm``'s service record (``CORRECTABLE_RECORDS``), checked as its
     add is, audited with what changed and why; refused if it changed since the form was drawn
     (``expected_version``). An SK's scan is kept unless another is uploaded; the replaced one is
-    deleted once the change commits. Answers whether anything changed."""
-    if not alasan.strip():
-        raise ValidationError(_("Tuliskan alasan memperbaiki data ini."))
+    deleted once the change commits. Answers whether anything changed. A missing reason is
+    refused after the entry's own checks, so that a form can say both at once."""
     model, check = CORRECTABLE_RECORDS[kind]
     with files_removed_on_failure() as written, transaction.atomic():
         _lock_status(psm)
@@ -881,6 +880,8 @@ def record_update(
                 [*others, record],
                 _("Perbaikan SK ini membuat PSM yang sedang menjabat tidak lagi memenuhi syarat:"),
             )
+        if not alasan.strip():
+            raise ValidationError(_("Tuliskan alasan memperbaiki data ini."), code="no_reason")
         store_new_files(record, written)
         record.save()
         if kind == "sk":

@@ -348,8 +348,11 @@ def psm_record_edit(request, pk, kind, record_pk):
     form = form_class(request.POST or None, request.FILES or None, instance=record)
     reason_form = forms.RecordCorrectionForm(request.POST or None)
     refusal = None
-    # both checked, so that a missing reason and a wrong date are said at once
-    if request.method == "POST" and all([form.is_valid(), reason_form.is_valid()]):
+    # Both checked, and the entry's own rules with a reason missing too, so that a missing
+    # reason and a wrong date (or an overlapping IPSM post) are said at once; nothing is saved
+    # without the reason.
+    reason_given = reason_form.is_valid()
+    if request.method == "POST" and form.is_valid():
         data = {name: form.cleaned_data[name] for name in form._meta.fields}
         try:
             changed = services.record_update(
@@ -357,12 +360,13 @@ def psm_record_edit(request, pk, kind, record_pk):
                 kind=kind,
                 record_pk=record.pk,
                 data=data,
-                alasan=reason_form.cleaned_data["alasan_perbaikan"],
+                alasan=reason_form.cleaned_data["alasan_perbaikan"] if reason_given else "",
                 by=request.user,
                 expected_version=_shown_version(request),
             )
         except ValidationError as exc:
-            form.add_error(None, exc)
+            if reason_given or getattr(exc, "code", None) != "no_reason":  # not said twice
+                form.add_error(None, exc)
             refusal = exc
         else:
             if changed:

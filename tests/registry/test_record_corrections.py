@@ -485,6 +485,11 @@ def test_one_psm_holds_one_post_of_a_board_at_a_time(staff_client):
     reopened = _why({**first, "periode_selesai": "2025"})
     answer = staff_client.post(_edit(psm, "ipsm", anggota), reopened)
     assert answer.status_code == 400 and "Ketua, 2023–sekarang" in answer.content.decode()
+    # with the reason forgotten too, both are said at once (the walk met them one by one)
+    body = staff_client.post(_edit(psm, "ipsm", anggota), {**first, "periode_selesai": "2025"})
+    body = body.content.decode()
+    assert "Ketua, 2023–sekarang" in body
+    assert body.count("Tuliskan alasan memperbaiki data ini.") == 1
     assert IpsmMembership.objects.filter(psm=psm).count() == 4
 
 
