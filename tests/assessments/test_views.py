@@ -763,20 +763,19 @@ def test_a_wait_at_the_kecamatan_counts_in_the_offices_queue(client, people):
     and filters by the wait since the case was sent, and says since when it is the office's."""
     Kantor.objects.filter(pk=1).update(menggunakan_verifikator_kecamatan=True)
     now = timezone.now()
-    long_wait = make_case(people["psm_a"], subject={"nama": "Lama Di Kecamatan"})
-    Asesmen.objects.filter(pk=long_wait.pk).update(diajukan_pada=now - dt.timedelta(days=10))
-    services.assessment_transition(
-        asesmen=Asesmen.objects.get(pk=long_wait.pk),
-        ke=S.DIVERIFIKASI_KECAMATAN,
-        by=people["verifikator"],
-    )
-    recent = make_case(people["psm_a"], subject={"nama": "Baru Dicek"})
-    Asesmen.objects.filter(pk=recent.pk).update(diajukan_pada=now - dt.timedelta(days=2))
-    services.assessment_transition(
-        asesmen=Asesmen.objects.get(pk=recent.pk),
-        ke=S.DIVERIFIKASI_KECAMATAN,
-        by=people["verifikator"],
-    )
+
+    def checked_at_kecamatan(nama, sent_days_ago):
+        case = make_case(people["psm_a"], subject={"nama": nama})
+        sent = now - dt.timedelta(days=sent_days_ago)
+        Asesmen.objects.filter(pk=case.pk).update(diajukan_pada=sent)
+        return services.assessment_transition(
+            asesmen=Asesmen.objects.get(pk=case.pk),
+            ke=S.DIVERIFIKASI_KECAMATAN,
+            by=people["verifikator"],
+        )
+
+    long_wait = checked_at_kecamatan("Lama Di Kecamatan", 10)
+    recent = checked_at_kecamatan("Baru Dicek", 2)
     Asesmen.objects.filter(pk=recent.pk).update(status_sejak=now - dt.timedelta(days=1))
     c = _client(client, people["staf"])
     body = c.get(reverse("assessments:queue")).content.decode()
