@@ -177,7 +177,8 @@ def seed_cases(*, today: dt.date, region: str) -> None:
                     today=today,
                 )
     # Queue ages as they would be: submitted over the last weeks, not all this second.
-    for c in Asesmen.objects.exclude(status=S.DRAF):
+    # (A referred case stays as it is: its referral, dated today, follows its review steps.)
+    for c in Asesmen.objects.exclude(status=S.DRAF).filter(rujukan_set__isnull=True):
         back = dt.timedelta(days=rng.randint(0, 20))
         Asesmen.objects.filter(pk=c.pk).update(
             status_sejak=F("status_sejak") - back, diajukan_pada=F("diajukan_pada") - back

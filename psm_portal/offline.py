@@ -298,10 +298,13 @@ def clears_device(view):
 
     @wraps(view)
     def wrapped(request, *args, **kwargs):
+        was_signed_in = request.user.is_authenticated
         response = view(request, *args, **kwargs)
         if request.method == "POST":
             response["Clear-Site-Data"] = '"storage"'
             response.delete_cookie(DEVICE_COOKIE, samesite="Lax")
+            if was_signed_in:  # a shared phone: the next person sees it was done
+                messages.success(request, _("Anda sudah keluar."))
         return response
 
     return wrapped

@@ -3,8 +3,13 @@
 # Bidi embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069): invisible, and one left
 # open in a name or an address reverses the text the portal writes after it on the same line
 # ("Trojan Source"; an address showed its own desa and kecamatan backwards). Indonesian names
-# and addresses never need them; the marks LRM and RLM, which reorder nothing, stay.
-BIDI_CONTROLS = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
+# and addresses never need them; the marks LRM and RLM, which reorder nothing, stay. With them
+# the zero-width space, word joiner and byte-order mark (U+200B, U+2060, U+FEFF), which text
+# pasted from a chat or a PDF carries: "Sri\u200bLestari" looked like "SriLestari" and matched no
+# search or duplicate check. The zero-width (non-)joiners, which emoji and some scripts use, stay.
+BIDI_CONTROLS = dict.fromkeys(
+    map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200b\u2060\ufeff")
+)
 
 
 def grouped(number: int) -> str:

@@ -3,10 +3,11 @@ from django.contrib import messages
 from django.contrib.auth import SESSION_KEY, get_user_model
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.forms import AuthenticationForm
 from django.db import connection, transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET
 
 from assessments.access import uses_kecamatan_level
@@ -75,6 +76,18 @@ def csrf_failure(request, reason=""):
     return render(request, "403_csrf.html", status=403)
 
 
+class LoginForm(AuthenticationForm):
+    """Django's, with its refusal said once: its Indonesian catalogue puts the field's name in a
+    sentence that names it already ("Masukkan nama pengguna nama pengguna dan sandi...")."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": gettext_lazy(
+            "Nama pengguna atau sandi salah. Perhatikan huruf besar dan kecil pada keduanya."
+        ),
+    }
+
+
 class Login(auth_views.LoginView):
     """Django's, which also clears what an account turned off left on a device. An account
     deactivated since it signed in on a browser (a PSM stopped, a phone reported lost) signs
@@ -89,6 +102,7 @@ class Login(auth_views.LoginView):
     finds their drafts."""
 
     redirect_authenticated_user = True
+    authentication_form = LoginForm
 
     account_ended = False
 

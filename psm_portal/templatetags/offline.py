@@ -90,6 +90,10 @@ def texts() -> dict[str, str]:
             "Masih ada %(n)s kiriman di kotak keluar yang belum terkirim. Keluar akan "
             "menghapusnya dari perangkat ini. Tetap keluar?"
         ),
+        "keluar_butuh_sinyal": _(
+            "Keluar butuh sinyal: server tidak terjangkau, jadi Anda belum keluar dan isi "
+            "perangkat ini tidak dihapus. Coba lagi saat ada sinyal."
+        ),
         "draf_perangkat": _("Draf di perangkat ini"),
         "lanjutkan": _("Lanjutkan"),
         "foto_tersimpan": _("%(n)s foto siap dikirim (sudah diperkecil)."),

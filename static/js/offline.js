@@ -121,9 +121,27 @@
         unsent = 0;
       }
       if (unsent && !window.confirm(t("keluar_konfirmasi", { n: unsent }))) return;
+      // Logged out first, then wiped: without signal the wipe came and the logout did not, and
+      // the PSM, shown the browser's error page, took the shared phone for signed out.
+      // (Its redirect not followed: the login page it leads to says "Anda sudah keluar" once.)
+      let answer = null;
+      try {
+        answer = await fetch(form.action, {
+          method: "POST",
+          body: new FormData(form),
+          credentials: "same-origin",
+          redirect: "manual",
+        });
+      } catch (error) {
+        answer = null;
+      }
+      if (!answer || !(answer.ok || answer.type === "opaqueredirect")) {
+        window.alert(t("keluar_butuh_sinyal"));
+        return;
+      }
       await wipeDevice();
       form.dataset.offlineCleared = "1";
-      form.submit();
+      location.replace(form.dataset.afterLogout || "/");
     });
   });
 
@@ -265,8 +283,11 @@
   }
 
   function draftIdFor(form) {
-    const match = location.hash.match(/draf=([\w-]+)/);
-    if (match) return match[1];
+    // The whole identifier: an edit's is "kind:/its/page/", which a word match cut to "kind",
+    // so that a refused edit's copy was never found again, nor deleted once sent, and came
+    // back over the case the next time it was returned.
+    const match = location.hash.match(/draf=([^&]+)/);
+    if (match) return decodeURIComponent(match[1]);
     if (!form.hasAttribute("data-offline-new")) return `${form.dataset.offline}:${location.pathname}`;
     return null;
   }
@@ -437,6 +458,10 @@
         );
       }
     } else if (form.dataset.offlineFreshId) {
+      // Back to a form already sent (its copy gone): the browser fills its fields again, and
+      // with a new identifier they were recorded twice. A blank form, as a new one is.
+      const [navigation] = performance.getEntriesByType("navigation");
+      if (navigation && navigation.type === "back_forward") form.reset();
       // The page may come from the phone's cache, so its identifier may already be used: every
       // new form gets its own, chosen here.
       const field = form.elements[form.dataset.offlineFreshId];

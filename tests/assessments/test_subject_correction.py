@@ -516,10 +516,12 @@ def test_bidi_controls_typed_into_a_form_are_not_stored(people, staf):
         subject,
         alamat="Jl. Pemuda \u202e12 gg. \u2067Mawar\u2069\u200f",
         alasan="Alamat \u202bbaru",
+        nama="Mbah\u200b Sa\ufeffrinah",  # pasted from a chat: zero-width space, BOM
     )
     answer = staf.post(reverse("assessments:subject-correct", args=[subject.pk]), data)
     assert answer.status_code == 302
     assert Subjek.objects.get(pk=subject.pk).alamat == "Jl. Pemuda 12 gg. Mawar\u200f"
+    assert Subjek.objects.get(pk=subject.pk).nama == "Mbah Sarinah"
     assert AuditEvent.objects.get(action="subjek.koreksi").reason == "Alamat baru"
 
 

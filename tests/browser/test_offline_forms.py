@@ -869,3 +869,81 @@ def test_enter_in_a_field_of_the_case_form_saves_a_draft(phone_page, live_server
     page.get_by_label("Nama pemberi persetujuan").press("Enter")
     expect(page.locator("main .alert-success")).to_have_text("Draf asesmen tersimpan.")
     assert Asesmen.objects.get().status == S.DRAF
+
+
+def test_a_returned_cases_copy_refused_then_sent_does_not_come_back(phone_page, live_server, field):
+    """A walk: a returned case refused once (its copy's page read "#draf=assessment:/kasus/N/
+    ubah/", whose identifier a word match cut to "assessment"), then fixed and sent, kept its
+    refused copy on the phone: returned again, the form came back filled with the old text, and
+    one more tap would have sent it over the office's version."""
+    page = phone_page
+    psm, staf = field["psm"], field["staf"]
+    case = make_case(psm)
+    services.assessment_transition(asesmen=case, ke=S.DIKEMBALIKAN, by=staf, catatan="Lengkapi.")
+    login(page, live_server, "sri")
+    edit = f"{live_server.url}/kasus/{case.pk}/ubah/"
+    page.goto(edit)
+    page.get_by_label("Masalah utama").fill("VERSI LAMA")
+    page.locator("#id_kebutuhan").fill("")
+    page.get_by_role("button", name="Ajukan ke dinas").click()
+    expect(page.locator("#ringkasan-galat")).to_contain_text("Kebutuhan", timeout=15000)
+    expect(page.locator("#draf-dipulihkan")).to_be_visible()  # the copy filled in again
+    expect(page.get_by_label("Masalah utama")).to_have_value("VERSI LAMA")
+    page.get_by_label("Masalah utama").fill("VERSI BARU")
+    page.locator("#id_kebutuhan").fill("Permakanan.")
+    page.get_by_role("button", name="Ajukan ke dinas").click()
+    expect(page.locator("main .alert-success")).to_be_visible(timeout=15000)
+    assert _left_on_the_device(page)["drafts"] == 0
+    case.refresh_from_db()
+    assert case.masalah == "VERSI BARU"
+    services.assessment_transition(asesmen=case, ke=S.DIKEMBALIKAN, by=staf, catatan="Lagi.")
+    page.goto(edit)
+    expect(page.get_by_label("Masalah utama")).to_have_value("VERSI BARU")
+    expect(page.locator("#draf-dipulihkan")).to_have_count(0)
+
+
+def test_back_to_an_activity_already_saved_is_a_blank_form(phone_page, live_server, field):
+    """A walk: Back after saving an activity showed the form filled again (the browser refills
+    it) under a new identifier, and saving it recorded the activity twice."""
+    from registry.models import Kegiatan
+
+    page = phone_page
+    login(page, live_server, "sri")
+    page.goto(f"{live_server.url}/registri/kegiatan/catat/")
+    page.get_by_label("Jenis kegiatan").select_option(index=1)
+    page.get_by_label("Lama (jam)").fill("2")
+    page.get_by_label("Tempat").fill("Balai Dusun Krajan")
+    page.get_by_label("Uraian kegiatan").fill("Sosialisasi PKH kepada 20 warga.")
+    page.get_by_role("button", name="Simpan kegiatan").click()
+    expect(page.locator("main .alert-success")).to_be_visible(timeout=15000)
+    page.go_back()
+    expect(page.get_by_label("Tempat")).to_have_value("")
+    expect(page.get_by_label("Uraian kegiatan")).to_have_value("")
+    assert Kegiatan.objects.count() == 1
+
+
+def test_logging_out_without_signal_logs_out_nothing_and_wipes_nothing(
+    phone_page, live_server, field
+):
+    """A walk: "Keluar" with no signal wiped the phone's drafts and pages, then showed the
+    browser's error page, and the session stayed signed in: on a shared phone the PSM took it
+    for signed out. Now nothing is wiped until the server has signed them out, and they are
+    told why."""
+    page = phone_page
+    said = []
+    page.on("dialog", lambda dialog: (said.append(dialog.message), dialog.accept()))
+    _a_draft_on_the_phone(page, live_server)
+    _offline(page)
+    page.get_by_role("button", name="Buka menu").click()
+    page.locator("#menu .account").click()  # the account's links: password, log out
+    page.get_by_role("button", name="Keluar", exact=True).click()
+    page.wait_for_timeout(1000)
+    assert said and said[-1].startswith("Keluar butuh sinyal"), said
+    assert _left_on_the_device(page)["drafts"] == 1
+    _online(page)
+    if not page.get_by_role("button", name="Keluar", exact=True).is_visible():
+        page.locator("#menu .account").click()
+    page.get_by_role("button", name="Keluar", exact=True).click()
+    expect(page.get_by_label("Nama pengguna")).to_be_visible(timeout=30000)
+    expect(page.locator("body")).to_contain_text("Anda sudah keluar.")
+    assert _left_on_the_device(page)["drafts"] == 0

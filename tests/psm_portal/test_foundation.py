@@ -141,8 +141,28 @@ def test_a_verifier_of_an_office_without_the_kecamatan_step_lands_on_the_cases(
 
 
 def test_failed_login_message_is_indonesian(client, db):
+    """Said once: Django's catalogue read "Masukkan nama pengguna nama pengguna dan sandi"."""
     response = client.post(reverse("login"), {"username": "x", "password": "y"})
-    assert "dan sandi yang benar. Huruf besar/kecil" in response.content.decode()
+    body = response.content.decode()
+    assert "Nama pengguna atau sandi salah. Perhatikan huruf besar dan kecil" in body
+    assert "nama pengguna nama pengguna" not in body.lower()
+
+
+def test_logging_out_says_so_and_the_psms_menu_leads_to_their_profile(client, db, regions):
+    """A walk: after "Keluar" the login page said nothing (on a shared phone the next person
+    could not tell); "Profil saya" led to "/", which sends a PSM with a returned case to their
+    cases, so the profile could not be reached from the menu."""
+    from tests.factories import PsmFactory
+
+    psm = PsmFactory()
+    client.force_login(make_user(Role.PSM, psm=psm, username="sri-menu"))
+    page = client.get(reverse("registry:psm-detail", args=[psm.pk])).content.decode()
+    assert f'href="{reverse("registry:psm-list")}">Profil saya</a>' in page
+    assert client.get(reverse("registry:psm-list"))["Location"] == reverse(
+        "registry:psm-detail", args=[psm.pk]
+    )
+    answer = client.post(reverse("logout"), follow=True)
+    assert "Anda sudah keluar." in answer.content.decode()
 
 
 def test_load_regions_is_idempotent_and_loads_magelang(db):

@@ -413,6 +413,10 @@ def test_the_whole_demo_seeds_through_the_services_as_make_run_does(db):
 
     for referral in Rujukan.objects.select_related("asesmen"):
         assert referral.tanggal >= timezone.localdate(referral.asesmen.status_sejak)
+        # and its "Dirujuk" step is not a month before it (a walk found one)
+        step = referral.asesmen.transisi_set.filter(ke="dirujuk").latest("pk")
+        assert timezone.localdate(step.created_at) <= referral.tanggal + dt.timedelta(days=1)
+        assert timezone.localdate(step.created_at) >= referral.tanggal - dt.timedelta(days=1)
     # a waiting case's steps say what the queue does: sent when its wait began (a walk found
     # the queue's "2 minggu" beside a step of today)
     for case in Asesmen.objects.exclude(status="draf"):
