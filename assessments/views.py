@@ -37,6 +37,7 @@ from assessments.access import (
     sensitivity_of,
 )
 from assessments.models import (
+    DOKUMEN,
     RUJUKAN_TERBUKA,
     AnggotaKeluarga,
     AsesmenFoto,
@@ -579,6 +580,16 @@ def case_detail(request, pk):
             if case.subjek.nik
             else ""
         ),
+        # the family card's number is the NIK's kind of data: masked as it is
+        "no_kk": (
+            case.subjek.no_kk
+            if may_see_nik(user, case)
+            else mask_nik(case.subjek.no_kk)
+            if case.subjek.no_kk
+            else ""
+        ),
+        # what the PSM ticked the subject holds (KTP, KK...), for the reviewer to check
+        "dokumen": [label for code, label in DOKUMEN if code in (case.dokumen or [])],
         "author": is_author(user, case),
         "editable": is_author(user, case) and case.status in services.EDITABLE,
         "steps": steps,

@@ -2024,3 +2024,25 @@ def test_enter_in_the_case_form_saves_a_draft_and_sends_nothing_to_the_office(cl
     form = page[page.index('<form method="post" enctype="multipart/form-data"') :]
     first = re.search(r'<button type="submit"[^>]*>', form).group(0)
     assert 'value="draf"' in first and "hidden" in first
+
+
+def test_a_case_page_shows_what_the_psm_typed_of_the_subject(client, people):
+    """A walk: the subject's telephone, family card number and place of birth, and the
+    documents the PSM ticked, were saved and shown nowhere: the reviewer could not check them.
+    The family card's number is masked where the NIK is."""
+    case = make_case(
+        people["psm_a"],
+        dokumen=["ktp", "kk"],
+        subject={
+            "tempat_lahir": "Magelang",
+            "telepon": "0812-2777-1234",
+            "no_kk": "3371011205480001",
+        },
+    )
+    url = reverse("assessments:case-detail", args=[case.pk])
+    body = _client(client, people["staf"]).get(url).content.decode()
+    assert "Magelang, 2 Mei 1948" in body and "0812-2777-1234" in body
+    assert '<dd class="col-7 nik">3371011205480001</dd>' in body
+    assert '<dd id="dokumen-dimiliki">KTP, Kartu Keluarga</dd>' in body
+    body = _client(client, people["supervisor"]).get(url).content.decode()
+    assert "3371011205480001" not in body and "Kartu Keluarga" in body
