@@ -1462,15 +1462,15 @@ def assessments_verify_bulk(*, shown: dict[int, tuple[int, str]], by) -> tuple[i
     with transaction.atomic():
         for case in cases_visible_to(by).filter(pk__in=shown).order_by("diajukan_pada", "pk"):
             versi, status = shown[case.pk]
-            # the kecamatan's step, by whoever may take it; the office's own verification where
-            # it steps in (for want of a verifier: an administrator, who may do both, too), or
-            # after the kecamatan
+            # the kecamatan's step, by whoever may take it, unless they may verify it for the
+            # office outright (where it steps in for want of a verifier: an administrator, who
+            # may do both); else the office's own, which says why when it may not
             ke = (
                 S.DIVERIFIKASI_KECAMATAN
                 if status == S.DIAJUKAN
                 and kecamatan_level
                 and has_permission(by, Perm.PPKS_REVIEW_KECAMATAN)
-                and not (has_permission(by, Perm.PPKS_REVIEW) and stepping_in(case))
+                and not _step_allowed(by, case, S.DIVERIFIKASI, kecamatan_level)
                 else S.DIVERIFIKASI
             )
             try:

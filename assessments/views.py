@@ -565,6 +565,7 @@ def case_detail(request, pk):
     # What was typed into a review step or a visit that was refused, shown again once.
     review_draft = take_typed(request, f"review-{case.pk}")
     visit_draft = take_typed(request, f"visit-{case.pk}")
+    may_nik = may_see_nik(user, case)
     context = {
         "case": case,
         **page,
@@ -573,21 +574,9 @@ def case_detail(request, pk):
         # A category that is itself specific data (ODHA, NAPZA, ABH...) is named only with the
         # details: to the others, the page says how many such categories there are.
         "hidden_categories": sum(1 for k in page["categories"] if k.sensitivitas),
-        "nik": (
-            case.subjek.nik
-            if may_see_nik(user, case)
-            else mask_nik(case.subjek.nik)
-            if case.subjek.nik
-            else ""
-        ),
+        "nik": case.subjek.nik if may_nik else mask_nik(case.subjek.nik),
         # the family card's number is the NIK's kind of data: masked as it is
-        "no_kk": (
-            case.subjek.no_kk
-            if may_see_nik(user, case)
-            else mask_nik(case.subjek.no_kk)
-            if case.subjek.no_kk
-            else ""
-        ),
+        "no_kk": case.subjek.no_kk if may_nik else mask_nik(case.subjek.no_kk),
         # what the PSM ticked the subject holds (KTP, KK...), for the reviewer to check
         "dokumen": [label for code, label in DOKUMEN if code in (case.dokumen or [])],
         "author": is_author(user, case),
