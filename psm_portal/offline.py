@@ -19,6 +19,7 @@ import json
 import uuid
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
@@ -249,7 +250,13 @@ def service_worker(request):
     offline_page = render_to_string("offline/no_signal.html")
     body = render_to_string(
         "offline/sw.js",
-        {"files": json.dumps(files), "version": "{v}", "offline_page": json.dumps(offline_page)},
+        {
+            "files": json.dumps(files),
+            "version": "{v}",
+            "offline_page": json.dumps(offline_page),
+            # as text: a number would be written "60.000" in Indonesian (60 ms to JavaScript)
+            "page_timeout_ms": json.dumps(int(settings.PSM_OFFLINE_PAGE_TIMEOUT_S * 1000)),
+        },
     )
     version = hashlib.sha256(body.encode()).hexdigest()[:12]
     response = HttpResponse(

@@ -47,6 +47,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # below WhiteNoise (which serves its files compressed already), above all that writes a page
+    "psm_portal.compression.TextGZipMiddleware",
     "psm_portal.errors.RejectNulMiddleware",
     "psm_portal.errors.StripBidiControlsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -350,6 +352,10 @@ PSM_RANKING_MAX_PSM = env_int("PSM_RANKING_MAX_PSM", 20_000)
 
 # Processes that lay out the parts of a long report at once (the yearly recap); 1 = in-process.
 PSM_PDF_WORKERS = env_int("PSM_PDF_WORKERS", 2)
+
+# How long a PSM's phone waits for a page it never kept before it shows the no-signal page
+# (templates/offline/sw.js); above the database's own bounds on a request's work.
+PSM_OFFLINE_PAGE_TIMEOUT_S = env_int("PSM_OFFLINE_PAGE_TIMEOUT_S", 60)
 
 # Photos per PPKS assessment (each resized on the server to at most 1600 px).
 PSM_MAX_CASE_PHOTOS = env_int("PSM_MAX_CASE_PHOTOS", 10)

@@ -25,6 +25,31 @@
     return (T[key] || key).replace(/%\((\w+)\)s/g, (_, name) => String((vars || {})[name] ?? ""));
   }
 
+  // While a form is being sent, its buttons are off and the one tapped says "Mengirim…" where
+  // the thumb is: on a weak signal a send takes a while, and the outbox bar that also says so
+  // is off the screen at the top of a long form.
+  function showSending(buttons, submitter, on) {
+    buttons.forEach((b) => {
+      b.disabled = on;
+      if (!on && b.dataset.offlineLabel !== undefined) {
+        b.textContent = b.dataset.offlineLabel;
+        delete b.dataset.offlineLabel;
+        b.removeAttribute("aria-busy");
+      }
+    });
+    // Enter on the case form taps its hidden default button: the visible one like it says so
+    const shown = [...buttons].filter((b) => !b.hidden);
+    const pressed = submitter && !submitter.hidden
+      ? submitter
+      : shown.find((b) => submitter && b.name === submitter.name && b.value === submitter.value) ||
+        shown[0];
+    if (on && pressed && pressed.dataset.offlineLabel === undefined) {
+      pressed.dataset.offlineLabel = pressed.textContent;
+      pressed.textContent = t("mengirim");
+      pressed.setAttribute("aria-busy", "true");
+    }
+  }
+
   function newId() {
     if (self.crypto && crypto.randomUUID) return crypto.randomUUID();
     const b = crypto.getRandomValues(new Uint8Array(16));
@@ -487,15 +512,23 @@
       later();
     });
 
+    // Back to this page from the one the send led to, kept whole by the browser: the form is
+    // ready again, not "Mengirim…" for good.
+    window.addEventListener("pageshow", (event) => {
+      if (!event.persisted || !form.dataset.offlineBusy) return;
+      showSending(form.querySelectorAll("button[type=submit]"), null, false);
+      delete form.dataset.offlineBusy;
+    });
+
     form.addEventListener("submit", async (event) => {
       if (form.dataset.offlineNative) return; // handing over to the server's own page
       event.preventDefault();
       if (form.dataset.offlineBusy) return; // a double tap
       form.dataset.offlineBusy = "1";
       const buttons = form.querySelectorAll("button[type=submit]");
-      buttons.forEach((b) => (b.disabled = true));
-      clearTimeout(timer);
       const submitter = event.submitter;
+      showSending(buttons, submitter, true);
+      clearTimeout(timer);
       const draft = await saveDraft(form);
       const item = {
         id: newId(),
@@ -544,11 +577,12 @@
           input.disabled = otherFieldsOnly && !refused.includes(input.name);
         });
         form.dataset.offlineNative = "1";
-        buttons.forEach((b) => (b.disabled = false));
+        showSending(buttons, submitter, false); // a disabled button would not be sent
         form.requestSubmit(submitter || undefined);
+        showSending(buttons, submitter, true); // the form's fields are taken: the page is on its way
         return;
       }
-      buttons.forEach((b) => (b.disabled = false));
+      showSending(buttons, submitter, false);
       delete form.dataset.offlineBusy;
       showQueued(form, item.id);
       await render();

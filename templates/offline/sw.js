@@ -14,6 +14,11 @@ const SHELL = "psm-shell-" + VERSION;
 const PAGES = "psm-halaman";
 const SHELL_FILES = {{ files|safe }};
 const NETWORK_TIMEOUT_MS = 8000;
+// A page the phone never kept is waited for longer, but not without end: where the signal bar
+// shows and the connection is dead, the browser itself waits minutes on a blank screen. The
+// server bounds its own work (a statement 30 s, a lock 10 s: web_bounds.py), so a page that has
+// not begun to arrive by then never will; the no-signal page says so and tries again by itself.
+const PAGE_TIMEOUT_MS = {{ page_timeout_ms }};
 // offline/no_signal.html: in Indonesian and English, one file for every reader
 const OFFLINE_PAGE = {{ offline_page|safe }};
 
@@ -76,8 +81,9 @@ async function fromPageCache(url) {
 }
 
 async function navigate(request) {
-  // Network first. Only a page kept on the phone is worth giving up on a slow network for: any
-  // other page (a PDF being made, say) is waited for however long it takes.
+  // Network first. A page kept on the phone is worth giving up on a slow network for after a few
+  // seconds; any other page (a PDF being made, say) is waited for until PAGE_TIMEOUT_MS. Both
+  // times count until the answer begins, not while a long page or a download streams in.
   const kept = await fromPageCache(request.url);
   const network = fetch(request).then(async (response) => {
     if (keepable(response)) await keepPage(request, response.clone());
@@ -90,7 +96,7 @@ async function navigate(request) {
   });
   network.catch(() => null); // a late failure after the timeout is not an error
   try {
-    return await (kept ? withTimeout(network, NETWORK_TIMEOUT_MS) : network);
+    return await withTimeout(network, kept ? NETWORK_TIMEOUT_MS : PAGE_TIMEOUT_MS);
   } catch (error) {
     if (kept) return kept;
     return new Response(OFFLINE_PAGE, {

@@ -511,6 +511,59 @@ def test_a_send_that_hangs_is_given_up_and_tried_again(phone_page, live_server, 
     assert Asesmen.objects.get().subjek.nama == "Mbah Sumirah"
 
 
+def test_the_button_tapped_says_mengirim_while_the_form_is_on_its_way(
+    phone_page, live_server, field, shot
+):
+    """A walk: on a weak signal nothing by the thumb said the form was being sent (the outbox
+    bar says it, off the screen above a long form), so a PSM waited before a button that only
+    looked faded. Once sent, the next page; back on the form, it is ready again."""
+    page = phone_page
+    login(page, live_server, "sri")
+    page.goto(f"{live_server.url}/kasus/baru/")
+    _fill_case(page, "Mbah Sukarni")
+
+    held = []  # a village's upload: under way until the test lets it through
+    page.route(
+        "**/kasus/baru/",
+        lambda route: held.append(route) if route.request.method == "POST" else route.continue_(),
+    )
+    page.get_by_role("button", name="Ajukan ke dinas").click()
+    busy = page.get_by_role("button", name="Mengirim…")
+    expect(busy).to_be_disabled()
+    expect(busy).to_have_attribute("aria-busy", "true")
+    expect(page.get_by_role("button", name="Simpan draf")).to_be_disabled()
+    shot(page, "mengirim")
+    assert len(held) == 1
+    held[0].continue_()
+    expect(page.locator("main .alert-success")).to_have_text(
+        "Asesmen terkirim ke dinas (Diajukan).", timeout=15000
+    )
+    page.go_back()
+    expect(page.get_by_role("button", name="Ajukan ke dinas")).to_be_enabled()
+    expect(page.get_by_role("button", name="Mengirim…")).to_have_count(0)
+
+
+def test_a_page_that_never_begins_to_arrive_gives_way_to_the_no_signal_page(
+    phone_page, live_server, field, settings
+):
+    """The signal bar shows but nothing comes through, and the page was never kept on the phone:
+    the service worker stops waiting (a minute; here four seconds) and shows its no-signal page,
+    which tries again by itself, instead of a blank screen for as long as the browser holds on."""
+    from tests.browser import urls_slow
+
+    settings.ROOT_URLCONF = "tests.browser.urls_slow"
+    settings.PSM_OFFLINE_PAGE_TIMEOUT_S = 4
+    page = phone_page
+    login(page, live_server, "sri")
+    _ready_for_the_field(page, live_server, "/kasus/")
+    try:
+        page.goto(f"{live_server.url}/uji/tidak-sampai/")
+        expect(page.get_by_role("heading", name="Tidak ada sinyal")).to_be_visible(timeout=15000)
+        assert page.get_by_role("heading", name="Akhirnya").count() == 0
+    finally:
+        urls_slow.released.set()
+
+
 def _watch_posts(page, pattern, answer=lambda request: None):
     """The POSTs the page makes to ``pattern``, as (outbox identifier or None, photo attached).
     ``answer(request)`` may hold one back ("putus": the signal is lost; a number: milliseconds

@@ -62,6 +62,8 @@ def test_the_service_workers_no_signal_page_is_in_both_languages_for_every_reade
     assert "No signal" in english and "Tidak ada sinyal" in english
     assert "Open My cases" in english and "Buka Kasus saya" in english
     assert Client().get("/sw.js", headers={"accept-language": "id"}).content.decode() == english
+    # a number written in the reader's way ("60.000", "60,000") would be another number, or none
+    assert "const PAGE_TIMEOUT_MS = 60000;" in english
 
 
 @pytest.mark.django_db

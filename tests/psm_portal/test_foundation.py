@@ -148,6 +148,31 @@ def test_failed_login_message_is_indonesian(client, db):
     assert "nama pengguna nama pengguna" not in body.lower()
 
 
+def test_the_password_page_says_sandi_throughout(client, regions):
+    """A walk: the labels said "Sandi", the refusals "Kata sandi", the hints "Sandi anda". One
+    word, and "Anda" as elsewhere."""
+    from tests.factories import PsmFactory
+
+    client.force_login(make_user(Role.PSM, psm=PsmFactory(), username="sri-lestari"))
+    shown = [client.get(reverse("password_change")).content.decode()]
+    for typed in ("pendek", "1234567890123", "password123", "sri-lestari-1"):
+        data = {"old_password": "salah", "new_password1": typed, "new_password2": typed}
+        shown.append(client.post(reverse("password_change"), data).content.decode())
+    page = "\n".join(shown)
+    for said in (
+        "Sandi lama yang Anda masukkan salah. Masukkan sekali lagi.",
+        "Sandi terlalu pendek: paling sedikit 8 karakter.",
+        "Sandi ini hanya berisi angka.",
+        "Sandi ini terlalu umum: mudah ditebak.",
+        "Sandi terlalu mirip dengan nama pengguna.",
+        "Sandi tidak boleh terlalu mirip dengan data pribadi Anda yang lain.",
+        "Sandi paling sedikit 8 karakter.",
+    ):
+        assert said in page, said
+    assert "kata sandi" not in page.lower()
+    assert " anda " not in page
+
+
 def test_logging_out_says_so_and_the_psms_menu_leads_to_their_profile(client, db, regions):
     """A walk: after "Keluar" the login page said nothing (on a shared phone the next person
     could not tell); "Profil saya" led to "/", which sends a PSM with a returned case to their

@@ -1,0 +1,27 @@
+"""Pages compressed for the phones that fetch them over a weak signal.
+
+A PSM's case form is about 40 KB of HTML; at the 40 KB/s a village's signal gives, that is a
+second or more before the page can even start to draw (a walk measured 6-12 s for a cold page),
+and gzip makes it a sixth of that. Static files are compressed by WhiteNoise already; this is for
+what the views write.
+
+Only whole (not streamed) text answers: HTML pages, the outbox's JSON and the service worker.
+A streamed CSV stays as it is, so that a download cut by the statement bound still ends without
+its last chunk (``web_bounds``), and PDFs, spreadsheets and images are compressed already.
+
+BREACH: Django's GZipMiddleware adds up to 100 random bytes to each answer's gzip header, and
+the CSRF token in a page is masked anew on every request, so an attacker cannot read a secret
+from the compressed length.
+"""
+
+from django.middleware.gzip import GZipMiddleware
+
+COMPRESSED_TYPES = ("text/html", "application/json", "text/javascript")
+
+
+class TextGZipMiddleware(GZipMiddleware):
+    def process_response(self, request, response):
+        content_type = response.get("Content-Type", "").split(";")[0].strip()
+        if response.streaming or content_type not in COMPRESSED_TYPES:
+            return response
+        return super().process_response(request, response)
