@@ -24,7 +24,6 @@ nor loses what was done when it stops halfway; a rerun carries on.
 """
 
 import datetime as dt
-import logging
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -43,13 +42,17 @@ from assessments.models import (
     Subjek,
     Transisi,
 )
-from psm_portal import audit
-from psm_portal.models import AuditEvent
-
-logger = logging.getLogger(__name__)
+from psm_portal.retention import (
+    BATCH,
+    clear_audit,
+    cutoff,
+    delete_files_on_commit,
+    in_batches,
+    record_retention,
+    still_due,
+)
 
 ANONYMOUS_NAME = "Anonim"
-BATCH = 500
 
 
 @dataclass
@@ -61,14 +64,6 @@ class RetentionResult:
     @property
     def total(self) -> int:
         return self.cases + self.drafts + self.subjects
-
-
-def cutoff(now: dt.datetime, years: int) -> dt.datetime:
-    """``now`` moved back ``years`` calendar years (29 February falls back to the 28th)."""
-    try:
-        return now.replace(year=now.year - years)
-    except ValueError:
-        return now.replace(year=now.year - years, day=28)
 
 
 def cases_due(before: dt.datetime):
@@ -91,66 +86,16 @@ def subjects_due(before: dt.datetime):
     )
 
 
-def _lock(model, ids) -> None:
-    list(model.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk"))
-
-
-def _still_due(model, due, ids) -> list[int]:
-    """``ids`` locked, then those still in ``due`` read again in a new statement, which sees what
-    committed while it waited: a row changed since it was listed is left alone."""
-    _lock(model, ids)
-    return list(due.filter(pk__in=ids).values_list("pk", flat=True))
-
-
-def _clear_audit(target_type: str, ids) -> None:
-    AuditEvent.objects.filter(target_type=target_type, target_id__in=[str(i) for i in ids]).update(
-        before=None, after=None, reason=""
-    )
-
-
-def _record(ids, *, action: str, target_type: str, label: str, years: int) -> None:
-    """The audit trail of ``ids`` emptied of what it held (who did what and when stays), and one
-    entry each saying that retention did this."""
-    _clear_audit(target_type, ids)
-    AuditEvent.objects.bulk_create(
-        audit.build(
-            by=None,
-            action=action,
-            target_type=target_type,
-            target_id=pk,
-            target_label=f"{label} #{pk}",
-            after={"masa_retensi_tahun": years},
-        )
-        for pk in ids
-    )
-
-
-def _delete_files(fields) -> None:
-    """Files of rows being removed, deleted once their transaction commits (a rollback keeps
-    both the rows and the files). One that cannot be deleted is logged by name (a path of the
-    storage, no personal data) and the others still go."""
-    names = [(f.storage, f.name) for f in fields if f]
-
-    def delete():
-        for storage, name in names:
-            try:
-                storage.delete(name)
-            except Exception:  # noqa: BLE001 - any storage's failure: logged, the next file still goes
-                logger.exception("retention: file %s not deleted", name)
-
-    transaction.on_commit(delete, robust=True)
-
-
 def _anonymise_cases(ids: list[int], *, now, years: int) -> int:
     with transaction.atomic():
-        ids = _still_due(Asesmen, cases_due(cutoff(now, years)), ids)
+        ids = still_due(Asesmen, cases_due(cutoff(now, years)), ids)
         if not ids:
             return 0
         photos = list(AsesmenFoto.objects.filter(asesmen_id__in=ids))
-        _delete_files(p.berkas for p in photos)
+        delete_files_on_commit(p.berkas for p in photos)
         AsesmenFoto.objects.filter(pk__in=[p.pk for p in photos]).delete()
         proofs = list(Rujukan.objects.filter(asesmen_id__in=ids).exclude(bukti=""))
-        _delete_files(r.bukti for r in proofs)
+        delete_files_on_commit(r.bukti for r in proofs)
         referral_ids = list(Rujukan.objects.filter(asesmen_id__in=ids).values_list("pk", flat=True))
         Rujukan.objects.filter(pk__in=referral_ids).update(
             hasil="", bukti="", tujuan_instansi="", updated_at=now
@@ -180,8 +125,8 @@ def _anonymise_cases(ids: list[int], *, now, years: int) -> int:
             dianonimkan_pada=now,
             updated_at=now,
         )
-        _clear_audit("assessments.rujukan", referral_ids)
-        _record(
+        clear_audit("assessments.rujukan", referral_ids)
+        record_retention(
             ids,
             action="asesmen.retensi",
             target_type="assessments.asesmen",
@@ -193,12 +138,12 @@ def _anonymise_cases(ids: list[int], *, now, years: int) -> int:
 
 def _delete_drafts(ids: list[int], *, now, years: int) -> int:
     with transaction.atomic():
-        ids = _still_due(Asesmen, drafts_due(cutoff(now, years)), ids)
+        ids = still_due(Asesmen, drafts_due(cutoff(now, years)), ids)
         if not ids:
             return 0
-        _delete_files(p.berkas for p in AsesmenFoto.objects.filter(asesmen_id__in=ids))
+        delete_files_on_commit(p.berkas for p in AsesmenFoto.objects.filter(asesmen_id__in=ids))
         Asesmen.objects.filter(pk__in=ids).delete()
-        _record(
+        record_retention(
             ids,
             action="asesmen.retensi_hapus_draf",
             target_type="assessments.asesmen",
@@ -212,7 +157,7 @@ def _anonymise_subjects(ids: list[int], *, now, years: int) -> int:
     with transaction.atomic():
         # A new case for one of these subjects either committed before the check (and keeps its
         # subject) or waits for this lock (``case_save``) and then finds the subject anonymised.
-        ids = _still_due(Subjek, subjects_due(cutoff(now, years)), ids)
+        ids = still_due(Subjek, subjects_due(cutoff(now, years)), ids)
         if not ids:
             return 0
         AnggotaKeluarga.objects.filter(subjek_id__in=ids).delete()
@@ -237,7 +182,7 @@ def _anonymise_subjects(ids: list[int], *, now, years: int) -> int:
             dianonimkan_pada=now,
             updated_at=now,
         )
-        _record(
+        record_retention(
             ids,
             action="subjek.retensi",
             target_type="assessments.subjek",
@@ -245,16 +190,6 @@ def _anonymise_subjects(ids: list[int], *, now, years: int) -> int:
             years=years,
         )
     return len(ids)
-
-
-def _in_batches(queryset, step, *, now, years: int, batch: int) -> int:
-    done, last = 0, 0
-    while True:
-        ids = list(queryset.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:batch])
-        if not ids:
-            return done
-        done += step(ids, now=now, years=years)
-        last = ids[-1]
 
 
 def apply_retention(*, years: int, now: dt.datetime, dry_run=False, batch=BATCH):
@@ -277,13 +212,13 @@ def apply_retention(*, years: int, now: dt.datetime, dry_run=False, batch=BATCH)
         )
         return RetentionResult(cases=cases, drafts=drafts, subjects=subjects)
     result = RetentionResult()
-    result.cases = _in_batches(
+    result.cases = in_batches(
         cases_due(before), _anonymise_cases, now=now, years=years, batch=batch
     )
-    result.drafts = _in_batches(
+    result.drafts = in_batches(
         drafts_due(before), _delete_drafts, now=now, years=years, batch=batch
     )
-    result.subjects = _in_batches(
+    result.subjects = in_batches(
         subjects_due(before), _anonymise_subjects, now=now, years=years, batch=batch
     )
     return result

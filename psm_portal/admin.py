@@ -143,7 +143,7 @@ class KantorAdmin(ChangesAudited, admin.ModelAdmin):
     autocomplete_fields = ["wilayah"]
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
-        if db_field.name == "retensi_kasus_tahun":  # the model's bounds, in the input too
+        if db_field.name in ("retensi_kasus_tahun", "retensi_psm_tahun"):  # bounds in the input
             kwargs.update(min_value=1, max_value=100)
         if db_field.name == "logo":
             kwargs["widget"] = StoredFileWidget

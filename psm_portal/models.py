@@ -206,6 +206,21 @@ class Kantor(TimeStamped):
         ),
     )
 
+    # The same for a PSM who stopped: how long after they stopped their identity and contact
+    # details are kept (``registry.retention``). Empty: not decided, nothing erased.
+    retensi_psm_tahun = models.PositiveSmallIntegerField(
+        _("masa retensi data pribadi PSM berhenti (tahun)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text=_(
+            "Sekian tahun setelah PSM berhenti, NIK, tanggal dan tempat lahir (tahunnya tetap), "
+            "alamat, telepon, pos-el, pekerjaan, foto dan motivasinya dihapus. Nama dan riwayat "
+            "pengabdiannya (SK, Bimtek, IPSM, bantuan, penghargaan, kegiatan) tetap sebagai "
+            "arsip dinas."
+        ),
+    )
+
     class Meta:
         verbose_name = _("kantor")
         verbose_name_plural = _("kantor")

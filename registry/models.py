@@ -182,6 +182,8 @@ class Psm(TimeStamped):
         _("NIK"),
         max_length=16,
         unique=True,
+        # empty (NULL, so that it stays unique) only once retention erased it; forms require it
+        null=True,
         validators=[nik_format],
         error_messages={"unique": _("NIK ini sudah terdaftar sebagai PSM.")},
     )
@@ -249,13 +251,20 @@ class Psm(TimeStamped):
     kode_verifikasi = models.CharField(
         max_length=24, unique=True, default=_new_verification_code, editable=False
     )
+    # When retention erased this PSM's personal data, years after they stopped
+    # (``registry.retention``); what stays is their name and service record.
+    dianonimkan_pada = models.DateTimeField(
+        _("data pribadi dihapus pada"), null=True, blank=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("PSM")
         verbose_name_plural = _("PSM")
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(nik__regex=r"^[0-9]{16}$"), name="psm_nik_16_digits"
+                condition=models.Q(nik__isnull=False, nik__regex=r"^[0-9]{16}$")
+                | models.Q(nik__isnull=True, dianonimkan_pada__isnull=False),
+                name="psm_nik_16_digits",
             ),
             models.CheckConstraint(
                 condition=models.Q(jenis_kelamin__in=["L", "P"]), name="psm_jenis_kelamin_valid"

@@ -373,11 +373,24 @@ def _registration_follows_joining(changed: list[tuple[Psm, dt.date]]) -> None:
     PsmStatusChange.objects.bulk_update(moved, ["tanggal_efektif"])
 
 
+# What a PSM whose personal data retention erased answers (``registry.retention``).
+ERASED = gettext_lazy(
+    "Data pribadi PSM ini sudah dihapus karena masa retensinya berakhir, jadi datanya tidak "
+    "dapat diubah lagi. Bila ia kembali menjadi PSM, daftarkan sebagai PSM baru."
+)
+
+
+def refuse_erased(psm: Psm) -> None:
+    if psm.dianonimkan_pada:
+        raise ValidationError(ERASED, code="erased")
+
+
 def psm_update(*, psm: Psm, data: dict, spesialisasi=None, by) -> Psm:
     data = _portrait(data)
     # As psm_register: a new photo is deleted again if the write fails, up to its COMMIT.
     with files_removed_on_failure() as written, transaction.atomic():
         psm = Psm.objects.select_for_update().get(pk=psm.pk)
+        refuse_erased(psm)  # read under the lock that retention takes too
         before = {**audit.snapshot(psm, masked=False), "spesialisasi": _specialisations(psm)}
         old_photo, joined = psm.foto.name, psm.tanggal_bergabung
         for key, value in data.items():
@@ -475,6 +488,7 @@ def psm_change_status(
 ) -> PsmStatusChange:
     """Move a PSM along calon -> aktif -> nonaktif -> berhenti, keeping the history."""
     psm = Psm.objects.select_for_update().get(pk=psm.pk)
+    refuse_erased(psm)
     dari = psm.status
     if ke not in TRANSITIONS.get(dari, set()):
         raise ValidationError(

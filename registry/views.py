@@ -180,6 +180,9 @@ def psm_create(request):
 @require_http_methods(["GET", "POST"])
 def psm_update(request, pk):
     psm = get_psm_for_user(request.user, pk, perm=Perm.PSM_EDIT)
+    if psm.dianonimkan_pada:
+        messages.error(request, services.ERASED)
+        return redirect("registry:psm-detail", pk=psm.pk)
     form = forms.PsmForm(
         request.POST or None,
         request.FILES or None,
@@ -206,7 +209,11 @@ def psm_detail(request, pk):
         "psm": psm,
         "show_nik": has_permission(request.user, Perm.PSM_VIEW_NIK, psm),
         "can_edit": has_permission(request.user, Perm.PSM_EDIT, psm),
-        "can_status": has_permission(request.user, Perm.PSM_CHANGE_STATUS, psm),
+        # an erased PSM's service record stays correctable; their identity cannot come back
+        "can_edit_identity": has_permission(request.user, Perm.PSM_EDIT, psm)
+        and not psm.dianonimkan_pada,
+        "can_status": has_permission(request.user, Perm.PSM_CHANGE_STATUS, psm)
+        and not psm.dianonimkan_pada,
         "can_card": services.card_refusal(psm) is None
         and has_permission(request.user, Perm.PSM_CARD, psm),
         "correctable": services.CORRECTABLE_RECORDS,  # the entries with an "Ubah" link
@@ -228,6 +235,9 @@ def psm_detail(request, pk):
 @require_POST
 def psm_status_change(request, pk):
     psm = get_psm_for_user(request.user, pk, perm=Perm.PSM_CHANGE_STATUS)
+    if psm.dianonimkan_pada:
+        messages.error(request, services.ERASED)
+        return redirect("registry:psm-detail", pk=psm.pk)
     form = forms.StatusChangeForm(request.POST, allowed=services.TRANSITIONS.get(psm.status, set()))
     if form.is_valid():
         try:

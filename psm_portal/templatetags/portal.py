@@ -15,7 +15,10 @@ register = template.Library()
 
 @register.filter
 def nik_display(nik: str, show_full: bool) -> str:
-    """The full NIK for roles that need it, the masked form for everyone else."""
+    """The full NIK for roles that need it, the masked form for everyone else (nothing for a
+    NIK that retention erased)."""
+    if not nik:
+        return ""
     return nik if show_full else mask_nik(nik)
 
 

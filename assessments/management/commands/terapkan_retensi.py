@@ -3,14 +3,16 @@ from django.utils import timezone
 
 from assessments.retention import apply_retention
 from psm_portal.office import current_office
+from registry.retention import apply_psm_retention
 
 
 class Command(BaseCommand):
     help = (
-        "Terapkan masa retensi berkas kasus (UU 27/2022 Pasal 42-44; jalankan harian, mis. dari "
+        "Terapkan masa retensi data pribadi (UU 27/2022 Pasal 42-44; jalankan harian, mis. dari "
         "cron/systemd): data pribadi kasus yang sudah ditutup lebih lama dari masa retensi "
-        "dihapus, draf yang tidak disentuh selama masa itu dihapus, dan subjek tanpa kasus "
-        "beridentitas dianonimkan. Masa retensi diatur di admin, Kantor."
+        "dihapus, draf yang tidak disentuh selama masa itu dihapus, subjek tanpa kasus "
+        "beridentitas dianonimkan, dan data pribadi PSM yang sudah berhenti lebih lama dari "
+        "masa retensinya dihapus. Kedua masa retensi diatur di admin, Kantor."
     )
 
     def add_arguments(self, parser):
@@ -18,16 +20,29 @@ class Command(BaseCommand):
 
     def handle(self, *args, dry_run=False, **options):
         office = current_office()
-        years = office.retensi_kasus_tahun if office else None
-        if not years:
+        case_years = office.retensi_kasus_tahun if office else None
+        psm_years = office.retensi_psm_tahun if office else None
+        if not case_years and not psm_years:
             raise CommandError(
-                "Masa retensi berkas kasus belum diatur (admin: Kantor, 'masa retensi berkas "
-                "kasus'). Tidak ada yang dihapus."
+                "Masa retensi belum diatur (admin: Kantor, 'masa retensi berkas kasus' dan 'masa "
+                "retensi data pribadi PSM berhenti'). Tidak ada yang dihapus."
             )
-        result = apply_retention(years=years, now=timezone.now(), dry_run=dry_run)
+        now = timezone.now()
         verb = "akan" if dry_run else "sudah"
-        self.stdout.write(
-            f"Masa retensi {years} tahun: {result.cases} kasus ditutup {verb} dianonimkan, "
-            f"{result.drafts} draf lama {verb} dihapus, {result.subjects} subjek {verb} "
-            "dianonimkan."
-        )
+        if case_years:
+            result = apply_retention(years=case_years, now=now, dry_run=dry_run)
+            self.stdout.write(
+                f"Masa retensi {case_years} tahun: {result.cases} kasus ditutup {verb} "
+                f"dianonimkan, {result.drafts} draf lama {verb} dihapus, {result.subjects} "
+                f"subjek {verb} dianonimkan."
+            )
+        else:
+            self.stdout.write("Masa retensi berkas kasus belum diatur: berkas kasus tidak diubah.")
+        if psm_years:
+            erased = apply_psm_retention(years=psm_years, now=now, dry_run=dry_run)
+            self.stdout.write(
+                f"Masa retensi data PSM {psm_years} tahun: data pribadi {erased} PSM berhenti "
+                f"{verb} dihapus."
+            )
+        else:
+            self.stdout.write("Masa retensi data pribadi PSM belum diatur: data PSM tidak diubah.")

@@ -1,0 +1,90 @@
+"""Retention of a stopped PSM's personal data (UU 27/2022 Pasal 42-44): once a PSM has been
+stopped for the office's retention period (``Kantor.retensi_psm_tahun``), what identifies or
+reaches them is erased.
+
+What goes: the NIK, the place and date of birth (the year stays, for age bands), the KTP and
+domicile addresses, telephone, e-mail address, occupation, photo (file included, with the consent
+given for it) and motivation, the e-mail address of their login account (deactivated when they
+stopped), and the contents of their profile's audit entries (who did what and when stays: Pasal
+31). What stays is the office's archive of a volunteer it appointed: the name, sex, education,
+desa of KTP, domicile and duty, the dates, the status history, and the service record (SK,
+Bimtek, IPSM, equipment aid, awards, activities, training), so that every past year's report
+still names and counts them. The cases they wrote follow the case files' own retention
+(``assessments.retention``).
+
+An erased PSM's profile says so; it can no longer be edited or made active again: someone who
+comes back is registered anew, and their NIK is free for it.
+
+Run daily by ``manage.py terapkan_retensi`` with the case files' retention, in batches of their
+own transactions like it.
+"""
+
+import datetime as dt
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models.functions import TruncYear
+from django.utils import timezone
+
+from psm_portal.retention import (
+    BATCH,
+    clear_audit,
+    cutoff,
+    delete_files_on_commit,
+    in_batches,
+    record_retention,
+    still_due,
+)
+from registry.models import Psm, StatusPsm
+
+
+def psm_due(before: dt.datetime):
+    """PSM stopped before ``before`` (a date: the status's day) whose data is still there."""
+    return Psm.objects.filter(
+        status=StatusPsm.BERHENTI,
+        dianonimkan_pada__isnull=True,
+        status_sejak__lt=timezone.localdate(before),
+    )
+
+
+def _anonymise_psm(ids: list[int], *, now, years: int) -> int:
+    with transaction.atomic():
+        # A PSM made active again meanwhile is no longer due once the lock is had.
+        ids = still_due(Psm, psm_due(cutoff(now, years)), ids)
+        if not ids:
+            return 0
+        delete_files_on_commit(p.foto for p in Psm.objects.filter(pk__in=ids).exclude(foto=""))
+        Psm.objects.filter(pk__in=ids).update(
+            nik=None,
+            tempat_lahir="",
+            tanggal_lahir=TruncYear("tanggal_lahir"),
+            alamat_ktp="",
+            alamat_domisili="",
+            telepon="",
+            email="",
+            pekerjaan="",
+            foto="",
+            foto_persetujuan_pada=None,
+            foto_persetujuan_versi="",
+            motivasi="",
+            dianonimkan_pada=now,
+            updated_at=now,
+        )
+        accounts = get_user_model().objects.filter(psm_id__in=ids)
+        clear_audit("psm_portal.user", list(accounts.values_list("pk", flat=True)))
+        accounts.update(email="")
+        clear_audit("registry.psm", ids)
+        record_retention(
+            ids, action="psm.retensi", target_type="registry.psm", label="PSM", years=years
+        )
+    return len(ids)
+
+
+def apply_psm_retention(*, years: int, now: dt.datetime, dry_run=False, batch=BATCH) -> int:
+    """Erase the personal data of the PSM stopped longer than ``years``; how many (or would be)."""
+    if years < 1:
+        raise ValueError("years must be at least 1")
+    due = psm_due(cutoff(now, years))
+    if dry_run:
+        return due.count()
+    return in_batches(due, _anonymise_psm, now=now, years=years, batch=batch)
