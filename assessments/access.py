@@ -16,7 +16,7 @@ from django.http import Http404
 from assessments.models import Asesmen, Sensitivitas, StatusAsesmen, Subjek
 from psm_portal import audit
 from psm_portal.access import Perm, has_permission, region_q
-from psm_portal.models import Role, User
+from psm_portal.models import AuditEvent, Role, User
 from psm_portal.office import current_office
 
 ADULT_AGE = 18
@@ -184,6 +184,28 @@ def may_see_details(user, case: Asesmen, sensitive: set[str]) -> bool:
 
 def may_see_nik(user, case: Asesmen) -> bool:
     return may_see_specific_data(user, case)
+
+
+def audit_categories_listed(user, listed) -> None:
+    """The same for a list (the review queue, the case list) that names a case's specific-data
+    category (ODHA, NAPZA, ABH...) beside its person: that says as much about them as the case
+    page's heading. One entry per case so named, in that case's trail, written in one INSERT.
+    ``listed``: (case id, the sensitivities named, the case's ``psm_id`` and ``dibuat_oleh_id``)
+    of the rows shown; what the user wrote themselves is their own notes, not a read."""
+    events = [
+        audit.build(
+            by=user,
+            action="asesmen.view_sensitive_list",
+            target_type="assessments.asesmen",
+            target_id=pk,
+            target_label=f"Asesmen #{pk}",
+            after={"data_spesifik": sorted(kinds)},
+        )
+        for pk, kinds, psm_id, dibuat_oleh_id in listed
+        if kinds and not wrote(user, psm_id=psm_id, dibuat_oleh_id=dibuat_oleh_id)
+    ]
+    if events:
+        AuditEvent.objects.bulk_create(events)
 
 
 def audit_sensitive_view(

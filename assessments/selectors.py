@@ -125,18 +125,22 @@ def queue_page_details(page_queryset) -> list[dict]:
     )
     links: dict[int, list[str]] = {}
     through = Asesmen.kategori.through.objects.filter(asesmen_id__in=[r["pk"] for r in rows])
-    for case_id, singkatan, kode in through.order_by("kategorippks__urutan").values_list(
-        "asesmen_id", "kategorippks__singkatan", "kategorippks_id"
+    for case_id, singkatan, kode, sensitivitas in through.order_by(
+        "kategorippks__urutan"
+    ).values_list(
+        "asesmen_id", "kategorippks__singkatan", "kategorippks_id", "kategorippks__sensitivitas"
     ):
-        links.setdefault(case_id, []).append((singkatan, kode))
+        links.setdefault(case_id, []).append((singkatan, kode, sensitivitas))
     statuses, urgencies = dict(S.choices), dict(Urgensi.choices)
     for row in rows:
         row["status_label"] = statuses.get(row["status"], row["status"])
         row["urgensi_label"] = urgencies.get(row["urgensi"], row["urgensi"])
         row["kategori"] = [
             {"singkatan": singkatan, "utama": kode == row["kategori_utama_id"]}
-            for singkatan, kode in links.get(row["pk"], [])
+            for singkatan, kode, _sensitivitas in links.get(row["pk"], [])
         ]
+        # what the categories named say of the person (UU 27/2022 Pasal 4): audited by the view
+        row["spesifik"] = {sens for _s, _k, sens in links.get(row["pk"], []) if sens}
     return rows
 
 
@@ -447,6 +451,7 @@ TRAIL_ACTIONS = {
     "asesmen.view_sensitive": "Data spesifik dibaca",
     "asesmen.view_sensitive_photo": "Foto dibuka petugas",
     "asesmen.view_sensitive_proof": "Bukti rujukan dibuka petugas",
+    "asesmen.view_sensitive_list": "Kategori data spesifik tampil di daftar petugas",
     "asesmen.retensi": "Data pribadi asesmen dihapus (masa retensi berakhir)",
     "rujukan.create": "Dirujuk ke program bantuan",
     "rujukan.update": "Status rujukan diubah",
@@ -555,7 +560,9 @@ def subject_data_copy(user, subject) -> dict:
         last = trail[-1] if trail else None
         if (
             last is not None
-            and action.endswith(("view_sensitive", "view_sensitive_photo", "view_sensitive_proof"))
+            and action.endswith(
+                ("view_sensitive", "view_sensitive_photo", "view_sensitive_proof", "_list")
+            )
             and (last["tindakan"], last["oleh"]) == (row["tindakan"], row["oleh"])
             and timezone.localdate(last["waktu"]) == timezone.localdate(created_at)
         ):

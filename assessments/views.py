@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from assessments import exports, forms, selectors, services
 from assessments.access import (
     SPECIFIC_DATA_FIELDS,
+    audit_categories_listed,
     audit_sensitive_view,
     get_case_for_user,
     get_subject_for_user,
@@ -124,6 +125,15 @@ def case_list(request):
     page = CachedCountPaginator(selectors.case_list(user, **filters), 50).get_page(
         request.GET.get("page")
     )
+    specific_right = holds_specific_data_right(user)
+    audit_categories_listed(
+        user,
+        [
+            (c.pk, {c.kategori_utama.sensitivitas}, c.psm_id, c.dibuat_oleh_id)
+            for c in page.object_list
+            if c.kategori_utama.sensitivitas and names_category(user, c, specific_right)
+        ],
+    )
     this_year = _today().year
     years = sorted(
         {*range(this_year, this_year - 6, -1), *([tahun] if tahun else [])}, reverse=True
@@ -141,7 +151,7 @@ def case_list(request):
             "kecamatan_options": selectors.kecamatan_options(user, chosen=kecamatan),
             "can_export": has_permission(user, Perm.PPKS_EXPORT),
             "export_query": urlencode({k: v for k, v in filters.items() if v}),
-            "may_see_specific": holds_specific_data_right(user),
+            "may_see_specific": specific_right,
         },
     )
 
@@ -883,6 +893,9 @@ def review_queue(request):
     ).get_page(request.GET.get("page"))
     waiting_elsewhere = selectors.queue_waiting_elsewhere(user, kecamatan_level)
     tickable = selectors.queue_untickable(page.object_list, user, waiting_elsewhere)
+    audit_categories_listed(
+        user, [(r["pk"], r["spesifik"], r["psm_id"], r["dibuat_oleh_id"]) for r in page.object_list]
+    )
     return render(
         request,
         "assessments/queue.html",

@@ -336,6 +336,34 @@ def test_sensitive_case_views_are_audited_and_hidden_from_supervisors(client, pe
     assert AuditEvent.objects.filter(action="asesmen.view_sensitive").count() == 1
 
 
+def test_a_list_naming_a_specific_category_is_audited_per_case_named(
+    client, people, django_assert_num_queries
+):
+    """The queue and the case list name a child's or an ODHA's category beside their name: a
+    read of specific data (UU 27/2022 Pasal 31) that the case page audited and they did not.
+    One entry per case so named, in its trail (one INSERT); the rest of the page writes none."""
+    child = make_case(people["psm_a"], kategori=("PPKS-02",), subject={"nama": "Anak Uji"})
+    make_case(people["psm_a"], subject={"nama": "Mbah Uji"})  # an elderly person: not specific
+    listed = AuditEvent.objects.filter(action="asesmen.view_sensitive_list")
+    c = _client(client, people["staf"])
+    queue = c.get(reverse("assessments:queue")).content.decode()
+    assert "Anak Uji" in queue and "Mbah Uji" in queue
+    event = listed.get()
+    assert (event.actor_id, event.target_type, event.target_id) == (
+        people["staf"].pk,
+        "assessments.asesmen",
+        str(child.pk),
+    )
+    assert event.after == {"data_spesifik": ["anak"]}
+    assert "Anak Uji" not in event.target_label
+    c.get(reverse("assessments:case-list"))
+    assert listed.count() == 2
+    assert listed.filter(target_id=str(child.pk)).count() == 2
+    # the PSM's own list is their own notes
+    _client(client, people["psm_a"]).get(reverse("assessments:case-list"))
+    assert listed.count() == 2
+
+
 def test_a_disability_or_health_notes_are_specific_data_whatever_the_category(client, people):
     """UU 27/2022 Pasal 4: an elderly person's case (LUT, general data by its category) showed
     their disability, its severity and their health to a supervisor, and no read was logged."""
@@ -1195,9 +1223,9 @@ def many_cases(people):
 def test_queue_query_count_is_constant(client, people, many_cases, django_assert_num_queries):
     c = _client(client, people["staf"])
     c.get(reverse("assessments:queue"))
-    with django_assert_num_queries(
-        9
-    ):  # session, user, scope, office, count, kecamatan, categories, cases, their categories
+    # session, user, scope, office, count, kecamatan, categories, cases, their categories, and
+    # the audit of the specific categories named (Fakir Miskin, PPKS-24: income), one INSERT
+    with django_assert_num_queries(10):
         c.get(reverse("assessments:queue"))
 
 
