@@ -9,9 +9,10 @@ Only whole (not streamed) text answers: HTML pages, the outbox's JSON and the se
 A streamed CSV stays as it is, so that a download cut by the statement bound still ends without
 its last chunk (``web_bounds``), and PDFs, spreadsheets and images are compressed already.
 
-BREACH: Django's GZipMiddleware adds up to 100 random bytes to each answer's gzip header, and
-the CSRF token in a page is masked anew on every request, so an attacker cannot read a secret
-from the compressed length.
+BREACH (reading a secret from compressed lengths across many requests that reflect the
+attacker's input): the CSRF token is masked anew on every request, Django's GZipMiddleware pads
+each answer with up to 100 random bytes (more requests, not none), and the session cookie is
+SameSite=Lax, so another site cannot make a signed-in browser send the requests it would need.
 """
 
 from django.middleware.gzip import GZipMiddleware

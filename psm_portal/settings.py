@@ -355,7 +355,8 @@ PSM_PDF_WORKERS = env_int("PSM_PDF_WORKERS", 2)
 
 # How long a PSM's phone waits for a page it never kept before it shows the no-signal page
 # (templates/offline/sw.js); above the database's own bounds on a request's work.
-PSM_OFFLINE_PAGE_TIMEOUT_S = env_int("PSM_OFFLINE_PAGE_TIMEOUT_S", 60)
+# (at least 35 s: below the 30 s statement bound, pages still being made would be given up).
+PSM_OFFLINE_PAGE_TIMEOUT_S = max(35, env_int("PSM_OFFLINE_PAGE_TIMEOUT_S", 60))
 
 # Photos per PPKS assessment (each resized on the server to at most 1600 px).
 PSM_MAX_CASE_PHOTOS = env_int("PSM_MAX_CASE_PHOTOS", 10)

@@ -84,7 +84,8 @@ def rows(psms, show_nik: bool):
                 nama,
                 nik if show_nik else mask_nik(nik),
                 genders.get(gender, gender),
-                born,
+                # retention keeps an erased PSM's year of birth only, as 1 January: not a date
+                born if nik else None,
                 desa,
                 kecamatan or "",
                 kode,

@@ -4,10 +4,11 @@ reaches them is erased.
 
 What goes: the NIK, the place and date of birth (the year stays, for age bands), the KTP and
 domicile addresses, telephone, e-mail address, occupation, photo (file included, with the consent
-given for it) and motivation, the e-mail address of their login account (deactivated when they
-stopped), and the contents of their profile's audit entries (who did what and when stays: Pasal
-31). What stays is the office's archive of a volunteer it appointed: the name, sex, education,
-desa of KTP, domicile and duty, the dates, the status history, and the service record (SK,
+given for it) and motivation, the notes written with their status changes, the e-mail address
+of their login account (deactivated when they stopped), and the contents of their profile's
+and account's audit entries (who did what and when stays: Pasal 31). What stays is the office's
+archive of a volunteer it appointed: the name, sex, education, desa of KTP, domicile and duty,
+the dates, the status history (its reasons and letter numbers), and the service record (SK,
 Bimtek, IPSM, equipment aid, awards, activities, training), so that every past year's report
 still names and counts them. The cases they wrote follow the case files' own retention
 (``assessments.retention``).
@@ -35,7 +36,7 @@ from psm_portal.retention import (
     record_retention,
     still_due,
 )
-from registry.models import Psm, StatusPsm
+from registry.models import Psm, PsmStatusChange, StatusPsm
 
 
 def psm_due(before: dt.datetime):
@@ -70,6 +71,9 @@ def _anonymise_psm(ids: list[int], *, now, years: int) -> int:
             dianonimkan_pada=now,
             updated_at=now,
         )
+        # a status change's note is free text about the person (a stop's circumstances); its
+        # reason code, date and letter number stay with the record
+        PsmStatusChange.objects.filter(psm_id__in=ids).update(catatan="")
         accounts = get_user_model().objects.filter(psm_id__in=ids)
         clear_audit("psm_portal.user", list(accounts.values_list("pk", flat=True)))
         accounts.update(email="")

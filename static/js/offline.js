@@ -512,12 +512,12 @@
       later();
     });
 
-    // Back to this page from the one the send led to, kept whole by the browser: the form is
-    // ready again, not "Mengirim…" for good.
+    // Back to this page from the one its send led to, kept whole by the browser: it still
+    // holds what was sent, under the identifier already used (sent again, it would be taken for
+    // the same submission, or overwrite the draft), and may be handed to the server's page.
+    // Loaded afresh, it is a new form, or the draft as the phone keeps it.
     window.addEventListener("pageshow", (event) => {
-      if (!event.persisted || !form.dataset.offlineBusy) return;
-      showSending(form.querySelectorAll("button[type=submit]"), null, false);
-      delete form.dataset.offlineBusy;
+      if (event.persisted && form.dataset.offlineBusy) location.reload();
     });
 
     form.addEventListener("submit", async (event) => {

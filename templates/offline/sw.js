@@ -82,8 +82,8 @@ async function fromPageCache(url) {
 
 async function navigate(request) {
   // Network first. A page kept on the phone is worth giving up on a slow network for after a few
-  // seconds; any other page (a PDF being made, say) is waited for until PAGE_TIMEOUT_MS. Both
-  // times count until the answer begins, not while a long page or a download streams in.
+  // seconds (until it is in and kept again); any other page (a PDF being made, say) is waited
+  // for until PAGE_TIMEOUT_MS, counted until its answer begins, not while a download streams.
   const kept = await fromPageCache(request.url);
   const network = fetch(request).then(async (response) => {
     if (keepable(response)) await keepPage(request, response.clone());

@@ -516,7 +516,8 @@ def test_the_button_tapped_says_mengirim_while_the_form_is_on_its_way(
 ):
     """A walk: on a weak signal nothing by the thumb said the form was being sent (the outbox
     bar says it, off the screen above a long form), so a PSM waited before a button that only
-    looked faded. Once sent, the next page; back on the form, it is ready again."""
+    looked faded. Once sent, the next page; back on the form, it is a form ready again (loaded
+    afresh: Playwright's Chromium keeps no page whole for Back, where offline.js reloads one)."""
     page = phone_page
     login(page, live_server, "sri")
     page.goto(f"{live_server.url}/kasus/baru/")
@@ -551,6 +552,7 @@ def test_a_page_that_never_begins_to_arrive_gives_way_to_the_no_signal_page(
     which tries again by itself, instead of a blank screen for as long as the browser holds on."""
     from tests.browser import urls_slow
 
+    urls_slow.released.clear()
     settings.ROOT_URLCONF = "tests.browser.urls_slow"
     settings.PSM_OFFLINE_PAGE_TIMEOUT_S = 4
     page = phone_page

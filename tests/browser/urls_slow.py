@@ -8,7 +8,7 @@ from django.urls import path
 
 from psm_portal.urls import urlpatterns as portal
 
-released = threading.Event()
+released = threading.Event()  # the test clears it first
 
 
 def never_starts(request):

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
+from psm_portal import audit
 from psm_portal.models import AuditEvent, Kantor, Role
 from registry import services
 from registry.models import Psm, PsmAppointment, StatusPsm
@@ -58,9 +59,16 @@ def stopped(regions, office, staff, media):
     account = make_user(Role.PSM, psm=psm, username="sri")
     account.email = "sri@contoh.id"
     account.save()
+    audit.record(by=staff, action="akun.ubah", target=account, after={"email": "sri@contoh.id"})
     services.psm_update(psm=psm, data={"telepon": "081234567001"}, by=staff)  # an audited change
     services.psm_change_status(
-        psm=psm, ke=StatusPsm.BERHENTI, tanggal=STOPPED, alasan="pindah_domisili", by=staff
+        psm=psm,
+        ke=StatusPsm.BERHENTI,
+        tanggal=STOPPED,
+        alasan="pindah_domisili",
+        catatan="Ikut suami pindah ke Kampung Botton 7",
+        referensi="400.9/101/2026",
+        by=staff,
     )
     psm.refresh_from_db()
     return psm
@@ -85,7 +93,8 @@ def test_a_psm_stopped_past_retention_keeps_name_and_record_and_loses_the_rest(
     assert psm.dianonimkan_pada == LATER
     # the archive: name, status, its history and the service record
     assert (psm.nama, psm.status, psm.status_sejak) == ("Sri Lestari", "berhenti", STOPPED)
-    assert psm.riwayat_status.filter(ke="berhenti", alasan="pindah_domisili").exists()
+    stop = psm.riwayat_status.get(ke="berhenti")
+    assert (stop.alasan, stop.referensi, stop.catatan) == ("pindah_domisili", "400.9/101/2026", "")
     assert PsmAppointment.objects.get(psm=psm).nomor_sk == "400.9/017/2021"
     assert psm.user.email == ""
     # the trail says who did what and when, and no longer what was typed
@@ -95,6 +104,8 @@ def test_a_psm_stopped_past_retention_keeps_name_and_record_and_loses_the_rest(
     for typed in TYPED:
         assert typed not in stored, typed
     assert events.get(action="psm.retensi").after == {"masa_retensi_tahun": 5}
+    on_account = AuditEvent.objects.get(target_type="psm_portal.user", target_id=str(psm.user.pk))
+    assert (on_account.action, on_account.before, on_account.after) == ("akun.ubah", None, None)
 
     # a rerun finds nothing more to do
     assert apply_psm_retention(years=5, now=LATER) == 0
@@ -102,18 +113,21 @@ def test_a_psm_stopped_past_retention_keeps_name_and_record_and_loses_the_rest(
 
 @pytest.mark.django_db
 def test_only_psm_stopped_for_the_whole_period_are_due(stopped, regions):
-    active = PsmFactory(status=StatusPsm.AKTIF, status_sejak=dt.date(2019, 1, 1))
-    stopped_later = PsmFactory(status=StatusPsm.BERHENTI, status_sejak=dt.date(2027, 6, 1))
-    inactive = PsmFactory(status=StatusPsm.NONAKTIF, status_sejak=dt.date(2019, 1, 1))
+    kept = {"telepon": "081299990000", "status_sejak": dt.date(2019, 1, 1)}
+    active = PsmFactory(status=StatusPsm.AKTIF, **kept)
+    stopped_later = PsmFactory(
+        status=StatusPsm.BERHENTI, **{**kept, "status_sejak": dt.date(2027, 6, 1)}
+    )
+    inactive = PsmFactory(status=StatusPsm.NONAKTIF, **kept)
 
     assert apply_psm_retention(years=5, now=LATER, dry_run=True) == 1
     assert Psm.objects.get(pk=stopped.pk).nik == "3371014503900001"  # a dry run changes nothing
     assert apply_psm_retention(years=7, now=LATER) == 0  # stopped six years ago: not yet
     assert apply_psm_retention(years=5, now=LATER) == 1
-    for kept in (active, stopped_later, inactive):
-        kept.refresh_from_db()
-        assert kept.nik and kept.dianonimkan_pada is None and kept.telepon == ""
-        assert kept.alamat_ktp
+    for psm in (active, stopped_later, inactive):
+        psm.refresh_from_db()
+        assert psm.nik and psm.dianonimkan_pada is None and psm.telepon == "081299990000"
+        assert psm.alamat_ktp
 
 
 @pytest.mark.django_db
@@ -169,7 +183,7 @@ def test_an_erased_profile_says_so_and_cannot_be_edited_or_made_a_candidate_agai
     export = client.get(reverse("registry:psm-export", args=["csv"]))
     rows = b"".join(export.streaming_content).decode("utf-8-sig").splitlines()
     (row,) = [r for r in rows if "Sri Lestari" in r]
-    assert "None" not in row and "Jl. Tidar" not in row
+    assert "None" not in row and "1990" not in row  # not "1 January 1990" as a birth date
 
 
 @pytest.mark.django_db
@@ -204,3 +218,8 @@ def test_the_privacy_notice_states_the_psm_period_once_it_is_set(client, office)
     assert "Data pribadi PSM yang sudah berhenti" in page
     assert "disimpan 5 tahun setelah ia berhenti, lalu dihapus" in page
     assert "data PSM dan catatan kegiatannya mengikuti jadwal retensi arsip" not in page
+    Kantor.objects.filter(pk=1).update(retensi_kasus_tahun=None)
+    page = " ".join(client.get(reverse("privacy")).content.decode().split())
+    assert "disimpan 5 tahun setelah ia berhenti" in page
+    assert "Masa simpan data kasus mengikuti jadwal retensi arsip" in page
+    assert "Masa simpan data PSM dan kasus" not in page
