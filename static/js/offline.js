@@ -673,6 +673,11 @@
       error: "",
     });
     await idb.del(DRAFTS, item.draftId);
+    // A list of such records open on this page no longer shows all of them: it says so (a
+    // reload under the PSM's thumb would lose their place).
+    document.querySelectorAll("[data-offline-list-stale]").forEach((notice) => {
+      if (notice.dataset.offlineListStale === item.kind) notice.hidden = false;
+    });
     // Later edits of the same record queued on this phone were based on the version this one
     // replaced: they follow it, they do not conflict with it.
     if (data.versi_dasar) {

@@ -428,6 +428,8 @@ def test_an_activity_recorded_offline_is_sent_when_the_signal_returns(
     page = phone_page
     login(page, live_server, "sri")
     _ready_for_the_field(page, live_server, "/registri/kegiatan/catat/")
+    page.goto(f"{live_server.url}/registri/kegiatan/")  # kept once visited
+    _ready_for_the_field(page, live_server, "/registri/kegiatan/")
     _offline(page)
     page.goto(f"{live_server.url}/registri/kegiatan/catat/")
     page.get_by_label("Jenis kegiatan").select_option(index=1)
@@ -443,10 +445,22 @@ def test_an_activity_recorded_offline_is_sent_when_the_signal_returns(
     _no_sideways_scroll(page)
     shot(page, "activity-queued")
     assert not Kegiatan.objects.exists()
+    # The PSM opens their list, kept on the phone, while the activity waits: once it is sent
+    # the list says it is behind (a walk: it stayed as it was), and reloads on a tap.
+    page.get_by_role("link", name="Kegiatan saya").click()
+    stale = page.locator("[data-offline-list-stale]")
+    expect(stale).to_be_hidden()
     _online(page)
-    _open_outbox(page)
-    expect(page.locator(".outbox-item .outbox-state")).to_have_text("Terkirim", timeout=15000)
+    expect(stale).to_be_visible(timeout=20000)
+    expect(stale).to_contain_text("Kegiatan dari kotak keluar sudah terkirim")
+    _no_sideways_scroll(page)
+    shot(page, "activity-list-behind")
     assert Kegiatan.objects.get().tempat == "Balai Dusun Krajan"
+    stale.get_by_role("link", name="Muat ulang daftar").click()
+    expect(page.locator("main")).to_contain_text("Balai Dusun Krajan")
+    expect(page.locator("[data-offline-list-stale]")).to_be_hidden()
+    _open_outbox(page)
+    expect(page.locator(".outbox-item .outbox-state")).to_have_text("Terkirim")
 
 
 def test_a_server_error_is_retried_later_and_send_now_sends_at_once(
