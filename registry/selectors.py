@@ -19,6 +19,7 @@ from django.db.models.functions import Concat, Substr, Trim
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from psm_portal.access import Perm, has_permission, region_q, spans_a_province
 from psm_portal.models import AuditEvent, User
@@ -162,6 +163,7 @@ AUDIT_ACTIONS = {
     "psm.ipsm_remove": _("Keanggotaan IPSM dihapus"),
     "psm.bantuan_remove": _("Bantuan peralatan dihapus"),
     "psm.penghargaan_remove": _("Penghargaan dihapus"),
+    "psm.retensi": _("Data pribadi dihapus (masa retensi berakhir)"),
 }
 # Bookkeeping columns that say nothing to a reader of the change history.
 _HIDDEN_IN_HISTORY = {
@@ -203,7 +205,13 @@ def psm_audit_trail(psm: Psm, limit: int = 50) -> list[HistoryEntry]:
         before, after = event.before or {}, event.after or {}
         fields = _history_fields(event.action)
         changes = []
-        if event.action != "psm.register":  # a registration is summarised, not dumped
+        if event.action == "psm.retensi":  # registry.retention: the period it applied
+            years = after.get("masa_retensi_tahun")
+            kept = ngettext(
+                "%(n)s tahun setelah berhenti", "%(n)s tahun setelah berhenti", years or 0
+            )
+            changes.append((_("masa retensi"), None, kept % {"n": years}))
+        elif event.action != "psm.register":  # a registration is summarised, not dumped
             # a record removed (a withdrawn Bimtek) has only what it was; the fields in the
             # order of their form (the database keeps a JSON object's keys in an order of its own)
             order = {name: i for i, name in enumerate(fields)}

@@ -17,6 +17,7 @@ FIELD_PAGES = [
     "assessments:case-list",
     "assessments:case-create",
     "registry:activity-create",
+    "registry:activity-list",  # the activity form's way back ("Kegiatan saya")
     "privacy",  # the case form's consent text links to it, out in the field too
 ]
 

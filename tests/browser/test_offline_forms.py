@@ -427,9 +427,8 @@ def test_an_activity_recorded_offline_is_sent_when_the_signal_returns(
 
     page = phone_page
     login(page, live_server, "sri")
-    _ready_for_the_field(page, live_server, "/registri/kegiatan/catat/")
-    page.goto(f"{live_server.url}/registri/kegiatan/")  # kept once visited
-    _ready_for_the_field(page, live_server, "/registri/kegiatan/")
+    # the list too, never opened: the form's way back ("Kegiatan saya"), kept ahead (a walk)
+    _ready_for_the_field(page, live_server, "/registri/kegiatan/catat/", "/registri/kegiatan/")
     _offline(page)
     page.goto(f"{live_server.url}/registri/kegiatan/catat/")
     page.get_by_label("Jenis kegiatan").select_option(index=1)

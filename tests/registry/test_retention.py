@@ -155,6 +155,10 @@ def test_an_erased_profile_says_so_and_cannot_be_edited_or_made_a_candidate_agai
     profile = reverse("registry:psm-detail", args=[stopped.pk])
     page = client.get(profile).content.decode()
     assert "dihapus pada 1 Februari 2032 karena masa retensinya berakhir" in page
+    # its change history names the step (a walk: "psm.retensi", "Masa_retensi_tahun: 5")
+    assert "Data pribadi dihapus (masa retensi berakhir)" in page
+    assert "5 tahun setelah berhenti" in page
+    assert "psm.retensi" not in page and "asa_retensi_tahun" not in page
     assert "Tahun lahir" in page and "1990" in page
     assert "None" not in page and "Jl. Tidar" not in page
     assert reverse("registry:psm-update", args=[stopped.pk]) not in page
