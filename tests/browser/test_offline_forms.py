@@ -133,7 +133,7 @@ def test_a_form_filled_without_signal_survives_a_reload_and_is_sent_once_when_it
 
     # No signal: the form still opens, from the phone.
     _offline(page)
-    page.goto(f"{live_server.url}/registri/kegiatan/")  # never opened on this phone
+    page.goto(f"{live_server.url}/pelatihan/")  # never opened on this phone
     expect(page.get_by_role("heading", name="Tidak ada sinyal")).to_be_visible()
     shot(page, "no-signal")
     page.goto(f"{live_server.url}/kasus/baru/")
