@@ -2,8 +2,8 @@
 
 A PSM's case form is about 60 KB of HTML (8.4 KB gzipped); at the 40 KB/s a village's signal
 gives, that is a second and a half before the page can even start to draw (a walk measured
-6-12 s for a cold page, its static files included), and gzip makes it a seventh of that. Static files are compressed by WhiteNoise already; this is for
-what the views write.
+6-12 s for a cold page, its static files included), and gzip makes it a seventh of that.
+Static files are compressed by WhiteNoise already; this is for what the views write.
 
 Only whole (not streamed) text answers: HTML pages, the outbox's JSON and the service worker.
 A streamed CSV stays as it is, so that a download cut by the statement bound still ends without
