@@ -561,7 +561,12 @@ def subject_data_copy(user, subject) -> dict:
         if (
             last is not None
             and action.endswith(
-                ("view_sensitive", "view_sensitive_photo", "view_sensitive_proof", "_list")
+                (
+                    "view_sensitive",
+                    "view_sensitive_photo",
+                    "view_sensitive_proof",
+                    "view_sensitive_list",
+                )
             )
             and (last["tindakan"], last["oleh"]) == (row["tindakan"], row["oleh"])
             and timezone.localdate(last["waktu"]) == timezone.localdate(created_at)

@@ -181,8 +181,7 @@ def psm_create(request):
 def psm_update(request, pk):
     psm = get_psm_for_user(request.user, pk, perm=Perm.PSM_EDIT)
     if psm.dianonimkan_pada:
-        messages.error(request, services.ERASED)
-        return redirect("registry:psm-detail", pk=psm.pk)
+        return _erased(request, psm)
     form = forms.PsmForm(
         request.POST or None,
         request.FILES or None,
@@ -200,6 +199,13 @@ def psm_update(request, pk):
             messages.success(request, _("Perubahan tersimpan."))
             return redirect("registry:psm-detail", pk=psm.pk)
     return render(request, "registry/psm_form.html", {"form": form, "psm": psm})
+
+
+def _erased(request, psm):
+    """The profile, saying why an erased PSM's identity or status is not offered for a change
+    (the services refuse it too: ``services.refuse_erased``)."""
+    messages.error(request, services.ERASED)
+    return redirect("registry:psm-detail", pk=psm.pk)
 
 
 @require_GET
@@ -236,8 +242,7 @@ def psm_detail(request, pk):
 def psm_status_change(request, pk):
     psm = get_psm_for_user(request.user, pk, perm=Perm.PSM_CHANGE_STATUS)
     if psm.dianonimkan_pada:
-        messages.error(request, services.ERASED)
-        return redirect("registry:psm-detail", pk=psm.pk)
+        return _erased(request, psm)
     form = forms.StatusChangeForm(request.POST, allowed=services.TRANSITIONS.get(psm.status, set()))
     if form.is_valid():
         try:
