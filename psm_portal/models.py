@@ -97,9 +97,10 @@ class User(AbstractUser):
 
 class AuditEvent(models.Model):
     """Append-only record of every write and every sensitive read. No foreign keys on purpose:
-    nothing here blocks deleting what it mentions, and nothing deleted erases its trail. The one
-    change ever made to a row: retention (``assessments.retention``) empties ``before``,
-    ``after`` and ``reason`` of an erased case's entries; who did what and when stays."""
+    nothing here blocks deleting what it mentions, and nothing deleted erases its trail. The only
+    changes ever made to a row are retention's (``psm_portal.retention``): it empties ``before``,
+    ``after`` and ``reason`` of an erased case's or PSM's entries, and names an erased PSM
+    account's actions by its new login name; who did what and when stays."""
 
     created_at = models.DateTimeField(_("waktu"), auto_now_add=True, db_index=True)
     actor_id = models.BigIntegerField(_("ID pelaku"), null=True, blank=True, db_index=True)
@@ -202,7 +203,7 @@ class Kantor(TimeStamped):
         help_text=_(
             "Menurut jadwal retensi arsip Dinas. Sekian tahun setelah kasus ditutup, data "
             "pribadinya dihapus dan hanya data untuk statistik yang tersisa; draf yang tidak "
-            "disentuh selama itu dihapus."
+            "disentuh selama itu dihapus. Kosong: belum diputuskan, tidak ada yang dihapus."
         ),
     )
 
@@ -215,9 +216,10 @@ class Kantor(TimeStamped):
         validators=[MinValueValidator(1), MaxValueValidator(100)],
         help_text=_(
             "Sekian tahun setelah PSM berhenti, NIK, tanggal dan tempat lahir (tahunnya tetap), "
-            "alamat, telepon, pos-el, pekerjaan, foto dan motivasinya dihapus. Nama dan riwayat "
-            "pengabdiannya (SK, Bimtek, IPSM, bantuan, penghargaan, kegiatan) tetap sebagai "
-            "arsip dinas."
+            "alamat, telepon, pos-el, pekerjaan, foto, motivasi, nama login akun dan foto "
+            "kegiatannya dihapus. Nama dan riwayat pengabdiannya (SK, Bimtek, IPSM, bantuan, "
+            "penghargaan, kegiatan) tetap sebagai arsip dinas. Kosong: belum diputuskan, tidak "
+            "ada yang dihapus."
         ),
     )
 

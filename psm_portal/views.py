@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET
 
 from assessments.access import uses_kecamatan_level
 from assessments.selectors import returned_count
+from psm_portal import passwords
 from psm_portal.models import Role
 from psm_portal.office import current_office
 from psm_portal.offline import DEVICE_COOKIE, DEVICE_COOKIE_AGE, DEVICE_COOKIE_SALT, offline_page
@@ -149,6 +150,8 @@ class PasswordChange(auth_views.PasswordChangeView):
     """Django's, with the new password and the session that keeps its user signed in written
     together: apart, a failure between them changed the password under a page saying nothing
     was saved, and the old one, typed again, was refused."""
+
+    form_class = passwords.PasswordChangeForm
 
     def form_valid(self, form):
         with transaction.atomic():

@@ -3,14 +3,17 @@ stopped for the office's retention period (``Kantor.retensi_psm_tahun``), what i
 reaches them is erased.
 
 What goes: the NIK, the place and date of birth (the year stays, for age bands), the KTP and
-domicile addresses, telephone, e-mail address, occupation, photo (file included, with the consent
-given for it) and motivation, the notes written with their status changes, the e-mail address
-of their login account (deactivated when they stopped), and the contents of their profile's
-and account's audit entries (who did what and when stays: Pasal 31). What stays is the office's
-archive of a volunteer it appointed: the name, sex, education, desa of KTP, domicile and duty,
-the dates, the status history (its reasons and letter numbers), and the service record (SK,
-Bimtek, IPSM, equipment aid, awards, activities, training), so that every past year's report
-still names and counts them. The cases they wrote follow the case files' own retention
+domicile addresses, telephone, e-mail address, occupation, photo (file included, with the
+consent given for it) and motivation, the notes written with their status changes, the e-mail
+address of their login account (deactivated when they stopped), its login name (often a name or
+a telephone number: the account becomes ``dihapus#<id>``, with no usable password, and the trail
+names its actions by that), the photos of their activities (files included: faces of the
+residents they met), and the contents of their profile's and account's audit entries (who did
+what and when stays: Pasal 31). What stays is the office's archive of a volunteer it appointed:
+the name, sex, education, desa of KTP, domicile and duty, the dates, the status history (its
+reasons and letter numbers), and the service record (SK, Bimtek, IPSM, equipment aid, awards,
+activities without their photos, training), so that every past year's report still names and
+counts them. The cases they wrote follow the case files' own retention
 (``assessments.retention``).
 
 An erased PSM's profile says so; it can no longer be edited or made active again: someone who
@@ -23,10 +26,13 @@ own transactions like it.
 import datetime as dt
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
-from django.db.models.functions import TruncYear
+from django.contrib.auth.hashers import make_password
+from django.db import models, transaction
+from django.db.models import Value
+from django.db.models.functions import Cast, Concat, TruncYear
 from django.utils import timezone
 
+from psm_portal.models import AuditEvent
 from psm_portal.retention import (
     BATCH,
     clear_audit,
@@ -36,7 +42,11 @@ from psm_portal.retention import (
     record_retention,
     still_due,
 )
-from registry.models import Psm, PsmStatusChange, StatusPsm
+from registry.models import KegiatanFoto, Psm, PsmStatusChange, StatusPsm
+
+# An erased account's login name: "#" is outside the characters a login name may be given, so no
+# account made later can already hold it.
+ERASED_USERNAME = "dihapus#"
 
 
 def psm_due(before: dt.datetime):
@@ -74,9 +84,17 @@ def _anonymise_psm(ids: list[int], *, now, years: int) -> int:
         # a status change's note is free text about the person (a stop's circumstances); its
         # reason code, date and letter number stay with the record
         PsmStatusChange.objects.filter(psm_id__in=ids).update(catatan="")
+        photos = KegiatanFoto.objects.filter(kegiatan__psm_id__in=ids)
+        delete_files_on_commit(p.berkas for p in photos)
+        photos.delete()
         accounts = get_user_model().objects.filter(psm_id__in=ids)
-        clear_audit("psm_portal.user", list(accounts.values_list("pk", flat=True)))
-        accounts.update(email="")
+        account_ids = list(accounts.values_list("pk", flat=True))
+        clear_audit("psm_portal.user", account_ids)
+        name = Concat(Value(ERASED_USERNAME), Cast("pk", output_field=models.CharField()))
+        accounts.update(email="", username=name, password=make_password(None), is_active=False)
+        AuditEvent.objects.filter(actor_id__in=account_ids).update(
+            actor_label=Concat(Value(ERASED_USERNAME), Cast("actor_id", models.CharField()))
+        )
         clear_audit("registry.psm", ids)
         record_retention(
             ids, action="psm.retensi", target_type="registry.psm", label="PSM", years=years

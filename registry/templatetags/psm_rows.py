@@ -33,12 +33,15 @@ def psm_rows(rows, show_nik: bool) -> SafeString:
 
 
 def _psm_row(row, show_nik: bool, link, not_yet: str) -> str:
-    nik = nik_display(row.nik, show_nik)
+    if row.nik:
+        nik = escape(nik_display(row.nik, show_nik))
+    else:  # erased by retention (registry.retention): said, not an empty cell
+        nik = f'<span class="text-body-secondary">{escape(gettext("dihapus"))}</span>'
     bimtek = ", ".join(escape(b) for b in row.bimtek) if row.bimtek else not_yet
     return (
         "\n    <tr>\n"
         f'      <td><a href="{link(row.pk)}">{escape(row.nama)}</a></td>\n'
-        f'      <td class="nik">{escape(nik)}</td>\n'
+        f'      <td class="nik">{nik}</td>\n'
         f"      <td>{escape(row.desa)}</td>\n"
         f"      <td>{escape(row.kecamatan)}</td>\n"
         f'      <td><span class="badge text-bg-{_BADGE.get(row.status, "secondary")}">'

@@ -352,3 +352,32 @@ def test_a_psm_with_a_returned_case_lands_on_their_cases_and_is_told(client, reg
     home = client.get(reverse("home"), follow=True)
     assert home.redirect_chain[-1][0] == reverse("assessments:case-list")
     assert "1 kasus dikembalikan dinas untuk diperbaiki" in home.content.decode()
+
+
+def test_a_password_holding_the_login_name_is_refused_under_the_new_password(client, regions):
+    """Django's similarity rule let "psm12345" through for the login name "psm" (55 % alike,
+    under its 70 %), and showed every refusal under the confirmation field."""
+    from tests.factories import PsmFactory
+
+    user = make_user(Role.PSM, psm=PsmFactory(), username="psm")
+    user.first_name, user.email = "Sri Lestari", "sri.l@contoh.id"
+    user.save()
+    client.force_login(user)
+    refused = "Sandi tidak boleh memuat nama login, nama, atau alamat pos-el Anda."
+    for typed in ("psm12345", "Lestari-2026", "kebun-SRI-9", "sri.l-kebun9"):
+        data = {"old_password": "sandi-uji-123", "new_password1": typed, "new_password2": typed}
+        page = client.post(reverse("password_change"), data).content.decode()
+        assert refused in page, typed
+        # crispy's error block of the field it belongs to
+        assert 'id="error_1_id_new_password1"' in page, typed
+        assert 'id="error_1_id_new_password2"' not in page, typed
+    user.refresh_from_db()
+    assert user.check_password("sandi-uji-123")
+    # the help under the field says the rule before anyone is refused
+    assert refused in client.get(reverse("password_change")).content.decode()
+
+    data = {"old_password": "sandi-uji-123", "new_password1": "kebun-jeruk-2026"}
+    data["new_password2"] = data["new_password1"]
+    assert client.post(reverse("password_change"), data).status_code == 302
+    user.refresh_from_db()
+    assert user.check_password("kebun-jeruk-2026")

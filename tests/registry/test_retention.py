@@ -15,9 +15,9 @@ from PIL import Image
 from psm_portal import audit
 from psm_portal.models import AuditEvent, Kantor, Role
 from registry import services
-from registry.models import Psm, PsmAppointment, StatusPsm
+from registry.models import Kegiatan, KegiatanFoto, Psm, PsmAppointment, StatusPsm
 from registry.retention import apply_psm_retention
-from tests.factories import PsmFactory, SkFactory, make_user
+from tests.factories import KegiatanFactory, PsmFactory, SkFactory, make_user
 
 STOPPED = dt.date(2026, 1, 15)
 # Six years after STOPPED: past a five-year retention.
@@ -56,9 +56,12 @@ def stopped(regions, office, staff, media):
     psm.foto.save("foto.jpg", _jpeg())
     Psm.objects.filter(pk=psm.pk).update(foto_persetujuan_pada=timezone.now())
     SkFactory(psm=psm, nomor_sk="400.9/017/2021")
-    account = make_user(Role.PSM, psm=psm, username="sri")
+    account = make_user(Role.PSM, psm=psm, username="081200000009")  # her phone as login name
     account.email = "sri@contoh.id"
     account.save()
+    activity = KegiatanFactory(psm=psm, uraian="Kunjungan lansia RW 03")
+    KegiatanFoto(kegiatan=activity).berkas.save("kegiatan.jpg", _jpeg())
+    audit.record(by=account, action="kegiatan.create", target=activity)
     audit.record(by=staff, action="akun.ubah", target=account, after={"email": "sri@contoh.id"})
     services.psm_update(psm=psm, data={"telepon": "081234567001"}, by=staff)  # an audited change
     services.psm_change_status(
@@ -79,7 +82,8 @@ def test_a_psm_stopped_past_retention_keeps_name_and_record_and_loses_the_rest(
     stopped, media, django_capture_on_commit_callbacks
 ):
     photo = media / stopped.foto.name
-    assert photo.exists()
+    activity_photo = media / KegiatanFoto.objects.get().berkas.name
+    assert photo.exists() and activity_photo.exists()
     with django_capture_on_commit_callbacks(execute=True):
         assert apply_psm_retention(years=5, now=LATER) == 1
 
@@ -96,7 +100,17 @@ def test_a_psm_stopped_past_retention_keeps_name_and_record_and_loses_the_rest(
     stop = psm.riwayat_status.get(ke="berhenti")
     assert (stop.alasan, stop.referensi, stop.catatan) == ("pindah_domisili", "400.9/101/2026", "")
     assert PsmAppointment.objects.get(psm=psm).nomor_sk == "400.9/017/2021"
-    assert psm.user.email == ""
+    # the activities stay, counted in past years' reports; their photos (residents' faces) go
+    assert Kegiatan.objects.get(psm=psm).uraian == "Kunjungan lansia RW 03"
+    assert not KegiatanFoto.objects.exists() and not activity_photo.exists()
+    # the account: its login name was her telephone number; what it did is named by the new one
+    account = psm.user
+    assert account.email == ""
+    assert account.username == f"dihapus#{account.pk}"
+    assert not account.has_usable_password() and not account.is_active
+    acted = AuditEvent.objects.get(actor_id=account.pk, action="kegiatan.create")
+    assert acted.actor_label == f"dihapus#{account.pk}"
+    assert not AuditEvent.objects.filter(actor_label__contains="081200000009").exists()
     # the trail says who did what and when, and no longer what was typed
     events = AuditEvent.objects.filter(target_type="registry.psm", target_id=str(psm.pk))
     assert {"psm.update", "psm.retensi"} <= set(events.values_list("action", flat=True))
@@ -184,10 +198,18 @@ def test_an_erased_profile_says_so_and_cannot_be_edited_or_made_a_candidate_agai
     # the list and its export carry the archive's row without a NIK
     listing = client.get(reverse("registry:psm-list"), {"q": "Sri Lestari"}).content.decode()
     assert "Sri Lestari" in listing and "None" not in listing
+    assert '<td class="nik"><span class="text-body-secondary">dihapus</span></td>' in listing
     export = client.get(reverse("registry:psm-export", args=["csv"]))
     rows = b"".join(export.streaming_content).decode("utf-8-sig").splitlines()
     (row,) = [r for r in rows if "Sri Lestari" in r]
     assert "None" not in row and "1990" not in row  # not "1 January 1990" as a birth date
+
+    # her activities stay in the record; the page says where their photos went
+    activity = Kegiatan.objects.get(psm=stopped)
+    page = client.get(reverse("registry:activity-detail", args=[activity.pk])).content.decode()
+    assert "Kunjungan lansia RW 03" in page
+    assert "Foto kegiatan PSM ini dihapus pada 1 Februari 2032 bersama data pribadinya" in page
+    assert reverse("registry:activity-photo", args=[activity.pk, 1])[:-2] not in page
 
 
 @pytest.mark.django_db
