@@ -98,9 +98,10 @@ class User(AbstractUser):
 class AuditEvent(models.Model):
     """Append-only record of every write and every sensitive read. No foreign keys on purpose:
     nothing here blocks deleting what it mentions, and nothing deleted erases its trail. The only
-    changes ever made to a row are retention's (``psm_portal.retention``): it empties ``before``,
-    ``after`` and ``reason`` of an erased case's or PSM's entries, and names an erased PSM
-    account's actions by its new login name; who did what and when stays."""
+    changes ever made to a row are retention's (``assessments.retention``,
+    ``registry.retention``): it empties ``before``, ``after`` and ``reason`` of an erased case's
+    or PSM's entries, and names an erased PSM account by its new login name; who did what and
+    when stays."""
 
     created_at = models.DateTimeField(_("waktu"), auto_now_add=True, db_index=True)
     actor_id = models.BigIntegerField(_("ID pelaku"), null=True, blank=True, db_index=True)
@@ -216,7 +217,7 @@ class Kantor(TimeStamped):
         validators=[MinValueValidator(1), MaxValueValidator(100)],
         help_text=_(
             "Sekian tahun setelah PSM berhenti, NIK, tanggal dan tempat lahir (tahunnya tetap), "
-            "alamat, telepon, pos-el, pekerjaan, foto, motivasi, nama login akun dan foto "
+            "alamat, telepon, pos-el, pekerjaan, foto, motivasi, nama pengguna akun dan foto "
             "kegiatannya dihapus. Nama dan riwayat pengabdiannya (SK, Bimtek, IPSM, bantuan, "
             "penghargaan, kegiatan) tetap sebagai arsip dinas. Kosong: belum diputuskan, tidak "
             "ada yang dihapus."

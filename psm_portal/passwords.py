@@ -3,8 +3,8 @@ belong.
 
 Django's ``UserAttributeSimilarityValidator`` compares the whole password with each attribute:
 "psm12345" is 55 % like the login name "psm" and passed its 70 %. A password that holds the login
-name, a part of the person's name or of their e-mail address is the first thing anyone who knows
-them would try, on a phone shared in a family or at the balai desa.
+name, the telephone number, or the person's name is the first thing anyone who knows them would
+try, on a phone shared in a family or at the balai desa.
 """
 
 import re
@@ -13,34 +13,51 @@ from django.contrib.auth import forms as auth_forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-# Shorter parts ("a", "ii") are in too many passwords to refuse them.
+# A part this short or shorter is refused only as a word of its own ("kebun-SRI-9"), not inside
+# another word ("Sriwijaya", "tanaman" for Ani): Sri, Ani, Ida, Tri, Eka, Nur are in too many
+# words. Shorter than MIN_PART, nothing is refused.
+WORD_ONLY_UP_TO = 4
 MIN_PART = 3
+_WORDS = re.compile(r"[^\W_]+")
+
+
+def _word(part: str) -> re.Pattern:
+    """``part`` not touching another letter on either side (a digit or a sign may)."""
+    return re.compile(rf"(?<![^\W\d_]){re.escape(part)}(?![^\W\d_])")
+
+
+def _holds_user_part(typed: str, user) -> bool:
+    psm = user.psm if getattr(user, "psm_id", None) else None
+    whole = [user.get_username(), psm.telepon if psm else ""]
+    if any(len(value) >= MIN_PART and value.casefold() in typed for value in whole):
+        return True
+    named = [
+        user.get_username(),
+        user.first_name,
+        user.last_name,
+        (user.email or "").partition("@")[0],
+        psm.nama if psm else "",
+    ]
+    for part in _WORDS.findall(" ".join(named).casefold()):
+        if len(part) > WORD_ONLY_UP_TO and part in typed:
+            return True
+        if MIN_PART <= len(part) <= WORD_ONLY_UP_TO and _word(part).search(typed):
+            return True
+    return False
 
 
 class ContainsUserPartValidator:
-    """Refuses a password that contains the login name, or a word of the account's name or of
-    its e-mail address's local part (three characters or more, any case)."""
+    """Refuses a password that contains the login name or the PSM's telephone number, or a word
+    of the account's or PSM's name or of the e-mail address before its "@"."""
 
     def validate(self, password, user=None):
-        if user is None:
-            return
-        typed = password.casefold()
-        email = (getattr(user, "email", "") or "").partition("@")[0]
-        values = (user.get_username(), user.first_name, user.last_name, email)
-        parts = {
-            part.casefold()
-            for value in values
-            for part in [value, *re.split(r"[\W_]+", value or "")]
-            if part and len(part) >= MIN_PART
-        }
-        if any(part in typed for part in parts):
-            raise ValidationError(
-                _("Sandi tidak boleh memuat nama login, nama, atau alamat pos-el Anda."),
-                code="password_contains_user_part",
-            )
+        if user is not None and _holds_user_part(password.casefold(), user):
+            raise ValidationError(self.get_help_text(), code="password_contains_user_part")
 
     def get_help_text(self):
-        return _("Sandi tidak boleh memuat nama login, nama, atau alamat pos-el Anda.")
+        return _(
+            "Sandi tidak boleh memuat nama pengguna, nama, nomor telepon, atau alamat pos-el Anda."
+        )
 
 
 class PasswordChangeForm(auth_forms.PasswordChangeForm):

@@ -141,4 +141,7 @@ def activity_photo(request, pk, photo_pk):
     photo = kegiatan.foto_set.filter(pk=photo_pk).first()
     if photo is None:
         raise Http404
-    return FileResponse(photo.berkas.open("rb"), content_type="image/jpeg")
+    response = FileResponse(photo.berkas.open("rb"), content_type="image/jpeg")
+    # as the PSM's photo and SK: faces of residents, kept by no shared cache or browser history
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -27,16 +27,16 @@ def psm_rows(rows, show_nik: bool) -> SafeString:
     # gettext outside an f-string: makemessages cannot read a call inside one
     belum = escape(gettext("belum"))
     not_yet = f'<span class="text-body-secondary">{belum}</span>'
+    dihapus = escape(gettext("dihapus"))
+    # a NIK erased by retention (registry.retention): said, not an empty cell
+    erased = f'<span class="text-body-secondary">{dihapus}</span>'
     return mark_safe(  # noqa: S308 -- every value below is escaped
-        "".join(_psm_row(row, show_nik, link, not_yet) for row in rows)
+        "".join(_psm_row(row, show_nik, link, not_yet, erased) for row in rows)
     )
 
 
-def _psm_row(row, show_nik: bool, link, not_yet: str) -> str:
-    if row.nik:
-        nik = escape(nik_display(row.nik, show_nik))
-    else:  # erased by retention (registry.retention): said, not an empty cell
-        nik = f'<span class="text-body-secondary">{escape(gettext("dihapus"))}</span>'
+def _psm_row(row, show_nik: bool, link, not_yet: str, erased: str) -> str:
+    nik = escape(nik_display(row.nik, show_nik)) if row.nik else erased
     bimtek = ", ".join(escape(b) for b in row.bimtek) if row.bimtek else not_yet
     return (
         "\n    <tr>\n"

@@ -359,25 +359,42 @@ def test_a_password_holding_the_login_name_is_refused_under_the_new_password(cli
     under its 70 %), and showed every refusal under the confirmation field."""
     from tests.factories import PsmFactory
 
-    user = make_user(Role.PSM, psm=PsmFactory(), username="psm")
-    user.first_name, user.email = "Sri Lestari", "sri.l@contoh.id"
+    psm = PsmFactory(nama="Sri Lestari Handayani", telepon="081234567001")
+    user = make_user(Role.PSM, psm=psm, username="psm")
+    user.email = "wulan.tri@contoh.id"
     user.save()
     client.force_login(user)
-    refused = "Sandi tidak boleh memuat nama login, nama, atau alamat pos-el Anda."
-    for typed in ("psm12345", "Lestari-2026", "kebun-SRI-9", "sri.l-kebun9"):
+    refused = (
+        "Sandi tidak boleh memuat nama pengguna, nama, nomor telepon, atau alamat pos-el Anda."
+    )
+
+    def change(typed):
         data = {"old_password": "sandi-uji-123", "new_password1": typed, "new_password2": typed}
-        page = client.post(reverse("password_change"), data).content.decode()
-        assert refused in page, typed
-        # crispy's error block of the field it belongs to
-        assert 'id="error_1_id_new_password1"' in page, typed
-        assert 'id="error_1_id_new_password2"' not in page, typed
+        return client.post(reverse("password_change"), data)
+
+    for typed in (
+        "psm12345",  # the login name
+        "Lestari-2026",  # a word of the PSM's name
+        "kebun-SRI-9",  # a short word of it, on its own
+        "wulan.kebun9",  # the e-mail address's
+        "x081234567001",  # the telephone number
+    ):
+        answer = change(typed)
+        assert answer.status_code == 200, typed
+        errors = answer.context["form"].errors
+        assert errors == {"new_password1": [refused]}, (typed, errors)
+        # shown under the field it belongs to (crispy's error block of that field)
+        assert 'id="error_1_id_new_password1"' in answer.content.decode(), typed
     user.refresh_from_db()
     assert user.check_password("sandi-uji-123")
-    # the help under the field says the rule before anyone is refused
+    # the rule is said under the field before anyone is refused
     assert refused in client.get(reverse("password_change")).content.decode()
 
-    data = {"old_password": "sandi-uji-123", "new_password1": "kebun-jeruk-2026"}
+    # a short part inside another word is not the name: "Sri" in Sriwijaya, "Tri" in "strip"
+    assert change("Pesantren-Sriwijaya-7").status_code == 302
+    user.refresh_from_db()
+    assert user.check_password("Pesantren-Sriwijaya-7")
+    client.force_login(user)
+    data = {"old_password": "Pesantren-Sriwijaya-7", "new_password1": "strip-biru-kebun"}
     data["new_password2"] = data["new_password1"]
     assert client.post(reverse("password_change"), data).status_code == 302
-    user.refresh_from_db()
-    assert user.check_password("kebun-jeruk-2026")

@@ -250,6 +250,12 @@ def test_psm_records_an_activity_with_a_photo_from_the_form(client, psm, psm_use
     response = client.post(reverse("registry:activity-create"), {**payload, "foto": _jpeg()})
     kegiatan = Kegiatan.objects.get()
     assert response.status_code == 302 and kegiatan.foto_set.count() == 1
+    # shown to her, kept by no shared cache (faces of residents), as the PSM's own photo is
+    photo = kegiatan.foto_set.get()
+    shown = client.get(reverse("registry:activity-photo", args=[kegiatan.pk, photo.pk]))
+    assert shown.status_code == 200 and shown["Content-Type"] == "image/jpeg"
+    assert shown["Cache-Control"] == "private, no-store"
+    assert b"".join(shown.streaming_content)  # read whole, which closes the file
     again = client.post(reverse("registry:activity-create"), payload, follow=True)
     assert "sudah tercatat sebelumnya" in again.content.decode()
     assert Kegiatan.objects.count() == 1

@@ -6,6 +6,9 @@ import datetime as dt
 import io
 
 import pytest
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.core.management import call_command
 from django.urls import reverse
@@ -38,8 +41,9 @@ def _jpeg() -> ContentFile:
 
 
 @pytest.fixture
-def stopped(regions, office, staff, media):
-    """Sri, a PSM with everything a profile holds, who stopped on STOPPED; her login account."""
+def stopped(regions, office, staff, media, client):
+    """Sri, a PSM with everything a profile holds, who stopped on STOPPED; her login account,
+    signed in with once and mistyped once, and changed in the admin."""
     psm = PsmFactory(
         nama="Sri Lestari",
         nik="3371014503900001",
@@ -59,6 +63,12 @@ def stopped(regions, office, staff, media):
     account = make_user(Role.PSM, psm=psm, username="081200000009")  # her phone as login name
     account.email = "sri@contoh.id"
     account.save()
+    for password in ("sandi-uji-123", "salah-ketik"):  # the login records (django-axes)
+        client.post(reverse("login"), {"username": "081200000009", "password": password})
+        client.logout()
+    LogEntry.objects.log_actions(
+        staff.pk, [account], CHANGE, change_message="Akun diubah", single_object=True
+    )
     activity = KegiatanFactory(psm=psm, uraian="Kunjungan lansia RW 03")
     KegiatanFoto(kegiatan=activity).berkas.save("kegiatan.jpg", _jpeg())
     audit.record(by=account, action="kegiatan.create", target=activity)
@@ -84,6 +94,8 @@ def test_a_psm_stopped_past_retention_keeps_name_and_record_and_loses_the_rest(
     photo = media / stopped.foto.name
     activity_photo = media / KegiatanFoto.objects.get().berkas.name
     assert photo.exists() and activity_photo.exists()
+    for model in (AccessLog, AccessAttempt):  # what the fixture left (no failure log kept here)
+        assert model.objects.filter(username="081200000009").exists(), model
     with django_capture_on_commit_callbacks(execute=True):
         assert apply_psm_retention(years=5, now=LATER) == 1
 
@@ -110,7 +122,16 @@ def test_a_psm_stopped_past_retention_keeps_name_and_record_and_loses_the_rest(
     assert not account.has_usable_password() and not account.is_active
     acted = AuditEvent.objects.get(actor_id=account.pk, action="kegiatan.create")
     assert acted.actor_label == f"dihapus#{account.pk}"
-    assert not AuditEvent.objects.filter(actor_label__contains="081200000009").exists()
+    # nowhere else either: the trail (actor and target labels), the admin's log, the login records
+    kept = [
+        *AuditEvent.objects.values_list("actor_label", "target_label", "before", "after", "reason"),
+        *LogEntry.objects.values_list("object_repr", "change_message"),
+        *get_user_model().objects.values_list("username", "email"),
+    ]
+    assert kept and "081200000009" not in repr(kept)
+    assert LogEntry.objects.get(object_id=str(account.pk)).object_repr == account.username
+    for model in (AccessLog, AccessAttempt, AccessFailureLog):
+        assert not model.objects.filter(username="081200000009").exists(), model
     # the trail says who did what and when, and no longer what was typed
     events = AuditEvent.objects.filter(target_type="registry.psm", target_id=str(psm.pk))
     assert {"psm.update", "psm.retensi"} <= set(events.values_list("action", flat=True))
@@ -123,6 +144,26 @@ def test_a_psm_stopped_past_retention_keeps_name_and_record_and_loses_the_rest(
 
     # a rerun finds nothing more to do
     assert apply_psm_retention(years=5, now=LATER) == 0
+
+
+@pytest.mark.django_db
+def test_an_office_account_that_is_also_a_stopped_psm_keeps_working(stopped, regions):
+    """The office's own staff may serve as PSM too; their PSM record's retention is not their
+    working login's end."""
+    psm = PsmFactory(status=StatusPsm.BERHENTI, status_sejak=STOPPED)
+    budi = make_user(Role.STAF, scope=["33.71"], psm=psm, username="budi.staf")
+    budi.email = "budi@dinsos.id"
+    budi.save()
+    assert apply_psm_retention(years=5, now=LATER) == 2
+
+    budi.refresh_from_db()
+    assert (budi.username, budi.email, budi.is_active) == (
+        "budi.staf",
+        "budi@dinsos.id",
+        True,
+    )
+    assert budi.check_password("sandi-uji-123")
+    assert Psm.objects.get(pk=psm.pk).nik is None  # the PSM record's data went all the same
 
 
 @pytest.mark.django_db
@@ -208,7 +249,7 @@ def test_an_erased_profile_says_so_and_cannot_be_edited_or_made_a_candidate_agai
     activity = Kegiatan.objects.get(psm=stopped)
     page = client.get(reverse("registry:activity-detail", args=[activity.pk])).content.decode()
     assert "Kunjungan lansia RW 03" in page
-    assert "Foto kegiatan PSM ini dihapus pada 1 Februari 2032 bersama data pribadinya" in page
+    assert "Foto kegiatan PSM ini, bila ada, dihapus pada 1 Februari 2032 bersama" in page
     assert reverse("registry:activity-photo", args=[activity.pk, 1])[:-2] not in page
 
 
@@ -243,6 +284,7 @@ def test_the_privacy_notice_states_the_psm_period_once_it_is_set(client, office)
     page = " ".join(client.get(reverse("privacy")).content.decode().split())
     assert "Data pribadi PSM yang sudah berhenti" in page
     assert "disimpan 5 tahun setelah ia berhenti, lalu dihapus" in page
+    assert "nama pengguna akunnya dan catatan masuknya, foto kegiatannya" in page
     assert "data PSM dan catatan kegiatannya mengikuti jadwal retensi arsip" not in page
     Kantor.objects.filter(pk=1).update(retensi_kasus_tahun=None)
     page = " ".join(client.get(reverse("privacy")).content.decode().split())
