@@ -12,6 +12,7 @@ written to the audit log by :func:`audit_sensitive_view`.
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
+from django.utils import timezone
 
 from assessments.models import Asesmen, Sensitivitas, StatusAsesmen, Subjek
 from psm_portal import audit
@@ -186,26 +187,47 @@ def may_see_nik(user, case: Asesmen) -> bool:
     return may_see_specific_data(user, case)
 
 
+LISTED = "asesmen.view_sensitive_list"
+
+
 def audit_categories_listed(user, listed) -> None:
     """The same for a list (the review queue, the case list) that names a case's specific-data
     category (ODHA, NAPZA, ABH...) beside its person: that says as much about them as the case
-    page's heading. One entry per case so named, in that case's trail, written in one INSERT.
+    page's heading. One entry per case so named and reader and day, in that case's trail: a
+    reviewer reloads the queue all day, and the trail says that they saw the case that day (as
+    the subject's data copy tells it), not each reload; the case page's reads are each kept.
     ``listed``: (case id, the sensitivities named, the case's ``psm_id`` and ``dibuat_oleh_id``)
-    of the rows shown; what the user wrote themselves is their own notes, not a read."""
-    events = [
-        audit.build(
-            by=user,
-            action="asesmen.view_sensitive_list",
-            target_type="assessments.asesmen",
-            target_id=pk,
-            target_label=f"Asesmen #{pk}",
-            after={"data_spesifik": sorted(kinds)},
-        )
+    of the rows shown; what the user wrote themselves is their own notes, not a read. One query
+    for the day's entries already there, one INSERT for the rest."""
+    named = {
+        str(pk): kinds
         for pk, kinds, psm_id, dibuat_oleh_id in listed
         if kinds and not wrote(user, psm_id=psm_id, dibuat_oleh_id=dibuat_oleh_id)
-    ]
-    if events:
-        AuditEvent.objects.bulk_create(events)
+    }
+    if not named:
+        return
+    today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    seen = AuditEvent.objects.filter(
+        target_type="assessments.asesmen",
+        target_id__in=list(named),
+        created_at__gte=today,
+        action=LISTED,
+        actor_id=user.pk,
+    ).values_list("target_id", flat=True)
+    for pk in seen:
+        named.pop(pk, None)
+    if named:
+        AuditEvent.objects.bulk_create(
+            audit.build(
+                by=user,
+                action=LISTED,
+                target_type="assessments.asesmen",
+                target_id=pk,
+                target_label=f"Asesmen #{pk}",
+                after={"data_spesifik": sorted(kinds)},
+            )
+            for pk, kinds in named.items()
+        )
 
 
 def audit_sensitive_view(
