@@ -193,9 +193,10 @@ LISTED = "asesmen.view_sensitive_list"
 def audit_categories_listed(user, listed) -> None:
     """The same for a list (the review queue, the case list) that names a case's specific-data
     category (ODHA, NAPZA, ABH...) beside its person: that says as much about them as the case
-    page's heading. One entry per case so named and reader and day, in that case's trail: a
-    reviewer reloads the queue all day, and the trail says that they saw the case that day (as
-    the subject's data copy tells it), not each reload; the case page's reads are each kept.
+    page's heading. One entry per case so named, reader and day, in that case's trail: a
+    reviewer reloads the queue all day, and the trail says which categories they saw named that
+    day, not each reload (a list naming one not said yet that day is written again); the case
+    page's reads are each kept.
     ``listed``: (case id, the sensitivities named, the case's ``psm_id`` and ``dibuat_oleh_id``)
     of the rows shown; what the user wrote themselves is their own notes, not a read. One query
     for the day's entries already there, one INSERT for the rest."""
@@ -207,15 +208,19 @@ def audit_categories_listed(user, listed) -> None:
     if not named:
         return
     today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
-    seen = AuditEvent.objects.filter(
+    recorded = AuditEvent.objects.filter(
         target_type="assessments.asesmen",
         target_id__in=list(named),
         created_at__gte=today,
         action=LISTED,
         actor_id=user.pk,
-    ).values_list("target_id", flat=True)
-    for pk in seen:
-        named.pop(pk, None)
+    ).values_list("target_id", "after")
+    said: dict[str, set] = {}
+    for pk, after in recorded:
+        said.setdefault(pk, set()).update((after or {}).get("data_spesifik", ()))
+    # a case whose every category named now was said today is left; one naming more (the queue
+    # names every category, the case list the main one) or changed since is written again
+    named = {pk: kinds for pk, kinds in named.items() if not set(kinds) <= said.get(pk, set())}
     if named:
         AuditEvent.objects.bulk_create(
             audit.build(

@@ -556,7 +556,14 @@ def subject_data_copy(user, subject) -> dict:
             by = Role(role or roles[actor]).label
         else:
             by = "Sistem" if actor is None else "Petugas (akun sudah dihapus)"
-        row = {"waktu": created_at, "tindakan": _trail_label(action), "oleh": by, "kali": 1}
+        row = {
+            "waktu": created_at,
+            "tindakan": _trail_label(action),
+            "oleh": by,
+            "kali": 1,
+            # a list's read is kept once a day per case and officer: counted as entries, not views
+            "harian": action == "asesmen.view_sensitive_list",
+        }
         last = trail[-1] if trail else None
         if (
             last is not None

@@ -26,10 +26,31 @@ def _word(part: str) -> re.Pattern:
     return re.compile(rf"(?<![^\W\d_]){re.escape(part)}(?![^\W\d_])")
 
 
+# A telephone number's digits from MIN_PHONE on ("0812-3456-7001", "+62 812 3456 7001", two
+# numbers with "/"), with Indonesia's +62 read as the 0 it stands for.
+MIN_PHONE = 8
+_NUMBERS = re.compile(r"(?:\+?\d[\d\s().-]*)")
+
+
+def _phone_digits(stored: str) -> list[str]:
+    numbers = []
+    for number in _NUMBERS.findall(stored or ""):
+        digits = re.sub(r"\D", "", number)
+        if digits.startswith("62"):
+            digits = "0" + digits[2:]
+        if len(digits) >= MIN_PHONE:
+            numbers.append(digits)
+    return numbers
+
+
 def _holds_user_part(typed: str, user) -> bool:
     psm = user.psm if getattr(user, "psm_id", None) else None
-    whole = [user.get_username(), psm.telepon if psm else ""]
-    if any(len(value) >= MIN_PART and value.casefold() in typed for value in whole):
+    login = user.get_username().casefold()
+    if len(login) >= MIN_PART and login in typed:
+        return True
+    typed_digits = re.sub(r"\D", "", typed)
+    phones = _phone_digits(psm.telepon) if psm else []
+    if any(number in typed_digits or number[1:] in typed_digits for number in phones):
         return True
     named = [
         user.get_username(),
@@ -38,6 +59,10 @@ def _holds_user_part(typed: str, user) -> bool:
         (user.email or "").partition("@")[0],
         psm.nama if psm else "",
     ]
+    for value in named:  # a name of short words typed as one ("NiLuhAyu2026" for Ni Luh Ayu)
+        joined = "".join(_WORDS.findall((value or "").casefold()))
+        if len(joined) > WORD_ONLY_UP_TO and joined in typed:
+            return True
     for part in _WORDS.findall(" ".join(named).casefold()):
         if len(part) > WORD_ONLY_UP_TO and part in typed:
             return True
@@ -47,8 +72,9 @@ def _holds_user_part(typed: str, user) -> bool:
 
 
 class ContainsUserPartValidator:
-    """Refuses a password that contains the login name or the PSM's telephone number, or a word
-    of the account's or PSM's name or of the e-mail address before its "@"."""
+    """Refuses a password that contains the login name or the PSM's telephone number (its
+    digits, with or without the leading 0), or a name of the account's or PSM's, or a word of
+    one, or of the e-mail address before its "@"."""
 
     def validate(self, password, user=None):
         if user is not None and _holds_user_part(password.casefold(), user):
@@ -56,7 +82,8 @@ class ContainsUserPartValidator:
 
     def get_help_text(self):
         return _(
-            "Sandi tidak boleh memuat nama pengguna, nama, nomor telepon, atau alamat pos-el Anda."
+            "Sandi tidak boleh memuat nama pengguna, nama, nomor telepon, atau bagian alamat "
+            "pos-el sebelum @ Anda."
         )
 
 

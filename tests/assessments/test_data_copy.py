@@ -230,6 +230,21 @@ def test_the_copy_holds_comments_visit_notes_and_counts_repeated_reads(client, p
     assert "Data spesifik dibaca (3 kali hari itu)" in text
 
 
+def test_the_copy_counts_a_days_list_reads_as_entries_not_views(client, people):
+    """A list's read is kept once a day per case and officer: "3 kali" would say three views
+    where two officers reloaded the queue five times."""
+    child = make_case(people["psm_a"], kategori=("PPKS-02",), subject={"nama": "Anak Uji"})
+    for officer in ("staf", "staf2"):
+        client.force_login(people[officer])
+        for _ in range(3):
+            client.get(reverse("assessments:queue"))
+    text = _copy_text(client, people["staf"], child.subjek_id)
+    assert "dicatat sekali sehari untuk setiap kasus dan petugas" in text
+    # (the table's columns are read back interleaved: "(2 catatan Staf dinas WIB hari itu)")
+    assert "Kategori data spesifik tampil di daftar petugas (2 catatan" in text
+    assert "kali hari itu" not in text
+
+
 def test_duplicates_merged_into_it_are_in_the_copy_within_the_users_region(client, people):
     from assessments.models import Subjek
 

@@ -370,6 +370,49 @@ def test_a_list_naming_a_specific_category_is_audited_per_case_named(
     assert listed.count() == 2
 
 
+def test_a_list_read_is_said_again_for_a_new_reader_case_category_or_day(client, people):
+    """Once a day per case and reader is enough only for what was said: the case list names a
+    case's main category, the queue every one (a review: the queue's ODHA went unsaid after the
+    case list's income), and another officer, another case or the next day (in WIB) is said."""
+    both = make_case(people["psm_a"], kategori=("PPKS-16", "PPKS-24"), subject={"nama": "Pak Uji"})
+    listed = AuditEvent.objects.filter(action="asesmen.view_sensitive_list")
+
+    def said(user):
+        return sorted(
+            (e.target_id, tuple(e.after["data_spesifik"])) for e in listed.filter(actor_id=user.pk)
+        )
+
+    staf = people["staf"]
+    c = _client(client, staf)
+    c.get(reverse("assessments:case-list"))  # the main category only
+    (main,) = said(staf)
+    assert main[0] == str(both.pk) and len(main[1]) == 1
+    c.get(reverse("assessments:queue"))  # both: the one not said yet is said
+    assert said(staf) == sorted([main, (str(both.pk), ("kesehatan", "keuangan"))])
+    c.get(reverse("assessments:queue"))
+    c.get(reverse("assessments:case-list"))
+    assert listed.count() == 2
+
+    # another officer's reading is theirs
+    _client(client, people["staf2"]).get(reverse("assessments:queue"))
+    assert said(people["staf2"]) == [(str(both.pk), ("kesehatan", "keuangan"))]
+
+    # a case newly in the list: said for it alone
+    child = make_case(people["psm_b"], kategori=("PPKS-02",), subject={"nama": "Anak Uji"})
+    _client(client, staf).get(reverse("assessments:queue"))
+    assert listed.filter(actor_id=staf.pk).count() == 3
+    assert listed.filter(actor_id=staf.pk, target_id=str(child.pk)).count() == 1
+
+    # the day is the office's (WIB): a minute before its midnight is yesterday, after it today
+    midnight = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    listed.update(created_at=midnight + dt.timedelta(minutes=1))
+    client.get(reverse("assessments:queue"))
+    assert listed.filter(actor_id=staf.pk).count() == 3
+    listed.update(created_at=midnight - dt.timedelta(minutes=1))
+    client.get(reverse("assessments:queue"))
+    assert listed.filter(actor_id=staf.pk).count() == 5  # both cases, said again
+
+
 def test_a_disability_or_health_notes_are_specific_data_whatever_the_category(client, people):
     """UU 27/2022 Pasal 4: an elderly person's case (LUT, general data by its category) showed
     their disability, its severity and their health to a supervisor, and no read was logged."""

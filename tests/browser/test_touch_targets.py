@@ -157,13 +157,16 @@ def psm_world(regions, office):
 # Controls shorter than THUMB_PX: a .btn (not one dressed as a link in a sentence, .p-0), a
 # field, a page link or a menu item.
 MEASURE_CONTROLS = """(minimum) => {
-  const CONTROLS = ".btn, .form-control, .form-select, .page-link, .navbar-nav .nav-link";
+  const CONTROLS = ".btn, .form-control, .form-select, .page-link, .navbar-nav .nav-link,"
+    + " .navbar-toggler, .dropdown-item, summary";
   const small = [];
+  let count = 0;
   for (const el of document.querySelectorAll(CONTROLS)) {
     if (el.classList.contains("p-0")) continue;
     if (!el.checkVisibility({ opacityProperty: true, visibilityProperty: true })) continue;
     const box = el.getBoundingClientRect();
     if (box.width <= 1 || box.height <= 1) continue;
+    count += 1;
     if (box.height < minimum - 0.5) {
       const text = (el.innerText || el.value || el.getAttribute("aria-label") || "")
         .replace(/\\s+/g, " ").trim().slice(0, 40);
@@ -172,7 +175,7 @@ MEASURE_CONTROLS = """(minimum) => {
         height: Math.round(box.height * 10) / 10 });
     }
   }
-  return small;
+  return { count, small };
 }"""
 
 
@@ -241,8 +244,11 @@ def test_every_tap_target_on_a_psm_phone_is_at_least_24_px(
         assert found["count"] > 3, f"{name}: only {found['count']} targets found"
         if found["small"]:
             failures[name] = found["small"]
-        if controls := page.evaluate(MEASURE_CONTROLS, THUMB_PX):
-            short[name] = controls
+        controls = page.evaluate(MEASURE_CONTROLS, THUMB_PX)
+        # the menu button and the language's select and button are on every page
+        assert controls["count"] >= 3, f"{name}: only {controls['count']} controls found"
+        if controls["small"]:
+            short[name] = controls["small"]
 
     page.goto(f"{live_server.url}/masuk/")
     measure("masuk")
@@ -291,6 +297,9 @@ def test_every_tap_target_on_a_psm_phone_is_at_least_24_px(
     expect(page.locator("#menu.show")).to_be_visible()
     expect(page.locator("#menu.collapsing")).to_have_count(0)
     measure("menu")
+    page.locator("#menu .dropdown-toggle").click()  # the account's: password, log out
+    expect(page.locator("#menu .dropdown-menu.show")).to_be_visible()
+    measure("menu-akun")
 
     # Answered "yes", the draft goes and the form opens empty.
     page.goto(f"{live_server.url}/kasus/baru/")
