@@ -91,8 +91,7 @@ def _anonymise_psm(ids: list[int], *, now, years: int) -> int:
         delete_files_on_commit(p.berkas for p in photos)
         photos.delete()
         _erase_accounts(ids, now=now)
-        clear_audit("registry.psm", ids)
-        record_retention(
+        record_retention(  # (empties the profile's audit entries too)
             ids, action="psm.retensi", target_type="registry.psm", label="PSM", years=years
         )
     return len(ids)
